@@ -1,0 +1,803 @@
+"""The dossier domain: relations and their roles, item types with their whole configuration,
+and the dossier items themselves. Rules about a single object live on its model; what fields
+an item of a type has, and what makes it valid, lives in `dossier.spec`."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def private_storage():
+    return storages["private"]
+
+
+class FieldState(models.TextChoices):
+    """How a type treats a destination, regarding role or extra (AFAS's four states)."""
+
+    HIDDEN = "hidden", _("not allowed")
+    OPTIONAL = "optional", _("optional")
+    REQUIRED = "required", _("required")
+    ONE_OF = "one_of", _("one of these required")
+
+
+def state_field(verbose_name, default=FieldState.HIDDEN):
+    return models.CharField(verbose_name, max_length=10, choices=FieldState.choices, default=default)
+
+
+# --- Relations and roles -------------------------------------------------------------------
+
+
+class Relation(models.Model):
+    """An organisation or a person. Its number (AFAS: BcCo) is the only key an import may use
+    to name a destination (R19)."""
+
+    class Kind(models.TextChoices):
+        ORGANISATION = "organisation", _("organisation")
+        PERSON = "person", _("person")
+
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("e-mail"), blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("organisation/person")
+        verbose_name_plural = _("organisations/persons")
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+    @property
+    def is_organisation(self) -> bool:
+        return self.kind == self.Kind.ORGANISATION
+
+    def role_codes(self) -> set[str]:
+        """The roles this relation holds, as codes of `ROLE_MODELS`."""
+        return {code for code, model in ROLE_MODELS.items() if model.objects.filter(relation=self).exists()}
+
+
+class Contact(models.Model):
+    """A person at an organisation, with its own id."""
+
+    contact_id = models.CharField(_("contact id"), max_length=20, unique=True)
+    organisation = models.ForeignKey(
+        Relation,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+        limit_choices_to={"kind": Relation.Kind.ORGANISATION},
+        verbose_name=_("organisation"),
+    )
+    person = models.ForeignKey(
+        Relation,
+        on_delete=models.PROTECT,
+        related_name="contact_links",
+        limit_choices_to={"kind": Relation.Kind.PERSON},
+        verbose_name=_("person"),
+    )
+    function = models.CharField(_("function"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+
+    class Meta:
+        ordering = ["contact_id"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} {self.person.name} ({self.organisation.name})"
+
+    def clean(self) -> None:
+        if self.organisation_id and self.organisation.kind != Relation.Kind.ORGANISATION:
+            raise ValidationError({"organisation": _("A contact's organisation must be an organisation.")})
+        if self.person_id and self.person.kind != Relation.Kind.PERSON:
+            raise ValidationError({"person": _("A contact's person must be a person.")})
+
+
+class Role(models.Model):
+    """A role a relation holds, with a number of its own. Role numbers are never import keys."""
+
+    relation = models.OneToOneField(Relation, on_delete=models.CASCADE, verbose_name=_("organisation/person"))
+    number = models.CharField(_("number"), max_length=20, unique=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.relation})"
+
+
+class Employee(Role):
+    class Meta(Role.Meta):
+        verbose_name = _("employee")
+        verbose_name_plural = _("employees")
+        default_related_name = "employee"
+
+
+class SalesRelation(Role):
+    class Meta(Role.Meta):
+        verbose_name = _("sales relation")
+        verbose_name_plural = _("sales relations")
+        default_related_name = "sales_relation"
+
+
+class PurchaseRelation(Role):
+    class Meta(Role.Meta):
+        verbose_name = _("purchase relation")
+        verbose_name_plural = _("purchase relations")
+        default_related_name = "purchase_relation"
+
+
+class Applicant(Role):
+    class Meta(Role.Meta):
+        verbose_name = _("applicant")
+        verbose_name_plural = _("applicants")
+        default_related_name = "applicant"
+
+
+ROLE_MODELS: dict[str, type[Role]] = {
+    "employee": Employee,
+    "sales": SalesRelation,
+    "purchase": PurchaseRelation,
+    "applicant": Applicant,
+}
+
+
+# --- Dossier extras ------------------------------------------------------------------------
+
+
+class DossierExtra(models.Model):
+    """A non-relation link of an item. Another extra is one model here, one entry in
+    `EXTRA_MODELS`, a `<code>_state` field on ItemType and a `<code>` field on DossierItem."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Project(DossierExtra):
+    class Meta(DossierExtra.Meta):
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+
+
+class Course(DossierExtra):
+    class Meta(DossierExtra.Meta):
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+
+
+EXTRA_MODELS: dict[str, type[DossierExtra]] = {"project": Project, "course": Course}
+
+
+# --- Characteristics and workflows ---------------------------------------------------------
+
+
+class Characteristic(models.Model):
+    """A classification (kenmerk) with a list of values; a type uses up to three levels."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("characteristic")
+        verbose_name_plural = _("characteristics")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class CharacteristicValue(models.Model):
+    characteristic = models.ForeignKey(
+        Characteristic, on_delete=models.CASCADE, related_name="values", verbose_name=_("characteristic")
+    )
+    code = models.CharField(_("code"), max_length=20)
+    label = models.CharField(_("label"), max_length=100)
+
+    class Meta:
+        ordering = ["characteristic", "code"]
+        constraints = [models.UniqueConstraint(fields=["characteristic", "code"], name="unique_value_code")]
+        verbose_name = _("characteristic value")
+        verbose_name_plural = _("characteristic values")
+
+    def __str__(self) -> str:
+        return f"{self.characteristic.code}={self.code}"
+
+
+class Workflow(models.Model):
+    """A small graph of tasks and actions that an item can enter."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("workflow")
+        verbose_name_plural = _("workflows")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def start_task(self) -> WorkflowTask | None:
+        return self.tasks.order_by("-is_start", "position", "pk").first()
+
+
+class WorkflowTask(models.Model):
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("workflow"))
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_start = models.BooleanField(_("start task"), default=False)
+
+    class Meta:
+        ordering = ["workflow", "position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["workflow", "code"], name="unique_task_code")]
+        verbose_name = _("workflow task")
+        verbose_name_plural = _("workflow tasks")
+
+    def __str__(self) -> str:
+        return f"{self.workflow.code}: {self.name}"
+
+
+class WorkflowAction(models.Model):
+    """A button on a task; it moves the item to the next task, or ends the workflow."""
+
+    task = models.ForeignKey(WorkflowTask, on_delete=models.CASCADE, related_name="actions", verbose_name=_("task"))
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+    next_task = models.ForeignKey(
+        WorkflowTask,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("next task"),
+        help_text=_("Empty: the action ends the workflow."),
+    )
+
+    class Meta:
+        ordering = ["task", "code"]
+        verbose_name = _("workflow action")
+        verbose_name_plural = _("workflow actions")
+
+    def __str__(self) -> str:
+        return f"{self.task}: {self.name}"
+
+
+# --- Review profiles, document templates ---------------------------------------------------
+
+
+class ReviewProfile(models.Model):
+    """How an item made with a creation profile is reviewed: one review task per reviewer."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    reviewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="review_profiles", verbose_name=_("reviewers")
+    )
+    days_to_review = models.PositiveIntegerField(_("days to review"), default=5)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("review profile")
+        verbose_name_plural = _("review profiles")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DocumentTemplate(models.Model):
+    """A .docx with docxtpl placeholders ({{ item.subject }}, {{ free.Salaris }}, ...),
+    rendered per item and attached to it."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    file = models.FileField(_("template (.docx)"), upload_to="templates/", storage=private_storage)
+    output_name = models.CharField(
+        _("output file name"),
+        max_length=100,
+        default="{number}.docx",
+        help_text=_("Placeholders: {number}, {relation}, {type}."),
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("document template")
+        verbose_name_plural = _("document templates")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.file and not self.file.name.lower().endswith(".docx"):
+            raise ValidationError({"file": _("Upload a Word document (.docx).")})
+
+
+# --- Item types ----------------------------------------------------------------------------
+
+
+class ItemTypeQuerySet(models.QuerySet):
+    def usable_by(self, user) -> ItemTypeQuerySet:
+        """R3: types the user is authorised for, directly or through one of his groups.
+        Superusers are authorised for every type."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        active = self.filter(is_active=True)
+        if user.is_superuser:
+            return active
+        return active.filter(Q(authorised_users=user) | Q(authorised_groups__user=user)).distinct()
+
+
+class ItemType(models.Model):
+    """The configuration every dossier item has; it decides the item's fields and rules."""
+
+    class Kind(models.TextChoices):
+        SYSTEM = "system", _("system type")
+        OWN = "own", _("own type")
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.OWN)
+    is_active = models.BooleanField(_("active"), default=True)
+    confidential = models.BooleanField(
+        _("confidential"), default=False, help_text=_("Items are hidden from general lists for users without rights.")
+    )
+
+    # Item options: off means the field is not offered; in the import never required (R11).
+    has_subject = models.BooleanField(_("subject"), default=True)
+    has_text = models.BooleanField(_("text"), default=True)
+    has_begin_date = models.BooleanField(_("begin date"), default=False)
+    has_end_date = models.BooleanField(_("end date"), default=False)
+    has_done = models.BooleanField(_("done"), default=False)
+    has_responsible = models.BooleanField(_("responsible"), default=False)
+    responsible_required = models.BooleanField(_("responsible is mandatory"), default=False)
+    submitter_is_default_responsible = models.BooleanField(_("submitter as default responsible"), default=False)
+    has_cause = models.BooleanField(_("cause"), default=False)
+    has_priority = models.BooleanField(_("priority"), default=False)
+
+    last_number = models.PositiveIntegerField(
+        _("last used number"), default=0, help_text=_("The next item of this type gets this number plus one.")
+    )
+    attach_file = models.BooleanField(_("attach file"), default=False)
+    outgoing_post_choice = models.BooleanField(
+        _("outgoing-post choice"), default=False, help_text=_("On manual entry only; the import ignores it (R7).")
+    )
+
+    # Destination
+    relation_state = state_field(_("organisation/person"))
+    contact_state = state_field(_("contact"))
+    # Regarding (betreft), one per role
+    regarding_relation_state = state_field(_("regarding organisation/person"))
+    regarding_employee_state = state_field(_("regarding employee"))
+    regarding_sales_state = state_field(_("regarding sales relation"))
+    regarding_purchase_state = state_field(_("regarding purchase relation"))
+    regarding_applicant_state = state_field(_("regarding applicant"))
+    # Dossier extras
+    project_state = state_field(_("project"))
+    course_state = state_field(_("course"))
+
+    # Characteristics
+    use_characteristics = models.BooleanField(_("use characteristics"), default=False)
+    only_existing_combinations = models.BooleanField(_("only existing combinations allowed"), default=False)
+    allow_without_characteristics = models.BooleanField(_("items without characteristics allowed"), default=True)
+    characteristic_1 = models.ForeignKey(
+        Characteristic, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("characteristic 1")
+    )
+    characteristic_2 = models.ForeignKey(
+        Characteristic, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("characteristic 2")
+    )
+    characteristic_3 = models.ForeignKey(
+        Characteristic, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("characteristic 3")
+    )
+
+    authorised_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="authorised_item_types", verbose_name=_("authorised users")
+    )
+    authorised_groups = models.ManyToManyField(
+        "auth.Group", blank=True, related_name="authorised_item_types", verbose_name=_("authorised groups")
+    )
+
+    objects = ItemTypeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("dossier item type")
+        verbose_name_plural = _("dossier item types")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def is_own(self) -> bool:
+        return self.kind == self.Kind.OWN
+
+    def characteristics(self) -> list[tuple[int, Characteristic]]:
+        """The characteristic levels this type uses, as (level, characteristic)."""
+        if not self.use_characteristics:
+            return []
+        levels = [(1, self.characteristic_1), (2, self.characteristic_2), (3, self.characteristic_3)]
+        return [(level, c) for level, c in levels if c is not None]
+
+    def clean(self) -> None:
+        errors = {}
+        if not self.is_own and self.pk and self.free_fields.exists():
+            errors["kind"] = _("Free fields exist only on own types.")
+        if self.use_characteristics and not self.characteristic_1:
+            errors["characteristic_1"] = _("Choose the first characteristic, or switch characteristics off.")
+        if self.responsible_required and not self.has_responsible:
+            errors["responsible_required"] = _("Switch on the responsible option first.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class FreeField(models.Model):
+    """A custom field of an own item type."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("text")
+        LONG_TEXT = "long_text", _("long text")
+        INTEGER = "integer", _("integer")
+        DECIMAL = "decimal", _("decimal")
+        DATE = "date", _("date")
+        BOOLEAN = "boolean", _("yes/no")
+        CHOICE = "choice", _("choice")
+
+    item_type = models.ForeignKey(ItemType, on_delete=models.CASCADE, related_name="free_fields", verbose_name=_("type"))
+    code = models.CharField(
+        _("code"), max_length=40, help_text=_("Letters, digits and underscores; used as column name and in templates.")
+    )
+    label = models.CharField(_("label"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    required = models.BooleanField(_("required"), default=False)
+    choices = models.TextField(
+        _("choices"), blank=True, help_text=_("For a choice field: one per line, as CODE or CODE=Label.")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["item_type", "position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["item_type", "code"], name="unique_free_field_code")]
+        verbose_name = _("free field")
+        verbose_name_plural = _("free fields")
+
+    def __str__(self) -> str:
+        return self.label
+
+    def choice_map(self) -> dict[str, str]:
+        """Allowed codes with their labels, in the order they were entered."""
+        result = {}
+        for line in self.choices.splitlines():
+            code, _sep, label = line.strip().partition("=")
+            if code.strip():
+                result[code.strip()] = label.strip() or code.strip()
+        return result
+
+    def clean(self) -> None:
+        if not self.code.replace("_", "").isalnum():
+            raise ValidationError({"code": _("Use only letters, digits and underscores.")})
+        if self.kind == self.Kind.CHOICE and not self.choice_map():
+            raise ValidationError({"choices": _("A choice field needs at least one choice.")})
+        if self.item_type_id and not self.item_type.is_own:
+            raise ValidationError(_("Free fields exist only on own types."))
+
+
+class CharacteristicCombination(models.Model):
+    """Type + up to three characteristic values; names the workflow such an item enters (R17)."""
+
+    item_type = models.ForeignKey(
+        ItemType, on_delete=models.CASCADE, related_name="combinations", verbose_name=_("type")
+    )
+    value_1 = models.ForeignKey(
+        CharacteristicValue, on_delete=models.PROTECT, related_name="+", verbose_name=_("value 1")
+    )
+    value_2 = models.ForeignKey(
+        CharacteristicValue, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("value 2")
+    )
+    value_3 = models.ForeignKey(
+        CharacteristicValue, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("value 3")
+    )
+    workflow = models.ForeignKey(
+        Workflow, on_delete=models.PROTECT, null=True, blank=True, related_name="combinations", verbose_name=_("workflow")
+    )
+
+    class Meta:
+        verbose_name = _("characteristic combination")
+        verbose_name_plural = _("characteristic combinations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item_type", "value_1", "value_2", "value_3"],
+                name="unique_combination",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        values = [str(v) for v in (self.value_1, self.value_2, self.value_3) if v]
+        target = f" -> {self.workflow}" if self.workflow_id else ""
+        return ", ".join(values) + target
+
+    def value_ids(self) -> tuple[int | None, int | None, int | None]:
+        return (self.value_1_id, self.value_2_id, self.value_3_id)
+
+    def clean(self) -> None:
+        if not self.item_type_id:
+            return
+        levels = {1: self.item_type.characteristic_1_id, 2: self.item_type.characteristic_2_id, 3: self.item_type.characteristic_3_id}
+        for level, value in ((1, self.value_1), (2, self.value_2), (3, self.value_3)):
+            if value is not None and value.characteristic_id != levels[level]:
+                raise ValidationError(
+                    {f"value_{level}": _("This value does not belong to characteristic %(level)s of the type.") % {"level": level}}
+                )
+
+
+class CreationProfile(models.Model):
+    """Settings for creating items of an own type: page layout, review profile, document."""
+
+    item_type = models.ForeignKey(
+        ItemType,
+        on_delete=models.CASCADE,
+        related_name="creation_profiles",
+        limit_choices_to={"kind": ItemType.Kind.OWN},
+        verbose_name=_("type"),
+    )
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+    review_profile = models.ForeignKey(
+        ReviewProfile, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("review profile")
+    )
+    document_template = models.ForeignKey(
+        DocumentTemplate, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("document template")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["item_type", "code"]
+        constraints = [models.UniqueConstraint(fields=["item_type", "code"], name="unique_profile_code")]
+        verbose_name = _("creation profile")
+        verbose_name_plural = _("creation profiles")
+
+    def __str__(self) -> str:
+        return f"{self.item_type.code}/{self.code} {self.name}"
+
+    def clean(self) -> None:
+        if self.item_type_id and not self.item_type.is_own:
+            raise ValidationError({"item_type": _("Creation profiles exist only on own types.")})
+
+
+class CreationProfileField(models.Model):
+    """One field on a profile's pages, in order, with its field setting. Field settings
+    (state, default) apply to manual entry only; the import ignores them (R21)."""
+
+    class Setting(models.TextChoices):
+        AS_TYPE = "", _("as the type says")
+        HIDDEN = "hidden", _("hidden")
+        OPTIONAL = "optional", _("optional")
+        REQUIRED = "required", _("required")
+
+    profile = models.ForeignKey(CreationProfile, on_delete=models.CASCADE, related_name="fields", verbose_name=_("profile"))
+    field_code = models.CharField(
+        _("field"), max_length=40, help_text=_("A field code of the type, e.g. subject, relation, free_Salaris.")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    on_edit_page = models.BooleanField(_("on edit page"), default=True)
+    on_show_page = models.BooleanField(_("on show page"), default=True)
+    setting = models.CharField(_("setting"), max_length=10, choices=Setting.choices, blank=True, default="")
+    default = models.CharField(_("default value"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["profile", "position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["profile", "field_code"], name="unique_profile_field")]
+        verbose_name = _("profile field")
+        verbose_name_plural = _("profile fields")
+
+    def __str__(self) -> str:
+        return self.field_code
+
+    def clean(self) -> None:
+        from dossier.spec import ItemSpec
+
+        if self.profile_id and self.field_code:
+            codes = {f.code for f in ItemSpec(self.profile.item_type).fields}
+            if self.field_code not in codes:
+                raise ValidationError({"field_code": _("The type has no field %(code)s.") % {"code": self.field_code}})
+
+
+# --- Dossier items -------------------------------------------------------------------------
+
+
+class DossierItemQuerySet(models.QuerySet):
+    def for_relation(self, relation: Relation) -> DossierItemQuerySet:
+        """The central dossier: items on the relation, and for an organisation also those on
+        its contacts."""
+        return self.filter(Q(relation=relation) | Q(contact__organisation=relation))
+
+    def visible_to(self, user) -> DossierItemQuerySet:
+        if user.is_superuser:
+            return self
+        usable = ItemType.objects.usable_by(user)
+        return self.filter(Q(item_type__confidential=False) | Q(item_type__in=usable))
+
+
+class DossierItem(models.Model):
+    class Priority(models.TextChoices):
+        HIGH = "high", _("high")
+        NORMAL = "normal", _("normal")
+        LOW = "low", _("low")
+
+    item_type = models.ForeignKey(ItemType, on_delete=models.PROTECT, related_name="items", verbose_name=_("type"))
+    number = models.PositiveIntegerField(_("number"))
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    text = models.TextField(_("text"), blank=True)
+    begin_date = models.DateField(_("begin date"), null=True, blank=True)
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    done = models.BooleanField(_("done"), default=False)
+    done_date = models.DateField(_("date done"), null=True, blank=True)
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="responsible_items",
+        verbose_name=_("responsible"),
+    )
+    cause = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("cause")
+    )
+    priority = models.CharField(_("priority"), max_length=6, choices=Priority.choices, blank=True)
+    submitter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submitted_items", verbose_name=_("submitter")
+    )
+    submitted_at = models.DateTimeField(_("submit date"), default=timezone.now)
+
+    relation = models.ForeignKey(
+        Relation, on_delete=models.PROTECT, null=True, blank=True, related_name="items", verbose_name=_("organisation/person")
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="items", verbose_name=_("contact")
+    )
+    regarding_relation = models.BooleanField(_("regarding organisation/person"), default=False)
+    regarding_employee = models.BooleanField(_("regarding employee"), default=False)
+    regarding_sales = models.BooleanField(_("regarding sales relation"), default=False)
+    regarding_purchase = models.BooleanField(_("regarding purchase relation"), default=False)
+    regarding_applicant = models.BooleanField(_("regarding applicant"), default=False)
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, null=True, blank=True, related_name="items", verbose_name=_("project")
+    )
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, null=True, blank=True, related_name="items", verbose_name=_("course")
+    )
+    characteristic_value_1 = models.ForeignKey(
+        CharacteristicValue, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("characteristic 1")
+    )
+    characteristic_value_2 = models.ForeignKey(
+        CharacteristicValue, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("characteristic 2")
+    )
+    characteristic_value_3 = models.ForeignKey(
+        CharacteristicValue, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("characteristic 3")
+    )
+    free_values = models.JSONField(_("free fields"), default=dict, blank=True)
+    creation_profile = models.ForeignKey(
+        CreationProfile, on_delete=models.SET_NULL, null=True, blank=True, related_name="items", verbose_name=_("creation profile")
+    )
+    import_job = models.ForeignKey(
+        "imports.ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="items", verbose_name=_("import")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = DossierItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["item_type", "number"], name="unique_item_number")]
+        indexes = [models.Index(fields=["relation", "-submitted_at"], name="item_relation_idx")]
+        verbose_name = _("dossier item")
+        verbose_name_plural = _("dossier items")
+
+    def __str__(self) -> str:
+        return f"{self.item_type.code} {self.number} {self.subject}".strip()
+
+    def characteristic_value_ids(self) -> tuple[int | None, int | None, int | None]:
+        return (self.characteristic_value_1_id, self.characteristic_value_2_id, self.characteristic_value_3_id)
+
+
+class Attachment(models.Model):
+    item = models.ForeignKey(DossierItem, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("item"))
+    file = models.FileField(_("file"), upload_to="attachments/%Y/%m/", storage=private_storage, max_length=255)
+    original_name = models.CharField(_("original name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["item", "pk"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @staticmethod
+    def digest(content) -> tuple[str, int]:
+        """sha256 and size of a file-like object, read in chunks."""
+        digest, size = hashlib.sha256(), 0
+        for chunk in content.chunks() if hasattr(content, "chunks") else iter(lambda: content.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+        if hasattr(content, "seek"):
+            content.seek(0)
+        return digest.hexdigest(), size
+
+
+class Reaction(models.Model):
+    """A comment on an item. Reactions are never imported (R6)."""
+
+    item = models.ForeignKey(DossierItem, on_delete=models.CASCADE, related_name="reactions", verbose_name=_("item"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("author"))
+    text = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["item", "created_at"]
+        verbose_name = _("reaction")
+        verbose_name_plural = _("reactions")
+
+    def __str__(self) -> str:
+        return self.text[:50]
+
+
+class WorkflowInstance(models.Model):
+    """An item in a workflow, at its current task (None: finished)."""
+
+    item = models.OneToOneField(DossierItem, on_delete=models.CASCADE, related_name="workflow_instance", verbose_name=_("item"))
+    workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT, related_name="instances", verbose_name=_("workflow"))
+    current_task = models.ForeignKey(
+        WorkflowTask, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("current task")
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("workflow instance")
+        verbose_name_plural = _("workflow instances")
+
+    def __str__(self) -> str:
+        return f"{self.item} in {self.workflow}"
+
+
+class ReviewTask(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open", _("open")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+
+    item = models.ForeignKey(DossierItem, on_delete=models.CASCADE, related_name="review_tasks", verbose_name=_("item"))
+    review_profile = models.ForeignKey(ReviewProfile, on_delete=models.PROTECT, verbose_name=_("review profile"))
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("reviewer"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["item", "pk"]
+        verbose_name = _("review task")
+        verbose_name_plural = _("review tasks")
+
+    def __str__(self) -> str:
+        return f"{self.item}: {self.reviewer}"

@@ -1,0 +1,159 @@
+"""Operations on dossier items that span models, need a transaction or touch files.
+Views, the import, tasks and tests all call these."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.base import ContentFile, File
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from dossier.models import (
+    Attachment,
+    CreationProfile,
+    DocumentTemplate,
+    DossierItem,
+    ItemType,
+    ReviewTask,
+    Workflow,
+    WorkflowInstance,
+)
+from dossier.spec import FREE_PREFIX, Group, ItemSpec
+
+ITEM_FIELDS = {f.name for f in DossierItem._meta.get_fields() if getattr(f, "concrete", False)}
+
+
+def allocate_numbers(*, item_type: ItemType, count: int = 1) -> range:
+    """R28: reserve the next `count` numbers of the type. Must run inside the transaction
+    that stores the items: the row stays locked until it commits, so concurrent imports wait
+    their turn (no duplicates) and a rollback returns the numbers (no gaps)."""
+    if count < 1:
+        return range(0)
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("allocate_numbers must run inside the transaction that stores the items.")
+    ItemType.objects.filter(pk=item_type.pk).update(last_number=F("last_number") + count)
+    last = ItemType.objects.values_list("last_number", flat=True).get(pk=item_type.pk)
+    return range(last - count + 1, last + 1)
+
+
+def item_attributes(spec: ItemSpec, values: dict[str, Any]) -> dict[str, Any]:
+    """Validated values (as `ItemSpec.validate` returns them) -> DossierItem field values."""
+    attributes: dict[str, Any] = {"free_values": {}}
+    for code, value in values.items():
+        field = spec.get(code)
+        if field is None or field.group == Group.ATTACHMENT:
+            continue
+        if field.group == Group.FREE:
+            attributes["free_values"][code.removeprefix(FREE_PREFIX)] = _json_value(value)
+        elif field.group == Group.CHARACTERISTIC:
+            attributes[code.replace("characteristic_", "characteristic_value_")] = value
+        elif code in ITEM_FIELDS:
+            attributes[code] = value
+    return attributes
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+@transaction.atomic
+def create_item(
+    *,
+    spec: ItemSpec,
+    values: dict[str, Any],
+    attachment: File | None = None,
+    attachment_name: str | None = None,
+) -> DossierItem:
+    """Store one validated item with its number, attachment, workflow entry (R17) and, for a
+    creation profile, its review tasks and generated document (R21)."""
+    item = DossierItem(
+        item_type=spec.item_type,
+        creation_profile=spec.profile,
+        number=allocate_numbers(item_type=spec.item_type, count=1)[0],
+        **item_attributes(spec, values),
+    )
+    item.save()
+    if attachment is not None:
+        add_attachment(item=item, content=attachment, name=attachment_name or attachment.name)
+    enter_workflow(items=[item], spec=spec, values=values)
+    if spec.profile is not None:
+        apply_creation_profile(items=[item], profile=spec.profile)
+    return item
+
+
+def add_attachment(*, item: DossierItem, content: File, name: str) -> Attachment:
+    sha256, size = Attachment.digest(content)
+    attachment = Attachment(item=item, original_name=name, size=size, sha256=sha256)
+    attachment.file.save(name, content, save=False)
+    attachment.save()
+    return attachment
+
+
+def enter_workflow(*, items: Iterable[DossierItem], spec: ItemSpec, values: dict[str, Any]) -> list[WorkflowInstance]:
+    """R17: items whose characteristic values match a combination with a workflow enter it."""
+    workflow_id = spec.workflow_id_for(values)
+    if workflow_id is None:
+        return []
+    workflow = Workflow.objects.get(pk=workflow_id)
+    start = workflow.start_task()
+    now = timezone.now()
+    return WorkflowInstance.objects.bulk_create(
+        WorkflowInstance(item=item, workflow=workflow, current_task=start, started_at=now) for item in items
+    )
+
+
+def apply_creation_profile(*, items: list[DossierItem], profile: CreationProfile) -> None:
+    """R21: review tasks from the profile's review profile; its document, attached."""
+    if profile.review_profile_id:
+        review = profile.review_profile
+        reviewers = list(review.reviewers.all())
+        due = timezone.localdate() + dt.timedelta(days=review.days_to_review)
+        ReviewTask.objects.bulk_create(
+            ReviewTask(item=item, review_profile=review, reviewer=reviewer, due_date=due)
+            for item in items
+            for reviewer in reviewers
+        )
+    if profile.document_template_id:
+        template = profile.document_template
+        for item in items:
+            content = render_document(template=template, item=item)
+            add_attachment(item=item, content=ContentFile(content), name=document_name(template, item))
+
+
+def document_name(template: DocumentTemplate, item: DossierItem) -> str:
+    relation = item.relation.number if item.relation_id else ""
+    name = template.output_name.format(number=item.number, relation=relation, type=item.item_type.code)
+    return name if name.lower().endswith(".docx") else f"{name}.docx"
+
+
+def document_context(item: DossierItem) -> dict[str, Any]:
+    return {
+        "item": item,
+        "type": item.item_type,
+        "relation": item.relation,
+        "contact": item.contact,
+        "free": dict(item.free_values),
+        "today": timezone.localdate(),
+    }
+
+
+def render_document(*, template: DocumentTemplate, item: DossierItem) -> bytes:
+    """Fill the template's docxtpl placeholders with the item's data."""
+    from docxtpl import DocxTemplate
+
+    with template.file.open("rb") as source:
+        document = DocxTemplate(io.BytesIO(source.read()))
+    document.render(document_context(item), autoescape=True)
+    output = io.BytesIO()
+    document.save(output)
+    return output.getvalue()

@@ -1,0 +1,587 @@
+"""ItemSpec: the one place that decides which fields an item of a type has and what makes it
+valid. The single-item form, the import pipeline and any API ask it; nothing else decides.
+
+    spec = ItemSpec(item_type, profile, purpose=Purpose.IMPORT)
+    spec.fields                      # every field, each with state, kind and allowed values
+    spec.clean("begin_date", "31-12-2025")   # one raw value -> domain value (or ValueProblem)
+    values, problems = spec.validate(values, user=user)   # a whole item, cross-field rules
+
+Purpose decides the differences between manual entry and the import: for the import the
+item options are never required (R11), "one of these required" is optional (R12), the
+creation profile's field settings are not applied (R21), the outgoing-post choice is not
+offered (R7) and the submitter and submit date may be given (R9, R10).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from dossier import values as parse
+from dossier.models import (
+    EXTRA_MODELS,
+    CharacteristicValue,
+    CreationProfile,
+    CreationProfileField,
+    FieldState,
+    FreeField,
+    ItemType,
+    Relation,
+)
+from dossier.values import ValueProblem
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    DATE = "date"
+    DATETIME = "datetime"
+    BOOLEAN = "boolean"
+    CHOICE = "choice"
+    RELATION = "relation"
+    CONTACT = "contact"
+    USER = "user"
+    ITEM = "item"
+    EXTRA = "extra"
+    CHARACTERISTIC = "characteristic"
+    FILE = "file"
+
+
+class Purpose(StrEnum):
+    ENTRY = "entry"
+    IMPORT = "import"
+
+
+class Group(StrEnum):
+    OPTION = "option"
+    SUBMISSION = "submission"
+    DESTINATION = "destination"
+    REGARDING = "regarding"
+    EXTRA = "extra"
+    CHARACTERISTIC = "characteristic"
+    FREE = "free"
+    ATTACHMENT = "attachment"
+
+
+# Regarding field -> the role the relation must hold (None: the relation itself).
+REGARDING_ROLES: dict[str, str | None] = {
+    "regarding_relation": None,
+    "regarding_employee": "employee",
+    "regarding_sales": "sales",
+    "regarding_purchase": "purchase",
+    "regarding_applicant": "applicant",
+}
+FREE_PREFIX = "free_"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    code: str
+    label: str | Promise
+    kind: Kind
+    state: FieldState
+    group: Group
+    choices: dict[str, str] = field(default_factory=dict)
+    afas_names: tuple[str, ...] = ()
+    max_length: int | None = None
+    default: Any = None
+    auto: bool = False  # set by the rules on every item (a required regarding role), never fed
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.state == FieldState.HIDDEN
+
+    @property
+    def is_required(self) -> bool:
+        return self.state == FieldState.REQUIRED
+
+    @property
+    def needs_value(self) -> bool:
+        """Must an entry path feed this field? (Required and not set by the rules.)"""
+        return self.is_required and not self.auto
+
+    @property
+    def free_field_code(self) -> str | None:
+        return self.code.removeprefix(FREE_PREFIX) if self.group == Group.FREE else None
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """A problem with one field of one item. `code` is stable (docs/errors.md)."""
+
+    field: str
+    code: str
+    message: str
+    is_warning: bool = False
+
+
+def import_refusal(item_type: ItemType) -> str | None:
+    """R5: why items of this type cannot be imported, or None when they can."""
+    if not item_type.is_active:
+        return _("The type is inactive.")
+    states = [
+        item_type.relation_state,
+        item_type.contact_state,
+        *(getattr(item_type, f"{code}_state") for code in REGARDING_ROLES),
+        *(getattr(item_type, f"{code}_state") for code in EXTRA_MODELS),
+    ]
+    if all(state == FieldState.HIDDEN for state in states):
+        return _(
+            "No destination is possible: the organisation/person, the contact, every regarding role "
+            "and every dossier extra are set to 'not allowed'. Allow at least one of them on the type."
+        )
+    return None
+
+
+class ItemSpec:
+    """The fields of one item type (optionally with a creation profile) for one purpose."""
+
+    def __init__(
+        self,
+        item_type: ItemType,
+        profile: CreationProfile | None = None,
+        *,
+        purpose: Purpose = Purpose.ENTRY,
+    ):
+        if profile is not None and profile.item_type_id != item_type.pk:
+            raise ValueError(f"Creation profile {profile.code} does not belong to type {item_type.code} (R21).")
+        self.item_type = item_type
+        self.profile = profile
+        self.purpose = Purpose(purpose)
+        self.characteristic_values: dict[int, dict[str, CharacteristicValue]] = {}
+        self._combinations: list[tuple[tuple[int | None, ...], int | None]] | None = None
+        self.fields: list[FieldSpec] = self._build()
+        self._by_code = {f.code: f for f in self.fields}
+
+    # --- the field list --------------------------------------------------------------------
+
+    def _state(self, setting: str) -> FieldState:
+        state = FieldState(setting)
+        if state == FieldState.ONE_OF and self.purpose == Purpose.IMPORT:
+            return FieldState.OPTIONAL  # R12
+        return state
+
+    def _build(self) -> list[FieldSpec]:
+        t = self.item_type
+        is_import = self.purpose == Purpose.IMPORT
+        option = FieldState.OPTIONAL
+        hidden = FieldState.HIDDEN
+
+        def opt(on: bool) -> FieldState:
+            return option if on else hidden  # R11: options are never required on import
+
+        fields = [
+            FieldSpec("subject", gettext_lazy("subject"), Kind.TEXT, opt(t.has_subject), Group.OPTION, afas_names=("Ds",), max_length=255),
+            FieldSpec("text", gettext_lazy("text"), Kind.LONG_TEXT, opt(t.has_text), Group.OPTION, afas_names=("SbTx",)),
+            FieldSpec("begin_date", gettext_lazy("begin date"), Kind.DATE, opt(t.has_begin_date), Group.OPTION, afas_names=("DtFr",)),
+            FieldSpec("end_date", gettext_lazy("end date"), Kind.DATE, opt(t.has_end_date), Group.OPTION, afas_names=("DtTo",)),
+            FieldSpec("done", gettext_lazy("done"), Kind.BOOLEAN, opt(t.has_done), Group.OPTION, afas_names=("St",)),
+            FieldSpec("done_date", gettext_lazy("date done"), Kind.DATE, opt(t.has_done), Group.OPTION, afas_names=("DtSt",)),
+            FieldSpec(
+                "responsible",
+                gettext_lazy("responsible"),
+                Kind.USER,
+                FieldState.REQUIRED if (t.has_responsible and t.responsible_required and not is_import) else opt(t.has_responsible),
+                Group.OPTION,
+                afas_names=("EmIdResp",),
+            ),
+            FieldSpec("cause", gettext_lazy("cause"), Kind.ITEM, opt(t.has_cause), Group.OPTION, afas_names=("SbIdCause",)),
+            FieldSpec(
+                "priority",
+                gettext_lazy("priority"),
+                Kind.CHOICE,
+                opt(t.has_priority),
+                Group.OPTION,
+                choices={"high": _("high"), "normal": _("normal"), "low": _("low")},
+                afas_names=("Pr",),
+            ),
+            FieldSpec(
+                "submitter", gettext_lazy("submitter"), Kind.USER, option if is_import else hidden, Group.SUBMISSION, afas_names=("UsId",)
+            ),
+            FieldSpec(
+                "submitted_at",
+                gettext_lazy("submit date"),
+                Kind.DATETIME,
+                option if is_import else hidden,
+                Group.SUBMISSION,
+                afas_names=("Da",),
+            ),
+            FieldSpec("relation", gettext_lazy("organisation/person"), Kind.RELATION, self._state(t.relation_state), Group.DESTINATION, afas_names=("BcId", "BcCo")),
+            FieldSpec("contact", gettext_lazy("contact"), Kind.CONTACT, self._state(t.contact_state), Group.DESTINATION, afas_names=("CdId",)),
+        ]
+        regarding_labels = {
+            "regarding_relation": (gettext_lazy("regarding organisation/person"), "ToBC"),
+            "regarding_employee": (gettext_lazy("regarding employee"), "ToEM"),
+            "regarding_sales": (gettext_lazy("regarding sales relation"), "ToSR"),
+            "regarding_purchase": (gettext_lazy("regarding purchase relation"), "ToPR"),
+            "regarding_applicant": (gettext_lazy("regarding applicant"), "ToAP"),
+        }
+        for code, (label, afas) in regarding_labels.items():
+            state = self._state(getattr(t, f"{code}_state"))
+            fields.append(
+                FieldSpec(code, label, Kind.BOOLEAN, state, Group.REGARDING, afas_names=(afas,), auto=state == FieldState.REQUIRED)
+            )
+        extra_afas = {"project": ("PjId",), "course": ("CrId",)}
+        for code, model in EXTRA_MODELS.items():
+            fields.append(
+                FieldSpec(code, model._meta.verbose_name, Kind.EXTRA, self._state(getattr(t, f"{code}_state")), Group.EXTRA, afas_names=extra_afas.get(code, ()))
+            )
+        fields += self._characteristic_fields()
+        fields += self._free_fields()
+        fields.append(
+            FieldSpec(
+                "attachment",
+                gettext_lazy("attachment"),
+                Kind.FILE,
+                option if t.attach_file else hidden,  # R22; one per row (R23)
+                Group.ATTACHMENT,
+                afas_names=("FileName", "FlNm"),
+            )
+        )
+        if self.profile is not None and self.purpose == Purpose.ENTRY:
+            fields = self._apply_profile_settings(fields)
+        return fields
+
+    def _characteristic_fields(self) -> list[FieldSpec]:
+        levels = self.item_type.characteristics()
+        if not levels:
+            return []
+        by_characteristic: dict[int, dict[str, CharacteristicValue]] = {}
+        for value in CharacteristicValue.objects.filter(characteristic__in=[c for _level, c in levels]).select_related("characteristic"):
+            by_characteristic.setdefault(value.characteristic_id, {})[value.code] = value
+        result = []
+        for level, characteristic in levels:
+            values = by_characteristic.get(characteristic.pk, {})
+            self.characteristic_values[level] = values
+            result.append(
+                FieldSpec(
+                    f"characteristic_{level}",
+                    characteristic.name,
+                    Kind.CHARACTERISTIC,
+                    FieldState.OPTIONAL,  # "at least one" is a rule over all levels (R16)
+                    Group.CHARACTERISTIC,
+                    choices={code: v.label for code, v in values.items()},
+                    afas_names=(characteristic.code, f"Fe{level}"),
+                )
+            )
+        return result
+
+    def _free_fields(self) -> list[FieldSpec]:
+        if not self.item_type.is_own:
+            return []  # R18: only own types have free fields
+        kinds = {
+            FreeField.Kind.TEXT: Kind.TEXT,
+            FreeField.Kind.LONG_TEXT: Kind.LONG_TEXT,
+            FreeField.Kind.INTEGER: Kind.INTEGER,
+            FreeField.Kind.DECIMAL: Kind.DECIMAL,
+            FreeField.Kind.DATE: Kind.DATE,
+            FreeField.Kind.BOOLEAN: Kind.BOOLEAN,
+            FreeField.Kind.CHOICE: Kind.CHOICE,
+        }
+        return [
+            FieldSpec(
+                FREE_PREFIX + free.code,
+                free.label,
+                kinds[free.kind],
+                FieldState.REQUIRED if free.required else FieldState.OPTIONAL,
+                Group.FREE,
+                choices=free.choice_map(),
+                afas_names=(free.code,),
+                max_length=255 if free.kind == FreeField.Kind.TEXT else None,
+            )
+            for free in self.item_type.free_fields.all()
+        ]
+
+    def _apply_profile_settings(self, fields: list[FieldSpec]) -> list[FieldSpec]:
+        """Manual entry honours the profile's field settings; a profile cannot show what the
+        type hides, nor hide a required field that has no default."""
+        settings = {pf.field_code: pf for pf in self.profile_fields}
+        result = []
+        for spec in fields:
+            setting = settings.get(spec.code)
+            if setting is None or spec.is_hidden:
+                result.append(spec)
+                continue
+            changes: dict[str, Any] = {}
+            if setting.default:
+                changes["default"] = setting.default
+            if setting.setting and not spec.auto:
+                wanted = FieldState(setting.setting)
+                if not (wanted == FieldState.HIDDEN and spec.is_required and not setting.default):
+                    changes["state"] = wanted
+            result.append(replace(spec, **changes) if changes else spec)
+        return result
+
+    @property
+    def profile_fields(self) -> list[CreationProfileField]:
+        if self.profile is None:
+            return []
+        if not hasattr(self, "_profile_fields"):
+            self._profile_fields = list(self.profile.fields.all())
+        return self._profile_fields
+
+    # --- asking the spec -------------------------------------------------------------------
+
+    def __getitem__(self, code: str) -> FieldSpec:
+        return self._by_code[code]
+
+    def __contains__(self, code: str) -> bool:
+        return code in self._by_code
+
+    def get(self, code: str) -> FieldSpec | None:
+        return self._by_code.get(code)
+
+    @property
+    def visible_fields(self) -> list[FieldSpec]:
+        return [f for f in self.fields if not f.is_hidden]
+
+    @property
+    def fillable_fields(self) -> list[FieldSpec]:
+        """Fields an entry path may feed: visible and not set by the rules."""
+        return [f for f in self.fields if not f.is_hidden and not f.auto]
+
+    def page(self, which: str = "edit") -> list[FieldSpec]:
+        """The fillable fields in the order of the profile's page (R21); without a profile
+        layout, the type's order. Required fields missing from the layout come last, so the
+        page can always be completed."""
+        fillable = self.fillable_fields
+        flag = "on_edit_page" if which == "edit" else "on_show_page"
+        layout = [pf.field_code for pf in self.profile_fields if getattr(pf, flag)]
+        if not layout:
+            return fillable
+        by_code = {f.code: f for f in fillable}
+        ordered = [by_code[code] for code in layout if code in by_code]
+        ordered += [f for f in fillable if f.code not in layout and f.needs_value and which == "edit"]
+        return ordered
+
+    def import_refusal(self) -> str | None:
+        return import_refusal(self.item_type)
+
+    # --- one value -------------------------------------------------------------------------
+
+    def clean(self, code: str, raw, *, epoch: int = 1900) -> Any:
+        """One raw value -> the field's domain value; None when empty. Reference kinds
+        (relation, contact, user, item, extra) come back as their normalised key, to be
+        resolved in bulk by the caller. Raises ValueProblem."""
+        spec = self._by_code[code]
+        if parse.is_empty(raw):
+            return None
+        match spec.kind:
+            case Kind.TEXT | Kind.LONG_TEXT:
+                text = parse.as_text(raw)
+                if spec.max_length and len(text) > spec.max_length:
+                    raise ValueProblem(
+                        "too_long",
+                        _("The text is %(length)s characters long; at most %(max)s fit. Shorten it.")
+                        % {"length": len(text), "max": spec.max_length},
+                    )
+                return text
+            case Kind.INTEGER:
+                return parse.parse_integer(raw)
+            case Kind.DECIMAL:
+                return parse.parse_decimal(raw)
+            case Kind.DATE:
+                return parse.parse_date(raw, epoch=epoch)
+            case Kind.DATETIME:
+                return parse.parse_datetime(raw, epoch=epoch)
+            case Kind.BOOLEAN:
+                return parse.parse_boolean(raw)
+            case Kind.CHOICE:
+                return parse.parse_choice(raw, spec.choices)
+            case Kind.CHARACTERISTIC:
+                level = int(code.rsplit("_", 1)[1])
+                return self.characteristic_values[level][parse.parse_choice(raw, spec.choices)]
+            case _:
+                return parse.parse_key(raw)
+
+    # --- a whole item ----------------------------------------------------------------------
+
+    def validate(
+        self,
+        values: dict[str, Any],
+        *,
+        user=None,
+        now: dt.datetime | None = None,
+        roles_of: Callable[[Relation], set[str]] | None = None,
+    ) -> tuple[dict[str, Any], list[FieldProblem]]:
+        """Complete and check one item whose values are already cleaned and resolved (model
+        instances for references). Returns the completed values and every problem found.
+
+        1. Fill what the rules fill: submitter (R9), submit date (R10), required regarding
+           roles (R13), the relation of a given contact, profile defaults (entry only).
+        2. Refuse values for fields the type does not allow (R11, R13, R15, R22).
+        3. Required fields; "one of these required" on manual entry.
+        4. Cross-field rules: contact of the relation (R20), regarding roles the relation
+           holds (R13), characteristics (R16), dates in order.
+        """
+        roles_of = roles_of or (lambda relation: relation.role_codes())
+        values = {code: value for code, value in values.items() if value is not None and value != ""}
+        problems: list[FieldProblem] = []
+
+        # 1. completion
+        if self.purpose == Purpose.IMPORT or "submitter" not in values:
+            values.setdefault("submitter", user)
+        values.setdefault("submitted_at", now or timezone.now())
+        contact = values.get("contact")
+        if contact is not None and "relation" not in values and not self["relation"].is_hidden:
+            values["relation"] = contact.organisation
+        for spec in self.fields:
+            if spec.auto:
+                values[spec.code] = True
+            elif spec.default not in (None, "") and spec.code not in values:
+                try:
+                    values[spec.code] = self.clean(spec.code, spec.default)
+                except ValueProblem:
+                    pass  # a bad profile default is the admin's problem, shown as a missing value
+
+        # 2. values the type does not allow
+        for code, value in list(values.items()):
+            spec = self.get(code)
+            if spec is None or not spec.is_hidden or code in ("submitter", "submitted_at"):
+                continue
+            if spec.kind == Kind.BOOLEAN and value is False:
+                continue
+            problems.append(FieldProblem(code, "field_not_allowed", self._not_allowed_message(spec)))
+            del values[code]
+
+        # 3. required fields
+        for spec in self.fields:
+            if spec.needs_value and values.get(spec.code) in (None, ""):
+                problems.append(
+                    FieldProblem(spec.code, "required", _("%(field)s is required: fill it in.") % {"field": spec.label})
+                )
+        problems += self._one_of_problems(values)
+
+        # 4. cross-field rules
+        problems += self._destination_problems(values, roles_of)
+        problems += self._characteristic_problems(values)
+        begin, end = values.get("begin_date"), values.get("end_date")
+        if begin and end and end < begin:
+            problems.append(
+                FieldProblem("end_date", "end_before_begin", _("The end date lies before the begin date: correct one of them."))
+            )
+        if values.get("done_date") and not values.get("done"):
+            values["done"] = True
+        return values, problems
+
+    def _not_allowed_message(self, spec: FieldSpec) -> str:
+        if spec.group == Group.ATTACHMENT:
+            return _("Type %(type)s does not allow attachments (attach file is off): leave this column empty.") % {
+                "type": self.item_type.code
+            }
+        return _("Type %(type)s does not allow %(field)s: leave it empty or change the type's settings.") % {
+            "type": self.item_type.code,
+            "field": spec.label,
+        }
+
+    def _one_of_problems(self, values: dict[str, Any]) -> list[FieldProblem]:
+        if self.purpose == Purpose.IMPORT:
+            return []  # R12
+        problems = []
+        for group in (Group.DESTINATION, Group.REGARDING, Group.EXTRA):
+            one_of = [f for f in self.fields if f.group == group and f.state == FieldState.ONE_OF]
+            if one_of and not any(values.get(f.code) for f in one_of):
+                names = ", ".join(str(f.label) for f in one_of)
+                problems.append(
+                    FieldProblem(one_of[0].code, "one_of_required", _("Fill in at least one of: %(fields)s.") % {"fields": names})
+                )
+        return problems
+
+    def _destination_problems(self, values: dict[str, Any], roles_of) -> list[FieldProblem]:
+        problems = []
+        relation, contact = values.get("relation"), values.get("contact")
+        if contact is not None and relation is not None and contact.organisation_id != relation.pk:
+            problems.append(
+                FieldProblem(
+                    "contact",
+                    "contact_not_of_relation",
+                    _("Contact %(contact)s belongs to organisation %(org)s, not to %(relation)s: use a contact of %(relation)s or relation number %(org)s.")
+                    % {"contact": contact.contact_id, "org": contact.organisation.number, "relation": relation.number},
+                )
+            )
+        wanted = [code for code, role in REGARDING_ROLES.items() if values.get(code) is True]
+        if wanted and relation is None:
+            problems.append(
+                FieldProblem(wanted[0], "regarding_without_relation", _("A regarding role needs an organisation/person: fill in the relation number."))
+            )
+        elif wanted:
+            held = roles_of(relation)
+            for code in wanted:
+                role = REGARDING_ROLES[code]
+                if role is not None and role not in held:
+                    problems.append(
+                        FieldProblem(
+                            code,
+                            "regarding_role_missing",
+                            _("%(relation)s is no %(role)s, so %(field)s cannot be set: use the relation number of a %(role)s or set it to 'nee'.")
+                            % {"relation": relation.number, "role": ROLE_LABELS[role](), "field": self[code].label},
+                        )
+                    )
+        return problems
+
+    # --- characteristics and workflows -----------------------------------------------------
+
+    @property
+    def combinations(self) -> list[tuple[tuple[int | None, ...], int | None]]:
+        """(value ids of levels 1-3, workflow id) of every combination of the type."""
+        if self._combinations is None:
+            self._combinations = [
+                ((c.value_1_id, c.value_2_id, c.value_3_id), c.workflow_id) for c in self.item_type.combinations.all()
+            ]
+        return self._combinations
+
+    def _characteristic_ids(self, values: dict[str, Any]) -> tuple[int | None, ...]:
+        return tuple(getattr(values.get(f"characteristic_{level}"), "pk", None) for level in (1, 2, 3))
+
+    def _characteristic_problems(self, values: dict[str, Any]) -> list[FieldProblem]:
+        levels = self.item_type.characteristics()
+        if not levels:
+            return []
+        ids = self._characteristic_ids(values)
+        first = f"characteristic_{levels[0][0]}"
+        if not any(ids):
+            if not self.item_type.allow_without_characteristics:
+                return [
+                    FieldProblem(first, "characteristic_required", _("Type %(type)s needs at least one characteristic: fill in %(field)s.") % {"type": self.item_type.code, "field": self[first].label})
+                ]
+            return []
+        if self.item_type.only_existing_combinations and ids not in {combo for combo, _wf in self.combinations}:
+            allowed = "; ".join(self._describe(combo) for combo, _wf in self.combinations) or "-"
+            return [
+                FieldProblem(first, "characteristic_combination", _("These characteristic values are no combination of the type. Allowed: %(allowed)s.") % {"allowed": allowed})
+            ]
+        return []
+
+    def _describe(self, combo: tuple[int | None, ...]) -> str:
+        codes = {v.pk: v.code for level in self.characteristic_values.values() for v in level.values()}
+        return "/".join(codes.get(pk, "-") for pk in combo if pk)
+
+    def workflow_id_for(self, values: dict[str, Any]) -> int | None:
+        """R17: the workflow an item with these characteristic values enters, if any."""
+        ids = self._characteristic_ids(values)
+        if not any(ids):
+            return None
+        for combo, workflow_id in self.combinations:
+            if combo == ids and workflow_id:
+                return workflow_id
+        return None
+
+
+ROLE_LABELS: dict[str, Callable[[], str]] = {
+    "employee": lambda: _("employee"),
+    "sales": lambda: _("sales relation"),
+    "purchase": lambda: _("purchase relation"),
+    "applicant": lambda: _("applicant"),
+}
+
+

@@ -1,0 +1,226 @@
+"""Parsers that turn one raw cell or form value into a domain value.
+
+Each parser accepts what a spreadsheet reader or a form hands over (str, int, float,
+Decimal, date, datetime, bool or None) and raises `ValueProblem` with a message that says
+how to write the value correctly. Empty input is the caller's business: parsers are only
+called with something in it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+
+class ValueProblem(ValueError):
+    """A raw value that cannot become the wanted type; `code` is stable, `message` says the fix."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def is_empty(raw) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def as_text(raw) -> str:
+    """A cell as text; whole floats lose their '.0' so codes stay codes (10001.0 -> '10001')."""
+    if isinstance(raw, str):
+        return raw.strip()
+    if isinstance(raw, bool):
+        return "1" if raw else "0"
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    if isinstance(raw, Decimal) and raw == raw.to_integral_value():
+        return str(raw.quantize(Decimal(1)))
+    if isinstance(raw, dt.datetime | dt.date):
+        return raw.isoformat()
+    return str(raw).strip()
+
+
+def parse_key(raw) -> str:
+    """A number or code that names something (relation number, contact id, user name)."""
+    return as_text(raw)
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+EXCEL_EPOCHS = {1900: dt.datetime(1899, 12, 30), 1904: dt.datetime(1904, 1, 1)}
+_DAY_FIRST = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+def _year(text: str) -> int:
+    year = int(text)
+    if len(text) == 2:
+        year += 2000 if year < 69 else 1900
+    return year
+
+
+def _date_problem(raw) -> ValueProblem:
+    return ValueProblem(
+        "invalid_date",
+        _("'%(value)s' is not a date. Write it as dd-mm-yyyy (for example 31-12-2025) or yyyy-mm-dd.")
+        % {"value": raw},
+    )
+
+
+def excel_serial_to_datetime(serial: float, epoch: int = 1900) -> dt.datetime:
+    if not 0 < serial < 2958466:  # 9999-12-31 in the 1900 system
+        raise ValueError(serial)
+    return EXCEL_EPOCHS[epoch] + dt.timedelta(days=serial)
+
+
+def parse_date(raw, *, epoch: int = 1900) -> dt.date:
+    """dd-mm-yyyy, d-m-yy (also with / or .), yyyy-mm-dd, an ISO date-time, a date object or
+    an Excel serial number. Day always comes before month: 03-04-2025 is 3 April."""
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, int | float | Decimal) and not isinstance(raw, bool):
+        try:
+            return excel_serial_to_datetime(float(raw), epoch).date()
+        except ValueError:
+            raise _date_problem(raw) from None
+    text = as_text(raw)
+    date_part = text.split("T")[0].split(" ")[0]
+    try:
+        if match := _DAY_FIRST.match(date_part):
+            day, month, year = match.groups()
+            return dt.date(_year(year), int(month), int(day))
+        if match := _ISO.match(date_part):
+            year, month, day = match.groups()
+            return dt.date(int(year), int(month), int(day))
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            return excel_serial_to_datetime(float(text), epoch).date()
+    except ValueError:
+        pass
+    raise _date_problem(raw)
+
+
+def parse_datetime(raw, *, epoch: int = 1900) -> dt.datetime:
+    """A date as in `parse_date`, optionally followed by a time (hh:mm or hh:mm:ss).
+    Naive values are taken in the current time zone."""
+    if isinstance(raw, dt.datetime):
+        value = raw
+    elif isinstance(raw, dt.date):
+        value = dt.datetime.combine(raw, dt.time())
+    elif isinstance(raw, int | float | Decimal) and not isinstance(raw, bool):
+        try:
+            value = excel_serial_to_datetime(float(raw), epoch)
+        except ValueError:
+            raise _date_problem(raw) from None
+        value = value.replace(microsecond=0)
+    else:
+        text = as_text(raw)
+        try:
+            value = dt.datetime.fromisoformat(text)
+        except ValueError:
+            date_text, _sep, time_text = text.replace("T", " ").partition(" ")
+            day = parse_date(date_text, epoch=epoch)
+            time = dt.time()
+            if time_text.strip():
+                match = _TIME.match(time_text.strip())
+                if not match:
+                    raise ValueProblem(
+                        "invalid_datetime",
+                        _("'%(value)s' is not a date and time. Write it as dd-mm-yyyy hh:mm.") % {"value": raw},
+                    ) from None
+                hour, minute, second = match.groups()
+                try:
+                    time = dt.time(int(hour), int(minute), int(second or 0))
+                except ValueError:
+                    raise ValueProblem(
+                        "invalid_datetime",
+                        _("'%(value)s' has an impossible time. Write it as dd-mm-yyyy hh:mm.") % {"value": raw},
+                    ) from None
+            value = dt.datetime.combine(day, time)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value
+
+
+# --- numbers and booleans ------------------------------------------------------------------
+
+
+def parse_decimal(raw) -> Decimal:
+    """1234.56, 1234,56, 1.234,56 and 1,234.56: the last separator is the decimal one; a lone
+    separator followed by exactly three digits and repeated (1.234.567) groups thousands."""
+    if isinstance(raw, bool):
+        raise ValueProblem("invalid_number", _("'%(value)s' is not a number.") % {"value": raw})
+    if isinstance(raw, int | Decimal):
+        return Decimal(raw)
+    if isinstance(raw, float):
+        return Decimal(repr(raw))
+    text = as_text(raw).replace(" ", "").replace("\u00a0", "").replace("€", "")
+    comma, dot = text.rfind(","), text.rfind(".")
+    if comma >= 0 and dot >= 0:
+        decimal_sep = "," if comma > dot else "."
+        thousands_sep = "." if decimal_sep == "," else ","
+        text = text.replace(thousands_sep, "").replace(decimal_sep, ".")
+    elif comma >= 0 or dot >= 0:
+        sep = "," if comma >= 0 else "."
+        if text.count(sep) > 1:
+            text = text.replace(sep, "")
+        else:
+            text = text.replace(sep, ".")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueProblem(
+            "invalid_number",
+            _("'%(value)s' is not a number. Write it as 1234,56 or 1234.56.") % {"value": raw},
+        ) from None
+    if not value.is_finite():
+        raise ValueProblem("invalid_number", _("'%(value)s' is not a number.") % {"value": raw})
+    return value
+
+
+def parse_integer(raw) -> int:
+    value = parse_decimal(raw) if not isinstance(raw, int) or isinstance(raw, bool) else Decimal(raw)
+    if value != value.to_integral_value():
+        raise ValueProblem("invalid_integer", _("'%(value)s' is not a whole number.") % {"value": raw})
+    return int(value)
+
+
+TRUE_WORDS = {"ja", "j", "yes", "y", "true", "waar", "1", "x", "aan", "on", "wahr"}
+FALSE_WORDS = {"nee", "n", "no", "false", "onwaar", "0", "uit", "off"}
+
+
+def parse_boolean(raw) -> bool:
+    """ja/nee, j/n, yes/no, true/false, waar/onwaar, 1/0, x."""
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int | float | Decimal) and raw in (0, 1):
+        return bool(raw)
+    word = as_text(raw).lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueProblem(
+        "invalid_boolean",
+        _("'%(value)s' is not yes or no. Write ja or nee (also accepted: yes/no, 1/0, x).") % {"value": raw},
+    )
+
+
+def parse_choice(raw, choices: dict[str, str]) -> str:
+    """A choice by its code or its label, case-insensitively; returns the code."""
+    text = as_text(raw)
+    folded = text.casefold()
+    for code, label in choices.items():
+        if folded in (code.casefold(), label.casefold()):
+            return code
+    raise ValueProblem(
+        "invalid_choice",
+        _("'%(value)s' is not one of the allowed values: %(allowed)s.")
+        % {"value": raw, "allowed": ", ".join(choices) or "-"},
+    )

@@ -1,0 +1,85 @@
+"""An ImportJob records one import from upload to outcome (R29)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from dossier.models import CreationProfile, ItemType, private_storage
+
+
+class ImportJob(models.Model):
+    class State(models.TextChoices):
+        UPLOADED = "uploaded", _("uploaded")
+        MAPPED = "mapped", _("mapped")
+        VALIDATING = "validating", _("validating")
+        VALIDATED = "validated", _("validated")
+        IMPORTING = "importing", _("importing")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
+        UNDONE = "undone", _("undone")
+
+    TRANSITIONS: dict[str, set[str]] = {
+        State.UPLOADED: {State.MAPPED, State.CANCELLED, State.FAILED},
+        State.MAPPED: {State.MAPPED, State.VALIDATING, State.CANCELLED},
+        State.VALIDATING: {State.VALIDATED, State.FAILED, State.CANCELLED},
+        State.VALIDATED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED},
+        State.IMPORTING: {State.DONE, State.FAILED},
+        State.FAILED: {State.MAPPED, State.VALIDATING, State.IMPORTING},
+        State.DONE: {State.UNDONE},
+        State.CANCELLED: set(),
+        State.UNDONE: set(),
+    }
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="import_jobs", verbose_name=_("user")
+    )
+    item_type = models.ForeignKey(ItemType, on_delete=models.PROTECT, related_name="import_jobs", verbose_name=_("type"))
+    creation_profile = models.ForeignKey(
+        CreationProfile, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("creation profile")
+    )
+    file = models.FileField(_("file"), upload_to="imports/", storage=private_storage, max_length=255, blank=True)
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    file_sha256 = models.CharField(_("file SHA-256"), max_length=64, blank=True)
+    attachments_zip = models.FileField(
+        _("attachments ZIP"), upload_to="imports/", storage=private_storage, max_length=255, blank=True
+    )
+    sheet = models.CharField(_("sheet"), max_length=100, blank=True)
+    header_row = models.PositiveIntegerField(_("header row"), null=True, blank=True)
+    mapping = models.JSONField(_("mapping"), default=dict, blank=True)
+    options = models.JSONField(_("options"), default=dict, blank=True)
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.UPLOADED)
+    progress_done = models.PositiveIntegerField(_("rows processed"), default=0)
+    progress_total = models.PositiveIntegerField(_("rows in total"), default=0)
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    valid_row_count = models.PositiveIntegerField(_("valid rows"), default=0)
+    invalid_row_count = models.PositiveIntegerField(_("invalid rows"), default=0)
+    items_created = models.PositiveIntegerField(_("items created"), default=0)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    error_message = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"{self.item_type.code} {self.file_name or self.pk}"
+
+    def can_move_to(self, state: str) -> bool:
+        return state in self.TRANSITIONS.get(self.state, set())
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
