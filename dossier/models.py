@@ -10,7 +10,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -211,9 +212,10 @@ class CharacteristicValue(models.Model):
     )
     code = models.CharField(_("code"), max_length=20)
     label = models.CharField(_("label"), max_length=100)
+    position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:
-        ordering = ["characteristic", "code"]
+        ordering = ["characteristic", "position", "pk"]
         constraints = [models.UniqueConstraint(fields=["characteristic", "code"], name="unique_value_code")]
         verbose_name = _("characteristic value")
         verbose_name_plural = _("characteristic values")
@@ -399,13 +401,28 @@ class ItemType(models.Model):
     only_existing_combinations = models.BooleanField(_("only existing combinations allowed"), default=False)
     allow_without_characteristics = models.BooleanField(_("items without characteristics allowed"), default=True)
     characteristic_1 = models.ForeignKey(
-        Characteristic, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("characteristic 1")
+        Characteristic,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("characteristic 1"),
     )
     characteristic_2 = models.ForeignKey(
-        Characteristic, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("characteristic 2")
+        Characteristic,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("characteristic 2"),
     )
     characteristic_3 = models.ForeignKey(
-        Characteristic, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("characteristic 3")
+        Characteristic,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("characteristic 3"),
     )
 
     authorised_users = models.ManyToManyField(
@@ -460,7 +477,9 @@ class FreeField(models.Model):
         BOOLEAN = "boolean", _("yes/no")
         CHOICE = "choice", _("choice")
 
-    item_type = models.ForeignKey(ItemType, on_delete=models.CASCADE, related_name="free_fields", verbose_name=_("type"))
+    item_type = models.ForeignKey(
+        ItemType, on_delete=models.CASCADE, related_name="free_fields", verbose_name=_("type")
+    )
     code = models.CharField(
         _("code"), max_length=40, help_text=_("Letters, digits and underscores; used as column name and in templates.")
     )
@@ -509,23 +528,42 @@ class CharacteristicCombination(models.Model):
         CharacteristicValue, on_delete=models.PROTECT, related_name="+", verbose_name=_("value 1")
     )
     value_2 = models.ForeignKey(
-        CharacteristicValue, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("value 2")
+        CharacteristicValue,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("value 2"),
     )
     value_3 = models.ForeignKey(
-        CharacteristicValue, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("value 3")
+        CharacteristicValue,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("value 3"),
     )
     workflow = models.ForeignKey(
-        Workflow, on_delete=models.PROTECT, null=True, blank=True, related_name="combinations", verbose_name=_("workflow")
+        Workflow,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="combinations",
+        verbose_name=_("workflow"),
     )
 
     class Meta:
         verbose_name = _("characteristic combination")
         verbose_name_plural = _("characteristic combinations")
         constraints = [
+            # Empty levels count as equal, on every database.
             models.UniqueConstraint(
-                fields=["item_type", "value_1", "value_2", "value_3"],
+                F("item_type"),
+                F("value_1"),
+                Coalesce("value_2", Value(0)),
+                Coalesce("value_3", Value(0)),
                 name="unique_combination",
-                nulls_distinct=False,
+                violation_error_message=_("The type already has this combination."),
             )
         ]
 
@@ -540,11 +578,18 @@ class CharacteristicCombination(models.Model):
     def clean(self) -> None:
         if not self.item_type_id:
             return
-        levels = {1: self.item_type.characteristic_1_id, 2: self.item_type.characteristic_2_id, 3: self.item_type.characteristic_3_id}
+        levels = {
+            1: self.item_type.characteristic_1_id,
+            2: self.item_type.characteristic_2_id,
+            3: self.item_type.characteristic_3_id,
+        }
         for level, value in ((1, self.value_1), (2, self.value_2), (3, self.value_3)):
             if value is not None and value.characteristic_id != levels[level]:
                 raise ValidationError(
-                    {f"value_{level}": _("This value does not belong to characteristic %(level)s of the type.") % {"level": level}}
+                    {
+                        f"value_{level}": _("This value does not belong to characteristic %(level)s of the type.")
+                        % {"level": level}
+                    }
                 )
 
 
@@ -592,7 +637,9 @@ class CreationProfileField(models.Model):
         OPTIONAL = "optional", _("optional")
         REQUIRED = "required", _("required")
 
-    profile = models.ForeignKey(CreationProfile, on_delete=models.CASCADE, related_name="fields", verbose_name=_("profile"))
+    profile = models.ForeignKey(
+        CreationProfile, on_delete=models.CASCADE, related_name="fields", verbose_name=_("profile")
+    )
     field_code = models.CharField(
         _("field"), max_length=40, help_text=_("A field code of the type, e.g. subject, relation, free_Salaris.")
     )
@@ -668,7 +715,12 @@ class DossierItem(models.Model):
     submitted_at = models.DateTimeField(_("submit date"), default=timezone.now)
 
     relation = models.ForeignKey(
-        Relation, on_delete=models.PROTECT, null=True, blank=True, related_name="items", verbose_name=_("organisation/person")
+        Relation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        verbose_name=_("organisation/person"),
     )
     contact = models.ForeignKey(
         Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="items", verbose_name=_("contact")
@@ -685,20 +737,45 @@ class DossierItem(models.Model):
         Course, on_delete=models.PROTECT, null=True, blank=True, related_name="items", verbose_name=_("course")
     )
     characteristic_value_1 = models.ForeignKey(
-        CharacteristicValue, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("characteristic 1")
+        CharacteristicValue,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("characteristic 1"),
     )
     characteristic_value_2 = models.ForeignKey(
-        CharacteristicValue, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("characteristic 2")
+        CharacteristicValue,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("characteristic 2"),
     )
     characteristic_value_3 = models.ForeignKey(
-        CharacteristicValue, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("characteristic 3")
+        CharacteristicValue,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("characteristic 3"),
     )
     free_values = models.JSONField(_("free fields"), default=dict, blank=True)
     creation_profile = models.ForeignKey(
-        CreationProfile, on_delete=models.SET_NULL, null=True, blank=True, related_name="items", verbose_name=_("creation profile")
+        CreationProfile,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="items",
+        verbose_name=_("creation profile"),
     )
     import_job = models.ForeignKey(
-        "imports.ImportJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="items", verbose_name=_("import")
+        "imports.ImportJob",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="items",
+        verbose_name=_("import"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -766,8 +843,12 @@ class Reaction(models.Model):
 class WorkflowInstance(models.Model):
     """An item in a workflow, at its current task (None: finished)."""
 
-    item = models.OneToOneField(DossierItem, on_delete=models.CASCADE, related_name="workflow_instance", verbose_name=_("item"))
-    workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT, related_name="instances", verbose_name=_("workflow"))
+    item = models.OneToOneField(
+        DossierItem, on_delete=models.CASCADE, related_name="workflow_instance", verbose_name=_("item")
+    )
+    workflow = models.ForeignKey(
+        Workflow, on_delete=models.PROTECT, related_name="instances", verbose_name=_("workflow")
+    )
     current_task = models.ForeignKey(
         WorkflowTask, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("current task")
     )

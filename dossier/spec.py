@@ -14,6 +14,7 @@ offered (R7) and the submitter and submit date may be given (R9, R10).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -181,21 +182,46 @@ class ItemSpec:
             return option if on else hidden  # R11: options are never required on import
 
         fields = [
-            FieldSpec("subject", gettext_lazy("subject"), Kind.TEXT, opt(t.has_subject), Group.OPTION, afas_names=("Ds",), max_length=255),
-            FieldSpec("text", gettext_lazy("text"), Kind.LONG_TEXT, opt(t.has_text), Group.OPTION, afas_names=("SbTx",)),
-            FieldSpec("begin_date", gettext_lazy("begin date"), Kind.DATE, opt(t.has_begin_date), Group.OPTION, afas_names=("DtFr",)),
-            FieldSpec("end_date", gettext_lazy("end date"), Kind.DATE, opt(t.has_end_date), Group.OPTION, afas_names=("DtTo",)),
+            FieldSpec(
+                "subject",
+                gettext_lazy("subject"),
+                Kind.TEXT,
+                opt(t.has_subject),
+                Group.OPTION,
+                afas_names=("Ds",),
+                max_length=255,
+            ),
+            FieldSpec(
+                "text", gettext_lazy("text"), Kind.LONG_TEXT, opt(t.has_text), Group.OPTION, afas_names=("SbTx",)
+            ),
+            FieldSpec(
+                "begin_date",
+                gettext_lazy("begin date"),
+                Kind.DATE,
+                opt(t.has_begin_date),
+                Group.OPTION,
+                afas_names=("DtFr",),
+            ),
+            FieldSpec(
+                "end_date", gettext_lazy("end date"), Kind.DATE, opt(t.has_end_date), Group.OPTION, afas_names=("DtTo",)
+            ),
             FieldSpec("done", gettext_lazy("done"), Kind.BOOLEAN, opt(t.has_done), Group.OPTION, afas_names=("St",)),
-            FieldSpec("done_date", gettext_lazy("date done"), Kind.DATE, opt(t.has_done), Group.OPTION, afas_names=("DtSt",)),
+            FieldSpec(
+                "done_date", gettext_lazy("date done"), Kind.DATE, opt(t.has_done), Group.OPTION, afas_names=("DtSt",)
+            ),
             FieldSpec(
                 "responsible",
                 gettext_lazy("responsible"),
                 Kind.USER,
-                FieldState.REQUIRED if (t.has_responsible and t.responsible_required and not is_import) else opt(t.has_responsible),
+                FieldState.REQUIRED
+                if (t.has_responsible and t.responsible_required and not is_import)
+                else opt(t.has_responsible),
                 Group.OPTION,
                 afas_names=("EmIdResp",),
             ),
-            FieldSpec("cause", gettext_lazy("cause"), Kind.ITEM, opt(t.has_cause), Group.OPTION, afas_names=("SbIdCause",)),
+            FieldSpec(
+                "cause", gettext_lazy("cause"), Kind.ITEM, opt(t.has_cause), Group.OPTION, afas_names=("SbIdCause",)
+            ),
             FieldSpec(
                 "priority",
                 gettext_lazy("priority"),
@@ -206,7 +232,12 @@ class ItemSpec:
                 afas_names=("Pr",),
             ),
             FieldSpec(
-                "submitter", gettext_lazy("submitter"), Kind.USER, option if is_import else hidden, Group.SUBMISSION, afas_names=("UsId",)
+                "submitter",
+                gettext_lazy("submitter"),
+                Kind.USER,
+                option if is_import else hidden,
+                Group.SUBMISSION,
+                afas_names=("UsId",),
             ),
             FieldSpec(
                 "submitted_at",
@@ -216,8 +247,22 @@ class ItemSpec:
                 Group.SUBMISSION,
                 afas_names=("Da",),
             ),
-            FieldSpec("relation", gettext_lazy("organisation/person"), Kind.RELATION, self._state(t.relation_state), Group.DESTINATION, afas_names=("BcId", "BcCo")),
-            FieldSpec("contact", gettext_lazy("contact"), Kind.CONTACT, self._state(t.contact_state), Group.DESTINATION, afas_names=("CdId",)),
+            FieldSpec(
+                "relation",
+                gettext_lazy("organisation/person"),
+                Kind.RELATION,
+                self._state(t.relation_state),
+                Group.DESTINATION,
+                afas_names=("BcId", "BcCo"),
+            ),
+            FieldSpec(
+                "contact",
+                gettext_lazy("contact"),
+                Kind.CONTACT,
+                self._state(t.contact_state),
+                Group.DESTINATION,
+                afas_names=("CdId",),
+            ),
         ]
         regarding_labels = {
             "regarding_relation": (gettext_lazy("regarding organisation/person"), "ToBC"),
@@ -229,12 +274,27 @@ class ItemSpec:
         for code, (label, afas) in regarding_labels.items():
             state = self._state(getattr(t, f"{code}_state"))
             fields.append(
-                FieldSpec(code, label, Kind.BOOLEAN, state, Group.REGARDING, afas_names=(afas,), auto=state == FieldState.REQUIRED)
+                FieldSpec(
+                    code,
+                    label,
+                    Kind.BOOLEAN,
+                    state,
+                    Group.REGARDING,
+                    afas_names=(afas,),
+                    auto=state == FieldState.REQUIRED,
+                )
             )
         extra_afas = {"project": ("PjId",), "course": ("CrId",)}
         for code, model in EXTRA_MODELS.items():
             fields.append(
-                FieldSpec(code, model._meta.verbose_name, Kind.EXTRA, self._state(getattr(t, f"{code}_state")), Group.EXTRA, afas_names=extra_afas.get(code, ()))
+                FieldSpec(
+                    code,
+                    model._meta.verbose_name,
+                    Kind.EXTRA,
+                    self._state(getattr(t, f"{code}_state")),
+                    Group.EXTRA,
+                    afas_names=extra_afas.get(code, ()),
+                )
             )
         fields += self._characteristic_fields()
         fields += self._free_fields()
@@ -257,7 +317,9 @@ class ItemSpec:
         if not levels:
             return []
         by_characteristic: dict[int, dict[str, CharacteristicValue]] = {}
-        for value in CharacteristicValue.objects.filter(characteristic__in=[c for _level, c in levels]).select_related("characteristic"):
+        for value in CharacteristicValue.objects.filter(characteristic__in=[c for _level, c in levels]).select_related(
+            "characteristic"
+        ):
             by_characteristic.setdefault(value.characteristic_id, {})[value.code] = value
         result = []
         for level, characteristic in levels:
@@ -439,10 +501,9 @@ class ItemSpec:
             if spec.auto:
                 values[spec.code] = True
             elif spec.default not in (None, "") and spec.code not in values:
-                try:
+                # A bad profile default is the admin's problem; it shows as a missing value.
+                with contextlib.suppress(ValueProblem):
                     values[spec.code] = self.clean(spec.code, spec.default)
-                except ValueProblem:
-                    pass  # a bad profile default is the admin's problem, shown as a missing value
 
         # 2. values the type does not allow
         for code, value in list(values.items()):
@@ -468,7 +529,9 @@ class ItemSpec:
         begin, end = values.get("begin_date"), values.get("end_date")
         if begin and end and end < begin:
             problems.append(
-                FieldProblem("end_date", "end_before_begin", _("The end date lies before the begin date: correct one of them."))
+                FieldProblem(
+                    "end_date", "end_before_begin", _("The end date lies before the begin date: correct one of them.")
+                )
             )
         if values.get("done_date") and not values.get("done"):
             values["done"] = True
@@ -493,7 +556,9 @@ class ItemSpec:
             if one_of and not any(values.get(f.code) for f in one_of):
                 names = ", ".join(str(f.label) for f in one_of)
                 problems.append(
-                    FieldProblem(one_of[0].code, "one_of_required", _("Fill in at least one of: %(fields)s.") % {"fields": names})
+                    FieldProblem(
+                        one_of[0].code, "one_of_required", _("Fill in at least one of: %(fields)s.") % {"fields": names}
+                    )
                 )
         return problems
 
@@ -505,14 +570,20 @@ class ItemSpec:
                 FieldProblem(
                     "contact",
                     "contact_not_of_relation",
-                    _("Contact %(contact)s belongs to organisation %(org)s, not to %(relation)s: use a contact of %(relation)s or relation number %(org)s.")
+                    _(
+                        "Contact %(contact)s belongs to organisation %(org)s, not to %(relation)s: use a contact of %(relation)s or relation number %(org)s."
+                    )
                     % {"contact": contact.contact_id, "org": contact.organisation.number, "relation": relation.number},
                 )
             )
         wanted = [code for code, role in REGARDING_ROLES.items() if values.get(code) is True]
         if wanted and relation is None:
             problems.append(
-                FieldProblem(wanted[0], "regarding_without_relation", _("A regarding role needs an organisation/person: fill in the relation number."))
+                FieldProblem(
+                    wanted[0],
+                    "regarding_without_relation",
+                    _("A regarding role needs an organisation/person: fill in the relation number."),
+                )
             )
         elif wanted:
             held = roles_of(relation)
@@ -523,7 +594,9 @@ class ItemSpec:
                         FieldProblem(
                             code,
                             "regarding_role_missing",
-                            _("%(relation)s is no %(role)s, so %(field)s cannot be set: use the relation number of a %(role)s or set it to 'nee'.")
+                            _(
+                                "%(relation)s is no %(role)s, so %(field)s cannot be set: use the relation number of a %(role)s or set it to 'nee'."
+                            )
                             % {"relation": relation.number, "role": ROLE_LABELS[role](), "field": self[code].label},
                         )
                     )
@@ -552,13 +625,23 @@ class ItemSpec:
         if not any(ids):
             if not self.item_type.allow_without_characteristics:
                 return [
-                    FieldProblem(first, "characteristic_required", _("Type %(type)s needs at least one characteristic: fill in %(field)s.") % {"type": self.item_type.code, "field": self[first].label})
+                    FieldProblem(
+                        first,
+                        "characteristic_required",
+                        _("Type %(type)s needs at least one characteristic: fill in %(field)s.")
+                        % {"type": self.item_type.code, "field": self[first].label},
+                    )
                 ]
             return []
         if self.item_type.only_existing_combinations and ids not in {combo for combo, _wf in self.combinations}:
             allowed = "; ".join(self._describe(combo) for combo, _wf in self.combinations) or "-"
             return [
-                FieldProblem(first, "characteristic_combination", _("These characteristic values are no combination of the type. Allowed: %(allowed)s.") % {"allowed": allowed})
+                FieldProblem(
+                    first,
+                    "characteristic_combination",
+                    _("These characteristic values are no combination of the type. Allowed: %(allowed)s.")
+                    % {"allowed": allowed},
+                )
             ]
         return []
 
@@ -583,5 +666,3 @@ ROLE_LABELS: dict[str, Callable[[], str]] = {
     "purchase": lambda: _("purchase relation"),
     "applicant": lambda: _("applicant"),
 }
-
-

@@ -67,8 +67,7 @@ def _year(text: str) -> int:
 def _date_problem(raw) -> ValueProblem:
     return ValueProblem(
         "invalid_date",
-        _("'%(value)s' is not a date. Write it as dd-mm-yyyy (for example 31-12-2025) or yyyy-mm-dd.")
-        % {"value": raw},
+        _("'%(value)s' is not a date. Write it as dd-mm-yyyy (for example 31-12-2025) or yyyy-mm-dd.") % {"value": raw},
     )
 
 
@@ -81,6 +80,8 @@ def excel_serial_to_datetime(serial: float, epoch: int = 1900) -> dt.datetime:
 def parse_date(raw, *, epoch: int = 1900) -> dt.date:
     """dd-mm-yyyy, d-m-yy (also with / or .), yyyy-mm-dd, an ISO date-time, a date object or
     an Excel serial number. Day always comes before month: 03-04-2025 is 3 April."""
+    if isinstance(raw, bool):
+        raise _date_problem(raw)
     if isinstance(raw, dt.datetime):
         return raw.date()
     if isinstance(raw, dt.date):
@@ -168,10 +169,7 @@ def parse_decimal(raw) -> Decimal:
         text = text.replace(thousands_sep, "").replace(decimal_sep, ".")
     elif comma >= 0 or dot >= 0:
         sep = "," if comma >= 0 else "."
-        if text.count(sep) > 1:
-            text = text.replace(sep, "")
-        else:
-            text = text.replace(sep, ".")
+        text = text.replace(sep, "") if text.count(sep) > 1 else text.replace(sep, ".")
     try:
         value = Decimal(text)
     except InvalidOperation:

@@ -39,7 +39,9 @@ class ImportJob(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="import_jobs", verbose_name=_("user")
     )
-    item_type = models.ForeignKey(ItemType, on_delete=models.PROTECT, related_name="import_jobs", verbose_name=_("type"))
+    item_type = models.ForeignKey(
+        ItemType, on_delete=models.PROTECT, related_name="import_jobs", verbose_name=_("type")
+    )
     creation_profile = models.ForeignKey(
         CreationProfile, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("creation profile")
     )

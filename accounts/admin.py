@@ -1,0 +1,57 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from dossier.models import ItemType
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (
+            _("Dossier item rights"),
+            {
+                "fields": ("has_insite_rights", "has_profit_rights", "authorised_types"),
+                "description": _(
+                    "Submitting or importing dossier items needs InSite or Profit rights. "
+                    "Which types a user may use is set on each dossier item type."
+                ),
+            },
+        ),
+    )
+    add_fieldsets = (
+        *DjangoUserAdmin.add_fieldsets,
+        (_("Dossier item rights"), {"fields": ("has_insite_rights", "has_profit_rights")}),
+    )
+    readonly_fields = ("authorised_types",)
+    list_display = (
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "is_active",
+        "is_staff",
+        "has_insite_rights",
+        "has_profit_rights",
+    )
+    list_filter = (*DjangoUserAdmin.list_filter, "has_insite_rights", "has_profit_rights")
+
+    @admin.display(description=_("authorised dossier item types"))
+    def authorised_types(self, user: User) -> str:
+        """R3: the active types the user may use, directly or through one of his groups."""
+        if user.pk is None:
+            return "-"
+        if user.is_superuser:
+            return _("Every type (superuser).")
+        types = ItemType.objects.usable_by(user).order_by("code")
+        if not types:
+            return _("None. Authorise the user on a dossier item type.")
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            ((reverse("admin:dossier_itemtype_change", args=[t.pk]), t) for t in types),
+        )

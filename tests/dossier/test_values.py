@@ -1,0 +1,131 @@
+"""The value parsers: no database needed."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from dossier.values import (
+    ValueProblem,
+    as_text,
+    parse_boolean,
+    parse_choice,
+    parse_date,
+    parse_datetime,
+    parse_decimal,
+    parse_integer,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("31-12-2025", dt.date(2025, 12, 31)),
+        ("03-04-2025", dt.date(2025, 4, 3)),  # day first, never month first
+        ("3-4-25", dt.date(2025, 4, 3)),
+        ("3-4-85", dt.date(1985, 4, 3)),
+        ("03/04/2025", dt.date(2025, 4, 3)),
+        ("03.04.2025", dt.date(2025, 4, 3)),
+        ("2025-04-03", dt.date(2025, 4, 3)),
+        ("2025-04-03T10:15:00", dt.date(2025, 4, 3)),
+        ("  31-12-2025 ", dt.date(2025, 12, 31)),
+        (45658, dt.date(2025, 1, 1)),
+        (45658.0, dt.date(2025, 1, 1)),
+        ("45658", dt.date(2025, 1, 1)),
+        (dt.datetime(2025, 1, 1, 9, 30), dt.date(2025, 1, 1)),
+        (dt.date(2025, 1, 1), dt.date(2025, 1, 1)),
+    ],
+)
+def test_it_parses_dates_day_first(raw, expected):
+    assert parse_date(raw) == expected
+
+
+def test_it_parses_excel_serial_dates_in_the_1904_system():
+    assert parse_date(44196, epoch=1904) == dt.date(2025, 1, 1)
+
+
+@pytest.mark.parametrize("raw", ["31-02-2025", "12/31/2025", "tomorrow", "2025-13-01", -5, True])
+def test_it_refuses_impossible_dates_with_the_accepted_notation(raw):
+    with pytest.raises(ValueProblem) as caught:
+        parse_date(raw)
+    assert caught.value.code == "invalid_date"
+    assert "dd-mm-yyyy" in caught.value.message
+
+
+def test_it_parses_date_times_in_the_current_time_zone(settings):
+    settings.TIME_ZONE = "Europe/Amsterdam"
+    value = parse_datetime("31-12-2025 14:30")
+    assert (value.year, value.month, value.day, value.hour, value.minute) == (2025, 12, 31, 14, 30)
+    assert value.utcoffset() == dt.timedelta(hours=1)
+    assert parse_datetime("2025-12-31T14:30:00+00:00").utcoffset() == dt.timedelta(0)
+    assert parse_datetime("31-12-2025").hour == 0
+
+
+def test_it_refuses_a_date_time_with_an_impossible_time():
+    with pytest.raises(ValueProblem) as caught:
+        parse_datetime("31-12-2025 25:61")
+    assert caught.value.code == "invalid_datetime"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1.234,56", Decimal("1234.56")),
+        ("1234,56", Decimal("1234.56")),
+        ("1234.56", Decimal("1234.56")),
+        ("1,234.56", Decimal("1234.56")),
+        ("1.234.567", Decimal("1234567")),
+        ("€ 3.500,00", Decimal("3500.00")),
+        (3500, Decimal(3500)),
+        (0.1, Decimal("0.1")),
+        ("-12,5", Decimal("-12.5")),
+    ],
+)
+def test_it_parses_decimals_with_comma_or_dot(raw, expected):
+    assert parse_decimal(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["twelve", "1,2,3.4.5", "NaN", "Infinity", True])
+def test_it_refuses_what_is_no_number(raw):
+    with pytest.raises(ValueProblem):
+        parse_decimal(raw)
+
+
+def test_it_parses_integers_and_refuses_fractions():
+    assert parse_integer("42") == 42
+    assert parse_integer(42.0) == 42
+    with pytest.raises(ValueProblem) as caught:
+        parse_integer("4,5")
+    assert caught.value.code == "invalid_integer"
+
+
+@pytest.mark.parametrize("raw", ["ja", "JA", "j", "yes", "y", "true", "waar", "1", "x", "X", 1, True])
+def test_it_reads_yes(raw):
+    assert parse_boolean(raw) is True
+
+
+@pytest.mark.parametrize("raw", ["nee", "n", "no", "false", "onwaar", "0", 0, False])
+def test_it_reads_no(raw):
+    assert parse_boolean(raw) is False
+
+
+def test_it_refuses_a_boolean_it_cannot_read():
+    with pytest.raises(ValueProblem) as caught:
+        parse_boolean("misschien")
+    assert "ja or nee" in caught.value.message
+
+
+def test_it_matches_choices_by_code_or_label():
+    choices = {"VAST": "Vast contract", "TIJDELIJK": "Tijdelijk contract"}
+    assert parse_choice("vast", choices) == "VAST"
+    assert parse_choice("Tijdelijk contract", choices) == "TIJDELIJK"
+    with pytest.raises(ValueProblem) as caught:
+        parse_choice("oproep", choices)
+    assert "VAST, TIJDELIJK" in caught.value.message
+
+
+def test_codes_keep_their_text():
+    assert as_text(10001.0) == "10001"
+    assert as_text("00123") == "00123"
+    assert as_text(" 10001 ") == "10001"
+    assert as_text(Decimal("10001")) == "10001"
