@@ -1,0 +1,386 @@
+"""Reading: a spreadsheet file -> headers + streamed rows with their spreadsheet row numbers.
+
+    table = open_table(path, file_name="docs.xlsx")
+    table.headers            # ["Relatienummer", "Onderwerp", ...], unique and never empty
+    for row in table.rows(): # Row(number=2, cells=("10001", "CV", ...)); empty rows skipped
+        ...
+
+.xlsx streams through openpyxl's read-only reader, so memory stays flat for the largest
+sheet Excel allows; .xls and .ods go through python-calamine (an .xls holds at most 65,536
+rows); .csv streams through the csv module with its encoding and delimiter detected.
+Cells keep their type (str, int, float, bool, date, datetime); parsing is ItemSpec's job.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods", ".csv": "csv", ".txt": "csv"}
+CSV_DELIMITERS = ";,\t"
+SAMPLE_BYTES = 64 * 1024
+
+
+DEFAULT_LIMITS = {
+    "IMPORT_MAX_FILE_SIZE": 200 * 2**20,
+    "IMPORT_ZIP_LIMITS": {"members": 10_000, "uncompressed_bytes": 2 * 2**30, "ratio": 200},
+}
+
+
+def limit(name: str):
+    return getattr(settings, name, DEFAULT_LIMITS[name])
+
+
+class ReadError(Exception):
+    """The file cannot be read; the message is one sentence for the user."""
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int  # as the spreadsheet program shows it (1-based)
+    cells: tuple[Any, ...]
+
+
+@dataclass
+class Table:
+    """One sheet of a file, positioned at its header row."""
+
+    headers: list[str]
+    header_row: int
+    sheet: str
+    sheet_names: list[str]
+    epoch: int = 1900  # Excel's date system, for serial-number dates
+    _rows: Iterator[Row] | None = field(default=None, repr=False)
+    _close: Any = field(default=None, repr=False)
+
+    def rows(self) -> Iterator[Row]:
+        """The data rows under the header, empty ones skipped, cells padded to the headers."""
+        width = len(self.headers)
+        try:
+            for row in self._rows or ():
+                cells = row.cells[:width]
+                if len(cells) < width:
+                    cells = cells + (None,) * (width - len(cells))
+                yield Row(row.number, cells)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._close is not None:
+            self._close()
+            self._close = None
+
+
+def file_format(file_name: str) -> str:
+    suffix = Path(file_name).suffix.lower()
+    if suffix not in FORMATS:
+        raise ReadError(
+            _("'%(name)s' is not a spreadsheet: upload an .xlsx, .xls, .ods or .csv file.") % {"name": file_name}
+        )
+    return FORMATS[suffix]
+
+
+def open_table(
+    path: str | Path,
+    *,
+    file_name: str | None = None,
+    sheet: str | None = None,
+    header_row: int | None = None,
+) -> Table:
+    """Open one sheet of a file at its header row (default: the first non-empty row).
+    Raises ReadError with one clear sentence for every file it cannot use."""
+    path = Path(path)
+    name = file_name or path.name
+    kind = file_format(name)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        raise ReadError(_("The file '%(name)s' cannot be found.") % {"name": name}) from None
+    if size == 0:
+        raise ReadError(_("The file '%(name)s' is empty.") % {"name": name})
+    if size > limit("IMPORT_MAX_FILE_SIZE"):
+        raise ReadError(
+            _("The file is %(size)s MB; at most %(max)s MB can be imported. Split it into smaller files.")
+            % {"size": size // 2**20, "max": limit("IMPORT_MAX_FILE_SIZE") // 2**20}
+        )
+    readers = {"xlsx": _open_xlsx, "xls": _open_calamine, "ods": _open_calamine, "csv": _open_csv}
+    sheet_names, source, epoch, close = readers[kind](path, name, sheet)
+    try:
+        headers, found_row = _find_header(source, header_row)
+    except BaseException:
+        if close:
+            close()
+        raise
+    if headers is None:
+        if close:
+            close()
+        if header_row:
+            raise ReadError(
+                _("Row %(row)s of the sheet is empty: choose the row that holds the column names.")
+                % {"row": header_row}
+            )
+        raise ReadError(_("The sheet '%(sheet)s' holds no data.") % {"sheet": sheet or sheet_names[0]})
+    return Table(
+        headers=unique_headers(headers),
+        header_row=found_row,
+        sheet=sheet or sheet_names[0],
+        sheet_names=sheet_names,
+        epoch=epoch,
+        _rows=source,
+        _close=close,
+    )
+
+
+def _find_header(source: Iterator[Row], header_row: int | None) -> tuple[list[Any] | None, int]:
+    for row in source:
+        if header_row and row.number < header_row:
+            continue
+        if header_row and row.number > header_row:
+            return None, header_row
+        return list(row.cells), row.number
+    return None, header_row or 0
+
+
+def unique_headers(cells: list[Any]) -> list[str]:
+    """Header texts, trimmed; an empty one (a merged or blank cell) gets its column letter,
+    a repeated one a number: 'Naam', 'Naam (2)'."""
+    while cells and _blank(cells[-1]):
+        cells = cells[:-1]
+    headers: list[str] = []
+    seen: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        text = " ".join(str(cell).split()) if not _blank(cell) else ""
+        if isinstance(cell, float) and cell.is_integer():
+            text = str(int(cell))
+        text = text or _("Column %(letter)s") % {"letter": column_letter(index)}
+        count = seen.get(text.casefold(), 0) + 1
+        seen[text.casefold()] = count
+        headers.append(text if count == 1 else f"{text} ({count})")
+    return headers
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _blank(cell: Any) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def _non_empty(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[Row]:
+    for number, cells in rows:
+        if any(not _blank(cell) for cell in cells):
+            yield Row(number, tuple(_clean_cell(cell) for cell in cells))
+
+
+def _clean_cell(cell: Any) -> Any:
+    if isinstance(cell, str):
+        return cell.strip() or None
+    return cell
+
+
+# --- .xlsx ---------------------------------------------------------------------------------
+
+
+def check_zip(path: Path, name: str) -> None:
+    """Refuse a ZIP container that would unpack to too much before anything parses it."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        raise ReadError(
+            _(
+                "'%(name)s' is not a valid Excel file (it may be damaged, password-protected or another format). Save it again as .xlsx."
+            )
+            % {"name": name}
+        ) from None
+    limits = limit("IMPORT_ZIP_LIMITS")
+    total = sum(member.file_size for member in members)
+    packed = sum(member.compress_size for member in members) or 1
+    if len(members) > limits["members"] or total > limits["uncompressed_bytes"] or total / packed > limits["ratio"]:
+        raise ReadError(
+            _(
+                "'%(name)s' unpacks to more than this server accepts (too many parts or too many bytes); it cannot be imported."
+            )
+            % {"name": name}
+        )
+
+
+def _open_xlsx(path: Path, name: str, sheet: str | None):
+    import openpyxl
+
+    if _is_encrypted_office_file(path):
+        raise ReadError(
+            _("'%(name)s' is protected with a password. Remove the password and upload it again.") % {"name": name}
+        )
+    check_zip(path, name)
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    except Exception:
+        raise ReadError(
+            _("'%(name)s' is not a valid Excel file (it may be damaged or another format). Save it again as .xlsx.")
+            % {"name": name}
+        ) from None
+    names = list(workbook.sheetnames)
+    worksheet = workbook[_pick_sheet(names, sheet, name)]
+    epoch = 1904 if workbook.epoch == dt.datetime(1904, 1, 1) else 1900
+    worksheet.reset_dimensions()  # some writers store a wrong dimension; read what is there
+
+    def rows():
+        try:
+            yield from enumerate(worksheet.iter_rows(values_only=True), start=1)
+        except Exception as error:
+            raise ReadError(
+                _("'%(name)s' could not be read to the end: %(error)s") % {"name": name, "error": error}
+            ) from None
+
+    return names, _non_empty(rows()), epoch, workbook.close
+
+
+def _is_encrypted_office_file(path: Path) -> bool:
+    """Password-protected Office files are OLE2 containers, not ZIPs."""
+    with path.open("rb") as handle:
+        return handle.read(8) == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _pick_sheet(names: list[str], sheet: str | None, file_name: str) -> str:
+    if not names:
+        raise ReadError(_("'%(name)s' has no sheets.") % {"name": file_name})
+    if sheet is None:
+        return names[0]
+    if sheet not in names:
+        raise ReadError(
+            _("The file has no sheet '%(sheet)s'. Its sheets are: %(names)s.")
+            % {"sheet": sheet, "names": ", ".join(names)}
+        )
+    return sheet
+
+
+# --- .xls and .ods -------------------------------------------------------------------------
+
+
+def _open_calamine(path: Path, name: str, sheet: str | None):
+    import python_calamine
+
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+    except python_calamine.PasswordError:
+        raise ReadError(
+            _("'%(name)s' is protected with a password. Remove the password and upload it again.") % {"name": name}
+        ) from None
+    except Exception:
+        raise ReadError(
+            _("'%(name)s' is not a valid spreadsheet (it may be damaged or another format). Save it again as .xlsx.")
+            % {"name": name}
+        ) from None
+    names = list(workbook.sheet_names)
+    chosen = _pick_sheet(names, sheet, name)
+    try:
+        worksheet = workbook.get_sheet_by_name(chosen)
+        start_row = (worksheet.start or (0, 0))[0]
+        source = worksheet.iter_rows()
+    except Exception:
+        raise ReadError(_("'%(name)s' could not be read.") % {"name": name}) from None
+
+    def rows():
+        for offset, cells in enumerate(source):
+            yield start_row + offset + 1, tuple(None if cell == "" else cell for cell in cells)
+
+    return names, _non_empty(rows()), 1900, workbook.close
+
+
+# --- .csv ----------------------------------------------------------------------------------
+
+
+def detect_encoding(sample: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 (by its BOM) or else Windows-1252."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(sample) - 3:  # not just a character cut off by the sample's end
+            return "cp1252"
+    return "utf-8"
+
+
+def detect_delimiter(text: str) -> str:
+    """The delimiter among ; , and tab that splits the first lines most consistently."""
+    lines = [line for line in text.splitlines()[:20] if line.strip()]
+    if not lines:
+        return ";"
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=CSV_DELIMITERS).delimiter
+    except csv.Error:
+        counts = {d: lines[0].count(d) for d in CSV_DELIMITERS}
+        return max(counts, key=counts.get) if any(counts.values()) else ";"
+
+
+def _open_csv(path: Path, name: str, sheet: str | None):
+    with path.open("rb") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+    if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ReadError(
+            _("'%(name)s' is not a text (CSV) file. Upload it as .xlsx or save it as CSV.") % {"name": name}
+        )
+    encoding = detect_encoding(sample)
+    text_sample = sample.decode(encoding, errors="ignore")
+    delimiter = detect_delimiter(text_sample)
+    handle = path.open("r", encoding=encoding, errors="strict", newline="")
+
+    def rows():
+        reader = csv.reader(handle, delimiter=delimiter)
+        number = 0
+        try:
+            for number, cells in enumerate(reader, start=1):  # a record is a row, even with quoted newlines
+                yield number, tuple(cells)
+        except UnicodeDecodeError:
+            raise ReadError(
+                _("'%(name)s' mixes character sets after row %(row)s. Save it again as CSV UTF-8.")
+                % {"name": name, "row": number}
+            ) from None
+        except csv.Error as error:
+            raise ReadError(
+                _("'%(name)s' row %(row)s cannot be read: %(error)s.") % {"name": name, "row": number, "error": error}
+            ) from None
+
+    return [sheet or Path(name).stem], _non_empty(rows()), 1900, handle.close
+
+
+def sample(
+    path: str | Path,
+    *,
+    file_name: str | None = None,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    size: int = 10,
+) -> tuple[Table, list[Row]]:
+    """The headers and the first rows, for the mapping step; never reads the whole file."""
+    table = open_table(path, file_name=file_name, sheet=sheet, header_row=header_row)
+    rows: list[Row] = []
+    iterator = table.rows()
+    try:
+        for row in iterator:
+            rows.append(row)
+            if len(rows) >= size:
+                break
+    finally:
+        iterator.close()
+        table.close()
+    return table, rows
