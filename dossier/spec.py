@@ -510,6 +510,8 @@ class ItemSpec:
             spec = self.get(code)
             if spec is None or not spec.is_hidden or code in ("submitter", "submitted_at"):
                 continue
+            if spec.default not in (None, ""):
+                continue  # hidden by the creation profile with a fixed value (only types hide without one)
             if spec.kind == Kind.BOOLEAN and value is False:
                 continue
             problems.append(FieldProblem(code, "field_not_allowed", self._not_allowed_message(spec)))
@@ -578,13 +580,14 @@ class ItemSpec:
             )
         wanted = [code for code, role in REGARDING_ROLES.items() if values.get(code) is True]
         if wanted and relation is None:
-            problems.append(
-                FieldProblem(
-                    wanted[0],
-                    "regarding_without_relation",
-                    _("A regarding role needs an organisation/person: fill in the relation number."),
+            if not self["relation"].needs_value:  # a missing required relation is reported once
+                problems.append(
+                    FieldProblem(
+                        wanted[0],
+                        "regarding_without_relation",
+                        _("A regarding role needs an organisation/person: fill in the relation number."),
+                    )
                 )
-            )
         elif wanted:
             held = roles_of(relation)
             for code in wanted:

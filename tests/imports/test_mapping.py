@@ -87,7 +87,9 @@ def test_a_field_fed_twice_or_from_a_missing_column_is_refused(spec):
 
 def test_a_hidden_field_cannot_be_mapped():
     spec = ItemSpec(ItemTypeFactory(has_begin_date=False), purpose=Purpose.IMPORT)
-    problems = check_mapping(spec, ["Nummer", "Datum"], {"relation": {"column": "Nummer"}, "begin_date": {"column": "Datum"}})
+    problems = check_mapping(
+        spec, ["Nummer", "Datum"], {"relation": {"column": "Nummer"}, "begin_date": {"column": "Datum"}}
+    )
     assert [(p.field, p.code) for p in problems] == [("begin_date", "unknown_field")]
 
 

@@ -1,0 +1,74 @@
+"""Typed results of the pipeline: problems with their place in the file, clean rows, counts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in the file: where (spreadsheet row, column header), what (value, stable
+    code) and how to fix it (message). Warnings are shown but do not block (R25)."""
+
+    row: int | None
+    column: str | None
+    value: str
+    code: str
+    message: str
+    field: str | None = None
+    is_warning: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Problem:
+        return cls(**data)
+
+
+@dataclass
+class CleanRow:
+    """A valid row: one item per destination (R8), sharing values and attachment."""
+
+    number: int
+    items: list[dict[str, Any]]  # validated values per destination (ItemSpec.validate output)
+    attachment: Any = None  # an attachments.Member, or None
+
+
+@dataclass
+class RowResult:
+    number: int
+    cells: tuple[Any, ...]
+    clean: CleanRow | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def is_valid(self) -> bool:
+        return self.clean is not None and not any(not p.is_warning for p in self.problems)
+
+
+@dataclass
+class Summary:
+    rows: int = 0
+    valid_rows: int = 0
+    invalid_rows: int = 0
+    items: int = 0  # items the valid rows will make (or made)
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, result: RowResult) -> None:
+        self.rows += 1
+        if result.is_valid:
+            self.valid_rows += 1
+            self.items += len(result.clean.items)
+        else:
+            self.invalid_rows += 1
+        self.problems.extend(result.problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_warning]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_warning]

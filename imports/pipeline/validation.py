@@ -1,0 +1,375 @@
+"""Validation: mapped rows -> clean rows or problems, with every lookup prefetched in bulk.
+
+Rows are taken in batches. For each batch:
+1. every mapped cell is cleaned by ItemSpec (dates, numbers, booleans, choices, keys);
+2. the keys the batch names (relation numbers, contact ids, user names, extra codes, ...)
+   that are not known yet are loaded with one query per kind: the number of queries does
+   not grow with the number of rows;
+3. each row is resolved, expanded to one item per destination (R8) and checked as a whole
+   by ItemSpec.validate; attachments are found in the ZIP (R22-R25).
+Every problem names the spreadsheet row, the column, the value and the fix (R26).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import replace
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import batched
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dossier.models import EXTRA_MODELS, ROLE_MODELS, Contact, DossierItem, Relation
+from dossier.spec import FieldProblem, ItemSpec, Kind
+from dossier.values import ValueProblem, as_text, is_empty
+from imports.pipeline.attachments import AttachmentArchive, PathProblem
+from imports.pipeline.mapping import row_reader
+from imports.pipeline.outcomes import CleanRow, Problem, RowResult
+from imports.pipeline.reading import Row
+
+BATCH_SIZE = 2000
+QUERY_CHUNK = 900  # keys per IN (...) query, inside SQLite's variable limit everywhere
+DESTINATION_SEPARATORS = re.compile(r"[;,]")
+REFERENCE_KINDS = {Kind.RELATION, Kind.CONTACT, Kind.USER, Kind.EXTRA, Kind.ITEM}
+ROLE_NUMBER_NAMES = {
+    "employee": lambda: _("employee number"),
+    "sales": lambda: _("debtor number"),
+    "purchase": lambda: _("creditor number"),
+    "applicant": lambda: _("applicant number"),
+}
+
+
+def _chunks(keys: Iterable[str]) -> Iterator[list[str]]:
+    for chunk in batched(sorted(keys), QUERY_CHUNK):
+        yield list(chunk)
+
+
+class Lookups:
+    """Everything the rows refer to, loaded in bulk and kept for the whole file."""
+
+    def __init__(self, spec: ItemSpec):
+        self.spec = spec
+        self.relations: dict[str, Relation | None] = {}
+        self.role_hints: dict[str, tuple[str, str]] = {}  # role number -> (role, relation number)
+        self.roles: dict[int, set[str]] = {}
+        self.contacts: dict[str, Contact | None] = {}
+        self.users: dict[str, Any] = {}
+        self.extras: dict[str, dict[str, Any]] = {code: {} for code in EXTRA_MODELS}
+        self.items: dict[str, DossierItem | None] = {}
+
+    def load(self, wanted: dict[str, set[str]]) -> None:
+        """wanted: kind or extra code -> keys; loads only keys not seen before."""
+        relation_keys = wanted.get("relation", set()) - self.relations.keys()
+        for chunk in _chunks(relation_keys):
+            found = {r.number: r for r in Relation.objects.filter(number__in=chunk)}
+            for key in chunk:
+                self.relations[key] = found.get(key)
+        self._load_role_hints({k for k in relation_keys if self.relations[k] is None})
+
+        contact_keys = wanted.get("contact", set()) - self.contacts.keys()
+        for chunk in _chunks(contact_keys):
+            found = {
+                c.contact_id: c
+                for c in Contact.objects.filter(contact_id__in=chunk).select_related("organisation", "person")
+            }
+            for key in chunk:
+                self.contacts[key] = found.get(key)
+                if found.get(key):
+                    self.relations.setdefault(found[key].organisation.number, found[key].organisation)
+
+        user_keys = wanted.get("user", set()) - self.users.keys()
+        for chunk in _chunks(user_keys):
+            found = {u.username.casefold(): u for u in get_user_model().objects.filter(username__in=chunk)}
+            for key in chunk:
+                self.users[key] = found.get(key.casefold())
+
+        for code, model in EXTRA_MODELS.items():
+            extra_keys = wanted.get(code, set()) - self.extras[code].keys()
+            for chunk in _chunks(extra_keys):
+                found = {e.code.casefold(): e for e in model.objects.filter(code__in=chunk)}
+                for key in chunk:
+                    self.extras[code][key] = found.get(key.casefold())
+
+        item_keys = wanted.get("item", set()) - self.items.keys()
+        numbers = [k for k in item_keys if k.isdigit()]
+        for chunk in _chunks(numbers):
+            found = {
+                str(i.number): i for i in DossierItem.objects.filter(item_type=self.spec.item_type, number__in=chunk)
+            }
+            for key in chunk:
+                self.items[key] = found.get(key)
+        for key in item_keys - set(numbers):
+            self.items[key] = None
+
+        self._load_roles({r.pk for r in self.relations.values() if r is not None} - self.roles.keys())
+
+    def _load_role_hints(self, unknown: set[str]) -> None:
+        """R19: for unknown numbers that are role numbers, the relation number to use."""
+        if not unknown:
+            return
+        for role, model in ROLE_MODELS.items():
+            for chunk in _chunks(unknown):
+                for number, relation_number in model.objects.filter(number__in=chunk).values_list(
+                    "number", "relation__number"
+                ):
+                    self.role_hints[number] = (role, relation_number)
+
+    def _load_roles(self, relation_ids: set[int]) -> None:
+        if not relation_ids:
+            return
+        for pk in relation_ids:
+            self.roles[pk] = set()
+        for role, model in ROLE_MODELS.items():
+            for chunk in batched(sorted(relation_ids), QUERY_CHUNK):
+                for relation_id in model.objects.filter(relation_id__in=chunk).values_list("relation_id", flat=True):
+                    self.roles[relation_id].add(role)
+
+    def roles_of(self, relation: Relation) -> set[str]:
+        return self.roles.get(relation.pk, set())
+
+
+class RowValidator:
+    def __init__(
+        self,
+        spec: ItemSpec,
+        headers: Sequence[str],
+        mapping: dict[str, dict],
+        *,
+        user,
+        now: dt.datetime | None = None,
+        epoch: int = 1900,
+        archive: AttachmentArchive | None = None,
+        batch_size: int = BATCH_SIZE,
+    ):
+        self.spec = spec
+        self.mapping = mapping
+        self.read = row_reader(headers, mapping)
+        self.user = user
+        self.now = now or timezone.now()
+        self.epoch = epoch
+        self.archive = archive
+        self.batch_size = batch_size
+        self.lookups = Lookups(spec)
+        self.columns = {code: source.get("column") for code, source in mapping.items()}
+        self._attachment_owners: dict[tuple[str, str], int] = {}
+
+    def validate(self, rows: Iterable[Row]) -> Iterator[RowResult]:
+        for batch in batched(rows, self.batch_size):
+            parsed = [self._parse(row) for row in batch]
+            wanted: dict[str, set[str]] = {}
+            for _row, _raw, values, _problems in parsed:
+                for code, value in values.items():
+                    kind = self._key_kind(code)
+                    if kind:
+                        wanted.setdefault(kind, set()).update(value if isinstance(value, list) else [value])
+            self.lookups.load(wanted)
+            for row, raw, values, problems in parsed:
+                yield self._finish(row, raw, values, problems)
+
+    def _key_kind(self, code: str) -> str | None:
+        field = self.spec.get(code)
+        if field is None or field.kind not in REFERENCE_KINDS:
+            return None
+        return code if field.kind == Kind.EXTRA else str(field.kind)
+
+    # 1. one cell at a time
+    def _parse(self, row: Row):
+        raw = self.read(row.cells)
+        values: dict[str, Any] = {}
+        problems: list[Problem] = []
+        for code, (cell, _column) in raw.items():
+            if is_empty(cell):
+                continue
+            field = self.spec[code]
+            try:
+                if field.kind == Kind.RELATION:
+                    keys = [key.strip() for key in DESTINATION_SEPARATORS.split(as_text(cell)) if key.strip()]
+                    values[code] = list(dict.fromkeys(keys))  # R8, without repeats
+                elif field.kind == Kind.FILE:
+                    values[code] = as_text(cell)
+                else:
+                    values[code] = self.spec.clean(code, cell, epoch=self.epoch)
+            except ValueProblem as problem:
+                problems.append(self._problem(row.number, code, cell, problem.code, problem.message))
+        return row, raw, values, problems
+
+    # 3. one row as a whole
+    def _finish(self, row: Row, raw: dict, values: dict[str, Any], problems: list[Problem]) -> RowResult:
+        resolved: dict[str, Any] = {}
+        relations: list[Relation | None] = [None]
+        for code, value in values.items():
+            field = self.spec[code]
+            if field.kind == Kind.RELATION:
+                relations = []
+                for key in value:
+                    relation = self.lookups.relations.get(key)
+                    if relation is None:
+                        problems.append(
+                            self._problem(
+                                row.number, code, raw[code][0], "relation_not_found", self._unknown_relation(key)
+                            )
+                        )
+                    else:
+                        relations.append(relation)
+                if not relations:
+                    relations = [None]
+            elif field.kind in REFERENCE_KINDS:
+                found = self._resolve(code, field.kind, value)
+                if found is None:
+                    problems.append(
+                        self._problem(
+                            row.number,
+                            code,
+                            raw[code][0],
+                            f"{self._key_kind(code)}_not_found",
+                            self._unknown(field, value),
+                        )
+                    )
+                else:
+                    resolved[code] = found
+            elif field.kind != Kind.FILE:
+                resolved[code] = value
+
+        member = None
+        if "attachment" in values and not self.spec["attachment"].is_hidden:
+            member = self._attachment(row.number, raw["attachment"][0], values["attachment"], problems)
+
+        # A field whose value was refused is reported once, not again as missing.
+        failed = {p.field for p in problems if not p.is_warning}
+        if "relation" in failed:
+            failed |= {"regarding_" + role for role in ("relation", "employee", "sales", "purchase", "applicant")}
+        items, seen = [], set()
+        for relation in relations:
+            item_values = dict(resolved)
+            if relation is not None:
+                item_values["relation"] = relation
+            if "attachment" in values:
+                item_values["attachment"] = values["attachment"]
+            completed, field_problems = self.spec.validate(
+                item_values, user=self.user, now=self.now, roles_of=self.lookups.roles_of
+            )
+            for fp in field_problems:
+                if fp.field in failed:
+                    continue
+                problem = self._field_problem(row.number, raw, fp)
+                if problem not in seen:
+                    seen.add(problem)
+                    problems.append(problem)
+            completed.pop("attachment", None)
+            items.append(completed)
+            if member is not None and relation is not None:
+                problems.extend(self._attachment_warnings(row.number, raw["attachment"][0], member, relation))
+
+        is_valid = not any(not p.is_warning for p in problems)
+        clean = CleanRow(number=row.number, items=items, attachment=member) if is_valid else None
+        return RowResult(number=row.number, cells=row.cells, clean=clean, problems=problems)
+
+    def _resolve(self, code: str, kind: Kind, key: str):
+        if kind == Kind.CONTACT:
+            return self.lookups.contacts.get(key)
+        if kind == Kind.USER:
+            return self.lookups.users.get(key)
+        if kind == Kind.EXTRA:
+            return self.lookups.extras[code].get(key)
+        if kind == Kind.ITEM:
+            return self.lookups.items.get(key)
+        return None
+
+    def _attachment(self, number: int, cell, path: str, problems: list[Problem]):
+        if self.archive is None:
+            problems.append(
+                self._problem(
+                    number,
+                    "attachment",
+                    cell,
+                    "attachment_no_archive",
+                    _(
+                        "The file names an attachment, but no attachments ZIP was uploaded: upload the ZIP with the files, or leave the column unmapped."
+                    ),
+                )
+            )
+            return None
+        try:
+            return self.archive.resolve(path)
+        except PathProblem as problem:
+            problems.append(self._problem(number, "attachment", cell, problem.code, problem.message))
+            return None
+
+    def _attachment_warnings(self, number: int, cell, member, relation: Relation) -> list[Problem]:
+        """R25: a file name should start with the relation number; one file should not be
+        named twice for the same relation."""
+        warnings = []
+        if not member.file_name.startswith(relation.number):
+            warnings.append(
+                self._problem(
+                    number,
+                    "attachment",
+                    cell,
+                    "attachment_name_without_number",
+                    _(
+                        "'%(name)s' does not start with relation number %(number)s; check that the file belongs to this relation."
+                    )
+                    % {"name": member.file_name, "number": relation.number},
+                    warning=True,
+                )
+            )
+        key = (relation.number, member.name)
+        first = self._attachment_owners.setdefault(key, number)
+        if first != number:
+            warnings.append(
+                self._problem(
+                    number,
+                    "attachment_used_twice",
+                    cell,
+                    "attachment_used_twice",
+                    _(
+                        "'%(name)s' is also attached for relation %(number)s in row %(row)s; give each document its own file."
+                    )
+                    % {"name": member.file_name, "number": relation.number, "row": first},
+                    warning=True,
+                )
+            )
+        return warnings
+
+    # --- messages --------------------------------------------------------------------------
+
+    def _problem(self, row: int, field: str, value, code: str, message: str, *, warning: bool = False) -> Problem:
+        return Problem(
+            row=row,
+            column=self.columns.get(field),
+            value="" if value is None else as_text(value),
+            code=code,
+            message=message,
+            field=field if field in self.spec else None,
+            is_warning=warning,
+        )
+
+    def _field_problem(self, row: int, raw: dict, problem: FieldProblem) -> Problem:
+        field = problem.field
+        if field not in raw and problem.code.startswith("regarding_"):
+            field = "relation"  # a regarding role the type sets: the relation is what to fix
+        problem_at = self._problem(
+            row, field, raw.get(field, (None, None))[0], problem.code, problem.message, warning=problem.is_warning
+        )
+        return problem_at if field == problem.field else replace(problem_at, field=problem.field)
+
+    def _unknown_relation(self, key: str) -> str:
+        hint = self.lookups.role_hints.get(key)
+        if hint:
+            role, relation_number = hint
+            return _(
+                "%(key)s is a %(role)s, not an organisation/person number. Use relation number %(number)s instead (R19)."
+            ) % {"key": key, "role": ROLE_NUMBER_NAMES[role](), "number": relation_number}
+        return _(
+            "There is no organisation/person with number %(key)s. Use an existing relation number (not an employee or debtor number)."
+        ) % {"key": key}
+
+    def _unknown(self, field, key: str) -> str:
+        return _("%(field)s '%(key)s' does not exist. Use an existing one.") % {
+            "field": str(field.label).capitalize(),
+            "key": key,
+        }

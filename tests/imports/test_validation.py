@@ -1,0 +1,373 @@
+"""Validation of mapped rows: every rule of the import that looks at values, by name."""
+
+import datetime as dt
+import zipfile
+
+import pytest
+
+from dossier.models import CharacteristicCombination, FieldState, FreeField
+from dossier.spec import ItemSpec, Purpose
+from imports.pipeline.attachments import AttachmentArchive
+from imports.pipeline.outcomes import Summary
+from imports.pipeline.reading import Row
+from imports.pipeline.validation import RowValidator
+from tests.factories import (
+    ApplicantFactory,
+    CharacteristicValueFactory,
+    ContactFactory,
+    CourseFactory,
+    EmployeeFactory,
+    FreeFieldFactory,
+    ItemTypeFactory,
+    ProjectFactory,
+    RelationFactory,
+    SalesRelationFactory,
+    UserFactory,
+    WorkflowFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def run(spec, headers, rows, *, user, mapping=None, archive=None, batch_size=2000):
+    """headers: "field code:Column header", or plain headers with an explicit mapping."""
+    if mapping is None:
+        mapping = {code: {"column": column} for code, column in zip_mapping(headers).items()}
+        headers = [header.split(":", 1)[1] for header in headers]
+    validator = RowValidator(spec, headers, mapping, user=user, archive=archive, batch_size=batch_size)
+    results = list(validator.validate(Row(number, tuple(cells)) for number, cells in enumerate(rows, start=2)))
+    summary = Summary()
+    for result in results:
+        summary.add(result)
+    return results, summary
+
+
+def zip_mapping(headers):
+    return dict(header.split(":", 1) for header in headers)
+
+
+def errors(results):
+    return [(p.row, p.column, p.value, p.code) for r in results for p in r.problems if not p.is_warning]
+
+
+@pytest.fixture
+def soll(alice):
+    """Like the demo's SOLL: relation required, regarding employee required, attach file on."""
+    item_type = ItemTypeFactory(
+        code="SOLL", relation_state=FieldState.REQUIRED, regarding_employee_state=FieldState.REQUIRED, attach_file=True
+    )
+    return ItemSpec(item_type, purpose=Purpose.IMPORT)
+
+
+@pytest.fixture
+def employee():
+    return EmployeeFactory(relation=RelationFactory(number="10001"), number="E0001")
+
+
+def test_a_valid_row_becomes_one_clean_item(soll, employee, alice):
+    results, summary = run(soll, ["relation:Nummer", "subject:Onderwerp"], [["10001", "Sollicitatiebrief"]], user=alice)
+    assert errors(results) == []
+    (item,) = results[0].clean.items
+    assert item["relation"] == employee.relation
+    assert item["regarding_employee"] is True
+    assert item["submitter"] == alice
+    assert (summary.rows, summary.valid_rows, summary.items) == (1, 1, 1)
+
+
+def test_r08_a_row_with_several_destinations_becomes_one_item_per_destination(soll, alice):
+    for n in (1, 2, 3):
+        EmployeeFactory(relation=RelationFactory(number=f"1000{n}"), number=f"E000{n}")
+    results, summary = run(
+        soll, ["relation:Nummer", "subject:Onderwerp"], [["10001; 10002,10003", "Reglement"]], user=alice
+    )
+    assert errors(results) == []
+    assert [item["relation"].number for item in results[0].clean.items] == ["10001", "10002", "10003"]
+    assert all(item["subject"] == "Reglement" for item in results[0].clean.items)
+    assert summary.items == 3
+
+
+def test_r09_an_unknown_submitter_fails_and_a_known_one_is_used(soll, employee, alice):
+    UserFactory(username="jan")
+    results, _summary = run(
+        soll, ["relation:Nummer", "submitter:Instuurder"], [["10001", "jan"], ["10001", "piet"]], user=alice
+    )
+    assert results[0].clean.items[0]["submitter"].username == "jan"
+    assert errors(results) == [(3, "Instuurder", "piet", "user_not_found")]
+
+
+def test_r10_the_submit_date_is_parsed_or_defaults_to_now(soll, employee, alice):
+    results, _summary = run(
+        soll,
+        ["relation:Nummer", "submitted_at:Instuurdatum"],
+        [["10001", "31-12-2024 10:30"], ["10001", ""]],
+        user=alice,
+    )
+    first, second = (r.clean.items[0]["submitted_at"] for r in results)
+    assert (first.year, first.month, first.day, first.hour) == (2024, 12, 31, 10)
+    assert second.date() >= dt.date(2025, 1, 1)
+
+
+def test_r13_regarding_employee_on_a_person_who_is_no_employee_fails_the_row(soll, alice):
+    RelationFactory(number="10120")
+    results, summary = run(soll, ["relation:Nummer"], [["10120"]], user=alice)
+    assert errors(results) == [(2, "Nummer", "10120", "regarding_role_missing")]
+    assert summary.invalid_rows == 1
+
+
+def test_r15_an_extra_the_type_does_not_allow_fails_the_row(alice):
+    ProjectFactory(code="PRJ-001")
+    CourseFactory(code="CRS-01")
+    spec = ItemSpec(
+        ItemTypeFactory(
+            relation_state=FieldState.OPTIONAL, course_state=FieldState.REQUIRED, project_state=FieldState.HIDDEN
+        ),
+        purpose=Purpose.IMPORT,
+    )
+    mapping = {"course": {"column": "Cursus"}, "project": {"column": "Project"}}
+    validator = RowValidator(spec, ["Cursus", "Project"], mapping, user=alice)
+    (result,) = validator.validate([Row(2, ("CRS-01", "PRJ-001"))])
+    assert [(p.column, p.code) for p in result.problems] == [("Project", "field_not_allowed")]
+
+
+def test_an_unknown_extra_fails_with_its_value(alice):
+    spec = ItemSpec(
+        ItemTypeFactory(relation_state=FieldState.HIDDEN, project_state=FieldState.REQUIRED), purpose=Purpose.IMPORT
+    )
+    results, _summary = run(spec, ["project:Project"], [["PRJ-999"]], user=alice)
+    assert errors(results) == [(2, "Project", "PRJ-999", "project_not_found")]
+
+
+def test_r16_characteristic_values_must_exist_and_form_a_combination(alice):
+    hoog = CharacteristicValueFactory(code="HOOG", label="Hoog")
+    CharacteristicValueFactory(characteristic=hoog.characteristic, code="LAAG", label="Laag")
+    item_type = ItemTypeFactory(
+        use_characteristics=True, characteristic_1=hoog.characteristic, only_existing_combinations=True
+    )
+    CharacteristicCombination.objects.create(item_type=item_type, value_1=hoog)
+    RelationFactory(number="20001")
+    spec = ItemSpec(item_type, purpose=Purpose.IMPORT)
+    results, _summary = run(
+        spec,
+        ["relation:Nr", "characteristic_1:Ernst"],
+        [["20001", "hoog"], ["20001", "Laag"], ["20001", "extreem"]],
+        user=alice,
+    )
+    assert errors(results) == [
+        (3, "Ernst", "Laag", "characteristic_combination"),
+        (4, "Ernst", "extreem", "invalid_choice"),
+    ]
+
+
+def test_r17_the_clean_row_names_the_workflow_through_the_spec(alice):
+    hoog = CharacteristicValueFactory(code="HOOG")
+    item_type = ItemTypeFactory(use_characteristics=True, characteristic_1=hoog.characteristic)
+    workflow = WorkflowFactory()
+    CharacteristicCombination.objects.create(item_type=item_type, value_1=hoog, workflow=workflow)
+    RelationFactory(number="20001")
+    spec = ItemSpec(item_type, purpose=Purpose.IMPORT)
+    results, _summary = run(spec, ["relation:Nr", "characteristic_1:Ernst"], [["20001", "HOOG"]], user=alice)
+    assert spec.workflow_id_for(results[0].clean.items[0]) == workflow.pk
+
+
+def test_r18_free_fields_are_parsed_by_kind_and_required_ones_must_be_filled(alice):
+    item_type = ItemTypeFactory(kind="own")
+    FreeFieldFactory(item_type=item_type, code="Salaris", label="Salaris", kind=FreeField.Kind.DECIMAL, required=True)
+    FreeFieldFactory(item_type=item_type, code="Ingangsdatum", label="Ingangsdatum", kind=FreeField.Kind.DATE)
+    RelationFactory(number="10001")
+    spec = ItemSpec(item_type, purpose=Purpose.IMPORT)
+    headers = ["relation:Nr", "free_Salaris:Salaris", "free_Ingangsdatum:Ingang"]
+    results, _summary = run(spec, headers, [["10001", "3.500,00", "1-2-26"], ["10001", "", "31-02-2026"]], user=alice)
+    assert str(results[0].clean.items[0]["free_Salaris"]) == "3500.00"
+    assert results[0].clean.items[0]["free_Ingangsdatum"] == dt.date(2026, 2, 1)
+    assert errors(results) == [(3, "Ingang", "31-02-2026", "invalid_date"), (3, "Salaris", "", "required")]
+
+
+@pytest.mark.parametrize(
+    ("make_role", "number", "label"),
+    [
+        (lambda: EmployeeFactory(relation=RelationFactory(number="10001"), number="E0001"), "E0001", "employee number"),
+        (
+            lambda: SalesRelationFactory(
+                relation=RelationFactory(number="20001", kind="organisation"), number="D20001"
+            ),
+            "D20001",
+            "debtor number",
+        ),
+        (
+            lambda: ApplicantFactory(relation=RelationFactory(number="10081"), number="A0081"),
+            "A0081",
+            "applicant number",
+        ),
+    ],
+)
+def test_r19_a_role_number_gets_an_error_naming_the_relation_number(make_role, number, label, alice):
+    role = make_role()
+    spec = ItemSpec(ItemTypeFactory(), purpose=Purpose.IMPORT)
+    results, _summary = run(spec, ["relation:Nummer"], [[number]], user=alice)
+    (problem,) = results[0].problems
+    assert (problem.row, problem.column, problem.value, problem.code) == (2, "Nummer", number, "relation_not_found")
+    assert label in problem.message
+    assert f"Use relation number {role.relation.number} instead" in problem.message
+
+
+def test_r19_an_unknown_number_says_so(alice):
+    spec = ItemSpec(ItemTypeFactory(), purpose=Purpose.IMPORT)
+    results, _summary = run(spec, ["relation:Nummer"], [["99999"]], user=alice)
+    assert "no organisation/person with number 99999" in results[0].problems[0].message
+
+
+def test_r20_a_contact_of_another_organisation_fails(alice):
+    contact = ContactFactory(contact_id="30001")
+    other = RelationFactory(number="20002", kind="organisation")
+    spec = ItemSpec(ItemTypeFactory(contact_state=FieldState.OPTIONAL), purpose=Purpose.IMPORT)
+    results, _summary = run(
+        spec,
+        ["relation:Nr", "contact:Contact"],
+        [[other.number, "30001"], [contact.organisation.number, "30001"], [other.number, "39999"]],
+        user=alice,
+    )
+    assert errors(results) == [
+        (2, "Contact", "30001", "contact_not_of_relation"),
+        (4, "Contact", "39999", "contact_not_found"),
+    ]
+
+
+def test_r26_every_problem_of_every_row_is_collected(soll, employee, alice):
+    rows = [["10001", "31-13-2025", "x" * 300], ["", "", ""], ["E0001", "ok", ""]]
+    item_type = soll.item_type
+    item_type.has_begin_date = True
+    item_type.save()
+    spec = ItemSpec(item_type, purpose=Purpose.IMPORT)
+    results, summary = run(spec, ["relation:Nr", "begin_date:Begin", "subject:Onderwerp"], rows, user=alice)
+    assert {(row, code) for row, _column, _value, code in errors(results)} == {
+        (2, "invalid_date"),
+        (2, "too_long"),
+        (3, "required"),
+        (4, "relation_not_found"),
+        (4, "invalid_date"),
+    }
+    assert summary.invalid_rows == 3
+
+
+def test_codes_read_as_floats_keep_their_text(soll, alice):
+    EmployeeFactory(relation=RelationFactory(number="00123"), number="E0123")
+    EmployeeFactory(relation=RelationFactory(number="10001"), number="E0001")
+    results, _summary = run(soll, ["relation:Nr"], [[10001.0], ["00123"]], user=alice)
+    assert [r.clean.items[0]["relation"].number for r in results] == ["10001", "00123"]
+
+
+def test_r14_a_fixed_relation_applies_to_every_row(soll, employee, alice):
+    mapping = {"relation": {"fixed": "10001"}, "subject": {"column": "Onderwerp"}}
+    results, _summary = run(soll, ["Onderwerp"], [["a"], ["b"]], user=alice, mapping=mapping)
+    assert [r.clean.items[0]["relation"] for r in results] == [employee.relation, employee.relation]
+
+
+def test_lookups_take_the_same_number_of_queries_for_ten_rows_and_for_a_thousand(alice, django_assert_num_queries):
+    item_type = ItemTypeFactory(
+        contact_state=FieldState.OPTIONAL,
+        regarding_employee_state=FieldState.OPTIONAL,
+        project_state=FieldState.OPTIONAL,
+    )
+    relations = [RelationFactory(number=str(10001 + n)) for n in range(50)]
+    for relation in relations[:25]:
+        EmployeeFactory(relation=relation)
+    ProjectFactory(code="PRJ-001")
+    UserFactory(username="jan")
+    spec = ItemSpec(item_type, purpose=Purpose.IMPORT)
+    headers = ["relation:Nr", "regarding_employee:Mw", "project:Project", "submitter:Instuurder"]
+
+    def rows(count):
+        return [[relations[n % 50].number, "ja" if n % 50 < 25 else "nee", "PRJ-001", "jan"] for n in range(count)]
+
+    mapping = {code: {"column": column} for code, column in zip_mapping(headers).items()}
+
+    def count_queries(count):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as context:
+            columns = [header.split(":", 1)[1] for header in headers]
+            validator = RowValidator(spec, columns, mapping, user=alice, batch_size=5000)
+            results = list(validator.validate(Row(n, tuple(cells)) for n, cells in enumerate(rows(count), start=2)))
+        assert all(r.is_valid for r in results)
+        return len(context.captured_queries)
+
+    assert count_queries(10) == count_queries(1000)
+    assert count_queries(1000) <= 10
+
+
+# --- attachments (R22-R25) -----------------------------------------------------------------
+
+
+@pytest.fixture
+def archive(tmp_path):
+    path = tmp_path / "bijlagen.zip"
+    with zipfile.ZipFile(path, "w") as zip_file:
+        zip_file.writestr("Import/10001_brief.pdf", b"%PDF brief")
+        zip_file.writestr("Import/10001_cv.pdf", b"%PDF cv")
+        zip_file.writestr("Import/cv_zonder_nummer.pdf", b"%PDF")
+    opened = AttachmentArchive.open(path)
+    yield opened
+    opened.close()
+
+
+def test_r24_a_unc_path_is_found_in_the_zip(soll, employee, alice, archive):
+    results, _summary = run(
+        soll,
+        ["relation:Nr", "attachment:Bijlage"],
+        [["10001", "\\\\client\\C$\\Import\\10001_brief.pdf"]],
+        user=alice,
+        archive=archive,
+    )
+    assert errors(results) == []
+    assert results[0].clean.attachment.name == "Import/10001_brief.pdf"
+
+
+def test_r24_a_local_drive_path_is_refused_with_the_accepted_notation(soll, employee, alice, archive):
+    results, _summary = run(
+        soll,
+        ["relation:Nr", "attachment:Bijlage"],
+        [["10001", "C:\\Import\\10001_brief.pdf"]],
+        user=alice,
+        archive=archive,
+    )
+    (problem,) = results[0].problems
+    assert problem.code == "attachment_local_path"
+    assert "\\\\client\\C$\\Import\\10001_brief.pdf" in problem.message
+
+
+def test_r24_a_missing_file_or_a_missing_zip_fails(soll, employee, alice, archive):
+    results, _summary = run(
+        soll,
+        ["relation:Nr", "attachment:Bijlage"],
+        [["10001", "\\\\client\\C$\\Import\\ontbreekt.pdf"]],
+        user=alice,
+        archive=archive,
+    )
+    assert [p.code for p in results[0].problems] == ["attachment_not_found"]
+    results, _summary = run(soll, ["relation:Nr", "attachment:Bijlage"], [["10001", "10001_cv.pdf"]], user=alice)
+    assert [p.code for p in results[0].problems] == ["attachment_no_archive"]
+
+
+def test_r22_an_attachment_for_a_type_without_attach_file_fails(employee, alice, archive):
+    spec = ItemSpec(ItemTypeFactory(attach_file=False), purpose=Purpose.IMPORT)
+    validator = RowValidator(
+        spec,
+        ["Nr", "Bijlage"],
+        {"relation": {"column": "Nr"}, "attachment": {"column": "Bijlage"}},
+        user=alice,
+        archive=archive,
+    )
+    (result,) = validator.validate([Row(2, ("10001", "10001_cv.pdf"))])
+    assert [p.code for p in result.problems] == ["field_not_allowed"]
+
+
+def test_r25_names_without_the_relation_number_and_files_used_twice_are_warnings(soll, employee, alice, archive):
+    rows = [["10001", "cv_zonder_nummer.pdf"], ["10001", "10001_cv.pdf"], ["10001", "Import/10001_cv.pdf"]]
+    results, summary = run(soll, ["relation:Nr", "attachment:Bijlage"], rows, user=alice, archive=archive)
+    assert all(r.is_valid for r in results)
+    assert [(p.row, p.code) for p in summary.warnings] == [
+        (2, "attachment_name_without_number"),
+        (4, "attachment_used_twice"),
+    ]
+    assert "row 3" in summary.warnings[1].message
