@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import replace
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from itertools import batched
 from typing import Any
 

@@ -1,0 +1,92 @@
+"""The attachments ZIP: safe indexing and path resolution (R23, R24). No database needed."""
+
+import stat
+import zipfile
+
+import pytest
+
+from imports.pipeline.attachments import ArchiveError, AttachmentArchive, PathProblem, relative_path
+
+
+def make_zip(path, members):
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            if isinstance(data, zipfile.ZipInfo):
+                archive.writestr(data, b"target")
+            else:
+                archive.writestr(name, data)
+    return path
+
+
+def test_it_finds_members_by_unc_path_by_folder_and_by_name(tmp_path):
+    archive = AttachmentArchive.open(
+        make_zip(tmp_path / "a.zip", {"Import/sub/10001_cv.pdf": b"cv", "10002_brief.pdf": b"b"})
+    )
+    assert archive.resolve("\\\\client\\C$\\Import\\sub\\10001_cv.pdf").name == "Import/sub/10001_cv.pdf"
+    assert archive.resolve("\\\\client\\D$\\Stukken\\Import\\sub\\10001_cv.pdf").name == "Import/sub/10001_cv.pdf"
+    assert archive.resolve("sub/10001_CV.pdf").name == "Import/sub/10001_cv.pdf"
+    assert archive.resolve("10002_brief.pdf").name == "10002_brief.pdf"
+    with archive.open_member(archive.resolve("10002_brief.pdf")) as stream:
+        assert stream.read() == b"b"
+
+
+def test_a_name_found_in_two_folders_asks_for_the_folder(tmp_path):
+    archive = AttachmentArchive.open(make_zip(tmp_path / "a.zip", {"a/cv.pdf": b"1", "b/cv.pdf": b"2"}))
+    with pytest.raises(PathProblem) as caught:
+        archive.resolve("cv.pdf")
+    assert caught.value.code == "attachment_ambiguous"
+    assert archive.resolve("b/cv.pdf").name == "b/cv.pdf"
+
+
+def test_r24_a_local_drive_path_is_refused_with_its_unc_form():
+    with pytest.raises(PathProblem) as caught:
+        relative_path("C:\\Import\\Te importeren bijlage.pdf")
+    assert caught.value.code == "attachment_local_path"
+    assert "\\\\client\\C$\\Import\\Te importeren bijlage.pdf" in caught.value.message
+
+
+@pytest.mark.parametrize("path", ["..\\..\\etc\\passwd", "\\\\client\\C$\\..\\secret", "../x.pdf", "", "   "])
+def test_paths_that_climb_out_or_name_nothing_are_refused(path):
+    with pytest.raises(PathProblem):
+        relative_path(path)
+
+
+def test_unc_paths_become_paths_under_the_share():
+    assert relative_path("\\\\client\\C$\\Import\\a b.pdf") == "Import/a b.pdf"
+    assert relative_path("//server/c$/Import/x.pdf") == "Import/x.pdf"
+
+
+@pytest.mark.parametrize("name", ["../evil.pdf", "/etc/passwd", "a/../../evil.pdf", "C:/evil.pdf"])
+def test_a_zip_with_path_traversal_is_refused(tmp_path, name):
+    with pytest.raises(ArchiveError, match="outside the archive"):
+        AttachmentArchive.open(make_zip(tmp_path / "evil.zip", {name: b"x"}))
+
+
+def test_a_zip_with_a_symlink_is_refused(tmp_path):
+    link = zipfile.ZipInfo("link.pdf")
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    with pytest.raises(ArchiveError, match="symbolic link"):
+        AttachmentArchive.open(make_zip(tmp_path / "link.zip", {"link.pdf": link}))
+
+
+def test_a_zip_inside_the_zip_is_refused(tmp_path):
+    with pytest.raises(ArchiveError, match="archive inside"):
+        AttachmentArchive.open(make_zip(tmp_path / "nested.zip", {"more.zip": b"PK"}))
+
+
+def test_too_many_members_or_bytes_are_refused(tmp_path, settings):
+    settings.IMPORT_ATTACHMENT_LIMITS = {"members": 3, "uncompressed_bytes": 10**9, "ratio": 1000}
+    with pytest.raises(ArchiveError, match="more than 3 files"):
+        AttachmentArchive.open(make_zip(tmp_path / "many.zip", {f"{n}.pdf": b"x" for n in range(4)}))
+    settings.IMPORT_ATTACHMENT_LIMITS = {"members": 100, "uncompressed_bytes": 1000, "ratio": 1000}
+    with pytest.raises(ArchiveError, match="unpacks to more"):
+        AttachmentArchive.open(make_zip(tmp_path / "big.zip", {"big.pdf": b"x" * 2000}))
+    settings.IMPORT_ATTACHMENT_LIMITS = {"members": 100, "uncompressed_bytes": 10**9, "ratio": 50}
+    with pytest.raises(ArchiveError, match="unpacks to more"):
+        AttachmentArchive.open(make_zip(tmp_path / "bomb.zip", {"zeros.pdf": b"\0" * 1_000_000}))
+
+
+def test_a_file_that_is_no_zip_is_refused(tmp_path):
+    (tmp_path / "x.zip").write_bytes(b"not a zip")
+    with pytest.raises(ArchiveError, match="not a valid ZIP"):
+        AttachmentArchive.open(tmp_path / "x.zip")
