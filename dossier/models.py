@@ -5,6 +5,9 @@ an item of a type has, and what makes it valid, lives in `dossier.spec`."""
 from __future__ import annotations
 
 import hashlib
+import re
+import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -239,7 +242,9 @@ class Workflow(models.Model):
         return self.name
 
     def start_task(self) -> WorkflowTask | None:
-        return self.tasks.order_by("-is_start", "position", "pk").first()
+        """The task marked as start, else the first one (uses prefetched tasks when there)."""
+        tasks = sorted(self.tasks.all(), key=lambda task: (not task.is_start, task.position, task.pk))
+        return tasks[0] if tasks else None
 
 
 class WorkflowTask(models.Model):
@@ -795,9 +800,16 @@ class DossierItem(models.Model):
         return (self.characteristic_value_1_id, self.characteristic_value_2_id, self.characteristic_value_3_id)
 
 
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """Stored under a generated name: a user's file name never becomes a path on disk."""
+    suffix = Path(filename).suffix.lower()
+    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,10}", suffix) else ""
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
 class Attachment(models.Model):
     item = models.ForeignKey(DossierItem, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("item"))
-    file = models.FileField(_("file"), upload_to="attachments/%Y/%m/", storage=private_storage, max_length=255)
+    file = models.FileField(_("file"), upload_to=attachment_path, storage=private_storage, max_length=255)
     original_name = models.CharField(_("original name"), max_length=255)
     size = models.PositiveBigIntegerField(_("size"), default=0)
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)

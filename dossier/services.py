@@ -85,7 +85,7 @@ def create_item(
     item.save()
     if attachment is not None:
         add_attachment(item=item, content=attachment, name=attachment_name or attachment.name)
-    enter_workflow(items=[item], spec=spec, values=values)
+    enter_workflows(spec=spec, pairs=[(item, values)])
     if spec.profile is not None:
         apply_creation_profile(items=[item], profile=spec.profile)
     return item
@@ -99,17 +99,25 @@ def add_attachment(*, item: DossierItem, content: File, name: str) -> Attachment
     return attachment
 
 
-def enter_workflow(*, items: Iterable[DossierItem], spec: ItemSpec, values: dict[str, Any]) -> list[WorkflowInstance]:
-    """R17: items whose characteristic values match a combination with a workflow enter it."""
-    workflow_id = spec.workflow_id_for(values)
-    if workflow_id is None:
+def enter_workflows(*, spec: ItemSpec, pairs: Iterable[tuple[DossierItem, dict[str, Any]]]) -> list[WorkflowInstance]:
+    """R17: items whose characteristic values match a combination with a workflow enter it,
+    at its start task. `pairs` are (stored item, its validated values)."""
+    entering: dict[int, list[DossierItem]] = {}
+    for item, values in pairs:
+        workflow_id = spec.workflow_id_for(values)
+        if workflow_id:
+            entering.setdefault(workflow_id, []).append(item)
+    if not entering:
         return []
-    workflow = Workflow.objects.get(pk=workflow_id)
-    start = workflow.start_task()
     now = timezone.now()
-    return WorkflowInstance.objects.bulk_create(
-        WorkflowInstance(item=item, workflow=workflow, current_task=start, started_at=now) for item in items
-    )
+    instances = []
+    for workflow in Workflow.objects.filter(pk__in=entering).prefetch_related("tasks"):
+        start = workflow.start_task()
+        instances += [
+            WorkflowInstance(item=item, workflow=workflow, current_task=start, started_at=now)
+            for item in entering[workflow.pk]
+        ]
+    return WorkflowInstance.objects.bulk_create(instances)
 
 
 def apply_creation_profile(*, items: list[DossierItem], profile: CreationProfile) -> None:

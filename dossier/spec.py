@@ -598,9 +598,14 @@ class ItemSpec:
                             code,
                             "regarding_role_missing",
                             _(
-                                "%(relation)s is no %(role)s, so %(field)s cannot be set: use the relation number of a %(role)s or set it to 'nee'."
+                                "Relation %(relation)s is no %(role)s, so %(field)s cannot be set: use the number of a relation that is one%(or_no)s."
                             )
-                            % {"relation": relation.number, "role": ROLE_LABELS[role](), "field": self[code].label},
+                            % {
+                                "relation": relation.number,
+                                "role": ROLE_LABELS[role](),
+                                "field": self[code].label,
+                                "or_no": "" if self[code].auto else _(", or set it to 'nee'"),
+                            },
                         )
                     )
         return problems

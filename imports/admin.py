@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from imports.models import ImportJob
+from imports.models import ImportJob, SavedMapping
 
 
 @admin.register(ImportJob)
@@ -26,6 +26,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         "file_sha256",
         "sheet",
         "header_row",
+        "headers",
         "state",
         "error_message",
         ("row_count", "valid_row_count", "invalid_row_count", "items_created", "item_list"),
@@ -56,3 +57,25 @@ class ImportJobAdmin(admin.ModelAdmin):
             return "-"
         url = reverse("admin:dossier_dossieritem_changelist")
         return format_html('<a href="{}?import_job__id__exact={}">{}</a>', url, job.pk, _("Show the items"))
+
+
+@admin.register(SavedMapping)
+class SavedMappingAdmin(admin.ModelAdmin):
+    """Mappings the wizard remembered per type and header set. They are made by the wizard;
+    here they can be looked at, and a bad one deleted so the wizard suggests afresh."""
+
+    list_display = ("item_type", "header_list", "updated_by", "updated_at")
+    list_filter = ("item_type",)
+    list_select_related = ("item_type", "updated_by")
+    search_fields = ("item_type__code", "header_key")
+    fields = ("item_type", "headers", "mapping", "header_key", "updated_by", "updated_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("headers"))
+    def header_list(self, saved: SavedMapping) -> str:
+        return ", ".join(str(header) for header in saved.headers)[:120]

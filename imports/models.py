@@ -53,6 +53,7 @@ class ImportJob(models.Model):
     )
     sheet = models.CharField(_("sheet"), max_length=100, blank=True)
     header_row = models.PositiveIntegerField(_("header row"), null=True, blank=True)
+    headers = models.JSONField(_("headers"), default=list, blank=True)
     mapping = models.JSONField(_("mapping"), default=dict, blank=True)
     options = models.JSONField(_("options"), default=dict, blank=True)
     state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.UPLOADED)
@@ -85,3 +86,26 @@ class ImportJob(models.Model):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
         return None
+
+
+class SavedMapping(models.Model):
+    """The mapping last used for a type and a set of headers; offered first next time."""
+
+    item_type = models.ForeignKey(
+        ItemType, on_delete=models.CASCADE, related_name="saved_mappings", verbose_name=_("type")
+    )
+    header_key = models.CharField(_("header set"), max_length=64)
+    headers = models.JSONField(_("headers"), default=list)
+    mapping = models.JSONField(_("mapping"), default=dict)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("updated by")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item_type", "header_key"], name="unique_saved_mapping")]
+        verbose_name = _("saved mapping")
+        verbose_name_plural = _("saved mappings")
+
+    def __str__(self) -> str:
+        return f"{self.item_type.code}: {', '.join(self.headers)[:80]}"

@@ -39,7 +39,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "relation number",
     ),
     "contact": ("contactpersoon", "contactnummer", "contact id", "contactid"),
-    "subject": ("omschrijving", "titel", "description", "title"),
+    "subject": ("onderwerp", "omschrijving", "titel", "description", "title"),
     "text": ("toelichting", "tekst", "memo", "notes"),
     "submitter": ("instuurder", "gebruiker", "user"),
     "submitted_at": ("instuurdatum", "datum", "date"),

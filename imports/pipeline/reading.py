@@ -332,6 +332,13 @@ def detect_delimiter(text: str) -> str:
         return max(counts, key=counts.get) if any(counts.values()) else ";"
 
 
+def _unescape_formula(cell: str) -> str:
+    """Undo the apostrophe our rejected-rows CSV puts before = + - @ (formula injection)."""
+    if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+        return cell[1:]
+    return cell
+
+
 def _open_csv(path: Path, name: str, sheet: str | None):
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
@@ -349,7 +356,7 @@ def _open_csv(path: Path, name: str, sheet: str | None):
         number = 0
         try:
             for number, cells in enumerate(reader, start=1):  # a record is a row, even with quoted newlines
-                yield number, tuple(cells)
+                yield number, tuple(map(_unescape_formula, cells))
         except UnicodeDecodeError:
             raise ReadError(
                 _("'%(name)s' mixes character sets after row %(row)s. Save it again as CSV UTF-8.")

@@ -362,7 +362,7 @@ class RowValidator:
         if hint:
             role, relation_number = hint
             return _(
-                "%(key)s is a %(role)s, not an organisation/person number. Use relation number %(number)s instead (R19)."
+                "%(key)s is the %(role)s of relation %(number)s, not a relation number. Use %(number)s instead (R19)."
             ) % {"key": key, "role": ROLE_NUMBER_NAMES[role](), "number": relation_number}
         return _(
             "There is no organisation/person with number %(key)s. Use an existing relation number (not an employee or debtor number)."

@@ -1,0 +1,191 @@
+"""manage.py import_items: the dossier item import from the command line, through the same
+services as the wizard. Exit codes: 0 everything asked was done (or a dry run found no
+errors), 1 rows were invalid and nothing was stored, 2 the import was refused or the file
+could not be read."""
+
+import json
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from dossier.models import CreationProfile, ItemType
+from imports import services
+from imports.pipeline.outcomes import Problem
+
+SHOWN_PROBLEMS = 50
+
+
+class Command(BaseCommand):
+    help = "Import new dossier items of one type from a spreadsheet (.xlsx, .xls, .ods or .csv)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="the spreadsheet")
+        parser.add_argument("--type", required=True, dest="type_code", help="item type code, e.g. SOLL")
+        parser.add_argument("--user", required=True, help="the importing user (needs InSite or Profit rights)")
+        parser.add_argument("--profile", help="creation profile code of the type")
+        parser.add_argument("--attachments", help="ZIP with the files the attachment column names")
+        parser.add_argument("--mapping", help='JSON file: {"field": "Column"} or {"field": {"fixed": "value"}}')
+        parser.add_argument("--sheet", help="sheet name (default: the first)")
+        parser.add_argument(
+            "--header-row", type=int, help="row that holds the column names (default: the first non-empty)"
+        )
+        parser.add_argument("--dry-run", action="store_true", help="validate only; store nothing")
+        parser.add_argument(
+            "--skip-invalid", action="store_true", help="import the valid rows and leave out the invalid ones"
+        )
+        parser.add_argument("--rejected-out", help="write the invalid rows with their problems to this .xlsx or .csv")
+        parser.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
+
+    def handle(self, *args, **options):
+        self.as_json = options["json"]
+        self.started = time.monotonic()
+        user, item_type, profile = self._lookups(options)
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"The file {path} does not exist.", returncode=2)
+        job = self._start(path, user, item_type, profile, options)
+        self._map(job, options.get("mapping"))
+
+        summary = services.validate_import(job=job, progress=self._progress("validated"))
+        self._end_progress()
+        if options["rejected_out"] and summary.invalid_rows:
+            services.write_rejected_rows_file(job=job, target=Path(options["rejected_out"]))
+        if options["dry_run"]:
+            self._report(job, summary.problems)
+            sys.exit(1 if summary.errors else 0)
+        if summary.errors and not options["skip_invalid"]:
+            self._report(
+                job, summary.problems, note="Rows are invalid, so nothing was stored. Fix them, or use --skip-invalid."
+            )
+            sys.exit(1)
+        try:
+            services.commit_import(job=job, skip_invalid=options["skip_invalid"], progress=self._progress("imported"))
+        except services.RowsInvalid as refusal:
+            job.refresh_from_db()
+            self._report(job, [Problem.from_dict(p) for p in job.problems], note=refusal.message)
+            sys.exit(1)
+        except services.ImportRefused as refusal:
+            raise CommandError(refusal.message, returncode=2) from None
+        self._end_progress()
+        job.refresh_from_db()
+        self._report(job, [Problem.from_dict(p) for p in job.problems])
+
+    def _lookups(self, options):
+        try:
+            user = get_user_model().objects.get(username=options["user"])
+        except get_user_model().DoesNotExist:
+            raise CommandError(f"There is no user {options['user']}.", returncode=2) from None
+        try:
+            item_type = ItemType.objects.get(code=options["type_code"])
+        except ItemType.DoesNotExist:
+            codes = ", ".join(ItemType.objects.values_list("code", flat=True))
+            raise CommandError(f"There is no item type {options['type_code']}. Types: {codes}.", returncode=2) from None
+        profile = None
+        if options.get("profile"):
+            profile = CreationProfile.objects.filter(item_type=item_type, code=options["profile"]).first()
+            if profile is None:
+                raise CommandError(f"Type {item_type.code} has no creation profile {options['profile']}.", returncode=2)
+        return user, item_type, profile
+
+    def _start(self, path, user, item_type, profile, options):
+        attachments = Path(options["attachments"]) if options.get("attachments") else None
+        if attachments and not attachments.is_file():
+            raise CommandError(f"The attachments file {attachments} does not exist.", returncode=2)
+        try:
+            with path.open("rb") as handle, attachments.open("rb") if attachments else nullcontext() as zip_handle:
+                return services.start_import(
+                    user=user,
+                    item_type=item_type,
+                    profile=profile,
+                    file=handle,
+                    file_name=path.name,
+                    attachments=zip_handle,
+                    attachments_name=attachments.name if attachments else None,
+                    sheet=options.get("sheet"),
+                    header_row=options.get("header_row"),
+                    options={"source": "command line"},
+                )
+        except services.ImportRefused as refusal:
+            raise CommandError(refusal.message, returncode=2) from None
+
+    def _map(self, job, mapping_file):
+        if mapping_file:
+            try:
+                raw = json.loads(Path(mapping_file).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as error:
+                raise CommandError(f"The mapping file cannot be read: {error}.", returncode=2) from None
+            mapping = {code: source if isinstance(source, dict) else {"column": source} for code, source in raw.items()}
+        else:
+            mapping = services.suggest_mapping_for(job)
+            self.stderr.write("Mapping used (save it as JSON and pass --mapping to change it):")
+            self.stderr.write(json.dumps(mapping, ensure_ascii=False, indent=2))
+        problems = services.set_mapping(job=job, mapping=mapping)
+        if problems:
+            lines = "\n".join(f"  - {p.message}" for p in problems)
+            raise CommandError(f"The mapping cannot be used:\n{lines}", returncode=2)
+
+    def _progress(self, verb):
+        def show(done, total):
+            if done < 500 and not getattr(self, "_progress_shown", False):
+                return  # a short file needs no progress bar
+            if total:
+                width = 30
+                filled = int(width * done / total)
+                bar = "#" * filled + "." * (width - filled)
+                self.stderr.write(f"\r[{bar}] {done:,}/{total:,} rows {verb}", ending="")
+            else:
+                self.stderr.write(f"\r{done:,} rows {verb}", ending="")
+            self.stderr.flush()
+            self._progress_shown = True
+
+        return show
+
+    def _end_progress(self):
+        if getattr(self, "_progress_shown", False):
+            self.stderr.write("")
+            self._progress_shown = False
+
+    def _report(self, job, problems, note=None):
+        summary = {
+            "job": str(job.pk),
+            "state": job.state,
+            "type": job.item_type.code,
+            "file": job.file_name,
+            "rows": job.row_count,
+            "valid_rows": job.valid_row_count,
+            "invalid_rows": job.invalid_row_count,
+            "items_created": job.items_created,
+            "seconds": round(time.monotonic() - self.started, 2),
+            "problems": [
+                {k: p.as_dict()[k] for k in ("row", "column", "value", "code", "message", "is_warning")}
+                for p in problems
+            ],
+        }
+        if note:
+            summary["note"] = note
+        if self.as_json:
+            self.stdout.write(json.dumps(summary, ensure_ascii=False))
+            return
+        self.stdout.write(
+            f"Import {job.pk} ({job.item_type.code}, {job.file_name}): {job.get_state_display()}. "
+            f"{job.row_count} rows, {job.valid_row_count} valid, {job.invalid_row_count} invalid; "
+            f"{job.items_created} items created."
+        )
+        for p in problems[:SHOWN_PROBLEMS]:
+            kind = "warning" if p.is_warning else "error"
+            where = (
+                f"row {p.row}"
+                + (f", column '{p.column}'" if p.column else "")
+                + (f", value '{p.value}'" if p.value else "")
+            )
+            self.stdout.write(f"  {kind} {where}: [{p.code}] {p.message}")
+        if len(problems) > SHOWN_PROBLEMS:
+            self.stdout.write(
+                f"  ... and {len(problems) - SHOWN_PROBLEMS} more (use --json or --rejected-out for all)."
+            )
+        if note:
+            self.stdout.write(note)

@@ -1,0 +1,300 @@
+"""Moving an ImportJob through its states. The wizard, the tasks, the CLI and the tests all
+call these:
+
+    job = start_import(user=..., item_type=..., file=..., file_name=...)   # uploaded
+    set_mapping(job=job, mapping=suggest_mapping_for(job))                  # mapped
+    summary = validate_import(job=job)                                      # validated
+    commit_import(job=job, skip_invalid=False)                              # done
+    undo_import(job=job)                                                    # undone
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import rights
+from dossier.models import Attachment, CreationProfile, DossierItem, ItemType
+from dossier.spec import ItemSpec, Purpose, import_refusal
+from imports.models import ImportJob, SavedMapping
+from imports.pipeline import mapping as mapping_module
+from imports.pipeline.attachments import ArchiveError, AttachmentArchive
+from imports.pipeline.committing import Committer
+from imports.pipeline.mapping import MappingProblem, check_mapping, header_key
+from imports.pipeline.outcomes import RowResult, Summary
+from imports.pipeline.reading import ReadError, open_table, sample
+from imports.pipeline.report import write_rejected_rows
+from imports.pipeline.validation import RowValidator
+
+logger = logging.getLogger(__name__)
+MAX_STORED_PROBLEMS = 5000
+Progress = Callable[[int, int], None]  # (rows done, rows in total or 0 when unknown)
+
+
+class ImportRefused(Exception):
+    """The import cannot go on; the message is one sentence for the user."""
+
+    def __init__(self, message: str, *, job: ImportJob | None = None, problems: list | None = None):
+        super().__init__(message)
+        self.message = message
+        self.job = job
+        self.problems = problems or []
+
+
+class RowsInvalid(ImportRefused):
+    """Some rows are invalid and the user did not choose to import only the valid ones."""
+
+
+def _sha256(handle: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(chunk)
+    handle.seek(0)
+    return digest.hexdigest()
+
+
+def import_refusal_for(user, item_type: ItemType, profile: CreationProfile | None = None) -> str | None:
+    """R2, R3, R5, R21: why this user cannot import this type (with this profile)."""
+    if reason := rights.import_refusal(user):
+        return reason
+    if not rights.may_use_type(user, item_type):
+        return _("You are not authorised for item type %(type)s. Ask an administrator to authorise you.") % {
+            "type": item_type.code
+        }
+    if reason := import_refusal(item_type):
+        return _("Items of type %(type)s cannot be imported: %(reason)s") % {"type": item_type.code, "reason": reason}
+    if profile is not None and (profile.item_type_id != item_type.pk or not profile.is_active):
+        return _(
+            "Creation profile %(profile)s does not belong to type %(type)s; choose one of its own profiles or none."
+        ) % {
+            "profile": profile.code,
+            "type": item_type.code,
+        }
+    return None
+
+
+@transaction.atomic
+def start_import(
+    *,
+    user,
+    item_type: ItemType,
+    file: IO[bytes],
+    file_name: str,
+    profile: CreationProfile | None = None,
+    attachments: IO[bytes] | None = None,
+    attachments_name: str | None = None,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    options: dict | None = None,
+) -> ImportJob:
+    """Check the user, type and profile, store the file privately, and read its headers.
+    Raises ImportRefused; a file that cannot be read leaves a failed job behind (R29)."""
+    if reason := import_refusal_for(user, item_type, profile):
+        raise ImportRefused(reason)
+    job = ImportJob(
+        user=user,
+        item_type=item_type,
+        creation_profile=profile,
+        file_name=Path(file_name).name,
+        file_sha256=_sha256(file),
+        sheet=sheet or "",
+        header_row=header_row,
+        options=options or {},
+    )
+    job.file.save(f"{job.pk}{Path(file_name).suffix.lower()}", File(file), save=False)
+    if attachments is not None:
+        job.attachments_zip.save(f"{job.pk}-attachments.zip", File(attachments), save=False)
+        job.options["attachments_name"] = Path(attachments_name or "attachments.zip").name
+    job.save()
+    try:
+        table, rows = sample(job.file.path, file_name=job.file_name, sheet=sheet, header_row=header_row, size=1)
+        if not rows:
+            raise ReadError(_("'%(name)s' has column names but no rows to import.") % {"name": job.file_name})
+        if attachments is not None:
+            AttachmentArchive.open(job.attachments_zip.path).close()
+    except (ReadError, ArchiveError) as error:
+        _fail(job, str(error))
+        raise ImportRefused(str(error), job=job) from None
+    job.headers = table.headers
+    job.sheet = table.sheet
+    job.header_row = table.header_row
+    job.options["sheet_names"] = table.sheet_names
+    job.save(update_fields=["headers", "sheet", "header_row", "options"])
+    return job
+
+
+def _fail(job: ImportJob, message: str) -> None:
+    job.state = ImportJob.State.FAILED
+    job.error_message = message
+    job.finished_at = timezone.now()
+    ImportJob.objects.filter(pk=job.pk).update(state=job.state, error_message=message, finished_at=job.finished_at)
+
+
+def spec_for(job: ImportJob) -> ItemSpec:
+    return ItemSpec(job.item_type, job.creation_profile, purpose=Purpose.IMPORT)
+
+
+def suggest_mapping_for(job: ImportJob) -> dict[str, dict]:
+    saved = SavedMapping.objects.filter(item_type=job.item_type, header_key=header_key(job.headers)).first()
+    return mapping_module.suggest_mapping(spec_for(job), job.headers, saved.mapping if saved else None)
+
+
+def set_mapping(*, job: ImportJob, mapping: dict[str, dict]) -> list[MappingProblem]:
+    """Store the mapping when it can work (and remember it for this type and header set);
+    otherwise return its problems and change nothing."""
+    problems = check_mapping(spec_for(job), job.headers, mapping)
+    if problems:
+        return problems
+    _move(job, ImportJob.State.MAPPED)
+    job.mapping = mapping
+    job.save(update_fields=["mapping", "state"])
+    SavedMapping.objects.update_or_create(
+        item_type=job.item_type,
+        header_key=header_key(job.headers),
+        defaults={"headers": job.headers, "mapping": mapping, "updated_by": job.user},
+    )
+    return []
+
+
+def _move(job: ImportJob, state: str) -> None:
+    if job.state != state and not job.can_move_to(state):
+        raise ImportRefused(
+            _("This import is %(state)s and cannot be moved on from there.") % {"state": job.get_state_display()},
+            job=job,
+        )
+    job.state = state
+
+
+@contextmanager
+def _open_archive(job: ImportJob) -> Iterator[AttachmentArchive | None]:
+    if not job.attachments_zip:
+        yield None
+        return
+    archive = AttachmentArchive.open(job.attachments_zip.path)
+    try:
+        yield archive
+    finally:
+        archive.close()
+
+
+def _results(job: ImportJob, archive, progress: Progress | None) -> Iterator[RowResult]:
+    """Every row of the job's file, validated; reports progress every 500 rows."""
+    table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
+    if table.headers != job.headers:
+        raise ImportRefused(_("The file's columns changed since it was mapped; map it again."), job=job)
+    validator = RowValidator(
+        spec_for(job), table.headers, job.mapping, user=job.user, epoch=table.epoch, archive=archive, now=timezone.now()
+    )
+    total = job.row_count
+    for done, result in enumerate(validator.validate(table.rows()), start=1):
+        if progress and done % 500 == 0:
+            progress(done, total)
+        yield result
+
+
+def validate_import(*, job: ImportJob, progress: Progress | None = None) -> Summary:
+    """R26: check every row and record every problem; nothing is stored (R27)."""
+    _move(job, ImportJob.State.VALIDATING)
+    job.started_at = job.started_at or timezone.now()
+    job.save(update_fields=["state", "started_at"])
+    summary = Summary()
+    try:
+        with _open_archive(job) as archive:
+            for result in _results(job, archive, progress):
+                summary.add(result)
+    except (ReadError, ArchiveError) as error:
+        _fail(job, str(error))
+        raise ImportRefused(str(error), job=job) from None
+    job.state = ImportJob.State.VALIDATED
+    _record(job, summary)
+    job.save()
+    if progress:
+        progress(summary.rows, summary.rows)
+    return summary
+
+
+def _record(job: ImportJob, summary: Summary) -> None:
+    job.row_count = summary.rows
+    job.valid_row_count = summary.valid_rows
+    job.invalid_row_count = summary.invalid_rows
+    job.progress_total = summary.rows
+    job.progress_done = summary.rows
+    job.problems = [p.as_dict() for p in summary.problems[:MAX_STORED_PROBLEMS]]
+
+
+def commit_import(*, job: ImportJob, skip_invalid: bool = False, progress: Progress | None = None) -> int:
+    """R27: store every row, or, when the user chose it, only the valid ones, in one
+    transaction. The rows are validated again on the way in; an invalid row without
+    skip_invalid rolls everything back. Returns the number of items created."""
+    if job.state == ImportJob.State.MAPPED:
+        validate_import(job=job)
+    _move(job, ImportJob.State.IMPORTING)
+    job.options["skip_invalid"] = skip_invalid
+    job.save(update_fields=["state", "options"])
+    summary = Summary()
+
+    def clean_rows(results):
+        for result in results:
+            summary.add(result)
+            if result.is_valid:
+                yield result.clean
+            elif not skip_invalid:
+                raise RowsInvalid(
+                    _(
+                        "Row %(row)s is invalid, so nothing was imported. Correct the file, or choose to import only the valid rows."
+                    )
+                    % {"row": result.number},
+                    job=job,
+                )
+
+    try:
+        with _open_archive(job) as archive:
+            committer = Committer(spec_for(job), job=job, archive=archive)
+            created = committer.commit(clean_rows(_results(job, archive, progress)))
+    except RowsInvalid as refusal:
+        job.state = ImportJob.State.VALIDATED
+        job.save(update_fields=["state"])
+        raise refusal from None
+    except (ReadError, ArchiveError, ImportRefused) as error:
+        _fail(job, getattr(error, "message", str(error)))
+        raise ImportRefused(getattr(error, "message", str(error)), job=job) from None
+    except Exception as error:
+        logger.exception("Import %s failed", job.pk)
+        _fail(job, _("The import failed and nothing was stored: %(error)s") % {"error": error})
+        raise
+    job.state = ImportJob.State.DONE
+    job.items_created = created
+    job.finished_at = timezone.now()
+    _record(job, summary)
+    job.save()
+    return created
+
+
+@transaction.atomic
+def undo_import(*, job: ImportJob) -> int:
+    """Remove every item the import created, with their attachments' files."""
+    _move(job, ImportJob.State.UNDONE)
+    items = DossierItem.objects.filter(import_job=job)
+    files = list(Attachment.objects.filter(item__in=items).values_list("file", flat=True))
+    count = items.count()
+    items.delete()
+    job.save(update_fields=["state"])
+    storage = Attachment._meta.get_field("file").storage
+    transaction.on_commit(lambda: [storage.delete(name) for name in files])
+    return count
+
+
+def write_rejected_rows_file(*, job: ImportJob, target: Path, fmt: str | None = None) -> int:
+    """The invalid rows with their problems, as .xlsx or .csv (by `fmt` or the target's suffix)."""
+    fmt = fmt or ("csv" if target.suffix.lower() == ".csv" else "xlsx")
+    with _open_archive(job) as archive:
+        return write_rejected_rows(_results(job, archive, None), job.headers, target, fmt)
