@@ -7,9 +7,36 @@
 """
 
 import pytest
+from django.apps import apps
+from django.core.files.storage import FileSystemStorage
+from django.db.models import FileField
 
 from dossier.models import FieldState
 from tests.factories import ItemTypeFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def private_files(tmp_path, monkeypatch):
+    """Every private file a test writes lands in its own temporary folder."""
+    storage = FileSystemStorage(location=tmp_path / "private")
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            if isinstance(field, FileField):
+                monkeypatch.setattr(field, "storage", storage)
+    return storage
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def demo(db):
+    """The demo world of the README (seed_demo)."""
+    from dossier.demo import seed_demo_world
+
+    return seed_demo_world()
 
 
 @pytest.fixture

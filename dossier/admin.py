@@ -1,0 +1,644 @@
+"""The admin for the whole dossier configuration: relations and their roles, extras, item
+types with everything they decide, creation profiles, workflows, and the items themselves.
+Master data (relations, contacts, roles, extras) can be imported and exported as files keyed
+by natural keys (`dossier.resources`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Count, Max, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
+
+from dossier import resources
+from dossier.models import (
+    EXTRA_MODELS,
+    ROLE_MODELS,
+    Applicant,
+    Attachment,
+    Characteristic,
+    CharacteristicCombination,
+    CharacteristicValue,
+    Contact,
+    Course,
+    CreationProfile,
+    CreationProfileField,
+    DocumentTemplate,
+    DossierItem,
+    Employee,
+    FreeField,
+    ItemType,
+    Project,
+    PurchaseRelation,
+    Reaction,
+    Relation,
+    ReviewProfile,
+    ReviewTask,
+    SalesRelation,
+    Workflow,
+    WorkflowAction,
+    WorkflowInstance,
+    WorkflowTask,
+)
+from dossier.spec import REGARDING_ROLES, ItemSpec, import_refusal
+from imports.models import ImportJob
+
+
+def _object_id(request) -> str | None:
+    """The primary key of the object whose change page is being shown, if any."""
+    match = getattr(request, "resolver_match", None)
+    return match.kwargs.get("object_id") if match else None
+
+
+def _links(objects, url_name: str):
+    return format_html(
+        "<ul>{}</ul>",
+        format_html_join("", '<li><a href="{}">{}</a></li>', ((reverse(url_name, args=[o.pk]), o) for o in objects)),
+    )
+
+
+class MasterDataAdmin(ImportExportModelAdmin):
+    """Master data with Import and Export buttons. Importing creates and changes rows, so it
+    needs both add and change permission (django-import-export allows it to any user of the
+    admin unless a setting says otherwise)."""
+
+    def has_import_permission(self, request) -> bool:
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request) -> bool:
+        return self.has_view_permission(request)
+
+
+# --- Relations, contacts and roles ---------------------------------------------------------
+
+
+class RoleInline(admin.TabularInline):
+    fields = ("number",)
+    extra = 1
+
+
+class EmployeeInline(RoleInline):
+    model = Employee
+
+
+class SalesRelationInline(RoleInline):
+    model = SalesRelation
+
+
+class PurchaseRelationInline(RoleInline):
+    model = PurchaseRelation
+
+
+class ApplicantInline(RoleInline):
+    model = Applicant
+
+
+# The reverse one-to-one accessor of each role on Relation.
+ROLE_ACCESSORS = {code: model._meta.default_related_name for code, model in ROLE_MODELS.items()}
+
+
+class RoleFilter(admin.SimpleListFilter):
+    title = _("role")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return [(code, model._meta.verbose_name) for code, model in ROLE_MODELS.items()]
+
+    def queryset(self, request, queryset):
+        accessor = ROLE_ACCESSORS.get(self.value() or "")
+        return queryset.filter(**{f"{accessor}__isnull": False}) if accessor else queryset
+
+
+@admin.register(Relation)
+class RelationAdmin(MasterDataAdmin):
+    resource_classes = [resources.RelationResource]
+    list_display = ("number", "name", "kind", "city", "roles", "is_active")
+    list_filter = ("kind", RoleFilter, "is_active")
+    list_select_related = tuple(ROLE_ACCESSORS.values())
+    search_fields = ("number", "name", "email", "city")
+    fields = ("number", "kind", "name", "email", "city", "is_active", "contact_list")
+    readonly_fields = ("contact_list",)
+    inlines = [EmployeeInline, SalesRelationInline, PurchaseRelationInline, ApplicantInline]
+
+    @admin.display(description=_("roles"))
+    def roles(self, relation: Relation) -> str:
+        held = [getattr(relation, accessor) for accessor in ROLE_ACCESSORS.values() if hasattr(relation, accessor)]
+        return ", ".join(f"{role._meta.verbose_name} {role.number}" for role in held) or "-"
+
+    @admin.display(description=_("contacts"))
+    def contact_list(self, relation: Relation):
+        if relation.pk is None:
+            return "-"
+        contacts = Contact.objects.filter(Q(organisation=relation) | Q(person=relation)).select_related(
+            "organisation", "person"
+        )
+        if not contacts:
+            return _("No contacts.")
+        return _links(contacts, "admin:dossier_contact_change")
+
+
+@admin.register(Contact)
+class ContactAdmin(MasterDataAdmin):
+    resource_classes = [resources.ContactResource]
+    list_display = ("contact_id", "person", "organisation", "function", "email")
+    list_select_related = ("person", "organisation")
+    search_fields = (
+        "contact_id",
+        "person__number",
+        "person__name",
+        "organisation__number",
+        "organisation__name",
+        "email",
+    )
+    autocomplete_fields = ("organisation", "person")
+
+
+class RoleAdmin(MasterDataAdmin):
+    list_display = ("number", "relation")
+    list_select_related = ("relation",)
+    search_fields = ("number", "relation__number", "relation__name")
+    autocomplete_fields = ("relation",)
+
+
+@admin.register(Employee)
+class EmployeeAdmin(RoleAdmin):
+    resource_classes = [resources.EmployeeResource]
+
+
+@admin.register(SalesRelation)
+class SalesRelationAdmin(RoleAdmin):
+    resource_classes = [resources.SalesRelationResource]
+
+
+@admin.register(PurchaseRelation)
+class PurchaseRelationAdmin(RoleAdmin):
+    resource_classes = [resources.PurchaseRelationResource]
+
+
+@admin.register(Applicant)
+class ApplicantAdmin(RoleAdmin):
+    resource_classes = [resources.ApplicantResource]
+
+
+# --- Dossier extras ------------------------------------------------------------------------
+
+
+class ExtraAdmin(MasterDataAdmin):
+    list_display = ("code", "name", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("code", "name")
+
+
+@admin.register(Project)
+class ProjectAdmin(ExtraAdmin):
+    resource_classes = [resources.ProjectResource]
+
+
+@admin.register(Course)
+class CourseAdmin(ExtraAdmin):
+    resource_classes = [resources.CourseResource]
+
+
+# --- Characteristics and workflows ---------------------------------------------------------
+
+
+class CharacteristicValueInline(admin.TabularInline):
+    model = CharacteristicValue
+    fields = ("code", "label")
+    extra = 1
+
+
+@admin.register(Characteristic)
+class CharacteristicAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "value_count")
+    search_fields = ("code", "name", "values__code", "values__label")
+    inlines = [CharacteristicValueInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(value_count=Count("values"))
+
+    @admin.display(description=_("values"), ordering="value_count")
+    def value_count(self, characteristic: Characteristic) -> int:
+        return characteristic.value_count
+
+
+class WorkflowTaskInline(admin.TabularInline):
+    model = WorkflowTask
+    fields = ("code", "name", "position", "is_start")
+    extra = 1
+    show_change_link = True
+
+
+@admin.register(Workflow)
+class WorkflowAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "task_count")
+    search_fields = ("code", "name")
+    inlines = [WorkflowTaskInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(task_count=Count("tasks"))
+
+    @admin.display(description=_("tasks"), ordering="task_count")
+    def task_count(self, workflow: Workflow) -> int:
+        return workflow.task_count
+
+
+class WorkflowActionInline(admin.TabularInline):
+    model = WorkflowAction
+    fk_name = "task"
+    fields = ("code", "name", "next_task")
+    extra = 1
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "next_task":
+            tasks = WorkflowTask.objects.select_related("workflow")
+            task_id = _object_id(request)
+            if task_id:
+                # An action leads to another task of the same workflow.
+                tasks = tasks.filter(workflow__tasks__pk=task_id)
+            kwargs["queryset"] = tasks
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(WorkflowTask)
+class WorkflowTaskAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "workflow", "position", "is_start")
+    list_filter = ("workflow",)
+    list_select_related = ("workflow",)
+    search_fields = ("code", "name", "workflow__code", "workflow__name")
+    inlines = [WorkflowActionInline]
+
+
+# --- Review profiles, document templates ---------------------------------------------------
+
+
+@admin.register(ReviewProfile)
+class ReviewProfileAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "days_to_review")
+    search_fields = ("code", "name")
+    filter_horizontal = ("reviewers",)
+
+
+@dataclass(frozen=True)
+class _LinkedFile:
+    name: str
+    url: str
+
+    def __str__(self) -> str:
+        return PurePosixPath(self.name).name
+
+
+class PrivateFileInput(forms.ClearableFileInput):
+    """A file input for files in private storage. That storage has no URLs (asking one
+    raises), so the current file links to `download_url`, a view that checks access."""
+
+    download_url = ""
+
+    def is_initial(self, value) -> bool:
+        return bool(value and getattr(value, "name", None))
+
+    def format_value(self, value):
+        return value if self.is_initial(value) else None
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        if context["widget"]["is_initial"]:
+            context["widget"]["value"] = _LinkedFile(value.name, self.download_url)
+        return context
+
+
+@admin.register(DocumentTemplate)
+class DocumentTemplateAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "output_name")
+    search_fields = ("code", "name")
+    readonly_fields = ("download_link",)
+    formfield_overrides = {models.FileField: {"widget": PrivateFileInput}}
+
+    def get_fields(self, request, obj=None):
+        # A read-only page would ask the private file for its URL; show our own link there.
+        editable = obj is None or self.has_change_permission(request, obj)
+        return ["code", "name", "file" if editable else "download_link", "output_name"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None and "file" in form.base_fields:
+            form.base_fields["file"].widget.download_url = self._download_url(obj)
+        return form
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="dossier_documenttemplate_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request, object_id):
+        template = get_object_or_404(DocumentTemplate, pk=object_id)
+        if not self.has_view_permission(request, template):
+            raise PermissionDenied
+        if not template.file:
+            raise Http404
+        return FileResponse(
+            template.file.open("rb"), as_attachment=True, filename=PurePosixPath(template.file.name).name
+        )
+
+    def _download_url(self, template: DocumentTemplate) -> str:
+        return reverse("admin:dossier_documenttemplate_download", args=[template.pk])
+
+    @admin.display(description=_("template (.docx)"))
+    def download_link(self, template: DocumentTemplate):
+        if not template.file:
+            return "-"
+        return format_html('<a href="{}">{}</a>', self._download_url(template), PurePosixPath(template.file.name).name)
+
+
+# --- Item types ----------------------------------------------------------------------------
+
+
+class FreeFieldInline(admin.TabularInline):
+    model = FreeField
+    fields = ("position", "code", "label", "kind", "required", "choices")
+    extra = 0
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})}}
+
+
+class CharacteristicCombinationInline(admin.TabularInline):
+    model = CharacteristicCombination
+    fields = ("value_1", "value_2", "value_3", "workflow")
+    extra = 0
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in ("value_1", "value_2", "value_3"):
+            values = CharacteristicValue.objects.select_related("characteristic")
+            type_id = _object_id(request)
+            item_type = ItemType.objects.filter(pk=type_id).first() if type_id else None
+            if item_type is not None:
+                # Each level offers only the values of the type's characteristic at that level.
+                level = db_field.name.removeprefix("value_")
+                values = values.filter(characteristic_id=getattr(item_type, f"characteristic_{level}_id"))
+            kwargs["queryset"] = values
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ItemTypeForm(forms.ModelForm):
+    class Meta:
+        model = ItemType
+        fields = ("last_number",)  # the admin adds every field of its fieldsets
+
+    def clean_last_number(self) -> int:
+        value = self.cleaned_data["last_number"]
+        if self.instance.pk:
+            highest = self.instance.items.aggregate(highest=Max("number"))["highest"] or 0
+            if value < highest:
+                raise forms.ValidationError(
+                    _("Items up to number %(highest)s exist; the last used number cannot be lower."),
+                    params={"highest": highest},
+                )
+        return value
+
+
+STATE_FIELDS = (
+    "relation_state",
+    "contact_state",
+    *(f"{code}_state" for code in REGARDING_ROLES),
+    *(f"{code}_state" for code in EXTRA_MODELS),
+)
+
+
+@admin.register(ItemType)
+class ItemTypeAdmin(admin.ModelAdmin):
+    form = ItemTypeForm
+    list_display = ("code", "name", "kind", "is_active", "attach_file", "use_characteristics", "importable")
+    list_filter = ("kind", "is_active", "confidential", "attach_file", "use_characteristics")
+    search_fields = ("code", "name")
+    readonly_fields = ("importability",)
+    radio_fields = {name: admin.HORIZONTAL for name in STATE_FIELDS}
+    filter_horizontal = ("authorised_users", "authorised_groups")
+    fieldsets = (
+        (None, {"fields": ("code", "name", "kind", "is_active", "confidential", "importability")}),
+        (
+            _("Item options"),
+            {
+                "fields": (
+                    "has_subject",
+                    "has_text",
+                    "has_begin_date",
+                    "has_end_date",
+                    "has_done",
+                    "has_responsible",
+                    "responsible_required",
+                    "submitter_is_default_responsible",
+                    "has_cause",
+                    "has_priority",
+                ),
+                "description": _("An option that is off is not offered. The import never requires an option."),
+            },
+        ),
+        (
+            _("Numbering, attachments and outgoing post"),
+            {"fields": ("last_number", "attach_file", "outgoing_post_choice")},
+        ),
+        (_("Destination"), {"fields": ("relation_state", "contact_state")}),
+        (_("Regarding"), {"fields": tuple(f"{code}_state" for code in REGARDING_ROLES)}),
+        (_("Dossier extras"), {"fields": tuple(f"{code}_state" for code in EXTRA_MODELS)}),
+        (
+            _("Characteristics"),
+            {
+                "fields": (
+                    "use_characteristics",
+                    "only_existing_combinations",
+                    "allow_without_characteristics",
+                    "characteristic_1",
+                    "characteristic_2",
+                    "characteristic_3",
+                )
+            },
+        ),
+        (_("Authorisation"), {"fields": ("authorised_users", "authorised_groups")}),
+    )
+    inlines = [FreeFieldInline, CharacteristicCombinationInline]
+
+    def get_inlines(self, request, obj):
+        # Free fields exist only on own types.
+        if obj is not None and not obj.is_own:
+            return [inline for inline in self.inlines if inline is not FreeFieldInline]
+        return self.inlines
+
+    @admin.display(description=_("importable"))
+    def importable(self, item_type: ItemType) -> str:
+        refusal = import_refusal(item_type)
+        return _("yes") if refusal is None else _("no: %(reason)s") % {"reason": refusal}
+
+    @admin.display(description=_("importable"))
+    def importability(self, item_type: ItemType) -> str:
+        """R5: whether items of the type can be imported, and why not."""
+        if item_type.pk is None:
+            return _("Shown once the type is saved.")
+        refusal = import_refusal(item_type)
+        if refusal is None:
+            return _("Yes: items of this type can be imported.")
+        return _("No. %(reason)s") % {"reason": refusal}
+
+
+# --- Creation profiles ---------------------------------------------------------------------
+
+
+class CreationProfileFieldInline(admin.TabularInline):
+    model = CreationProfileField
+    fields = ("position", "field_code", "on_edit_page", "on_show_page", "setting", "default")
+    extra = 1
+
+
+@admin.register(CreationProfile)
+class CreationProfileAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "item_type", "review_profile", "document_template", "is_active")
+    list_filter = ("is_active", "item_type")
+    list_select_related = ("item_type", "review_profile", "document_template")
+    search_fields = ("code", "name", "item_type__code", "item_type__name")
+    fields = ("item_type", "code", "name", "review_profile", "document_template", "is_active", "field_codes")
+    readonly_fields = ("field_codes",)
+    inlines = [CreationProfileFieldInline]
+
+    @admin.display(description=_("fields of the type"))
+    def field_codes(self, profile: CreationProfile) -> str:
+        """The codes a page line may name (the type's fields)."""
+        if not profile.item_type_id:
+            return _("Shown once the profile is saved.")
+        return ", ".join(f.code for f in ItemSpec(profile.item_type).visible_fields)
+
+
+# --- Dossier items -------------------------------------------------------------------------
+
+
+def _url_or_none(name: str, *args) -> str | None:
+    """A URL of the item pages, when those are installed (the admin works without them)."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    fields = ("download", "size", "sha256", "created_at")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("original name"))
+    def download(self, attachment: Attachment):
+        # Served by the view that checks the user may see the item, never by a storage URL.
+        url = _url_or_none("dossier:attachment-download", attachment.pk)
+        return format_html('<a href="{}">{}</a>', url, attachment.original_name) if url else attachment.original_name
+
+
+class ReactionInline(admin.TabularInline):
+    model = Reaction
+    fields = ("author", "text", "created_at")
+    autocomplete_fields = ("author",)
+    extra = 0
+
+
+class ImportJobFilter(admin.RelatedOnlyFieldListFilter):
+    """The imports that created items, fetched with their types in one query."""
+
+    def field_choices(self, field, request, model_admin):
+        ids = model_admin.get_queryset(request).exclude(import_job=None).values("import_job")
+        jobs = ImportJob.objects.filter(pk__in=ids).select_related("item_type").order_by("-created_at")
+        return [(job.pk, f"{job.created_at:%Y-%m-%d %H:%M} {job}") for job in jobs]
+
+
+@admin.register(DossierItem)
+class DossierItemAdmin(admin.ModelAdmin):
+    """Items are changed here, never added: a new item gets its number and its type's rules
+    only through the paths that ask ItemSpec (manual entry, import)."""
+
+    list_display = ("number", "item_type", "subject", "relation", "contact", "submitter", "submitted_at", "done")
+    list_display_links = ("number", "subject")
+    list_filter = ("item_type", ("import_job", ImportJobFilter), "done", "submitted_at")
+    list_select_related = ("item_type", "relation", "contact__person", "contact__organisation", "submitter")
+    search_fields = ("subject", "number", "relation__number", "relation__name")
+    autocomplete_fields = ("relation", "contact", "cause", "responsible", "submitter")
+    readonly_fields = ("item_type", "number", "import_job", "created_at", "item_page")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("item_type", "number", "item_page"),
+                    "subject",
+                    "text",
+                    ("begin_date", "end_date"),
+                    ("done", "done_date"),
+                    "responsible",
+                    "cause",
+                    "priority",
+                )
+            },
+        ),
+        (_("Submission"), {"fields": ("submitter", "submitted_at", "creation_profile", "import_job", "created_at")}),
+        (_("Destination"), {"fields": ("relation", "contact")}),
+        (_("Regarding"), {"fields": tuple(REGARDING_ROLES)}),
+        (_("Dossier extras"), {"fields": tuple(EXTRA_MODELS)}),
+        (
+            _("Characteristics"),
+            {"fields": ("characteristic_value_1", "characteristic_value_2", "characteristic_value_3")},
+        ),
+        (_("Free fields"), {"fields": ("free_values",)}),
+    )
+    inlines = [AttachmentInline, ReactionInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description=_("item page"))
+    def item_page(self, item: DossierItem):
+        url = _url_or_none("dossier:item-detail", item.pk)
+        return format_html('<a href="{}">{}</a>', url, _("Show the item")) if url else "-"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name.startswith("characteristic_value_"):
+            kwargs["queryset"] = CharacteristicValue.objects.select_related("characteristic")
+        elif db_field.name == "creation_profile":
+            kwargs["queryset"] = CreationProfile.objects.select_related("item_type")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(WorkflowInstance)
+class WorkflowInstanceAdmin(admin.ModelAdmin):
+    list_display = ("item", "workflow", "current_task", "started_at")
+    list_filter = ("workflow",)
+    list_select_related = ("item__item_type", "workflow", "current_task__workflow")
+    search_fields = ("item__subject", "item__number", "item__relation__number", "workflow__code")
+    autocomplete_fields = ("item",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "current_task":
+            kwargs["queryset"] = WorkflowTask.objects.select_related("workflow")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(ReviewTask)
+class ReviewTaskAdmin(admin.ModelAdmin):
+    list_display = ("item", "reviewer", "state", "due_date", "review_profile")
+    list_filter = ("state", "review_profile")
+    list_select_related = ("item__item_type", "reviewer", "review_profile")
+    search_fields = ("item__subject", "item__number", "reviewer__username")
+    autocomplete_fields = ("item", "reviewer")

@@ -1,0 +1,440 @@
+"""The admin: every registered model's pages render for root, item types say whether they
+can be imported (R5), lists stay at a fixed number of queries, and only staff get in."""
+
+import io
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group, Permission
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from dossier import models
+from imports.models import ImportJob, SavedMapping
+from tests.factories import (
+    ApplicantFactory,
+    CharacteristicValueFactory,
+    ContactFactory,
+    CourseFactory,
+    EmployeeFactory,
+    FreeFieldFactory,
+    ItemTypeFactory,
+    OrganisationFactory,
+    ProjectFactory,
+    PurchaseRelationFactory,
+    RelationFactory,
+    SalesRelationFactory,
+    UserFactory,
+    WorkflowTaskFactory,
+)
+
+REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label_lower)
+# Models the world below leaves empty on purpose: only the task worker writes them.
+WITHOUT_DATA = {"django_tasks_database.dbtaskresult"}
+
+
+def admin_url(model, page: str, *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{page}", args=args)
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def private_storage(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path, "base_url": None},
+        },
+    }
+    return tmp_path
+
+
+@pytest.fixture
+def root_client(client, root):
+    client.force_login(root)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+def make_item(item_type, number, submitter, **kwargs):
+    return models.DossierItem.objects.create(
+        item_type=item_type, number=number, submitter=submitter, subject=f"Item {number}", **kwargs
+    )
+
+
+@pytest.fixture
+def world(root, alice):
+    """One or more of everything the admin shows."""
+    organisation = OrganisationFactory(number="20001", name="Acme")
+    person = RelationFactory(number="10001", name="Jan Jansen")
+    contact = ContactFactory(contact_id="30001", organisation=organisation, person=person)
+    EmployeeFactory(relation=person, number="E0001")
+    ApplicantFactory(relation=RelationFactory(number="10081"), number="A0001")
+    SalesRelationFactory(relation=organisation, number="D20001")
+    PurchaseRelationFactory(relation=OrganisationFactory(number="20031"), number="C20031")
+    project = ProjectFactory(code="PRJ-001")
+    CourseFactory(code="CRS-01")
+
+    value = CharacteristicValueFactory(code="HOOG", label="High")
+    task = WorkflowTaskFactory(code="START", name="Start")
+    models.WorkflowAction.objects.create(task=task, code="DONE", name="Done")
+    review = models.ReviewProfile.objects.create(code="REV", name="Review")
+    review.reviewers.add(root)
+    template = models.DocumentTemplate.objects.create(code="DOC", name="Contract", file="templates/contract.docx")
+
+    item_type = ItemTypeFactory(
+        code="KLACHT",
+        name="Complaint",
+        contact_state=models.FieldState.OPTIONAL,
+        project_state=models.FieldState.OPTIONAL,
+        use_characteristics=True,
+        characteristic_1=value.characteristic,
+        attach_file=True,
+    )
+    item_type.authorised_users.add(alice)
+    FreeFieldFactory(item_type=item_type, code="Salaris", kind=models.FreeField.Kind.DECIMAL)
+    models.CharacteristicCombination.objects.create(item_type=item_type, value_1=value, workflow=task.workflow)
+    profile = models.CreationProfile.objects.create(
+        item_type=item_type, code="NIEUW", name="New", review_profile=review, document_template=template
+    )
+    models.CreationProfileField.objects.create(profile=profile, field_code="subject", position=1)
+
+    job = ImportJob.objects.create(
+        user=alice,
+        item_type=item_type,
+        file="imports/complaints.csv",
+        file_name="complaints.csv",
+        row_count=1,
+        items_created=1,
+        state=ImportJob.State.DONE,
+    )
+    item = make_item(
+        item_type,
+        1,
+        alice,
+        relation=organisation,
+        contact=contact,
+        project=project,
+        characteristic_value_1=value,
+        creation_profile=profile,
+        import_job=job,
+    )
+    models.Attachment.objects.create(
+        item=item, file="attachments/20001_letter.pdf", original_name="20001_letter.pdf", size=12, sha256="ab" * 32
+    )
+    models.Reaction.objects.create(item=item, author=root, text="Seen.")
+    models.WorkflowInstance.objects.create(item=item, workflow=task.workflow, current_task=task)
+    models.ReviewTask.objects.create(item=item, review_profile=review, reviewer=root)
+    SavedMapping.objects.create(
+        item_type=item_type, header_key="k" * 64, headers=["Nummer", "Onderwerp"], mapping={}, updated_by=alice
+    )
+    Group.objects.create(name="Importers")
+    return {"item_type": item_type, "item": item, "job": job, "template": template, "organisation": organisation}
+
+
+@pytest.mark.parametrize("model", REGISTERED, ids=lambda model: model._meta.label_lower)
+def test_it_renders_the_changelist_of_every_model(root_client, world, model):
+    response = root_client.get(admin_url(model, "changelist"))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("model", REGISTERED, ids=lambda model: model._meta.label_lower)
+def test_it_renders_the_add_page_where_adding_is_allowed(root_client, world, rf, root, model):
+    request = rf.get("/")
+    request.user = root
+    may_add = admin.site._registry[model].has_add_permission(request)
+
+    response = root_client.get(admin_url(model, "add"))
+
+    assert response.status_code == (200 if may_add else 403)
+
+
+@pytest.mark.parametrize("model", REGISTERED, ids=lambda model: model._meta.label_lower)
+def test_it_renders_the_change_page_of_every_model_with_data(root_client, world, model):
+    obj = model._default_manager.first()
+    if obj is None:
+        assert model._meta.label_lower in WITHOUT_DATA, "the world fixture should hold one of these"
+        return
+
+    response = root_client.get(admin_url(model, "change", obj.pk))
+
+    assert response.status_code == 200
+    assert str(obj) in response.text
+
+
+def test_it_offers_no_add_page_for_dossier_items(root_client, world):
+    # New items get their number and their type's rules only through ItemSpec paths.
+    assert root_client.get(admin_url(models.DossierItem, "add")).status_code == 403
+
+
+def test_it_shows_attachments_of_an_item_read_only(root_client, world):
+    response = root_client.get(admin_url(models.DossierItem, "change", world["item"].pk))
+
+    attachment = world["item"].attachments.get()
+    assert (
+        f'<a href="{reverse("dossier:attachment-download", args=[attachment.pk])}">20001_letter.pdf</a>'
+        in response.text
+    )
+    assert "ab" * 32 in response.text
+    assert reverse("dossier:item-detail", args=[world["item"].pk]) in response.text
+    assert 'name="attachments-0-original_name"' not in response.text
+
+
+def test_it_shows_why_a_type_without_destination_cannot_be_imported(root_client, db):
+    memo = ItemTypeFactory(code="MEMO", name="Memo", relation_state=models.FieldState.HIDDEN)
+
+    change = root_client.get(admin_url(models.ItemType, "change", memo.pk))
+    listing = root_client.get(admin_url(models.ItemType, "changelist"))
+
+    assert "No. No destination is possible" in change.text
+    assert "no: No destination is possible" in listing.text
+
+
+def test_it_shows_that_a_type_with_a_destination_can_be_imported(root_client, db):
+    letter = ItemTypeFactory(code="LETTER", relation_state=models.FieldState.REQUIRED)
+
+    change = root_client.get(admin_url(models.ItemType, "change", letter.pk))
+
+    assert "Yes: items of this type can be imported." in change.text
+    assert "No destination is possible" not in change.text
+
+
+def test_it_shows_an_inactive_type_cannot_be_imported(root_client, db):
+    old = ItemTypeFactory(code="OLD", is_active=False)
+
+    change = root_client.get(admin_url(models.ItemType, "change", old.pk))
+
+    assert "No. The type is inactive." in change.text
+
+
+def test_it_offers_free_fields_only_on_own_types(root_client, db):
+    own = ItemTypeFactory(code="OWN", kind=models.ItemType.Kind.OWN)
+    system = ItemTypeFactory(code="SYS", kind=models.ItemType.Kind.SYSTEM)
+
+    assert 'id="free_fields-group"' in root_client.get(admin_url(models.ItemType, "change", own.pk)).text
+    assert 'id="free_fields-group"' not in root_client.get(admin_url(models.ItemType, "change", system.pk)).text
+
+
+def test_it_offers_only_the_values_of_the_types_characteristic_in_combinations(root_client, db):
+    own_value = CharacteristicValueFactory(code="MINE", label="Mine value")
+    CharacteristicValueFactory(code="OTHER", label="Other value")
+    item_type = ItemTypeFactory(use_characteristics=True, characteristic_1=own_value.characteristic)
+
+    response = root_client.get(admin_url(models.ItemType, "change", item_type.pk))
+
+    form = response.context["inline_admin_formsets"][-1].formset.empty_form
+    assert list(form.fields["value_1"].queryset) == [own_value]
+
+
+def test_it_refuses_a_last_number_below_an_existing_item(root_client, root, db):
+    item_type = ItemTypeFactory(code="NUM", last_number=5)
+    make_item(item_type, 5, root)
+    page = root_client.get(admin_url(models.ItemType, "change", item_type.pk))
+    data = _form_data(page)
+    data["last_number"] = "3"
+
+    response = root_client.post(admin_url(models.ItemType, "change", item_type.pk), data)
+
+    assert response.status_code == 200
+    assert "Items up to number 5 exist" in response.text
+    item_type.refresh_from_db()
+    assert item_type.last_number == 5
+
+
+def test_it_saves_an_item_type_edited_in_the_admin(root_client, db):
+    item_type = ItemTypeFactory(code="EDIT", contact_state=models.FieldState.HIDDEN)
+    data = _form_data(root_client.get(admin_url(models.ItemType, "change", item_type.pk)))
+    data["contact_state"] = models.FieldState.ONE_OF
+
+    response = root_client.post(admin_url(models.ItemType, "change", item_type.pk), data)
+
+    assert response.status_code == 302
+    item_type.refresh_from_db()
+    assert item_type.contact_state == models.FieldState.ONE_OF
+
+
+def _form_data(response) -> dict:
+    """The POST data of an admin change form as rendered, inline management forms included."""
+    data = {}
+    admin_form = response.context["adminform"].form
+    for name in admin_form.fields:
+        value = admin_form[name].value()
+        if value is None or value is False:
+            continue
+        if isinstance(value, list):
+            data[name] = [str(v) for v in value]
+        else:
+            data[name] = "on" if value is True else str(value)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        for key, value in formset.management_form.initial.items():
+            data[f"{formset.prefix}-{key}"] = value
+        for form in formset.forms:
+            for name in form.fields:
+                value = form[name].value()
+                if value not in (None, False):
+                    data[form.add_prefix(name)] = "on" if value is True else str(value)
+    return data
+
+
+def test_it_finds_relations_by_number(root_client, db):
+    RelationFactory(number="10001", name="Jan Jansen")
+    RelationFactory(number="10002", name="Piet Pietersen")
+
+    response = root_client.get(admin_url(models.Relation, "changelist"), {"q": "10001"})
+
+    assert "Jan Jansen" in response.text
+    assert "Piet Pietersen" not in response.text
+
+
+def test_it_filters_relations_by_role(root_client, db):
+    EmployeeFactory(relation=RelationFactory(name="Jan Jansen"))
+    RelationFactory(name="Piet Pietersen")
+
+    response = root_client.get(admin_url(models.Relation, "changelist"), {"role": "employee"})
+
+    assert "Jan Jansen" in response.text
+    assert "Piet Pietersen" not in response.text
+
+
+def test_it_lists_a_relations_contacts_and_roles(root_client, world):
+    response = root_client.get(admin_url(models.Relation, "change", world["organisation"].pk))
+
+    assert "30001 Jan Jansen (Acme)" in response.text
+    assert 'value="D20001"' in response.text
+
+
+def test_it_finds_dossier_items_by_relation_number(root_client, world, root):
+    other = make_item(world["item_type"], 2, root, relation=RelationFactory(number="10999"))
+
+    response = root_client.get(admin_url(models.DossierItem, "changelist"), {"q": "10999"})
+
+    assert list(response.context["cl"].result_list) == [other]
+
+
+def test_it_finds_dossier_items_by_subject(root_client, world, root):
+    other = make_item(world["item_type"], 2, root)
+    other.subject = "Late delivery"
+    other.save()
+
+    response = root_client.get(admin_url(models.DossierItem, "changelist"), {"q": "late deliv"})
+
+    assert list(response.context["cl"].result_list) == [other]
+
+
+def test_it_filters_dossier_items_by_import_job(root_client, world, root):
+    make_item(world["item_type"], 2, root)
+
+    response = root_client.get(admin_url(models.DossierItem, "changelist"), {"import_job__id__exact": world["job"].pk})
+
+    assert list(response.context["cl"].result_list) == [world["item"]]
+    assert "complaints.csv" in response.text
+
+
+@pytest.mark.parametrize(
+    ("model", "grow"),
+    [
+        (models.Relation, lambda n: [EmployeeFactory() for _ in range(n)]),
+        (models.Contact, lambda n: [ContactFactory() for _ in range(n)]),
+        (models.Employee, lambda n: [EmployeeFactory() for _ in range(n)]),
+        (
+            models.CreationProfile,
+            lambda n: [models.CreationProfile.objects.create(item_type=ItemTypeFactory(), code="P") for _ in range(n)],
+        ),
+        (
+            ImportJob,
+            lambda n: [ImportJob.objects.create(user=UserFactory(), item_type=ItemTypeFactory()) for _ in range(n)],
+        ),
+    ],
+    ids=lambda value: value._meta.model_name if hasattr(value, "_meta") else "",
+)
+def test_it_lists_a_model_in_a_fixed_number_of_queries(root_client, world, model, grow):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert root_client.get(admin_url(model, "changelist")).status_code == 200
+        return len(queries)
+
+    before = count()
+    grow(10)
+
+    assert count() == before
+
+
+def test_it_lists_dossier_items_in_a_fixed_number_of_queries(root_client, world, root):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert root_client.get(admin_url(models.DossierItem, "changelist")).status_code == 200
+        return len(queries)
+
+    before = count()
+    for number in range(2, 12):
+        job = ImportJob.objects.create(user=root, item_type=world["item_type"], file_name=f"{number}.csv")
+        make_item(
+            world["item_type"], number, root, relation=RelationFactory(), contact=ContactFactory(), import_job=job
+        )
+
+    assert count() == before
+
+
+def test_it_serves_a_document_template_to_staff_only(root_client, client, charlie, private_storage, db):
+    template = models.DocumentTemplate(code="DOC", name="Contract")
+    template.file.save("contract.docx", ContentFile(b"docx bytes"))
+    url = reverse("admin:dossier_documenttemplate_download", args=[template.pk])
+
+    page = root_client.get(admin_url(models.DocumentTemplate, "change", template.pk))
+    response = root_client.get(url)
+
+    assert f'href="{url}"' in page.text
+    assert b"".join(response.streaming_content) == b"docx bytes"
+    client.force_login(charlie)
+    assert client.get(url).status_code == 302
+
+
+def test_it_sends_a_non_staff_user_to_the_login_page(client, charlie):
+    client.force_login(charlie)
+    url = admin_url(models.Relation, "changelist")
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_it_sends_an_anonymous_visitor_to_the_login_page(client, db):
+    response = client.get(admin_url(models.ItemType, "changelist"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_it_refuses_import_to_staff_who_may_only_view(client, db):
+    viewer = UserFactory(username="viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_relation"))
+    client.force_login(viewer)
+
+    listing = client.get(admin_url(models.Relation, "changelist"))
+    response = client.post(
+        admin_url(models.Relation, "import"), {"format": "0", "import_file": io.BytesIO(b"number,kind,name\n")}
+    )
+
+    assert listing.status_code == 200
+    assert admin_url(models.Relation, "import") not in listing.text
+    assert admin_url(models.Relation, "export") in listing.text
+    assert response.status_code == 403
+
+
+def test_it_shows_an_import_job_read_only(root_client, world):
+    response = root_client.get(admin_url(ImportJob, "change", world["job"].pk))
+
+    assert "complaints.csv" in response.text
+    assert 'name="file_name"' not in response.text
+    assert f"?import_job__id__exact={world['job'].pk}" in response.text
+    assert root_client.get(admin_url(ImportJob, "add")).status_code == 403

@@ -1,0 +1,275 @@
+"""Master data files: relations, contacts, roles and extras keyed by natural keys; an import
+either stores every row or none."""
+
+import pytest
+import tablib
+from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from dossier import models
+from dossier.resources import (
+    ContactResource,
+    EmployeeResource,
+    ProjectResource,
+    RelationResource,
+    SalesRelationResource,
+)
+from tests.factories import (
+    ContactFactory,
+    EmployeeFactory,
+    OrganisationFactory,
+    ProjectFactory,
+    RelationFactory,
+    SalesRelationFactory,
+)
+
+RELATIONS_CSV = """number,kind,name,email,city,is_active
+20001,organisation,Acme,info@acme.example,Utrecht,1
+10001,person,Jan Jansen,,Amersfoort,1
+"""
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def csv(text: str) -> tablib.Dataset:
+    return tablib.Dataset().load(text, format="csv")
+
+
+def row_messages(result) -> list[str]:
+    return [message for row in result.invalid_rows for messages in row.error_dict.values() for message in messages]
+
+
+@pytest.fixture
+def acme_and_jan(db):
+    return OrganisationFactory(number="20001", name="Acme"), RelationFactory(number="10001", name="Jan Jansen")
+
+
+def test_it_exports_relations_with_their_numbers(db):
+    OrganisationFactory(number="20001", name="Acme")
+    RelationFactory(number="10001", name="Jan Jansen")
+
+    exported = RelationResource().export().csv
+
+    header, *rows = exported.splitlines()
+    assert header == "number,kind,name,email,city,is_active"
+    assert rows[0].startswith("10001,person,Jan Jansen")
+    assert rows[1].startswith("20001,organisation,Acme")
+
+
+def test_it_exports_contacts_naming_organisation_and_person_by_number(acme_and_jan):
+    acme, jan = acme_and_jan
+    ContactFactory(contact_id="30001", organisation=acme, person=jan, function="Buyer")
+
+    exported = ContactResource().export().csv
+
+    assert exported.splitlines()[1] == "30001,20001,10001,Buyer,"
+
+
+def test_it_creates_relations_from_a_file(db):
+    result = RelationResource().import_data(csv(RELATIONS_CSV))
+
+    assert not result.has_errors() and not result.has_validation_errors()
+    acme = models.Relation.objects.get(number="20001")
+    assert (acme.kind, acme.name, acme.city, acme.is_active) == ("organisation", "Acme", "Utrecht", True)
+    assert models.Relation.objects.get(number="10001").kind == models.Relation.Kind.PERSON
+
+
+def test_it_updates_relations_on_a_second_import_instead_of_duplicating_them(db):
+    RelationResource().import_data(csv(RELATIONS_CSV))
+
+    again = RelationResource().import_data(csv(RELATIONS_CSV))
+    changed = RelationResource().import_data(csv(RELATIONS_CSV.replace("Jan Jansen", "Jan Janssen")))
+
+    assert models.Relation.objects.count() == 2
+    assert [row.import_type for row in again.rows] == ["skip", "skip"]
+    assert [row.import_type for row in changed.rows] == ["skip", "update"]
+    assert models.Relation.objects.get(number="10001").name == "Jan Janssen"
+
+
+def test_it_refuses_a_relation_of_an_unknown_kind_and_stores_no_row(db):
+    text = RELATIONS_CSV + "10002,company,Piet,,,1\n"
+
+    result = RelationResource().import_data(csv(text))
+
+    assert result.has_validation_errors()
+    assert [row.number for row in result.invalid_rows] == [3]
+    assert not models.Relation.objects.exists()
+
+
+def test_it_links_imported_contacts_to_organisation_and_person_by_relation_number(acme_and_jan):
+    acme, jan = acme_and_jan
+    text = "contact_id,organisation,person,function,email\n30001,20001,10001,Buyer,jan@acme.example\n"
+
+    result = ContactResource().import_data(csv(text))
+
+    assert not result.has_errors() and not result.has_validation_errors()
+    contact = models.Contact.objects.get(contact_id="30001")
+    assert (contact.organisation, contact.person, contact.function) == (acme, jan, "Buyer")
+
+
+def test_it_reports_a_contact_naming_an_unknown_relation_and_stores_nothing(acme_and_jan):
+    text = "contact_id,organisation,person\n30001,20001,10001\n30002,29999,10001\n"
+
+    result = ContactResource().import_data(csv(text))
+
+    assert result.has_validation_errors()
+    assert [row.number for row in result.invalid_rows] == [2]
+    assert row_messages(result) == ["There is no organisation/person with number 29999."]
+    assert not models.Contact.objects.exists()  # the valid first row is not half-written
+
+
+def test_it_says_which_relation_number_to_use_when_a_file_names_a_role_number(acme_and_jan):
+    acme, _jan = acme_and_jan
+    SalesRelationFactory(relation=acme, number="D20001")
+    text = "contact_id,organisation,person\n30001,D20001,10001\n"
+
+    result = ContactResource().import_data(csv(text))
+
+    assert row_messages(result) == [
+        "D20001 is the sales relation number of 20001 Acme, not a relation number. Use the relation number 20001."
+    ]
+
+
+def test_it_refuses_a_person_as_the_organisation_of_a_contact(acme_and_jan):
+    text = "contact_id,organisation,person\n30001,10001,10001\n"
+
+    result = ContactResource().import_data(csv(text))
+
+    assert row_messages(result) == ["10001 Jan Jansen is no organisation."]
+    assert not models.Contact.objects.exists()
+
+
+def test_it_reads_relation_numbers_that_a_spreadsheet_made_numeric(acme_and_jan):
+    dataset = tablib.Dataset(headers=["contact_id", "organisation", "person"])
+    dataset.append([30001, 20001.0, 10001])
+
+    result = ContactResource().import_data(dataset)
+
+    assert not result.has_validation_errors()
+    assert models.Contact.objects.get(contact_id="30001").organisation.number == "20001"
+
+
+def test_it_imports_roles_naming_their_relation_by_number(acme_and_jan):
+    result = EmployeeResource().import_data(csv("number,relation\nE0001,10001\n"))
+    sales = SalesRelationResource().import_data(csv("number,relation\nD20001,20001\n"))
+
+    assert not result.has_validation_errors() and not sales.has_validation_errors()
+    assert models.Employee.objects.get(number="E0001").relation.number == "10001"
+    assert models.SalesRelation.objects.get(number="D20001").relation.number == "20001"
+
+
+def test_it_refuses_a_second_role_of_the_same_kind_for_one_relation(db):
+    EmployeeFactory(relation=RelationFactory(number="10001"), number="E0001")
+
+    result = EmployeeResource().import_data(csv("number,relation\nE0002,10001\n"))
+
+    assert result.has_validation_errors()
+    assert list(models.Employee.objects.values_list("number", flat=True)) == ["E0001"]
+
+
+def test_it_updates_extras_by_code(db):
+    ProjectFactory(code="PRJ-001", name="Old name")
+
+    ProjectResource().import_data(csv("code,name,is_active\nPRJ-001,New name,1\nPRJ-002,Second,0\n"))
+
+    assert dict(models.Project.objects.values_list("code", "name")) == {"PRJ-001": "New name", "PRJ-002": "Second"}
+    assert models.Project.objects.get(code="PRJ-002").is_active is False
+
+
+def test_it_imports_its_own_export_without_changes(acme_and_jan):
+    acme, jan = acme_and_jan
+    ContactFactory(contact_id="30001", organisation=acme, person=jan)
+    exported = ContactResource().export()
+
+    result = ContactResource().import_data(csv(exported.csv))
+
+    assert [row.import_type for row in result.rows] == ["skip"]
+    assert models.Contact.objects.count() == 1
+
+
+# --- through the admin ---------------------------------------------------------------------
+
+
+def format_index(model, title: str, *, exporting: bool = False) -> str:
+    model_admin = admin.site._registry[model]
+    formats = model_admin.get_export_formats() if exporting else model_admin.get_import_formats()
+    return str(next(i for i, fmt in enumerate(formats) if fmt().get_title() == title))
+
+
+@pytest.fixture
+def root_client(client, root):
+    client.force_login(root)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+def test_it_imports_relations_through_the_admin_after_confirmation(root_client):
+    upload = SimpleUploadedFile("relations.csv", RELATIONS_CSV.encode(), content_type="text/csv")
+
+    preview = root_client.post(
+        reverse("admin:dossier_relation_import"),
+        {"format": format_index(models.Relation, "csv"), "import_file": upload},
+    )
+
+    assert preview.status_code == 200
+    assert not models.Relation.objects.exists()  # the preview is a dry run
+    confirm = preview.context["confirm_form"]
+    response = root_client.post(reverse("admin:dossier_relation_process_import"), confirm.initial)
+
+    assert response.status_code == 302
+    assert set(models.Relation.objects.values_list("number", flat=True)) == {"20001", "10001"}
+
+
+def test_it_shows_row_errors_in_the_admin_and_offers_no_confirmation(root_client, acme_and_jan):
+    text = "contact_id,organisation,person\n30001,20001,10001\n30002,29999,10001\n"
+    upload = SimpleUploadedFile("contacts.csv", text.encode(), content_type="text/csv")
+
+    preview = root_client.post(
+        reverse("admin:dossier_contact_import"), {"format": format_index(models.Contact, "csv"), "import_file": upload}
+    )
+
+    assert preview.status_code == 200
+    assert "There is no organisation/person with number 29999." in preview.text
+    assert "confirm_form" not in preview.context
+    assert not models.Contact.objects.exists()
+
+
+def test_it_exports_relations_through_the_admin(root_client, db):
+    OrganisationFactory(number="20001", name="Acme")
+    fields = {f"relationresource_{name}": "on" for name in ("number", "kind", "name")}
+
+    response = root_client.post(
+        reverse("admin:dossier_relation_export"),
+        {"format": format_index(models.Relation, "csv", exporting=True), "resource": "0", **fields},
+    )
+
+    assert response.status_code == 200
+    assert response.content.decode().splitlines() == ["number,kind,name", "20001,organisation,Acme"]
+
+
+MASTER_DATA = [
+    models.Relation,
+    models.Contact,
+    models.Employee,
+    models.SalesRelation,
+    models.PurchaseRelation,
+    models.Applicant,
+    models.Project,
+    models.Course,
+]
+
+
+@pytest.mark.parametrize("model", MASTER_DATA, ids=lambda model: model._meta.model_name)
+def test_it_offers_import_and_export_pages_for_master_data(root_client, model):
+    name = f"admin:dossier_{model._meta.model_name}"
+
+    listing = root_client.get(reverse(f"{name}_changelist"))
+
+    assert reverse(f"{name}_import") in listing.text
+    assert reverse(f"{name}_export") in listing.text
+    assert root_client.get(reverse(f"{name}_import")).status_code == 200
+    assert root_client.get(reverse(f"{name}_export")).status_code == 200
