@@ -82,7 +82,6 @@ def import_refusal_for(user, item_type: ItemType, profile: CreationProfile | Non
     return None
 
 
-@transaction.atomic
 def start_import(
     *,
     user,
@@ -166,7 +165,7 @@ def set_mapping(*, job: ImportJob, mapping: dict[str, dict]) -> list[MappingProb
 
 
 def _move(job: ImportJob, state: str) -> None:
-    if job.state != state and not job.can_move_to(state):
+    if not job.can_move_to(state):
         raise ImportRefused(
             _("This import is %(state)s and cannot be moved on from there.") % {"state": job.get_state_display()},
             job=job,

@@ -1,0 +1,104 @@
+# The README's commands. `make` alone lists the targets.
+#
+# Everything runs from .venv/bin, never from an activated shell. The virtualenv is made with
+# the first Python >= 3.12 found: $(PYTHON) if given (make PYTHON=/path/to/python ...),
+# python3.13, python3.12, pyenv's 3.13.x / 3.12.x (newest first), then python3.
+
+SHELL := bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTHON ?=
+ARGS ?=
+SQLITE_URL ?= sqlite:///$(CURDIR)/data/db.sqlite3
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/dossier
+ADDRPORT := 127.0.0.1:8000
+
+# True when an interpreter ($1) is at least Python 3.12.
+new_enough = "$(1)" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1
+
+# Prints the path of the first suitable interpreter, or explains and fails.
+define find_python
+pyenv_root=$$(pyenv root 2>/dev/null || echo "$${PYENV_ROOT:-$$HOME/.pyenv}"); \
+for candidate in $(PYTHON) python3.13 python3.12 \
+		$$(ls -d "$$pyenv_root"/versions/3.1[23].*[0-9]/bin/python 2>/dev/null | sort -rV) python3; do \
+	path=$$(command -v "$$candidate" 2>/dev/null) || continue; \
+	if $(call new_enough,$$path); then echo "$$path"; exit 0; fi; \
+done; \
+echo "No Python 3.12 or newer found (tried $(strip $(PYTHON) python3.13 python3.12), pyenv's 3.13.x and 3.12.x, python3)." >&2; \
+echo "Install Python 3.12 or newer (for example: pyenv install 3.12), or pass make PYTHON=/path/to/python." >&2; \
+exit 1
+endef
+
+# A missing .venv, or one made with a Python older than 3.12, is (re)built on the next install.
+ifneq ($(shell $(call new_enough,$(PY)) && echo ok),ok)
+$(STAMP): FORCE
+endif
+
+.PHONY: help venv install migrate seed run test test-postgres lint check-migrations clean FORCE
+
+help: ## List the targets
+	@echo "Usage: make <target> [ARGS=...]"
+	@echo
+	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
+
+venv: install ## Same as install
+
+install: $(STAMP) ## Create .venv (Python >= 3.12) and install requirements-dev.txt when they changed
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@if ! $(call new_enough,$(PY)); then \
+		python=$$($(find_python)) || exit 1; \
+		echo "Creating $(VENV) with $$python ($$("$$python" -V 2>&1))"; \
+		rm -rf $(VENV); \
+		"$$python" -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@touch $@
+
+.env: ## Copy .env.example to .env if there is no .env yet
+	cp .env.example .env
+
+migrate: install .env ## Apply database migrations
+	$(PY) manage.py migrate
+
+seed: migrate ## Load the demo world (idempotent)
+	$(PY) manage.py seed_demo
+
+run: seed ## Install, migrate, seed, then run the web server and the task worker
+	@echo
+	@echo "  Open http://$(ADDRPORT)/admin/"
+	@echo "  Demo sign-ins (password = user name, demo world only):"
+	@echo "    admin/admin  importeur/importeur  profit/profit  zonderrechten/zonderrechten"
+	@echo "  The task worker (manage.py db_worker) runs in the background; Ctrl-C stops both."
+	@echo
+	@# Ctrl-C reaches the worker too (it then stops after its current task). When runserver
+	@# ends any other way the worker gets SIGTERM: with DEBUG on, db_worker runs under the
+	@# autoreloader, so the real worker is its child, which stops gracefully and the parent
+	@# follows; signalling the parent itself would kill the child abruptly.
+	@$(PY) manage.py db_worker & worker=$$!; \
+	trap 'interrupted=1' INT; \
+	trap 'if [ -z "$${interrupted:-}" ]; then pkill -TERM -P $$worker 2>/dev/null || kill -TERM $$worker 2>/dev/null; fi; \
+		wait $$worker 2>/dev/null' EXIT; \
+	$(PY) manage.py runserver $(ADDRPORT)
+
+test: install .env ## Run the test suite on SQLite (extra pytest arguments: ARGS="-k spec")
+	DATABASE_URL=$(SQLITE_URL) $(PY) -m pytest $(ARGS)
+
+test-postgres: install .env ## Run the test suite on PostgreSQL at 127.0.0.1:5432 (override: POSTGRES_URL=...)
+	DATABASE_URL=$(POSTGRES_URL) $(PY) -m pytest $(ARGS)
+
+lint: install ## ruff check and ruff format --check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check-migrations: install .env ## Fail when a model change has no migration
+	$(PY) manage.py makemigrations --check --dry-run
+
+clean: ## Remove .venv, caches and collected static files (keeps .env and data/)
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+FORCE:

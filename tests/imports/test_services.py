@@ -1,0 +1,275 @@
+"""The import services on the demo world: rights, states, commit, undo, rejected rows."""
+
+import io
+import zipfile
+
+import openpyxl
+import pytest
+from django.contrib.auth import get_user_model
+
+from dossier.models import DossierItem, ItemType, ReviewTask, WorkflowInstance
+from imports import services
+from imports.models import ImportJob, SavedMapping
+from imports.pipeline.reading import open_table
+
+pytestmark = pytest.mark.django_db
+
+
+def user(name):
+    return get_user_model().objects.get(username=name)
+
+
+def csv_file(text: str) -> io.BytesIO:
+    return io.BytesIO(text.encode("utf-8"))
+
+
+def start(text, *, type_code="SOLL", username="importeur", **options):
+    return services.start_import(
+        user=user(username),
+        item_type=ItemType.objects.get(code=type_code),
+        file=csv_file(text),
+        file_name="rows.csv",
+        **options,
+    )
+
+
+def mapped(text, mapping=None, **options):
+    job = start(text, **options)
+    assert services.set_mapping(job=job, mapping=mapping or services.suggest_mapping_for(job)) == []
+    return job
+
+
+SOLL_ROWS = "Relatienummer;Onderwerp\n10001;Sollicitatiebrief\n10002;CV\n"
+
+
+def test_r02_a_user_without_rights_is_refused(demo):
+    with pytest.raises(services.ImportRefused, match="InSite or Profit rights"):
+        start(SOLL_ROWS, username="zonderrechten")
+
+
+def test_r03_a_type_the_user_is_not_authorised_for_is_refused(demo):
+    with pytest.raises(services.ImportRefused, match="not authorised for item type SOLL"):
+        start(SOLL_ROWS, username="profit")
+
+
+def test_r05_a_type_without_destinations_is_refused_with_the_reason(demo):
+    with pytest.raises(services.ImportRefused, match="No destination is possible"):
+        start(SOLL_ROWS, type_code="MEMO", username="admin")
+
+
+def test_r21_a_profile_of_another_type_is_refused(demo):
+    profile = ItemType.objects.get(code="CONTR").creation_profiles.get(code="NIEUW")
+    with pytest.raises(services.ImportRefused, match="does not belong to type SOLL"):
+        start(SOLL_ROWS, profile=profile)
+
+
+def test_r29_a_started_import_records_who_what_and_the_files_checksum(demo):
+    import hashlib
+
+    job = start(SOLL_ROWS)
+    assert (job.user.username, job.item_type.code, job.file_name, job.state) == (
+        "importeur",
+        "SOLL",
+        "rows.csv",
+        "uploaded",
+    )
+    assert job.file_sha256 == hashlib.sha256(SOLL_ROWS.encode()).hexdigest()
+    assert job.headers == ["Relatienummer", "Onderwerp"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [("", "is empty"), ("Relatienummer;Onderwerp\n", "no rows to import"), (";;\n\n", "holds no data")],
+)
+def test_a_file_without_rows_is_refused_and_recorded_as_failed(demo, content, message):
+    with pytest.raises(services.ImportRefused, match=message) as caught:
+        start(content)
+    if caught.value.job:
+        assert ImportJob.objects.get(pk=caught.value.job.pk).state == "failed"
+
+
+def test_a_mapping_is_saved_and_offered_first_next_time(demo):
+    job = start("Kolom A;Kolom B\n10001;x\n")
+    mapping = {"relation": {"column": "Kolom A"}, "subject": {"column": "Kolom B"}}
+    assert services.set_mapping(job=job, mapping=mapping) == []
+    assert SavedMapping.objects.get(item_type__code="SOLL").mapping == mapping
+    again = start("Kolom B;Kolom A\n\nx;10002\n")
+    assert services.suggest_mapping_for(again) == mapping
+
+
+def test_a_mapping_that_cannot_work_changes_nothing(demo):
+    job = start(SOLL_ROWS)
+    problems = services.set_mapping(job=job, mapping={"subject": {"column": "Onderwerp"}})
+    assert [p.code for p in problems] == ["required_unmapped"]
+    job.refresh_from_db()
+    assert (job.state, job.mapping) == ("uploaded", {})
+
+
+def test_r27_validation_stores_nothing_and_counts_every_row(demo):
+    job = mapped(SOLL_ROWS + "E0003;CV\n")
+    summary = services.validate_import(job=job)
+    assert (summary.rows, summary.valid_rows, summary.invalid_rows) == (3, 2, 1)
+    job.refresh_from_db()
+    assert (job.state, job.row_count, job.invalid_row_count) == ("validated", 3, 1)
+    assert job.problems[0]["code"] == "relation_not_found"
+    assert not DossierItem.objects.filter(item_type__code="SOLL").exists()
+
+
+def test_r27_with_invalid_rows_nothing_is_stored_unless_the_user_chooses_the_valid_ones(demo):
+    job = mapped(SOLL_ROWS + "E0003;CV\n")
+    services.validate_import(job=job)
+    with pytest.raises(services.RowsInvalid, match="Row 4 is invalid"):
+        services.commit_import(job=job)
+    assert not DossierItem.objects.filter(item_type__code="SOLL").exists()
+    job.refresh_from_db()
+    assert job.state == "validated"
+    assert services.commit_import(job=job, skip_invalid=True) == 2
+    job.refresh_from_db()
+    assert (job.state, job.items_created) == ("done", 2)
+    assert sorted(job.items.values_list("relation__number", "number")) == [("10001", 1), ("10002", 2)]
+
+
+def test_r27_a_crash_halfway_leaves_no_items_and_no_files(demo, monkeypatch, private_files):
+    from imports.pipeline import committing
+
+    rows = "".join(f"{10001 + n};Brief {n};\\\\client\\C$\\Import\\{10001 + n}_brief.pdf\n" for n in range(30))
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zip_file:
+        for n in range(30):
+            zip_file.writestr(f"Import/{10001 + n}_brief.pdf", b"%PDF")
+    archive.seek(0)
+    job = mapped("Relatienummer;Onderwerp;Bijlage\n" + rows, attachments=archive, attachments_name="docs.zip")
+    services.validate_import(job=job)
+    original = committing.Committer._commit_batch
+    calls = []
+
+    def crash_on_second_batch(self, batch):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return original(self, batch)
+
+    monkeypatch.setattr(committing, "BATCH_SIZE", 10)
+    monkeypatch.setattr(committing.Committer, "__init__", _with_batch_size(committing.Committer.__init__, 10))
+    monkeypatch.setattr(committing.Committer, "_commit_batch", crash_on_second_batch)
+    with pytest.raises(RuntimeError, match="disk full"):
+        services.commit_import(job=job)
+    assert not DossierItem.objects.filter(item_type__code="SOLL").exists()
+    assert ItemType.objects.get(code="SOLL").last_number == 0
+    stored = (
+        list((private_files.base_location / "attachments").rglob("*"))
+        if (private_files.base_location / "attachments").exists()
+        else []
+    )
+    assert [p for p in stored if p.is_file()] == []
+    job.refresh_from_db()
+    assert job.state == "failed"
+    assert "disk full" in job.error_message
+
+
+def _with_batch_size(init, size):
+    def patched(self, *args, **kwargs):
+        kwargs["batch_size"] = size
+        init(self, *args, **kwargs)
+
+    return patched
+
+
+def test_r08_r22_each_destination_gets_its_own_copy_of_the_attachment(demo):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zip_file:
+        zip_file.writestr("Import/reglement.pdf", b"%PDF reglement")
+    archive.seek(0)
+    job = mapped(
+        "Relatienummer;Onderwerp;Bijlage\n10001;10002;Reglement;reglement.pdf\n".replace(
+            "10001;10002", '"10001;10002"'
+        ),
+        attachments=archive,
+        attachments_name="docs.zip",
+    )
+    assert services.commit_import(job=job) == 2
+    items = DossierItem.objects.filter(import_job=job).order_by("number")
+    assert [i.relation.number for i in items] == ["10001", "10002"]
+    files = [i.attachments.get() for i in items]
+    assert files[0].file.name != files[1].file.name
+    assert {f.sha256 for f in files} == {__import__("hashlib").sha256(b"%PDF reglement").hexdigest()}
+    assert all(f.original_name == "reglement.pdf" for f in files)
+
+
+def test_r17_imported_items_enter_the_workflow_of_their_characteristics(demo):
+    job = mapped("Relatienummer;Onderwerp;Ernst\n20001;Klacht;HOOG\n20002;Klacht;laag\n", type_code="KLACHT")
+    assert services.commit_import(job=job) == 2
+    entered = WorkflowInstance.objects.filter(item__import_job=job)
+    assert [(w.item.relation.number, w.workflow.code, w.current_task.is_start) for w in entered] == [
+        ("20001", "ESCALATIE", True)
+    ]
+
+
+def test_r21_a_creation_profile_creates_review_tasks_and_documents(demo):
+    contr = ItemType.objects.get(code="CONTR")
+    profile = contr.creation_profiles.get(code="NIEUW")
+    job = mapped(
+        "Relatienummer;Onderwerp;Salaris;Ingangsdatum\n10001;Contract;3.500,00;01-02-2026\n",
+        type_code="CONTR",
+        username="admin",
+        profile=profile,
+    )
+    assert services.commit_import(job=job) == 1
+    item = DossierItem.objects.get(import_job=job)
+    assert item.creation_profile == profile
+    assert ReviewTask.objects.filter(item=item).exists()
+    assert item.attachments.get().original_name.endswith(".docx")
+    assert item.free_values["Salaris"] == "3500.00"
+
+
+def test_undo_removes_every_item_of_the_import(demo):
+    job = mapped(SOLL_ROWS)
+    services.commit_import(job=job)
+    assert services.undo_import(job=job) == 2
+    assert not DossierItem.objects.filter(import_job=job).exists()
+    job.refresh_from_db()
+    assert job.state == "undone"
+    with pytest.raises(services.ImportRefused):
+        services.undo_import(job=job)
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_the_rejected_rows_file_can_be_fixed_and_imported_again(demo, tmp_path, suffix):
+    job = mapped(
+        'Relatienummer;Onderwerp\n10001;=HYPERLINK("http://x")\nE0002;-CV\n10003;+31 brief\n',
+        mapping={"relation": {"column": "Relatienummer"}, "subject": {"column": "Onderwerp"}},
+    )
+    services.validate_import(job=job)
+    target = tmp_path / f"rejected{suffix}"
+    assert services.write_rejected_rows_file(job=job, target=target) == 1
+    table = open_table(target)
+    rows = [row.cells for row in table.rows()]
+    assert table.headers == ["Relatienummer", "Onderwerp", "Problems"]
+    assert rows[0][:2] == ("E0002", "-CV")
+    assert "Use 10002 instead" in rows[0][2]
+    if suffix == ".xlsx":
+        sheet = openpyxl.load_workbook(target).active
+        assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    else:
+        assert "'-CV" in target.read_text(encoding="utf-8-sig")
+    if suffix == ".xlsx":
+        workbook = openpyxl.load_workbook(target)
+        workbook.active["A2"] = "10002"
+        workbook.save(target)
+        fixed = target.read_bytes()
+    else:
+        fixed = target.read_bytes().replace(b"E0002", b"10002")
+    again = services.start_import(
+        user=user("importeur"),
+        item_type=ItemType.objects.get(code="SOLL"),
+        file=io.BytesIO(fixed),
+        file_name=f"fixed{suffix}",
+    )
+    assert (
+        services.set_mapping(
+            job=again, mapping={"relation": {"column": "Relatienummer"}, "subject": {"column": "Onderwerp"}}
+        )
+        == []
+    )
+    assert services.commit_import(job=again) == 1
+    assert DossierItem.objects.get(import_job=again).subject == "-CV"
