@@ -1,0 +1,191 @@
+"""manage.py import_items: exit codes, JSON summary, bad files. Runs on the demo world."""
+
+import io
+import json
+
+import openpyxl
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from dossier.models import DossierItem
+
+pytestmark = pytest.mark.django_db
+
+
+def import_items(*args):
+    """Run the command; returns (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("import_items", *map(str, args), stdout=out, stderr=err)
+        code = 0
+    except SystemExit as exit:
+        code = exit.code
+    except CommandError as error:
+        code = error.returncode
+        err.write(str(error))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def soll_csv(tmp_path):
+    path = tmp_path / "soll.csv"
+    path.write_text("Relatienummer;Onderwerp\n10001;Sollicitatiebrief\n10002;CV\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def bad_csv(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("Relatienummer;Onderwerp\n10001;Sollicitatiebrief\nE0002;CV\n", encoding="utf-8")
+    return path
+
+
+def test_it_imports_and_prints_a_json_summary(demo, soll_csv):
+    code, out, err = import_items(soll_csv, "--type", "SOLL", "--user", "importeur", "--json")
+    assert code == 0
+    summary = json.loads(out)
+    assert {k: summary[k] for k in ("state", "rows", "valid_rows", "invalid_rows", "items_created")} == {
+        "state": "done",
+        "rows": 2,
+        "valid_rows": 2,
+        "invalid_rows": 0,
+        "items_created": 2,
+    }
+    assert summary["problems"] == []
+    assert summary["job"]
+    assert '"relation"' in err  # the mapping it used, on stderr
+    assert DossierItem.objects.filter(item_type__code="SOLL").count() == 2
+
+
+def test_a_dry_run_stores_nothing_and_exits_0_when_the_file_is_clean(demo, soll_csv):
+    code, out, _err = import_items(soll_csv, "--type", "SOLL", "--user", "importeur", "--dry-run")
+    assert code == 0
+    assert "2 valid, 0 invalid" in out
+    assert not DossierItem.objects.filter(item_type__code="SOLL").exists()
+
+
+def test_invalid_rows_exit_1_and_store_nothing_with_every_problem_listed(demo, bad_csv):
+    code, out, _err = import_items(bad_csv, "--type", "SOLL", "--user", "importeur", "--json")
+    assert code == 1
+    summary = json.loads(out)
+    assert (summary["state"], summary["invalid_rows"], summary["items_created"]) == ("validated", 1, 0)
+    (problem,) = summary["problems"]
+    assert problem == {
+        "row": 3,
+        "column": "Relatienummer",
+        "value": "E0002",
+        "code": "relation_not_found",
+        "message": problem["message"],
+        "is_warning": False,
+    }
+    assert "Use 10002 instead" in problem["message"]
+    assert not DossierItem.objects.filter(item_type__code="SOLL").exists()
+
+
+def test_a_dry_run_with_errors_exits_1(demo, bad_csv):
+    code, out, _err = import_items(bad_csv, "--type", "SOLL", "--user", "importeur", "--dry-run")
+    assert code == 1
+    assert "error row 3, column 'Relatienummer', value 'E0002': [relation_not_found]" in out
+
+
+def test_skip_invalid_imports_the_valid_rows_and_writes_the_rejected_ones(demo, bad_csv, tmp_path):
+    rejected = tmp_path / "rejected.xlsx"
+    code, out, _err = import_items(
+        bad_csv, "--type", "SOLL", "--user", "importeur", "--skip-invalid", "--rejected-out", rejected, "--json"
+    )
+    assert code == 0
+    assert json.loads(out)["items_created"] == 1
+    rows = list(openpyxl.load_workbook(rejected).active.values)
+    assert rows[0] == ("Relatienummer", "Onderwerp", "Problems")
+    assert rows[1][:2] == ("E0002", "CV")
+
+
+def test_a_mapping_file_with_a_fixed_relation_is_used(demo, tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text("Titel\nBrief\nCV\n", encoding="utf-8")
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"relation": {"fixed": "10005"}, "subject": "Titel"}), encoding="utf-8")
+    code, _out, _err = import_items(rows, "--type", "SOLL", "--user", "importeur", "--mapping", mapping)
+    assert code == 0
+    assert list(
+        DossierItem.objects.filter(item_type__code="SOLL").values_list("relation__number", "subject").order_by("number")
+    ) == [
+        ("10005", "Brief"),
+        ("10005", "CV"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--type", "SOLL", "--user", "zonderrechten"], "InSite or Profit rights"),
+        (["--type", "SOLL", "--user", "profit"], "not authorised for item type SOLL"),
+        (["--type", "MEMO", "--user", "admin"], "No destination is possible"),
+        (["--type", "NOPE", "--user", "admin"], "There is no item type NOPE"),
+        (["--type", "SOLL", "--user", "nobody"], "There is no user nobody"),
+        (["--type", "SOLL", "--user", "importeur", "--profile", "NIEUW"], "has no creation profile NIEUW"),
+    ],
+)
+def test_a_refused_import_exits_2_with_one_sentence(demo, soll_csv, args, message):
+    code, out, err = import_items(soll_csv, *args)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err + out
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", "is empty"),
+        ("headers.csv", b"Relatienummer;Onderwerp\n", "no rows to import"),
+        ("photo.png", b"\x89PNG\r\n", "is not a spreadsheet"),
+        ("broken.xlsx", b"PK\x03\x04garbage", "not a valid Excel file"),
+        ("secret.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "protected with a password"),
+        ("binary.csv", b"\x00\x01\x02\x03", "not a text"),
+    ],
+)
+def test_a_bad_file_exits_2_with_one_clear_sentence(demo, tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    code, out, err = import_items(path, "--type", "SOLL", "--user", "importeur")
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err + out
+
+
+def test_a_file_over_the_limit_exits_2(demo, soll_csv, settings):
+    settings.IMPORT_MAX_FILE_SIZE = 10
+    code, _out, err = import_items(soll_csv, "--type", "SOLL", "--user", "importeur")
+    assert code == 2
+    assert "at most" in err
+
+
+def test_a_mapping_without_the_required_relation_exits_2(demo, tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text("Titel\nBrief\n", encoding="utf-8")
+    code, _out, err = import_items(rows, "--type", "SOLL", "--user", "importeur")
+    assert code == 2
+    assert "organisation/person is required" in err
+
+
+def test_a_missing_file_exits_2(demo, tmp_path):
+    code, _out, err = import_items(tmp_path / "nope.csv", "--type", "SOLL", "--user", "importeur")
+    assert code == 2
+    assert "does not exist" in err
+
+
+def test_attachments_come_from_the_zip(demo, tmp_path):
+    import zipfile
+
+    rows = tmp_path / "rows.csv"
+    rows.write_text(
+        "Relatienummer;Onderwerp;Bijlage\n10001;CV;\\\\client\\C$\\Import\\10001_cv.pdf\n", encoding="utf-8"
+    )
+    archive = tmp_path / "docs.zip"
+    with zipfile.ZipFile(archive, "w") as zip_file:
+        zip_file.writestr("Import/10001_cv.pdf", b"%PDF cv")
+    code, _out, _err = import_items(rows, "--type", "SOLL", "--user", "importeur", "--attachments", archive)
+    assert code == 0
+    item = DossierItem.objects.get(item_type__code="SOLL")
+    assert item.attachments.get().original_name == "10001_cv.pdf"
