@@ -1,0 +1,182 @@
+"""Recording one dossier item by hand, in the admin look.
+
+Every view opens with a helper that loads what it shows and checks access: the user needs
+InSite or Profit rights (R2, 403 with the reason), may only use the types he is authorised for
+(R3) and only see items `DossierItem.objects.visible_to` him (404 otherwise)."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.rights import import_refusal, usable_item_types
+from dossier.forms import ChooseTypeForm, ItemForm
+from dossier.models import (
+    Attachment,
+    CharacteristicValue,
+    CreationProfile,
+    DossierItem,
+    ItemType,
+    ReviewTask,
+)
+from dossier.services import create_item
+from dossier.spec import FREE_PREFIX, Group, ItemSpec, Purpose
+from dossier.values import ValueProblem
+
+
+def submitter_required(view):
+    """Signed in (else to the login page) and with InSite or Profit rights (else 403, R2)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if reason := import_refusal(request.user):
+            return _page(request, "dossier/refused.html", {"title": _("Not allowed"), "reason": reason}, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    admin_context = admin.site.each_context(request)
+    if not admin_context["has_permission"]:
+        admin_context["is_nav_sidebar_enabled"] = False  # a non-staff user has no admin apps to list
+    return render(request, template, {**admin_context, **context}, status=status)
+
+
+def _get_type_for_user(request: HttpRequest, type_code: str) -> ItemType:
+    return get_object_or_404(usable_item_types(request.user), code=type_code)
+
+
+def _get_profile(item_type: ItemType, profile_code: str | None) -> CreationProfile | None:
+    if not profile_code:
+        return None
+    return get_object_or_404(item_type.creation_profiles.filter(is_active=True), code=profile_code)
+
+
+def _get_item_for_user(request: HttpRequest, pk: int) -> DossierItem:
+    items = DossierItem.objects.visible_to(request.user).select_related(
+        "item_type",
+        "submitter",
+        "responsible",
+        "relation",
+        "contact__organisation",
+        "contact__person",
+        "project",
+        "course",
+        "cause",
+        "characteristic_value_1",
+        "characteristic_value_2",
+        "characteristic_value_3",
+        "creation_profile",
+        "workflow_instance__workflow",
+        "workflow_instance__current_task",
+    )
+    items = items.prefetch_related(
+        "attachments", Prefetch("review_tasks", queryset=ReviewTask.objects.select_related("reviewer"))
+    )
+    return get_object_or_404(items, pk=pk)
+
+
+@require_GET
+@submitter_required
+def record_choose(request: HttpRequest) -> HttpResponse:
+    form = ChooseTypeForm(request.GET if "item_type" in request.GET else None, user=request.user)
+    if form.is_valid():
+        return redirect(form.target_url())
+    active_profiles = Prefetch(
+        "creation_profiles", queryset=CreationProfile.objects.filter(is_active=True), to_attr="active_profiles"
+    )
+    types = usable_item_types(request.user).prefetch_related(active_profiles)
+    return _page(
+        request, "dossier/record_choose.html", {"title": _("Record a dossier item"), "types": types, "form": form}
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@submitter_required
+def record_item(request: HttpRequest, type_code: str) -> HttpResponse:
+    item_type = _get_type_for_user(request, type_code)
+    spec = ItemSpec(item_type, _get_profile(item_type, request.GET.get("profile")), purpose=Purpose.ENTRY)
+    if request.method == "POST":
+        form = ItemForm(spec, request.POST, request.FILES, user=request.user)
+        if form.is_valid():
+            item = create_item(spec=spec, values=form.validated_values, attachment=form.attachment)
+            messages.success(request, _("Item %(item)s was recorded.") % {"item": item})
+            return redirect("dossier:item-detail", pk=item.pk)
+    else:
+        form = ItemForm(spec, user=request.user)
+    context = {
+        "title": _("Record %(type)s") % {"type": item_type.name},
+        "subtitle": spec.profile.name if spec.profile else None,
+        "item_type": item_type,
+        "form": form,
+    }
+    return _page(request, "dossier/record_item.html", context)
+
+
+@require_GET
+@submitter_required
+def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _get_item_for_user(request, pk)
+    context = {
+        "title": str(item),
+        "item": item,
+        "rows": shown_fields(item),
+        "workflow": getattr(item, "workflow_instance", None),
+    }
+    return _page(request, "dossier/item_detail.html", context)
+
+
+@require_GET
+@submitter_required
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    visible = DossierItem.objects.visible_to(request.user)
+    attachment = get_object_or_404(Attachment.objects.filter(item__in=visible), pk=pk)
+    try:
+        content = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("The file of this attachment is missing.")) from None
+    return FileResponse(content, as_attachment=True, filename=attachment.original_name)
+
+
+# --- showing an item -----------------------------------------------------------------------
+
+
+def shown_fields(item: DossierItem) -> list[tuple[str, Any]]:
+    """(label, value) of the item's fields: in its profile's show-page order when it was made
+    with a profile (R21), else every field its type offers."""
+    spec = ItemSpec(item.item_type, item.creation_profile, purpose=Purpose.ENTRY)
+    fields = spec.page("show") if item.creation_profile_id else spec.visible_fields
+    return [(capfirst(f.label), _shown_value(item, spec, f)) for f in fields if f.group != Group.ATTACHMENT]
+
+
+def _shown_value(item: DossierItem, spec: ItemSpec, field) -> Any:
+    if field.group == Group.FREE:
+        raw = item.free_values.get(field.code.removeprefix(FREE_PREFIX))
+        try:
+            value = spec.clean(field.code, raw)  # stored as JSON text: back to a date, a decimal
+        except ValueProblem:
+            value = raw
+    elif field.group == Group.CHARACTERISTIC:
+        value = getattr(item, field.code.replace("characteristic_", "characteristic_value_"))
+    else:
+        value = getattr(item, field.code, None)
+    if isinstance(value, CharacteristicValue):
+        return f"{value.code} {value.label}"
+    if value == "":
+        return None
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if field.choices and isinstance(value, str):
+        return field.choices.get(value, value)
+    return value
