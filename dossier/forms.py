@@ -24,7 +24,6 @@ from django.utils.translation import gettext_lazy
 
 from dossier.models import (
     EXTRA_MODELS,
-    ROLE_MODELS,
     Contact,
     CreationProfile,
     DossierExtra,
@@ -32,38 +31,30 @@ from dossier.models import (
     ItemType,
     Relation,
 )
-from dossier.spec import REGARDING_ROLES, ROLE_LABELS, FieldProblem, FieldSpec, Group, ItemSpec, Kind
+from dossier.spec import (
+    REFERENCE_KINDS,
+    REGARDING_ROLES,
+    FieldProblem,
+    FieldSpec,
+    Group,
+    ItemSpec,
+    Kind,
+    unknown_relation_message,
+)
 from dossier.values import ValueProblem
 
 # --- turning a typed key into the object it names -------------------------------------------
 
 
 def resolve_relation(number: str) -> Relation:
-    """A relation by its number. A role's number gets a message naming the relation number to
-    use instead (R19)."""
+    """A relation by its number; a role's number gets a message naming the number to use (R19)."""
     relation = Relation.objects.filter(number=number).first()
-    if relation is not None:
-        return relation
-    for role, model in ROLE_MODELS.items():
-        holder = model.objects.select_related("relation").filter(number=number).first()
-        if holder is not None:
-            raise ValidationError(
-                _(
-                    "%(value)s is the %(role)s number of %(name)s, not a relation number: "
-                    "use relation number %(number)s instead."
-                )
-                % {
-                    "value": number,
-                    "role": ROLE_LABELS[role](),
-                    "name": holder.relation.name,
-                    "number": holder.relation.number,
-                },
-                code="role_number",
-            )
-    raise ValidationError(
-        _("No organisation/person has number %(value)s. Enter a relation number.") % {"value": number},
-        code="unknown_relation",
-    )
+    if relation is None:
+        holder = Relation.objects.holders_of_role_numbers([number]).get(number)
+        raise ValidationError(
+            unknown_relation_message(number, holder), code="role_number" if holder else "unknown_relation"
+        )
+    return relation
 
 
 def resolve_contact(contact_id: str) -> Contact:
@@ -177,7 +168,6 @@ class AttachmentField(DefersToSpec, forms.FileField):
 
 
 EMPTY_CHOICE = ("", BLANK_CHOICE_LABEL)
-REFERENCE_KINDS = {Kind.RELATION, Kind.CONTACT, Kind.USER, Kind.ITEM, Kind.EXTRA}
 GROUP_TITLES = {
     Group.OPTION: gettext_lazy("Item"),
     Group.SUBMISSION: gettext_lazy("Submission"),

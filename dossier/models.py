@@ -39,6 +39,20 @@ def state_field(verbose_name, default=FieldState.HIDDEN):
 # --- Relations and roles -------------------------------------------------------------------
 
 
+class RelationQuerySet(models.QuerySet):
+    def holders_of_role_numbers(self, numbers) -> dict[str, tuple[str, Relation]]:
+        """R19: for numbers that are role numbers (employee, debtor, creditor, applicant), the
+        role and the relation that holds it, so a message can name the number to use."""
+        numbers = list(numbers)
+        found: dict[str, tuple[str, Relation]] = {}
+        if not numbers:
+            return found
+        for role, model in ROLE_MODELS.items():
+            for holder in model.objects.filter(number__in=numbers).select_related("relation"):
+                found[holder.number] = (role, holder.relation)
+        return found
+
+
 class Relation(models.Model):
     """An organisation or a person. Its number (AFAS: BcCo) is the only key an import may use
     to name a destination (R19)."""
@@ -53,6 +67,8 @@ class Relation(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+
+    objects = RelationQuerySet.as_manager()
 
     class Meta:
         ordering = ["number"]

@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from dossier.models import (
-    ROLE_MODELS,
     Applicant,
     Contact,
     Course,
@@ -23,6 +22,7 @@ from dossier.models import (
     Relation,
     SalesRelation,
 )
+from dossier.spec import unknown_relation_message
 
 # SQLite allows 32766 variables per statement; stay far below it.
 LOOKUP_BATCH = 500
@@ -70,19 +70,7 @@ class RelationNumberWidget(widgets.ForeignKeyWidget):
         return relation
 
     def _unknown_number_message(self, number: str) -> str:
-        for model in ROLE_MODELS.values():
-            role = model.objects.select_related("relation").filter(number=number).first()
-            if role is not None:
-                return _(
-                    "%(number)s is the %(role)s number of %(relation)s, not a relation number. "
-                    "Use the relation number %(relation_number)s."
-                ) % {
-                    "number": number,
-                    "role": model._meta.verbose_name,
-                    "relation": role.relation,
-                    "relation_number": role.relation.number,
-                }
-        return _("There is no organisation/person with number %(number)s.") % {"number": number}
+        return unknown_relation_message(number, Relation.objects.holders_of_role_numbers([number]).get(number))
 
 
 class MasterDataResource(resources.ModelResource):

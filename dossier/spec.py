@@ -58,6 +58,11 @@ class Kind(StrEnum):
     FILE = "file"
 
 
+# Kinds whose value names another object; ItemSpec.clean returns their key, which the entry
+# path resolves (in bulk, for the import).
+REFERENCE_KINDS = frozenset({Kind.RELATION, Kind.CONTACT, Kind.USER, Kind.ITEM, Kind.EXTRA})
+
+
 class Purpose(StrEnum):
     ENTRY = "entry"
     IMPORT = "import"
@@ -494,13 +499,15 @@ class ItemSpec:
         if self.purpose == Purpose.IMPORT or "submitter" not in values:
             values.setdefault("submitter", user)
         values.setdefault("submitted_at", now or timezone.now())
+        if self.item_type.submitter_is_default_responsible and not self["responsible"].is_hidden:
+            values.setdefault("responsible", values["submitter"])
         contact = values.get("contact")
         if contact is not None and "relation" not in values and not self["relation"].is_hidden:
             values["relation"] = contact.organisation
         for spec in self.fields:
             if spec.auto:
                 values[spec.code] = True
-            elif spec.default not in (None, "") and spec.code not in values:
+            elif spec.default not in (None, "") and spec.code not in values and spec.kind not in REFERENCE_KINDS:
                 # A bad profile default is the admin's problem; it shows as a missing value.
                 with contextlib.suppress(ValueProblem):
                     values[spec.code] = self.clean(spec.code, spec.default)
@@ -666,6 +673,31 @@ class ItemSpec:
             if combo == ids and workflow_id:
                 return workflow_id
         return None
+
+
+ROLE_NUMBER_LABELS: dict[str, Callable[[], str]] = {
+    "employee": lambda: _("employee number"),
+    "sales": lambda: _("debtor number"),
+    "purchase": lambda: _("creditor number"),
+    "applicant": lambda: _("applicant number"),
+}
+
+
+def unknown_relation_message(key: str, holder: tuple[str, Relation] | None) -> str:
+    """R19: an unknown relation number; when it is a role number, which number to use."""
+    if holder:
+        role, relation = holder
+        return _(
+            "%(key)s is the %(role)s of %(name)s, not a relation number. Use relation number %(number)s instead."
+        ) % {
+            "key": key,
+            "role": ROLE_NUMBER_LABELS[role](),
+            "name": relation.name,
+            "number": relation.number,
+        }
+    return _(
+        "There is no organisation/person with number %(key)s. Use an existing relation number (not an employee or debtor number)."
+    ) % {"key": key}
 
 
 ROLE_LABELS: dict[str, Callable[[], str]] = {

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dossier.models import EXTRA_MODELS, ROLE_MODELS, Contact, DossierItem, Relation
-from dossier.spec import FieldProblem, ItemSpec, Kind
+from dossier.spec import REFERENCE_KINDS, FieldProblem, ItemSpec, Kind, unknown_relation_message
 from dossier.values import ValueProblem, as_text, is_empty
 from imports.pipeline.attachments import AttachmentArchive, PathProblem
 from imports.pipeline.mapping import row_reader
@@ -34,13 +34,6 @@ from imports.pipeline.reading import Row
 BATCH_SIZE = 2000
 QUERY_CHUNK = 900  # keys per IN (...) query, inside SQLite's variable limit everywhere
 DESTINATION_SEPARATORS = re.compile(r"[;,]")
-REFERENCE_KINDS = {Kind.RELATION, Kind.CONTACT, Kind.USER, Kind.EXTRA, Kind.ITEM}
-ROLE_NUMBER_NAMES = {
-    "employee": lambda: _("employee number"),
-    "sales": lambda: _("debtor number"),
-    "purchase": lambda: _("creditor number"),
-    "applicant": lambda: _("applicant number"),
-}
 
 
 def _chunks(keys: Iterable[str]) -> Iterator[list[str]]:
@@ -54,7 +47,7 @@ class Lookups:
     def __init__(self, spec: ItemSpec):
         self.spec = spec
         self.relations: dict[str, Relation | None] = {}
-        self.role_hints: dict[str, tuple[str, str]] = {}  # role number -> (role, relation number)
+        self.role_holders: dict[str, tuple[str, Relation]] = {}  # R19: role number -> (role, relation)
         self.roles: dict[int, set[str]] = {}
         self.contacts: dict[str, Contact | None] = {}
         self.users: dict[str, Any] = {}
@@ -68,7 +61,9 @@ class Lookups:
             found = {r.number: r for r in Relation.objects.filter(number__in=chunk)}
             for key in chunk:
                 self.relations[key] = found.get(key)
-        self._load_role_hints({k for k in relation_keys if self.relations[k] is None})
+        self.role_holders.update(
+            Relation.objects.holders_of_role_numbers(k for k in relation_keys if self.relations[k] is None)
+        )
 
         contact_keys = wanted.get("contact", set()) - self.contacts.keys()
         for chunk in _chunks(contact_keys):
@@ -106,17 +101,6 @@ class Lookups:
             self.items[key] = None
 
         self._load_roles({r.pk for r in self.relations.values() if r is not None} - self.roles.keys())
-
-    def _load_role_hints(self, unknown: set[str]) -> None:
-        """R19: for unknown numbers that are role numbers, the relation number to use."""
-        if not unknown:
-            return
-        for role, model in ROLE_MODELS.items():
-            for chunk in _chunks(unknown):
-                for number, relation_number in model.objects.filter(number__in=chunk).values_list(
-                    "number", "relation__number"
-                ):
-                    self.role_hints[number] = (role, relation_number)
 
     def _load_roles(self, relation_ids: set[int]) -> None:
         if not relation_ids:
@@ -358,15 +342,7 @@ class RowValidator:
         return problem_at if field == problem.field else replace(problem_at, field=problem.field)
 
     def _unknown_relation(self, key: str) -> str:
-        hint = self.lookups.role_hints.get(key)
-        if hint:
-            role, relation_number = hint
-            return _(
-                "%(key)s is the %(role)s of relation %(number)s, not a relation number. Use %(number)s instead (R19)."
-            ) % {"key": key, "role": ROLE_NUMBER_NAMES[role](), "number": relation_number}
-        return _(
-            "There is no organisation/person with number %(key)s. Use an existing relation number (not an employee or debtor number)."
-        ) % {"key": key}
+        return unknown_relation_message(key, self.lookups.role_holders.get(key))
 
     def _unknown(self, field, key: str) -> str:
         return _("%(field)s '%(key)s' does not exist. Use an existing one.") % {

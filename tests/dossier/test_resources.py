@@ -118,7 +118,7 @@ def test_it_reports_a_contact_naming_an_unknown_relation_and_stores_nothing(acme
 
     assert result.has_validation_errors()
     assert [row.number for row in result.invalid_rows] == [2]
-    assert row_messages(result) == ["There is no organisation/person with number 29999."]
+    assert row_messages(result) == ["There is no organisation/person with number 29999. Use an existing relation number (not an employee or debtor number)."]
     assert not models.Contact.objects.exists()  # the valid first row is not half-written
 
 
@@ -130,7 +130,7 @@ def test_it_says_which_relation_number_to_use_when_a_file_names_a_role_number(ac
     result = ContactResource().import_data(csv(text))
 
     assert row_messages(result) == [
-        "D20001 is the sales relation number of 20001 Acme, not a relation number. Use the relation number 20001."
+        "D20001 is the debtor number of Acme, not a relation number. Use relation number 20001 instead."
     ]
 
 

@@ -527,3 +527,24 @@ def test_building_a_spec_takes_a_bounded_number_of_queries(ernst, django_assert_
         FreeFieldFactory(item_type=item_type, code=f"f{n}")
     with django_assert_max_num_queries(4):
         import_spec(item_type)
+
+
+def test_the_submitter_is_the_default_responsible_when_the_type_says_so(alice, bob):
+    item_type = ItemTypeFactory(has_responsible=True, submitter_is_default_responsible=True)
+    values, _problems = import_spec(item_type).validate({"relation": RelationFactory()}, user=alice)
+    assert values["responsible"] == alice
+    values, _problems = import_spec(item_type).validate({"relation": RelationFactory(), "responsible": bob}, user=alice)
+    assert values["responsible"] == bob
+    values, _problems = import_spec(ItemTypeFactory(has_responsible=True)).validate({"relation": RelationFactory()}, user=alice)
+    assert "responsible" not in values
+
+
+def test_reference_defaults_are_left_to_the_entry_path_to_resolve(profiled_type, alice):
+    item_type, profile = profiled_type
+    item_type.contact_state = FieldState.OPTIONAL
+    item_type.save()
+    CreationProfileField.objects.create(profile=profile, field_code="contact", default="30001", position=4)
+    given = {"relation": RelationFactory(), "begin_date": dt.date(2026, 1, 1)}
+    values, problems = ItemSpec(item_type, profile).validate(given, user=alice)
+    assert "contact" not in values
+    assert problems == []

@@ -79,7 +79,7 @@ def test_invalid_rows_exit_1_and_store_nothing_with_every_problem_listed(demo, b
         "message": problem["message"],
         "is_warning": False,
     }
-    assert "Use 10002 instead" in problem["message"]
+    assert "Use relation number 10002 instead" in problem["message"]
     assert not DossierItem.objects.filter(item_type__code="SOLL").exists()
 
 

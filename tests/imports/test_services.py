@@ -246,7 +246,7 @@ def test_the_rejected_rows_file_can_be_fixed_and_imported_again(demo, tmp_path, 
     rows = [row.cells for row in table.rows()]
     assert table.headers == ["Relatienummer", "Onderwerp", "Problems"]
     assert rows[0][:2] == ("E0002", "-CV")
-    assert "Use 10002 instead" in rows[0][2]
+    assert "Use relation number 10002 instead" in rows[0][2]
     if suffix == ".xlsx":
         sheet = openpyxl.load_workbook(target).active
         assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)

@@ -207,7 +207,7 @@ def test_r19_a_role_number_gets_an_error_naming_the_relation_number(make_role, n
     (problem,) = results[0].problems
     assert (problem.row, problem.column, problem.value, problem.code) == (2, "Nummer", number, "relation_not_found")
     assert label in problem.message
-    assert f"Use {role.relation.number} instead" in problem.message
+    assert f"Use relation number {role.relation.number} instead" in problem.message
 
 
 def test_r19_an_unknown_number_says_so(alice):
