@@ -101,7 +101,13 @@ def write_files(folder: Path, rows: int) -> dict[str, Path]:
 
 
 def child(step: str, database_url: str, **arguments) -> dict:
-    env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "false", "SECRET_KEY": "bench-" + "x" * 50, "ENV_FILE": "/dev/null"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + "x" * 50,
+        "ENV_FILE": "/dev/null",
+    }
     env["PRIVATE_STORAGE_ROOT"] = arguments.pop("storage")
     command = [sys.executable, __file__, "--child", step, "--arguments", json.dumps(arguments)]
     result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT, check=False)
@@ -116,7 +122,9 @@ def fresh_database(kind: str, folder: Path) -> str:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return f"sqlite:///{path}"
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", "DROP DATABASE IF EXISTS dossier_bench"], check=True)
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", "DROP DATABASE IF EXISTS dossier_bench"], check=True
+    )
     subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", "CREATE DATABASE dossier_bench"], check=True)
     return "postgres://postgres@127.0.0.1:5432/dossier_bench"
 
@@ -141,12 +149,17 @@ def main() -> None:
     started = time.monotonic()
     files = write_files(folder, options.rows)
     small = write_files(folder, options.baseline_rows)
-    print(f"Wrote {options.rows:,}-row files in {time.monotonic() - started:.0f} s: " + ", ".join(f"{k} {v.stat().st_size / 2**20:.1f} MB" for k, v in files.items()))
+    print(
+        f"Wrote {options.rows:,}-row files in {time.monotonic() - started:.0f} s: "
+        + ", ".join(f"{k} {v.stat().st_size / 2**20:.1f} MB" for k, v in files.items())
+    )
 
     sample = child("sample", "sqlite://:memory:", path=str(files["xlsx"]), storage=storage)
     print(f"Mapping step sample of the {options.rows:,}-row .xlsx: {sample['seconds']:.2f} s")
     print()
-    print(f"{'database':9} {'format':6} {'rows':>9} | {'validate r/s':>12} {'MB':>5} | {'commit r/s':>10} {'MB':>5} | {'v+c r/s':>8} | {'floor r/s':>9} {'x floor':>7} | {'baseline r/s':>12} {'x base':>6}")
+    print(
+        f"{'database':9} {'format':6} {'rows':>9} | {'validate r/s':>12} {'MB':>5} | {'commit r/s':>10} {'MB':>5} | {'v+c r/s':>8} | {'floor r/s':>9} {'x floor':>7} | {'baseline r/s':>12} {'x base':>6}"
+    )
     for database in options.databases.split(","):
         url = fresh_database(database, folder)
         child("setup", url, storage=storage)
@@ -158,7 +171,9 @@ def main() -> None:
             report(database, "xlsx", 1_000_000, big, url, storage, baseline)
     print()
     print("v+c: validate and commit together (the wizard's two passes). floor: reading the file plus a bare")
-    print(f"bulk insert of the same rows. baseline: django-import-export ModelResource, {options.baseline_rows:,} rows.")
+    print(
+        f"bulk insert of the same rows. baseline: django-import-export ModelResource, {options.baseline_rows:,} rows."
+    )
 
 
 def report(database, fmt, rows, path, url, storage, baseline):
@@ -228,7 +243,9 @@ def step_setup() -> dict:
         [("Bedrag", "decimal", ""), ("Datum", "date", ""), ("Omschrijving", "text", ""), ("Soort", "choice", "A\nB")]
     ):
         FreeField.objects.update_or_create(
-            item_type=item_type, code=code, defaults={"label": code, "kind": kind, "choices": choices, "position": position}
+            item_type=item_type,
+            code=code,
+            defaults={"label": code, "kind": kind, "choices": choices, "position": position},
         )
     return {}
 
@@ -250,7 +267,9 @@ def step_validate(path: str) -> dict:
     user = get_user_model().objects.get(username="admin")
     started = time.monotonic()
     with open(path, "rb") as handle:
-        job = services.start_import(user=user, item_type=ItemType.objects.get(code="BENCH"), file=handle, file_name=Path(path).name)
+        job = services.start_import(
+            user=user, item_type=ItemType.objects.get(code="BENCH"), file=handle, file_name=Path(path).name
+        )
     assert services.set_mapping(job=job, mapping=MAPPING) == []
     summary = services.validate_import(job=job)
     seconds = time.monotonic() - started
@@ -291,7 +310,15 @@ def step_floor(path: str) -> dict:
             items = []
             for r in batch:
                 number += 1
-                items.append(DossierItem(item_type=item_type, number=number, submitter=user, relation_id=relations[str(r.cells[0])], subject=r.cells[2]))
+                items.append(
+                    DossierItem(
+                        item_type=item_type,
+                        number=number,
+                        submitter=user,
+                        relation_id=relations[str(r.cells[0])],
+                        subject=r.cells[2],
+                    )
+                )
             DossierItem.objects.bulk_create(items)
     return {"seconds": time.monotonic() - started, "peak_mb": peak_mb()}
 
@@ -308,18 +335,41 @@ def step_baseline(path: str) -> dict:
     user = get_user_model().objects.get(username="admin")
 
     class ItemResource(resources.ModelResource):
-        relation = fields.Field(attribute="relation", column_name="Relatienummer", widget=widgets.ForeignKeyWidget(Relation, "number"))
-        contact = fields.Field(attribute="contact", column_name="Contactpersoon", widget=widgets.ForeignKeyWidget(Contact, "contact_id"))
+        relation = fields.Field(
+            attribute="relation", column_name="Relatienummer", widget=widgets.ForeignKeyWidget(Relation, "number")
+        )
+        contact = fields.Field(
+            attribute="contact", column_name="Contactpersoon", widget=widgets.ForeignKeyWidget(Contact, "contact_id")
+        )
         subject = fields.Field(attribute="subject", column_name="Onderwerp")
         text = fields.Field(attribute="text", column_name="Toelichting")
-        begin_date = fields.Field(attribute="begin_date", column_name="Begindatum", widget=widgets.DateWidget("%d-%m-%Y"))
-        submitted_at = fields.Field(attribute="submitted_at", column_name="Instuurdatum", widget=widgets.DateTimeWidget("%d-%m-%Y"))
-        regarding_sales = fields.Field(attribute="regarding_sales", column_name="Betreft verkooprelatie", widget=widgets.BooleanWidget())
-        characteristic_value_1 = fields.Field(attribute="characteristic_value_1", column_name="Ernst", widget=widgets.ForeignKeyWidget(CharacteristicValue, "code"))
+        begin_date = fields.Field(
+            attribute="begin_date", column_name="Begindatum", widget=widgets.DateWidget("%d-%m-%Y")
+        )
+        submitted_at = fields.Field(
+            attribute="submitted_at", column_name="Instuurdatum", widget=widgets.DateTimeWidget("%d-%m-%Y")
+        )
+        regarding_sales = fields.Field(
+            attribute="regarding_sales", column_name="Betreft verkooprelatie", widget=widgets.BooleanWidget()
+        )
+        characteristic_value_1 = fields.Field(
+            attribute="characteristic_value_1",
+            column_name="Ernst",
+            widget=widgets.ForeignKeyWidget(CharacteristicValue, "code"),
+        )
 
         class Meta:
             model = DossierItem
-            fields = ("relation", "contact", "subject", "text", "begin_date", "submitted_at", "regarding_sales", "characteristic_value_1")
+            fields = (
+                "relation",
+                "contact",
+                "subject",
+                "text",
+                "begin_date",
+                "submitted_at",
+                "regarding_sales",
+                "characteristic_value_1",
+            )
             import_id_fields = ()
             use_transactions = True
 
@@ -331,7 +381,12 @@ def step_baseline(path: str) -> dict:
             instance.submitter = user
             item_type.last_number += 1
             instance.number = item_type.last_number
-            instance.free_values = {"Bedrag": row["Bedrag"], "Datum": row["Datum"], "Omschrijving": row["Omschrijving"], "Soort": row["Soort"]}
+            instance.free_values = {
+                "Bedrag": row["Bedrag"],
+                "Datum": row["Datum"],
+                "Omschrijving": row["Omschrijving"],
+                "Soort": row["Soort"],
+            }
 
     with open(path, encoding="utf-8") as handle:
         dataset = tablib.Dataset().load(handle.read(), format="csv", delimiter=";")

@@ -118,7 +118,9 @@ def test_it_reports_a_contact_naming_an_unknown_relation_and_stores_nothing(acme
 
     assert result.has_validation_errors()
     assert [row.number for row in result.invalid_rows] == [2]
-    assert row_messages(result) == ["There is no organisation/person with number 29999. Use an existing relation number (not an employee or debtor number)."]
+    assert row_messages(result) == [
+        "There is no organisation/person with number 29999. Use an existing relation number (not an employee or debtor number)."
+    ]
     assert not models.Contact.objects.exists()  # the valid first row is not half-written
 
 

@@ -535,7 +535,9 @@ def test_the_submitter_is_the_default_responsible_when_the_type_says_so(alice, b
     assert values["responsible"] == alice
     values, _problems = import_spec(item_type).validate({"relation": RelationFactory(), "responsible": bob}, user=alice)
     assert values["responsible"] == bob
-    values, _problems = import_spec(ItemTypeFactory(has_responsible=True)).validate({"relation": RelationFactory()}, user=alice)
+    values, _problems = import_spec(ItemTypeFactory(has_responsible=True)).validate(
+        {"relation": RelationFactory()}, user=alice
+    )
     assert "responsible" not in values
 
 
