@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -221,34 +220,34 @@ def check_zip(path: Path, name: str) -> None:
 
 
 def _open_xlsx(path: Path, name: str, sheet: str | None):
-    import openpyxl
+    from imports.pipeline.xlsx import open_book
 
     if _is_encrypted_office_file(path):
         raise ReadError(
             _("'%(name)s' is protected with a password. Remove the password and upload it again.") % {"name": name}
         )
     check_zip(path, name)
+    damaged = _(
+        "'%(name)s' is not a valid Excel file (it may be damaged or another format). Save it again as .xlsx."
+    ) % {"name": name}
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        book = open_book(path)
     except Exception:
-        raise ReadError(
-            _("'%(name)s' is not a valid Excel file (it may be damaged or another format). Save it again as .xlsx.")
-            % {"name": name}
-        ) from None
-    names = list(workbook.sheetnames)
-    worksheet = workbook[_pick_sheet(names, sheet, name)]
-    epoch = 1904 if workbook.epoch == dt.datetime(1904, 1, 1) else 1900
-    worksheet.reset_dimensions()  # some writers store a wrong dimension; read what is there
+        raise ReadError(damaged) from None
+    names = book.sheet_names
+    try:
+        chosen = _pick_sheet(names, sheet, name)
+    except ReadError:
+        book.archive.close()
+        raise
 
     def rows():
         try:
-            yield from enumerate(worksheet.iter_rows(values_only=True), start=1)
-        except Exception as error:
-            raise ReadError(
-                _("'%(name)s' could not be read to the end: %(error)s") % {"name": name, "error": error}
-            ) from None
+            yield from book.rows(chosen)
+        except Exception:
+            raise ReadError(damaged) from None
 
-    return names, _non_empty(rows()), epoch, workbook.close
+    return names, _non_empty(rows()), 1904 if book.date1904 else 1900, book.archive.close
 
 
 def _is_encrypted_office_file(path: Path) -> bool:
