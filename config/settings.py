@@ -133,6 +133,21 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=5 *
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=5000)
 FILE_UPLOAD_PERMISSIONS = 0o640
 
+# The dossier item import: limits on what a file may unpack to, and how long a validation
+# stays good for the commit that follows it.
+IMPORT_MAX_FILE_SIZE = env.int("IMPORT_MAX_FILE_SIZE", default=MAX_UPLOAD_SIZE)
+IMPORT_ZIP_LIMITS = {
+    "members": env.int("IMPORT_XLSX_MAX_MEMBERS", default=10_000),
+    "uncompressed_bytes": env.int("IMPORT_XLSX_MAX_UNPACKED", default=2 * 1024**3),
+    "ratio": env.int("IMPORT_ZIP_MAX_RATIO", default=200),
+}
+IMPORT_ATTACHMENT_LIMITS = {
+    "members": env.int("IMPORT_ATTACHMENTS_MAX_FILES", default=20_000),
+    "uncompressed_bytes": env.int("IMPORT_ATTACHMENTS_MAX_UNPACKED", default=4 * 1024**3),
+    "ratio": env.int("IMPORT_ZIP_MAX_RATIO", default=200),
+}
+IMPORT_VALIDATION_MAX_AGE = env.int("IMPORT_VALIDATION_MAX_AGE", default=3600)
+
 TASKS = {
     "default": {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),

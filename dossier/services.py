@@ -85,7 +85,7 @@ def create_item(
     item.save()
     if attachment is not None:
         add_attachment(item=item, content=attachment, name=attachment_name or attachment.name)
-    enter_workflows(spec=spec, pairs=[(item, values)])
+    enter_workflows(entries=[(item, spec.workflow_id_for(values))])
     if spec.profile is not None:
         apply_creation_profile(items=[item], profile=spec.profile)
     return item
@@ -99,12 +99,11 @@ def add_attachment(*, item: DossierItem, content: File, name: str) -> Attachment
     return attachment
 
 
-def enter_workflows(*, spec: ItemSpec, pairs: Iterable[tuple[DossierItem, dict[str, Any]]]) -> list[WorkflowInstance]:
-    """R17: items whose characteristic values match a combination with a workflow enter it,
-    at its start task. `pairs` are (stored item, its validated values)."""
+def enter_workflows(*, entries: Iterable[tuple[DossierItem, int | None]]) -> list[WorkflowInstance]:
+    """R17: each stored item enters, at its start task, the workflow its characteristic
+    values lead to (`ItemSpec.workflow_id_for`); entries are (item, workflow id or None)."""
     entering: dict[int, list[DossierItem]] = {}
-    for item, values in pairs:
-        workflow_id = spec.workflow_id_for(values)
+    for item, workflow_id in entries:
         if workflow_id:
             entering.setdefault(workflow_id, []).append(item)
     if not entering:

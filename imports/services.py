@@ -10,6 +10,7 @@ call these:
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
@@ -28,7 +30,7 @@ from dossier.spec import ItemSpec, Purpose, import_refusal
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline import mapping as mapping_module
 from imports.pipeline.attachments import ArchiveError, AttachmentArchive
-from imports.pipeline.committing import Committer
+from imports.pipeline.committing import Committer, ItemRows, read_staged, stage_row
 from imports.pipeline.mapping import MappingProblem, check_mapping, header_key
 from imports.pipeline.outcomes import RowResult, Summary
 from imports.pipeline.reading import ReadError, open_table, sample
@@ -200,20 +202,39 @@ def _results(job: ImportJob, archive, progress: Progress | None) -> Iterator[Row
         yield result
 
 
+def staging_path(job: ImportJob) -> Path:
+    """The job's validated rows, as database values, waiting for the commit."""
+    storage = ImportJob._meta.get_field("file").storage
+    return Path(storage.path(f"imports/{job.pk}-staged.jsonl"))
+
+
 def validate_import(*, job: ImportJob, progress: Progress | None = None) -> Summary:
-    """R26: check every row and record every problem; nothing is stored (R27)."""
+    """R26: check every row and record every problem; nothing is stored (R27). The valid
+    rows are staged for the commit."""
     _move(job, ImportJob.State.VALIDATING)
     job.started_at = job.started_at or timezone.now()
     job.save(update_fields=["state", "started_at"])
     summary = Summary()
+    target = staging_path(job)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
     try:
-        with _open_archive(job) as archive:
+        with _open_archive(job) as archive, partial.open("w", encoding="utf-8") as staged:
+            rows = ItemRows(spec_for(job), job=job)
             for result in _results(job, archive, progress):
                 summary.add(result)
+                if result.is_valid:
+                    stage_row(staged, result.clean, rows)
+        partial.replace(target)
     except (ReadError, ArchiveError) as error:
+        partial.unlink(missing_ok=True)
         _fail(job, str(error))
         raise ImportRefused(str(error), job=job) from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     job.state = ImportJob.State.VALIDATED
+    job.options["validated_at"] = timezone.now().isoformat()
     _record(job, summary)
     job.save()
     if progress:
@@ -230,50 +251,53 @@ def _record(job: ImportJob, summary: Summary) -> None:
     job.problems = [p.as_dict() for p in summary.problems[:MAX_STORED_PROBLEMS]]
 
 
+def _validation_is_current(job: ImportJob) -> bool:
+    validated_at = job.options.get("validated_at")
+    if job.state != ImportJob.State.VALIDATED or not validated_at or not staging_path(job).exists():
+        return False
+    age = timezone.now() - dt.datetime.fromisoformat(validated_at)
+    return age.total_seconds() <= settings.IMPORT_VALIDATION_MAX_AGE
+
+
 def commit_import(*, job: ImportJob, skip_invalid: bool = False, progress: Progress | None = None) -> int:
     """R27: store every row, or, when the user chose it, only the valid ones, in one
-    transaction. The rows are validated again on the way in; an invalid row without
-    skip_invalid rolls everything back. Returns the number of items created."""
-    if job.state == ImportJob.State.MAPPED:
-        validate_import(job=job)
+    transaction. It re-checks first: a validation that is missing or older than
+    IMPORT_VALIDATION_MAX_AGE is done again. Returns the number of items created."""
+    if not _validation_is_current(job):
+        validate_import(job=job, progress=progress)
+    if job.invalid_row_count and not skip_invalid:
+        first = next((p["row"] for p in job.problems if not p["is_warning"]), None)
+        raise RowsInvalid(
+            _(
+                "Row %(row)s is invalid, so nothing was imported. Correct the file, or choose to import only the valid rows."
+            )
+            % {"row": first},
+            job=job,
+        )
     _move(job, ImportJob.State.IMPORTING)
     job.options["skip_invalid"] = skip_invalid
     job.save(update_fields=["state", "options"])
-    summary = Summary()
-
-    def clean_rows(results):
-        for result in results:
-            summary.add(result)
-            if result.is_valid:
-                yield result.clean
-            elif not skip_invalid:
-                raise RowsInvalid(
-                    _(
-                        "Row %(row)s is invalid, so nothing was imported. Correct the file, or choose to import only the valid rows."
-                    )
-                    % {"row": result.number},
-                    job=job,
-                )
-
+    total = job.valid_row_count
     try:
-        with _open_archive(job) as archive:
-            committer = Committer(spec_for(job), job=job, archive=archive)
-            created = committer.commit(clean_rows(_results(job, archive, progress)))
-    except RowsInvalid as refusal:
-        job.state = ImportJob.State.VALIDATED
-        job.save(update_fields=["state"])
-        raise refusal from None
-    except (ReadError, ArchiveError, ImportRefused) as error:
-        _fail(job, getattr(error, "message", str(error)))
-        raise ImportRefused(getattr(error, "message", str(error)), job=job) from None
+        with _open_archive(job) as archive, staging_path(job).open(encoding="utf-8") as staged:
+            committer = Committer(
+                spec_for(job),
+                job=job,
+                archive=archive,
+                progress=(lambda done: progress(done, total)) if progress else None,
+            )
+            created = committer.commit(read_staged(staged))
+    except ArchiveError as error:
+        _fail(job, str(error))
+        raise ImportRefused(str(error), job=job) from None
     except Exception as error:
         logger.exception("Import %s failed", job.pk)
         _fail(job, _("The import failed and nothing was stored: %(error)s") % {"error": error})
         raise
+    staging_path(job).unlink(missing_ok=True)
     job.state = ImportJob.State.DONE
     job.items_created = created
     job.finished_at = timezone.now()
-    _record(job, summary)
     job.save()
     return created
 

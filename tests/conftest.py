@@ -10,6 +10,7 @@ import pytest
 from django.apps import apps
 from django.core.files.storage import FileSystemStorage
 from django.db.models import FileField
+from django.utils import translation
 
 from dossier.models import FieldState
 from tests.factories import ItemTypeFactory, UserFactory
@@ -24,6 +25,15 @@ def private_files(tmp_path, monkeypatch):
             if isinstance(field, FileField):
                 monkeypatch.setattr(field, "storage", storage)
     return storage
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Messages and pages are asserted in English, the source language; the Dutch
+    translation has its own tests (which ask for nl explicitly)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

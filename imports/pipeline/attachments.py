@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 NESTED_ARCHIVES = {".zip", ".7z", ".rar", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
 LOCAL_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 UNC = re.compile(r"^(\\\\|//)[^\\/]+[\\/]([A-Za-z])\$[\\/](?P<path>.+)$")
-DEFAULT_ARCHIVE_LIMITS = {"members": 20_000, "uncompressed_bytes": 4 * 2**30, "ratio": 200}
 
 
 class ArchiveError(Exception):
@@ -48,10 +47,6 @@ class Member:
     @property
     def file_name(self) -> str:
         return PurePosixPath(self.name).name
-
-
-def _limits() -> dict:
-    return getattr(settings, "IMPORT_ATTACHMENT_LIMITS", DEFAULT_ARCHIVE_LIMITS)
 
 
 class AttachmentArchive:
@@ -80,7 +75,7 @@ class AttachmentArchive:
     def _safe_members(archive: zipfile.ZipFile) -> list[Member]:
         """1. refuse encrypted members, symlinks, absolute paths and '..' (path traversal);
         2. refuse archives inside the archive; 3. refuse too many members or bytes."""
-        limits = _limits()
+        limits = settings.IMPORT_ATTACHMENT_LIMITS
         infos = archive.infolist()
         if len(infos) > limits["members"]:
             raise ArchiveError(

@@ -1,28 +1,101 @@
-"""Committing: clean rows -> dossier items, in batches, inside one transaction (R27).
+"""Committing: validated rows -> dossier items, in batches, inside one transaction (R27).
 
-For each batch: numbers from the type's sequence (R28), one bulk insert of the items (one
-per destination, R8), then their attachments (a full copy per item), workflow entries from
-characteristics (R17) and, for a creation profile, review tasks and the generated document
-(R21). The outgoing-post choice is never acted on (R7). Files written to storage by a commit
-that fails are removed again, so a failed import leaves nothing behind.
+Validation stages every valid row as plain database values (one JSON line per row, in a
+private file); the commit reads them back, so the file is neither read nor validated twice.
+For each batch: numbers from the type's sequence (R28), one multi-row insert of the items
+(one per destination, R8), then their attachments (a full copy per item), workflow entries
+from characteristics (R17) and, for a creation profile, review tasks and the generated
+document (R21). The outgoing-post choice is never acted on (R7). Files written to storage by
+a commit that fails are removed again, so a failed import leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Iterable, Iterator
 from itertools import batched
+from typing import IO, Any
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models, transaction
+from django.utils import timezone
 
 from dossier.models import Attachment, DossierItem
 from dossier.services import allocate_numbers, apply_creation_profile, enter_workflows, item_attributes
 from dossier.spec import ItemSpec
-from imports.pipeline.attachments import AttachmentArchive
+from imports.pipeline.attachments import AttachmentArchive, Member
 from imports.pipeline.outcomes import CleanRow
 
 BATCH_SIZE = 1000
+COMMIT_TIME_COLUMNS = ("number", "created_at")
+
+
+class ItemRows:
+    """DossierItem rows as lists of database values in a fixed column order: what the
+    staging file holds and what the insert takes."""
+
+    def __init__(self, spec: ItemSpec, *, job=None):
+        self.spec = spec
+        self.fields = [
+            f for f in DossierItem._meta.concrete_fields if not f.primary_key and f.name not in COMMIT_TIME_COLUMNS
+        ]
+        self.constants = {
+            "item_type": spec.item_type.pk,
+            "creation_profile": spec.profile.pk if spec.profile else None,
+            "import_job": job.pk if job else None,
+        }
+        self._convert = [self._converter(f) for f in self.fields]
+
+    def _converter(self, field: models.Field) -> Callable[[Any], Any]:
+        if field.name in self.constants:
+            constant = field.target_field.get_db_prep_save(self.constants[field.name], connection)
+            return lambda value: constant
+        if field.is_relation:
+            return lambda value: value.pk if value is not None else None
+        if isinstance(field, models.JSONField):
+            return lambda value: json.dumps(value, cls=field.encoder or DjangoJSONEncoder)
+        if isinstance(field, models.DateTimeField | models.DateField):
+            return lambda value: field.get_db_prep_save(value, connection)
+        return lambda value: value
+
+    def prepare(self, values: dict[str, Any]) -> list[Any]:
+        attributes = item_attributes(self.spec, values)
+        return [
+            convert(attributes.get(f.name, _default(f))) for f, convert in zip(self.fields, self._convert, strict=True)
+        ]
+
+    def insert_sql(self) -> str:
+        """Table and column names come from the model; values go as parameters."""
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(c) for c in (*COMMIT_TIME_COLUMNS, *(f.column for f in self.fields)))
+        placeholders = ", ".join(["%s"] * (len(COMMIT_TIME_COLUMNS) + len(self.fields)))
+        return f"INSERT INTO {quote(DossierItem._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+
+
+def _default(field: models.Field) -> Any:
+    return field.get_default()  # "" for text fields, None for nullable ones, else the default
+
+
+# --- staging -------------------------------------------------------------------------------
+
+
+def stage_row(handle: IO[str], row: CleanRow, rows: ItemRows) -> None:
+    """One valid row as one JSON line: its row number, attachment and items."""
+    member = row.attachment
+    items = [[rows.spec.workflow_id_for(values), rows.prepare(values)] for values in row.items]
+    line = [row.number, [member.name, member.size, member.zip_name] if member else None, items]
+    handle.write(json.dumps(line, separators=(",", ":"), default=str) + "\n")
+
+
+def read_staged(handle: IO[str]) -> Iterator[tuple[int, Member | None, list]]:
+    for line in handle:
+        number, member, items = json.loads(line)
+        yield number, Member(*member) if member else None, items
+
+
+# --- commit --------------------------------------------------------------------------------
 
 
 class Committer:
@@ -36,60 +109,72 @@ class Committer:
         progress: Callable[[int], None] | None = None,
     ):
         self.spec = spec
-        self.job = job
+        self.rows = ItemRows(spec, job=job)
         self.archive = archive
         self.batch_size = batch_size
         self.progress = progress or (lambda done: None)
         self._stored_files: list = []
 
-    def commit(self, rows: Iterable[CleanRow]) -> int:
-        """Store every row, or nothing. Returns the number of items created."""
+    def commit(self, staged: Iterable[tuple[int, Member | None, list]]) -> int:
+        """Store every staged row, or nothing. Returns the number of items created."""
         created = 0
+        rows_done = 0
+        sql = self.rows.insert_sql()
         try:
             with transaction.atomic():
-                for batch in batched(rows, self.batch_size):
-                    created += self._commit_batch(batch)
-                    self.progress(created)
+                for batch in batched(staged, self.batch_size):
+                    created += self._commit_batch(batch, sql)
+                    rows_done += len(batch)
+                    self.progress(rows_done)
         except BaseException:
             for stored in self._stored_files:
                 stored.storage.delete(stored.name)
             raise
         return created
 
-    def _commit_batch(self, batch: tuple[CleanRow, ...]) -> int:
-        pairs = [(row, values) for row in batch for values in row.items]
-        numbers = allocate_numbers(item_type=self.spec.item_type, count=len(pairs))
-        items = [
-            DossierItem(
-                item_type=self.spec.item_type,
-                number=number,
-                creation_profile=self.spec.profile,
-                import_job=self.job,
-                **item_attributes(self.spec, values),
+    def _commit_batch(self, batch, sql: str) -> int:
+        entries = [(member, workflow_id, values) for _number, member, items in batch for workflow_id, values in items]
+        numbers = allocate_numbers(item_type=self.spec.item_type, count=len(entries))
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                sql, [[number, now, *values] for number, (_m, _w, values) in zip(numbers, entries, strict=True)]
             )
-            for number, (_row, values) in zip(numbers, pairs, strict=True)
-        ]
-        DossierItem.objects.bulk_create(items)
-        self._attach_files(items, pairs)
+        needs_ids = self.archive is not None or self.spec.profile is not None or any(w for _m, w, _v in entries)
+        if not needs_ids:
+            return len(entries)
+        ids = dict(
+            DossierItem.objects.filter(
+                item_type=self.spec.item_type, number__range=(numbers[0], numbers[-1])
+            ).values_list("number", "pk")
+        )
+        item_ids = [ids[number] for number in numbers]
+        self._attach_files(item_ids, [member for member, _w, _v in entries])
         enter_workflows(
-            spec=self.spec, pairs=[(item, values) for item, (_row, values) in zip(items, pairs, strict=True)]
+            entries=[
+                (DossierItem(pk=item_id), workflow_id)
+                for item_id, (_m, workflow_id, _v) in zip(item_ids, entries, strict=True)
+            ]
         )
         if self.spec.profile is not None:
+            items = list(DossierItem.objects.filter(pk__in=item_ids).select_related("relation", "contact", "item_type"))
             apply_creation_profile(items=items, profile=self.spec.profile)
-        return len(items)
+        return len(entries)
 
-    def _attach_files(self, items: list[DossierItem], pairs) -> None:
+    def _attach_files(self, item_ids: list[int], members: list[Member | None]) -> None:
         if self.archive is None:
             return
         attachments = []
-        for item, (row, _values) in zip(items, pairs, strict=True):
-            member = row.attachment
+        for item_id, member in zip(item_ids, members, strict=True):
             if member is None:
                 continue
             with self.archive.open_member(member) as stream:
                 content = stream.read()
             attachment = Attachment(
-                item=item, original_name=member.file_name, size=len(content), sha256=hashlib.sha256(content).hexdigest()
+                item_id=item_id,
+                original_name=member.file_name,
+                size=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
             )
             attachment.file.save(member.file_name, ContentFile(content), save=False)
             self._stored_files.append(attachment.file)

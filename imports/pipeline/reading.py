@@ -29,16 +29,6 @@ CSV_DELIMITERS = ";,\t"
 SAMPLE_BYTES = 64 * 1024
 
 
-DEFAULT_LIMITS = {
-    "IMPORT_MAX_FILE_SIZE": 200 * 2**20,
-    "IMPORT_ZIP_LIMITS": {"members": 10_000, "uncompressed_bytes": 2 * 2**30, "ratio": 200},
-}
-
-
-def limit(name: str):
-    return getattr(settings, name, DEFAULT_LIMITS[name])
-
-
 class ReadError(Exception):
     """The file cannot be read; the message is one sentence for the user."""
 
@@ -106,10 +96,10 @@ def open_table(
         raise ReadError(_("The file '%(name)s' cannot be found.") % {"name": name}) from None
     if size == 0:
         raise ReadError(_("The file '%(name)s' is empty.") % {"name": name})
-    if size > limit("IMPORT_MAX_FILE_SIZE"):
+    if size > settings.IMPORT_MAX_FILE_SIZE:
         raise ReadError(
             _("The file is %(size)s MB; at most %(max)s MB can be imported. Split it into smaller files.")
-            % {"size": size // 2**20, "max": limit("IMPORT_MAX_FILE_SIZE") // 2**20}
+            % {"size": size // 2**20, "max": settings.IMPORT_MAX_FILE_SIZE // 2**20}
         )
     readers = {"xlsx": _open_xlsx, "xls": _open_calamine, "ods": _open_calamine, "csv": _open_csv}
     sheet_names, source, epoch, close = readers[kind](path, name, sheet)
@@ -207,7 +197,7 @@ def check_zip(path: Path, name: str) -> None:
             )
             % {"name": name}
         ) from None
-    limits = limit("IMPORT_ZIP_LIMITS")
+    limits = settings.IMPORT_ZIP_LIMITS
     total = sum(member.file_size for member in members)
     packed = sum(member.compress_size for member in members) or 1
     if len(members) > limits["members"] or total > limits["uncompressed_bytes"] or total / packed > limits["ratio"]:

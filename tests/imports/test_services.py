@@ -143,11 +143,11 @@ def test_r27_a_crash_halfway_leaves_no_items_and_no_files(demo, monkeypatch, pri
     original = committing.Committer._commit_batch
     calls = []
 
-    def crash_on_second_batch(self, batch):
+    def crash_on_second_batch(self, *args):
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("disk full")
-        return original(self, batch)
+        return original(self, *args)
 
     monkeypatch.setattr(committing, "BATCH_SIZE", 10)
     monkeypatch.setattr(committing.Committer, "__init__", _with_batch_size(committing.Committer.__init__, 10))
