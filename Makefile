@@ -15,6 +15,8 @@ ARGS ?=
 SQLITE_URL ?= sqlite:///$(CURDIR)/data/db.sqlite3
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/dossier
 ADDRPORT := 127.0.0.1:8000
+# makemessages: the nl and en catalogues in locale/, from the project's own code only.
+MESSAGES_ARGS := -l nl -l en --ignore=$(VENV) --ignore=bench --ignore=tests --ignore=data --no-location --no-obsolete
 
 # True when an interpreter ($1) is at least Python 3.12.
 new_enough = "$(1)" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1
@@ -37,7 +39,7 @@ ifneq ($(shell $(call new_enough,$(PY)) && echo ok),ok)
 $(STAMP): FORCE
 endif
 
-.PHONY: help venv install migrate seed run test test-postgres lint check-migrations clean FORCE
+.PHONY: help venv install migrate seed run test test-postgres lint check-migrations messages clean FORCE
 
 help: ## List the targets
 	@echo "Usage: make <target> [ARGS=...]"
@@ -96,6 +98,26 @@ lint: install ## ruff check and ruff format --check
 
 check-migrations: install .env ## Fail when a model change has no migration
 	$(PY) manage.py makemigrations --check --dry-run
+
+messages: install .env ## Update and compile the nl/en translations
+	@# Needs GNU gettext. makemessages stamps a new POT-Creation-Date on every run: a catalogue
+	@# whose messages did not change is put back as it was, so a second run changes nothing and
+	@# recompiles nothing.
+	@for po in locale/*/LC_MESSAGES/django.po; do [ -f "$$po" ] && cp -p "$$po" "$$po.orig"; done; \
+	$(PY) manage.py makemessages $(MESSAGES_ARGS) || status=$$?; \
+	for po in locale/*/LC_MESSAGES/django.po; do \
+		[ -f "$$po.orig" ] || continue; \
+		if diff -q <(grep -v '^"POT-Creation-Date: ' "$$po") <(grep -v '^"POT-Creation-Date: ' "$$po.orig") >/dev/null; then \
+			mv "$$po.orig" "$$po"; \
+		else \
+			rm "$$po.orig"; \
+		fi; \
+	done; \
+	exit $${status:-0}
+	$(PY) manage.py compilemessages -l nl -l en --ignore=$(VENV)
+	@# New or changed source strings show up here as untranslated or fuzzy: fill them in
+	@# locale/nl/LC_MESSAGES/django.po (and drop the fuzzy flags), then run make messages again.
+	@printf 'nl: '; msgfmt --statistics -o /dev/null locale/nl/LC_MESSAGES/django.po 2>&1
 
 clean: ## Remove .venv, caches and collected static files (keeps .env and data/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -46,25 +46,24 @@ class ItemRows:
             "creation_profile": spec.profile.pk if spec.profile else None,
             "import_job": job.pk if job else None,
         }
-        self._convert = [self._converter(f) for f in self.fields]
+        # (attribute, value when absent, converter or None): worked out once, used per row
+        self._plan = [(f.name, _default(f), self._converter(f)) for f in self.fields]
 
-    def _converter(self, field: models.Field) -> Callable[[Any], Any]:
+    def _converter(self, field: models.Field) -> Callable[[Any], Any] | None:
         if field.name in self.constants:
             constant = field.target_field.get_db_prep_save(self.constants[field.name], connection)
             return lambda value: constant
         if field.is_relation:
-            return lambda value: value.pk if value is not None else None
+            return lambda value: value.pk if value is not None else None  # int keys go as they are
         if isinstance(field, models.JSONField):
             return lambda value: json.dumps(value, cls=field.encoder or DjangoJSONEncoder)
         if isinstance(field, models.DateTimeField | models.DateField):
             return lambda value: field.get_db_prep_save(value, connection)
-        return lambda value: value
+        return None
 
     def prepare(self, values: dict[str, Any]) -> list[Any]:
-        attributes = item_attributes(self.spec, values)
-        return [
-            convert(attributes.get(f.name, _default(f))) for f, convert in zip(self.fields, self._convert, strict=True)
-        ]
+        get = item_attributes(self.spec, values).get
+        return [convert(get(name, default)) if convert else get(name, default) for name, default, convert in self._plan]
 
     def insert_sql(self) -> str:
         """Table and column names come from the model; values go as parameters."""

@@ -1,0 +1,247 @@
+"""The nl and en translations: the Dutch catalogue is complete and sound, the committed .mo
+files match their .po files (a fresh machine needs no gettext), and pages come out in the
+language the browser asks for."""
+
+import gettext as gnu_gettext
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import translation
+
+LOCALE = Path(settings.BASE_DIR) / "locale"
+NL_PO = LOCALE / "nl" / "LC_MESSAGES" / "django.po"
+
+# %(name)s, %s, %d, ... and {name}; "%%" is a literal percent sign in python-format strings.
+PLACEHOLDER = re.compile(r"%\(\w+\)[sdifr]|%[sdifr]|\{[^{}]*\}")
+
+# A few messages and their Dutch, from the domain vocabulary (docs: domain.md).
+KNOWN_DUTCH = {
+    "dossier item type": "type dossieritem",
+    "dossier item types": "typen dossieritem",
+    "dossier item": "dossieritem",
+    "creation profile": "aanmaakprofiel",
+    "review profile": "beoordeelprofiel",
+    "characteristic combination": "kenmerkcombinatie",
+    "free field": "vrij veld",
+    "submitter": "instuurder",
+    "submit date": "instuurdatum",
+    "attach file": "bestand koppelen",
+    "outgoing-post choice": "keuze verstrekkingswijze (uitgaande post)",
+    "regarding employee": "betreft medewerker",
+    "one of these required": "één van deze verplicht",
+    "done": "afgehandeld",
+    "text": "toelichting",
+    "debtor number": "debiteurnummer",
+}
+
+
+@dataclass
+class Entry:
+    msgid: str = ""
+    msgid_plural: str | None = None
+    msgctxt: str | None = None
+    msgstr: dict[int, str] = field(default_factory=dict)
+    flags: set[str] = field(default_factory=set)
+
+    @property
+    def key(self) -> str:
+        return self.msgid if self.msgctxt is None else f"{self.msgctxt}\x04{self.msgid}"
+
+
+def _unquote(line: str) -> str:
+    """The text of one quoted .po string, with its escapes resolved."""
+    text = line.strip()
+    assert text.startswith('"') and text.endswith('"'), f"not a quoted string: {line!r}"
+    escapes = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+    return re.sub(r"\\(.)", lambda m: escapes.get(m.group(1), m.group(1)), text[1:-1])
+
+
+def parse_po(path: Path) -> list[Entry]:
+    """The entries of a .po file, header included, obsolete (#~) entries left out. Enough of
+    the format for what makemessages writes: flags, msgctxt, msgid(_plural), msgstr([n])."""
+    entries: list[Entry] = []
+    entry: Entry | None = None
+    target: tuple[str, int] | None = None
+    for raw in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        line = raw.strip()
+        if not line:
+            if entry is not None:
+                entries.append(entry)
+            entry, target = None, None
+            continue
+        if line.startswith("#~"):
+            continue
+        if entry is None:
+            entry = Entry()
+        if line.startswith("#,"):
+            entry.flags.update(flag.strip() for flag in line[2:].split(","))
+        elif line.startswith("#"):
+            continue
+        elif line.startswith('"'):
+            assert target is not None, f"continuation line without a keyword: {raw!r}"
+            name, index = target
+            if name == "msgstr":
+                entry.msgstr[index] += _unquote(line)
+            else:
+                setattr(entry, name, (getattr(entry, name) or "") + _unquote(line))
+        else:
+            keyword, _, rest = line.partition(" ")
+            if match := re.fullmatch(r"msgstr\[(\d+)\]", keyword):
+                target = ("msgstr", int(match.group(1)))
+                entry.msgstr[target[1]] = _unquote(rest)
+            elif keyword == "msgstr":
+                target = ("msgstr", 0)
+                entry.msgstr[0] = _unquote(rest)
+            elif keyword in ("msgid", "msgid_plural", "msgctxt"):
+                target = (keyword, 0)
+                setattr(entry, keyword, _unquote(rest))
+            else:
+                raise AssertionError(f"unknown .po line: {raw!r}")
+    return entries
+
+
+@pytest.fixture(scope="module")
+def nl_entries() -> list[Entry]:
+    assert NL_PO.exists(), "locale/nl/LC_MESSAGES/django.po is missing: run make messages"
+    return parse_po(NL_PO)
+
+
+@pytest.fixture(scope="module")
+def nl_messages(nl_entries) -> list[Entry]:
+    return [entry for entry in nl_entries if entry.msgid]
+
+
+def _placeholders(text: str) -> Counter:
+    return Counter(PLACEHOLDER.findall(text.replace("%%", "")))
+
+
+def test_the_catalogues_exist():
+    for language, _name in settings.LANGUAGES:
+        assert (LOCALE / language / "LC_MESSAGES" / "django.po").exists(), language
+        assert (LOCALE / language / "LC_MESSAGES" / "django.mo").exists(), language
+
+
+def test_the_dutch_catalogue_has_messages(nl_messages):
+    assert len(nl_messages) > 300
+
+
+def test_every_message_has_a_dutch_translation(nl_messages):
+    untranslated = [entry.msgid for entry in nl_messages if not entry.msgstr or not all(entry.msgstr.values())]
+    assert untranslated == [], "fill these msgstr in locale/nl/LC_MESSAGES/django.po"
+
+
+def test_no_dutch_translation_is_fuzzy(nl_entries):
+    fuzzy = [entry.msgid for entry in nl_entries if "fuzzy" in entry.flags]
+    assert fuzzy == [], "check these translations and drop their fuzzy flag"
+
+
+def test_placeholders_are_kept(nl_messages):
+    wrong = []
+    for entry in nl_messages:
+        for index, text in entry.msgstr.items():
+            source = entry.msgid if index == 0 or entry.msgid_plural is None else entry.msgid_plural
+            if _placeholders(text) != _placeholders(source):
+                wrong.append((source, text))
+    assert wrong == []
+
+
+def test_the_placeholder_pattern_sees_every_kind():
+    assert _placeholders("%(name)s has %s and {number}, 100%%") == Counter(["%(name)s", "%s", "{number}"])
+
+
+def test_the_parser_reads_plurals_and_continuations(tmp_path):
+    po = tmp_path / "django.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Language: nl\\n"\n\n'
+        '#, fuzzy, python-format\nmsgid "%(n)s row"\nmsgid_plural "%(n)s rows"\n'
+        'msgstr[0] "%(n)s rij"\nmsgstr[1] ""\n"%(n)s rijen"\n\n'
+        '#~ msgid "gone"\n#~ msgstr "weg"\n',
+        encoding="utf-8",
+    )
+    header, plural = parse_po(po)
+    assert header.msgstr == {0: "Language: nl\n"}
+    assert plural.msgid_plural == "%(n)s rows"
+    assert plural.msgstr == {0: "%(n)s rij", 1: "%(n)s rijen"}
+    assert plural.flags == {"fuzzy", "python-format"}
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+def test_the_committed_mo_matches_its_po(language):
+    """What gettext reads (.mo) is what the translators wrote (.po): run make messages after
+    editing a .po file. Checked without msgfmt, so it also runs where gettext is missing."""
+    directory = LOCALE / language / "LC_MESSAGES"
+    expected = {}
+    for entry in parse_po(directory / "django.po"):
+        if not entry.msgid or "fuzzy" in entry.flags or not all(entry.msgstr.values()):
+            continue  # the header (checked apart), and what msgfmt leaves out: fuzzy, untranslated
+        if entry.msgid_plural is None:
+            expected[entry.key] = entry.msgstr[0]
+        else:
+            expected.update({(entry.key, index): text for index, text in entry.msgstr.items()})
+    with (directory / "django.mo").open("rb") as mo:
+        compiled = dict(gnu_gettext.GNUTranslations(mo)._catalog)
+    compiled.pop("", None)
+    assert compiled == expected, f"locale/{language}/LC_MESSAGES/django.mo is stale: run make messages"
+
+
+@pytest.mark.parametrize(("msgid", "dutch"), KNOWN_DUTCH.items())
+def test_gettext_speaks_dutch(msgid, dutch):
+    with translation.override("nl"):
+        assert translation.gettext(msgid) == dutch
+
+
+def test_gettext_keeps_english_for_en():
+    with translation.override("en"):
+        assert translation.gettext("dossier item type") == "dossier item type"
+
+
+def test_model_names_follow_the_language():
+    from dossier.models import ItemType
+
+    with translation.override("nl"):
+        assert str(ItemType._meta.verbose_name_plural) == "typen dossieritem"
+    with translation.override("en"):
+        assert str(ItemType._meta.verbose_name_plural) == "dossier item types"
+
+
+def test_a_dutch_error_message_keeps_its_values():
+    from dossier.spec import unknown_relation_message
+
+    with translation.override("nl"):
+        message = unknown_relation_message("12345", None)
+    assert message == (
+        "Er is geen organisatie/persoon met nummer 12345. "
+        "Gebruik een bestaand relatienummer (geen medewerker- of debiteurnummer)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "present", "absent"),
+    [
+        ("nl", ["Typen dossieritem", "Aanmaakprofielen", "Beoordeeltaken"], ["Dossier item types"]),
+        ("en", ["Dossier item types", "Creation profiles", "Review tasks"], ["Typen dossieritem"]),
+    ],
+)
+def test_the_admin_speaks_the_browsers_language(client, root, accept_language, present, absent):
+    client.force_login(root)
+    response = client.get("/admin/", HTTP_ACCEPT_LANGUAGE=accept_language)
+    assert response.status_code == 200
+    assert response.headers["Content-Language"] == accept_language
+    page = response.content.decode()
+    for text in present:
+        assert text in page
+    for text in absent:
+        assert text not in page
+
+
+def test_the_record_page_speaks_dutch(client, root):
+    client.force_login(root)
+    response = client.get("/admin/items/record/", HTTP_ACCEPT_LANGUAGE="nl")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Dossieritem vastleggen" in page
+    assert "Record a dossier item" not in page
