@@ -64,9 +64,11 @@ class RelationNumberWidget(widgets.ForeignKeyWidget):
         if relation is None:
             raise ValueError(self._unknown_number_message(number))
         if self.kind and relation.kind != self.kind:
-            raise ValueError(
-                _("%(relation)s is no %(kind)s.") % {"relation": relation, "kind": Relation.Kind(self.kind).label}
-            )
+            if self.kind == Relation.Kind.ORGANISATION:
+                message = _("%(relation)s is a person, not an organisation: use the number of an organisation.")
+            else:
+                message = _("%(relation)s is an organisation, not a person: use the number of a person.")
+            raise ValueError(message % {"relation": relation})
         return relation
 
     def _unknown_number_message(self, number: str) -> str:

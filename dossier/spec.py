@@ -23,6 +23,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -168,6 +169,12 @@ class ItemSpec:
         self._combinations: list[tuple[tuple[int | None, ...], int | None]] | None = None
         self.fields: list[FieldSpec] = self._build()
         self._by_code = {f.code: f for f in self.fields}
+        # Worked out once: validate() runs per row of an import.
+        self._auto_codes = [f.code for f in self.fields if f.auto]
+        self._plain_defaults = [
+            f for f in self.fields if not f.auto and f.default not in (None, "") and f.kind not in REFERENCE_KINDS
+        ]
+        self._required = [f for f in self.fields if f.needs_value]
 
     # --- the field list --------------------------------------------------------------------
 
@@ -504,10 +511,10 @@ class ItemSpec:
         contact = values.get("contact")
         if contact is not None and "relation" not in values and not self["relation"].is_hidden:
             values["relation"] = contact.organisation
-        for spec in self.fields:
-            if spec.auto:
-                values[spec.code] = True
-            elif spec.default not in (None, "") and spec.code not in values and spec.kind not in REFERENCE_KINDS:
+        for code in self._auto_codes:
+            values[code] = True
+        for spec in self._plain_defaults:
+            if spec.code not in values:
                 # A bad profile default is the admin's problem; it shows as a missing value.
                 with contextlib.suppress(ValueProblem):
                     values[spec.code] = self.clean(spec.code, spec.default)
@@ -525,10 +532,12 @@ class ItemSpec:
             del values[code]
 
         # 3. required fields
-        for spec in self.fields:
-            if spec.needs_value and values.get(spec.code) in (None, ""):
+        for spec in self._required:
+            if values.get(spec.code) in (None, ""):
                 problems.append(
-                    FieldProblem(spec.code, "required", _("%(field)s is required: fill it in.") % {"field": spec.label})
+                    FieldProblem(
+                        spec.code, "required", _("%(field)s is required: fill it in.") % {"field": capfirst(spec.label)}
+                    )
                 )
         problems += self._one_of_problems(values)
 
@@ -604,14 +613,20 @@ class ItemSpec:
                         FieldProblem(
                             code,
                             "regarding_role_missing",
-                            _(
-                                "Relation %(relation)s is no %(role)s, so %(field)s cannot be set: use the number of a relation that is one%(or_no)s."
+                            (
+                                _(
+                                    "Relation %(relation)s is not registered as %(role)s, which type %(type)s requires: use the number of a relation that is."
+                                )
+                                if self[code].auto
+                                else _(
+                                    "Relation %(relation)s is not registered as %(role)s, so %(field)s cannot be set: use the number of a relation that is, or set it to 'nee'."
+                                )
                             )
                             % {
                                 "relation": relation.number,
                                 "role": ROLE_LABELS[role](),
                                 "field": self[code].label,
-                                "or_no": "" if self[code].auto else _(", or set it to 'nee'"),
+                                "type": self.item_type.code,
                             },
                         )
                     )
@@ -654,7 +669,7 @@ class ItemSpec:
                 FieldProblem(
                     first,
                     "characteristic_combination",
-                    _("These characteristic values are no combination of the type. Allowed: %(allowed)s.")
+                    _("These characteristic values do not form a combination of the type. Allowed: %(allowed)s.")
                     % {"allowed": allowed},
                 )
             ]

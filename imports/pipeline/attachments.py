@@ -98,7 +98,10 @@ class AttachmentArchive:
             parts = PurePosixPath(name).parts
             if name.startswith("/") or LOCAL_DRIVE.match(name) or ".." in parts:
                 raise ArchiveError(
-                    _("'%(name)s' in the attachments ZIP points outside the archive; it is refused.") % {"name": name}
+                    _(
+                        "'%(name)s' in the attachments ZIP points outside the archive; it is refused. Zip the files again from their folder."
+                    )
+                    % {"name": name}
                 )
             if PurePosixPath(name).suffix.lower() in NESTED_ARCHIVES:
                 raise ArchiveError(
@@ -171,6 +174,7 @@ def relative_path(raw_path: str) -> str:
     if not parts or ".." in parts:
         raise PathProblem(
             "attachment_path_invalid",
-            _("'%(path)s' is no usable file path. Write it as \\\\client\\C$\\Import\\file.pdf.") % {"path": raw_path},
+            _("'%(path)s' is not a usable file path. Write it as \\\\client\\C$\\Import\\file.pdf.")
+            % {"path": raw_path},
         )
     return "/".join(parts)

@@ -139,6 +139,7 @@ class RowValidator:
         self.batch_size = batch_size
         self.lookups = Lookups(spec)
         self.columns = {code: source.get("column") for code, source in mapping.items()}
+        self._key_kinds = {code: self._key_kind(code) for code in mapping}
         self._attachment_owners: dict[tuple[str, str], int] = {}
 
     def validate(self, rows: Iterable[Row]) -> Iterator[RowResult]:
@@ -147,7 +148,7 @@ class RowValidator:
             wanted: dict[str, set[str]] = {}
             for _row, _raw, values, _problems in parsed:
                 for code, value in values.items():
-                    kind = self._key_kind(code)
+                    kind = self._key_kinds[code]
                     if kind:
                         wanted.setdefault(kind, set()).update(value if isinstance(value, list) else [value])
             self.lookups.load(wanted)
@@ -209,7 +210,7 @@ class RowValidator:
                             row.number,
                             code,
                             raw[code][0],
-                            f"{self._key_kind(code)}_not_found",
+                            f"{self._key_kinds[code]}_not_found",
                             self._unknown(field, value),
                         )
                     )

@@ -232,7 +232,7 @@ def test_r13_a_regarding_role_the_relation_does_not_have_makes_the_row_fail(alic
     person = RelationFactory(number="10099")
     _values, problems = spec.validate({"relation": person}, user=alice)
     assert [(p.field, p.code) for p in problems] == [("regarding_employee", "regarding_role_missing")]
-    assert "10099 is no employee" in problems[0].message
+    assert "Relation 10099 is not registered as employee" in problems[0].message
 
 
 def test_r13_an_optional_regarding_role_is_set_only_when_the_value_says_so(alice):
