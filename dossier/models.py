@@ -17,6 +17,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def private_storage():
@@ -401,7 +402,7 @@ class ItemType(models.Model):
     )
     attach_file = models.BooleanField(_("attach file"), default=False)
     outgoing_post_choice = models.BooleanField(
-        _("outgoing-post choice"), default=False, help_text=_("On manual entry only; the import ignores it (R7).")
+        _("outgoing-post choice"), default=False, help_text=_("On manual entry only; the import ignores it.")
     )
 
     # Destination
@@ -490,8 +491,8 @@ class FreeField(models.Model):
     """A custom field of an own item type."""
 
     class Kind(models.TextChoices):
-        TEXT = "text", _("text")
-        LONG_TEXT = "long_text", _("long text")
+        TEXT = "text", pgettext_lazy("free field kind", "text")
+        LONG_TEXT = "long_text", pgettext_lazy("free field kind", "long text")
         INTEGER = "integer", _("integer")
         DECIMAL = "decimal", _("decimal")
         DATE = "date", _("date")

@@ -107,7 +107,7 @@ def parse_date(raw, *, epoch: int = 1900) -> dt.date:
     raise _date_problem(raw)
 
 
-def parse_datetime(raw, *, epoch: int = 1900) -> dt.datetime:
+def parse_datetime(raw, *, epoch: int = 1900, tz: dt.tzinfo | None = None) -> dt.datetime:
     """A date as in `parse_date`, optionally followed by a time (hh:mm or hh:mm:ss).
     Naive values are taken in the current time zone."""
     if isinstance(raw, dt.datetime):
@@ -145,7 +145,7 @@ def parse_datetime(raw, *, epoch: int = 1900) -> dt.datetime:
                     ) from None
             value = dt.datetime.combine(day, time)
     if timezone.is_naive(value):
-        value = timezone.make_aware(value)
+        value = timezone.make_aware(value, tz)
     return value
 
 

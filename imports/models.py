@@ -7,21 +7,22 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dossier.models import CreationProfile, ItemType, private_storage
 
 
 class ImportJob(models.Model):
     class State(models.TextChoices):
-        UPLOADED = "uploaded", _("uploaded")
-        MAPPED = "mapped", _("mapped")
-        VALIDATING = "validating", _("validating")
-        VALIDATED = "validated", _("validated")
-        IMPORTING = "importing", _("importing")
-        DONE = "done", _("done")
-        FAILED = "failed", _("failed")
-        CANCELLED = "cancelled", _("cancelled")
-        UNDONE = "undone", _("undone")
+        UPLOADED = "uploaded", pgettext_lazy("import state", "uploaded")
+        MAPPED = "mapped", pgettext_lazy("import state", "mapped")
+        VALIDATING = "validating", pgettext_lazy("import state", "validating")
+        VALIDATED = "validated", pgettext_lazy("import state", "validated")
+        IMPORTING = "importing", pgettext_lazy("import state", "importing")
+        DONE = "done", pgettext_lazy("import state", "done")
+        FAILED = "failed", pgettext_lazy("import state", "failed")
+        CANCELLED = "cancelled", pgettext_lazy("import state", "cancelled")
+        UNDONE = "undone", pgettext_lazy("import state", "undone")
 
     TRANSITIONS: dict[str, set[str]] = {
         State.UPLOADED: {State.MAPPED, State.CANCELLED, State.FAILED},

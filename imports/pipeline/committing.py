@@ -57,8 +57,10 @@ class ItemRows:
             return lambda value: value.pk if value is not None else None  # int keys go as they are
         if isinstance(field, models.JSONField):
             return lambda value: json.dumps(value, cls=field.encoder or DjangoJSONEncoder)
-        if isinstance(field, models.DateTimeField | models.DateField):
+        if isinstance(field, models.DateTimeField):
             return lambda value: field.get_db_prep_save(value, connection)
+        if isinstance(field, models.DateField):
+            return lambda value: value.isoformat() if value is not None else None
         return None
 
     def prepare(self, values: dict[str, Any]) -> list[Any]:

@@ -27,6 +27,8 @@ from django.utils.translation import gettext as _
 FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods", ".csv": "csv", ".txt": "csv"}
 CSV_DELIMITERS = ";,\t"
 SAMPLE_BYTES = 64 * 1024
+# A sheet whose XML unpacks to more than this is parsed by a second process (xlsx.py).
+BACKGROUND_READ_BYTES = 16 * 2**20
 
 
 class ReadError(Exception):
@@ -210,7 +212,7 @@ def check_zip(path: Path, name: str) -> None:
 
 
 def _open_xlsx(path: Path, name: str, sheet: str | None):
-    from imports.pipeline.xlsx import open_book
+    from imports.pipeline.xlsx import open_book, rows_in_background, sheet_size
 
     if _is_encrypted_office_file(path):
         raise ReadError(
@@ -231,9 +233,11 @@ def _open_xlsx(path: Path, name: str, sheet: str | None):
         book.archive.close()
         raise
 
+    background = sheet_size(book, chosen) >= BACKGROUND_READ_BYTES
+
     def rows():
         try:
-            yield from book.rows(chosen)
+            yield from rows_in_background(path, chosen) if background else book.rows(chosen)
         except Exception:
             raise ReadError(damaged) from None
 

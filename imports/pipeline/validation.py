@@ -140,6 +140,7 @@ class RowValidator:
         self.lookups = Lookups(spec)
         self.columns = {code: source.get("column") for code, source in mapping.items()}
         self._key_kinds = {code: self._key_kind(code) for code in mapping}
+        self._parsers = {code: spec.parser(code, epoch=epoch) for code in mapping if code in spec}
         self._attachment_owners: dict[tuple[str, str], int] = {}
 
     def validate(self, rows: Iterable[Row]) -> Iterator[RowResult]:
@@ -177,7 +178,7 @@ class RowValidator:
                 elif field.kind == Kind.FILE:
                     values[code] = as_text(cell)
                 else:
-                    values[code] = self.spec.clean(code, cell, epoch=self.epoch)
+                    values[code] = self._parsers[code](cell)
             except ValueProblem as problem:
                 problems.append(self._problem(row.number, code, cell, problem.code, problem.message))
         return row, raw, values, problems

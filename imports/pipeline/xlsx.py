@@ -13,8 +13,11 @@ external reference can happen.
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import posixpath
 import re
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from typing import IO, Any
@@ -290,3 +293,67 @@ def open_book(path) -> XlsxBook:
     except Exception:
         archive.close()
         raise
+
+
+# --- reading in a second process -----------------------------------------------------------
+
+BACKGROUND_BATCH = 2000
+
+
+def rows_in_background(path, sheet: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The same rows as `XlsxBook.rows`, parsed by a second Python process (this file run as
+    a script) while this one works on the rows already read. The rows come through a pipe
+    in pickled batches; when the consumer falls behind the pipe fills and the reader waits,
+    so memory stays bounded."""
+    command = [sys.executable, "-I", __file__, str(path), sheet]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # noqa: S603
+    try:
+        while True:
+            try:
+                message = pickle.load(process.stdout)  # noqa: S301 (from our own child process)
+            except EOFError:
+                raise XlsxError("the reading process ended early") from None
+            if message is None:
+                return
+            if isinstance(message, str):
+                raise XlsxError(message)
+            yield from message
+    finally:
+        process.stdout.close()
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def _produce(path: str, sheet: str, out: IO[bytes]) -> None:
+    def send(message) -> None:
+        pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+
+    try:
+        book = open_book(path)
+        with book.archive:
+            batch = []
+            for row in book.rows(sheet):
+                batch.append(row)
+                if len(batch) >= BACKGROUND_BATCH:
+                    send(batch)
+                    batch = []
+            send(batch)
+        send(None)
+    except BrokenPipeError:
+        pass  # the consumer stopped reading
+    except Exception as error:
+        send(f"{type(error).__name__}: {error}")
+    out.flush()
+
+
+def sheet_size(book: XlsxBook, sheet: str) -> int:
+    """Bytes of the sheet's XML, unpacked: how much work reading it is."""
+    try:
+        return book.archive.getinfo(book.sheets[sheet]).file_size
+    except KeyError:
+        return 0
+
+
+if __name__ == "__main__":
+    _produce(sys.argv[1], sys.argv[2], sys.stdout.buffer)

@@ -141,7 +141,9 @@ def test_it_refuses_a_person_as_the_organisation_of_a_contact(acme_and_jan):
 
     result = ContactResource().import_data(csv(text))
 
-    assert row_messages(result) == ["10001 Jan Jansen is a person, not an organisation: use the number of an organisation."]
+    assert row_messages(result) == [
+        "10001 Jan Jansen is a person, not an organisation: use the number of an organisation."
+    ]
     assert not models.Contact.objects.exists()
 
 
