@@ -24,9 +24,7 @@ from dossier.models import (
     Workflow,
     WorkflowInstance,
 )
-from dossier.spec import FREE_PREFIX, Group, ItemSpec
-
-ITEM_FIELDS = {f.name for f in DossierItem._meta.get_fields() if getattr(f, "concrete", False)}
+from dossier.spec import ItemSpec
 
 
 def allocate_numbers(*, item_type: ItemType, count: int = 1) -> range:
@@ -44,17 +42,18 @@ def allocate_numbers(*, item_type: ItemType, count: int = 1) -> range:
 
 def item_attributes(spec: ItemSpec, values: dict[str, Any]) -> dict[str, Any]:
     """Validated values (as `ItemSpec.validate` returns them) -> DossierItem field values."""
+    routes = spec.item_routes
     attributes: dict[str, Any] = {"free_values": {}}
+    free_values = attributes["free_values"]
     for code, value in values.items():
-        field = spec.get(code)
-        if field is None or field.group == Group.ATTACHMENT:
+        route = routes.get(code)
+        if route is None:
             continue
-        if field.group == Group.FREE:
-            attributes["free_values"][code.removeprefix(FREE_PREFIX)] = _json_value(value)
-        elif field.group == Group.CHARACTERISTIC:
-            attributes[code.replace("characteristic_", "characteristic_value_")] = value
-        elif code in ITEM_FIELDS:
-            attributes[code] = value
+        is_free, name = route
+        if is_free:
+            free_values[name] = _json_value(value)
+        else:
+            attributes[name] = value
     return attributes
 
 

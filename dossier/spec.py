@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from django.utils import timezone
@@ -34,6 +34,7 @@ from dossier.models import (
     CharacteristicValue,
     CreationProfile,
     CreationProfileField,
+    DossierItem,
     FieldState,
     FreeField,
     ItemType,
@@ -177,6 +178,13 @@ class ItemSpec:
         ]
         self._required = [f for f in self.fields if f.needs_value]
         self._parsers: dict[tuple[str, int], Callable[[Any], Any]] = {}
+        # Hidden fields that may not carry a value. Not refused: the submitter and submit
+        # date (filled by the rules), and fields a creation profile hides with a default.
+        self._refused_codes = {
+            f.code
+            for f in self.fields
+            if f.is_hidden and f.code not in ("submitter", "submitted_at") and f.default in (None, "")
+        }
 
     # --- the field list --------------------------------------------------------------------
 
@@ -417,6 +425,21 @@ class ItemSpec:
     def get(self, code: str) -> FieldSpec | None:
         return self._by_code.get(code)
 
+    @cached_property
+    def item_routes(self) -> dict[str, tuple[bool, str]]:
+        """Field code -> (is a free field, DossierItem attribute or free field code): where
+        each value of an item is stored."""
+        item_fields = {f.name for f in DossierItem._meta.concrete_fields}
+        routes = {}
+        for spec in self.fields:
+            if spec.group == Group.FREE:
+                routes[spec.code] = (True, spec.code.removeprefix(FREE_PREFIX))
+            elif spec.group == Group.CHARACTERISTIC:
+                routes[spec.code] = (False, spec.code.replace("characteristic_", "characteristic_value_"))
+            elif spec.group != Group.ATTACHMENT and spec.code in item_fields:
+                routes[spec.code] = (False, spec.code)
+        return routes
+
     @property
     def visible_fields(self) -> list[FieldSpec]:
         return [f for f in self.fields if not f.is_hidden]
@@ -525,12 +548,8 @@ class ItemSpec:
                     values[spec.code] = self.clean(spec.code, spec.default)
 
         # 2. values the type does not allow
-        for code, value in list(values.items()):
-            spec = self.get(code)
-            if spec is None or not spec.is_hidden or code in ("submitter", "submitted_at"):
-                continue
-            if spec.default not in (None, ""):
-                continue  # hidden by the creation profile with a fixed value (only types hide without one)
+        for code in [code for code in values if code in self._refused_codes]:
+            spec, value = self._by_code[code], values[code]
             if spec.kind == Kind.BOOLEAN and value is False:
                 continue
             problems.append(FieldProblem(code, "field_not_allowed", self._not_allowed_message(spec)))

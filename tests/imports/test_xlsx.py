@@ -79,3 +79,47 @@ def test_sheets_are_listed_in_workbook_order(tmp_path):
 @pytest.mark.parametrize(("reference", "index"), [("A1", 0), ("Z9", 25), ("AA10", 26), ("XFD1048576", 16383)])
 def test_column_references_become_indexes(reference, index):
     assert column_index(reference) == index
+
+
+def test_a_second_process_reads_the_same_rows(tmp_path):
+    from imports.pipeline.xlsx import rows_in_background
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for n in range(5000):
+        sheet.append([10001 + n, f"Brief {n}", dt.datetime(2025, 1, 1) + dt.timedelta(days=n % 300), n % 2 == 0])
+    workbook.save(tmp_path / "many.xlsx")
+    book = open_book(tmp_path / "many.xlsx")
+    assert list(rows_in_background(tmp_path / "many.xlsx", "Sheet")) == list(book.rows("Sheet"))
+
+
+def test_a_second_process_reports_a_damaged_sheet(tmp_path):
+    import zipfile
+
+    from imports.pipeline.xlsx import XlsxError, rows_in_background
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["x"])
+    workbook.save(tmp_path / "ok.xlsx")
+    with zipfile.ZipFile(tmp_path / "ok.xlsx") as source, zipfile.ZipFile(tmp_path / "bad.xlsx", "w") as target:
+        for member in source.infolist():
+            data = b"<worksheet><sheetData><row" if member.filename.endswith("sheet1.xml") else source.read(member)
+            target.writestr(member, data)
+    with pytest.raises(XlsxError, match="ExpatError"):
+        list(rows_in_background(tmp_path / "bad.xlsx", "Sheet"))
+
+
+def test_open_table_reads_large_sheets_in_a_second_process(tmp_path, monkeypatch):
+    from imports.pipeline import reading, xlsx
+
+    calls = []
+    original = xlsx.rows_in_background
+    monkeypatch.setattr(reading, "BACKGROUND_READ_BYTES", 0)
+    monkeypatch.setattr(xlsx, "rows_in_background", lambda *args: calls.append(args) or original(*args))
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Nummer"])
+    workbook.active.append([10001])
+    workbook.save(tmp_path / "rows.xlsx")
+    table = reading.open_table(tmp_path / "rows.xlsx")
+    assert [row.cells for row in table.rows()] == [(10001,)]
+    assert len(calls) == 1
