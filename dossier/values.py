@@ -141,7 +141,7 @@ def parse_datetime(raw, *, epoch: int = 1900, tz: dt.tzinfo | None = None) -> dt
                 except ValueError:
                     raise ValueProblem(
                         "invalid_datetime",
-                        _("'%(value)s' has an impossible time. Write it as dd-mm-yyyy hh:mm.") % {"value": raw},
+                        _("'%(value)s' has an invalid time. Write it as dd-mm-yyyy hh:mm.") % {"value": raw},
                     ) from None
             value = dt.datetime.combine(day, time)
     if timezone.is_naive(value):

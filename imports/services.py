@@ -169,7 +169,7 @@ def set_mapping(*, job: ImportJob, mapping: dict[str, dict]) -> list[MappingProb
 def _move(job: ImportJob, state: str) -> None:
     if not job.can_move_to(state):
         raise ImportRefused(
-            _("This import is %(state)s and cannot be moved on from there.") % {"state": job.get_state_display()},
+            _("This import has state '%(state)s' and cannot continue from there.") % {"state": job.get_state_display()},
             job=job,
         )
     job.state = state

@@ -205,7 +205,7 @@ def check_zip(path: Path, name: str) -> None:
     if len(members) > limits["members"] or total > limits["uncompressed_bytes"] or total / packed > limits["ratio"]:
         raise ReadError(
             _(
-                "'%(name)s' unpacks to more than this server accepts (too many parts or too many bytes); it cannot be imported."
+                "'%(name)s' unpacks to more than this server accepts (too many parts or too many bytes). Save it again without embedded objects, or split it."
             )
             % {"name": name}
         )

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from dossier.models import EXTRA_MODELS, ROLE_MODELS, Contact, DossierItem, Relation
@@ -347,7 +348,10 @@ class RowValidator:
         return unknown_relation_message(key, self.lookups.role_holders.get(key))
 
     def _unknown(self, field, key: str) -> str:
-        return _("%(field)s '%(key)s' does not exist. Use an existing one.") % {
-            "field": str(field.label).capitalize(),
-            "key": key,
+        fixes = {
+            Kind.CONTACT: _("Use the contact id of a person at the organisation."),
+            Kind.USER: _("Use the user name of an existing user."),
+            Kind.EXTRA: _("Use the code of an existing %(extra)s.") % {"extra": field.label},
+            Kind.ITEM: _("Use the number of an existing item of this type."),
         }
+        return f"{_('%(field)s %(key)s does not exist.') % {'field': capfirst(field.label), 'key': key}} {fixes[field.kind]}"

@@ -273,3 +273,73 @@ def test_the_rejected_rows_file_can_be_fixed_and_imported_again(demo, tmp_path, 
     )
     assert services.commit_import(job=again) == 1
     assert DossierItem.objects.get(import_job=again).subject == "-CV"
+
+
+def test_r01_importing_the_same_file_again_creates_new_items_and_changes_none(demo):
+    first = mapped(SOLL_ROWS)
+    services.commit_import(job=first)
+    before = list(DossierItem.objects.filter(import_job=first).values("pk", "number", "subject", "relation__number"))
+    second = mapped(SOLL_ROWS)
+    assert services.commit_import(job=second) == 2
+    assert (
+        list(DossierItem.objects.filter(import_job=first).values("pk", "number", "subject", "relation__number"))
+        == before
+    )
+    assert sorted(DossierItem.objects.filter(import_job=second).values_list("number", flat=True)) == [3, 4]
+
+
+def test_r04_an_import_has_one_type_and_a_type_column_is_no_field(demo):
+    job = start("Type;Relatienummer;Onderwerp\nKLACHT;10001;Brief\n")
+    assert job.item_type.code == "SOLL"
+    problems = services.set_mapping(
+        job=job, mapping={"relation": {"column": "Relatienummer"}, "item_type": {"column": "Type"}}
+    )
+    assert [(p.field, p.code) for p in problems] == [("item_type", "unknown_field")]
+    assert "item_type" not in services.suggest_mapping_for(job)
+
+
+def test_r06_reactions_cannot_be_mapped(demo):
+    job = start("Relatienummer;Reactie\n10001;Mooi\n")
+    problems = services.set_mapping(
+        job=job, mapping={"relation": {"column": "Relatienummer"}, "reaction": {"column": "Reactie"}}
+    )
+    assert [p.code for p in problems] == ["unknown_field"]
+
+
+def test_r07_an_outgoing_post_type_imports_without_producing_anything(demo):
+    corr = ItemType.objects.get(code="CORR")
+    assert corr.outgoing_post_choice
+    job = mapped("Relatienummer;Onderwerp\n20001;Brief\n", type_code="CORR")
+    assert services.commit_import(job=job) == 1
+    item = DossierItem.objects.get(import_job=job)
+    assert not item.attachments.exists()
+    assert not item.review_tasks.exists()
+
+
+def test_r23_one_attachment_per_row(demo):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zip_file:
+        zip_file.writestr("Import/10001_a.pdf", b"a")
+        zip_file.writestr("Import/10001_b.pdf", b"b")
+    archive.seek(0)
+    job = mapped(
+        "Relatienummer;Bijlage\n10001;10001_a.pdf;10001_b.pdf\n".replace(
+            "10001_a.pdf;10001_b.pdf", '"10001_a.pdf;10001_b.pdf"'
+        ),
+        attachments=archive,
+        attachments_name="docs.zip",
+    )
+    summary = services.validate_import(job=job)
+    assert [p.code for p in summary.errors] == ["attachment_not_found"]
+
+
+def test_r29_a_finished_import_records_its_counts_mapping_and_items(demo):
+    job = mapped(SOLL_ROWS + "E0003;CV\n")
+    services.commit_import(job=job, skip_invalid=True)
+    job.refresh_from_db()
+    assert (job.row_count, job.valid_row_count, job.invalid_row_count, job.items_created) == (3, 2, 1, 2)
+    assert job.mapping == {"relation": {"column": "Relatienummer"}, "subject": {"column": "Onderwerp"}}
+    assert job.problems[0]["code"] == "relation_not_found"
+    assert job.started_at and job.finished_at and job.finished_at >= job.started_at
+    assert job.items.count() == 2
+    assert job.options["skip_invalid"] is True

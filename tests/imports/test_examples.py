@@ -1,0 +1,59 @@
+"""The README's command-line examples, on the demo world, do what the README says."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dossier.models import DossierItem
+from tests.imports.test_command import import_items
+
+pytestmark = pytest.mark.django_db
+EXAMPLES = Path(__file__).resolve().parent.parent.parent / "docs" / "examples"
+
+
+def test_the_soll_example_imports_four_items_with_their_attachments(demo):
+    code, out, _err = import_items(
+        EXAMPLES / "soll.csv",
+        "--type",
+        "SOLL",
+        "--user",
+        "importeur",
+        "--attachments",
+        EXAMPLES / "soll-bijlagen.zip",
+        "--json",
+    )
+    summary = json.loads(out)
+    assert (code, summary["rows"], summary["items_created"]) == (0, 3, 4)
+    assert {p["code"] for p in summary["problems"]} == {"attachment_name_without_number"}
+    items = DossierItem.objects.filter(item_type__code="SOLL")
+    assert sorted(items.values_list("relation__number", flat=True)) == ["10001", "10002", "10003", "10004"]
+    assert all(item.attachments.count() == 1 for item in items)
+
+
+def test_the_example_with_mistakes_reports_them_and_stores_nothing(demo):
+    code, out, _err = import_items(
+        EXAMPLES / "soll-met-fouten.csv",
+        "--type",
+        "SOLL",
+        "--user",
+        "importeur",
+        "--attachments",
+        EXAMPLES / "soll-bijlagen.zip",
+        "--json",
+    )
+    summary = json.loads(out)
+    assert code == 1
+    assert [(p["row"], p["code"]) for p in summary["problems"]] == [
+        (3, "relation_not_found"),
+        (3, "attachment_local_path"),
+        (4, "regarding_role_missing"),
+    ]
+    assert not DossierItem.objects.filter(item_type__code="SOLL").exists()
+
+
+def test_the_klacht_example_enters_the_escalation_workflow(demo):
+    code, out, _err = import_items(EXAMPLES / "klacht.csv", "--type", "KLACHT", "--user", "importeur", "--json")
+    assert (code, json.loads(out)["items_created"]) == (0, 2)
+    escalated = DossierItem.objects.filter(item_type__code="KLACHT", workflow_instance__workflow__code="ESCALATIE")
+    assert list(escalated.filter(import_job__isnull=False).values_list("relation__number", flat=True)) == ["20001"]
