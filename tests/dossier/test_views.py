@@ -286,3 +286,10 @@ def test_it_answers_404_when_the_attachments_file_is_gone(client, alice, item, p
     private_files.delete(attachment.file.name)
     client.force_login(alice)
     assert client.get(reverse("dossier:attachment-download", args=[attachment.pk])).status_code == 404
+
+
+def test_the_admin_index_links_to_recording_an_item(client, root):
+    client.force_login(root)
+    response = client.get("/admin/")
+    assert response.status_code == 200
+    assert b'href="/admin/items/record/"' in response.content
