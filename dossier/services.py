@@ -7,11 +7,12 @@ import datetime as dt
 import io
 from collections.abc import Iterable
 from decimal import Decimal
+from itertools import batched
 from typing import Any
 
 from django.core.files.base import ContentFile, File
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from dossier.models import (
@@ -163,3 +164,22 @@ def render_document(*, template: DocumentTemplate, item: DossierItem) -> bytes:
     output = io.BytesIO()
     document.save(output)
     return output.getvalue()
+
+
+DELETE_BATCH = 500
+
+
+def delete_items(*, items: QuerySet[DossierItem]) -> int:
+    """Delete items with everything that hangs on them, in batches that stay inside
+    SQLite's limit of query variables; removes their attachment files once committed.
+    Call inside a transaction to make it all or nothing."""
+    count = 0
+    files: list[str] = []
+    ids = list(items.order_by().values_list("pk", flat=True))
+    for batch in batched(ids, DELETE_BATCH):
+        files += Attachment.objects.filter(item_id__in=batch).values_list("file", flat=True)
+        DossierItem.objects.filter(pk__in=batch).delete()
+        count += len(batch)
+    storage = Attachment._meta.get_field("file").storage
+    transaction.on_commit(lambda: [storage.delete(name) for name in files])
+    return count

@@ -25,7 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import rights
-from dossier.models import Attachment, CreationProfile, DossierItem, ItemType
+from dossier.models import CreationProfile, DossierItem, ItemType
+from dossier.services import delete_items
 from dossier.spec import ItemSpec, Purpose, import_refusal
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline import mapping as mapping_module
@@ -306,13 +307,8 @@ def commit_import(*, job: ImportJob, skip_invalid: bool = False, progress: Progr
 def undo_import(*, job: ImportJob) -> int:
     """Remove every item the import created, with their attachments' files."""
     _move(job, ImportJob.State.UNDONE)
-    items = DossierItem.objects.filter(import_job=job)
-    files = list(Attachment.objects.filter(item__in=items).values_list("file", flat=True))
-    count = items.count()
-    items.delete()
+    count = delete_items(items=DossierItem.objects.filter(import_job=job))
     job.save(update_fields=["state"])
-    storage = Attachment._meta.get_field("file").storage
-    transaction.on_commit(lambda: [storage.delete(name) for name in files])
     return count
 
 

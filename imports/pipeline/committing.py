@@ -30,6 +30,7 @@ from imports.pipeline.outcomes import CleanRow
 
 BATCH_SIZE = 1000
 COMMIT_TIME_COLUMNS = ("number", "created_at")
+MAX_PARAMETERS = 30_000  # per statement; PostgreSQL allows 65,535
 
 
 class ItemRows:
@@ -67,12 +68,20 @@ class ItemRows:
         get = item_attributes(self.spec, values).get
         return [convert(get(name, default)) if convert else get(name, default) for name, default, convert in self._plan]
 
-    def insert_sql(self) -> str:
-        """Table and column names come from the model; values go as parameters."""
+    def insert(self, rows: list[list[Any]]) -> None:
+        """Insert rows of (number, created_at, *prepared values). PostgreSQL gets multi-row
+        INSERTs (one round trip per statement); SQLite, in the same process, executemany."""
         quote = connection.ops.quote_name
-        columns = ", ".join(quote(c) for c in (*COMMIT_TIME_COLUMNS, *(f.column for f in self.fields)))
-        placeholders = ", ".join(["%s"] * (len(COMMIT_TIME_COLUMNS) + len(self.fields)))
-        return f"INSERT INTO {quote(DossierItem._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        names = (*COMMIT_TIME_COLUMNS, *(f.column for f in self.fields))
+        head = f"INSERT INTO {quote(DossierItem._meta.db_table)} ({', '.join(quote(c) for c in names)}) VALUES "  # noqa: S608
+        one_row = "(" + ", ".join(["%s"] * len(names)) + ")"
+        with connection.cursor() as cursor:
+            if connection.vendor != "postgresql":
+                cursor.executemany(head + one_row, rows)
+                return
+            per_statement = max(1, MAX_PARAMETERS // len(names))
+            for chunk in batched(rows, per_statement):
+                cursor.execute(head + ", ".join([one_row] * len(chunk)), [value for row in chunk for value in row])
 
 
 def _default(field: models.Field) -> Any:
@@ -120,11 +129,10 @@ class Committer:
         """Store every staged row, or nothing. Returns the number of items created."""
         created = 0
         rows_done = 0
-        sql = self.rows.insert_sql()
         try:
             with transaction.atomic():
                 for batch in batched(staged, self.batch_size):
-                    created += self._commit_batch(batch, sql)
+                    created += self._commit_batch(batch)
                     rows_done += len(batch)
                     self.progress(rows_done)
         except BaseException:
@@ -133,14 +141,11 @@ class Committer:
             raise
         return created
 
-    def _commit_batch(self, batch, sql: str) -> int:
+    def _commit_batch(self, batch) -> int:
         entries = [(member, workflow_id, values) for _number, member, items in batch for workflow_id, values in items]
         numbers = allocate_numbers(item_type=self.spec.item_type, count=len(entries))
         now = connection.ops.adapt_datetimefield_value(timezone.now())
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                sql, [[number, now, *values] for number, (_m, _w, values) in zip(numbers, entries, strict=True)]
-            )
+        self.rows.insert([[number, now, *values] for number, (_m, _w, values) in zip(numbers, entries, strict=True)])
         needs_ids = self.archive is not None or self.spec.profile is not None or any(w for _m, w, _v in entries)
         if not needs_ids:
             return len(entries)
