@@ -30,7 +30,6 @@ from imports.pipeline.outcomes import CleanRow
 
 BATCH_SIZE = 1000
 COMMIT_TIME_COLUMNS = ("number", "created_at")
-MAX_PARAMETERS = 30_000  # per statement; PostgreSQL allows 65,535
 
 
 class ItemRows:
@@ -69,19 +68,20 @@ class ItemRows:
         return [convert(get(name, default)) if convert else get(name, default) for name, default, convert in self._plan]
 
     def insert(self, rows: list[list[Any]]) -> None:
-        """Insert rows of (number, created_at, *prepared values). PostgreSQL gets multi-row
-        INSERTs (one round trip per statement); SQLite, in the same process, executemany."""
+        """Insert rows of (number, created_at, *prepared values): COPY on PostgreSQL (psycopg
+        3), executemany elsewhere (SQLite runs in this process, so that is as fast)."""
         quote = connection.ops.quote_name
-        names = (*COMMIT_TIME_COLUMNS, *(f.column for f in self.fields))
-        head = f"INSERT INTO {quote(DossierItem._meta.db_table)} ({', '.join(quote(c) for c in names)}) VALUES "  # noqa: S608
-        one_row = "(" + ", ".join(["%s"] * len(names)) + ")"
+        table = quote(DossierItem._meta.db_table)
+        names = ", ".join(quote(c) for c in (*COMMIT_TIME_COLUMNS, *(f.column for f in self.fields)))
         with connection.cursor() as cursor:
-            if connection.vendor != "postgresql":
-                cursor.executemany(head + one_row, rows)
+            raw = cursor.cursor
+            if connection.vendor == "postgresql" and hasattr(raw, "copy"):
+                with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
                 return
-            per_statement = max(1, MAX_PARAMETERS // len(names))
-            for chunk in batched(rows, per_statement):
-                cursor.execute(head + ", ".join([one_row] * len(chunk)), [value for row in chunk for value in row])
+            placeholders = ", ".join(["%s"] * (len(COMMIT_TIME_COLUMNS) + len(self.fields)))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)  # noqa: S608
 
 
 def _default(field: models.Field) -> Any:
