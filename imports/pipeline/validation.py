@@ -354,4 +354,5 @@ class RowValidator:
             Kind.EXTRA: _("Use the code of an existing %(extra)s.") % {"extra": field.label},
             Kind.ITEM: _("Use the number of an existing item of this type."),
         }
-        return f"{_('%(field)s %(key)s does not exist.') % {'field': capfirst(field.label), 'key': key}} {fixes[field.kind]}"
+        unknown = _("%(field)s %(key)s does not exist.") % {"field": capfirst(field.label), "key": key}
+        return f"{unknown} {fixes[field.kind]}"
