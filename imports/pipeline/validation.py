@@ -142,6 +142,7 @@ class RowValidator:
         self.columns = {code: source.get("column") for code, source in mapping.items()}
         self._key_kinds = {code: self._key_kind(code) for code in mapping}
         self._parsers = {code: spec.parser(code, epoch=epoch) for code in mapping if code in spec}
+        self._kinds = {code: spec[code].kind for code in mapping if code in spec}
         self._attachment_owners: dict[tuple[str, str], int] = {}
 
     def validate(self, rows: Iterable[Row]) -> Iterator[RowResult]:
@@ -168,15 +169,16 @@ class RowValidator:
         raw = self.read(row.cells)
         values: dict[str, Any] = {}
         problems: list[Problem] = []
+        kinds = self._kinds
         for code, (cell, _column) in raw.items():
-            if is_empty(cell):
+            if cell is None or cell == "" or is_empty(cell):
                 continue
-            field = self.spec[code]
+            kind = kinds[code]
             try:
-                if field.kind == Kind.RELATION:
+                if kind is Kind.RELATION:
                     keys = [key.strip() for key in DESTINATION_SEPARATORS.split(as_text(cell)) if key.strip()]
                     values[code] = list(dict.fromkeys(keys))  # R8, without repeats
-                elif field.kind == Kind.FILE:
+                elif kind is Kind.FILE:
                     values[code] = as_text(cell)
                 else:
                     values[code] = self._parsers[code](cell)
@@ -188,9 +190,10 @@ class RowValidator:
     def _finish(self, row: Row, raw: dict, values: dict[str, Any], problems: list[Problem]) -> RowResult:
         resolved: dict[str, Any] = {}
         relations: list[Relation | None] = [None]
+        kinds = self._kinds
         for code, value in values.items():
-            field = self.spec[code]
-            if field.kind == Kind.RELATION:
+            kind = kinds[code]
+            if kind is Kind.RELATION:
                 relations = []
                 for key in value:
                     relation = self.lookups.relations.get(key)
@@ -204,8 +207,9 @@ class RowValidator:
                         relations.append(relation)
                 if not relations:
                     relations = [None]
-            elif field.kind in REFERENCE_KINDS:
-                found = self._resolve(code, field.kind, value)
+            elif kind in REFERENCE_KINDS:
+                field = self.spec[code]
+                found = self._resolve(code, kind, value)
                 if found is None:
                     problems.append(
                         self._problem(
@@ -218,7 +222,7 @@ class RowValidator:
                     )
                 else:
                     resolved[code] = found
-            elif field.kind != Kind.FILE:
+            elif kind is not Kind.FILE:
                 resolved[code] = value
 
         member = None
