@@ -1,6 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django.views.generic import RedirectView
+
+admin.site.site_header = _("Dossier items")
+admin.site.site_title = _("Dossier items")
+admin.site.index_title = _("Configuration, records and imports")
+
+# Django's own Dutch catalogue lacks its new blank-choice label; ours carries it.
+gettext_noop("- Select an option -")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
