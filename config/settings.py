@@ -148,6 +148,16 @@ IMPORT_ATTACHMENT_LIMITS = {
 }
 IMPORT_VALIDATION_MAX_AGE = env.int("IMPORT_VALIDATION_MAX_AGE", default=3600)
 
+
+def _server_folders(text: str) -> dict[str, str]:
+    """Parse "C$/Import=/srv/import;D$/Stukken=/srv/stukken" into {share: folder}."""
+    pairs = (item.split("=", 1) for item in text.split(";") if "=" in item)
+    return {share.strip().replace("\\", "/"): folder.strip() for share, folder in pairs}
+
+
+# UNC shares (\\client\C$\Import) mapped onto folders of this server, for attachment paths.
+IMPORT_SERVER_FOLDERS = _server_folders(env.str("IMPORT_SERVER_FOLDERS", default=""))
+
 TASKS = {
     "default": {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),

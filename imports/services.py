@@ -30,7 +30,7 @@ from dossier.services import delete_items
 from dossier.spec import ItemSpec, Purpose, import_refusal
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline import mapping as mapping_module
-from imports.pipeline.attachments import ArchiveError, AttachmentArchive
+from imports.pipeline.attachments import ArchiveError, AttachmentArchive, AttachmentSource, ServerFolders
 from imports.pipeline.committing import Committer, ItemRows, read_staged, stage_row
 from imports.pipeline.mapping import MappingProblem, check_mapping, header_key
 from imports.pipeline.outcomes import RowResult, Summary
@@ -177,24 +177,33 @@ def _move(job: ImportJob, state: str) -> None:
 
 
 @contextmanager
-def _open_archive(job: ImportJob) -> Iterator[AttachmentArchive | None]:
-    if not job.attachments_zip:
+def _open_attachments(job: ImportJob) -> Iterator[AttachmentSource | None]:
+    """The job's attachments ZIP and the server's import folders, when there are any."""
+    archive = AttachmentArchive.open(job.attachments_zip.path) if job.attachments_zip else None
+    folders = ServerFolders.from_settings()
+    if archive is None and folders is None:
         yield None
         return
-    archive = AttachmentArchive.open(job.attachments_zip.path)
+    source = AttachmentSource(archive, folders)
     try:
-        yield archive
+        yield source
     finally:
-        archive.close()
+        source.close()
 
 
-def _results(job: ImportJob, archive, progress: Progress | None) -> Iterator[RowResult]:
+def _results(job: ImportJob, attachments, progress: Progress | None) -> Iterator[RowResult]:
     """Every row of the job's file, validated; reports progress every 500 rows."""
     table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
     if table.headers != job.headers:
         raise ImportRefused(_("The file's columns changed since it was mapped; map it again."), job=job)
     validator = RowValidator(
-        spec_for(job), table.headers, job.mapping, user=job.user, epoch=table.epoch, archive=archive, now=timezone.now()
+        spec_for(job),
+        table.headers,
+        job.mapping,
+        user=job.user,
+        epoch=table.epoch,
+        attachments=attachments,
+        now=timezone.now(),
     )
     total = job.row_count
     for done, result in enumerate(validator.validate(table.rows()), start=1):
@@ -220,9 +229,9 @@ def validate_import(*, job: ImportJob, progress: Progress | None = None) -> Summ
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     try:
-        with _open_archive(job) as archive, partial.open("w", encoding="utf-8") as staged:
+        with _open_attachments(job) as attachments, partial.open("w", encoding="utf-8") as staged:
             rows = ItemRows(spec_for(job), job=job)
-            for result in _results(job, archive, progress):
+            for result in _results(job, attachments, progress):
                 summary.add(result)
                 if result.is_valid:
                     stage_row(staged, result.clean, rows)
@@ -280,11 +289,11 @@ def commit_import(*, job: ImportJob, skip_invalid: bool = False, progress: Progr
     job.save(update_fields=["state", "options"])
     total = job.valid_row_count
     try:
-        with _open_archive(job) as archive, staging_path(job).open(encoding="utf-8") as staged:
+        with _open_attachments(job) as attachments, staging_path(job).open(encoding="utf-8") as staged:
             committer = Committer(
                 spec_for(job),
                 job=job,
-                archive=archive,
+                attachments=attachments,
                 progress=(lambda done: progress(done, total)) if progress else None,
             )
             created = committer.commit(read_staged(staged))
@@ -315,5 +324,5 @@ def undo_import(*, job: ImportJob) -> int:
 def write_rejected_rows_file(*, job: ImportJob, target: Path, fmt: str | None = None) -> int:
     """The invalid rows with their problems, as .xlsx or .csv (by `fmt` or the target's suffix)."""
     fmt = fmt or ("csv" if target.suffix.lower() == ".csv" else "xlsx")
-    with _open_archive(job) as archive:
-        return write_rejected_rows(_results(job, archive, None), job.headers, target, fmt)
+    with _open_attachments(job) as attachments:
+        return write_rejected_rows(_results(job, attachments, None), job.headers, target, fmt)

@@ -40,9 +40,10 @@ class PathProblem(Exception):
 
 @dataclass(frozen=True)
 class Member:
-    name: str  # the member's path inside the ZIP, with forward slashes
+    name: str  # the file's path inside the ZIP or server folder, with forward slashes
     size: int
-    zip_name: str  # as stored in the ZIP, to open it
+    zip_name: str  # as stored in the ZIP, to open it ("" for a file of a server folder)
+    path: str = ""  # the file on the server, for a file of a server folder
 
     @property
     def file_name(self) -> str:
@@ -178,3 +179,92 @@ def relative_path(raw_path: str) -> str:
             % {"path": raw_path},
         )
     return "/".join(parts)
+
+
+def share_path(raw_path: str) -> str | None:
+    """For a UNC path \\\\host\\C$\\Import\\file.pdf: "C$/Import/file.pdf"; else None."""
+    match = UNC.match(raw_path.strip().strip('"'))
+    if not match:
+        return None
+    return f"{match.group(2).upper()}$/{relative_path(raw_path)}"
+
+
+class ServerFolders:
+    """Shares of the users' machines that an administrator mapped onto folders of this
+    server (IMPORT_SERVER_FOLDERS), so UNC paths can name files there (R24). Nothing outside
+    a mapped folder can be read: the path is resolved, symbolic links included, and must
+    stay inside its folder."""
+
+    def __init__(self, roots: dict[str, Path]):
+        self._roots = sorted(
+            ((prefix.casefold().strip("/"), root.resolve()) for prefix, root in roots.items()), key=lambda r: -len(r[0])
+        )
+
+    @classmethod
+    def from_settings(cls) -> ServerFolders | None:
+        roots = settings.IMPORT_SERVER_FOLDERS
+        return cls({share: Path(folder) for share, folder in roots.items()}) if roots else None
+
+    def resolve(self, raw_path: str) -> Member | None:
+        """The file a UNC path names in a mapped folder; None when no mapped share covers it."""
+        shared = share_path(raw_path)
+        if shared is None:
+            return None
+        for prefix, root in self._roots:
+            if shared.casefold() != prefix and not shared.casefold().startswith(prefix + "/"):
+                continue
+            remainder = shared[len(prefix) :].lstrip("/")
+            target = (root / remainder).resolve()
+            if not target.is_relative_to(root):
+                raise PathProblem(
+                    "attachment_path_invalid",
+                    _("'%(path)s' points outside the server's import folder; it is refused.") % {"path": raw_path},
+                )
+            if not target.is_file():
+                raise PathProblem(
+                    "attachment_not_found",
+                    _("'%(path)s' is not in the server's import folder: put the file there or correct the path.")
+                    % {"path": raw_path},
+                )
+            return Member(name=remainder, size=target.stat().st_size, zip_name="", path=str(target))
+        return None
+
+
+class AttachmentSource:
+    """Where attachments come from: the uploaded ZIP first, then the server's import folders."""
+
+    def __init__(self, archive: AttachmentArchive | None = None, folders: ServerFolders | None = None):
+        self.archive = archive
+        self.folders = folders
+
+    def resolve(self, raw_path: str) -> Member:
+        if self.archive is not None:
+            try:
+                return self.archive.resolve(raw_path)
+            except PathProblem as problem:
+                if self.folders is None or problem.code != "attachment_not_found":
+                    raise
+        member = self.folders.resolve(raw_path) if self.folders else None
+        if member is None:
+            relative_path(raw_path)  # the same refusals (local drive, climbing out) as for the ZIP
+            raise PathProblem(
+                "attachment_not_found",
+                _(
+                    "'%(path)s' is neither in the attachments ZIP nor in a server import folder: add the file to the ZIP or correct the path."
+                )
+                % {"path": raw_path},
+            )
+        return member
+
+    @contextmanager
+    def open_member(self, member: Member) -> Iterator[IO[bytes]]:
+        if member.path:
+            with open(member.path, "rb") as stream:
+                yield stream
+        else:
+            with self.archive.open_member(member) as stream:
+                yield stream
+
+    def close(self) -> None:
+        if self.archive is not None:
+            self.archive.close()

@@ -25,7 +25,7 @@ from django.utils import timezone
 from dossier.models import Attachment, DossierItem
 from dossier.services import allocate_numbers, apply_creation_profile, enter_workflows, item_attributes
 from dossier.spec import ItemSpec
-from imports.pipeline.attachments import AttachmentArchive, Member
+from imports.pipeline.attachments import AttachmentSource, Member
 from imports.pipeline.outcomes import CleanRow
 
 BATCH_SIZE = 1000
@@ -95,7 +95,7 @@ def stage_row(handle: IO[str], row: CleanRow, rows: ItemRows) -> None:
     """One valid row as one JSON line: its row number, attachment and items."""
     member = row.attachment
     items = [[rows.spec.workflow_id_for(values), rows.prepare(values)] for values in row.items]
-    line = [row.number, [member.name, member.size, member.zip_name] if member else None, items]
+    line = [row.number, [member.name, member.size, member.zip_name, member.path] if member else None, items]
     handle.write(json.dumps(line, separators=(",", ":"), default=str) + "\n")
 
 
@@ -114,13 +114,13 @@ class Committer:
         spec: ItemSpec,
         *,
         job=None,
-        archive: AttachmentArchive | None = None,
+        attachments: AttachmentSource | None = None,
         batch_size: int = BATCH_SIZE,
         progress: Callable[[int], None] | None = None,
     ):
         self.spec = spec
         self.rows = ItemRows(spec, job=job)
-        self.archive = archive
+        self.attachments = attachments
         self.batch_size = batch_size
         self.progress = progress or (lambda done: None)
         self._stored_files: list = []
@@ -146,7 +146,7 @@ class Committer:
         numbers = allocate_numbers(item_type=self.spec.item_type, count=len(entries))
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         self.rows.insert([[number, now, *values] for number, (_m, _w, values) in zip(numbers, entries, strict=True)])
-        needs_ids = self.archive is not None or self.spec.profile is not None or any(w for _m, w, _v in entries)
+        needs_ids = self.attachments is not None or self.spec.profile is not None or any(w for _m, w, _v in entries)
         if not needs_ids:
             return len(entries)
         ids = dict(
@@ -168,13 +168,13 @@ class Committer:
         return len(entries)
 
     def _attach_files(self, item_ids: list[int], members: list[Member | None]) -> None:
-        if self.archive is None:
+        if self.attachments is None:
             return
         attachments = []
         for item_id, member in zip(item_ids, members, strict=True):
             if member is None:
                 continue
-            with self.archive.open_member(member) as stream:
+            with self.attachments.open_member(member) as stream:
                 content = stream.read()
             attachment = Attachment(
                 item_id=item_id,

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from dossier.models import EXTRA_MODELS, ROLE_MODELS, Contact, DossierItem, Relation
 from dossier.spec import REFERENCE_KINDS, FieldProblem, ItemSpec, Kind, unknown_relation_message
 from dossier.values import ValueProblem, as_text, is_empty
-from imports.pipeline.attachments import AttachmentArchive, PathProblem
+from imports.pipeline.attachments import AttachmentSource, PathProblem
 from imports.pipeline.mapping import row_reader
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
 from imports.pipeline.reading import Row
@@ -127,7 +127,7 @@ class RowValidator:
         user,
         now: dt.datetime | None = None,
         epoch: int = 1900,
-        archive: AttachmentArchive | None = None,
+        attachments: AttachmentSource | None = None,
         batch_size: int = BATCH_SIZE,
     ):
         self.spec = spec
@@ -136,7 +136,7 @@ class RowValidator:
         self.user = user
         self.now = now or timezone.now()
         self.epoch = epoch
-        self.archive = archive
+        self.attachments = attachments
         self.batch_size = batch_size
         self.lookups = Lookups(spec)
         self.columns = {code: source.get("column") for code, source in mapping.items()}
@@ -271,7 +271,7 @@ class RowValidator:
         return None
 
     def _attachment(self, number: int, cell, path: str, problems: list[Problem]):
-        if self.archive is None:
+        if self.attachments is None:
             problems.append(
                 self._problem(
                     number,
@@ -285,7 +285,7 @@ class RowValidator:
             )
             return None
         try:
-            return self.archive.resolve(path)
+            return self.attachments.resolve(path)
         except PathProblem as problem:
             problems.append(self._problem(number, "attachment", cell, problem.code, problem.message))
             return None

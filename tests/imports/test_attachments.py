@@ -90,3 +90,73 @@ def test_a_file_that_is_no_zip_is_refused(tmp_path):
     (tmp_path / "x.zip").write_bytes(b"not a zip")
     with pytest.raises(ArchiveError, match="not a valid ZIP"):
         AttachmentArchive.open(tmp_path / "x.zip")
+
+
+# --- server import folders (R24) -----------------------------------------------------------
+
+
+@pytest.fixture
+def folder(tmp_path):
+    root = tmp_path / "import"
+    (root / "sollicitaties").mkdir(parents=True)
+    (root / "sollicitaties" / "10001_cv.pdf").write_bytes(b"%PDF cv")
+    (tmp_path / "secret.txt").write_text("not for you")
+    (root / "link.pdf").symlink_to(tmp_path / "secret.txt")
+    return root
+
+
+def test_a_unc_path_is_found_in_the_mapped_server_folder(folder):
+    from imports.pipeline.attachments import AttachmentSource, ServerFolders
+
+    source = AttachmentSource(folders=ServerFolders({"C$/Import": folder}))
+    member = source.resolve("\\\\client\\c$\\import\\sollicitaties\\10001_cv.pdf")
+    assert (member.name, member.size, member.file_name) == ("sollicitaties/10001_cv.pdf", 7, "10001_cv.pdf")
+    with source.open_member(member) as stream:
+        assert stream.read() == b"%PDF cv"
+
+
+def test_nothing_outside_the_mapped_folder_can_be_read(folder):
+    from imports.pipeline.attachments import AttachmentSource, ServerFolders
+
+    source = AttachmentSource(folders=ServerFolders({"C$/Import": folder}))
+    with pytest.raises(PathProblem) as caught:
+        source.resolve("\\\\client\\C$\\Import\\link.pdf")
+    assert caught.value.code == "attachment_path_invalid"
+    for path in [
+        "\\\\client\\C$\\Import\\..\\secret.txt",
+        "\\\\client\\D$\\Import\\sollicitaties\\10001_cv.pdf",
+        "C:\\Import\\x.pdf",
+    ]:
+        with pytest.raises(PathProblem):
+            source.resolve(path)
+    with pytest.raises(PathProblem) as caught:
+        source.resolve("\\\\client\\C$\\Import\\sollicitaties\\ontbreekt.pdf")
+    assert caught.value.code == "attachment_not_found"
+
+
+def test_the_zip_is_searched_before_the_server_folder(folder, tmp_path):
+    from imports.pipeline.attachments import AttachmentSource, ServerFolders
+
+    archive = AttachmentArchive.open(make_zip(tmp_path / "a.zip", {"Import/10002_brief.pdf": b"zip"}))
+    source = AttachmentSource(archive, ServerFolders({"C$/Import": folder}))
+    assert source.resolve("\\\\client\\C$\\Import\\10002_brief.pdf").zip_name == "Import/10002_brief.pdf"
+    assert source.resolve("\\\\client\\C$\\Import\\sollicitaties\\10001_cv.pdf").path.endswith("10001_cv.pdf")
+    source.close()
+
+
+def test_server_folders_are_read_from_the_settings(settings, folder):
+    from imports.pipeline.attachments import ServerFolders
+
+    settings.IMPORT_SERVER_FOLDERS = {}
+    assert ServerFolders.from_settings() is None
+    settings.IMPORT_SERVER_FOLDERS = {"C$/Import": str(folder)}
+    assert ServerFolders.from_settings().resolve("\\\\pc12\\C$\\Import\\sollicitaties\\10001_cv.pdf") is not None
+
+
+def test_the_setting_is_parsed_from_one_line():
+    from config.settings import _server_folders
+
+    assert _server_folders("C$/Import=/srv/import; D$\\Stukken = /srv/stukken") == {
+        "C$/Import": "/srv/import",
+        "D$/Stukken": "/srv/stukken",
+    }

@@ -343,3 +343,16 @@ def test_r29_a_finished_import_records_its_counts_mapping_and_items(demo):
     assert job.started_at and job.finished_at and job.finished_at >= job.started_at
     assert job.items.count() == 2
     assert job.options["skip_invalid"] is True
+
+
+def test_r24_attachments_come_from_a_server_import_folder(demo, settings, tmp_path):
+    folder = tmp_path / "import"
+    folder.mkdir()
+    (folder / "10001_cv.pdf").write_bytes(b"%PDF from the server")
+    settings.IMPORT_SERVER_FOLDERS = {"C$/Import": str(folder)}
+    job = mapped("Relatienummer;Bijlage\n10001;\\\\client\\C$\\Import\\10001_cv.pdf\n")
+    assert services.commit_import(job=job) == 1
+    attachment = DossierItem.objects.get(import_job=job).attachments.get()
+    assert attachment.original_name == "10001_cv.pdf"
+    with attachment.file.open("rb") as stored:
+        assert stored.read() == b"%PDF from the server"

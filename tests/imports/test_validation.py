@@ -34,7 +34,7 @@ def run(spec, headers, rows, *, user, mapping=None, archive=None, batch_size=200
     if mapping is None:
         mapping = {code: {"column": column} for code, column in zip_mapping(headers).items()}
         headers = [header.split(":", 1)[1] for header in headers]
-    validator = RowValidator(spec, headers, mapping, user=user, archive=archive, batch_size=batch_size)
+    validator = RowValidator(spec, headers, mapping, user=user, attachments=archive, batch_size=batch_size)
     results = list(validator.validate(Row(number, tuple(cells)) for number, cells in enumerate(rows, start=2)))
     summary = Summary()
     for result in results:
@@ -356,7 +356,7 @@ def test_r22_an_attachment_for_a_type_without_attach_file_fails(employee, alice,
         ["Nr", "Bijlage"],
         {"relation": {"column": "Nr"}, "attachment": {"column": "Bijlage"}},
         user=alice,
-        archive=archive,
+        attachments=archive,
     )
     (result,) = validator.validate([Row(2, ("10001", "10001_cv.pdf"))])
     assert [p.code for p in result.problems] == ["field_not_allowed"]
