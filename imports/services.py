@@ -224,7 +224,7 @@ def validate_import(*, job: ImportJob, progress: Progress | None = None) -> Summ
     _move(job, ImportJob.State.VALIDATING)
     job.started_at = job.started_at or timezone.now()
     job.save(update_fields=["state", "started_at"])
-    summary = Summary()
+    summary = Summary(problem_limit=MAX_STORED_PROBLEMS)
     target = staging_path(job)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
@@ -252,13 +252,21 @@ def validate_import(*, job: ImportJob, progress: Progress | None = None) -> Summ
     return summary
 
 
+def discard_staging(*, job: ImportJob) -> None:
+    """Forget the staged rows of a validation that will not be committed (a dry run)."""
+    staging_path(job).unlink(missing_ok=True)
+    job.options.pop("validated_at", None)
+    job.save(update_fields=["options"])
+
+
 def _record(job: ImportJob, summary: Summary) -> None:
     job.row_count = summary.rows
     job.valid_row_count = summary.valid_rows
     job.invalid_row_count = summary.invalid_rows
     job.progress_total = summary.rows
     job.progress_done = summary.rows
-    job.problems = [p.as_dict() for p in summary.problems[:MAX_STORED_PROBLEMS]]
+    job.problems = [p.as_dict() for p in summary.problems]
+    job.options["problem_counts"] = {"errors": summary.error_count, "warnings": summary.warning_count}
 
 
 def _validation_is_current(job: ImportJob) -> bool:

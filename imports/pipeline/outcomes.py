@@ -50,11 +50,17 @@ class RowResult:
 
 @dataclass
 class Summary:
+    """Counts of a whole file, and its problems: all of them counted, the first
+    `problem_limit` kept (a file of a million bad rows must not fill the memory)."""
+
     rows: int = 0
     valid_rows: int = 0
     invalid_rows: int = 0
     items: int = 0  # items the valid rows will make (or made)
+    error_count: int = 0
+    warning_count: int = 0
     problems: list[Problem] = field(default_factory=list)
+    problem_limit: int = 5000
 
     def add(self, result: RowResult) -> None:
         self.rows += 1
@@ -63,7 +69,13 @@ class Summary:
             self.items += len(result.clean.items)
         else:
             self.invalid_rows += 1
-        self.problems.extend(result.problems)
+        for problem in result.problems:
+            if problem.is_warning:
+                self.warning_count += 1
+            else:
+                self.error_count += 1
+            if len(self.problems) < self.problem_limit:
+                self.problems.append(problem)
 
     @property
     def errors(self) -> list[Problem]:

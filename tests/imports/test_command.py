@@ -59,10 +59,14 @@ def test_it_imports_and_prints_a_json_summary(demo, soll_csv):
 
 
 def test_a_dry_run_stores_nothing_and_exits_0_when_the_file_is_clean(demo, soll_csv):
+    from imports.models import ImportJob
+    from imports.services import staging_path
+
     code, out, _err = import_items(soll_csv, "--type", "SOLL", "--user", "importeur", "--dry-run")
     assert code == 0
     assert "2 valid, 0 invalid" in out
     assert not DossierItem.objects.filter(item_type__code="SOLL").exists()
+    assert not staging_path(ImportJob.objects.get()).exists()
 
 
 def test_invalid_rows_exit_1_and_store_nothing_with_every_problem_listed(demo, bad_csv):
@@ -189,3 +193,14 @@ def test_attachments_come_from_the_zip(demo, tmp_path):
     assert code == 0
     item = DossierItem.objects.get(item_type__code="SOLL")
     assert item.attachments.get().original_name == "10001_cv.pdf"
+
+
+def test_a_file_full_of_mistakes_counts_them_all_and_lists_the_first(demo, tmp_path, monkeypatch):
+    from imports import services
+
+    monkeypatch.setattr(services, "MAX_STORED_PROBLEMS", 5)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("Relatienummer;Onderwerp\n" + "".join(f"E{n:04d};CV\n" for n in range(1, 21)), encoding="utf-8")
+    code, out, _err = import_items(rows, "--type", "SOLL", "--user", "importeur", "--json")
+    summary = json.loads(out)
+    assert (code, summary["invalid_rows"], summary["errors"], len(summary["problems"])) == (1, 20, 20, 5)

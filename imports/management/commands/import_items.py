@@ -55,9 +55,10 @@ class Command(BaseCommand):
         if options["rejected_out"] and summary.invalid_rows:
             services.write_rejected_rows_file(job=job, target=Path(options["rejected_out"]))
         if options["dry_run"]:
+            services.discard_staging(job=job)
             self._report(job, summary.problems)
-            sys.exit(1 if summary.errors else 0)
-        if summary.errors and not options["skip_invalid"]:
+            sys.exit(1 if summary.error_count else 0)
+        if summary.error_count and not options["skip_invalid"]:
             self._report(
                 job, summary.problems, note="Rows are invalid, so nothing was stored. Fix them, or use --skip-invalid."
             )
@@ -150,6 +151,8 @@ class Command(BaseCommand):
             self._progress_shown = False
 
     def _report(self, job, problems, note=None):
+        """The summary; `problems` holds at most the first 5,000 (the counts are complete)."""
+        counts = job.options.get("problem_counts", {})
         summary = {
             "job": str(job.pk),
             "state": job.state,
@@ -159,6 +162,8 @@ class Command(BaseCommand):
             "valid_rows": job.valid_row_count,
             "invalid_rows": job.invalid_row_count,
             "items_created": job.items_created,
+            "errors": counts.get("errors", 0),
+            "warnings": counts.get("warnings", 0),
             "seconds": round(time.monotonic() - self.started, 2),
             "problems": [
                 {k: p.as_dict()[k] for k in ("row", "column", "value", "code", "message", "is_warning")}
@@ -183,9 +188,8 @@ class Command(BaseCommand):
                 + (f", value '{p.value}'" if p.value else "")
             )
             self.stdout.write(f"  {kind} {where}: [{p.code}] {p.message}")
-        if len(problems) > SHOWN_PROBLEMS:
-            self.stdout.write(
-                f"  ... and {len(problems) - SHOWN_PROBLEMS} more (use --json or --rejected-out for all)."
-            )
+        total = counts.get("errors", 0) + counts.get("warnings", 0)
+        if total > SHOWN_PROBLEMS:
+            self.stdout.write(f"  ... {total:,} problems in all (use --rejected-out for every invalid row).")
         if note:
             self.stdout.write(note)
