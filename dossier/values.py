@@ -54,6 +54,7 @@ def parse_key(raw) -> str:
 EXCEL_EPOCHS = {1900: dt.datetime(1899, 12, 30), 1904: dt.datetime(1904, 1, 1)}
 _DAY_FIRST = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_ISO_START = re.compile(r"\d{4}-?\d{2}")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
@@ -80,17 +81,18 @@ def excel_serial_to_datetime(serial: float, epoch: int = 1900) -> dt.datetime:
 def parse_date(raw, *, epoch: int = 1900) -> dt.date:
     """dd-mm-yyyy, d-m-yy (also with / or .), yyyy-mm-dd, an ISO date-time, a date object or
     an Excel serial number. Day always comes before month: 03-04-2025 is 3 April."""
-    if isinstance(raw, bool):
-        raise _date_problem(raw)
-    if isinstance(raw, dt.datetime):
-        return raw.date()
-    if isinstance(raw, dt.date):
-        return raw
-    if isinstance(raw, int | float | Decimal) and not isinstance(raw, bool):
-        try:
-            return excel_serial_to_datetime(float(raw), epoch).date()
-        except ValueError:
-            raise _date_problem(raw) from None
+    if raw.__class__ is not str:  # text is the common case: it goes straight on
+        if isinstance(raw, bool):
+            raise _date_problem(raw)
+        if isinstance(raw, dt.datetime):
+            return raw.date()
+        if isinstance(raw, dt.date):
+            return raw
+        if isinstance(raw, int | float | Decimal):
+            try:
+                return excel_serial_to_datetime(float(raw), epoch).date()
+            except ValueError:
+                raise _date_problem(raw) from None
     text = as_text(raw)
     date_part = text.split("T")[0].split(" ")[0]
     try:
@@ -123,6 +125,8 @@ def parse_datetime(raw, *, epoch: int = 1900, tz: dt.tzinfo | None = None) -> dt
     else:
         text = as_text(raw)
         try:
+            if not _ISO_START.match(text):
+                raise ValueError(text)  # day first: not for fromisoformat
             value = dt.datetime.fromisoformat(text)
         except ValueError:
             date_text, _sep, time_text = text.replace("T", " ").partition(" ")

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from dossier.models import EXTRA_MODELS, ROLE_MODELS, Contact, DossierItem, Relation
 from dossier.spec import REFERENCE_KINDS, FieldProblem, ItemSpec, Kind, unknown_relation_message
-from dossier.values import ValueProblem, as_text, is_empty
+from dossier.values import ValueProblem, as_text
 from imports.pipeline.attachments import AttachmentSource, PathProblem
 from imports.pipeline.mapping import row_reader
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
@@ -171,7 +171,7 @@ class RowValidator:
         problems: list[Problem] = []
         kinds = self._kinds
         for code, (cell, _column) in raw.items():
-            if cell is None or cell == "" or is_empty(cell):
+            if cell is None or cell == "":  # the reader trims cells and makes empty ones None
                 continue
             kind = kinds[code]
             try:
