@@ -1,0 +1,54 @@
+"""Browser tests: Debian's Chromium (/usr/bin/chromium, never a downloaded browser) driven by
+Playwright against a live server. Without Chromium they are skipped with the reason; .ci/run
+installs it, so CI always runs them."""
+
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium is not installed (apt-get install -y chromium); .ci/run installs it.")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright keeps an event loop in this thread while the browser is open; the tests'
+    # own database work happens between its steps, never inside them, but Django cannot tell.
+    # Allowed for this module only: the deployment checks of other tests must not see it.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            yield browser
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def sign_in(page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", username)  # demo world: the password is the user name
+    page.click("input[type=submit]")
