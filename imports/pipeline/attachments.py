@@ -27,6 +27,14 @@ LOCAL_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 UNC = re.compile(r"^(\\\\|//)[^\\/]+[\\/]([A-Za-z])\$[\\/](?P<path>.+)$")
 
 
+def unpacks_too_far(infos: list[zipfile.ZipInfo], limits: dict[str, int]) -> bool:
+    """A ZIP bomb check from the directory alone: too many members, too many bytes
+    unpacked, or packed too tightly (unpacked / packed)."""
+    total = sum(info.file_size for info in infos)
+    packed = sum(info.compress_size for info in infos) or 1
+    return len(infos) > limits["members"] or total > limits["uncompressed_bytes"] or total / packed > limits["ratio"]
+
+
 class ArchiveError(Exception):
     """The ZIP cannot be used; the message is one sentence for the user."""
 
@@ -82,7 +90,7 @@ class AttachmentArchive:
             raise ArchiveError(
                 _("The attachments ZIP holds more than %(max)s files; split it.") % {"max": limits["members"]}
             )
-        members, total, packed = [], 0, 0
+        members = []
         for info in infos:
             name = info.filename.replace("\\", "/")
             if info.is_dir():
@@ -109,10 +117,8 @@ class AttachmentArchive:
                     _("'%(name)s' is an archive inside the attachments ZIP; put its files in the ZIP itself.")
                     % {"name": name}
                 )
-            total += info.file_size
-            packed += info.compress_size
             members.append(Member(name=name, size=info.file_size, zip_name=info.filename))
-        if total > limits["uncompressed_bytes"] or total / (packed or 1) > limits["ratio"]:
+        if unpacks_too_far(infos, limits):
             raise ArchiveError(_("The attachments ZIP unpacks to more than this server accepts; split it."))
         return members
 

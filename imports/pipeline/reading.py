@@ -24,6 +24,8 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from imports.pipeline.attachments import unpacks_too_far
+
 FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods", ".csv": "csv", ".txt": "csv"}
 CSV_DELIMITERS = ";,\t"
 SAMPLE_BYTES = 64 * 1024
@@ -199,10 +201,7 @@ def check_zip(path: Path, name: str) -> None:
             )
             % {"name": name}
         ) from None
-    limits = settings.IMPORT_ZIP_LIMITS
-    total = sum(member.file_size for member in members)
-    packed = sum(member.compress_size for member in members) or 1
-    if len(members) > limits["members"] or total > limits["uncompressed_bytes"] or total / packed > limits["ratio"]:
+    if unpacks_too_far(members, settings.IMPORT_ZIP_LIMITS):
         raise ReadError(
             _(
                 "'%(name)s' unpacks to more than this server accepts (too many parts or too many bytes). Save it again without embedded objects, or split it."
