@@ -705,13 +705,38 @@ class DossierItemQuerySet(models.QuerySet):
         return self.filter(Q(item_type__confidential=False) | Q(item_type__in=usable))
 
 
+# Optional keys most items leave empty: indexed only where filled, so an insert skips them.
+OPTIONAL_KEYS_INDEXED = {
+    "responsible": "item_responsible_idx",
+    "cause": "item_cause_idx",
+    "contact": "item_contact_idx",
+    "project": "item_project_idx",
+    "course": "item_course_idx",
+    "characteristic_value_1": "item_characteristic_1_idx",
+    "characteristic_value_2": "item_characteristic_2_idx",
+    "characteristic_value_3": "item_characteristic_3_idx",
+    "creation_profile": "item_creation_profile_idx",
+    "import_job": "item_import_job_idx",
+}
+
+
+def _filled_index(field: str, name: str) -> models.Index:
+    return models.Index(fields=[field], name=name, condition=Q(**{f"{field}__isnull": False}))
+
+
 class DossierItem(models.Model):
     class Priority(models.TextChoices):
         HIGH = "high", _("high")
         NORMAL = "normal", _("normal")
         LOW = "low", _("low")
 
-    item_type = models.ForeignKey(ItemType, on_delete=models.PROTECT, related_name="items", verbose_name=_("type"))
+    item_type = models.ForeignKey(
+        ItemType,
+        on_delete=models.PROTECT,
+        related_name="items",
+        verbose_name=_("type"),
+        db_index=False,  # unique_item_number starts with it
+    )
     number = models.PositiveIntegerField(_("number"))
     subject = models.CharField(_("subject"), max_length=255, blank=True)
     text = models.TextField(_("text"), blank=True)
@@ -726,9 +751,16 @@ class DossierItem(models.Model):
         blank=True,
         related_name="responsible_items",
         verbose_name=_("responsible"),
+        db_index=False,
     )
     cause = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("cause")
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cause"),
+        db_index=False,
     )
     priority = models.CharField(_("priority"), max_length=6, choices=Priority.choices, blank=True)
     submitter = models.ForeignKey(
@@ -743,9 +775,16 @@ class DossierItem(models.Model):
         blank=True,
         related_name="items",
         verbose_name=_("organisation/person"),
+        db_index=False,  # item_relation_idx starts with it
     )
     contact = models.ForeignKey(
-        Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="items", verbose_name=_("contact")
+        Contact,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        verbose_name=_("contact"),
+        db_index=False,
     )
     regarding_relation = models.BooleanField(_("regarding organisation/person"), default=False)
     regarding_employee = models.BooleanField(_("regarding employee"), default=False)
@@ -753,10 +792,22 @@ class DossierItem(models.Model):
     regarding_purchase = models.BooleanField(_("regarding purchase relation"), default=False)
     regarding_applicant = models.BooleanField(_("regarding applicant"), default=False)
     project = models.ForeignKey(
-        Project, on_delete=models.PROTECT, null=True, blank=True, related_name="items", verbose_name=_("project")
+        Project,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        verbose_name=_("project"),
+        db_index=False,
     )
     course = models.ForeignKey(
-        Course, on_delete=models.PROTECT, null=True, blank=True, related_name="items", verbose_name=_("course")
+        Course,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        verbose_name=_("course"),
+        db_index=False,
     )
     characteristic_value_1 = models.ForeignKey(
         CharacteristicValue,
@@ -765,6 +816,7 @@ class DossierItem(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("characteristic 1"),
+        db_index=False,
     )
     characteristic_value_2 = models.ForeignKey(
         CharacteristicValue,
@@ -773,6 +825,7 @@ class DossierItem(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("characteristic 2"),
+        db_index=False,
     )
     characteristic_value_3 = models.ForeignKey(
         CharacteristicValue,
@@ -781,6 +834,7 @@ class DossierItem(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("characteristic 3"),
+        db_index=False,
     )
     free_values = models.JSONField(_("free fields"), default=dict, blank=True)
     creation_profile = models.ForeignKey(
@@ -790,6 +844,7 @@ class DossierItem(models.Model):
         blank=True,
         related_name="items",
         verbose_name=_("creation profile"),
+        db_index=False,
     )
     import_job = models.ForeignKey(
         "imports.ImportJob",
@@ -798,6 +853,7 @@ class DossierItem(models.Model):
         blank=True,
         related_name="items",
         verbose_name=_("import"),
+        db_index=False,
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -806,7 +862,10 @@ class DossierItem(models.Model):
     class Meta:
         ordering = ["-submitted_at", "-pk"]
         constraints = [models.UniqueConstraint(fields=["item_type", "number"], name="unique_item_number")]
-        indexes = [models.Index(fields=["relation", "-submitted_at"], name="item_relation_idx")]
+        indexes = [
+            models.Index(fields=["relation", "-submitted_at"], name="item_relation_idx"),
+            *(_filled_index(field, name) for field, name in OPTIONAL_KEYS_INDEXED.items()),
+        ]
         verbose_name = _("dossier item")
         verbose_name_plural = _("dossier items")
 

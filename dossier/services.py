@@ -52,13 +52,13 @@ def item_attributes(spec: ItemSpec, values: dict[str, Any]) -> dict[str, Any]:
             continue
         is_free, name = route
         if is_free:
-            free_values[name] = _json_value(value)
+            free_values[name] = json_value(value)
         else:
             attributes[name] = value
     return attributes
 
 
-def _json_value(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dt.date):
