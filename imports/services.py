@@ -231,10 +231,12 @@ def validate_import(*, job: ImportJob, progress: Progress | None = None) -> Summ
     try:
         with _open_attachments(job) as attachments, partial.open("w", encoding="utf-8") as staged:
             rows = ItemRows(spec_for(job), job=job)
+            item_count = 0
             for result in _results(job, attachments, progress):
                 summary.add(result)
                 if result.is_valid:
                     stage_row(staged, result.clean, rows)
+                    item_count += len(result.clean.items)
         partial.replace(target)
     except (ReadError, ArchiveError) as error:
         partial.unlink(missing_ok=True)
@@ -245,6 +247,7 @@ def validate_import(*, job: ImportJob, progress: Progress | None = None) -> Summ
         raise
     job.state = ImportJob.State.VALIDATED
     job.options["validated_at"] = timezone.now().isoformat()
+    job.options["staged_items"] = item_count
     _record(job, summary)
     job.save()
     if progress:
@@ -271,7 +274,8 @@ def _record(job: ImportJob, summary: Summary) -> None:
 
 def _validation_is_current(job: ImportJob) -> bool:
     validated_at = job.options.get("validated_at")
-    if job.state != ImportJob.State.VALIDATED or not validated_at or not staging_path(job).exists():
+    staged = "staged_items" in job.options and staging_path(job).exists()
+    if job.state != ImportJob.State.VALIDATED or not validated_at or not staged:
         return False
     age = timezone.now() - dt.datetime.fromisoformat(validated_at)
     return age.total_seconds() <= settings.IMPORT_VALIDATION_MAX_AGE
@@ -304,7 +308,7 @@ def commit_import(*, job: ImportJob, skip_invalid: bool = False, progress: Progr
                 attachments=attachments,
                 progress=(lambda done: progress(done, total)) if progress else None,
             )
-            created = committer.commit(read_staged(staged))
+            created = committer.commit(read_staged(staged), item_count=job.options["staged_items"])
     except ArchiveError as error:
         _fail(job, str(error))
         raise ImportRefused(str(error), job=job) from None

@@ -2,10 +2,10 @@
 
 Validation stages every valid row as plain database values (one JSON line per row, in a
 private file); the commit reads them back, so the file is neither read nor validated twice.
-For each batch: numbers from the type's sequence (R28), one multi-row insert of the items
-(one per destination, R8), then their attachments (a full copy per item), workflow entries
-from characteristics (R17) and, for a creation profile, review tasks and the generated
-document (R21). The outgoing-post choice is never acted on (R7). Files written to storage by
+The numbers come from the type's sequence at the start (R28); then the items are inserted in
+batches (one per destination, R8), each batch followed by its attachments (a full copy per
+item), workflow entries from characteristics (R17) and, for a creation profile, review tasks
+and the generated document (R21). An import without any of those is one COPY on PostgreSQL. The outgoing-post choice is never acted on (R7). Files written to storage by
 a commit that fails are removed again, so a failed import leaves nothing behind.
 """
 
@@ -14,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from itertools import batched
+from operator import attrgetter, methodcaller
 from typing import IO, Any
 
 from django.core.files.base import ContentFile
@@ -23,7 +25,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from dossier.models import Attachment, DossierItem
-from dossier.services import allocate_numbers, apply_creation_profile, enter_workflows, item_attributes
+from dossier.services import allocate_numbers, apply_creation_profile, enter_workflows, json_value
 from dossier.spec import ItemSpec
 from imports.pipeline.attachments import AttachmentSource, Member
 from imports.pipeline.outcomes import CleanRow
@@ -41,51 +43,93 @@ class ItemRows:
         self.fields = [
             f for f in DossierItem._meta.concrete_fields if not f.primary_key and f.name not in COMMIT_TIME_COLUMNS
         ]
-        self.constants = {
+        constants = {
             "item_type": spec.item_type.pk,
             "creation_profile": spec.profile.pk if spec.profile else None,
             "import_job": job.pk if job else None,
         }
-        # (attribute, value when absent, converter or None): worked out once, used per row
-        self._plan = [(f.name, _default(f), self._converter(f)) for f in self.fields]
-
-    def _converter(self, field: models.Field) -> Callable[[Any], Any] | None:
-        if field.name in self.constants:
-            constant = field.target_field.get_db_prep_save(self.constants[field.name], connection)
-            return lambda value: constant
-        if field.is_relation:
-            return lambda value: value.pk if value is not None else None  # int keys go as they are
-        if isinstance(field, models.JSONField):
-            return lambda value: json.dumps(value, cls=field.encoder or DjangoJSONEncoder)
-        if isinstance(field, models.DateTimeField):
-            return lambda value: field.get_db_prep_save(value, connection)
-        if isinstance(field, models.DateField):
-            return lambda value: value.isoformat() if value is not None else None
-        return None
+        position = {f.name: index for index, f in enumerate(self.fields)}
+        # Worked out once, used per row: the row of defaults and constants, and for each
+        # field code of the spec its position in the row with its converter, or its free field.
+        self._template = [
+            _column_value(f, constants[f.name]) if f.name in constants else _default(f) for f in self.fields
+        ]
+        self._slots: dict[str, tuple[int, Callable[[Any], Any] | None]] = {}
+        self._free: dict[str, str] = {}
+        for code, (is_free, name) in spec.item_routes.items():
+            if is_free:
+                self._free[code] = name
+            elif name in position and name not in constants:
+                field = self.fields[position[name]]
+                self._slots[code] = (position[name], _converter(field))
+        self._free_values = position["free_values"]
 
     def prepare(self, values: dict[str, Any]) -> list[Any]:
-        get = item_attributes(self.spec, values).get
-        return [convert(get(name, default)) if convert else get(name, default) for name, default, convert in self._plan]
+        """Validated values (as `ItemSpec.validate` returns them) -> one row; the same
+        storing as `dossier.services.item_attributes`, without building a model."""
+        row = self._template.copy()
+        free: dict[str, Any] = {}
+        slots, free_names = self._slots, self._free
+        for code, value in values.items():
+            slot = slots.get(code)
+            if slot is not None:
+                index, convert = slot
+                row[index] = convert(value) if convert and value is not None else value
+            elif code in free_names:
+                free[free_names[code]] = json_value(value)
+        row[self._free_values] = FREE_VALUES_ENCODER.encode(free)
+        return row
 
-    def insert(self, rows: list[list[Any]]) -> None:
-        """Insert rows of (number, created_at, *prepared values): COPY on PostgreSQL (psycopg
-        3), executemany elsewhere (SQLite runs in this process, so that is as fast)."""
+    @contextmanager
+    def inserter(self) -> Iterator[Callable[[list[list[Any]]], None]]:
+        """A function that inserts rows of (number, created_at, *prepared values). On
+        PostgreSQL all its calls feed one COPY, with the foreign keys checked as the rows
+        arrive, so the server checks rows while this process prepares the next ones.
+        Elsewhere executemany (SQLite runs in this process, so that is as fast)."""
         quote = connection.ops.quote_name
         table = quote(DossierItem._meta.db_table)
         names = ", ".join(quote(c) for c in (*COMMIT_TIME_COLUMNS, *(f.column for f in self.fields)))
         with connection.cursor() as cursor:
             raw = cursor.cursor
             if connection.vendor == "postgresql" and hasattr(raw, "copy"):
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                    write = copy.write_row
+
+                    def insert(rows: list[list[Any]]) -> None:
+                        for row in rows:
+                            write(row)
+
+                    yield insert
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
                 return
             placeholders = ", ".join(["%s"] * (len(COMMIT_TIME_COLUMNS) + len(self.fields)))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)  # noqa: S608
+            sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"  # noqa: S608
+            yield lambda rows: cursor.executemany(sql, rows)
+
+
+FREE_VALUES_ENCODER = DjangoJSONEncoder()
 
 
 def _default(field: models.Field) -> Any:
-    return field.get_default()  # "" for text fields, None for nullable ones, else the default
+    default = field.get_default()  # "" for text fields, None for nullable ones, else the default
+    return FREE_VALUES_ENCODER.encode(default) if isinstance(field, models.JSONField) else default
+
+
+def _column_value(field: models.Field, value: Any) -> Any:
+    return field.target_field.get_db_prep_save(value, connection) if field.is_relation else value
+
+
+def _converter(field: models.Field) -> Callable[[Any], Any] | None:
+    if field.is_relation:
+        return attrgetter("pk")  # int keys go as they are
+    if isinstance(field, models.JSONField):
+        return lambda value: json.dumps(value, cls=field.encoder or DjangoJSONEncoder)
+    if isinstance(field, models.DateTimeField):
+        return lambda value: field.get_db_prep_save(value, connection)
+    if isinstance(field, models.DateField):
+        return methodcaller("isoformat")
+    return None
 
 
 # --- staging -------------------------------------------------------------------------------
@@ -124,48 +168,70 @@ class Committer:
         self.batch_size = batch_size
         self.progress = progress or (lambda done: None)
         self._stored_files: list = []
+        # Attachments, workflow entries (R17) and profiles (R21) need the ids of the stored items.
+        self.follows_up = attachments is not None or spec.profile is not None or any(wf for _c, wf in spec.combinations)
 
-    def commit(self, staged: Iterable[tuple[int, Member | None, list]]) -> int:
-        """Store every staged row, or nothing. Returns the number of items created."""
-        created = 0
+    def commit(self, staged: Iterable[tuple[int, Member | None, list]], *, item_count: int) -> int:
+        """Store every staged row, or nothing. `item_count`: the items the staged rows hold
+        (a row naming several destinations holds several). Returns the items created."""
         rows_done = 0
         try:
             with transaction.atomic():
-                for batch in batched(staged, self.batch_size):
-                    created += self._commit_batch(batch)
-                    rows_done += len(batch)
-                    self.progress(rows_done)
+                numbers = iter(allocate_numbers(item_type=self.spec.item_type, count=item_count))
+                if self.follows_up:  # each batch its own insert, so its items can be followed up
+                    for batch in batched(staged, self.batch_size):
+                        with self.rows.inserter() as insert:
+                            entries = self._commit_batch(batch, insert, numbers)
+                        self._follow_up(entries)
+                        rows_done += len(batch)
+                        self.progress(rows_done)
+                else:  # one insert for every row
+                    with self.rows.inserter() as insert:
+                        for batch in batched(staged, self.batch_size):
+                            self._commit_batch(batch, insert, numbers)
+                            rows_done += len(batch)
+                            self.progress(rows_done)
+                if next(numbers, None) is not None:
+                    raise RuntimeError("The staged rows hold fewer items than the validation counted.")
         except BaseException:
             for stored in self._stored_files:
                 stored.storage.delete(stored.name)
             raise
-        return created
+        return item_count
 
-    def _commit_batch(self, batch) -> int:
-        entries = [(member, workflow_id, values) for _number, member, items in batch for workflow_id, values in items]
-        numbers = allocate_numbers(item_type=self.spec.item_type, count=len(entries))
+    def _commit_batch(self, batch, insert, numbers: Iterator[int]) -> list[tuple[int, Member | None, int | None]]:
+        """Insert one batch; returns (number, attachment, workflow id) of each item."""
         now = connection.ops.adapt_datetimefield_value(timezone.now())
-        self.rows.insert([[number, now, *values] for number, (_m, _w, values) in zip(numbers, entries, strict=True)])
-        needs_ids = self.attachments is not None or self.spec.profile is not None or any(w for _m, w, _v in entries)
-        if not needs_ids:
-            return len(entries)
+        entries, rows = [], []
+        for _row_number, member, items in batch:
+            for workflow_id, values in items:
+                number = next(numbers, None)
+                if number is None:
+                    raise RuntimeError("The staged rows hold more items than the validation counted.")
+                entries.append((number, member, workflow_id))
+                rows.append([number, now, *values])
+        insert(rows)
+        return entries
+
+    def _follow_up(self, entries: list[tuple[int, Member | None, int | None]]) -> None:
+        if not entries:
+            return
         ids = dict(
             DossierItem.objects.filter(
-                item_type=self.spec.item_type, number__range=(numbers[0], numbers[-1])
+                item_type=self.spec.item_type, number__range=(entries[0][0], entries[-1][0])
             ).values_list("number", "pk")
         )
-        item_ids = [ids[number] for number in numbers]
-        self._attach_files(item_ids, [member for member, _w, _v in entries])
+        item_ids = [ids[number] for number, _m, _w in entries]
+        self._attach_files(item_ids, [member for _n, member, _w in entries])
         enter_workflows(
             entries=[
                 (DossierItem(pk=item_id), workflow_id)
-                for item_id, (_m, workflow_id, _v) in zip(item_ids, entries, strict=True)
+                for item_id, (_n, _m, workflow_id) in zip(item_ids, entries, strict=True)
             ]
         )
         if self.spec.profile is not None:
             items = list(DossierItem.objects.filter(pk__in=item_ids).select_related("relation", "contact", "item_type"))
             apply_creation_profile(items=items, profile=self.spec.profile)
-        return len(entries)
 
     def _attach_files(self, item_ids: list[int], members: list[Member | None]) -> None:
         if self.attachments is None:
