@@ -5,9 +5,10 @@
     for row in table.rows(): # Row(number=2, cells=("10001", "CV", ...)); empty rows skipped
         ...
 
-.xlsx streams through openpyxl's read-only reader, so memory stays flat for the largest
-sheet Excel allows; .xls and .ods go through python-calamine (an .xls holds at most 65,536
-rows); .csv streams through the csv module with its encoding and delimiter detected.
+.xlsx and .ods stream through our own expat readers (xlsx.py, ods.py), so memory stays flat
+for the largest sheet Excel or Calc allows; .xls goes through python-calamine, which reads
+the whole sheet (an .xls holds at most 65,536 rows); .csv streams through the csv module
+with its encoding and delimiter detected.
 Cells keep their type (str, int, float, bool, date, datetime); parsing is ItemSpec's job.
 """
 
@@ -105,7 +106,7 @@ def open_table(
             _("The file is %(size)s MB; at most %(max)s MB can be imported. Split it into smaller files.")
             % {"size": size // 2**20, "max": settings.IMPORT_MAX_FILE_SIZE // 2**20}
         )
-    readers = {"xlsx": _open_xlsx, "xls": _open_calamine, "ods": _open_calamine, "csv": _open_csv}
+    readers = {"xlsx": _open_xlsx, "xls": _open_calamine, "ods": _open_ods, "csv": _open_csv}
     sheet_names, source, epoch, close = readers[kind](path, name, sheet)
     try:
         headers, found_row = _find_header(source, header_row)
@@ -262,7 +263,43 @@ def _pick_sheet(names: list[str], sheet: str | None, file_name: str) -> str:
     return sheet
 
 
-# --- .xls and .ods -------------------------------------------------------------------------
+# --- .ods ----------------------------------------------------------------------------------
+
+
+def _open_ods(path: Path, name: str, sheet: str | None):
+    from imports.pipeline.ods import OdsEncrypted, open_book
+
+    damaged = _(
+        "'%(name)s' is not a valid spreadsheet (it may be damaged or another format). Save it again as .xlsx."
+    ) % {"name": name}
+    if not zipfile.is_zipfile(path):
+        raise ReadError(damaged)
+    check_zip(path, name)
+    try:
+        book = open_book(path)
+    except OdsEncrypted:
+        raise ReadError(
+            _("'%(name)s' is protected with a password. Remove the password and upload it again.") % {"name": name}
+        ) from None
+    except Exception:
+        raise ReadError(damaged) from None
+    names = book.sheet_names
+    try:
+        chosen = _pick_sheet(names, sheet, name)
+    except ReadError:
+        book.archive.close()
+        raise
+
+    def rows():
+        try:
+            yield from book.rows(chosen)
+        except Exception:
+            raise ReadError(damaged) from None
+
+    return names, _non_empty(rows()), 1900, book.archive.close
+
+
+# --- .xls ----------------------------------------------------------------------------------
 
 
 def _open_calamine(path: Path, name: str, sheet: str | None):
