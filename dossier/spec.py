@@ -91,6 +91,7 @@ REGARDING_ROLES: dict[str, str | None] = {
     "regarding_applicant": "applicant",
 }
 FREE_PREFIX = "free_"
+CHARACTERISTIC_CODES = ("characteristic_1", "characteristic_2", "characteristic_3")
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,9 @@ class ItemSpec:
             for f in self.fields
             if f.is_hidden and f.code not in ("submitter", "submitted_at") and f.default in (None, "")
         }
+        self._fills_responsible = item_type.submitter_is_default_responsible and not self["responsible"].is_hidden
+        self._relation_fillable = not self["relation"].is_hidden
+        self._characteristic_levels = item_type.characteristics()
 
     # --- the field list --------------------------------------------------------------------
 
@@ -534,10 +538,10 @@ class ItemSpec:
         if self.purpose == Purpose.IMPORT or "submitter" not in values:
             values.setdefault("submitter", user)
         values.setdefault("submitted_at", now or timezone.now())
-        if self.item_type.submitter_is_default_responsible and not self["responsible"].is_hidden:
+        if self._fills_responsible:
             values.setdefault("responsible", values["submitter"])
         contact = values.get("contact")
-        if contact is not None and "relation" not in values and not self["relation"].is_hidden:
+        if contact is not None and "relation" not in values and self._relation_fillable:
             values["relation"] = contact.organisation
         for code in self._auto_codes:
             values[code] = True
@@ -668,10 +672,11 @@ class ItemSpec:
         return self._combinations
 
     def _characteristic_ids(self, values: dict[str, Any]) -> tuple[int | None, ...]:
-        return tuple(getattr(values.get(f"characteristic_{level}"), "pk", None) for level in (1, 2, 3))
+        get = values.get
+        return tuple([getattr(get(code), "pk", None) for code in CHARACTERISTIC_CODES])
 
     def _characteristic_problems(self, values: dict[str, Any]) -> list[FieldProblem]:
-        levels = self.item_type.characteristics()
+        levels = self._characteristic_levels
         if not levels:
             return []
         ids = self._characteristic_ids(values)
@@ -705,13 +710,18 @@ class ItemSpec:
 
     def workflow_id_for(self, values: dict[str, Any]) -> int | None:
         """R17: the workflow an item with these characteristic values enters, if any."""
-        ids = self._characteristic_ids(values)
-        if not any(ids):
+        if not self.workflow_of_combination:
             return None
+        ids = self._characteristic_ids(values)
+        return self.workflow_of_combination.get(ids) if any(ids) else None
+
+    @cached_property
+    def workflow_of_combination(self) -> dict[tuple[int | None, ...], int]:
+        workflows: dict[tuple[int | None, ...], int] = {}
         for combo, workflow_id in self.combinations:
-            if combo == ids and workflow_id:
-                return workflow_id
-        return None
+            if workflow_id:
+                workflows.setdefault(combo, workflow_id)
+        return workflows
 
 
 def _clean_text(raw, *, max_length: int | None) -> str:

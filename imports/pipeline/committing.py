@@ -109,6 +109,7 @@ class ItemRows:
 
 
 FREE_VALUES_ENCODER = DjangoJSONEncoder()
+STAGING_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 
 
 def _default(field: models.Field) -> Any:
@@ -126,7 +127,7 @@ def _converter(field: models.Field) -> Callable[[Any], Any] | None:
     if isinstance(field, models.JSONField):
         return lambda value: json.dumps(value, cls=field.encoder or DjangoJSONEncoder)
     if isinstance(field, models.DateTimeField):
-        return lambda value: field.get_db_prep_save(value, connection)
+        return connection.ops.adapt_datetimefield_value  # validated values are aware datetimes
     if isinstance(field, models.DateField):
         return methodcaller("isoformat")
     return None
@@ -140,7 +141,7 @@ def stage_row(handle: IO[str], row: CleanRow, rows: ItemRows) -> None:
     member = row.attachment
     items = [[rows.spec.workflow_id_for(values), rows.prepare(values)] for values in row.items]
     line = [row.number, [member.name, member.size, member.zip_name, member.path] if member else None, items]
-    handle.write(json.dumps(line, separators=(",", ":"), default=str) + "\n")
+    handle.write(STAGING_ENCODER.encode(line) + "\n")
 
 
 def read_staged(handle: IO[str]) -> Iterator[tuple[int, Member | None, list]]:
@@ -169,7 +170,7 @@ class Committer:
         self.progress = progress or (lambda done: None)
         self._stored_files: list = []
         # Attachments, workflow entries (R17) and profiles (R21) need the ids of the stored items.
-        self.follows_up = attachments is not None or spec.profile is not None or any(wf for _c, wf in spec.combinations)
+        self.follows_up = attachments is not None or spec.profile is not None or bool(spec.workflow_of_combination)
 
     def commit(self, staged: Iterable[tuple[int, Member | None, list]], *, item_count: int) -> int:
         """Store every staged row, or nothing. `item_count`: the items the staged rows hold

@@ -20,12 +20,13 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from imports.pipeline.attachments import unpacks_too_far
+from imports.pipeline.xlsx import clean_rows
 
 FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods", ".csv": "csv", ".txt": "csv"}
 CSV_DELIMITERS = ";,\t"
@@ -38,8 +39,7 @@ class ReadError(Exception):
     """The file cannot be read; the message is one sentence for the user."""
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     number: int  # as the spreadsheet program shows it (1-based)
     cells: tuple[Any, ...]
 
@@ -175,16 +175,10 @@ def _blank(cell: Any) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
-def _non_empty(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[Row]:
-    for number, cells in rows:
-        if any(not _blank(cell) for cell in cells):
-            yield Row(number, tuple(_clean_cell(cell) for cell in cells))
-
-
-def _clean_cell(cell: Any) -> Any:
-    if isinstance(cell, str):
-        return cell.strip() or None
-    return cell
+def _non_empty(rows: Iterator[tuple[int, tuple[Any, ...]]], *, cleaned: bool = False) -> Iterator[Row]:
+    """Rows, trimmed and without the empty ones (see `clean_rows`), as Row."""
+    for number, cells in rows if cleaned else clean_rows(rows):
+        yield Row(number, cells)
 
 
 # --- .xlsx ---------------------------------------------------------------------------------
@@ -237,11 +231,11 @@ def _open_xlsx(path: Path, name: str, sheet: str | None):
 
     def rows():
         try:
-            yield from rows_in_background(path, chosen) if background else book.rows(chosen)
+            yield from rows_in_background(path, chosen) if background else clean_rows(book.rows(chosen))
         except Exception:
             raise ReadError(damaged) from None
 
-    return names, _non_empty(rows()), 1904 if book.date1904 else 1900, book.archive.close
+    return names, _non_empty(rows(), cleaned=True), 1904 if book.date1904 else 1900, book.archive.close
 
 
 def _is_encrypted_office_file(path: Path) -> bool:

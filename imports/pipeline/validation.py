@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from itertools import batched
 from typing import Any
@@ -28,13 +28,21 @@ from dossier.models import EXTRA_MODELS, ROLE_MODELS, Contact, DossierItem, Rela
 from dossier.spec import REFERENCE_KINDS, FieldProblem, ItemSpec, Kind, unknown_relation_message
 from dossier.values import ValueProblem, as_text
 from imports.pipeline.attachments import AttachmentSource, PathProblem
-from imports.pipeline.mapping import row_reader
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
 from imports.pipeline.reading import Row
 
 BATCH_SIZE = 2000
 QUERY_CHUNK = 900  # keys per IN (...) query, inside SQLite's variable limit everywhere
 DESTINATION_SEPARATORS = re.compile(r"[;,]")
+
+
+def _destination_keys(cell: Any) -> list[str]:
+    """R8: the relation numbers one cell names, without repeats."""
+    text = as_text(cell)
+    if ";" not in text and "," not in text:
+        return [text] if text else []
+    keys = [key.strip() for key in DESTINATION_SEPARATORS.split(text) if key.strip()]
+    return list(dict.fromkeys(keys))
 
 
 def _chunks(keys: Iterable[str]) -> Iterator[list[str]]:
@@ -132,7 +140,6 @@ class RowValidator:
     ):
         self.spec = spec
         self.mapping = mapping
-        self.read = row_reader(headers, mapping)
         self.user = user
         self.now = now or timezone.now()
         self.epoch = epoch
@@ -141,22 +148,37 @@ class RowValidator:
         self.lookups = Lookups(spec)
         self.columns = {code: source.get("column") for code, source in mapping.items()}
         self._key_kinds = {code: self._key_kind(code) for code in mapping}
-        self._parsers = {code: spec.parser(code, epoch=epoch) for code in mapping if code in spec}
         self._kinds = {code: spec[code].kind for code in mapping if code in spec}
         self._attachment_owners: dict[tuple[str, str], int] = {}
+        # Worked out once, used per row: where each mapped field's cell is and how it is
+        # parsed; which fields name something to look up; which need more than parsing.
+        positions = {header: index for index, header in enumerate(headers)}
+        self._plan = [
+            (code, positions.get(source.get("column")), source.get("fixed"), self._parser(code))
+            for code, source in mapping.items()
+            if code in spec and (source.get("column") or source.get("fixed") not in (None, ""))
+        ]
+        self._planned = {code for code, *_rest in self._plan}
+        self._wanted_codes = [(code, self._key_kinds[code]) for code, *_rest in self._plan if self._key_kinds[code]]
+        self._special_codes = [
+            (code, self._kinds[code])
+            for code, *_rest in self._plan
+            if self._kinds[code] in REFERENCE_KINDS or self._kinds[code] is Kind.FILE
+        ]
 
     def validate(self, rows: Iterable[Row]) -> Iterator[RowResult]:
         for batch in batched(rows, self.batch_size):
             parsed = [self._parse(row) for row in batch]
             wanted: dict[str, set[str]] = {}
-            for _row, _raw, values, _problems in parsed:
-                for code, value in values.items():
-                    kind = self._key_kinds[code]
-                    if kind:
-                        wanted.setdefault(kind, set()).update(value if isinstance(value, list) else [value])
+            for code, kind in self._wanted_codes:
+                keys = wanted.setdefault(kind, set())
+                for _row, values, _problems in parsed:
+                    value = values.get(code)
+                    if value is not None:
+                        keys.update(value) if isinstance(value, list) else keys.add(value)
             self.lookups.load(wanted)
-            for row, raw, values, problems in parsed:
-                yield self._finish(row, raw, values, problems)
+            for row, values, problems in parsed:
+                yield self._finish(row, values, problems)
 
     def _key_kind(self, code: str) -> str | None:
         field = self.spec.get(code)
@@ -164,35 +186,44 @@ class RowValidator:
             return None
         return code if field.kind == Kind.EXTRA else str(field.kind)
 
+    def _parser(self, code: str) -> Callable[[Any], Any]:
+        kind = self.spec[code].kind
+        if kind is Kind.RELATION:
+            return _destination_keys
+        if kind is Kind.FILE:
+            return as_text
+        return self.spec.parser(code, epoch=self.epoch)
+
+    def _cell(self, row: Row, code: str) -> Any:
+        """The raw value a field got in this row: its cell, or its fixed value."""
+        for field, position, fixed, _parse in self._plan:
+            if field == code:
+                return row.cells[position] if position is not None else fixed
+        return None
+
     # 1. one cell at a time
-    def _parse(self, row: Row):
-        raw = self.read(row.cells)
+    def _parse(self, row: Row) -> tuple[Row, dict[str, Any], list[Problem]]:
+        cells = row.cells
         values: dict[str, Any] = {}
         problems: list[Problem] = []
-        kinds = self._kinds
-        for code, (cell, _column) in raw.items():
+        for code, position, fixed, parse in self._plan:
+            cell = cells[position] if position is not None else fixed
             if cell is None or cell == "":  # the reader trims cells and makes empty ones None
                 continue
-            kind = kinds[code]
             try:
-                if kind is Kind.RELATION:
-                    keys = [key.strip() for key in DESTINATION_SEPARATORS.split(as_text(cell)) if key.strip()]
-                    values[code] = list(dict.fromkeys(keys))  # R8, without repeats
-                elif kind is Kind.FILE:
-                    values[code] = as_text(cell)
-                else:
-                    values[code] = self._parsers[code](cell)
+                values[code] = parse(cell)
             except ValueProblem as problem:
                 problems.append(self._problem(row.number, code, cell, problem.code, problem.message))
-        return row, raw, values, problems
+        return row, values, problems
 
     # 3. one row as a whole
-    def _finish(self, row: Row, raw: dict, values: dict[str, Any], problems: list[Problem]) -> RowResult:
-        resolved: dict[str, Any] = {}
+    def _finish(self, row: Row, values: dict[str, Any], problems: list[Problem]) -> RowResult:
+        resolved = dict(values)
         relations: list[Relation | None] = [None]
-        kinds = self._kinds
-        for code, value in values.items():
-            kind = kinds[code]
+        for code, kind in self._special_codes:
+            if code not in values:
+                continue
+            value = resolved.pop(code)
             if kind is Kind.RELATION:
                 relations = []
                 for key in value:
@@ -200,34 +231,35 @@ class RowValidator:
                     if relation is None:
                         problems.append(
                             self._problem(
-                                row.number, code, raw[code][0], "relation_not_found", self._unknown_relation(key)
+                                row.number,
+                                code,
+                                self._cell(row, code),
+                                "relation_not_found",
+                                self._unknown_relation(key),
                             )
                         )
                     else:
                         relations.append(relation)
                 if not relations:
                     relations = [None]
-            elif kind in REFERENCE_KINDS:
-                field = self.spec[code]
+            elif kind is not Kind.FILE:
                 found = self._resolve(code, kind, value)
                 if found is None:
                     problems.append(
                         self._problem(
                             row.number,
                             code,
-                            raw[code][0],
+                            self._cell(row, code),
                             f"{self._key_kinds[code]}_not_found",
-                            self._unknown(field, value),
+                            self._unknown(self.spec[code], value),
                         )
                     )
                 else:
                     resolved[code] = found
-            elif kind is not Kind.FILE:
-                resolved[code] = value
 
         member = None
         if "attachment" in values and not self.spec["attachment"].is_hidden:
-            member = self._attachment(row.number, raw["attachment"][0], values["attachment"], problems)
+            member = self._attachment(row.number, self._cell(row, "attachment"), values["attachment"], problems)
 
         # A field whose value was refused is reported once, not again as missing.
         failed = {p.field for p in problems if not p.is_warning}
@@ -246,14 +278,14 @@ class RowValidator:
             for fp in field_problems:
                 if fp.field in failed:
                     continue
-                problem = self._field_problem(row.number, raw, fp)
+                problem = self._field_problem(row, fp)
                 if problem not in seen:
                     seen.add(problem)
                     problems.append(problem)
             completed.pop("attachment", None)
             items.append(completed)
             if member is not None and relation is not None:
-                problems.extend(self._attachment_warnings(row.number, raw["attachment"][0], member, relation))
+                problems.extend(self._attachment_warnings(row.number, self._cell(row, "attachment"), member, relation))
 
         is_valid = not any(not p.is_warning for p in problems)
         clean = CleanRow(number=row.number, items=items, attachment=member) if is_valid else None
@@ -339,12 +371,12 @@ class RowValidator:
             is_warning=warning,
         )
 
-    def _field_problem(self, row: int, raw: dict, problem: FieldProblem) -> Problem:
+    def _field_problem(self, row: Row, problem: FieldProblem) -> Problem:
         field = problem.field
-        if field not in raw and problem.code.startswith("regarding_"):
+        if field not in self._planned and problem.code.startswith("regarding_"):
             field = "relation"  # a regarding role the type sets: the relation is what to fix
         problem_at = self._problem(
-            row, field, raw.get(field, (None, None))[0], problem.code, problem.message, warning=problem.is_warning
+            row.number, field, self._cell(row, field), problem.code, problem.message, warning=problem.is_warning
         )
         return problem_at if field == problem.field else replace(problem_at, field=problem.field)
 

@@ -202,50 +202,61 @@ class XlsxBook:
         parser = _parser()
         ready: list[tuple[int, tuple[Any, ...]]] = []
         strings, date_styles, epoch = self.shared_strings, self.date_styles, EPOCHS[self.date1904]
-        state: dict[str, Any] = {
-            "row": 0,
-            "cells": {},
-            "type": None,
-            "style": 0,
-            "column": 0,
-            "text": None,
-            "next_column": 0,
-        }
+        elements: dict[str, str] = {}  # tag as written (perhaps with a prefix) -> the local name, or ""
+        row_number, cells, next_column = 0, {}, 0
+        column, kind, style, text = 0, "n", None, None
+        columns: dict[str, int] = {}  # column letters -> index
+
+        def element(name: str) -> str:
+            local = elements[name] = _local(name) if _local(name) in ("c", "v", "t", "row") else ""
+            return local
 
         def start(name, attrs):
-            if name == "c" or name.endswith(":c"):
+            nonlocal row_number, cells, next_column, column, kind, style, text
+            local = elements[name] if name in elements else element(name)
+            if local == "c":
                 reference = attrs.get("r")
-                state["column"] = column_index(reference) if reference else state["next_column"]
-                state["type"] = attrs.get("t", "n")
-                state["style"] = int(attrs.get("s", "0"))
-                state["text"] = None
-            elif name == "v" or name == "t" or name.endswith((":v", ":t")):
-                if state["text"] is None:  # rich text: several runs make one value
-                    state["text"] = []
-            elif name == "row" or name.endswith(":row"):
+                if reference:
+                    letters = reference.rstrip("0123456789")
+                    column = (
+                        columns[letters] if letters in columns else columns.setdefault(letters, column_index(letters))
+                    )
+                else:
+                    column = next_column
+                kind = attrs.get("t", "n")
+                style = attrs.get("s")
+                text = None
+            elif local == "v" or local == "t":
+                if text is None:  # rich text: several runs make one value
+                    text = []
+            elif local == "row":
                 reference = attrs.get("r")
-                state["row"] = int(reference) if reference else state["row"] + 1
-                state["cells"] = {}
-                state["next_column"] = 0
+                row_number = int(reference) if reference else row_number + 1
+                cells = {}
+                next_column = 0
 
         def end(name):
-            if name == "c" or name.endswith(":c"):
-                parts = state["text"]
-                if parts is not None:
-                    state["cells"][state["column"]] = _value(
-                        state["type"], "".join(parts), state["style"], strings, date_styles, epoch
-                    )
-                state["next_column"] = state["column"] + 1
-            elif name == "row" or name.endswith(":row"):
-                cells = state["cells"]
+            nonlocal next_column, text
+            local = elements[name] if name in elements else element(name)
+            if local == "c":
+                if text is not None:
+                    value = text[0] if len(text) == 1 else "".join(text)
+                    if kind == "s":
+                        cells[column] = strings[int(value)]
+                    elif kind == "inlineStr" or kind == "str":
+                        cells[column] = value
+                    else:
+                        cells[column] = _value(kind, value, int(style or 0), date_styles, epoch)
+                next_column = column + 1
+            elif local == "row":
                 if cells:
                     width = max(cells) + 1
-                    ready.append((state["row"], tuple(cells.get(i) for i in range(width))))
-                state["text"] = None
+                    ready.append((row_number, tuple([cells.get(i) for i in range(width)])))
+                text = None
 
         def chars(data):
-            if state["text"] is not None:
-                state["text"].append(data)
+            if text is not None:
+                text.append(data)
 
         parser.StartElementHandler = start
         parser.EndElementHandler = end
@@ -260,11 +271,8 @@ class XlsxBook:
         yield from ready
 
 
-def _value(kind: str, text: str, style: int, strings: list[str], date_styles: set[int], epoch: dt.datetime) -> Any:
-    if kind == "s":
-        return strings[int(text)]
-    if kind in ("inlineStr", "str"):
-        return text
+def _value(kind: str, text: str, style: int, date_styles: set[int], epoch: dt.datetime) -> Any:
+    """A cell that is not text: a boolean, an error, an ISO date or a number (perhaps a date)."""
     if kind == "b":
         return text == "1"
     if kind == "e":
@@ -279,6 +287,15 @@ def _value(kind: str, text: str, style: int, strings: list[str], date_styles: se
         number = float(text)
         return int(number) if number.is_integer() and abs(number) < 2**53 else number
     return int(text)
+
+
+def clean_rows(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """Text cells trimmed (blank text becomes None), empty rows left out. Used for every
+    file format (reading.py), and here by the second process so the first need not."""
+    for number, cells in rows:
+        cleaned = tuple([(cell.strip() or None) if cell.__class__ is str else cell for cell in cells])
+        if cleaned.count(None) != len(cleaned):
+            yield number, cleaned
 
 
 def _is_date_format(code: str) -> bool:
@@ -301,7 +318,7 @@ BACKGROUND_BATCH = 2000
 
 
 def rows_in_background(path, sheet: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """The same rows as `XlsxBook.rows`, parsed by a second Python process (this file run as
+    """The same rows as `clean_rows(XlsxBook.rows(sheet))`, parsed by a second Python process (this file run as
     a script) while this one works on the rows already read. The rows come through a pipe
     in pickled batches; when the consumer falls behind the pipe fills and the reader waits,
     so memory stays bounded."""
@@ -333,7 +350,7 @@ def _produce(path: str, sheet: str, out: IO[bytes]) -> None:
         book = open_book(path)
         with book.archive:
             batch = []
-            for row in book.rows(sheet):
+            for row in clean_rows(book.rows(sheet)):
                 batch.append(row)
                 if len(batch) >= BACKGROUND_BATCH:
                     send(batch)
