@@ -503,10 +503,11 @@ class ItemSpec:
             case Kind.BOOLEAN:
                 return parse.parse_boolean
             case Kind.CHOICE:
-                return partial(parse.parse_choice, choices=spec.choices)
+                return parse.choice_parser(spec.choices)
             case Kind.CHARACTERISTIC:
                 values = self.characteristic_values[int(spec.code.rsplit("_", 1)[1])]
-                return lambda raw: values[parse.parse_choice(raw, spec.choices)]
+                code_of = parse.choice_parser(spec.choices)
+                return lambda raw: values[code_of(raw)]
             case _:
                 return parse.parse_key
 
@@ -531,7 +532,7 @@ class ItemSpec:
            holds (R13), characteristics (R16), dates in order.
         """
         roles_of = roles_of or (lambda relation: relation.role_codes())
-        values = {code: value for code, value in values.items() if value is not None and value != ""}
+        values = {code: value for code, value in values.items() if not _blank(value)}
         problems: list[FieldProblem] = []
 
         # 1. completion
@@ -552,7 +553,8 @@ class ItemSpec:
                     values[spec.code] = self.clean(spec.code, spec.default)
 
         # 2. values the type does not allow
-        for code in [code for code in values if code in self._refused_codes]:
+        refused = [code for code in values if code in self._refused_codes] if self._refused_codes else ()
+        for code in refused:
             spec, value = self._by_code[code], values[code]
             if spec.kind == Kind.BOOLEAN and value is False:
                 continue
@@ -561,7 +563,7 @@ class ItemSpec:
 
         # 3. required fields
         for spec in self._required:
-            if values.get(spec.code) in (None, ""):
+            if _blank(values.get(spec.code)):
                 problems.append(
                     FieldProblem(
                         spec.code, "required", _("%(field)s is required: fill it in.") % {"field": capfirst(spec.label)}
@@ -722,6 +724,11 @@ class ItemSpec:
             if workflow_id:
                 workflows.setdefault(combo, workflow_id)
         return workflows
+
+
+def _blank(value: Any) -> bool:
+    """None or empty text (model instances are compared by identity, not with their __eq__)."""
+    return value is None or (isinstance(value, str) and not value)
 
 
 def _clean_text(raw, *, max_length: int | None) -> str:

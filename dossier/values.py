@@ -8,9 +8,12 @@ called with something in it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -94,7 +97,7 @@ def parse_date(raw, *, epoch: int = 1900) -> dt.date:
             except ValueError:
                 raise _date_problem(raw) from None
     text = as_text(raw)
-    date_part = text.split("T")[0].split(" ")[0]
+    date_part = text.partition("T")[0].partition(" ")[0] if "T" in text or " " in text else text
     try:
         if match := _DAY_FIRST.match(date_part):
             day, month, year = match.groups()
@@ -124,11 +127,11 @@ def parse_datetime(raw, *, epoch: int = 1900, tz: dt.tzinfo | None = None) -> dt
         value = value.replace(microsecond=0)
     else:
         text = as_text(raw)
-        try:
-            if not _ISO_START.match(text):
-                raise ValueError(text)  # day first: not for fromisoformat
-            value = dt.datetime.fromisoformat(text)
-        except ValueError:
+        value = None
+        if _ISO_START.match(text):  # day first is not for fromisoformat
+            with contextlib.suppress(ValueError):
+                value = dt.datetime.fromisoformat(text)
+        if value is None:
             date_text, _sep, time_text = text.replace("T", " ").partition(" ")
             day = parse_date(date_text, epoch=epoch)
             time = dt.time()
@@ -216,13 +219,24 @@ def parse_boolean(raw) -> bool:
 
 def parse_choice(raw, choices: dict[str, str]) -> str:
     """A choice by its code or its label, case-insensitively; returns the code."""
-    text = as_text(raw)
-    folded = text.casefold()
-    for code, label in choices.items():
-        if folded in (code.casefold(), label.casefold()):
-            return code
-    raise ValueProblem(
-        "invalid_choice",
-        _("'%(value)s' is not one of the allowed values: %(allowed)s.")
-        % {"value": raw, "allowed": ", ".join(choices) or "-"},
-    )
+    return choice_parser(choices)(raw)
+
+
+def choice_parser(choices: dict[str, str]) -> Callable[[Any], str]:
+    """`parse_choice` for one set of choices, with the folded codes and labels worked out once."""
+    codes: dict[str, str] = {}
+    for code, label in reversed(choices.items()):  # the first choice wins, as in the list
+        codes[label.casefold()] = code
+        codes[code.casefold()] = code
+
+    def parse(raw) -> str:
+        code = codes.get(as_text(raw).casefold())
+        if code is None:
+            raise ValueProblem(
+                "invalid_choice",
+                _("'%(value)s' is not one of the allowed values: %(allowed)s.")
+                % {"value": raw, "allowed": ", ".join(choices) or "-"},
+            )
+        return code
+
+    return parse

@@ -20,7 +20,7 @@ from typing import IO
 
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -312,6 +312,12 @@ def commit_import(*, job: ImportJob, skip_invalid: bool = False, progress: Progr
     except ArchiveError as error:
         _fail(job, str(error))
         raise ImportRefused(str(error), job=job) from None
+    except IntegrityError:
+        message = _(
+            "Something these rows refer to was changed or removed after the validation, so nothing was stored. Run the import again: it validates the rows first."
+        )
+        _fail(job, message)
+        raise ImportRefused(message, job=job) from None
     except Exception as error:
         logger.exception("Import %s failed", job.pk)
         _fail(job, _("The import failed and nothing was stored: %(error)s") % {"error": error})

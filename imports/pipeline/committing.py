@@ -93,7 +93,7 @@ class ItemRows:
             raw = cursor.cursor
             if connection.vendor == "postgresql" and hasattr(raw, "copy"):
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                with connection.wrap_database_errors, raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                     write = copy.write_row
 
                     def insert(rows: list[list[Any]]) -> None:

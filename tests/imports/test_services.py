@@ -7,7 +7,8 @@ import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 
-from dossier.models import DossierItem, ItemType, ReviewTask, WorkflowInstance
+from dossier.demo import seed_demo_world
+from dossier.models import DossierItem, Employee, ItemType, Relation, ReviewTask, WorkflowInstance
 from imports import services
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline.reading import open_table
@@ -356,3 +357,87 @@ def test_r24_attachments_come_from_a_server_import_folder(demo, settings, tmp_pa
     assert attachment.original_name == "10001_cv.pdf"
     with attachment.file.open("rb") as stored:
         assert stored.read() == b"%PDF from the server"
+
+
+def test_r27_a_crash_halfway_through_one_insert_for_all_rows_leaves_nothing(demo, monkeypatch):
+    from imports.pipeline import committing
+
+    rows = "".join(f"{10001 + n};Brief {n}\n" for n in range(30))
+    job = mapped("Relatienummer;Onderwerp\n" + rows)
+    services.validate_import(job=job)
+    original = committing.Committer._commit_batch
+    calls = []
+
+    def crash_on_second_batch(self, *args):
+        assert not self.follows_up  # no attachments, workflows or profile: the single insert
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return original(self, *args)
+
+    monkeypatch.setattr(committing.Committer, "__init__", _with_batch_size(committing.Committer.__init__, 10))
+    monkeypatch.setattr(committing.Committer, "_commit_batch", crash_on_second_batch)
+    with pytest.raises(RuntimeError, match="disk full"):
+        services.commit_import(job=job)
+    assert not DossierItem.objects.filter(item_type__code="SOLL").exists()
+    assert ItemType.objects.get(code="SOLL").last_number == 0
+
+
+@pytest.mark.parametrize(
+    ("type_code", "follows_up"),
+    [("SOLL", False), ("KLACHT", True)],  # KLACHT's ERNST=HOOG leads to a workflow
+)
+def test_r08_r28_items_of_many_batches_get_every_number_once_in_row_order(demo, monkeypatch, type_code, follows_up):
+    from imports.pipeline import committing
+
+    if type_code == "SOLL":
+        header, rows = (
+            "Relatienummer;Onderwerp\n",
+            [f"{10001 + n}{',10050' if n % 3 == 0 else ''};Brief {n}" for n in range(25)],
+        )
+    else:
+        header = "Relatienummer;Onderwerp;Ernst\n"
+        rows = [
+            f"{20001 + n}{',20030' if n % 3 == 0 else ''};Klacht {n};{'HOOG' if n % 2 else 'LAAG'}" for n in range(25)
+        ]
+    job = mapped(header + "\n".join(rows) + "\n", type_code=type_code, username="admin")
+    summary = services.validate_import(job=job)
+    assert summary.invalid_rows == 0, summary.problems[:3]
+    monkeypatch.setattr(committing.Committer, "__init__", _with_batch_size(committing.Committer.__init__, 10))
+    seen = []
+    original = committing.Committer._commit_batch
+    monkeypatch.setattr(
+        committing.Committer, "_commit_batch", lambda self, *args: seen.append(self.follows_up) or original(self, *args)
+    )
+
+    before = ItemType.objects.get(code=type_code).last_number
+    assert services.commit_import(job=job) == 25 + 9  # every third row names two relations (R8)
+    assert set(seen) == {follows_up} and len(seen) == 3
+    items = list(DossierItem.objects.filter(import_job=job).order_by("number"))
+    assert [item.number for item in items] == list(range(before + 1, before + 35))
+    assert [item.subject for item in items[:3]] == [f"{'Brief' if type_code == 'SOLL' else 'Klacht'} 0"] * 2 + [
+        f"{'Brief' if type_code == 'SOLL' else 'Klacht'} 1"
+    ]
+    assert ItemType.objects.get(code=type_code).last_number == before + 34
+    if follows_up:
+        assert WorkflowInstance.objects.filter(item__import_job=job).count() == sum(
+            2 if n % 3 == 0 else 1 for n in range(25) if n % 2
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_r27_a_relation_removed_after_validation_stores_nothing_and_says_to_run_again():
+    seed_demo_world()
+    spare = Relation.objects.create(number="19999", name="Vertrokken", kind=Relation.Kind.PERSON)
+    Employee.objects.create(relation=spare, number="E9999")
+    job = mapped("Relatienummer;Onderwerp\n10001;Brief\n19999;Brief\n")
+    assert services.validate_import(job=job).invalid_rows == 0
+    spare.delete()  # and with it its employee role
+
+    with pytest.raises(services.ImportRefused, match="changed or removed after the validation"):
+        services.commit_import(job=job)
+    assert not DossierItem.objects.filter(item_type__code="SOLL").exists()
+    job.refresh_from_db()
+    assert job.state == "failed"
+    with pytest.raises(services.RowsInvalid, match="Row 3 is invalid"):
+        services.commit_import(job=job)  # validated again first: the row now says what is wrong
