@@ -77,22 +77,27 @@ class ItemRows:
                 row[index] = convert(value) if convert and value is not None else value
             elif code in free_names:
                 free[free_names[code]] = json_value(value)
-        row[self._free_values] = FREE_VALUES_ENCODER.encode(free)
+        row[self._free_values] = free  # encoded by `database_row`, at the commit
+        return row
+
+    def database_row(self, number: int, created_at: Any, prepared: list[Any]) -> list[Any]:
+        """A staged row as the insert takes it: (number, created_at, *prepared values)."""
+        row = [number, created_at, *prepared]
+        free_values = self._free_values + len(COMMIT_TIME_COLUMNS)
+        row[free_values] = FREE_VALUES_ENCODER.encode(row[free_values])
         return row
 
     @contextmanager
     def inserter(self) -> Iterator[Callable[[list[list[Any]]], None]]:
-        """A function that inserts rows of (number, created_at, *prepared values). On
-        PostgreSQL all its calls feed one COPY, with the foreign keys checked as the rows
-        arrive, so the server checks rows while this process prepares the next ones.
-        Elsewhere executemany (SQLite runs in this process, so that is as fast)."""
+        """A function that inserts database rows. On PostgreSQL all its calls feed one COPY,
+        so the server stores rows while this process prepares the next ones. Elsewhere
+        executemany (SQLite runs in this process, so that is as fast)."""
         quote = connection.ops.quote_name
         table = quote(DossierItem._meta.db_table)
         names = ", ".join(quote(c) for c in (*COMMIT_TIME_COLUMNS, *(f.column for f in self.fields)))
         with connection.cursor() as cursor:
             raw = cursor.cursor
             if connection.vendor == "postgresql" and hasattr(raw, "copy"):
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 with connection.wrap_database_errors, raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                     write = copy.write_row
 
@@ -101,7 +106,6 @@ class ItemRows:
                             write(row)
 
                     yield insert
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
                 return
             placeholders = ", ".join(["%s"] * (len(COMMIT_TIME_COLUMNS) + len(self.fields)))
             sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"  # noqa: S608
@@ -113,8 +117,7 @@ STAGING_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
 
 
 def _default(field: models.Field) -> Any:
-    default = field.get_default()  # "" for text fields, None for nullable ones, else the default
-    return FREE_VALUES_ENCODER.encode(default) if isinstance(field, models.JSONField) else default
+    return field.get_default()  # "" for text fields, None for nullable ones, else the default
 
 
 def _column_value(field: models.Field, value: Any) -> Any:
@@ -127,7 +130,8 @@ def _converter(field: models.Field) -> Callable[[Any], Any] | None:
     if isinstance(field, models.JSONField):
         return lambda value: json.dumps(value, cls=field.encoder or DjangoJSONEncoder)
     if isinstance(field, models.DateTimeField):
-        return connection.ops.adapt_datetimefield_value  # validated values are aware datetimes
+        adapt = connection.ops.adapt_datetimefield_value
+        return lambda value: str(adapt(value))  # an aware datetime, as text both databases take
     if isinstance(field, models.DateField):
         return methodcaller("isoformat")
     return None
@@ -210,7 +214,7 @@ class Committer:
                 if number is None:
                     raise RuntimeError("The staged rows hold more items than the validation counted.")
                 entries.append((number, member, workflow_id))
-                rows.append([number, now, *values])
+                rows.append(self.rows.database_row(number, now, values))
         insert(rows)
         return entries
 

@@ -223,6 +223,31 @@ def test_r21_a_creation_profile_creates_review_tasks_and_documents(demo):
     assert item.free_values["Salaris"] == "3500.00"
 
 
+def test_a_commit_stores_every_value_as_validated(demo):
+    import datetime as dt
+    import zoneinfo
+
+    job = mapped(
+        "Relatienummer;Onderwerp;Instuurdatum;Begindatum;Salaris;Ingangsdatum;Functie;Proeftijd\n"
+        "10001;Contract;31-12-2024 10:30;15-1-25;3.500,50;01-02-2026;Monteur;ja\n",
+        type_code="CONTR",
+        username="admin",
+    )
+    assert services.commit_import(job=job) == 1
+    item = DossierItem.objects.get(import_job=job)
+    amsterdam = zoneinfo.ZoneInfo("Europe/Amsterdam")
+    assert item.submitted_at == dt.datetime(2024, 12, 31, 10, 30, tzinfo=amsterdam)
+    assert (item.subject, item.relation.number, item.submitter.username) == ("Contract", "10001", "admin")
+    assert item.begin_date == dt.date(2025, 1, 15)
+    assert item.free_values == {
+        "Salaris": "3500.50",
+        "Ingangsdatum": "2026-02-01",
+        "Functie": "Monteur",
+        "Proeftijd": True,
+    }
+    assert item.created_at is not None and item.item_type.code == "CONTR" and item.import_job == job
+
+
 def test_undo_removes_every_item_of_the_import(demo):
     job = mapped(SOLL_ROWS)
     services.commit_import(job=job)
