@@ -81,16 +81,23 @@ def test_column_references_become_indexes(reference, index):
     assert column_index(reference) == index
 
 
-def test_a_second_process_reads_the_same_rows(tmp_path):
-    from imports.pipeline.xlsx import rows_in_background
+def test_a_second_process_reads_the_same_rows_trimmed_and_without_empty_ones(tmp_path):
+    from imports.pipeline.xlsx import clean_rows, rows_in_background
 
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     for n in range(5000):
-        sheet.append([10001 + n, f"Brief {n}", dt.datetime(2025, 1, 1) + dt.timedelta(days=n % 300), n % 2 == 0])
+        if n % 100 == 7:
+            sheet.append(["  ", None, " "])  # blank: left out
+            continue
+        sheet.append([10001 + n, f" Brief {n}  ", dt.datetime(2025, 1, 1) + dt.timedelta(days=n % 300), n % 2 == 0])
     workbook.save(tmp_path / "many.xlsx")
     book = open_book(tmp_path / "many.xlsx")
-    assert list(rows_in_background(tmp_path / "many.xlsx", "Sheet")) == list(book.rows("Sheet"))
+    rows = list(rows_in_background(tmp_path / "many.xlsx", "Sheet"))
+    assert rows == list(clean_rows(book.rows("Sheet")))
+    assert len(rows) == 5000 - 50
+    assert rows[0] == (1, (10001, "Brief 0", dt.datetime(2025, 1, 1), True))
+    assert 8 not in {number for number, _cells in rows}
 
 
 def test_a_second_process_reports_a_damaged_sheet(tmp_path):
