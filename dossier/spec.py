@@ -532,7 +532,10 @@ class ItemSpec:
            holds (R13), characteristics (R16), dates in order.
         """
         roles_of = roles_of or (lambda relation: relation.role_codes())
-        values = {code: value for code, value in values.items() if not _blank(value)}
+        # Leave out None and "": `not in (None, "")` would call the __eq__ of model instances.
+        values = {
+            code: value for code, value in values.items() if value is not None and (value.__class__ is not str or value)
+        }
         problems: list[FieldProblem] = []
 
         # 1. completion

@@ -34,7 +34,7 @@ def is_empty(raw) -> bool:
 
 def as_text(raw) -> str:
     """A cell as text; whole floats lose their '.0' so codes stay codes (10001.0 -> '10001')."""
-    if isinstance(raw, str):
+    if raw.__class__ is str or isinstance(raw, str):  # the first test is the fast one
         return raw.strip()
     if isinstance(raw, bool):
         return "1" if raw else "0"
