@@ -10,7 +10,8 @@ PATTERNS = [
     r'PathProblem\(\s*"([a-z_]+)"',
     r'FieldProblem\(\s*[^,()]+,\s*"([a-z_]+)"',
     r'MappingProblem\(\s*[^,()]+,\s*"([a-z_]+)"',
-    r'self\._problem\(\s*[^,()]+,\s*[^,()]+,\s*[^,()]+(?:\[[^\]]*\])*(?:\[0\])?,\s*"([a-z_]+)"',
+    # self._problem(row, field, value, "code", ...): the value may be a call or an index
+    r'self\._problem\(\s*[^,()]+,\s*[^,()]+,\s*[^,()]+(?:\([^()]*\))?(?:\[[^\]]*\])*,\s*"([a-z_]+)"',
 ]
 # Built as f"{kind}_not_found" from the reference kinds of the mapped fields.
 BUILT_CODES = {"contact_not_found", "user_not_found", "project_not_found", "course_not_found", "item_not_found"}
