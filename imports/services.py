@@ -212,16 +212,37 @@ def _results(job: ImportJob, attachments, progress: Progress | None) -> Iterator
         yield result
 
 
+def staging_folder() -> Path:
+    return Path(ImportJob._meta.get_field("file").storage.path("imports"))
+
+
 def staging_path(job: ImportJob) -> Path:
     """The job's validated rows, as database values, waiting for the commit."""
-    storage = ImportJob._meta.get_field("file").storage
-    return Path(storage.path(f"imports/{job.pk}-staged.jsonl"))
+    return staging_folder() / f"{job.pk}-staged.jsonl"
+
+
+def prune_stale_staging() -> int:
+    """Remove staged rows no commit will use: older than IMPORT_VALIDATION_MAX_AGE (a commit
+    validates again first), including those of validations that never finished. Runs at the
+    start of every validation, so validations that are never committed leave nothing behind."""
+    folder = staging_folder()
+    oldest = dt.datetime.now().timestamp() - settings.IMPORT_VALIDATION_MAX_AGE
+    removed = 0
+    for path in [*folder.glob("*-staged.jsonl"), *folder.glob("*-staged.partial")]:
+        try:
+            if path.stat().st_mtime < oldest:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            pass  # removed by another process meanwhile
+    return removed
 
 
 def validate_import(*, job: ImportJob, progress: Progress | None = None) -> Summary:
     """R26: check every row and record every problem; nothing is stored (R27). The valid
     rows are staged for the commit."""
     _move(job, ImportJob.State.VALIDATING)
+    prune_stale_staging()
     job.started_at = job.started_at or timezone.now()
     job.save(update_fields=["state", "started_at"])
     summary = Summary(problem_limit=MAX_STORED_PROBLEMS)

@@ -466,3 +466,24 @@ def test_r27_a_relation_removed_after_validation_stores_nothing_and_says_to_run_
     assert job.state == "failed"
     with pytest.raises(services.RowsInvalid, match="Row 3 is invalid"):
         services.commit_import(job=job)  # validated again first: the row now says what is wrong
+
+
+def test_staged_rows_no_commit_will_use_are_removed_by_the_next_validation(demo, settings):
+    import os
+    import time
+
+    settings.IMPORT_VALIDATION_MAX_AGE = 3600
+    first = mapped(SOLL_ROWS)
+    services.validate_import(job=first)
+    stale, fresh = services.staging_path(first), services.staging_path(first).with_name("fresh-staged.jsonl")
+    crashed = stale.with_name("crashed-staged.partial")
+    fresh.write_text("")
+    crashed.write_text("")
+    two_hours_ago = time.time() - 7200
+    for path in (stale, crashed):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+
+    services.validate_import(job=mapped(SOLL_ROWS))
+    assert not stale.exists() and not crashed.exists()
+    assert fresh.exists()
+    assert services.commit_import(job=ImportJob.objects.get(pk=first.pk)) == 2  # validated again first
