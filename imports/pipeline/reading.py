@@ -314,14 +314,16 @@ def _open_calamine(path: Path, name: str, sheet: str | None):
     chosen = _pick_sheet(names, sheet, name)
     try:
         worksheet = workbook.get_sheet_by_name(chosen)
-        start_row = (worksheet.start or (0, 0))[0]
+        start_column = (worksheet.start or (0, 0))[1]
         source = worksheet.iter_rows()
     except Exception:
         raise ReadError(_("'%(name)s' could not be read.") % {"name": name}) from None
 
     def rows():
-        for offset, cells in enumerate(source):
-            yield start_row + offset + 1, tuple(None if cell == "" else cell for cell in cells)
+        # iter_rows starts at the sheet's first row, but at its first used column
+        padding = (None,) * start_column
+        for index, cells in enumerate(source):
+            yield index + 1, padding + tuple(None if cell == "" else cell for cell in cells)
 
     return names, _non_empty(rows()), 1900, workbook.close
 

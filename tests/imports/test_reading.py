@@ -256,3 +256,25 @@ def test_files_saved_by_a_spreadsheet_program_read_to_the_same_values(extension)
     assert parse_decimal(first[4]) == parse_decimal("1234,56")
     assert first[5] == "\\\\client\\C$\\Import\\10001_brief.pdf"
     assert rows[2][1][5] is None
+
+
+def test_an_xls_that_starts_below_and_right_of_a1_keeps_its_row_numbers_and_columns(tmp_path):
+    """offset_b2.xls (written with xlwt): B2 "Relatienummer", C2 "Onderwerp"; B3 10001, C3
+    "Brief"; C4 "Zonder nummer". The same cells in an .xlsx read the same."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet["B2"], sheet["C2"], sheet["B3"], sheet["C3"], sheet["C4"] = (
+        "Relatienummer",
+        "Onderwerp",
+        10001,
+        "Brief",
+        "Zonder nummer",
+    )
+    workbook.save(tmp_path / "offset_b2.xlsx")
+    xls_table, xls_rows = read_all(FILES / "offset_b2.xls")
+    xlsx_table, xlsx_rows = read_all(tmp_path / "offset_b2.xlsx")
+    assert xls_table.header_row == xlsx_table.header_row == 2
+    assert xls_table.headers == xlsx_table.headers
+    assert xls_table.headers[1:] == ["Relatienummer", "Onderwerp"]
+    assert [(n, cells[1:]) for n, cells in xls_rows] == [(3, (10001.0, "Brief")), (4, (None, "Zonder nummer"))]
+    assert [(n, cells[1:]) for n, cells in xlsx_rows] == [(3, (10001, "Brief")), (4, (None, "Zonder nummer"))]
