@@ -32,8 +32,33 @@ from imports.pipeline.outcomes import CleanRow, Problem, RowResult
 from imports.pipeline.reading import Row
 
 BATCH_SIZE = 2000
+# Parsed values are immutable and depend on the text alone: worth remembering for these.
+REPEATING_KINDS = frozenset(
+    {Kind.DATE, Kind.DATETIME, Kind.DECIMAL, Kind.INTEGER, Kind.BOOLEAN, Kind.CHOICE, Kind.CHARACTERISTIC}
+)
+PARSE_MEMORY = 4096  # texts per column
+FORGOTTEN = object()
 QUERY_CHUNK = 900  # keys per IN (...) query, inside SQLite's variable limit everywhere
 DESTINATION_SEPARATORS = re.compile(r"[;,]")
+
+
+def _remembering(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`parse`, remembering what each text gave: dates, amounts, yes/no and choices repeat
+    from row to row. Only text is remembered (1 and True are equal keys, but not equal
+    cells), only what parsed (a problem is raised again), and at most PARSE_MEMORY texts."""
+    remembered: dict[str, Any] = {}
+
+    def parse_remembering(cell: Any) -> Any:
+        if cell.__class__ is not str:
+            return parse(cell)
+        value = remembered.get(cell, FORGOTTEN)
+        if value is FORGOTTEN:
+            value = parse(cell)
+            if len(remembered) < PARSE_MEMORY:
+                remembered[cell] = value
+        return value
+
+    return parse_remembering
 
 
 def _destination_keys(cell: Any) -> list[str]:
@@ -192,7 +217,8 @@ class RowValidator:
             return _destination_keys
         if kind is Kind.FILE:
             return as_text
-        return self.spec.parser(code, epoch=self.epoch)
+        parse = self.spec.parser(code, epoch=self.epoch)
+        return _remembering(parse) if kind in REPEATING_KINDS else parse
 
     def _cell(self, row: Row, code: str) -> Any:
         """The raw value a field got in this row: its cell, or its fixed value."""

@@ -371,3 +371,28 @@ def test_r25_names_without_the_relation_number_and_files_used_twice_are_warnings
         (4, "attachment_used_twice"),
     ]
     assert "row 3" in summary.warnings[1].message
+
+
+def test_a_value_repeated_in_many_rows_is_parsed_alike_and_a_bad_one_fails_each_time(soll, employee, alice):
+    item_type = soll.item_type
+    item_type.has_begin_date = True
+    item_type.save()
+    spec = ItemSpec(item_type, purpose=Purpose.IMPORT)
+    cells = ["31-12-2024", "31-13-2024", "31-12-2024", "31-13-2024", 1, True, 1, True]
+    results, _summary = run(spec, ["relation:Nr", "begin_date:Begin"], [["10001", c] for c in cells], user=alice)
+    assert [r.clean.items[0]["begin_date"] if r.clean else None for r in results] == [
+        dt.date(2024, 12, 31),
+        None,
+        dt.date(2024, 12, 31),
+        None,
+        dt.date(1899, 12, 31),  # Excel serial number 1
+        None,  # True is no date, although True == 1 as a key
+        dt.date(1899, 12, 31),
+        None,
+    ]
+    assert [(row, code) for row, _column, _value, code in errors(results)] == [
+        (3, "invalid_date"),
+        (5, "invalid_date"),
+        (7, "invalid_date"),
+        (9, "invalid_date"),
+    ]
