@@ -5,8 +5,9 @@ private file); the commit reads them back, so the file is neither read nor valid
 The numbers come from the type's sequence at the start (R28); then the items are inserted in
 batches (one per destination, R8), each batch followed by its attachments (a full copy per
 item), workflow entries from characteristics (R17) and, for a creation profile, review tasks
-and the generated document (R21). An import without any of those is one COPY on PostgreSQL. The outgoing-post choice is never acted on (R7). Files written to storage by
-a commit that fails are removed again, so a failed import leaves nothing behind.
+and the generated document (R21). An import without any of those is one COPY on PostgreSQL.
+The outgoing-post choice is never acted on (R7). Files written to storage by a commit that
+fails are removed again, so a failed import leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -126,9 +127,7 @@ def _column_value(field: models.Field, value: Any) -> Any:
 
 def _converter(field: models.Field) -> Callable[[Any], Any] | None:
     if field.is_relation:
-        return attrgetter("pk")  # int keys go as they are
-    if isinstance(field, models.JSONField):
-        return lambda value: json.dumps(value, cls=field.encoder or DjangoJSONEncoder)
+        return attrgetter("pk")  # validated references are model instances
     if isinstance(field, models.DateTimeField):
         adapt = connection.ops.adapt_datetimefield_value
         return lambda value: str(adapt(value))  # an aware datetime, as text both databases take

@@ -26,12 +26,13 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from imports.pipeline.attachments import unpacks_too_far
+from imports.pipeline.background import rows_in_background
 from imports.pipeline.xlsx import clean_rows
 
 FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods", ".csv": "csv", ".txt": "csv"}
 CSV_DELIMITERS = ";,\t"
 SAMPLE_BYTES = 64 * 1024
-# A sheet whose XML unpacks to more than this is parsed by a second process (xlsx.py).
+# A sheet whose XML unpacks to more than this is parsed by a second process (background.py).
 BACKGROUND_READ_BYTES = 16 * 2**20
 
 
@@ -206,7 +207,7 @@ def check_zip(path: Path, name: str) -> None:
 
 
 def _open_xlsx(path: Path, name: str, sheet: str | None):
-    from imports.pipeline.xlsx import open_book, rows_in_background, sheet_size
+    from imports.pipeline.xlsx import open_book, sheet_size
 
     if _is_encrypted_office_file(path):
         raise ReadError(
@@ -231,7 +232,7 @@ def _open_xlsx(path: Path, name: str, sheet: str | None):
 
     def rows():
         try:
-            yield from rows_in_background(path, chosen) if background else clean_rows(book.rows(chosen))
+            yield from rows_in_background(path, chosen, "xlsx") if background else clean_rows(book.rows(chosen))
         except Exception:
             raise ReadError(damaged) from None
 
@@ -284,13 +285,15 @@ def _open_ods(path: Path, name: str, sheet: str | None):
         book.archive.close()
         raise
 
+    background = book.archive.getinfo("content.xml").file_size >= BACKGROUND_READ_BYTES
+
     def rows():
         try:
-            yield from book.rows(chosen)
+            yield from rows_in_background(path, chosen, "ods") if background else clean_rows(book.rows(chosen))
         except Exception:
             raise ReadError(damaged) from None
 
-    return names, _non_empty(rows()), 1900, book.archive.close
+    return names, _non_empty(rows(), cleaned=True), 1900, book.archive.close
 
 
 # --- .xls ----------------------------------------------------------------------------------

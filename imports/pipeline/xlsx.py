@@ -13,11 +13,8 @@ external reference can happen.
 from __future__ import annotations
 
 import datetime as dt
-import pickle
 import posixpath
 import re
-import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from typing import IO, Any
@@ -291,7 +288,7 @@ def _value(kind: str, text: str, style: int, date_styles: set[int], epoch: dt.da
 
 def clean_rows(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """Text cells trimmed (blank text becomes None), empty rows left out. Used for every
-    file format (reading.py), and here by the second process so the first need not."""
+    file format (reading.py), and by the second process of background.py so the first need not."""
     for number, cells in rows:
         cleaned = tuple([(cell.strip() or None) if cell.__class__ is str else cell for cell in cells])
         if cleaned.count(None) != len(cleaned):
@@ -312,65 +309,9 @@ def open_book(path) -> XlsxBook:
         raise
 
 
-# --- reading in a second process -----------------------------------------------------------
-
-BACKGROUND_BATCH = 2000
-
-
-def rows_in_background(path, sheet: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """The same rows as `clean_rows(XlsxBook.rows(sheet))`, parsed by a second Python process (this file run as
-    a script) while this one works on the rows already read. The rows come through a pipe
-    in pickled batches; when the consumer falls behind the pipe fills and the reader waits,
-    so memory stays bounded."""
-    command = [sys.executable, "-I", __file__, str(path), sheet]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # noqa: S603
-    try:
-        while True:
-            try:
-                message = pickle.load(process.stdout)  # noqa: S301 (from our own child process)
-            except EOFError:
-                raise XlsxError("the reading process ended early") from None
-            if message is None:
-                return
-            if isinstance(message, str):
-                raise XlsxError(message)
-            yield from message
-    finally:
-        process.stdout.close()
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-
-
-def _produce(path: str, sheet: str, out: IO[bytes]) -> None:
-    def send(message) -> None:
-        pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
-
-    try:
-        book = open_book(path)
-        with book.archive:
-            batch = []
-            for row in clean_rows(book.rows(sheet)):
-                batch.append(row)
-                if len(batch) >= BACKGROUND_BATCH:
-                    send(batch)
-                    batch = []
-            send(batch)
-        send(None)
-    except BrokenPipeError:
-        pass  # the consumer stopped reading
-    except Exception as error:
-        send(f"{type(error).__name__}: {error}")
-    out.flush()
-
-
 def sheet_size(book: XlsxBook, sheet: str) -> int:
     """Bytes of the sheet's XML, unpacked: how much work reading it is."""
     try:
         return book.archive.getinfo(book.sheets[sheet]).file_size
     except KeyError:
         return 0
-
-
-if __name__ == "__main__":
-    _produce(sys.argv[1], sys.argv[2], sys.stdout.buffer)

@@ -390,3 +390,24 @@ def test_an_ods_that_unpacks_too_far_is_refused(tmp_path, settings):
     write_ods(tmp_path / "big.ods", content(table("Blad1", *[row(text("x" * 100)) for _ in range(500)])))
     with pytest.raises(ReadError, match="unpacks to more"):
         open_table(tmp_path / "big.ods")
+
+
+def test_a_large_ods_is_read_by_a_second_process_to_the_same_rows(tmp_path, monkeypatch):
+    from imports.pipeline import reading
+    from imports.pipeline.background import rows_in_background
+    from imports.pipeline.xlsx import clean_rows
+
+    rows = [row(text("Nummer"), text("Onderwerp"))]
+    rows += [row(number(10001 + n), text(f" Brief {n} ")) for n in range(3000)]
+    rows += [row(text("  "), attributes=' table:number-rows-repeated="5"'), row(number(1), text("laatste"))]
+    path = write_ods(tmp_path / "many.ods", content(table("Blad1", *rows), table("Blad2", row(text("x")))))
+    background = list(rows_in_background(path, "Blad1", "ods"))
+    assert background == list(clean_rows(rows_of(path)))
+    assert background[1] == (2, (10001.0, "Brief 0")) and background[-1] == (3007, (1.0, "laatste"))
+
+    calls = []
+    monkeypatch.setattr(reading, "BACKGROUND_READ_BYTES", 0)
+    monkeypatch.setattr(reading, "rows_in_background", lambda *args: calls.append(args) or rows_in_background(*args))
+    table_ = open_table(path)
+    assert [(r.number, r.cells) for r in table_.rows()] == background[1:]
+    assert [args[1:] for args in calls] == [("Blad1", "ods")]

@@ -82,7 +82,8 @@ def test_column_references_become_indexes(reference, index):
 
 
 def test_a_second_process_reads_the_same_rows_trimmed_and_without_empty_ones(tmp_path):
-    from imports.pipeline.xlsx import clean_rows, rows_in_background
+    from imports.pipeline.background import rows_in_background
+    from imports.pipeline.xlsx import clean_rows
 
     workbook = openpyxl.Workbook()
     sheet = workbook.active
@@ -93,7 +94,7 @@ def test_a_second_process_reads_the_same_rows_trimmed_and_without_empty_ones(tmp
         sheet.append([10001 + n, f" Brief {n}  ", dt.datetime(2025, 1, 1) + dt.timedelta(days=n % 300), n % 2 == 0])
     workbook.save(tmp_path / "many.xlsx")
     book = open_book(tmp_path / "many.xlsx")
-    rows = list(rows_in_background(tmp_path / "many.xlsx", "Sheet"))
+    rows = list(rows_in_background(tmp_path / "many.xlsx", "Sheet", "xlsx"))
     assert rows == list(clean_rows(book.rows("Sheet")))
     assert len(rows) == 5000 - 50
     assert rows[0] == (1, (10001, "Brief 0", dt.datetime(2025, 1, 1), True))
@@ -103,7 +104,7 @@ def test_a_second_process_reads_the_same_rows_trimmed_and_without_empty_ones(tmp
 def test_a_second_process_reports_a_damaged_sheet(tmp_path):
     import zipfile
 
-    from imports.pipeline.xlsx import XlsxError, rows_in_background
+    from imports.pipeline.background import BackgroundReadError, rows_in_background
 
     workbook = openpyxl.Workbook()
     workbook.active.append(["x"])
@@ -112,17 +113,17 @@ def test_a_second_process_reports_a_damaged_sheet(tmp_path):
         for member in source.infolist():
             data = b"<worksheet><sheetData><row" if member.filename.endswith("sheet1.xml") else source.read(member)
             target.writestr(member, data)
-    with pytest.raises(XlsxError, match="ExpatError"):
-        list(rows_in_background(tmp_path / "bad.xlsx", "Sheet"))
+    with pytest.raises(BackgroundReadError, match="ExpatError"):
+        list(rows_in_background(tmp_path / "bad.xlsx", "Sheet", "xlsx"))
 
 
 def test_open_table_reads_large_sheets_in_a_second_process(tmp_path, monkeypatch):
-    from imports.pipeline import reading, xlsx
+    from imports.pipeline import reading
 
     calls = []
-    original = xlsx.rows_in_background
+    original = reading.rows_in_background
     monkeypatch.setattr(reading, "BACKGROUND_READ_BYTES", 0)
-    monkeypatch.setattr(xlsx, "rows_in_background", lambda *args: calls.append(args) or original(*args))
+    monkeypatch.setattr(reading, "rows_in_background", lambda *args: calls.append(args) or original(*args))
     workbook = openpyxl.Workbook()
     workbook.active.append(["Nummer"])
     workbook.active.append([10001])

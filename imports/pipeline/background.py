@@ -1,0 +1,84 @@
+"""Reading a large .xlsx or .ods sheet in a second process, so that one core parses the XML
+while the other validates the rows already read.
+
+    for number, cells in rows_in_background(path, "Blad1", "xlsx"):
+        ...
+
+The rows are the reader's, trimmed and without the empty ones (`clean_rows`); they come
+through a pipe in pickled batches. When the consumer falls behind, the pipe fills and the
+reader waits, so memory stays bounded. The second process runs isolated (`python -I`) and
+imports only the readers, not Django.
+"""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+BATCH = 2000
+PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from imports.pipeline.background import main; main(sys.argv[2:])"
+
+
+class BackgroundReadError(Exception):
+    pass
+
+
+def rows_in_background(path, sheet: str, kind: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The same rows as `clean_rows(open_book(path).rows(sheet))` of the .xlsx or .ods reader
+    (`kind`), read by a second process."""
+    command = [sys.executable, "-I", "-c", CHILD, PROJECT_ROOT, kind, str(path), sheet]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # noqa: S603
+    try:
+        while True:
+            try:
+                message = pickle.load(process.stdout)  # noqa: S301 (from our own child process)
+            except EOFError:
+                raise BackgroundReadError("the reading process ended early") from None
+            if message is None:
+                return
+            if isinstance(message, str):
+                raise BackgroundReadError(message)
+            yield from message
+    finally:
+        process.stdout.close()
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def main(arguments: list[str]) -> None:
+    kind, path, sheet = arguments
+    _produce(kind, path, sheet, sys.stdout.buffer)
+
+
+def _produce(kind: str, path: str, sheet: str, out: IO[bytes]) -> None:
+    from imports.pipeline.xlsx import clean_rows
+
+    def send(message) -> None:
+        pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+
+    try:
+        if kind == "ods":
+            from imports.pipeline.ods import open_book
+        else:
+            from imports.pipeline.xlsx import open_book
+        book = open_book(path)
+        with book.archive:
+            batch = []
+            for row in clean_rows(book.rows(sheet)):
+                batch.append(row)
+                if len(batch) >= BATCH:
+                    send(batch)
+                    batch = []
+            send(batch)
+        send(None)
+    except BrokenPipeError:
+        pass  # the consumer stopped reading
+    except Exception as error:
+        send(f"{type(error).__name__}: {error}")
+    out.flush()
