@@ -222,12 +222,7 @@ def _open_xlsx(path: Path, name: str, sheet: str | None):
     except Exception:
         raise ReadError(damaged) from None
     names = book.sheet_names
-    try:
-        chosen = _pick_sheet(names, sheet, name)
-    except ReadError:
-        book.archive.close()
-        raise
-
+    chosen = _pick_sheet_of_book(book, sheet, name)
     background = sheet_size(book, chosen) >= BACKGROUND_READ_BYTES
 
     def rows():
@@ -243,6 +238,15 @@ def _is_encrypted_office_file(path: Path) -> bool:
     """Password-protected Office files are OLE2 containers, not ZIPs."""
     with path.open("rb") as handle:
         return handle.read(8) == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _pick_sheet_of_book(book, sheet: str | None, file_name: str) -> str:
+    """`_pick_sheet` for an opened .xlsx or .ods book, which is closed when that fails."""
+    try:
+        return _pick_sheet(book.sheet_names, sheet, file_name)
+    except ReadError:
+        book.archive.close()
+        raise
 
 
 def _pick_sheet(names: list[str], sheet: str | None, file_name: str) -> str:
@@ -279,12 +283,7 @@ def _open_ods(path: Path, name: str, sheet: str | None):
     except Exception:
         raise ReadError(damaged) from None
     names = book.sheet_names
-    try:
-        chosen = _pick_sheet(names, sheet, name)
-    except ReadError:
-        book.archive.close()
-        raise
-
+    chosen = _pick_sheet_of_book(book, sheet, name)
     background = book.archive.getinfo("content.xml").file_size >= BACKGROUND_READ_BYTES
 
     def rows():
