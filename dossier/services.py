@@ -66,7 +66,6 @@ def json_value(value: Any) -> Any:
     return value
 
 
-@transaction.atomic
 def create_item(
     *,
     spec: ItemSpec,
@@ -75,19 +74,27 @@ def create_item(
     attachment_name: str | None = None,
 ) -> DossierItem:
     """Store one validated item with its number, attachment, workflow entry (R17) and, for a
-    creation profile, its review tasks and generated document (R21)."""
-    item = DossierItem(
-        item_type=spec.item_type,
-        creation_profile=spec.profile,
-        number=allocate_numbers(item_type=spec.item_type, count=1)[0],
-        **item_attributes(spec, values),
-    )
-    item.save()
-    if attachment is not None:
-        add_attachment(item=item, content=attachment, name=attachment_name or attachment.name)
-    enter_workflows(entries=[(item, spec.workflow_id_for(values))])
-    if spec.profile is not None:
-        apply_creation_profile(items=[item], profile=spec.profile)
+    creation profile, its review tasks and generated document (R21). If any of it fails,
+    nothing is stored, files included."""
+    stored: list[Attachment] = []
+    try:
+        with transaction.atomic():
+            item = DossierItem(
+                item_type=spec.item_type,
+                creation_profile=spec.profile,
+                number=allocate_numbers(item_type=spec.item_type, count=1)[0],
+                **item_attributes(spec, values),
+            )
+            item.save()
+            if attachment is not None:
+                stored.append(add_attachment(item=item, content=attachment, name=attachment_name or attachment.name))
+            enter_workflows(entries=[(item, spec.workflow_id_for(values))])
+            if spec.profile is not None:
+                apply_creation_profile(items=[item], profile=spec.profile, stored=stored)
+    except BaseException:
+        for stored_attachment in stored:
+            stored_attachment.file.storage.delete(stored_attachment.file.name)
+        raise
     return item
 
 
@@ -119,8 +126,12 @@ def enter_workflows(*, entries: Iterable[tuple[DossierItem, int | None]]) -> lis
     return WorkflowInstance.objects.bulk_create(instances)
 
 
-def apply_creation_profile(*, items: list[DossierItem], profile: CreationProfile) -> None:
-    """R21: review tasks from the profile's review profile; its document, attached."""
+def apply_creation_profile(
+    *, items: list[DossierItem], profile: CreationProfile, stored: list[Attachment] | None = None
+) -> None:
+    """R21: review tasks from the profile's review profile; its document, attached. Each
+    document is added to `stored` as soon as its file is written, so that a caller whose
+    transaction fails can remove the files."""
     if profile.review_profile_id:
         review = profile.review_profile
         reviewers = list(review.reviewers.all())
@@ -134,7 +145,9 @@ def apply_creation_profile(*, items: list[DossierItem], profile: CreationProfile
         template = profile.document_template
         for item in items:
             content = render_document(template=template, item=item)
-            add_attachment(item=item, content=ContentFile(content), name=document_name(template, item))
+            document = add_attachment(item=item, content=ContentFile(content), name=document_name(template, item))
+            if stored is not None:
+                stored.append(document)
 
 
 def document_name(template: DocumentTemplate, item: DossierItem) -> str:

@@ -252,12 +252,13 @@ def validate_import(*, job: ImportJob, progress: Progress | None = None) -> Summ
     try:
         with _open_attachments(job) as attachments, partial.open("w", encoding="utf-8") as staged:
             rows = ItemRows(spec_for(job), job=job)
-            item_count = 0
+            item_count = attachment_count = 0
             for result in _results(job, attachments, progress):
                 summary.add(result)
                 if result.is_valid:
                     stage_row(staged, result.clean, rows)
                     item_count += len(result.clean.items)
+                    attachment_count += result.clean.attachment is not None
         partial.replace(target)
     except (ReadError, ArchiveError) as error:
         partial.unlink(missing_ok=True)
@@ -269,6 +270,7 @@ def validate_import(*, job: ImportJob, progress: Progress | None = None) -> Summ
     job.state = ImportJob.State.VALIDATED
     job.options["validated_at"] = timezone.now().isoformat()
     job.options["staged_items"] = item_count
+    job.options["staged_attachments"] = attachment_count
     _record(job, summary)
     job.save()
     if progress:
@@ -295,7 +297,7 @@ def _record(job: ImportJob, summary: Summary) -> None:
 
 def _validation_is_current(job: ImportJob) -> bool:
     validated_at = job.options.get("validated_at")
-    staged = "staged_items" in job.options and staging_path(job).exists()
+    staged = "staged_attachments" in job.options and staging_path(job).exists()
     if job.state != ImportJob.State.VALIDATED or not validated_at or not staged:
         return False
     age = timezone.now() - dt.datetime.fromisoformat(validated_at)
@@ -326,7 +328,7 @@ def commit_import(*, job: ImportJob, skip_invalid: bool = False, progress: Progr
             committer = Committer(
                 spec_for(job),
                 job=job,
-                attachments=attachments,
+                attachments=attachments if job.options.get("staged_attachments") else None,
                 progress=(lambda done: progress(done, total)) if progress else None,
             )
             created = committer.commit(read_staged(staged), item_count=job.options["staged_items"])

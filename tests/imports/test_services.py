@@ -487,3 +487,83 @@ def test_staged_rows_no_commit_will_use_are_removed_by_the_next_validation(demo,
     assert not stale.exists() and not crashed.exists()
     assert fresh.exists()
     assert services.commit_import(job=ImportJob.objects.get(pk=first.pk)) == 2  # validated again first
+
+
+def test_progress_is_reported_between_inserts_never_during_one(demo, monkeypatch):
+    """On PostgreSQL a COPY holds the connection: a progress report that queried the database
+    during one would wait forever."""
+    from contextlib import contextmanager
+
+    from imports.pipeline import committing
+
+    rows = "".join(f"{10001 + n};Brief {n}\n" for n in range(45))
+    job = mapped("Relatienummer;Onderwerp\n" + rows)
+    services.validate_import(job=job)
+    inserting = []
+    original = committing.ItemRows.inserter
+
+    @contextmanager
+    def tracked(self):
+        inserting.append(True)
+        try:
+            with original(self) as insert:
+                yield insert
+        finally:
+            inserting.pop()
+
+    reports = []
+
+    def progress(done, total):
+        assert not inserting
+        reports.append((done, ImportJob.objects.filter(pk=job.pk).count()))
+
+    monkeypatch.setattr(committing.ItemRows, "inserter", tracked)
+    monkeypatch.setattr(committing, "BATCHES_PER_INSERT", 2)
+    monkeypatch.setattr(committing.Committer, "__init__", _with_batch_size(committing.Committer.__init__, 10))
+    assert services.commit_import(job=job, progress=progress) == 45
+    assert [done for done, _found in reports] == [20, 40, 45]
+
+
+def test_r21_a_failed_commit_removes_the_generated_documents_too(demo, monkeypatch, private_files):
+    from imports.pipeline import committing
+
+    profile = ItemType.objects.get(code="CONTR").creation_profiles.get(code="NIEUW")
+    rows = "".join(f"{10001 + n};Contract {n};3500;01-02-2026\n" for n in range(20))
+    job = mapped(
+        "Relatienummer;Onderwerp;Salaris;Ingangsdatum\n" + rows, type_code="CONTR", username="admin", profile=profile
+    )
+    services.validate_import(job=job)
+    original = committing.Committer._follow_up
+    calls = []
+
+    def crash_after_the_second_batch(self, entries):
+        original(self, entries)
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(committing.Committer, "__init__", _with_batch_size(committing.Committer.__init__, 10))
+    monkeypatch.setattr(committing.Committer, "_follow_up", crash_after_the_second_batch)
+    with pytest.raises(RuntimeError, match="disk full"):
+        services.commit_import(job=job)
+    assert not DossierItem.objects.filter(item_type__code="CONTR", import_job=job).exists()
+    folder = private_files.base_location / "attachments"
+    stored = [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+    assert stored == []
+
+
+def test_server_folders_alone_do_not_make_an_import_without_attachments_follow_up(
+    demo, settings, tmp_path, monkeypatch
+):
+    from imports.pipeline import committing
+
+    settings.IMPORT_SERVER_FOLDERS = {"C$/Import": str(tmp_path)}
+    job = mapped(SOLL_ROWS)
+    services.validate_import(job=job)
+    seen = []
+    original = committing.Committer._commit_batch
+    monkeypatch.setattr(
+        committing.Committer, "_commit_batch", lambda self, *args: seen.append(self.follows_up) or original(self, *args)
+    )
+    assert services.commit_import(job=job) == 2
+    assert seen == [False]
