@@ -5,8 +5,8 @@ while the other validates the rows already read.
         ...
 
 The rows are the reader's, trimmed and without the empty ones (`clean_rows`); they come
-through a pipe in pickled batches. When the consumer falls behind, the pipe fills and the
-reader waits, so memory stays bounded. The second process runs isolated (`python -I`) and
+through a pipe in pickled batches of at most 2,000 rows and 100,000 cells. When the
+consumer falls behind, the pipe fills and the reader waits, so memory stays bounded. The second process runs isolated (`python -I`) and
 imports only the readers, not Django.
 """
 
@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-BATCH = 2000
+BATCH = 2000  # rows per message at most
+BATCH_CELLS = 100_000  # cells per message at most: a row may be 16,384 cells wide
 PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from imports.pipeline.background import main; main(sys.argv[2:])"
 
@@ -32,7 +33,7 @@ def rows_in_background(path, sheet: str, kind: str) -> Iterator[tuple[int, tuple
     """The same rows as `clean_rows(open_book(path).rows(sheet))` of the .xlsx or .ods reader
     (`kind`), read by a second process."""
     command = [sys.executable, "-I", "-c", CHILD, PROJECT_ROOT, kind, str(path), sheet]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # noqa: S603
+    process = subprocess.Popen(command, stdout=subprocess.PIPE)  # noqa: S603 (its errors go to our stderr)
     try:
         while True:
             try:
@@ -69,12 +70,13 @@ def _produce(kind: str, path: str, sheet: str, out: IO[bytes]) -> None:
             from imports.pipeline.xlsx import open_book
         book = open_book(path)
         with book.archive:
-            batch = []
+            batch, cells = [], 0
             for row in clean_rows(book.rows(sheet)):
                 batch.append(row)
-                if len(batch) >= BATCH:
+                cells += len(row[1])
+                if len(batch) >= BATCH or cells >= BATCH_CELLS:
                     send(batch)
-                    batch = []
+                    batch, cells = [], 0
             send(batch)
         send(None)
     except BrokenPipeError:

@@ -411,3 +411,23 @@ def test_a_large_ods_is_read_by_a_second_process_to_the_same_rows(tmp_path, monk
     table_ = open_table(path)
     assert [(r.number, r.cells) for r in table_.rows()] == background[1:]
     assert [args[1:] for args in calls] == [("Blad1", "ods")]
+
+
+def test_rows_as_wide_as_a_sheet_allows_come_from_the_second_process_in_small_batches(tmp_path):
+    """A cell repeated across all 16,384 columns packs into a few bytes; what crosses the pipe
+    at once stays small however many such rows the sheet has."""
+    from imports.pipeline.background import rows_in_background
+
+    wide = '<table:table-cell table:number-columns-repeated="16384" office:value-type="float" office:value="1"/>'
+    path = write_ods(tmp_path / "wide.ods", content(table("Blad1", *[row(wide)] * 300)))
+    tracemalloc.start()
+    try:
+        count = 0
+        for _number, cells in rows_in_background(path, "Blad1", "ods"):
+            count += 1
+            assert len(cells) == 16384
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == 300
+    assert peak < 8 * 2**20  # the 300 rows at once would take 39 MB
