@@ -10,9 +10,11 @@ call these:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -225,17 +227,32 @@ def prune_stale_staging() -> int:
     """Remove staged rows no commit will use: older than IMPORT_VALIDATION_MAX_AGE (a commit
     validates again first), including those of validations that never finished. Runs at the
     start of every validation, so validations that are never committed leave nothing behind."""
-    folder = staging_folder()
     oldest = dt.datetime.now().timestamp() - settings.IMPORT_VALIDATION_MAX_AGE
-    removed = 0
-    for path in [*folder.glob("*-staged.jsonl"), *folder.glob("*-staged.partial")]:
-        try:
+    stale = {}
+    for path in [*staging_folder().glob("*-staged.jsonl"), *staging_folder().glob("*-staged.partial")]:
+        with contextlib.suppress(FileNotFoundError):  # removed by another process meanwhile
             if path.stat().st_mtime < oldest:
-                path.unlink()
-                removed += 1
-        except FileNotFoundError:
-            pass  # removed by another process meanwhile
+                stale[path] = path.name.removesuffix(path.suffix).removesuffix("-staged")
+    busy = {
+        str(pk)
+        for pk in ImportJob.objects.filter(
+            pk__in=[_uuid_or_none(job_id) for job_id in stale.values() if _uuid_or_none(job_id)],
+            state__in=[ImportJob.State.VALIDATING, ImportJob.State.IMPORTING],
+        ).values_list("pk", flat=True)
+    }
+    removed = 0
+    for path, job_id in stale.items():
+        if job_id not in busy:
+            path.unlink(missing_ok=True)
+            removed += 1
     return removed
+
+
+def _uuid_or_none(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
 
 
 def validate_import(*, job: ImportJob, progress: Progress | None = None) -> Summary:
@@ -264,6 +281,15 @@ def validate_import(*, job: ImportJob, progress: Progress | None = None) -> Summ
         partial.unlink(missing_ok=True)
         _fail(job, str(error))
         raise ImportRefused(str(error), job=job) from None
+    except ImportRefused as refusal:
+        partial.unlink(missing_ok=True)
+        _fail(job, refusal.message)
+        raise
+    except Exception as error:
+        partial.unlink(missing_ok=True)
+        logger.exception("Validation of import %s failed", job.pk)
+        _fail(job, _("The validation failed: %(error)s") % {"error": error})
+        raise
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
@@ -335,7 +361,11 @@ def commit_import(*, job: ImportJob, skip_invalid: bool = False, progress: Progr
     except ArchiveError as error:
         _fail(job, str(error))
         raise ImportRefused(str(error), job=job) from None
-    except IntegrityError:
+    except IntegrityError as error:
+        if not _is_foreign_key_violation(error):
+            logger.exception("Import %s failed", job.pk)
+            _fail(job, _("The import failed and nothing was stored: %(error)s") % {"error": error})
+            raise
         message = _(
             "Something these rows refer to was changed or removed after the validation, so nothing was stored. Run the import again: it validates the rows first."
         )
@@ -351,6 +381,11 @@ def commit_import(*, job: ImportJob, skip_invalid: bool = False, progress: Progr
     job.finished_at = timezone.now()
     job.save()
     return created
+
+
+def _is_foreign_key_violation(error: IntegrityError) -> bool:
+    cause = error.__cause__
+    return getattr(cause, "sqlstate", None) == "23503" or "FOREIGN KEY constraint failed" in str(error)
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ import zipfile
 import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError
 
 from dossier.demo import seed_demo_world
 from dossier.models import DossierItem, Employee, ItemType, Relation, ReviewTask, WorkflowInstance
@@ -567,3 +568,48 @@ def test_server_folders_alone_do_not_make_an_import_without_attachments_follow_u
     )
     assert services.commit_import(job=job) == 2
     assert seen == [False]
+
+
+def test_staged_rows_of_a_validation_still_running_are_left_alone(demo, settings):
+    import os
+    import time
+
+    settings.IMPORT_VALIDATION_MAX_AGE = 60
+    running = mapped(SOLL_ROWS)
+    ImportJob.objects.filter(pk=running.pk).update(state=ImportJob.State.VALIDATING)
+    partial = services.staging_path(running).with_suffix(".partial")
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.write_text("")
+    an_hour_ago = time.time() - 3600
+    os.utime(partial, (an_hour_ago, an_hour_ago))
+
+    services.validate_import(job=mapped(SOLL_ROWS))
+    assert partial.exists()
+
+
+def test_a_validation_that_breaks_marks_the_job_failed(demo, monkeypatch):
+    from imports.pipeline import validation
+
+    job = mapped(SOLL_ROWS)
+    monkeypatch.setattr(validation.RowValidator, "_finish", lambda *args: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        services.validate_import(job=job)
+    job.refresh_from_db()
+    assert job.state == "failed" and "division by zero" in job.error_message
+    assert not services.staging_path(job).with_suffix(".partial").exists()
+
+
+def test_r28_a_duplicate_number_is_not_reported_as_a_changed_reference(demo):
+    job = mapped(SOLL_ROWS)
+    services.validate_import(job=job)
+    soll = ItemType.objects.get(code="SOLL")
+    DossierItem.objects.create(
+        item_type=soll,
+        number=soll.last_number + 1,
+        submitter=user("admin"),
+        relation=Relation.objects.get(number="10001"),
+    )  # stored behind the type's last number, as no code of ours does
+    with pytest.raises(IntegrityError):  # not ImportRefused: running again would not help
+        services.commit_import(job=job)
+    job.refresh_from_db()
+    assert job.state == "failed" and "changed or removed" not in job.error_message
