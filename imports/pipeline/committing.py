@@ -16,7 +16,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from itertools import batched
+from itertools import batched, groupby
 from operator import attrgetter, methodcaller
 from typing import IO, Any
 
@@ -192,10 +192,11 @@ class Committer:
                         self._follow_up(entries)
                         rows_done += len(batch)
                         self.progress(rows_done)
-                else:  # an insert for every BATCHES_PER_INSERT batches
-                    for batches in batched(batched(staged, self.batch_size), BATCHES_PER_INSERT):
+                else:  # an insert for every BATCHES_PER_INSERT batches, read as they go in
+                    numbered = enumerate(batched(staged, self.batch_size))
+                    for _insert, batches in groupby(numbered, key=lambda pair: pair[0] // BATCHES_PER_INSERT):
                         with self.rows.inserter() as insert:
-                            for batch in batches:
+                            for _index, batch in batches:
                                 self._commit_batch(batch, insert, numbers)
                                 rows_done += len(batch)
                         self.progress(rows_done)  # not during a COPY, which holds the connection
