@@ -5,9 +5,10 @@ private file); the commit reads them back, so the file is neither read nor valid
 The numbers come from the type's sequence at the start (R28); then the items are inserted in
 batches (one per destination, R8), each batch followed by its attachments (a full copy per
 item), workflow entries from characteristics (R17) and, for a creation profile, review tasks
-and the generated document (R21). An import without any of those is one COPY on PostgreSQL.
-The outgoing-post choice is never acted on (R7). Files written to storage by a commit that
-fails are removed again, so a failed import leaves nothing behind.
+and the generated document (R21). An import without any of those goes in inserts of 20
+batches (on PostgreSQL a COPY each). The outgoing-post choice is never acted on (R7). Files
+written to storage by a commit that fails are removed again, so a failed import leaves
+nothing behind.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ class ItemRows:
 
     @contextmanager
     def inserter(self) -> Iterator[Callable[[list[list[Any]]], None]]:
-        """A function that inserts database rows. On PostgreSQL all its calls feed one COPY,
+        """A function that inserts database rows. On PostgreSQL its calls feed one COPY,
         so the server stores rows while this process prepares the next ones. Elsewhere
         executemany (SQLite runs in this process, so that is as fast)."""
         quote = connection.ops.quote_name
