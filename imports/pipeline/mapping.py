@@ -16,7 +16,7 @@ import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -186,24 +186,34 @@ def check_mapping(spec: ItemSpec, headers: Sequence[str], mapping: dict[str, dic
     return problems
 
 
+class FieldSource(NamedTuple):
+    """Where one field's raw value comes from: a column (its position) or a fixed value."""
+
+    code: str
+    position: int | None
+    column: str | None
+    fixed: Any
+
+    def raw(self, cells: Sequence[Any]) -> Any:
+        return cells[self.position] if self.position is not None else self.fixed
+
+
+def field_sources(headers: Sequence[str], mapping: dict[str, dict]) -> list[FieldSource]:
+    """The fields a (checked) mapping feeds, in its order; a field with neither a column nor
+    a fixed value is left out."""
+    index = {header: position for position, header in enumerate(headers)}
+    sources = []
+    for code, source in mapping.items():
+        if source.get("column"):
+            sources.append(FieldSource(code, index[source["column"]], source["column"], None))
+        elif source.get("fixed") not in (None, ""):
+            sources.append(FieldSource(code, None, None, source["fixed"]))
+    return sources
+
+
 def row_reader(
     headers: Sequence[str], mapping: dict[str, dict]
 ) -> Callable[[Sequence[Any]], dict[str, tuple[Any, str | None]]]:
     """A function: row cells -> {field code: (raw value, column header, or None for a fixed value)}."""
-    index = {header: position for position, header in enumerate(headers)}
-    columns = [
-        (code, index[source["column"]], source["column"]) for code, source in mapping.items() if source.get("column")
-    ]
-    fixed = {
-        code: (source["fixed"], None)
-        for code, source in mapping.items()
-        if not source.get("column") and source.get("fixed") not in (None, "")
-    }
-
-    def read(cells: Sequence[Any]) -> dict[str, tuple[Any, str | None]]:
-        values = dict(fixed)
-        for code, position, column in columns:
-            values[code] = (cells[position], column)
-        return values
-
-    return read
+    sources = field_sources(headers, mapping)
+    return lambda cells: {source.code: (source.raw(cells), source.column) for source in sources}

@@ -28,6 +28,7 @@ from dossier.models import EXTRA_MODELS, ROLE_MODELS, Contact, DossierItem, Rela
 from dossier.spec import REFERENCE_KINDS, FieldProblem, ItemSpec, Kind, unknown_relation_message
 from dossier.values import ValueProblem, as_text
 from imports.pipeline.attachments import AttachmentSource, PathProblem
+from imports.pipeline.mapping import field_sources
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
 from imports.pipeline.reading import Row
 
@@ -177,13 +178,10 @@ class RowValidator:
         self._attachment_owners: dict[tuple[str, str], int] = {}
         # Worked out once, used per row: where each mapped field's cell is and how it is
         # parsed; which fields name something to look up; which need more than parsing.
-        positions = {header: index for index, header in enumerate(headers)}
+        self._sources = {source.code: source for source in field_sources(headers, mapping) if source.code in spec}
         self._plan = [
-            (code, positions.get(source.get("column")), source.get("fixed"), self._parser(code))
-            for code, source in mapping.items()
-            if code in spec and (source.get("column") or source.get("fixed") not in (None, ""))
+            (source.code, source.position, source.fixed, self._parser(source.code)) for source in self._sources.values()
         ]
-        self._planned = {code for code, *_rest in self._plan}
         self._wanted_codes = [(code, self._key_kinds[code]) for code, *_rest in self._plan if self._key_kinds[code]]
         self._special_codes = [
             (code, self._kinds[code])
@@ -222,10 +220,8 @@ class RowValidator:
 
     def _cell(self, row: Row, code: str) -> Any:
         """The raw value a field got in this row: its cell, or its fixed value."""
-        for field, position, fixed, _parse in self._plan:
-            if field == code:
-                return row.cells[position] if position is not None else fixed
-        return None
+        source = self._sources.get(code)
+        return source.raw(row.cells) if source else None
 
     # 1. one cell at a time
     def _parse(self, row: Row) -> tuple[Row, dict[str, Any], list[Problem]]:
@@ -399,7 +395,7 @@ class RowValidator:
 
     def _field_problem(self, row: Row, problem: FieldProblem) -> Problem:
         field = problem.field
-        if field not in self._planned and problem.code.startswith("regarding_"):
+        if field not in self._sources and problem.code.startswith("regarding_"):
             field = "relation"  # a regarding role the type sets: the relation is what to fix
         problem_at = self._problem(
             row.number, field, self._cell(row, field), problem.code, problem.message, warning=problem.is_warning
