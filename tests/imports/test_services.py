@@ -142,31 +142,35 @@ def test_r27_a_crash_halfway_leaves_no_items_and_no_files(demo, monkeypatch, pri
     archive.seek(0)
     job = mapped("Relatienummer;Onderwerp;Bijlage\n" + rows, attachments=archive, attachments_name="docs.zip")
     services.validate_import(job=job)
-    original = committing.Committer._commit_batch
-    calls = []
-
-    def crash_on_second_batch(self, *args):
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("disk full")
-        return original(self, *args)
-
     monkeypatch.setattr(committing, "BATCH_SIZE", 10)
     monkeypatch.setattr(committing.Committer, "__init__", _with_batch_size(committing.Committer.__init__, 10))
-    monkeypatch.setattr(committing.Committer, "_commit_batch", crash_on_second_batch)
+    monkeypatch.setattr(committing.Committer, "_commit_batch", _crashing_on_call(committing.Committer._commit_batch, 2))
     with pytest.raises(RuntimeError, match="disk full"):
         services.commit_import(job=job)
     assert not DossierItem.objects.filter(item_type__code="SOLL").exists()
     assert ItemType.objects.get(code="SOLL").last_number == 0
-    stored = (
-        list((private_files.base_location / "attachments").rglob("*"))
-        if (private_files.base_location / "attachments").exists()
-        else []
-    )
-    assert [p for p in stored if p.is_file()] == []
+    assert _stored_attachment_files(private_files) == []
     job.refresh_from_db()
     assert job.state == "failed"
     assert "disk full" in job.error_message
+
+
+def _crashing_on_call(method, call: int):
+    """`method`, raising 'disk full' on its call-th call; `.callers` holds the objects it ran on."""
+
+    def crashing(self, *args):
+        crashing.callers.append(self)
+        if len(crashing.callers) == call:
+            raise RuntimeError("disk full")
+        return method(self, *args)
+
+    crashing.callers = []
+    return crashing
+
+
+def _stored_attachment_files(private_files) -> list:
+    folder = private_files.base_location / "attachments"
+    return [path for path in folder.rglob("*") if path.is_file()] if folder.exists() else []
 
 
 def _with_batch_size(init, size):
@@ -391,20 +395,12 @@ def test_r27_a_crash_halfway_through_one_insert_for_all_rows_leaves_nothing(demo
     rows = "".join(f"{10001 + n};Brief {n}\n" for n in range(30))
     job = mapped("Relatienummer;Onderwerp\n" + rows)
     services.validate_import(job=job)
-    original = committing.Committer._commit_batch
-    calls = []
-
-    def crash_on_second_batch(self, *args):
-        assert not self.follows_up  # no attachments, workflows or profile: the single insert
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("disk full")
-        return original(self, *args)
-
+    crashing = _crashing_on_call(committing.Committer._commit_batch, 2)
     monkeypatch.setattr(committing.Committer, "__init__", _with_batch_size(committing.Committer.__init__, 10))
-    monkeypatch.setattr(committing.Committer, "_commit_batch", crash_on_second_batch)
+    monkeypatch.setattr(committing.Committer, "_commit_batch", crashing)
     with pytest.raises(RuntimeError, match="disk full"):
         services.commit_import(job=job)
+    assert not any(c.follows_up for c in crashing.callers)  # no attachments, workflows or profile
     assert not DossierItem.objects.filter(item_type__code="SOLL").exists()
     assert ItemType.objects.get(code="SOLL").last_number == 0
 
@@ -534,23 +530,12 @@ def test_r21_a_failed_commit_removes_the_generated_documents_too(demo, monkeypat
         "Relatienummer;Onderwerp;Salaris;Ingangsdatum\n" + rows, type_code="CONTR", username="admin", profile=profile
     )
     services.validate_import(job=job)
-    original = committing.Committer._follow_up
-    calls = []
-
-    def crash_after_the_second_batch(self, entries):
-        original(self, entries)
-        calls.append(1)
-        if len(calls) == 2:
-            raise RuntimeError("disk full")
-
     monkeypatch.setattr(committing.Committer, "__init__", _with_batch_size(committing.Committer.__init__, 10))
-    monkeypatch.setattr(committing.Committer, "_follow_up", crash_after_the_second_batch)
+    monkeypatch.setattr(committing.Committer, "_follow_up", _crashing_on_call(committing.Committer._follow_up, 2))
     with pytest.raises(RuntimeError, match="disk full"):
-        services.commit_import(job=job)
+        services.commit_import(job=job)  # the first batch's documents are written by then
     assert not DossierItem.objects.filter(item_type__code="CONTR", import_job=job).exists()
-    folder = private_files.base_location / "attachments"
-    stored = [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
-    assert stored == []
+    assert _stored_attachment_files(private_files) == []
 
 
 def test_server_folders_alone_do_not_make_an_import_without_attachments_follow_up(
