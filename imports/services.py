@@ -228,18 +228,17 @@ def prune_stale_staging() -> int:
     validates again first), including those of validations that never finished. Runs at the
     start of every validation, so validations that are never committed leave nothing behind."""
     oldest = dt.datetime.now().timestamp() - settings.IMPORT_VALIDATION_MAX_AGE
-    stale = {}
+    stale: dict[Path, uuid.UUID | None] = {}  # staged file -> its job
     for path in [*staging_folder().glob("*-staged.jsonl"), *staging_folder().glob("*-staged.partial")]:
         with contextlib.suppress(FileNotFoundError):  # removed by another process meanwhile
             if path.stat().st_mtime < oldest:
-                stale[path] = path.name.removesuffix(path.suffix).removesuffix("-staged")
-    busy = {
-        str(pk)
-        for pk in ImportJob.objects.filter(
-            pk__in=[_uuid_or_none(job_id) for job_id in stale.values() if _uuid_or_none(job_id)],
+                stale[path] = _uuid_or_none(path.name.removesuffix(path.suffix).removesuffix("-staged"))
+    busy = set(
+        ImportJob.objects.filter(
+            pk__in={job_id for job_id in stale.values() if job_id},
             state__in=[ImportJob.State.VALIDATING, ImportJob.State.IMPORTING],
         ).values_list("pk", flat=True)
-    }
+    )
     removed = 0
     for path, job_id in stale.items():
         if job_id not in busy:
