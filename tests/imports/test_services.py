@@ -311,7 +311,7 @@ def test_r01_importing_the_same_file_again_creates_new_items_and_changes_none(de
     services.commit_import(job=first)
     before = list(DossierItem.objects.filter(import_job=first).values("pk", "number", "subject", "relation__number"))
     second = mapped(SOLL_ROWS)
-    assert services.commit_import(job=second) == 2
+    assert services.commit_import(job=second, again=True) == 2
     assert (
         list(DossierItem.objects.filter(import_job=first).values("pk", "number", "subject", "relation__number"))
         == before
