@@ -536,14 +536,17 @@ def write_rejected_rows_file(*, job: ImportJob, target: Path, fmt: str | None = 
     except Exception as error:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
-        if not isinstance(error, OSError):
+        if isinstance(error, OSError) and error.strerror:
+            message = _("The rejected rows could not be written to %(name)s: %(reason)s.") % {
+                "name": target.name,
+                "reason": error.strerror,
+            }
+        else:
             logger.exception("The rejected rows of import %s could not be written", job.pk)
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise ImportRefused(
-            _("The rejected rows could not be written to %(name)s: %(reason)s.")
-            % {"name": target.name, "reason": reason.rstrip(".")},
-            job=job,
-        ) from None
+            message = _(
+                "The rejected rows could not be written to %(name)s; the error was logged for an administrator."
+            ) % {"name": target.name}
+        raise ImportRefused(message, job=job) from None
     return count
 
 
