@@ -17,9 +17,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import gc
 import hashlib
 import logging
 import sqlite3
+import sys
+import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -541,13 +544,27 @@ def write_rejected_rows_file(*, job: ImportJob, target: Path, fmt: str | None = 
                 "name": target.name,
                 "reason": error.strerror,
             }
-        else:
-            logger.exception("The rejected rows of import %s could not be written", job.pk)
+        else:  # logged as text: the record must not keep the half-written workbook alive
+            written = "".join(traceback.format_exception(error))
+            logger.error("The rejected rows of import %s could not be written:\n%s", job.pk, written)
             message = _(
                 "The rejected rows could not be written to %(name)s; the error was logged for an administrator."
             ) % {"name": target.name}
+        _release_quietly(error)
         raise ImportRefused(message, job=job) from None
     return count
+
+
+def _release_quietly(error: BaseException) -> None:
+    """Let go of what a writer that failed halfway holds: openpyxl's write-only sheet, closed
+    in the middle of a row, would print a traceback on stderr when it is collected."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        traceback.clear_frames(error.__traceback__)
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
 
 
 def shown_sheet(job: ImportJob) -> str | None:
