@@ -47,3 +47,17 @@ def test_the_download_sends_a_name_stored_earlier_without_its_invisible_characte
     client.force_login(alice)
     response = client.get(reverse("dossier:attachment-download", args=[attachment.pk]))
     assert response["Content-Disposition"] == 'attachment; filename="10001_cvfdp.exe"'
+
+
+def test_the_migration_cleans_names_stored_before(alice, alice_type):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("imports.migrations.0003_visible_attachment_names")
+    item = make_item(alice_type, alice, subject="CV")
+    dirty = add_attachment(item=item, content=ContentFile(b"x"), name="a.pdf")
+    clean = add_attachment(item=item, content=ContentFile(b"y"), name="b.pdf")
+    Attachment.objects.filter(pk=dirty.pk).update(original_name="\u2067a\u2069\u200b.pdf")
+    migration.clean_attachment_names(apps, None)
+    assert dict(Attachment.objects.values_list("pk", "original_name")) == {dirty.pk: "a.pdf", clean.pk: "b.pdf"}
