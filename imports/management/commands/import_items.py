@@ -62,7 +62,8 @@ class Command(BaseCommand):
         if self.earlier and not options["again"] and not options["dry_run"]:
             message = services.imported_before_message(self.earlier)
             services.cancel_import(job=job, reason=message)
-            raise CommandError(f"{message} {_('Give --again to import it once more.')}", returncode=2)
+            hint = _("Give --again to import it once more.")
+            raise CommandError(f"{message} {hint}", returncode=2)
         try:
             self._validate_and_commit(job, options)
         except services.ImportRefused as refusal:
