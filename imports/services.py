@@ -139,7 +139,8 @@ def start_import(
     options: dict | None = None,
 ) -> ImportJob:
     """Check the user, type and profile, store the file privately, and read its headers.
-    Raises ImportRefused; a file that cannot be read leaves a failed job behind (R29)."""
+    Raises ImportRefused; a file that cannot be read, or stored (a full disk), leaves a failed
+    job behind (R29), and no partial file."""
     if reason := import_refusal_for(user, item_type, profile):
         raise ImportRefused(reason)
     job = ImportJob(
