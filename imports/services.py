@@ -406,7 +406,7 @@ def earlier_import(*, job: ImportJob) -> ImportJob | None:
     earlier = ImportJob.objects.filter(
         item_type_id=job.item_type_id, file_sha256=job.file_sha256, state=ImportJob.State.DONE
     ).exclude(pk=job.pk)
-    return earlier.select_related("user").order_by("-finished_at").first()
+    return earlier.select_related("user", "item_type").order_by("-finished_at").first()
 
 
 def imported_before_message(earlier: ImportJob) -> str:
