@@ -315,3 +315,21 @@ def test_a_control_character_in_a_rejected_row_written_to_xlsx_gives_no_tracebac
     else:
         assert code == 1 and job.state == "validated"
         assert list(openpyxl.load_workbook(target).active.values)[1][0] == "E0002"
+
+
+def test_a_file_that_cannot_be_read_exits_2_with_one_sentence(demo, soll_csv, monkeypatch):
+    import errno
+    import pathlib
+
+    original = pathlib.Path.open
+
+    def refusing(self, *args, **kwargs):
+        if self == soll_csv:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "open", refusing)
+    code, out, err = import_items(soll_csv, "--type", "SOLL", "--user", "importeur")
+    assert code == 2
+    assert err.strip() == f"The file {soll_csv} cannot be read: Permission denied."
+    assert "Traceback" not in out + err

@@ -6,10 +6,9 @@ ZIP, a full or unwritable storage, a rejected-rows file that cannot be written, 
 imported before for the same type (unless --again)."""
 
 import json
-import os
 import sys
 import time
-from contextlib import nullcontext
+from contextlib import ExitStack
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -124,11 +123,15 @@ class Command(BaseCommand):
         attachments = Path(options["attachments"]) if options.get("attachments") else None
         if attachments and not attachments.is_file():
             raise CommandError(f"The attachments file {attachments} does not exist.", returncode=2)
-        for source in (path, attachments):
-            if source is not None and not os.access(source, os.R_OK):
-                raise CommandError(f"The file {source} cannot be read: permission denied.", returncode=2)
-        try:
-            with path.open("rb") as handle, attachments.open("rb") if attachments else nullcontext() as zip_handle:
+        with ExitStack() as files:
+            try:
+                handle = files.enter_context(path.open("rb"))
+                zip_handle = files.enter_context(attachments.open("rb")) if attachments else None
+            except OSError as error:
+                raise CommandError(
+                    f"The file {error.filename} cannot be read: {error.strerror}.", returncode=2
+                ) from None
+            try:
                 return services.start_import(
                     user=user,
                     item_type=item_type,
@@ -141,8 +144,8 @@ class Command(BaseCommand):
                     header_row=options.get("header_row"),
                     options={"source": "command line"},
                 )
-        except services.ImportRefused as refusal:
-            raise CommandError(refusal.message, returncode=2) from None
+            except services.ImportRefused as refusal:
+                raise CommandError(refusal.message, returncode=2) from None
 
     def _map(self, job, mapping_file):
         if mapping_file:
