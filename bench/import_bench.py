@@ -294,7 +294,7 @@ def step_commit(job: str) -> dict:
 
     job = ImportJob.objects.get(pk=job)
     started = time.monotonic()
-    created = services.commit_import(job=job)
+    created = services.commit_import(job=job, again=True)  # the same file, run after run
     seconds = time.monotonic() - started
     assert created == job.row_count
     return {"seconds": seconds, "peak_mb": peak_mb()}

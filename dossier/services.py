@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal
 from itertools import batched
@@ -13,6 +14,7 @@ from typing import Any
 from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import F, QuerySet
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from dossier.models import (
@@ -100,10 +102,47 @@ def create_item(
 
 def add_attachment(*, item: DossierItem, content: File, name: str) -> Attachment:
     sha256, size = Attachment.digest(content)
-    attachment = Attachment(item=item, original_name=name, size=size, sha256=sha256)
-    attachment.file.save(name, content, save=False)
-    attachment.save()
+    attachment = Attachment(item=item, original_name=visible_name(name), size=size, sha256=sha256)
+    store_file(attachment.file, attachment.original_name, content)
+    try:
+        attachment.save()
+    except BaseException:
+        attachment.file.storage.delete(attachment.file.name)
+        raise
     return attachment
+
+
+# Characters a name can hold without showing them: control characters (Cc), format characters
+# (Cf: bidirectional overrides and isolates U+202A-202E and U+2066-2069, zero-width spaces and
+# marks U+200B-200F, U+FEFF, ...) and line and paragraph separators (Zl, Zp).
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def visible_name(name: str) -> str:
+    """A file name as it may be stored, shown and sent: without invisible characters, which
+    could disguise it (U+202E turns 'cv\u202efdp.exe' into what reads as 'cvexe.pdf')."""
+    if name.isascii() and name.isprintable():
+        return name
+    return "".join(c for c in name if unicodedata.category(c) not in INVISIBLE_CATEGORIES)
+
+
+def store_file(file: FieldFile, name: str, content: File) -> None:
+    """Write `content` to the storage of a file field (without saving its model), under the
+    name its upload_to makes of `name`. If the writing fails (a full disk, storage that cannot
+    be written), the part already written is removed before the error goes on."""
+    field = file.field
+    target = field.generate_filename(file.instance, name)
+    # Our upload_to names are unique (a UUID), so the storage writes the name it was given;
+    # a name that exists already is renamed by the storage and is none of ours to remove.
+    ours = not file.storage.exists(target)
+    try:
+        file.name = file.storage.save(target, content, max_length=field.max_length)
+    except BaseException:
+        if ours:
+            file.storage.delete(target)
+        raise
+    setattr(file.instance, field.attname, file.name)
+    file._committed = True
 
 
 def enter_workflows(*, entries: Iterable[tuple[DossierItem, int | None]]) -> list[WorkflowInstance]:

@@ -28,7 +28,7 @@ from dossier.models import (
     ItemType,
     ReviewTask,
 )
-from dossier.services import create_item
+from dossier.services import create_item, visible_name
 from dossier.spec import FREE_PREFIX, Group, ItemSpec, Purpose
 from dossier.values import ValueProblem
 
@@ -146,7 +146,8 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
         content = attachment.file.open("rb")
     except FileNotFoundError:
         raise Http404(_("The file of this attachment is missing.")) from None
-    return FileResponse(content, as_attachment=True, filename=attachment.original_name)
+    # Names stored before invisible characters were removed still lose them here (U+202E).
+    return FileResponse(content, as_attachment=True, filename=visible_name(attachment.original_name))
 
 
 # --- showing an item -----------------------------------------------------------------------

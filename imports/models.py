@@ -73,6 +73,8 @@ class ImportJob(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # commit_import looks for an earlier import of the same file for the same type.
+        indexes = [models.Index(fields=["item_type", "file_sha256"], name="import_same_file")]
         verbose_name = _("import")
         verbose_name_plural = _("imports")
 

@@ -6,14 +6,23 @@ call these:
     summary = validate_import(job=job)                                      # validated
     commit_import(job=job, skip_invalid=False)                              # done
     undo_import(job=job)                                                    # undone
+
+Every refusal is an ImportRefused with one sentence for the user. A full disk or storage that
+cannot be written (`storage_fault`) is one too: the job is recorded as failed, and no partial
+file and no item stays behind.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
+import gc
 import hashlib
 import logging
+import sqlite3
+import sys
+import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,15 +37,15 @@ from django.utils.translation import gettext as _
 
 from accounts import rights
 from dossier.models import CreationProfile, DossierItem, ItemType
-from dossier.services import delete_items
+from dossier.services import delete_items, store_file
 from dossier.spec import ItemSpec, Purpose, import_refusal
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline import mapping as mapping_module
 from imports.pipeline.attachments import ArchiveError, AttachmentArchive, AttachmentSource, ServerFolders
-from imports.pipeline.committing import Committer, ItemRows, read_staged, stage_row
+from imports.pipeline.committing import Committer, ItemRows, read_rejected, read_staged, stage_rejected, stage_row
 from imports.pipeline.mapping import MappingProblem, check_mapping, header_key
 from imports.pipeline.outcomes import RowResult, Summary
-from imports.pipeline.reading import ReadError, open_table, sample
+from imports.pipeline.reading import ReadError, file_format, open_table, sample
 from imports.pipeline.report import write_rejected_rows
 from imports.pipeline.validation import RowValidator
 
@@ -57,6 +66,35 @@ class ImportRefused(Exception):
 
 class RowsInvalid(ImportRefused):
     """Some rows are invalid and the user did not choose to import only the valid ones."""
+
+
+class ImportedBefore(ImportRefused):
+    """The same file (same sha256) was imported for the same type before; `earlier` is that
+    import. The caller asks the user, and commits with `again=True` if he means it."""
+
+    def __init__(self, message: str, *, job: ImportJob, earlier: ImportJob):
+        super().__init__(message, job=job)
+        self.earlier = earlier
+
+
+STORAGE_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+STORAGE_UNWRITABLE = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+
+
+def storage_fault(error: BaseException) -> str | None:
+    """The user's sentence for a fault of the server's storage (full, or not writable);
+    None for any other error."""
+    if not isinstance(error, OSError):
+        return None
+    if error.errno in STORAGE_FULL:
+        return _(
+            "The server's storage is full, so the import stopped and nothing was stored; ask an administrator to make room, then import again."
+        )
+    if error.errno in STORAGE_UNWRITABLE:
+        return _(
+            "The server cannot write to its storage, so the import stopped and nothing was stored; ask an administrator to check the storage, then import again."
+        )
+    return None
 
 
 def _sha256(handle: IO[bytes]) -> str:
@@ -101,7 +139,8 @@ def start_import(
     options: dict | None = None,
 ) -> ImportJob:
     """Check the user, type and profile, store the file privately, and read its headers.
-    Raises ImportRefused; a file that cannot be read leaves a failed job behind (R29)."""
+    Raises ImportRefused; a file that cannot be read, or stored (a full disk), leaves a failed
+    job behind (R29), and no partial file."""
     if reason := import_refusal_for(user, item_type, profile):
         raise ImportRefused(reason)
     job = ImportJob(
@@ -114,10 +153,24 @@ def start_import(
         header_row=header_row,
         options=options or {},
     )
-    job.file.save(f"{job.pk}{Path(file_name).suffix.lower()}", File(file), save=False)
-    if attachments is not None:
-        job.attachments_zip.save(f"{job.pk}-attachments.zip", File(attachments), save=False)
-        job.options["attachments_name"] = Path(attachments_name or "attachments.zip").name
+    try:
+        store_file(job.file, f"{job.pk}{Path(file_name).suffix.lower()}", File(file))
+        if attachments is not None:
+            store_file(job.attachments_zip, f"{job.pk}-attachments.zip", File(attachments))
+            job.options["attachments_name"] = Path(attachments_name or "attachments.zip").name
+    except OSError as error:
+        for stored in (job.file, job.attachments_zip):  # the file, when the ZIP failed
+            if stored:
+                stored.storage.delete(stored.name)
+        job.file = job.attachments_zip = ""
+        message = storage_fault(error)
+        job.state = ImportJob.State.FAILED
+        job.error_message = message or str(error)
+        job.finished_at = timezone.now()
+        job.save()
+        if message is None:
+            raise
+        raise ImportRefused(message, job=job) from None
     job.save()
     try:
         table, rows = sample(job.file.path, file_name=job.file_name, sheet=sheet, header_row=header_row, size=1)
@@ -193,13 +246,13 @@ def _open_attachments(job: ImportJob) -> Iterator[AttachmentSource | None]:
         source.close()
 
 
-def _results(job: ImportJob, attachments, progress: Progress | None) -> Iterator[RowResult]:
+def _results(job: ImportJob, spec: ItemSpec, attachments, progress: Progress | None) -> Iterator[RowResult]:
     """Every row of the job's file, validated; reports progress every 500 rows."""
     table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
     if table.headers != job.headers:
         raise ImportRefused(_("The file's columns changed since it was mapped; map it again."), job=job)
     validator = RowValidator(
-        spec_for(job),
+        spec,
         table.headers,
         job.mapping,
         user=job.user,
@@ -223,16 +276,24 @@ def staging_path(job: ImportJob) -> Path:
     return staging_folder() / f"{job.pk}-staged.jsonl"
 
 
+def rejected_path(job: ImportJob) -> Path:
+    """The job's invalid rows with their cells and errors, for the rejected-rows file."""
+    return staging_folder() / f"{job.pk}-rejected.jsonl"
+
+
+STAGING_PATTERNS = ("*-staged.jsonl", "*-staged.partial", "*-rejected.jsonl", "*-rejected.partial")
+
+
 def prune_stale_staging() -> int:
     """Remove staged rows no commit will use: older than IMPORT_VALIDATION_MAX_AGE (a commit
     validates again first), including those of validations that never finished. Runs at the
     start of every validation, so validations that are never committed leave nothing behind."""
     oldest = dt.datetime.now().timestamp() - settings.IMPORT_VALIDATION_MAX_AGE
     stale: dict[Path, uuid.UUID | None] = {}  # staged file -> its job
-    for path in [*staging_folder().glob("*-staged.jsonl"), *staging_folder().glob("*-staged.partial")]:
+    for path in [path for pattern in STAGING_PATTERNS for path in staging_folder().glob(pattern)]:
         with contextlib.suppress(FileNotFoundError):  # removed by another process meanwhile
             if path.stat().st_mtime < oldest:
-                stale[path] = _uuid_or_none(path.name.removesuffix(path.suffix).removesuffix("-staged"))
+                stale[path] = _uuid_or_none(path.stem.rpartition("-")[0])
     busy = set(
         ImportJob.objects.filter(
             pk__in={job_id for job_id in stale.values() if job_id},
@@ -256,41 +317,41 @@ def _uuid_or_none(text: str) -> uuid.UUID | None:
 
 def validate_import(*, job: ImportJob, progress: Progress | None = None) -> Summary:
     """R26: check every row and record every problem; nothing is stored (R27). The valid
-    rows are staged for the commit."""
+    rows are staged for the commit, the invalid ones for the rejected-rows file."""
+    return _validate(job, spec_for(job), progress)
+
+
+def _validate(job: ImportJob, spec: ItemSpec, progress: Progress | None) -> Summary:
     _move(job, ImportJob.State.VALIDATING)
-    prune_stale_staging()
     job.started_at = job.started_at or timezone.now()
     job.save(update_fields=["state", "started_at"])
     summary = Summary(problem_limit=MAX_STORED_PROBLEMS)
-    target = staging_path(job)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
+    targets = [staging_path(job), rejected_path(job)]
+    partials = [target.with_suffix(".partial") for target in targets]
     try:
-        with _open_attachments(job) as attachments, partial.open("w", encoding="utf-8") as staged:
-            rows = ItemRows(spec_for(job), job=job)
+        prune_stale_staging()
+        staging_folder().mkdir(parents=True, exist_ok=True)
+        with (
+            _open_attachments(job) as attachments,
+            partials[0].open("w", encoding="utf-8") as staged,
+            partials[1].open("w", encoding="utf-8") as rejected,
+        ):
+            rows = ItemRows(spec, job=job)
             item_count = attachment_count = 0
-            for result in _results(job, attachments, progress):
+            for result in _results(job, spec, attachments, progress):
                 summary.add(result)
                 if result.is_valid:
                     stage_row(staged, result.clean, rows)
                     item_count += len(result.clean.items)
                     attachment_count += result.clean.attachment is not None
-        partial.replace(target)
-    except (ReadError, ArchiveError) as error:
-        partial.unlink(missing_ok=True)
-        _fail(job, str(error))
-        raise ImportRefused(str(error), job=job) from None
-    except ImportRefused as refusal:
-        partial.unlink(missing_ok=True)
-        _fail(job, refusal.message)
-        raise
-    except Exception as error:
-        partial.unlink(missing_ok=True)
-        logger.exception("Validation of import %s failed", job.pk)
-        _fail(job, _("The validation failed: %(error)s") % {"error": error})
-        raise
-    except BaseException:
-        partial.unlink(missing_ok=True)
+                else:
+                    stage_rejected(rejected, result)
+        for partial, target in zip(partials, targets, strict=True):
+            partial.replace(target)
+    except BaseException as error:
+        for path in partials:
+            path.unlink(missing_ok=True)
+        _fail_on(job, error, _("The validation failed: %(error)s"), "Validation of import %s failed")
         raise
     job.state = ImportJob.State.VALIDATED
     job.options["validated_at"] = timezone.now().isoformat()
@@ -303,11 +364,62 @@ def validate_import(*, job: ImportJob, progress: Progress | None = None) -> Summ
     return summary
 
 
+def _fail_on(job: ImportJob, error: BaseException, generic: str, log: str) -> None:
+    """Record why a validation or commit stopped, and turn what the user can act on into an
+    ImportRefused (raised from here); any other error is logged and goes on as it is."""
+    if isinstance(error, ImportRefused):
+        _fail(job, error.message)
+        return
+    message = str(error) if isinstance(error, (ReadError, ArchiveError)) else storage_fault(error)
+    if message is not None:
+        _fail(job, message)
+        raise ImportRefused(message, job=job) from None
+    if isinstance(error, Exception):
+        logger.exception(log, job.pk)
+        _fail(job, generic % {"error": error})
+
+
 def discard_staging(*, job: ImportJob) -> None:
     """Forget the staged rows of a validation that will not be committed (a dry run)."""
     staging_path(job).unlink(missing_ok=True)
+    rejected_path(job).unlink(missing_ok=True)
     job.options.pop("validated_at", None)
     job.save(update_fields=["options"])
+
+
+def cancel_import(*, job: ImportJob, reason: str = "") -> None:
+    """Stop an import that will not be committed (the command line gave up on it, with
+    `reason`): it is cancelled for good and its staged rows are removed."""
+    _move(job, ImportJob.State.CANCELLED)
+    job.error_message = reason
+    job.finished_at = timezone.now()
+    job.save(update_fields=["state", "error_message", "finished_at"])
+    staging_path(job).unlink(missing_ok=True)
+    rejected_path(job).unlink(missing_ok=True)
+
+
+def earlier_import(*, job: ImportJob) -> ImportJob | None:
+    """The latest finished (and not undone) import of the same file, by its sha256, for the
+    same type, if any."""
+    if not job.file_sha256:
+        return None
+    earlier = ImportJob.objects.filter(
+        item_type_id=job.item_type_id, file_sha256=job.file_sha256, state=ImportJob.State.DONE
+    ).exclude(pk=job.pk)
+    return earlier.select_related("user", "item_type").order_by("-finished_at").first()
+
+
+def imported_before_message(earlier: ImportJob) -> str:
+    finished = timezone.localtime(earlier.finished_at or earlier.created_at)
+    return _(
+        "This file was imported before for type %(type)s: on %(date)s by %(user)s, %(count)s items (import %(job)s)."
+    ) % {
+        "type": earlier.item_type.code,
+        "date": finished.strftime("%d-%m-%Y %H:%M"),
+        "user": earlier.user.get_username(),
+        "count": earlier.items_created,
+        "job": earlier.pk,
+    }
 
 
 def _record(job: ImportJob, summary: Summary) -> None:
@@ -329,12 +441,18 @@ def _validation_is_current(job: ImportJob) -> bool:
     return age.total_seconds() <= settings.IMPORT_VALIDATION_MAX_AGE
 
 
-def commit_import(*, job: ImportJob, skip_invalid: bool = False, progress: Progress | None = None) -> int:
+def commit_import(
+    *, job: ImportJob, skip_invalid: bool = False, progress: Progress | None = None, again: bool = False
+) -> int:
     """R27: store every row, or, when the user chose it, only the valid ones, in one
     transaction. It re-checks first: a validation that is missing or older than
-    IMPORT_VALIDATION_MAX_AGE is done again. Returns the number of items created."""
+    IMPORT_VALIDATION_MAX_AGE is done again. The same file imported before for the same type
+    is refused (ImportedBefore) unless `again`. Returns the number of items created."""
+    if not again and (earlier := earlier_import(job=job)):
+        raise ImportedBefore(imported_before_message(earlier), job=job, earlier=earlier)
+    spec = spec_for(job)
     if not _validation_is_current(job):
-        validate_import(job=job, progress=progress)
+        _validate(job, spec, progress)
     if job.invalid_row_count and not skip_invalid:
         first = next((p["row"] for p in job.problems if not p["is_warning"]), None)
         raise RowsInvalid(
@@ -351,28 +469,21 @@ def commit_import(*, job: ImportJob, skip_invalid: bool = False, progress: Progr
     try:
         with _open_attachments(job) as attachments, staging_path(job).open(encoding="utf-8") as staged:
             committer = Committer(
-                spec_for(job),
+                spec,
                 job=job,
                 attachments=attachments if job.options.get("staged_attachments") else None,
                 progress=(lambda done: progress(done, total)) if progress else None,
             )
             created = committer.commit(read_staged(staged), item_count=job.options["staged_items"])
-    except ArchiveError as error:
-        _fail(job, str(error))
-        raise ImportRefused(str(error), job=job) from None
-    except IntegrityError as error:
-        if not _is_foreign_key_violation(error):
-            logger.exception("Import %s failed", job.pk)
-            _fail(job, _("The import failed and nothing was stored: %(error)s") % {"error": error})
-            raise
-        message = _(
-            "Something these rows refer to was changed or removed after the validation, so nothing was stored. Run the import again: it validates the rows first."
-        )
-        _fail(job, message)
-        raise ImportRefused(message, job=job) from None
-    except Exception as error:
-        logger.exception("Import %s failed", job.pk)
-        _fail(job, _("The import failed and nothing was stored: %(error)s") % {"error": error})
+    except BaseException as error:
+        staging_path(job).unlink(missing_ok=True)  # a failed job validates again before a commit
+        if isinstance(error, IntegrityError) and is_foreign_key_violation(error):
+            message = _(
+                "Something these rows refer to was changed or removed after the validation, so nothing was stored. Run the import again: it validates the rows first."
+            )
+            _fail(job, message)
+            raise ImportRefused(message, job=job) from None
+        _fail_on(job, error, _("The import failed and nothing was stored: %(error)s"), "Import %s failed")
         raise
     staging_path(job).unlink(missing_ok=True)
     job.state = ImportJob.State.DONE
@@ -382,9 +493,15 @@ def commit_import(*, job: ImportJob, skip_invalid: bool = False, progress: Progr
     return created
 
 
-def _is_foreign_key_violation(error: IntegrityError) -> bool:
+def is_foreign_key_violation(error: IntegrityError) -> bool:
+    """Told by the driver's error, never by its message (which differs by version and language):
+    PostgreSQL's SQL state 23503 (psycopg's ForeignKeyViolation), SQLite's extended error code."""
     cause = error.__cause__
-    return getattr(cause, "sqlstate", None) == "23503" or "FOREIGN KEY constraint failed" in str(error)
+    if getattr(cause, "sqlstate", None) == "23503":
+        return True
+    return isinstance(cause, sqlite3.IntegrityError) and (
+        getattr(cause, "sqlite_errorcode", None) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+    )
 
 
 @transaction.atomic
@@ -397,7 +514,64 @@ def undo_import(*, job: ImportJob) -> int:
 
 
 def write_rejected_rows_file(*, job: ImportJob, target: Path, fmt: str | None = None) -> int:
-    """The invalid rows with their problems, as .xlsx or .csv (by `fmt` or the target's suffix)."""
+    """The invalid rows with their problems, as .xlsx or .csv (by `fmt` or the target's
+    suffix), from the rows the validation set aside. Only when those are gone (removed after
+    IMPORT_VALIDATION_MAX_AGE) is the file read and checked again. The file appears whole or
+    not at all; a failure is an ImportRefused and leaves the job as it was."""
     fmt = fmt or ("csv" if target.suffix.lower() == ".csv" else "xlsx")
-    with _open_attachments(job) as attachments:
-        return write_rejected_rows(_results(job, attachments, None), job.headers, target, fmt)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        try:
+            staged = rejected_path(job).open(encoding="utf-8")
+        except FileNotFoundError:
+            with _open_attachments(job) as attachments:
+                rows = _results(job, spec_for(job), attachments, None)
+                count = write_rejected_rows(rows, job.headers, partial, fmt)
+        else:
+            with staged:
+                count = write_rejected_rows(read_rejected(staged), job.headers, partial, fmt)
+        partial.replace(target)
+    except ImportRefused:
+        partial.unlink(missing_ok=True)
+        raise
+    except (ReadError, ArchiveError) as error:
+        partial.unlink(missing_ok=True)
+        raise ImportRefused(str(error), job=job) from None
+    except Exception as error:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.strerror:
+            message = _("The rejected rows could not be written to %(name)s: %(reason)s.") % {
+                "name": target.name,
+                "reason": error.strerror,
+            }
+        else:  # logged as text: the record must not keep the half-written workbook alive
+            written = "".join(traceback.format_exception(error))
+            logger.error("The rejected rows of import %s could not be written:\n%s", job.pk, written)
+            message = _(
+                "The rejected rows could not be written to %(name)s; the error was logged for an administrator."
+            ) % {"name": target.name}
+        _release_quietly(error)
+        raise ImportRefused(message, job=job) from None
+    return count
+
+
+def _release_quietly(error: BaseException) -> None:
+    """Let go of what a writer that failed halfway holds: openpyxl's write-only sheet, closed
+    in the middle of a row, would print a traceback on stderr when it is collected."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        traceback.clear_frames(error.__traceback__)
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+
+
+def shown_sheet(job: ImportJob) -> str | None:
+    """The sheet that was read, for a file that has sheets (not a .csv)."""
+    try:
+        has_sheets = file_format(job.file_name) != "csv"
+    except ReadError:
+        return None
+    return (job.sheet or None) if has_sheets else None

@@ -2,6 +2,10 @@
 
 The ZIP is indexed once; members are looked up by their path and by their file name and
 read as streams. Nothing is ever extracted to the file system under a member's own name.
+Names lose their invisible characters (dossier.services.visible_name) and are compared without
+regard to case or Unicode normalisation: members whose names then collide are a problem for
+the rows that name them, never silently one of them. A member is read once, when a row first
+names it, to prove that its declared size and checksum are true.
 
     archive = AttachmentArchive.open(path)         # refuses unsafe or oversized archives
     member = archive.resolve("\\\\client\\C$\\Import\\10001_cv.pdf")   # R24
@@ -12,7 +16,9 @@ from __future__ import annotations
 
 import re
 import stat
+import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,9 +28,13 @@ from typing import IO
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from dossier.services import visible_name
+
 NESTED_ARCHIVES = {".zip", ".7z", ".rar", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
 LOCAL_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 UNC = re.compile(r"^(\\\\|//)[^\\/]+[\\/]([A-Za-z])\$[\\/](?P<path>.+)$")
+# What reading a member raises when its directory entry lies about it (size, checksum, place).
+DAMAGED_MEMBER = (zipfile.BadZipFile, EOFError, zlib.error)
 
 
 def unpacks_too_far(infos: list[zipfile.ZipInfo], limits: dict[str, int]) -> bool:
@@ -58,14 +68,22 @@ class Member:
         return PurePosixPath(self.name).name
 
 
+def name_key(name: str) -> str:
+    """Names that a user cannot tell apart compare equal: case and Unicode normalisation
+    (a Mac zips 'é' as 'e' plus an accent) do not count."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
 class AttachmentArchive:
     def __init__(self, archive: zipfile.ZipFile, members: list[Member]):
         self._archive = archive
         self.members = members
-        self._by_path = {m.name.casefold(): m for m in members}
+        self._by_path: dict[str, list[Member]] = {}  # more than one: colliding names
         self._by_name: dict[str, list[Member]] = {}
         for member in members:
-            self._by_name.setdefault(member.file_name.casefold(), []).append(member)
+            self._by_path.setdefault(name_key(member.name), []).append(member)
+            self._by_name.setdefault(name_key(member.file_name), []).append(member)
+        self._checked: set[str] = set()
 
     @classmethod
     def open(cls, path: str | Path) -> AttachmentArchive:
@@ -92,7 +110,7 @@ class AttachmentArchive:
             )
         members = []
         for info in infos:
-            name = info.filename.replace("\\", "/")
+            name = visible_name(info.filename.replace("\\", "/"))  # also what the checks below see
             if info.is_dir():
                 continue
             if info.flag_bits & 0x1:
@@ -128,37 +146,77 @@ class AttachmentArchive:
     def resolve(self, raw_path: str) -> Member:
         """R24: find the member a path names. Accepted: the UNC notation
         \\\\client\\C$\\Import\\file.pdf, a path inside the ZIP, or a bare file name."""
-        relative = relative_path(raw_path)
-        member = self._by_path.get(relative.casefold())
-        if member is None:
+        relative = visible_name(relative_path(raw_path))
+        found = self._by_path.get(name_key(relative))
+        if found is None:
             # The ZIP may hold the folder's contents, or the folder itself: try every suffix.
             parts = PurePosixPath(relative).parts
             for start in range(1, len(parts)):
-                member = self._by_path.get("/".join(parts[start:]).casefold())
-                if member:
+                found = self._by_path.get(name_key("/".join(parts[start:])))
+                if found:
                     break
-        if member is None:
-            candidates = self._by_name.get(PurePosixPath(relative).name.casefold(), [])
-            if len(candidates) == 1:
-                member = candidates[0]
-            elif len(candidates) > 1:
+        if found is None:
+            candidates = self._by_name.get(name_key(PurePosixPath(relative).name), [])
+            paths = {name_key(candidate.name) for candidate in candidates}
+            if len(paths) == 1:
+                found = self._by_path[paths.pop()]
+            elif len(paths) > 1:
                 raise PathProblem(
                     "attachment_ambiguous",
                     _("Several files in the ZIP are called '%(name)s': give the folder too, e.g. %(example)s.")
                     % {"name": PurePosixPath(relative).name, "example": candidates[0].name},
                 )
-        if member is None:
+        if found is None:
             raise PathProblem(
                 "attachment_not_found",
                 _("'%(path)s' is not in the attachments ZIP: add the file to the ZIP or correct the path.")
-                % {"path": raw_path},
+                % {"path": visible_name(raw_path)},
             )
-        return member
+        if len(found) > 1:
+            raise PathProblem(
+                "attachment_name_collision",
+                _(
+                    "The attachments ZIP holds %(count)s files named '%(name)s' (upper and lower case count as the same): keep one of them and make the ZIP again."
+                )
+                % {"count": len(found), "name": found[0].name},
+            )
+        self._check(found[0])
+        return found[0]
+
+    def _check(self, member: Member) -> None:
+        """Read a member once, to the end: zipfile checks its checksum at the end, and what
+        it gives must be as long as the directory says. Raises ArchiveError when either lies."""
+        if member.zip_name in self._checked:
+            return
+        size = 0
+        with self.open_member(member) as stream:
+            while chunk := stream.read(1 << 20):
+                size += len(chunk)
+        if size != member.size:
+            raise ArchiveError(damaged_member(member))
+        self._checked.add(member.zip_name)
 
     @contextmanager
     def open_member(self, member: Member) -> Iterator[IO[bytes]]:
-        with self._archive.open(member.zip_name) as stream:
-            yield stream
+        """The member as a stream; raises ArchiveError when it turns out damaged while read."""
+        try:
+            with self._archive.open(member.zip_name) as stream:
+                yield stream
+        except DAMAGED_MEMBER:
+            raise ArchiveError(damaged_member(member)) from None
+        except NotImplementedError:  # a compression method zipfile lacks, e.g. Deflate64
+            raise ArchiveError(
+                _(
+                    "'%(name)s' in the attachments ZIP is packed with a method this server cannot unpack; make the ZIP again with ordinary (Deflate) compression."
+                )
+                % {"name": member.name}
+            ) from None
+
+
+def damaged_member(member: Member) -> str:
+    return _(
+        "'%(name)s' in the attachments ZIP is damaged (its size or checksum does not match its contents); make the ZIP again."
+    ) % {"name": member.name}
 
 
 def relative_path(raw_path: str) -> str:
@@ -172,7 +230,7 @@ def relative_path(raw_path: str) -> str:
             _(
                 "'%(path)s' is a local drive path, which the server cannot reach. Write it as %(unc)s (and add the file to the attachments ZIP)."
             )
-            % {"path": raw_path, "unc": unc},
+            % {"path": visible_name(raw_path), "unc": visible_name(unc)},
         )
     match = UNC.match(text)
     relative = match.group("path") if match else text
@@ -182,7 +240,7 @@ def relative_path(raw_path: str) -> str:
         raise PathProblem(
             "attachment_path_invalid",
             _("'%(path)s' is not a usable file path. Write it as \\\\client\\C$\\Import\\file.pdf.")
-            % {"path": raw_path},
+            % {"path": visible_name(raw_path)},
         )
     return "/".join(parts)
 
@@ -224,13 +282,14 @@ class ServerFolders:
             if not target.is_relative_to(root):
                 raise PathProblem(
                     "attachment_path_invalid",
-                    _("'%(path)s' points outside the server's import folder; it is refused.") % {"path": raw_path},
+                    _("'%(path)s' points outside the server's import folder; it is refused.")
+                    % {"path": visible_name(raw_path)},
                 )
             if not target.is_file():
                 raise PathProblem(
                     "attachment_not_found",
                     _("'%(path)s' is not in the server's import folder: put the file there or correct the path.")
-                    % {"path": raw_path},
+                    % {"path": visible_name(raw_path)},
                 )
             return Member(name=remainder, size=target.stat().st_size, zip_name="", path=str(target))
         return None
@@ -258,7 +317,7 @@ class AttachmentSource:
                 _(
                     "'%(path)s' is neither in the attachments ZIP nor in a server import folder: add the file to the ZIP or correct the path."
                 )
-                % {"path": raw_path},
+                % {"path": visible_name(raw_path)},
             )
         return member
 

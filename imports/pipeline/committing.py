@@ -13,6 +13,7 @@ nothing behind.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -27,10 +28,18 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from dossier.models import Attachment, DossierItem
-from dossier.services import allocate_numbers, apply_creation_profile, enter_workflows, json_value
+from dossier.services import (
+    allocate_numbers,
+    apply_creation_profile,
+    enter_workflows,
+    json_value,
+    store_file,
+    visible_name,
+)
 from dossier.spec import ItemSpec
 from imports.pipeline.attachments import AttachmentSource, Member
-from imports.pipeline.outcomes import CleanRow
+from imports.pipeline.cells import UNCOMPUTED
+from imports.pipeline.outcomes import CleanRow, Problem, RowResult
 
 BATCH_SIZE = 1000
 BATCHES_PER_INSERT = 20  # without follow-ups: on PostgreSQL one COPY per 20,000 rows
@@ -155,6 +164,45 @@ def read_staged(handle: IO[str]) -> Iterator[tuple[int, Member | None, list]]:
         yield number, Member(*member) if member else None, items
 
 
+def stage_rejected(handle: IO[str], result: RowResult) -> None:
+    """One invalid row as one JSON line: its row number, its cells as read and its errors,
+    what the rejected-rows file needs, so it is written without reading the file again."""
+    errors = [[p.column, p.value, p.code, p.message, p.field] for p in result.problems if not p.is_warning]
+    line = [result.number, [_cell_to_json(cell) for cell in result.cells], errors]
+    handle.write(STAGING_ENCODER.encode(line) + "\n")
+
+
+def read_rejected(handle: IO[str]) -> Iterator[RowResult]:
+    for line in handle:
+        number, cells, errors = json.loads(line)
+        problems = [
+            Problem(number, column, value, code, message, field) for column, value, code, message, field in errors
+        ]
+        yield RowResult(number, tuple(_cell_from_json(cell) for cell in cells), None, problems)
+
+
+# A cell keeps its type through the staging: a date stays a date cell in the rejected rows.
+CELL_TYPES = {"datetime": dt.datetime.fromisoformat, "date": dt.date.fromisoformat, "time": dt.time.fromisoformat}
+
+
+def _cell_to_json(cell: Any) -> Any:
+    if cell is None or cell.__class__ in (str, int, float, bool):
+        return cell
+    if cell is UNCOMPUTED:
+        return {"uncomputed": ""}
+    for kind in CELL_TYPES:  # datetime before date: a datetime is a date too
+        if isinstance(cell, getattr(dt, kind)):
+            return {kind: cell.isoformat()}
+    return str(cell)
+
+
+def _cell_from_json(cell: Any) -> Any:
+    if cell.__class__ is not dict:
+        return cell
+    ((kind, text),) = cell.items()
+    return UNCOMPUTED if kind == "uncomputed" else CELL_TYPES[kind](text)
+
+
 # --- commit --------------------------------------------------------------------------------
 
 
@@ -254,11 +302,11 @@ class Committer:
                 content = stream.read()
             attachment = Attachment(
                 item_id=item_id,
-                original_name=member.file_name,
+                original_name=visible_name(member.file_name),
                 size=len(content),
                 sha256=hashlib.sha256(content).hexdigest(),
             )
-            attachment.file.save(member.file_name, ContentFile(content), save=False)
+            store_file(attachment.file, attachment.original_name, ContentFile(content))
             self._stored.append(attachment)
             attachments.append(attachment)
         Attachment.objects.bulk_create(attachments)

@@ -1,6 +1,8 @@
 """The attachments ZIP: safe indexing and path resolution (R23, R24). No database needed."""
 
 import stat
+import struct
+import warnings
 import zipfile
 
 import pytest
@@ -160,3 +162,94 @@ def test_the_setting_is_parsed_from_one_line():
         "C$/Import": "/srv/import",
         "D$/Stukken": "/srv/stukken",
     }
+
+
+# --- colliding names, damaged members, invisible characters --------------------------------
+
+
+def zip_of(path, members: list[tuple[str, bytes]]):
+    """A ZIP that may hold the same name twice (zipfile warns, and writes it)."""
+    with warnings.catch_warnings(), zipfile.ZipFile(path, "w") as archive:
+        warnings.simplefilter("ignore", UserWarning)
+        for name, data in members:
+            archive.writestr(name, data)
+    return path
+
+
+def lying_zip(path, name: str, *, crc: int | None = None, size: int | None = None):
+    """A ZIP whose central directory lies about `name`'s checksum or unpacked size (zipfile
+    trusts the central directory)."""
+    zip_of(path, [(name, b"%PDF " + b"x" * 500), ("10002_other.pdf", b"%PDF other")])
+    raw = bytearray(path.read_bytes())
+    position = raw.index(b"PK\x01\x02")
+    while raw[position + 46 : position + 46 + len(name)] != name.encode():
+        position = raw.index(b"PK\x01\x02", position + 4)
+    if crc is not None:
+        struct.pack_into("<I", raw, position + 16, crc)
+    if size is not None:
+        struct.pack_into("<I", raw, position + 24, size)
+    path.write_bytes(bytes(raw))
+    return path
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        [("Import/10001_cv.pdf", b"one"), ("Import/10001_cv.pdf", b"two")],
+        [("Import/10001_CV.pdf", b"one"), ("import/10001_cv.PDF", b"two")],
+        [("Import/10001_cv.pdf", b"one"), ("Import/10001_\u200bcv.pdf", b"two")],
+        [("Import/10001_caf\u00e9.pdf", b"one"), ("Import/10001_cafe\u0301.pdf", b"two")],
+    ],
+    ids=["same path twice", "differing in case", "differing in an invisible character", "NFC and NFD"],
+)
+def test_members_whose_names_collide_are_a_problem_never_the_last_one(tmp_path, members):
+    archive = AttachmentArchive.open(zip_of(tmp_path / "a.zip", [*members, ("Import/10002_brief.pdf", b"b")]))
+    name = members[0][0].rpartition("/")[2]
+    for path in (name, f"Import/{name}", f"\\\\client\\C$\\Import\\{name}", f"\\\\client\\C$\\Stukken\\Import\\{name}"):
+        with pytest.raises(PathProblem) as caught:
+            archive.resolve(path)
+        assert caught.value.code == "attachment_name_collision"
+        assert "holds 2 files named" in caught.value.message and "make the ZIP again" in caught.value.message
+    assert archive.resolve("10002_brief.pdf").name == "Import/10002_brief.pdf"
+
+
+def test_the_same_file_name_in_two_folders_is_still_ambiguous_not_a_collision(tmp_path):
+    archive = AttachmentArchive.open(zip_of(tmp_path / "a.zip", [("a/CV.pdf", b"1"), ("b/cv.pdf", b"2")]))
+    with pytest.raises(PathProblem) as caught:
+        archive.resolve("cv.pdf")
+    assert caught.value.code == "attachment_ambiguous"
+
+
+@pytest.mark.parametrize(
+    "lie", [{"crc": 12345}, {"size": 10}, {"size": 100_000}], ids=["checksum", "size too small", "size too large"]
+)
+def test_a_member_whose_size_or_checksum_lies_is_refused_naming_it(tmp_path, lie):
+    archive = AttachmentArchive.open(lying_zip(tmp_path / "a.zip", "Import/10001_cv.pdf", **lie))
+    with pytest.raises(ArchiveError) as caught:
+        archive.resolve("10001_cv.pdf")
+    assert str(caught.value) == (
+        "'Import/10001_cv.pdf' in the attachments ZIP is damaged (its size or checksum does not match its contents);"
+        " make the ZIP again."
+    )
+    assert archive.resolve("10002_other.pdf").name == "10002_other.pdf"  # the others stay usable
+
+
+def test_reading_a_lying_member_at_the_commit_is_refused_too(tmp_path):
+    archive = AttachmentArchive.open(lying_zip(tmp_path / "a.zip", "Import/10001_cv.pdf", crc=1))
+    (member,) = [m for m in archive.members if m.name == "Import/10001_cv.pdf"]
+    with pytest.raises(ArchiveError, match="is damaged"), archive.open_member(member) as stream:
+        stream.read()
+
+
+def test_invisible_characters_are_removed_from_member_names_and_messages(tmp_path):
+    archive = AttachmentArchive.open(
+        zip_of(tmp_path / "a.zip", [("Import/10001_cv\u202egpj.exe", b"x"), ("\ufeffImport/\u2066b\u2069.pdf", b"y")])
+    )
+    assert sorted(m.name for m in archive.members) == ["Import/10001_cvgpj.exe", "Import/b.pdf"]
+    assert archive.resolve("10001_cv\u202egpj.exe").file_name == "10001_cvgpj.exe"
+    with pytest.raises(PathProblem) as caught:
+        archive.resolve("Import/\u202emissing.pdf")
+    assert "\u202e" not in caught.value.message
+    with pytest.raises(ArchiveError) as refused:
+        AttachmentArchive.open(zip_of(tmp_path / "b.zip", [("\u202e../evil.pdf", b"x")]))
+    assert "\u202e" not in str(refused.value)

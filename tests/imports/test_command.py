@@ -204,3 +204,132 @@ def test_a_file_full_of_mistakes_counts_them_all_and_lists_the_first(demo, tmp_p
     code, out, _err = import_items(rows, "--type", "SOLL", "--user", "importeur", "--json")
     summary = json.loads(out)
     assert (code, summary["invalid_rows"], summary["errors"], len(summary["problems"])) == (1, 20, 20, 5)
+
+
+def test_a_file_imported_before_is_refused_with_its_date_user_and_count_unless_again(demo, soll_csv):
+    from django.utils import timezone
+
+    from imports.models import ImportJob
+
+    assert import_items(soll_csv, "--type", "SOLL", "--user", "importeur")[0] == 0
+    first = ImportJob.objects.get()
+    code, out, err = import_items(soll_csv, "--type", "SOLL", "--user", "admin")
+    assert code == 2
+    when = timezone.localtime(first.finished_at).strftime("%d-%m-%Y %H:%M")
+    assert err.strip().splitlines()[-1] == (
+        f"This file was imported before for type SOLL: on {when} by importeur, 2 items (import {first.pk})."
+        " Give --again to import it once more."
+    )
+    assert "Traceback" not in out + err
+    refused = ImportJob.objects.exclude(pk=first.pk).get()
+    assert refused.state == "cancelled" and refused.error_message.startswith("This file was imported before")
+    assert DossierItem.objects.filter(item_type__code="SOLL").count() == 2
+
+    code, out, _err = import_items(soll_csv, "--type", "SOLL", "--user", "admin", "--again", "--json")
+    summary = json.loads(out)
+    assert (code, summary["items_created"], summary["earlier_import"]["job"]) == (0, 2, str(first.pk))
+    assert summary["earlier_import"]["items_created"] == 2 and summary["earlier_import"]["user"] == "importeur"
+    assert DossierItem.objects.filter(item_type__code="SOLL").count() == 4
+
+
+def test_a_dry_run_of_a_file_imported_before_says_so_and_keeps_its_exit_code(demo, soll_csv):
+    assert import_items(soll_csv, "--type", "SOLL", "--user", "importeur")[0] == 0
+    code, out, _err = import_items(soll_csv, "--type", "SOLL", "--user", "importeur", "--dry-run")
+    assert code == 0
+    assert "This file was imported before for type SOLL" in out
+
+
+def test_the_first_line_names_the_sheet_that_was_read(demo, tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Blad1"
+    workbook.active.append(["Relatienummer", "Onderwerp"])
+    workbook.active.append(["10001", "CV"])
+    workbook.save(tmp_path / "docs.xlsx")
+    code, out, _err = import_items(tmp_path / "docs.xlsx", "--type", "SOLL", "--user", "importeur")
+    assert code == 0
+    assert out.splitlines()[0].startswith("Import ") and "(SOLL, docs.xlsx, sheet 'Blad1'): done." in out
+    code, out, _err = import_items(tmp_path / "docs.xlsx", "--type", "SOLL", "--user", "importeur", "--json", "--again")
+    assert json.loads(out)["sheet"] == "Blad1"
+
+
+def test_a_csv_names_no_sheet(demo, soll_csv):
+    code, out, _err = import_items(soll_csv, "--type", "SOLL", "--user", "importeur")
+    assert code == 0 and "(SOLL, soll.csv): done." in out
+
+
+def test_a_zip_member_whose_checksum_lies_exits_2_with_one_sentence(demo, tmp_path):
+    from imports.models import ImportJob
+    from tests.imports.test_attachments import lying_zip
+
+    rows = tmp_path / "rows.csv"
+    rows.write_text("Relatienummer;Onderwerp;Bijlage\n10001;CV;10001_cv.pdf\n", encoding="utf-8")
+    archive = lying_zip(tmp_path / "docs.zip", "Import/10001_cv.pdf", crc=99)
+    code, out, err = import_items(rows, "--type", "SOLL", "--user", "importeur", "--attachments", archive)
+    assert code == 2
+    assert err.strip().splitlines()[-1] == (
+        "'Import/10001_cv.pdf' in the attachments ZIP is damaged (its size or checksum does not match its contents);"
+        " make the ZIP again."
+    )
+    assert "Traceback" not in out + err
+    assert ImportJob.objects.get().state == "failed"
+    assert not DossierItem.objects.exists() or not DossierItem.objects.filter(item_type__code="SOLL").exists()
+
+
+def test_rejected_rows_that_cannot_be_written_exit_2_store_nothing_and_cancel_the_job(demo, bad_csv, tmp_path):
+    from imports.models import ImportJob
+
+    target = tmp_path / "no such folder" / "rejected.xlsx"
+    code, out, err = import_items(
+        bad_csv, "--type", "SOLL", "--user", "importeur", "--skip-invalid", "--rejected-out", target
+    )
+    assert code == 2
+    assert (
+        err.strip().splitlines()[-1]
+        == "The rejected rows could not be written to rejected.xlsx: No such file or directory."
+    )
+    assert "Traceback" not in out + err
+    job = ImportJob.objects.get()
+    assert job.state == "cancelled" and job.error_message.startswith("The rejected rows could not be written")
+    assert not DossierItem.objects.filter(item_type__code="SOLL").exists()
+
+
+def test_a_control_character_in_a_rejected_row_written_to_xlsx_gives_no_traceback(demo, tmp_path, monkeypatch):
+    import gc
+    import sys
+
+    from imports.models import ImportJob
+
+    unraisable = []  # what Python would print to stderr as "Exception ignored in ...", with a traceback
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+
+    rows = tmp_path / "rows.csv"
+    rows.write_text("Relatienummer;Onderwerp\n10001;CV\nE0002;Brief \x1b[31m rood\n", encoding="utf-8")
+    target = tmp_path / "rejected.xlsx"
+    code, out, err = import_items(rows, "--type", "SOLL", "--user", "importeur", "--rejected-out", target)
+    gc.collect()
+    assert "Traceback" not in out + err and unraisable == []
+    job = ImportJob.objects.get()
+    if code == 2:  # the cell writer cannot hold it: one sentence, and the job says why it stopped
+        assert job.state == "cancelled" and err.strip().splitlines()[-1] == job.error_message
+        assert not target.exists()
+    else:
+        assert code == 1 and job.state == "validated"
+        assert list(openpyxl.load_workbook(target).active.values)[1][0] == "E0002"
+
+
+def test_a_file_that_cannot_be_read_exits_2_with_one_sentence(demo, soll_csv, monkeypatch):
+    import errno
+    import pathlib
+
+    original = pathlib.Path.open
+
+    def refusing(self, *args, **kwargs):
+        if self == soll_csv:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "open", refusing)
+    code, out, err = import_items(soll_csv, "--type", "SOLL", "--user", "importeur")
+    assert code == 2
+    assert err.strip() == f"The file {soll_csv} cannot be read: Permission denied."
+    assert "Traceback" not in out + err

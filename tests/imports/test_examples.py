@@ -57,3 +57,14 @@ def test_the_klacht_example_enters_the_escalation_workflow(demo):
     assert (code, json.loads(out)["items_created"]) == (0, 2)
     escalated = DossierItem.objects.filter(item_type__code="KLACHT", workflow_instance__workflow__code="ESCALATIE")
     assert list(escalated.filter(import_job__isnull=False).values_list("relation__number", flat=True)) == ["20001"]
+
+
+def test_the_soll_example_imported_twice_is_refused_the_second_time_unless_again(demo):
+    args = ["--type", "SOLL", "--user", "importeur", "--attachments", EXAMPLES / "soll-bijlagen.zip"]
+    assert import_items(EXAMPLES / "soll.csv", *args)[0] == 0
+    code, _out, err = import_items(EXAMPLES / "soll.csv", *args)
+    assert code == 2
+    assert "This file was imported before for type SOLL" in err and "by importeur, 4 items" in err
+    assert DossierItem.objects.filter(item_type__code="SOLL").count() == 4
+    assert import_items(EXAMPLES / "soll.csv", *args, "--again")[0] == 0
+    assert DossierItem.objects.filter(item_type__code="SOLL").count() == 8

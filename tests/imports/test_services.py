@@ -311,7 +311,7 @@ def test_r01_importing_the_same_file_again_creates_new_items_and_changes_none(de
     services.commit_import(job=first)
     before = list(DossierItem.objects.filter(import_job=first).values("pk", "number", "subject", "relation__number"))
     second = mapped(SOLL_ROWS)
-    assert services.commit_import(job=second) == 2
+    assert services.commit_import(job=second, again=True) == 2
     assert (
         list(DossierItem.objects.filter(import_job=first).values("pk", "number", "subject", "relation__number"))
         == before
@@ -598,3 +598,221 @@ def test_r28_a_duplicate_number_is_not_reported_as_a_changed_reference(demo):
         services.commit_import(job=job)
     job.refresh_from_db()
     assert job.state == "failed" and "changed or removed" not in job.error_message
+
+
+# --- the attachments ZIP: colliding, damaged and invisible names (issue 7, part 6) ----------
+
+
+def zip_file_of(members: list[tuple[str, bytes]]) -> io.BytesIO:
+    import warnings
+
+    archive = io.BytesIO()
+    with warnings.catch_warnings(), zipfile.ZipFile(archive, "w") as zip_file:
+        warnings.simplefilter("ignore", UserWarning)  # "Duplicate name"
+        for name, data in members:
+            zip_file.writestr(name, data)
+    archive.seek(0)
+    return archive
+
+
+def test_rows_naming_colliding_members_get_a_problem_and_the_others_import(demo):
+    archive = zip_file_of([("Import/10001_cv.pdf", b"1"), ("IMPORT/10001_CV.pdf", b"2"), ("Import/10002_cv.pdf", b"3")])
+    job = mapped(
+        "Relatienummer;Onderwerp;Bijlage\n10001;CV;10001_cv.pdf\n10002;CV;10002_cv.pdf\n",
+        attachments=archive,
+        attachments_name="docs.zip",
+    )
+    summary = services.validate_import(job=job)
+    assert [(p.row, p.column, p.code) for p in summary.errors] == [(2, "Bijlage", "attachment_name_collision")]
+    assert services.commit_import(job=job, skip_invalid=True) == 1
+
+
+def test_a_damaged_member_fails_the_validation_with_one_sentence(demo, tmp_path):
+    from tests.imports.test_attachments import lying_zip
+
+    archive = lying_zip(tmp_path / "docs.zip", "Import/10001_cv.pdf", crc=7)
+    job = mapped(
+        "Relatienummer;Onderwerp;Bijlage\n10001;CV;10001_cv.pdf\n",
+        attachments=io.BytesIO(archive.read_bytes()),
+        attachments_name="docs.zip",
+    )
+    with pytest.raises(services.ImportRefused, match=r"'Import/10001_cv\.pdf' in the attachments ZIP is damaged"):
+        services.validate_import(job=job)
+    job.refresh_from_db()
+    assert job.state == "failed" and "make the ZIP again" in job.error_message
+
+
+def test_a_member_found_damaged_at_the_commit_stores_nothing(demo, tmp_path, private_files):
+    from tests.imports.test_attachments import lying_zip
+
+    rows = "Relatienummer;Onderwerp;Bijlage\n10001;CV;10001_cv.pdf\n10002;CV;10002_other.pdf\n"
+    good = zip_file_of([("Import/10001_cv.pdf", b"%PDF " + b"x" * 500), ("10002_other.pdf", b"%PDF other")])
+    job = mapped(rows, attachments=good, attachments_name="docs.zip")
+    services.validate_import(job=job)
+    damaged = lying_zip(tmp_path / "docs.zip", "Import/10001_cv.pdf", size=10)
+    with open(job.attachments_zip.path, "wb") as stored:  # changed behind the validation's back
+        stored.write(damaged.read_bytes())
+    with pytest.raises(services.ImportRefused, match="is damaged"):
+        services.commit_import(job=job)
+    assert not DossierItem.objects.filter(import_job=job).exists()
+    assert _stored_attachment_files(private_files) == []
+    assert ImportJob.objects.get(pk=job.pk).state == "failed"
+
+
+def test_invisible_characters_are_removed_from_stored_attachment_names(demo):
+    archive = zip_file_of([("Import/10001_cv\u202efdp.exe", b"x"), ("Import/10002\u200b_cv\ufeff.pdf", b"y")])
+    job = mapped(
+        "Relatienummer;Onderwerp;Bijlage\n10001;CV;10001_cv\u202efdp.exe\n10002;CV;10002_cv.pdf\n",
+        attachments=archive,
+        attachments_name="docs.zip",
+    )
+    assert services.commit_import(job=job) == 2
+    names = DossierItem.objects.filter(import_job=job).order_by("number").values_list("attachments__original_name")
+    assert [name for (name,) in names] == ["10001_cvfdp.exe", "10002_cv.pdf"]
+
+
+# --- the same file imported again (part 8) --------------------------------------------------
+
+
+def test_the_same_file_imported_before_for_the_type_is_refused_unless_again(demo):
+    first = mapped(SOLL_ROWS)
+    assert services.commit_import(job=first) == 2
+    first.refresh_from_db()
+    second = mapped(SOLL_ROWS)
+    with pytest.raises(services.ImportedBefore) as caught:
+        services.commit_import(job=second)
+    when = __import__("django.utils.timezone", fromlist=["localtime"]).localtime(first.finished_at)
+    assert caught.value.earlier == first
+    assert caught.value.message == (
+        f"This file was imported before for type SOLL: on {when:%d-%m-%Y %H:%M} by importeur, 2 items (import {first.pk})."
+    )
+    second.refresh_from_db()
+    assert second.state == "mapped"  # nothing changed: the caller may ask and commit again
+    assert not DossierItem.objects.filter(import_job=second).exists()
+    assert services.commit_import(job=second, again=True) == 2
+
+
+def test_an_undone_import_another_type_or_another_file_do_not_count_as_imported_before(demo):
+    first = mapped(SOLL_ROWS)
+    services.commit_import(job=first)
+    services.undo_import(job=first)
+    assert services.commit_import(job=mapped(SOLL_ROWS)) == 2  # the undone one does not count
+    assert services.commit_import(job=mapped(SOLL_ROWS.replace("CV", "Cv"))) == 2  # another file
+    klacht = "Relatienummer;Onderwerp;Ernst\n20001;Klacht;laag\n"
+    services.commit_import(job=mapped(klacht, type_code="KLACHT"))
+    assert services.earlier_import(job=mapped(klacht, type_code="CORR")) is None  # another type
+
+
+# --- the engine's shape (part 10) -----------------------------------------------------------
+
+
+def test_the_rejected_rows_file_is_written_without_reading_the_file_again(demo, tmp_path, monkeypatch):
+    job = mapped(
+        SOLL_ROWS + "E0003;01-02-2026\n",
+        mapping={"relation": {"column": "Relatienummer"}, "subject": {"column": "Onderwerp"}},
+    )
+    reads = []
+    original = services.open_table
+    monkeypatch.setattr(services, "open_table", lambda *args, **kwargs: reads.append(args) or original(*args, **kwargs))
+    services.validate_import(job=job)
+    assert services.write_rejected_rows_file(job=job, target=tmp_path / "rejected.csv") == 1
+    assert len(reads) == 1
+    text = (tmp_path / "rejected.csv").read_text(encoding="utf-8-sig")
+    assert "E0003;01-02-2026;Relatienummer: " in text and "Use relation number 10003 instead" in text
+
+
+def test_the_rejected_rows_keep_their_cell_types(demo, tmp_path):
+    import datetime as dt
+
+    from imports.pipeline.cells import UNCOMPUTED
+    from imports.pipeline.committing import read_rejected, stage_rejected
+    from imports.pipeline.outcomes import Problem, RowResult
+
+    cells = ("E1", 3, 2.5, True, None, dt.date(2026, 2, 1), dt.datetime(2026, 2, 1, 9, 30), dt.time(14, 5), UNCOMPUTED)
+    problem = Problem(7, "Relatienummer", "E1", "relation_not_found", "Unknown.", "relation")
+    warning = Problem(7, "Bijlage", "x", "attachment_name_without_number", "Check.", "attachment", is_warning=True)
+    handle = io.StringIO()
+    stage_rejected(handle, RowResult(7, cells, None, [problem, warning]))
+    handle.seek(0)
+    (row,) = read_rejected(handle)
+    assert (row.number, row.cells, row.problems, row.is_valid) == (7, cells, [problem], False)
+    assert [type(cell) for cell in row.cells] == [type(cell) for cell in cells]
+
+
+def test_without_its_staged_rejected_rows_the_file_is_read_again(demo, tmp_path):
+    job = mapped(SOLL_ROWS + "E0003;CV\n")
+    services.validate_import(job=job)
+    services.rejected_path(job).unlink()  # removed after IMPORT_VALIDATION_MAX_AGE
+    assert services.write_rejected_rows_file(job=job, target=tmp_path / "rejected.xlsx") == 1
+    assert list(openpyxl.load_workbook(tmp_path / "rejected.xlsx").active.values)[1][:2] == ("E0003", "CV")
+
+
+def test_a_rejected_rows_file_that_cannot_be_written_is_one_sentence_and_leaves_nothing(demo, tmp_path, monkeypatch):
+    job = mapped(SOLL_ROWS + "E0003;CV\n")
+    services.validate_import(job=job)
+    out = tmp_path / "out"
+    with pytest.raises(
+        services.ImportRefused,
+        match=r"^The rejected rows could not be written to rejected\.csv: No such file or directory\.$",
+    ):
+        services.write_rejected_rows_file(job=job, target=out / "rejected.csv")
+
+    def breaking(results, headers, target, fmt):
+        target.write_text("half")
+        raise ValueError("cannot hold \x1b")
+
+    monkeypatch.setattr(services, "write_rejected_rows", breaking)
+    out.mkdir()
+    (out / "rejected.xlsx").write_text("the user's earlier file")
+    with pytest.raises(services.ImportRefused) as caught:
+        services.write_rejected_rows_file(job=job, target=out / "rejected.xlsx")
+    assert caught.value.message == (
+        "The rejected rows could not be written to rejected.xlsx; the error was logged for an administrator."
+    )
+    assert [p.name for p in out.iterdir()] == ["rejected.xlsx"]
+    assert (out / "rejected.xlsx").read_text() == "the user's earlier file"
+    assert ImportJob.objects.get(pk=job.pk).state == "validated"
+
+
+@pytest.mark.parametrize("service", ["validate", "commit"])
+def test_the_item_spec_is_built_once_per_run(demo, monkeypatch, service):
+    job = mapped(SOLL_ROWS + "E0003;CV\n")
+    built = []
+    original = services.ItemSpec
+    monkeypatch.setattr(services, "ItemSpec", lambda *args, **kwargs: built.append(args) or original(*args, **kwargs))
+    if service == "validate":
+        services.validate_import(job=job)
+    else:
+        services.commit_import(job=job, skip_invalid=True)  # validates first: one run
+    assert len(built) == 1
+
+
+def _integrity_error(cause: Exception) -> IntegrityError:
+    error = IntegrityError(str(cause))
+    error.__cause__ = cause
+    return error
+
+
+def test_a_foreign_key_violation_is_told_by_the_drivers_code_not_its_message():
+    import sqlite3
+
+    class PostgresError(Exception):
+        def __init__(self, message, sqlstate):
+            super().__init__(message)
+            self.sqlstate = sqlstate
+
+    def sqlite_error(message, code):
+        error = sqlite3.IntegrityError(message)
+        error.sqlite_errorcode = code
+        return error
+
+    assert services.is_foreign_key_violation(_integrity_error(PostgresError("verwijzing ontbreekt", "23503")))
+    assert not services.is_foreign_key_violation(
+        _integrity_error(PostgresError("FOREIGN KEY constraint failed", "23505"))
+    )
+    assert services.is_foreign_key_violation(
+        _integrity_error(sqlite_error("beperking", sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY))
+    )
+    assert not services.is_foreign_key_violation(
+        _integrity_error(sqlite_error("FOREIGN KEY constraint failed", sqlite3.SQLITE_CONSTRAINT_UNIQUE))
+    )

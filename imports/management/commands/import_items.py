@@ -1,16 +1,19 @@
 """manage.py import_items: the dossier item import from the command line, through the same
 services as the wizard. Exit codes: 0 everything asked was done (or a dry run found no
 errors), 1 rows were invalid and nothing was stored, 2 the import was refused or the file
-could not be read."""
+could not be read (one sentence on stderr, never a traceback): also a damaged attachments
+ZIP, a full or unwritable storage, a rejected-rows file that cannot be written, and a file
+imported before for the same type (unless --again)."""
 
 import json
 import sys
 import time
-from contextlib import nullcontext
+from contextlib import ExitStack
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from dossier.models import CreationProfile, ItemType
 from imports import services
@@ -29,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--profile", help="creation profile code of the type")
         parser.add_argument("--attachments", help="ZIP with the files the attachment column names")
         parser.add_argument("--mapping", help='JSON file: {"field": "Column"} or {"field": {"fixed": "value"}}')
-        parser.add_argument("--sheet", help="sheet name (default: the first)")
+        parser.add_argument("--sheet", help="sheet name (default: the first visible one)")
         parser.add_argument(
             "--header-row", type=int, help="row that holds the column names (default: the first non-empty)"
         )
@@ -38,6 +41,11 @@ class Command(BaseCommand):
             "--skip-invalid", action="store_true", help="import the valid rows and leave out the invalid ones"
         )
         parser.add_argument("--rejected-out", help="write the invalid rows with their problems to this .xlsx or .csv")
+        parser.add_argument(
+            "--again",
+            action="store_true",
+            help="import a file that was imported before for the same type (same checksum) once more",
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
 
     def handle(self, *args, **options):
@@ -49,11 +57,27 @@ class Command(BaseCommand):
             raise CommandError(f"The file {path} does not exist.", returncode=2)
         job = self._start(path, user, item_type, profile, options)
         self._map(job, options.get("mapping"))
+        self.earlier = services.earlier_import(job=job)
+        if self.earlier and not options["again"] and not options["dry_run"]:
+            message = services.imported_before_message(self.earlier)
+            services.cancel_import(job=job, reason=message)
+            hint = _("Give --again to import it once more.")
+            raise CommandError(f"{message} {hint}", returncode=2)
+        try:
+            self._validate_and_commit(job, options)
+        except services.ImportRefused as refusal:
+            self._end_progress()
+            raise CommandError(refusal.message, returncode=2) from None
 
+    def _validate_and_commit(self, job, options):
         summary = services.validate_import(job=job, progress=self._progress("validated"))
         self._end_progress()
         if options["rejected_out"] and summary.invalid_rows:
-            services.write_rejected_rows_file(job=job, target=Path(options["rejected_out"]))
+            try:
+                services.write_rejected_rows_file(job=job, target=Path(options["rejected_out"]))
+            except services.ImportRefused as refusal:  # stop before anything is stored
+                services.cancel_import(job=job, reason=refusal.message)
+                raise
         if options["dry_run"]:
             services.discard_staging(job=job)
             self._report(job, summary.problems)
@@ -64,13 +88,16 @@ class Command(BaseCommand):
             )
             sys.exit(1)
         try:
-            services.commit_import(job=job, skip_invalid=options["skip_invalid"], progress=self._progress("imported"))
+            services.commit_import(
+                job=job,
+                skip_invalid=options["skip_invalid"],
+                progress=self._progress("imported"),
+                again=options["again"],
+            )
         except services.RowsInvalid as refusal:
             job.refresh_from_db()
             self._report(job, [Problem.from_dict(p) for p in job.problems], note=refusal.message)
             sys.exit(1)
-        except services.ImportRefused as refusal:
-            raise CommandError(refusal.message, returncode=2) from None
         self._end_progress()
         job.refresh_from_db()
         self._report(job, [Problem.from_dict(p) for p in job.problems])
@@ -96,8 +123,15 @@ class Command(BaseCommand):
         attachments = Path(options["attachments"]) if options.get("attachments") else None
         if attachments and not attachments.is_file():
             raise CommandError(f"The attachments file {attachments} does not exist.", returncode=2)
-        try:
-            with path.open("rb") as handle, attachments.open("rb") if attachments else nullcontext() as zip_handle:
+        with ExitStack() as files:
+            try:
+                handle = files.enter_context(path.open("rb"))
+                zip_handle = files.enter_context(attachments.open("rb")) if attachments else None
+            except OSError as error:
+                raise CommandError(
+                    f"The file {error.filename} cannot be read: {error.strerror}.", returncode=2
+                ) from None
+            try:
                 return services.start_import(
                     user=user,
                     item_type=item_type,
@@ -110,8 +144,8 @@ class Command(BaseCommand):
                     header_row=options.get("header_row"),
                     options={"source": "command line"},
                 )
-        except services.ImportRefused as refusal:
-            raise CommandError(refusal.message, returncode=2) from None
+            except services.ImportRefused as refusal:
+                raise CommandError(refusal.message, returncode=2) from None
 
     def _map(self, job, mapping_file):
         if mapping_file:
@@ -127,6 +161,7 @@ class Command(BaseCommand):
         problems = services.set_mapping(job=job, mapping=mapping)
         if problems:
             lines = "\n".join(f"  - {p.message}" for p in problems)
+            services.cancel_import(job=job, reason="; ".join(p.message for p in problems))
             raise CommandError(f"The mapping cannot be used:\n{lines}", returncode=2)
 
     def _progress(self, verb):
@@ -158,6 +193,7 @@ class Command(BaseCommand):
             "state": job.state,
             "type": job.item_type.code,
             "file": job.file_name,
+            "sheet": services.shown_sheet(job),
             "rows": job.row_count,
             "valid_rows": job.valid_row_count,
             "invalid_rows": job.invalid_row_count,
@@ -170,13 +206,24 @@ class Command(BaseCommand):
                 for p in problems
             ],
         }
+        summary["earlier_import"] = None  # the same file imported before for the type, if it was
+        if self.earlier:
+            summary["earlier_import"] = {
+                "job": str(self.earlier.pk),
+                "finished_at": (self.earlier.finished_at or self.earlier.created_at).isoformat(),
+                "user": self.earlier.user.get_username(),
+                "items_created": self.earlier.items_created,
+            }
+            note = " ".join(filter(None, [note, services.imported_before_message(self.earlier)]))
         if note:
             summary["note"] = note
         if self.as_json:
             self.stdout.write(json.dumps(summary, ensure_ascii=False))
             return
+        sheet = services.shown_sheet(job)
+        source = f"{job.file_name}, sheet '{sheet}'" if sheet else job.file_name
         self.stdout.write(
-            f"Import {job.pk} ({job.item_type.code}, {job.file_name}): {job.get_state_display()}. "
+            f"Import {job.pk} ({job.item_type.code}, {source}): {job.get_state_display()}. "
             f"{job.row_count} rows, {job.valid_row_count} valid, {job.invalid_row_count} invalid; "
             f"{job.items_created} items created."
         )
