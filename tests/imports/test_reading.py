@@ -117,7 +117,7 @@ def test_it_streams_an_xlsx_sheet_with_typed_cells(tmp_path):
     table, rows = read_all(path)
     assert table.headers == ["Nummer", "Datum", "Bedrag"]
     assert table.sheet == "Blad1"
-    assert rows == [(2, (10001, dt.datetime(2025, 2, 1), 1234.5)), (4, ("00123", None, 1))]
+    assert rows == [(2, (10001, dt.date(2025, 2, 1), 1234.5)), (4, ("00123", None, 1))]
 
 
 def test_it_reads_the_chosen_sheet_and_names_the_sheets_when_one_is_missing(tmp_path):

@@ -8,6 +8,7 @@ import pytest
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 
+from imports.pipeline.cells import UNCOMPUTED
 from imports.pipeline.xlsx import column_index, open_book
 
 FILES = Path(__file__).resolve().parent.parent / "files"
@@ -33,8 +34,8 @@ def test_it_reads_every_cell_type(tmp_path):
     (first, second) = rows_of(tmp_path / "types.xlsx")
     number, cells = first
     assert number == 1
-    assert cells[:6] == ("text", 10001, 12.5, True, dt.datetime(2025, 4, 3), dt.datetime(2025, 4, 3, 14, 30))
-    assert cells[6] is None  # a formula without a cached value has no value
+    assert cells[:6] == ("text", 10001, 12.5, True, dt.date(2025, 4, 3), dt.datetime(2025, 4, 3, 14, 30))
+    assert cells[6] is UNCOMPUTED  # openpyxl writes a formula without its value
     assert cells[7] is None
     assert cells[8] == "last"
     assert second == (2, ("vet en gewoon",))
@@ -57,13 +58,13 @@ def test_dates_in_the_1904_system(tmp_path):
     workbook.save(tmp_path / "mac.xlsx")
     book = open_book(tmp_path / "mac.xlsx")
     assert book.date1904
-    assert list(book.rows(book.sheet_names[0])) == [(1, (dt.datetime(2025, 1, 1),))]
+    assert list(book.rows(book.sheet_names[0])) == [(1, (dt.date(2025, 1, 1),))]  # whole days: a date
 
 
 def test_a_file_saved_by_libreoffice_uses_shared_strings_and_date_styles():
     rows = rows_of(FILES / "calc_source.xlsx")
     assert rows[0][1][:2] == ("Organisatie/persoon", "Onderwerp")
-    assert rows[1][1][:3] == (10001, "Sollicitatiebrief José", dt.datetime(2025, 4, 3))
+    assert rows[1][1][:3] == (10001, "Sollicitatiebrief José", dt.date(2025, 4, 3))
 
 
 def test_sheets_are_listed_in_workbook_order(tmp_path):
@@ -83,7 +84,7 @@ def test_column_references_become_indexes(reference, index):
 
 def test_a_second_process_reads_the_same_rows_trimmed_and_without_empty_ones(tmp_path):
     from imports.pipeline.background import rows_in_background
-    from imports.pipeline.xlsx import clean_rows
+    from imports.pipeline.cells import clean_rows
 
     workbook = openpyxl.Workbook()
     sheet = workbook.active
@@ -97,7 +98,7 @@ def test_a_second_process_reads_the_same_rows_trimmed_and_without_empty_ones(tmp
     rows = list(rows_in_background(tmp_path / "many.xlsx", "Sheet", "xlsx"))
     assert rows == list(clean_rows(book.rows("Sheet")))
     assert len(rows) == 5000 - 50
-    assert rows[0] == (1, (10001, "Brief 0", dt.datetime(2025, 1, 1), True))
+    assert rows[0] == (1, (10001, "Brief 0", dt.date(2025, 1, 1), True))
     assert 8 not in {number for number, _cells in rows}
 
 
