@@ -279,6 +279,7 @@ class XlsxBook:
         strings, epoch = self.shared_strings, EPOCHS[self.date1904]
         date_styles, duration_styles = self.date_styles, self.duration_styles
         elements: dict[str, str] = {}  # tag as written (perhaps with a prefix) -> the local name, or ""
+        ends: dict[str, str] = {}  # the same for end tags, where <v> and <t> are both "text"
         row_number, cells, next_column = 0, {}, 0
         column, kind, style, text = 0, "n", None, None
         collecting = False  # inside a <v> or <t> of the cell's text
@@ -288,6 +289,11 @@ class XlsxBook:
         def element(name: str) -> str:
             tag = local(name)
             tag = elements[name] = tag if tag in ("c", "v", "t", "row", "f", "rPh") else ""
+            return tag
+
+        def end_element(name: str) -> str:
+            tag = element(name)
+            tag = ends[name] = "text" if tag in ("v", "t") else tag  # both end the cell's text
             return tag
 
         def start(name, attrs):
@@ -328,7 +334,7 @@ class XlsxBook:
 
         def end(name):
             nonlocal next_column, text, collecting, phonetic
-            tag = elements[name] if name in elements else element(name)
+            tag = ends[name] if name in ends else end_element(name)
             if tag == "c":
                 if text is not None:
                     value = text[0] if len(text) == 1 else "".join(text)
@@ -342,7 +348,7 @@ class XlsxBook:
                     elif text.__class__ is not list and (text is NO_VALUE or kind != "str"):
                         cells[column] = UNCOMPUTED  # an empty text result is written as t="str"
                 next_column = column + 1
-            elif tag == "v" or tag == "t":
+            elif tag == "text":
                 collecting = False
             elif tag == "row":
                 if cells:
@@ -383,16 +389,18 @@ def _value(
         return _iso(text)
     if style in date_styles:
         serial = float(text)
+        if 61 <= serial < LAST_SERIAL and style not in duration_styles:  # the common case first
+            moment = epoch + dt.timedelta(milliseconds=round(serial * 86_400_000))  # Excel keeps milliseconds
+            return moment if serial % 1 else moment.date()
         if style in duration_styles:
             return dt.timedelta(milliseconds=round(serial * 86_400_000))
-        if -LAST_SERIAL < serial < LAST_SERIAL:
-            if serial < 61:
-                if serial < 1:
-                    return (epoch + dt.timedelta(milliseconds=round(serial * 86_400_000))).time()
-                if serial < 60 and epoch.year == 1899:
-                    serial += 1  # Excel counts a 29 February 1900 that never was
-            moment = epoch + dt.timedelta(milliseconds=round(serial * 86_400_000))  # Excel keeps milliseconds
-            return moment.date() if serial.is_integer() else moment
+        if -LAST_SERIAL < serial < 61:
+            if serial < 1:
+                return (epoch + dt.timedelta(milliseconds=round(serial * 86_400_000))).time()
+            if serial < 60 and epoch.year == 1899:
+                serial += 1  # Excel counts a 29 February 1900 that never was
+            moment = epoch + dt.timedelta(milliseconds=round(serial * 86_400_000))
+            return moment if serial % 1 else moment.date()
         return serial
     if "." in text or "E" in text or "e" in text:
         number = float(text)
