@@ -454,7 +454,11 @@ def _open_csv(path: Path, name: str, sheet: str | None) -> OpenedSheet:
                     _(
                         "Row %(row)s, column %(column)s holds more than %(limit)s characters, more than a cell may hold. Shorten it and upload the file again."
                     )
-                    % {"row": number + 1, "column": column_letter(column), "limit": number_format(limit, force_grouping=True)}
+                    % {
+                        "row": number + 1,
+                        "column": column_letter(column),
+                        "limit": number_format(limit, force_grouping=True),
+                    }
                 ) from None
             raise ReadError(
                 _("'%(name)s' row %(row)s cannot be read: %(error)s.")

@@ -23,7 +23,7 @@ import zipfile
 from collections.abc import Iterator
 from typing import IO, Any
 
-from imports.pipeline.cells import UNCOMPUTED, clean_rows  # noqa: F401 (clean_rows: used from here too)
+from imports.pipeline.cells import UNCOMPUTED
 from imports.pipeline.xmlparts import CHUNK, Done, local, make_parser, open_member, parse_whole
 
 BUILTIN_DATE_FORMATS = set(range(14, 23)) | {45, 46, 47}
@@ -434,7 +434,3 @@ def open_book(path) -> XlsxBook:
     except Exception:
         archive.close()
         raise
-
-
-def sheet_size(book: XlsxBook, sheet: str) -> int:
-    return book.sheet_size(sheet)
