@@ -27,7 +27,7 @@ import csv
 import io
 import itertools
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -312,7 +312,7 @@ def _macros_message(name: str) -> str:
     ) % {"name": name}
 
 
-def _pick_sheet(names: list[str], sheet: str | None, file_name: str, hidden: list[str] = ()) -> str:
+def _pick_sheet(names: list[str], sheet: str | None, file_name: str, hidden: Collection[str] = ()) -> str:
     """The sheet asked for (hidden or not), else the first visible one."""
     if not names:
         raise ReadError(_("'%(name)s' has no sheets.") % {"name": file_name})
@@ -427,12 +427,12 @@ def _open_csv(path: Path, name: str, sheet: str | None) -> OpenedSheet:
 
     def rows():
         reader = csv.reader(itertools.chain(handle, ("\n",)), delimiter=delimiter)
-        number = line = 0  # the last record, and the physical lines read up to its end
+        number = extra = 0  # the last record; the lines beyond one per record so far
         try:
             for number, cells in enumerate(reader, start=1):  # a record is a row, even with quoted newlines
-                if reader.line_num - line > 1:
-                    _check_quotes(raw.lines(line + 1, reader.line_num), number, delimiter)
-                line = reader.line_num
+                if reader.line_num != number + extra:  # this record spans lines
+                    _check_quotes(raw.lines(number + extra, reader.line_num), number, delimiter)
+                    extra = reader.line_num - number
                 yield number, tuple(map(_unescape_formula, cells))
         except UnicodeDecodeError:
             if encoding.startswith("utf-16"):
@@ -443,7 +443,7 @@ def _open_csv(path: Path, name: str, sheet: str | None) -> OpenedSheet:
             codec = "utf-8" if encoding.startswith("utf-8") else encoding
             raise ReadError(_mixed_message(name, path, encoding, delimiter, _undecodable_offset(path, codec))) from None
         except csv.Error as error:
-            lines = raw.lines(line + 1, reader.line_num)
+            lines = raw.lines(number + extra + 1, reader.line_num)
             fields = _fields_of_line(lines[0] if lines else "", delimiter)
             if "field limit" in str(error):
                 limit = csv.field_size_limit()
