@@ -423,3 +423,13 @@ def test_a_windows_1252_csv_with_euro_signs_and_accents_is_read(tmp_path):
     path = tmp_path / "rows.csv"
     path.write_bytes("Nr;Naam\n1;José € 5 – “Ærø” ‘x’ Â Ã Å â\n".encode("cp1252"))
     assert read_all(path)[1] == [(2, ("1", "José € 5 – “Ærø” ‘x’ Â Ã Å â"))]
+
+
+def test_an_xls_whose_first_sheet_is_hidden_reads_the_first_visible_one():
+    table, rows = read_all(FILES / "hidden_first.xls")  # LibreOffice's .xls of corpus/openpyxl_hidden_first.xlsx
+    assert (table.sheet, table.hidden_sheets, table.headers, rows) == (
+        "Data",
+        ["Uitleg"],
+        ["Nummer", "Onderwerp"],
+        [(2, (10001.0, "CV"))],
+    )
