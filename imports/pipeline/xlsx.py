@@ -320,6 +320,8 @@ class XlsxBook:
             elif tag == "t":
                 if text is None:  # rich text: several runs make one value
                     text = []
+                elif text is NO_VALUE:
+                    text = _FormulaText()
                 collecting = not phonetic
             elif tag == "row":
                 reference = attrs.get("r")

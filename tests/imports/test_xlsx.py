@@ -222,9 +222,10 @@ def test_formulas_without_their_value_are_uncomputed_but_an_empty_text_result_is
     path = write_package(
         tmp_path / "formulas.xlsx",
         '<row r="1"><c r="A1"><f>1+1</f></c><c r="B1"><f>1+1</f><v/></c><c r="C1" t="str"><f>""</f><v></v></c>'
-        '<c r="D1"><f>1+1</f><v>2</v></c><c r="E1" t="e"><f>1/0</f><v>#DIV/0!</v></c></row>',
+        '<c r="D1"><f>1+1</f><v>2</v></c><c r="E1" t="e"><f>1/0</f><v>#DIV/0!</v></c>'
+        '<c r="F1" t="inlineStr"><f>"a"</f><is><t>a</t></is></c></row>',
     )
-    assert rows_of(path) == [(1, (UNCOMPUTED, UNCOMPUTED, None, 2, None))]
+    assert rows_of(path) == [(1, (UNCOMPUTED, UNCOMPUTED, None, 2, None, "a"))]
 
 
 def test_date_styled_numbers_read_as_python_calamine_reads_them(tmp_path):
