@@ -4,10 +4,11 @@ while the other validates the rows already read.
     for number, cells in rows_in_background(path, "Blad1", "xlsx"):
         ...
 
-The rows are the reader's, trimmed and without the empty ones (`clean_rows`); they come
+The rows are the reader's, trimmed and without the empty ones (`cells.clean_rows`); they come
 through a pipe in pickled batches of at most 2,000 rows and 100,000 cells. When the
 consumer falls behind, the pipe fills and the reader waits, so memory stays bounded. The second process runs isolated (`python -I`) and
-imports only the readers, not Django.
+imports only the readers, not Django. A formula cell without its value (`cells.UNCOMPUTED`)
+pickles as that same object.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def main(arguments: list[str]) -> None:
 
 
 def _produce(kind: str, path: str, sheet: str, out: IO[bytes]) -> None:
-    from imports.pipeline.xlsx import clean_rows
+    from imports.pipeline.cells import clean_rows
 
     def send(message) -> None:
         pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
@@ -69,7 +70,7 @@ def _produce(kind: str, path: str, sheet: str, out: IO[bytes]) -> None:
         else:
             from imports.pipeline.xlsx import open_book
         book = open_book(path)
-        with book.archive:
+        try:
             batch, cells = [], 0
             for row in clean_rows(book.rows(sheet)):
                 batch.append(row)
@@ -78,6 +79,8 @@ def _produce(kind: str, path: str, sheet: str, out: IO[bytes]) -> None:
                     send(batch)
                     batch, cells = [], 0
             send(batch)
+        finally:
+            book.close()
         send(None)
     except BrokenPipeError:
         pass  # the consumer stopped reading

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 
 class _Uncomputed:
     """A formula cell the file stores without its computed value (written by a program that
@@ -20,3 +23,13 @@ class _Uncomputed:
 
 
 UNCOMPUTED = _Uncomputed()
+
+
+def clean_rows(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """Text cells trimmed (blank text becomes None), empty rows left out; UNCOMPUTED stays.
+    Used for every file format (reading.py), and by the second process of background.py so
+    the first need not."""
+    for number, cells in rows:
+        cleaned = tuple([(cell.strip() or None) if cell.__class__ is str else cell for cell in cells])
+        if cleaned.count(None) != len(cleaned):
+            yield number, cleaned

@@ -14,8 +14,10 @@ Reading one sheet takes two passes over that member:
 Cells come back as python-calamine returned them: numbers as float, dates as date or
 datetime, times of day as time, booleans as bool, text as str, empty cells as None. Where
 calamine was wrong this reader is not: a cell hidden by a merge and an error cell (#DIV/0!)
-are empty, tabs and line breaks inside a text stay, comments stay out. Like defusedxml, the
-parser refuses DTDs and entity declarations.
+are empty, tabs and line breaks inside a text stay, comments stay out; a formula cell stored
+without a value or text is UNCOMPUTED. A sheet whose table style says table:display="false"
+is hidden (`hidden_sheets`). Like defusedxml, the parser refuses DTDs and entity declarations
+(xmlparts.py).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from imports.pipeline.xlsx import CHUNK, _parser
+from imports.pipeline.cells import UNCOMPUTED
+from imports.pipeline.xmlparts import CHUNK, Done, make_parser, open_member, parse_whole
 
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
@@ -42,6 +45,7 @@ NAMESPACES = {
     "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
     "draw": "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0",
     "calcext": "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0",
+    "style": "urn:oasis:names:tc:opendocument:xmlns:style:1.0",
 }
 ENCRYPTION_DATA = "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0 encryption-data"
 SPREADSHEET_TYPES = {
@@ -63,10 +67,6 @@ class OdsError(Exception):
 
 class OdsEncrypted(OdsError):
     pass
-
-
-class _Done(Exception):
-    """Raised from a handler to stop expat once the chosen sheet has ended."""
 
 
 @dataclass(frozen=True)
@@ -98,13 +98,44 @@ class OdsBook:
         if self._encrypted():
             raise OdsEncrypted("the document is encrypted")
         self._check_mimetype()
-        self.sheet_names, self._names = self._read_sheet_names()
+        self.sheet_names, styles, self._names = self._read_sheet_names()
+        hidden_styles = self._hidden_table_styles() if any(styles) else set()
+        self.hidden_sheets = [
+            name for name, style in zip(self.sheet_names, styles, strict=True) if style in hidden_styles
+        ]
+
+    epoch = 1900  # an .ods stores dates as dates
+
+    def sheet_size(self, sheet: str) -> int:
+        """Bytes of content.xml, unpacked (it holds every sheet): how much work reading is."""
+        return self.archive.getinfo("content.xml").file_size
+
+    def close(self) -> None:
+        self.archive.close()
 
     def _member(self, path: str) -> IO[bytes] | None:
-        try:
-            return self.archive.open(path)
-        except KeyError:
-            return None
+        return open_member(self.archive, path)
+
+    def _hidden_table_styles(self) -> set[str]:
+        """The automatic table styles (before the body of content.xml) that hide a table."""
+        n = _Names.full()
+        style, family, name = n("style", "style"), n("style", "family"), n("style", "name")
+        properties, display = n("style", "table-properties"), n("table", "display")
+        body = n("office", "body")
+        hidden: set[str] = set()
+        current: list[str] = [""]
+
+        def start(tag, attrs):
+            if tag == style:
+                current[0] = attrs.get(name, "") if attrs.get(family) == "table" else ""
+            elif tag == properties and current[0] and attrs.get(display) == "false":
+                hidden.add(current[0])
+            elif tag == body:
+                raise Done
+
+        with self._content() as stream:
+            parse_whole(stream, start=start, namespaces=True)
+        return hidden
 
     def _encrypted(self) -> bool:
         manifest = self._member("META-INF/manifest.xml")
@@ -116,7 +147,7 @@ class OdsBook:
             if name == ENCRYPTION_DATA:
                 found.append(name)
 
-        parser = _parser(namespaces=True)
+        parser = make_parser(namespaces=True)
         parser.StartElementHandler = start
         with manifest:
             while chunk := manifest.read(CHUNK):
@@ -141,13 +172,14 @@ class OdsBook:
             raise OdsError("no content.xml")
         return stream
 
-    def _read_sheet_names(self) -> tuple[list[str], _Names]:
+    def _read_sheet_names(self) -> tuple[list[str], list[str], _Names]:
+        """The sheets' names and table style names, and how names are spelled."""
         with self._content() as stream:
             found = _scan_sheet_names(stream)
         if found is not None:
             return found
         with self._content() as stream:
-            return _parse_sheet_names(stream), _Names.full()
+            return *_parse_sheet_names(stream), _Names.full()
 
     def rows(self, sheet: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
         """(row number, cells) for every row of the sheet that holds a value, in order."""
@@ -168,9 +200,9 @@ def open_book(path) -> OdsBook:
 # --- sheet names ---------------------------------------------------------------------------
 
 
-def _scan_sheet_names(stream: IO[bytes]) -> tuple[list[str], _Names] | None:
-    """The names of the top-level tables found by a byte scan, or None for a file the scan
-    cannot be trusted on."""
+def _scan_sheet_names(stream: IO[bytes]) -> tuple[list[str], list[str], _Names] | None:
+    """The names and style names of the top-level tables found by a byte scan, or None for a
+    file the scan cannot be trusted on."""
     buffer = stream.read(CHUNK)
     root = _root(buffer)
     while root is None and len(buffer) < SCAN_TAG_BYTES and (more := stream.read(CHUNK)):
@@ -186,6 +218,7 @@ def _scan_sheet_names(stream: IO[bytes]) -> tuple[list[str], _Names] | None:
     tag = re.compile(re.escape(prefix.encode()) + rb"table[\s/>]")
     keep = len(prefix) + 8  # enough to find a tag the chunk's end cut off
     sheets: list[str] = []
+    styles: list[str] = []
     depth = 0
     while True:
         chunk = stream.read(CHUNK)
@@ -207,14 +240,16 @@ def _scan_sheet_names(stream: IO[bytes]) -> tuple[list[str], _Names] | None:
                 break
             element = buffer[start - 1 : end.end()]
             if depth == 0:
-                sheets.append(_tag_attribute(element, names("table", "name")))
+                name, style = _tag_attributes(element, names("table", "name"), names("table", "style-name"))
+                sheets.append(name)
+                styles.append(style)
             if not element.endswith(b"/>"):
                 depth += 1
             position = end.end()
         else:
             position = max(position, len(buffer) - keep)
         if not chunk:
-            return sheets, names
+            return sheets, styles, names
         # two bytes before `position` stay so that a '</' before it is still seen
         cut = max(position - 2, 0)
         buffer = buffer[cut:] + chunk
@@ -238,14 +273,14 @@ def _root(head: bytes) -> tuple[dict[str, str], int] | None:
     if not text.startswith(b"<") or (encoding and encoding.group(1).lower() not in (b"utf-8", b"utf8")):
         return None
     found: list[tuple[int, dict[str, str]]] = []
-    parser = _parser()
+    parser = make_parser()
 
     def first(name, attrs):
         found.append((parser.CurrentByteIndex, attrs))
-        raise _Done
+        raise Done
 
     parser.StartElementHandler = first
-    with contextlib.suppress(_Done):
+    with contextlib.suppress(Done):
         parser.Parse(head, False)
     if not found:
         return None
@@ -256,21 +291,26 @@ def _root(head: bytes) -> tuple[dict[str, str], int] | None:
     return {uri: key[6:] for key, uri in attrs.items() if key.startswith("xmlns:")}, end.end()
 
 
-def _tag_attribute(element: bytes, attribute: str) -> str:
-    """One attribute of a start tag, entities and character references resolved by expat."""
+def _tag_attributes(element: bytes, *attributes: str) -> list[str]:
+    """Attributes of a start tag, entities and character references resolved by expat."""
     if not element.endswith(b"/>"):
         element = element[:-1] + b"/>"
     values: list[str] = []
-    parser = _parser()
-    parser.StartElementHandler = lambda name, attrs: values.append(attrs.get(attribute, ""))
+    parser = make_parser()
+    parser.StartElementHandler = lambda name, attrs: values.extend(attrs.get(a, "") for a in attributes)
     parser.Parse(element, True)
-    return values[0]
+    return values
 
 
-def _parse_sheet_names(stream: IO[bytes]) -> list[str]:
+def _parse_sheet_names(stream: IO[bytes]) -> tuple[list[str], list[str]]:
     names = _Names.full()
-    table, name_attribute = names("table", "table"), names("table", "name")
+    table, name_attribute, style_attribute = (
+        names("table", "table"),
+        names("table", "name"),
+        names("table", "style-name"),
+    )
     sheets: list[str] = []
+    styles: list[str] = []
     depth = 0
 
     def start(name, attrs):
@@ -278,6 +318,7 @@ def _parse_sheet_names(stream: IO[bytes]) -> list[str]:
         if name == table:
             if depth == 0:
                 sheets.append(attrs.get(name_attribute, ""))
+                styles.append(attrs.get(style_attribute, ""))
             depth += 1
 
     def end(name):
@@ -285,13 +326,8 @@ def _parse_sheet_names(stream: IO[bytes]) -> list[str]:
         if name == table:
             depth -= 1
 
-    parser = _parser(namespaces=True)
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    while chunk := stream.read(CHUNK):
-        parser.Parse(chunk, False)
-    parser.Parse(b"", True)
-    return sheets
+    parse_whole(stream, start, end, namespaces=True)
+    return sheets, styles
 
 
 # --- rows ----------------------------------------------------------------------------------
@@ -307,7 +343,7 @@ class _SheetReader:
         self.ready: list[tuple[int, tuple[Any, ...], int]] = []  # (row number, cells, repeats)
 
     def read(self, stream: IO[bytes]) -> Iterator[tuple[int, tuple[Any, ...]]]:
-        parser = _parser(namespaces=self.names.qualified)
+        parser = make_parser(namespaces=self.names.qualified)
         self._install(parser)
         ready = self.ready
         try:
@@ -317,7 +353,7 @@ class _SheetReader:
                     yield from _expand(ready)
                     ready.clear()
             parser.Parse(b"", True)
-        except _Done:
+        except Done:
             pass
         yield from _expand(ready)
         ready.clear()
@@ -330,7 +366,7 @@ class _SheetReader:
         skipped = {n("office", "annotation"), n("text", "note"), n("text", "ruby-text")}
         draw = n("draw", "")
         rows_repeated, columns_repeated = n("table", "number-rows-repeated"), n("table", "number-columns-repeated")
-        space_count = n("text", "c")
+        space_count, formula = n("text", "c"), n("table", "formula")
         value_type, error_type = n("office", "value-type"), n("calcext", "value-type")
         string_value, number_value = n("office", "string-value"), n("office", "value")
         attributes = {
@@ -356,6 +392,7 @@ class _SheetReader:
         parts: list[str] = []  # the text of a cell whose value is its text
         paragraphs = 0
         in_paragraph = collecting = False
+        uncomputed = False  # a formula cell without a value: UNCOMPUTED unless it has text
         skip = 0  # nesting inside a comment or drawing: text that is not the cell's
 
         def seek_start(name, attrs):
@@ -377,7 +414,7 @@ class _SheetReader:
 
         def start(name, attrs):
             nonlocal depth, nested, number, repeat, cells, empty, spaces_left, in_cell, value, columns
-            nonlocal parts, paragraphs, in_paragraph, collecting, skip
+            nonlocal parts, paragraphs, in_paragraph, collecting, skip, uncomputed
             if in_cell:
                 depth += 1
                 if value is not TEXT:
@@ -422,9 +459,10 @@ class _SheetReader:
                 if value is TEXT:
                     parts = []
                     paragraphs = 0
+                    uncomputed = formula in attrs
             elif name == row:
                 if number > MAX_ROWS:
-                    raise _Done
+                    raise Done
                 repeat = min(_count(attrs.get(rows_repeated)), MAX_ROWS - number + 1)
                 cells = []
                 empty = 0
@@ -447,7 +485,10 @@ class _SheetReader:
                     return
                 in_cell = False
                 if value is TEXT:
-                    value = ("".join(parts) if len(parts) > 1 else parts[0]) if parts else None
+                    if parts:
+                        value = "".join(parts) if len(parts) > 1 else parts[0]
+                    else:
+                        value = UNCOMPUTED if uncomputed else None
                 if value is None:
                     empty += columns
                     return
@@ -467,7 +508,7 @@ class _SheetReader:
                 number += repeat
             elif name == table:
                 if not nested:
-                    raise _Done
+                    raise Done
                 nested -= 1
 
         def characters(data):

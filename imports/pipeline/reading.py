@@ -9,27 +9,44 @@
 for the largest sheet Excel or Calc allows; .xls goes through python-calamine, which reads
 the whole sheet (an .xls holds at most 65,536 rows); .csv streams through the csv module
 with its encoding and delimiter detected.
-Cells keep their type (str, int, float, bool, date, datetime); parsing is ItemSpec's job.
+Cells keep their type (str, int, float, bool, date, datetime, time, timedelta); a formula
+stored without its computed value is `cells.UNCOMPUTED`; parsing is ItemSpec's job.
+
+Each format's reader returns an `OpenedSheet` (the sheets, which are hidden, the chosen one,
+its rows, the date system, how to close it); .xlsx and .ods share one path (`_open_zip_book`).
+The sheet chosen by default is the first visible one. Refused with one sentence (ReadError):
+a damaged, encrypted or macro-enabled workbook, a ZIP that unpacks too far, a CSV with a
+quote that never closes or that is not written in one character set.
 """
 
 from __future__ import annotations
 
 import codecs
+import collections
 import csv
+import io
+import itertools
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from django.conf import settings
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from imports.pipeline.attachments import unpacks_too_far
 from imports.pipeline.background import rows_in_background
-from imports.pipeline.xlsx import clean_rows
+from imports.pipeline.cells import clean_rows
 
 FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods", ".csv": "csv", ".txt": "csv"}
+MACRO_SUFFIXES = (".xlsm",)
+# Lead bytes of the UTF-8 sequences West-European text uses (Latin-1 letters and signs, Œ Š Ž,
+# € ’ “ – …); in Windows-1252 text they are Â Ã Å â followed by a byte of 0x80-0xBF, which
+# real text hardly ever has.
+UTF8_LEADS = (b"\xc2", b"\xc3", b"\xc5", b"\xe2")
+SCAN_BYTES = 1 << 20
 CSV_DELIMITERS = ";,\t"
 SAMPLE_BYTES = 64 * 1024
 # A sheet whose XML unpacks to more than this is parsed by a second process (background.py).
@@ -46,6 +63,18 @@ class Row(NamedTuple):
 
 
 @dataclass
+class OpenedSheet:
+    """What each format's reader gives `open_table`: one sheet of a file, opened."""
+
+    sheet_names: list[str]
+    sheet: str  # the chosen one
+    rows: Iterator[Row]
+    close: Callable[[], None]
+    hidden_sheets: list[str] = field(default_factory=list)
+    epoch: int = 1900
+
+
+@dataclass
 class Table:
     """One sheet of a file, positioned at its header row."""
 
@@ -54,6 +83,7 @@ class Table:
     sheet: str
     sheet_names: list[str]
     epoch: int = 1900  # Excel's date system, for serial-number dates
+    hidden_sheets: list[str] = field(default_factory=list)
     _rows: Iterator[Row] | None = field(default=None, repr=False)
     _close: Any = field(default=None, repr=False)
 
@@ -77,6 +107,8 @@ class Table:
 
 def file_format(file_name: str) -> str:
     suffix = Path(file_name).suffix.lower()
+    if suffix in MACRO_SUFFIXES:
+        raise ReadError(_macros_message(file_name))
     if suffix not in FORMATS:
         raise ReadError(
             _("'%(name)s' is not a spreadsheet: upload an .xlsx, .xls, .ods or .csv file.") % {"name": file_name}
@@ -108,30 +140,29 @@ def open_table(
             % {"size": size // 2**20, "max": settings.IMPORT_MAX_FILE_SIZE // 2**20}
         )
     readers = {"xlsx": _open_xlsx, "xls": _open_calamine, "ods": _open_ods, "csv": _open_csv}
-    sheet_names, source, epoch, close = readers[kind](path, name, sheet)
+    opened = readers[kind](path, name, sheet)
     try:
-        headers, found_row = _find_header(source, header_row)
+        headers, found_row = _find_header(opened.rows, header_row)
     except BaseException:
-        if close:
-            close()
+        opened.close()
         raise
     if headers is None:
-        if close:
-            close()
+        opened.close()
         if header_row:
             raise ReadError(
                 _("Row %(row)s of the sheet is empty: choose the row that holds the column names.")
                 % {"row": header_row}
             )
-        raise ReadError(_("The sheet '%(sheet)s' holds no data.") % {"sheet": sheet or sheet_names[0]})
+        raise ReadError(_("The sheet '%(sheet)s' holds no data.") % {"sheet": opened.sheet})
     return Table(
         headers=unique_headers(headers),
         header_row=found_row,
-        sheet=sheet or sheet_names[0],
-        sheet_names=sheet_names,
-        epoch=epoch,
-        _rows=source,
-        _close=close,
+        sheet=opened.sheet,
+        sheet_names=opened.sheet_names,
+        epoch=opened.epoch,
+        hidden_sheets=opened.hidden_sheets,
+        _rows=opened.rows,
+        _close=opened.close,
     )
 
 
@@ -182,17 +213,19 @@ def _non_empty(rows: Iterator[tuple[int, tuple[Any, ...]]], *, cleaned: bool = F
         yield Row(number, cells)
 
 
-# --- .xlsx ---------------------------------------------------------------------------------
+# --- .xlsx and .ods -----------------------------------------------------------------------
 
 
-def check_zip(path: Path, name: str) -> None:
-    """Refuse a ZIP container that would unpack to too much before anything parses it."""
+def check_zip(path: Path, name: str, damaged: str | None = None) -> None:
+    """Refuse a ZIP container that would unpack to too much before anything parses it;
+    `damaged` is the message for a file that is no ZIP at all."""
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError):
         raise ReadError(
-            _(
+            damaged
+            or _(
                 "'%(name)s' is not a valid Excel file (it may be damaged, password-protected or another format). Save it again as .xlsx."
             )
             % {"name": name}
@@ -206,32 +239,61 @@ def check_zip(path: Path, name: str) -> None:
         )
 
 
-def _open_xlsx(path: Path, name: str, sheet: str | None):
-    from imports.pipeline.xlsx import open_book, sheet_size
+def _open_xlsx(path: Path, name: str, sheet: str | None) -> OpenedSheet:
+    return _open_zip_book(path, name, sheet, "xlsx")
 
+
+def _open_ods(path: Path, name: str, sheet: str | None) -> OpenedSheet:
+    return _open_zip_book(path, name, sheet, "ods")
+
+
+def _open_zip_book(path: Path, name: str, sheet: str | None, kind: str) -> OpenedSheet:
+    """The .xlsx and .ods path: encryption, the ZIP's limits, the book, the sheet, and whether
+    a second process reads it (background.py)."""
+    if kind == "xlsx":
+        from imports.pipeline.xlsx import XlsxMacros as Refused
+        from imports.pipeline.xlsx import open_book
+
+        damaged = _(
+            "'%(name)s' is not a valid Excel file (it may be damaged or another format). Save it again as .xlsx."
+        ) % {"name": name}
+    else:
+        from imports.pipeline.ods import OdsEncrypted as Refused
+        from imports.pipeline.ods import open_book
+
+        damaged = _(
+            "'%(name)s' is not a valid spreadsheet (it may be damaged or another format). Save it again as .xlsx."
+        ) % {"name": name}
     if _is_encrypted_office_file(path):
-        raise ReadError(
-            _("'%(name)s' is protected with a password. Remove the password and upload it again.") % {"name": name}
-        )
-    check_zip(path, name)
-    damaged = _(
-        "'%(name)s' is not a valid Excel file (it may be damaged or another format). Save it again as .xlsx."
-    ) % {"name": name}
+        raise ReadError(_password_message(name))
+    check_zip(path, name, None if kind == "xlsx" else damaged)
     try:
         book = open_book(path)
+    except Refused:
+        raise ReadError(_macros_message(name) if kind == "xlsx" else _password_message(name)) from None
     except Exception:
         raise ReadError(damaged) from None
-    names = book.sheet_names
-    chosen = _pick_sheet_of_book(book, sheet, name)
-    background = sheet_size(book, chosen) >= BACKGROUND_READ_BYTES
+    try:
+        chosen = _pick_sheet(book.sheet_names, sheet, name, book.hidden_sheets)
+    except ReadError:
+        book.close()
+        raise
+    background = book.sheet_size(chosen) >= BACKGROUND_READ_BYTES
 
     def rows():
         try:
-            yield from rows_in_background(path, chosen, "xlsx") if background else clean_rows(book.rows(chosen))
+            yield from rows_in_background(path, chosen, kind) if background else clean_rows(book.rows(chosen))
         except Exception:
             raise ReadError(damaged) from None
 
-    return names, _non_empty(rows(), cleaned=True), 1904 if book.date1904 else 1900, book.archive.close
+    return OpenedSheet(
+        sheet_names=book.sheet_names,
+        sheet=chosen,
+        rows=_non_empty(rows(), cleaned=True),
+        close=book.close,
+        hidden_sheets=list(book.hidden_sheets),
+        epoch=book.epoch,
+    )
 
 
 def _is_encrypted_office_file(path: Path) -> bool:
@@ -240,20 +302,22 @@ def _is_encrypted_office_file(path: Path) -> bool:
         return handle.read(8) == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def _pick_sheet_of_book(book, sheet: str | None, file_name: str) -> str:
-    """`_pick_sheet` for an opened .xlsx or .ods book, which is closed when that fails."""
-    try:
-        return _pick_sheet(book.sheet_names, sheet, file_name)
-    except ReadError:
-        book.archive.close()
-        raise
+def _password_message(name: str) -> str:
+    return _("'%(name)s' is protected with a password. Remove the password and upload it again.") % {"name": name}
 
 
-def _pick_sheet(names: list[str], sheet: str | None, file_name: str) -> str:
+def _macros_message(name: str) -> str:
+    return _(
+        "'%(name)s' is a workbook with macros, which are not imported. Save it as .xlsx (Excel workbook) and upload that file."
+    ) % {"name": name}
+
+
+def _pick_sheet(names: list[str], sheet: str | None, file_name: str, hidden: Collection[str] = ()) -> str:
+    """The sheet asked for (hidden or not), else the first visible one."""
     if not names:
         raise ReadError(_("'%(name)s' has no sheets.") % {"name": file_name})
     if sheet is None:
-        return names[0]
+        return next((name for name in names if name not in hidden), names[0])
     if sheet not in names:
         raise ReadError(
             _("The file has no sheet '%(sheet)s'. Its sheets are: %(names)s.")
@@ -262,63 +326,35 @@ def _pick_sheet(names: list[str], sheet: str | None, file_name: str) -> str:
     return sheet
 
 
-# --- .ods ----------------------------------------------------------------------------------
-
-
-def _open_ods(path: Path, name: str, sheet: str | None):
-    from imports.pipeline.ods import OdsEncrypted, open_book
-
-    damaged = _(
-        "'%(name)s' is not a valid spreadsheet (it may be damaged or another format). Save it again as .xlsx."
-    ) % {"name": name}
-    if not zipfile.is_zipfile(path):
-        raise ReadError(damaged)
-    check_zip(path, name)
-    try:
-        book = open_book(path)
-    except OdsEncrypted:
-        raise ReadError(
-            _("'%(name)s' is protected with a password. Remove the password and upload it again.") % {"name": name}
-        ) from None
-    except Exception:
-        raise ReadError(damaged) from None
-    names = book.sheet_names
-    chosen = _pick_sheet_of_book(book, sheet, name)
-    background = book.archive.getinfo("content.xml").file_size >= BACKGROUND_READ_BYTES
-
-    def rows():
-        try:
-            yield from rows_in_background(path, chosen, "ods") if background else clean_rows(book.rows(chosen))
-        except Exception:
-            raise ReadError(damaged) from None
-
-    return names, _non_empty(rows(), cleaned=True), 1900, book.archive.close
-
-
 # --- .xls ----------------------------------------------------------------------------------
 
 
-def _open_calamine(path: Path, name: str, sheet: str | None):
+def _open_calamine(path: Path, name: str, sheet: str | None) -> OpenedSheet:
     import python_calamine
 
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     except python_calamine.PasswordError:
-        raise ReadError(
-            _("'%(name)s' is protected with a password. Remove the password and upload it again.") % {"name": name}
-        ) from None
+        raise ReadError(_password_message(name)) from None
     except Exception:
         raise ReadError(
             _("'%(name)s' is not a valid spreadsheet (it may be damaged or another format). Save it again as .xlsx.")
             % {"name": name}
         ) from None
     names = list(workbook.sheet_names)
-    chosen = _pick_sheet(names, sheet, name)
+    hidden = [
+        sheet.name for sheet in workbook.sheets_metadata if sheet.visible != python_calamine.SheetVisibleEnum.Visible
+    ]
     try:
+        chosen = _pick_sheet(names, sheet, name, hidden)
         worksheet = workbook.get_sheet_by_name(chosen)
         start_column = (worksheet.start or (0, 0))[1]
         source = worksheet.iter_rows()
+    except ReadError:
+        workbook.close()
+        raise
     except Exception:
+        workbook.close()
         raise ReadError(_("'%(name)s' could not be read.") % {"name": name}) from None
 
     def rows():
@@ -327,7 +363,9 @@ def _open_calamine(path: Path, name: str, sheet: str | None):
         for index, cells in enumerate(source):
             yield index + 1, padding + tuple(None if cell == "" else cell for cell in cells)
 
-    return names, _non_empty(rows()), 1900, workbook.close
+    return OpenedSheet(
+        sheet_names=names, sheet=chosen, rows=_non_empty(rows()), close=workbook.close, hidden_sheets=hidden
+    )
 
 
 # --- .csv ----------------------------------------------------------------------------------
@@ -366,7 +404,13 @@ def _unescape_formula(cell: str) -> str:
     return cell
 
 
-def _open_csv(path: Path, name: str, sheet: str | None):
+def _open_csv(path: Path, name: str, sheet: str | None) -> OpenedSheet:
+    """1. The encoding and delimiter from the first 64 KB; a Windows-1252 file is scanned once
+       for UTF-8 text (memchr-fast), a UTF-8 one fails to decode where another set starts.
+    2. The csv reader reads the records; one that spans lines (a quoted line break, or a quote
+       that never closes) is read again strictly from its lines (`_RawLines`), which only
+       such records cost. An empty line after the file makes a quote left open on the last
+       line span two lines too."""
     with path.open("rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
     if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -376,25 +420,198 @@ def _open_csv(path: Path, name: str, sheet: str | None):
     encoding = detect_encoding(sample)
     text_sample = sample.decode(encoding, errors="ignore")
     delimiter = detect_delimiter(text_sample)
+    if encoding == "cp1252" and (utf8 := _utf8_text_offset(path)) is not None:
+        raise ReadError(_mixed_message(name, path, encoding, delimiter, max(utf8, _undecodable_offset(path, "utf-8"))))
     handle = path.open("r", encoding=encoding, errors="strict", newline="")
+    raw = _RawLines(path, encoding)
 
     def rows():
-        reader = csv.reader(handle, delimiter=delimiter)
-        number = 0
+        reader = csv.reader(itertools.chain(handle, ("\n",)), delimiter=delimiter)
+        number = extra = 0  # the last record; the lines beyond one per record so far
         try:
             for number, cells in enumerate(reader, start=1):  # a record is a row, even with quoted newlines
+                if reader.line_num != number + extra:  # this record spans lines
+                    _check_quotes(raw.lines(number + extra, reader.line_num), number, delimiter)
+                    extra = reader.line_num - number
                 yield number, tuple(map(_unescape_formula, cells))
         except UnicodeDecodeError:
-            raise ReadError(
-                _("'%(name)s' mixes character sets after row %(row)s. Save it again as CSV UTF-8.")
-                % {"name": name, "row": number}
-            ) from None
+            if encoding.startswith("utf-16"):
+                message = _(
+                    "'%(name)s' is not written in one character set (from row %(row)s on). Save it as CSV UTF-8 and upload it again."
+                ) % {"name": name, "row": number + 1}
+                raise ReadError(message) from None
+            codec = "utf-8" if encoding.startswith("utf-8") else encoding
+            raise ReadError(_mixed_message(name, path, encoding, delimiter, _undecodable_offset(path, codec))) from None
         except csv.Error as error:
+            lines = raw.lines(number + extra + 1, reader.line_num)
+            fields = _fields_of_line(lines[0] if lines else "", delimiter)
+            if "field limit" in str(error):
+                limit = csv.field_size_limit()
+                if len(lines) > 1 and any(unclosed for _length, unclosed in fields):
+                    _check_quotes(lines, number + 1, delimiter)
+                column = next((i for i, (length, _unclosed) in enumerate(fields) if length > limit), len(fields) - 1)
+                raise ReadError(
+                    _(
+                        "Row %(row)s, column %(column)s holds more than %(limit)s characters, more than a cell may hold. Shorten it and upload the file again."
+                    )
+                    % {
+                        "row": number + 1,
+                        "column": column_letter(column),
+                        "limit": number_format(limit, force_grouping=True),
+                    }
+                ) from None
             raise ReadError(
-                _("'%(name)s' row %(row)s cannot be read: %(error)s.") % {"name": name, "row": number, "error": error}
+                _("'%(name)s' row %(row)s cannot be read: %(error)s.")
+                % {"name": name, "row": number + 1, "error": error}
             ) from None
 
-    return [sheet or Path(name).stem], _non_empty(rows()), 1900, handle.close
+    def close():
+        handle.close()
+        raw.close()
+
+    return OpenedSheet(
+        sheet_names=[sheet or Path(name).stem], sheet=sheet or Path(name).stem, rows=_non_empty(rows()), close=close
+    )
+
+
+class _RawLines:
+    """The file's lines once more, through a second handle that only moves forward: the text
+    of a record that spans lines, to read it again strictly."""
+
+    def __init__(self, path: Path, encoding: str):
+        self.path, self.encoding = path, encoding
+        self.handle = None
+        self.position = 0  # lines read so far
+
+    def lines(self, first: int, last: int) -> list[str]:
+        """Lines first..last (1-based), fewer at the end of the file."""
+        if self.handle is None:
+            self.handle = self.path.open("r", encoding=self.encoding, errors="replace", newline="")
+        if first - 1 > self.position:
+            collections.deque(itertools.islice(self.handle, first - 1 - self.position), maxlen=0)
+            self.position = first - 1
+        lines = list(itertools.islice(self.handle, max(last - self.position, 0)))
+        self.position += len(lines)
+        return lines
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+def _check_quotes(lines: list[str], number: int, delimiter: str) -> None:
+    """A record that spans lines is either a quoted cell with line breaks (fine) or a quote
+    that never closes, which swallowed the rows after it (refused)."""
+    try:
+        collections.deque(csv.reader(lines, delimiter=delimiter, strict=True), maxlen=0)
+    except csv.Error:
+        fields = _fields_of_line(lines[0] if lines else "", delimiter)
+        column = next((i for i, (_length, unclosed) in enumerate(fields) if unclosed), len(fields) - 1)
+        raise ReadError(
+            _(
+                'Row %(row)s, column %(column)s: a quote (") opens the cell but never closes, so the rows after it would be read into that cell. Close the quote or remove it, and upload the file again.'
+            )
+            % {"row": number, "column": column_letter(column)}
+        ) from None
+
+
+def _fields_of_line(line: str, delimiter: str) -> list[tuple[int, bool]]:
+    """Per cell of one line: its length, and whether it opens a quote the line does not close;
+    the csv module's rules, in Python: only for a line that went wrong."""
+    fields: list[tuple[int, bool]] = []
+    state, length = "start", 0
+    for char in line.rstrip("\r\n"):
+        if state == "start" and char == '"':
+            state = "quoted"
+        elif state in ("start", "field", "after quote") and char == delimiter:
+            fields.append((length, False))
+            state, length = "start", 0
+        elif state == "quoted":
+            if char == '"':
+                state = "after quote"
+            else:
+                length += 1
+        elif state == "after quote" and char == '"':
+            state, length = "quoted", length + 1
+        else:
+            state, length = "field", length + 1
+    fields.append((length, state == "quoted"))
+    return fields
+
+
+def _utf8_text_offset(path: Path) -> int | None:
+    """Where a file read as Windows-1252 first holds UTF-8 text (see UTF8_LEADS), if it does."""
+    offset, tail = 0, b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(SCAN_BYTES):
+            data, base = tail + chunk, offset - len(tail)
+            found = None
+            if not data.isascii():
+                for lead in UTF8_LEADS:
+                    size = 3 if lead == b"\xe2" else 2
+                    start = data.find(lead)
+                    while 0 <= start <= len(data) - size and (found is None or start < found):
+                        if all(0x80 <= byte <= 0xBF for byte in data[start + 1 : start + size]):
+                            found = start
+                            break
+                        start = data.find(lead, start + 1)
+            if found is not None:
+                return base + found
+            offset += len(chunk)
+            tail = data[-2:]
+    return None
+
+
+def _undecodable_offset(path: Path, codec: str) -> int:
+    """The first byte of the file that `codec` cannot decode (the end when there is none)."""
+    offset = 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            try:
+                raw.decode(codec)
+            except UnicodeDecodeError as error:
+                return offset + error.start
+            offset += len(raw)
+    return offset
+
+
+def _mixed_message(name: str, path: Path, encoding: str, delimiter: str, offset: int) -> str:
+    """The refusal of a file in two character sets, naming the row and column of `offset`."""
+    row, cells = 0, []
+    with path.open("rb") as handle:
+        head = io.TextIOWrapper(
+            io.BufferedReader(_Prefix(handle, offset)), encoding=encoding, errors="replace", newline=""
+        )
+        try:
+            for record in csv.reader(head, delimiter=delimiter):
+                row, cells = row + 1, record
+        except csv.Error:
+            pass
+        handle.seek(max(offset - 1, 0))
+        at_line_start = offset == 0 or handle.read(1) in (b"\n", b"\r")
+    if at_line_start:
+        row, column = row + 1, 0
+    else:
+        column = max(len(cells) - 1, 0)
+    return _(
+        "'%(name)s' mixes character sets (UTF-8 and Windows-1252), first in row %(row)s, column %(column)s. Save it as CSV UTF-8 and upload it again."
+    ) % {"name": name, "row": row, "column": column_letter(column)}
+
+
+class _Prefix(io.RawIOBase):
+    """The first `limit` bytes of a binary file."""
+
+    def __init__(self, handle, limit: int):
+        self.handle, self.left = handle, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.handle.read(min(len(buffer), self.left))
+        buffer[: len(data)] = data
+        self.left -= len(data)
+        return len(data)
 
 
 def sample(

@@ -4,10 +4,14 @@ Measured by bench/import_bench.py on a 100,000-row, twelve-column sheet: python-
 reads it fastest but holds the whole sheet (memory grows with the file); openpyxl's read-only
 mode streams but is the slowest; this reader streams at several times openpyxl's speed.
 
-Only what an import needs is read: sheet names, the date system, shared strings, which cell
-styles are dates, and the cells' cached values (formulas are never evaluated). Like
-defusedxml, the parser refuses DTDs and entity declarations, so no entity expansion or
-external reference can happen.
+Only what an import needs is read: sheet names and which are hidden, the date system, shared
+strings, which cell styles are dates or durations, and the cells' cached values (formulas are
+never evaluated; one stored without its value is UNCOMPUTED). The package is found through its
+relationships where it has them (Strict OOXML and other paths included) and at the usual
+places where a small generator left them out; element names are matched without their prefix
+(`x:c` is `c`). Values are what python-calamine gives (tests/imports/test_reader_corpus.py).
+A workbook with macros is refused (XlsxMacros). The parser refuses DTDs and entity
+declarations, as defusedxml does (xmlparts.py).
 """
 
 from __future__ import annotations
@@ -18,53 +22,41 @@ import re
 import zipfile
 from collections.abc import Iterator
 from typing import IO, Any
-from xml.parsers import expat
 
-from defusedxml import DTDForbidden, EntitiesForbidden
+from imports.pipeline.cells import UNCOMPUTED
+from imports.pipeline.xmlparts import CHUNK, Done, local, make_parser, open_member, parse_whole
 
-CHUNK = 1 << 16
 BUILTIN_DATE_FORMATS = set(range(14, 23)) | {45, 46, 47}
 DATE_TOKENS = re.compile(r"[dmyhs]", re.IGNORECASE)
 QUOTED_OR_ESCAPED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+ELAPSED = re.compile(r"\[(?:h+|m+|s+)\]", re.IGNORECASE)  # [h]:mm: a duration, not a time of day
 EPOCHS = {False: dt.datetime(1899, 12, 30), True: dt.datetime(1904, 1, 1)}
+LAST_SERIAL = 2958466  # 9999-12-31 in the 1900 system
+ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class XlsxError(Exception):
     pass
 
 
-def _parser(namespaces: bool = False) -> expat.XMLParserType:
-    parser = expat.ParserCreate(namespace_separator=" " if namespaces else None)
-    parser.buffer_text = True
-
-    def forbid_dtd(name, sysid, pubid, has_internal_subset):
-        raise DTDForbidden(name, sysid, pubid)
-
-    def forbid_entity(name, *args):
-        raise EntitiesForbidden(name, None, None, None, None, None)
-
-    parser.StartDoctypeDeclHandler = forbid_dtd
-    parser.EntityDeclHandler = forbid_entity
-    parser.UnparsedEntityDeclHandler = forbid_entity
-    parser.ExternalEntityRefHandler = lambda *args: False
-    return parser
+class XlsxMacros(XlsxError):
+    """The workbook holds macros (VBA)."""
 
 
-def _local(name: str) -> str:
-    return name.rsplit(":", 1)[-1].rsplit(" ", 1)[-1]
+RELATIONSHIP_DOCUMENT = "/officeDocument"
+MACRO_CONTENT_TYPE = "macroEnabled.main+xml"  # application/vnd.ms-excel.sheet.macroEnabled.main+xml, and the template's
 
 
-def _parse_whole(stream: IO[bytes], start=None, end=None, chars=None) -> None:
-    parser = _parser()
-    if start:
-        parser.StartElementHandler = start
-    if end:
-        parser.EndElementHandler = end
-    if chars:
-        parser.CharacterDataHandler = chars
-    while chunk := stream.read(CHUNK):
-        parser.Parse(chunk, False)
-    parser.Parse(b"", True)
+class _NoValue(tuple):
+    """The text of a formula cell before its <v>: a formula that never got a value."""
+
+
+class _FormulaText(list):
+    """The text of a formula cell's <v>."""
+
+
+NO_VALUE = _NoValue()
 
 
 def column_index(reference: str) -> int:
@@ -79,82 +71,162 @@ def column_index(reference: str) -> int:
     return index - 1
 
 
+def unescape(text: str) -> str:
+    """Excel's _xHHHH_ escapes decoded (_x000D_ is a carriage return, _x005F_ an underscore).
+    Called only for a text that holds "_x"."""
+    text = ESCAPE.sub(_escaped, text)
+    if SURROGATE.search(text):  # a character outside the BMP, written as two escapes
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def _escaped(match: re.Match) -> str:
+    return chr(int(match.group(1), 16))
+
+
 class XlsxBook:
+    """An opened .xlsx: its sheets (name -> member), which are hidden, the date system,
+    shared strings and which cell styles are dates. `rows(sheet)` streams one sheet."""
+
     def __init__(self, archive: zipfile.ZipFile):
         self.archive = archive
         self.sheets: dict[str, str] = {}  # name -> member path
+        self.hidden_sheets: list[str] = []
         self.date1904 = False
         self.shared_strings: list[str] = []
         self.date_styles: set[int] = set()
-        self._read_workbook()
-        self._read_shared_strings()
-        self._read_styles()
+        self.duration_styles: set[int] = set()
+        if self._has_macros():
+            raise XlsxMacros("the workbook holds macros")
+        parts = self._read_workbook(self._workbook_path())
+        self._read_shared_strings(parts["sharedStrings"])
+        self._read_styles(parts["styles"])
 
     @property
     def sheet_names(self) -> list[str]:
         return list(self.sheets)
 
-    def _member(self, path: str) -> IO[bytes] | None:
+    @property
+    def epoch(self) -> int:
+        return 1904 if self.date1904 else 1900
+
+    def sheet_size(self, sheet: str) -> int:
+        """Bytes of the sheet's XML, unpacked: how much work reading it is."""
         try:
-            return self.archive.open(path)
+            return self.archive.getinfo(self.sheets[sheet]).file_size
         except KeyError:
-            return None
+            return 0
 
-    def _read_workbook(self) -> None:
-        targets: dict[str, str] = {}
+    def close(self) -> None:
+        self.archive.close()
 
-        def relation(name, attrs):
-            if _local(name) == "Relationship":
-                targets[attrs.get("Id", "")] = attrs.get("Target", "")
+    def _member(self, path: str) -> IO[bytes] | None:
+        return open_member(self.archive, path)
 
-        rels = self._member("xl/_rels/workbook.xml.rels")
-        if rels is None:
-            raise XlsxError("no workbook relations")
-        with rels:
-            _parse_whole(rels, start=relation)
-        sheets: list[tuple[str, str]] = []
+    def _has_macros(self) -> bool:
+        if any(name.lower().endswith("vbaproject.bin") for name in self.archive.namelist()):
+            return True
+        types = self._member("[Content_Types].xml")
+        if types is None:
+            return False
+        found: list[str] = []
+
+        def start(name, attrs):
+            if MACRO_CONTENT_TYPE in attrs.get("ContentType", ""):
+                found.append(name)
+                raise Done
+
+        with types:
+            parse_whole(types, start=start)
+        return bool(found)
+
+    def _relations(self, path: str) -> dict[str, tuple[str, str]]:
+        """A part's relationships: id -> (type's last word, target member); empty when the
+        package has no such file (small generators leave them out)."""
+        folder, base = posixpath.split(path)
+        stream = self._member(posixpath.join(folder, "_rels", base + ".rels"))
+        found: dict[str, tuple[str, str]] = {}
+        if stream is None:
+            return found
+
+        def start(name, attrs):
+            if local(name) == "Relationship" and attrs.get("TargetMode") != "External":
+                target = attrs.get("Target", "")
+                if target.startswith("/"):
+                    target = target.lstrip("/")
+                else:
+                    target = posixpath.normpath(posixpath.join(folder, target))
+                found[attrs.get("Id", "")] = (attrs.get("Type", "").rsplit("/", 1)[-1], target)
+
+        with stream:
+            parse_whole(stream, start=start)
+        return found
+
+    def _workbook_path(self) -> str:
+        for kind, target in self._relations("").values():
+            if kind == RELATIONSHIP_DOCUMENT[1:] and target:
+                return target
+        return "xl/workbook.xml"
+
+    def _read_workbook(self, path: str) -> dict[str, str]:
+        """Reads the sheets and the date system; returns where the shared strings and the
+        styles are."""
+        relations = self._relations(path)
+        folder = posixpath.dirname(path)
+        parts = {
+            "sharedStrings": posixpath.join(folder, "sharedStrings.xml"),
+            "styles": posixpath.join(folder, "styles.xml"),
+        }
+        for kind, target in relations.values():
+            if kind in parts:
+                parts[kind] = target
+        sheets: list[tuple[str, str, str]] = []
 
         def workbook(name, attrs):
-            local = _local(name)
-            if local == "sheet":
-                rid = next((v for k, v in attrs.items() if _local(k) == "id"), "")
-                sheets.append((attrs.get("name", ""), rid))
-            elif local == "workbookPr":
+            tag = local(name)
+            if tag == "sheet":
+                rid = next((v for k, v in attrs.items() if local(k) == "id"), "")
+                sheets.append((attrs.get("name", ""), rid, attrs.get("state", "visible")))
+            elif tag == "workbookPr":
                 self.date1904 = attrs.get("date1904", "0") in ("1", "true")
 
-        book = self._member("xl/workbook.xml")
+        book = self._member(path)
         if book is None:
             raise XlsxError("no workbook")
         with book:
-            _parse_whole(book, start=workbook)
-        for name, rid in sheets:
-            target = targets.get(rid, "")
-            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-            self.sheets[name] = path
+            parse_whole(book, start=workbook)
+        for position, (name, rid, state) in enumerate(sheets, start=1):
+            kind, target = relations.get(rid, ("", ""))
+            # without relationships, the sheets are where every generator puts them
+            self.sheets[name] = target or posixpath.join(folder, "worksheets", f"sheet{position}.xml")
+            if state in ("hidden", "veryHidden"):
+                self.hidden_sheets.append(name)
+        return parts
 
-    def _read_shared_strings(self) -> None:
-        stream = self._member("xl/sharedStrings.xml")
+    def _read_shared_strings(self, path: str) -> None:
+        stream = self._member(path)
         if stream is None:
             return
         strings = self.shared_strings
         state = {"parts": None, "in_text": False, "skip": 0}
 
         def start(name, attrs):
-            local = _local(name)
-            if local == "si":
+            tag = local(name)
+            if tag == "si":
                 state["parts"] = []
-            elif local == "rPh":
+            elif tag == "rPh":
                 state["skip"] += 1  # phonetic guides are not part of the text
-            elif local == "t" and not state["skip"]:
+            elif tag == "t" and not state["skip"]:
                 state["in_text"] = True
 
         def end(name):
-            local = _local(name)
-            if local == "si":
-                strings.append("".join(state["parts"]))
-            elif local == "rPh":
+            tag = local(name)
+            if tag == "si":
+                text = "".join(state["parts"])
+                strings.append(unescape(text) if "_x" in text else text)
+            elif tag == "rPh":
                 state["skip"] -= 1
-            elif local == "t":
+            elif tag == "t":
                 state["in_text"] = False
 
         def chars(data):
@@ -162,10 +234,10 @@ class XlsxBook:
                 state["parts"].append(data)
 
         with stream:
-            _parse_whole(stream, start, end, chars)
+            parse_whole(stream, start, end, chars)
 
-    def _read_styles(self) -> None:
-        stream = self._member("xl/styles.xml")
+    def _read_styles(self, path: str) -> None:
+        stream = self._member(path)
         if stream is None:
             return
         custom: dict[int, str] = {}
@@ -173,45 +245,61 @@ class XlsxBook:
         state = {"in_xfs": False}
 
         def start(name, attrs):
-            local = _local(name)
-            if local == "numFmt":
+            tag = local(name)
+            if tag == "numFmt":
                 custom[int(attrs.get("numFmtId", "0"))] = attrs.get("formatCode", "")
-            elif local == "cellXfs":
+            elif tag == "cellXfs":
                 state["in_xfs"] = True
-            elif local == "xf" and state["in_xfs"]:
+            elif tag == "xf" and state["in_xfs"]:
                 formats.append(int(attrs.get("numFmtId", "0")))
 
         def end(name):
-            if _local(name) == "cellXfs":
+            if local(name) == "cellXfs":
                 state["in_xfs"] = False
 
         with stream:
-            _parse_whole(stream, start, end)
+            parse_whole(stream, start, end)
         for index, format_id in enumerate(formats):
-            if format_id in BUILTIN_DATE_FORMATS or (format_id in custom and _is_date_format(custom[format_id])):
+            code = custom.get(format_id)
+            if format_id in BUILTIN_DATE_FORMATS or (code is not None and _is_date_format(code)):
                 self.date_styles.add(index)
+                if format_id == 46 or (code is not None and ELAPSED.search(code)):
+                    self.duration_styles.add(index)
 
     def rows(self, sheet: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
-        """(row number, cells) for every row the sheet stores, in order."""
+        """(row number, cells) for every row the sheet stores, in order.
+
+        The text of a cell is collected only inside its <v> or <t> (not in phonetic runs);
+        a formula (<f>) whose <v> is missing or empty is UNCOMPUTED."""
         stream = self._member(self.sheets[sheet])
         if stream is None:
             raise XlsxError(f"sheet {sheet} is missing")
-        parser = _parser()
+        parser = make_parser()
         ready: list[tuple[int, tuple[Any, ...]]] = []
-        strings, date_styles, epoch = self.shared_strings, self.date_styles, EPOCHS[self.date1904]
+        strings, epoch = self.shared_strings, EPOCHS[self.date1904]
+        date_styles, duration_styles = self.date_styles, self.duration_styles
         elements: dict[str, str] = {}  # tag as written (perhaps with a prefix) -> the local name, or ""
+        ends: dict[str, str] = {}  # the same for end tags, where <v> and <t> are both "text"
         row_number, cells, next_column = 0, {}, 0
         column, kind, style, text = 0, "n", None, None
+        collecting = False  # inside a <v> or <t> of the cell's text
+        phonetic = 0  # nesting inside <rPh>
         columns: dict[str, int] = {}  # column letters -> index
 
         def element(name: str) -> str:
-            local = elements[name] = _local(name) if _local(name) in ("c", "v", "t", "row") else ""
-            return local
+            tag = local(name)
+            tag = elements[name] = tag if tag in ("c", "v", "t", "row", "f", "rPh") else ""
+            return tag
+
+        def end_element(name: str) -> str:
+            tag = element(name)
+            tag = ends[name] = "text" if tag in ("v", "t") else tag  # both end the cell's text
+            return tag
 
         def start(name, attrs):
-            nonlocal row_number, cells, next_column, column, kind, style, text
-            local = elements[name] if name in elements else element(name)
-            if local == "c":
+            nonlocal row_number, cells, next_column, column, kind, style, text, collecting, phonetic
+            tag = elements[name] if name in elements else element(name)
+            if tag == "c":
                 reference = attrs.get("r")
                 if reference:
                     letters = reference.rstrip("0123456789")
@@ -223,36 +311,57 @@ class XlsxBook:
                 kind = attrs.get("t", "n")
                 style = attrs.get("s")
                 text = None
-            elif local == "v" or local == "t":
+            elif tag == "v":
+                if text is None:
+                    text = []
+                elif text is NO_VALUE:
+                    text = _FormulaText()
+                collecting = True
+            elif tag == "t":
                 if text is None:  # rich text: several runs make one value
                     text = []
-            elif local == "row":
+                elif text is NO_VALUE:
+                    text = _FormulaText()
+                collecting = not phonetic
+            elif tag == "row":
                 reference = attrs.get("r")
                 row_number = int(reference) if reference else row_number + 1
                 cells = {}
                 next_column = 0
+            elif tag == "f":
+                if text is None:
+                    text = NO_VALUE
+            elif tag == "rPh":
+                phonetic += 1
 
         def end(name):
-            nonlocal next_column, text
-            local = elements[name] if name in elements else element(name)
-            if local == "c":
+            nonlocal next_column, text, collecting, phonetic
+            tag = ends[name] if name in ends else end_element(name)
+            if tag == "c":
                 if text is not None:
                     value = text[0] if len(text) == 1 else "".join(text)
-                    if kind == "s":
-                        cells[column] = strings[int(value)]
-                    elif kind == "inlineStr" or kind == "str":
-                        cells[column] = value
-                    else:
-                        cells[column] = _value(kind, value, int(style or 0), date_styles, epoch)
+                    if value:
+                        if kind == "s":
+                            cells[column] = strings[int(value)]
+                        elif kind == "inlineStr" or kind == "str":
+                            cells[column] = value if "_x" not in value else unescape(value)
+                        else:
+                            cells[column] = _value(kind, value, int(style or 0), date_styles, duration_styles, epoch)
+                    elif text.__class__ is not list and (text is NO_VALUE or kind != "str"):
+                        cells[column] = UNCOMPUTED  # an empty text result is written as t="str"
                 next_column = column + 1
-            elif local == "row":
+            elif tag == "text":
+                collecting = False
+            elif tag == "row":
                 if cells:
                     width = max(cells) + 1
                     ready.append((row_number, tuple([cells.get(i) for i in range(width)])))
                 text = None
+            elif tag == "rPh":
+                phonetic -= 1
 
         def chars(data):
-            if text is not None:
+            if collecting:
                 text.append(data)
 
         parser.StartElementHandler = start
@@ -268,36 +377,56 @@ class XlsxBook:
         yield from ready
 
 
-def _value(kind: str, text: str, style: int, date_styles: set[int], epoch: dt.datetime) -> Any:
-    """A cell that is not text: a boolean, an error, an ISO date or a number (perhaps a date)."""
+def _value(
+    kind: str, text: str, style: int, date_styles: set[int], duration_styles: set[int], epoch: dt.datetime
+) -> Any:
+    """A cell that is not text: a boolean, an error, an ISO date or a number (perhaps a date),
+    as python-calamine gives it: a date-styled number is a date (whole days), a time of day
+    (under one day), a timedelta (a duration format such as [h]:mm) or a datetime."""
     if kind == "b":
         return text == "1"
     if kind == "e":
         return None  # #N/A, #REF!: no value
     if kind == "d":
-        return dt.datetime.fromisoformat(text)
-    if not text:
-        return None
+        return _iso(text)
     if style in date_styles:
-        return epoch + dt.timedelta(milliseconds=round(float(text) * 86_400_000))  # Excel keeps milliseconds
+        serial = float(text)
+        if 61 <= serial < LAST_SERIAL and style not in duration_styles:  # the common case first
+            moment = epoch + dt.timedelta(milliseconds=round(serial * 86_400_000))  # Excel keeps milliseconds
+            return moment if serial % 1 else moment.date()
+        if style in duration_styles:
+            return dt.timedelta(milliseconds=round(serial * 86_400_000))
+        if -LAST_SERIAL < serial < 61:
+            if serial < 1:
+                return (epoch + dt.timedelta(milliseconds=round(serial * 86_400_000))).time()
+            if serial < 60 and epoch.year == 1899:
+                serial += 1  # Excel counts a 29 February 1900 that never was
+            moment = epoch + dt.timedelta(milliseconds=round(serial * 86_400_000))
+            return moment if serial % 1 else moment.date()
+        return serial
     if "." in text or "E" in text or "e" in text:
         number = float(text)
         return int(number) if number.is_integer() and abs(number) < 2**53 else number
     return int(text)
 
 
-def clean_rows(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """Text cells trimmed (blank text becomes None), empty rows left out. Used for every
-    file format (reading.py), and by the second process of background.py so the first need not."""
-    for number, cells in rows:
-        cleaned = tuple([(cell.strip() or None) if cell.__class__ is str else cell for cell in cells])
-        if cleaned.count(None) != len(cleaned):
-            yield number, cleaned
+def _iso(text: str) -> Any:
+    """An ISO date (t="d"): a date, a time of day or a naive datetime; anything else (a time
+    zone) stays text, as in python-calamine."""
+    try:
+        if "T" in text:
+            moment = dt.datetime.fromisoformat(text)
+            return text if moment.tzinfo else moment
+        if ":" in text:
+            return dt.time.fromisoformat(text)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return text
 
 
 def _is_date_format(code: str) -> bool:
     bare = QUOTED_OR_ESCAPED.sub("", code).split(";")[0]
-    return bool(DATE_TOKENS.search(bare)) and "General" not in bare
+    return bool(ELAPSED.search(code.split(";")[0])) or (bool(DATE_TOKENS.search(bare)) and "General" not in bare)
 
 
 def open_book(path) -> XlsxBook:
@@ -307,11 +436,3 @@ def open_book(path) -> XlsxBook:
     except Exception:
         archive.close()
         raise
-
-
-def sheet_size(book: XlsxBook, sheet: str) -> int:
-    """Bytes of the sheet's XML, unpacked: how much work reading it is."""
-    try:
-        return book.archive.getinfo(book.sheets[sheet]).file_size
-    except KeyError:
-        return 0

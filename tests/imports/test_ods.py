@@ -395,7 +395,7 @@ def test_an_ods_that_unpacks_too_far_is_refused(tmp_path, settings):
 def test_a_large_ods_is_read_by_a_second_process_to_the_same_rows(tmp_path, monkeypatch):
     from imports.pipeline import reading
     from imports.pipeline.background import rows_in_background
-    from imports.pipeline.xlsx import clean_rows
+    from imports.pipeline.cells import clean_rows
 
     rows = [row(text("Nummer"), text("Onderwerp"))]
     rows += [row(number(10001 + n), text(f" Brief {n} ")) for n in range(3000)]
@@ -431,3 +431,48 @@ def test_rows_as_wide_as_a_sheet_allows_come_from_the_second_process_in_small_ba
         tracemalloc.stop()
     assert count == 300
     assert peak < 8 * 2**20  # the 300 rows at once would take 39 MB
+
+
+STYLE_NAMESPACE = 'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"'
+HIDDEN_STYLES = (
+    "<office:automatic-styles>"
+    '<style:style style:name="ta1" style:family="table"><style:table-properties table:display="true"/></style:style>'
+    '<style:style style:name="ta2" style:family="table"><style:table-properties table:display="false"/></style:style>'
+    "</office:automatic-styles>"
+)
+
+
+def styled_table(name, style, *rows):
+    return f'<table:table table:name="{name}" table:style-name="{style}">{"".join(rows)}</table:table>'
+
+
+@pytest.mark.parametrize("scan", [True, False], ids=["byte scan", "full parse"])
+def test_a_sheet_whose_table_style_hides_it_is_hidden_and_not_chosen_by_default(tmp_path, scan):
+    head = HEAD.replace(NAMESPACES, f"{NAMESPACES} {STYLE_NAMESPACE}")
+    xml = head + HIDDEN_STYLES + BODY_START + ("" if scan else "<!-- a comment: the byte scan steps aside -->")
+    xml += styled_table("Uitleg", "ta2", row(text("verborgen")))
+    xml += styled_table("Data", "ta1", row(text("Nummer")), row(number(10001))) + BODY_END
+    path = write_ods(tmp_path / "hidden.ods", xml)
+    with zipfile.ZipFile(path) as archive, archive.open("content.xml") as stream:
+        assert (ods._scan_sheet_names(stream) is not None) == scan
+    book = open_book(path)
+    assert (book.sheet_names, book.hidden_sheets) == (["Uitleg", "Data"], ["Uitleg"])
+    book.close()
+    table_ = open_table(path)
+    assert (table_.sheet, table_.hidden_sheets, table_.headers) == ("Data", ["Uitleg"], ["Nummer"])
+    table_.close()
+    assert open_table(path, sheet="Uitleg").headers == ["verborgen"]
+
+
+def test_a_formula_cell_without_value_or_text_is_uncomputed(tmp_path):
+    from imports.pipeline.cells import UNCOMPUTED
+
+    cells = (
+        number(2),
+        '<table:table-cell table:formula="of:=[.A1]*2"/>',  # never calculated
+        '<table:table-cell table:formula="of:=[.A1]*2" office:value-type="float"/>',  # a type, no value
+        '<table:table-cell table:formula="of:=&quot;&quot;" office:value-type="string" office:string-value=""/>',
+        '<table:table-cell table:formula="of:=[.A1]" office:value-type="float" office:value="2"><text:p>2</text:p></table:table-cell>',
+    )
+    path = write_ods(tmp_path / "formulas.ods", content(table("Blad1", row(*cells))))
+    assert rows_of(path) == [(1, (2.0, UNCOMPUTED, UNCOMPUTED, None, 2.0))]

@@ -117,7 +117,7 @@ def test_it_streams_an_xlsx_sheet_with_typed_cells(tmp_path):
     table, rows = read_all(path)
     assert table.headers == ["Nummer", "Datum", "Bedrag"]
     assert table.sheet == "Blad1"
-    assert rows == [(2, (10001, dt.datetime(2025, 2, 1), 1234.5)), (4, ("00123", None, 1))]
+    assert rows == [(2, (10001, dt.date(2025, 2, 1), 1234.5)), (4, ("00123", None, 1))]
 
 
 def test_it_reads_the_chosen_sheet_and_names_the_sheets_when_one_is_missing(tmp_path):
@@ -278,3 +278,158 @@ def test_an_xls_that_starts_below_and_right_of_a1_keeps_its_row_numbers_and_colu
     assert xls_table.headers[1:] == ["Relatienummer", "Onderwerp"]
     assert [(n, cells[1:]) for n, cells in xls_rows] == [(3, (10001.0, "Brief")), (4, (None, "Zonder nummer"))]
     assert [(n, cells[1:]) for n, cells in xlsx_rows] == [(3, (10001, "Brief")), (4, (None, "Zonder nummer"))]
+
+
+# --- refusals and choices of issue 7 ----------------------------------------------------------
+
+
+def test_an_xlsm_is_refused_by_its_name_saying_to_save_it_as_xlsx(tmp_path):
+    path = write_xlsx(tmp_path / "macros.xlsm", [["Nummer"], [1]])
+    with pytest.raises(ReadError, match=r"'macros\.xlsm' is a workbook with macros.*Save it as \.xlsx"):
+        open_table(path)
+
+
+@pytest.mark.parametrize("how", ["content type", "vbaProject.bin"])
+def test_a_macro_workbook_named_xlsx_is_refused_by_its_content(tmp_path, how):
+    good = write_xlsx(tmp_path / "good.xlsx", [["Nummer"], [1]])
+    path = tmp_path / "renamed.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if how == "content type" and item.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+                )
+                assert b"macroEnabled" in data
+            target.writestr(item, data)
+        if how == "vbaProject.bin":
+            target.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 macros")
+    with pytest.raises(ReadError, match=r"is a workbook with macros.*Save it as \.xlsx"):
+        open_table(path)
+    assert read_all(good)[1] == [(2, (1,))]
+
+
+def test_the_first_visible_sheet_is_chosen_and_a_hidden_one_can_still_be_named(tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Uitleg"
+    workbook.active.append(["Verborgen"])
+    workbook.active.sheet_state = "hidden"
+    very = workbook.create_sheet("Codes")
+    very.append(["Code"])
+    very.sheet_state = "veryHidden"
+    data = workbook.create_sheet("Data")
+    data.append(["Nummer"])
+    data.append([10001])
+    workbook.active = 2
+    workbook.save(tmp_path / "hidden.xlsx")
+    table, rows = read_all(tmp_path / "hidden.xlsx")
+    assert (table.sheet, table.hidden_sheets, rows) == ("Data", ["Uitleg", "Codes"], [(2, (10001,))])
+    table, _rows = read_all(tmp_path / "hidden.xlsx", sheet="Uitleg")
+    assert (table.sheet, table.headers) == ("Uitleg", ["Verborgen"])
+
+
+def test_a_workbook_with_only_hidden_sheets_reads_the_first(tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Nummer"])
+    workbook.active.append([1])
+    workbook.create_sheet("Tweede").append(["x"])
+    workbook.active.sheet_state = "hidden"
+    workbook.save(tmp_path / "one.xlsx")  # openpyxl keeps one sheet visible: hide it in the XML
+    with zipfile.ZipFile(tmp_path / "one.xlsx") as source, zipfile.ZipFile(tmp_path / "all.xlsx", "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/workbook.xml":
+                data = data.replace(b'state="visible"', b'state="veryHidden"')
+            target.writestr(item, data)
+    table, rows = read_all(tmp_path / "all.xlsx")
+    assert (table.sheet, table.hidden_sheets, rows) == ("Sheet", ["Sheet", "Tweede"], [(2, (1,))])
+
+
+def test_a_formula_without_its_value_reaches_the_rows_as_uncomputed(tmp_path, monkeypatch):
+    from imports.pipeline import reading
+    from imports.pipeline.cells import UNCOMPUTED
+
+    path = write_xlsx(tmp_path / "formulas.xlsx", [["Getal", "Dubbel"], [2, "=A2*2"], [None, "=A2*3"]])
+    assert read_all(path)[1] == [(2, (2, UNCOMPUTED)), (3, (None, UNCOMPUTED))]
+    monkeypatch.setattr(reading, "BACKGROUND_READ_BYTES", 0)  # the second process pickles it as itself
+    assert read_all(path)[1] == [(2, (2, UNCOMPUTED)), (3, (None, UNCOMPUTED))]
+
+
+# --- CSV that cannot be one table -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "row"),
+    [
+        ('Nr;Naam;Tekst\n1;a;"opent hier\n2;b;x\n3;c;"y";z\n4;d;e\n', 2),  # a later quote ends the swallow
+        ('Nr;Naam;Tekst\n1;a;b\n2;b;"sluit nooit\n3;c;d\n', 3),  # to the end of the file
+        ('Nr;Naam;Tekst\n1;a;b\n2;b;"sluit nooit', 3),  # on the last line, without a line break
+    ],
+)
+def test_a_quote_that_never_closes_is_refused_naming_its_row_and_column(tmp_path, text, row):
+    path = tmp_path / "rows.csv"
+    path.write_text(text, encoding="utf-8")
+    table = open_table(path)
+    with pytest.raises(
+        ReadError,
+        match=rf"^Row {row}, column C: a quote \(\"\) opens the cell but never closes.*Close the quote or remove it",
+    ):
+        list(table.rows())
+
+
+def test_quoted_line_breaks_and_quotes_inside_a_cell_are_still_read(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text('Nr;Tekst\n1;"regel 1\nregel 2"\n2;"een ""quote"""\n3;12" inch\n4;"x\ny"', encoding="utf-8")
+    assert read_all(path)[1] == [
+        (2, ("1", "regel 1\nregel 2")),
+        (3, ("2", 'een "quote"')),
+        (4, ("3", '12" inch')),
+        (5, ("4", "x\ny")),
+    ]
+
+
+def test_a_quote_that_never_closes_over_the_field_limit_is_named_as_such(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_bytes(b'Nr;Naam\n1;"opent\n' + b"2;xxxxxxxxxx\n" * 14_000)
+    with pytest.raises(ReadError, match=r"^Row 2, column B: a quote"):
+        read_all(path)
+
+
+def test_a_cell_over_the_field_limit_names_its_row_and_column(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_bytes(b"Nr;Naam;Tekst\n1;a;b\n2;b;" + b"x" * 140_000 + b"\n")
+    with pytest.raises(ReadError, match=r"^Row 3, column C holds more than 131,072 characters"):
+        read_all(path)
+
+
+def test_utf8_lines_in_a_windows_1252_csv_are_refused_naming_row_and_column(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_bytes("Nr;Naam\n1;José\n".encode("cp1252") + "2;b\n3;Renée\n".encode())
+    with pytest.raises(ReadError, match=r"mixes character sets .*first in row 4, column B\. Save it as CSV UTF-8"):
+        open_table(path)
+
+
+def test_windows_1252_lines_in_a_utf8_csv_are_refused_naming_row_and_column(tmp_path):
+    path = tmp_path / "rows.csv"
+    lines = "Nr;Naam\n" + "".join(f"{n};José\n" for n in range(5000))  # past the 64 KB sample
+    path.write_bytes(lines.encode() + "5000;x;Renée\n".encode("cp1252"))
+    table = open_table(path)
+    with pytest.raises(ReadError, match=r"mixes character sets .*first in row 5002, column C\. Save it as CSV UTF-8"):
+        list(table.rows())
+
+
+def test_a_windows_1252_csv_with_euro_signs_and_accents_is_read(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_bytes("Nr;Naam\n1;José € 5 – “Ærø” ‘x’ Â Ã Å â\n".encode("cp1252"))
+    assert read_all(path)[1] == [(2, ("1", "José € 5 – “Ærø” ‘x’ Â Ã Å â"))]
+
+
+def test_an_xls_whose_first_sheet_is_hidden_reads_the_first_visible_one():
+    table, rows = read_all(FILES / "hidden_first.xls")  # LibreOffice's .xls of corpus/openpyxl_hidden_first.xlsx
+    assert (table.sheet, table.hidden_sheets, table.headers, rows) == (
+        "Data",
+        ["Uitleg"],
+        ["Nummer", "Onderwerp"],
+        [(2, (10001.0, "CV"))],
+    )

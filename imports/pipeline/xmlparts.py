@@ -1,0 +1,78 @@
+"""What the two expat readers (xlsx.py, ods.py) share: a parser that refuses DTDs and entity
+declarations as defusedxml does, the chunk size they read in, local names, whole-member
+parsing and ZIP member access.
+
+    parser = make_parser()
+    parse_whole(stream, start=handler)
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from typing import IO
+from xml.parsers import expat
+
+from defusedxml import DTDForbidden, EntitiesForbidden
+
+CHUNK = 1 << 16
+
+
+class Done(Exception):
+    """Raised from a handler to stop expat once it has what it came for."""
+
+
+def make_parser(namespaces: bool = False) -> expat.XMLParserType:
+    """An expat parser without DTDs, entity declarations or external references.
+    With `namespaces`, names come as '<uri> <local>'."""
+    parser = expat.ParserCreate(namespace_separator=" " if namespaces else None)
+    parser.buffer_text = True
+
+    def forbid_dtd(name, sysid, pubid, has_internal_subset):
+        raise DTDForbidden(name, sysid, pubid)
+
+    def forbid_entity(name, *args):
+        raise EntitiesForbidden(name, None, None, None, None, None)
+
+    parser.StartDoctypeDeclHandler = forbid_dtd
+    parser.EntityDeclHandler = forbid_entity
+    parser.UnparsedEntityDeclHandler = forbid_entity
+    parser.ExternalEntityRefHandler = lambda *args: False
+    return parser
+
+
+def local(name: str) -> str:
+    """'x:sheet', '<uri> sheet' and 'sheet' are all 'sheet'."""
+    return name.rsplit(":", 1)[-1].rsplit(" ", 1)[-1]
+
+
+def parse_whole(
+    stream: IO[bytes],
+    start: Callable | None = None,
+    end: Callable | None = None,
+    chars: Callable | None = None,
+    *,
+    namespaces: bool = False,
+) -> None:
+    """Feed a whole member to a parser with these handlers; a handler may raise Done to stop."""
+    parser = make_parser(namespaces)
+    if start:
+        parser.StartElementHandler = start
+    if end:
+        parser.EndElementHandler = end
+    if chars:
+        parser.CharacterDataHandler = chars
+    try:
+        while chunk := stream.read(CHUNK):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except Done:
+        pass
+
+
+def open_member(archive: zipfile.ZipFile, path: str) -> IO[bytes] | None:
+    """A member of the package, or None when the package does not have it."""
+    try:
+        return archive.open(path)
+    except KeyError:
+        return None
