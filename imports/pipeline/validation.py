@@ -43,6 +43,8 @@ FORGOTTEN = object()
 QUERY_CHUNK = 900  # keys per IN (...) query, inside SQLite's variable limit everywhere
 DESTINATION_SEPARATORS = re.compile(r"[;,]")
 ATTACHMENT_NAME_MAX_LENGTH = Attachment._meta.get_field("original_name").max_length
+SHOWN_VALUE_LENGTH = 200
+MAX_ITEM_NUMBER = 2**31 - 1  # a PositiveIntegerField holds this much on every database
 
 
 def _remembering(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -71,6 +73,18 @@ def _destination_keys(cell: Any) -> list[str]:
         return [text] if text else []
     keys = [key.strip() for key in DESTINATION_SEPARATORS.split(text) if key.strip()]
     return list(dict.fromkeys(keys))
+
+
+def _shown(value: Any) -> str:
+    """A cell as a problem quotes it: without control characters, and a long text cut short
+    (the job keeps up to 5,000 problems; the message gives a text's length)."""
+    text = without_controls(as_text(value))
+    return text if len(text) <= SHOWN_VALUE_LENGTH else text[: SHOWN_VALUE_LENGTH - 1] + "…"
+
+
+def _is_item_number(key: str) -> bool:
+    """Can `key` be an item number? Others (such as 1e30 or ²) would fail the query."""
+    return key.isascii() and key.isdigit() and len(key) <= 10 and int(key) <= MAX_ITEM_NUMBER
 
 
 def _chunks(keys: Iterable[str]) -> Iterator[list[str]]:
@@ -127,7 +141,7 @@ class Lookups:
                     self.extras[code][key] = found.get(key.casefold())
 
         item_keys = wanted.get("item", set()) - self.items.keys()
-        numbers = [k for k in item_keys if k.isdigit()]
+        numbers = [k for k in item_keys if _is_item_number(k)]
         for chunk in _chunks(numbers):
             found = {
                 str(i.number): i for i in DossierItem.objects.filter(item_type=self.spec.item_type, number__in=chunk)
@@ -419,7 +433,7 @@ class RowValidator:
         return Problem(
             row=row,
             column=self.columns.get(field),
-            value="" if value is None or value is UNCOMPUTED else without_controls(as_text(value)),
+            value="" if value is None or value is UNCOMPUTED else _shown(value),
             code=code,
             message=without_controls(message),
             field=field if field in self.spec else None,

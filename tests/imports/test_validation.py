@@ -400,7 +400,7 @@ def test_an_attachment_whose_name_is_longer_than_an_attachment_holds_fails_at_va
         results, _summary = run(soll, ["relation:Nr", "attachment:Bijlage"], rows, user=alice, archive=archive)
     finally:
         archive.close()
-    assert errors(results) == [(2, "Bijlage", name, "attachment_name_too_long")]
+    assert errors(results) == [(2, "Bijlage", name[:199] + "…", "attachment_name_too_long")]
     assert "at most 255 characters" in results[0].problems[0].message
 
 
@@ -526,3 +526,20 @@ def test_a_submit_date_outside_the_calendar_in_utc_is_a_row_problem(soll, employ
     results, _summary = run(soll, ["relation:Nummer", "submitted_at:Instuurdatum"], rows, user=alice)
     assert errors(results) == [(2, "Instuurdatum", "01-01-0001 00:00", "invalid_datetime")]
     assert results[1].is_valid
+
+
+def test_a_cause_number_no_item_can_have_is_not_found_instead_of_failing_the_query(soll, employee, alice):
+    item_type = soll.item_type
+    item_type.has_cause = True
+    item_type.save()
+    spec = ItemSpec(item_type, purpose=Purpose.IMPORT)
+    causes = ["²", "9" * 30, "9" * 5000, "2147483648"]
+    results, _summary = run(spec, ["relation:Nr", "cause:Oorzaak"], [["10001", c] for c in causes], user=alice)
+    assert [code for _row, _column, _value, code in errors(results)] == ["item_not_found"] * 4
+
+
+def test_a_problem_quotes_at_most_200_characters_of_its_cell(notes, alice):
+    results, _summary = run(notes, NOTES, [["10001", "x" * 32_767, None, None, None]], user=alice)
+    (problem,) = results[0].problems
+    assert problem.value == "x" * 199 + "…"
+    assert "32767 characters" in problem.message
