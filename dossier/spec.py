@@ -477,8 +477,8 @@ class ItemSpec:
     def clean(self, code: str, raw, *, epoch: int = 1900) -> Any:
         """One raw value -> the field's domain value; None when empty. Reference kinds
         (relation, contact, user, item, extra) come back as their normalised key, to be
-        resolved in bulk by the caller. Raises ValueProblem; a corrected value (a text
-        without its control characters) is returned as corrected."""
+        resolved in bulk by the caller. Raises ValueProblem; a corrected value (without
+        control characters) is returned as corrected."""
         if parse.is_empty(raw):
             return None
         try:
@@ -489,7 +489,7 @@ class ItemSpec:
     def parser(self, code: str, *, epoch: int = 1900) -> Callable[[Any], Any]:
         """The function that cleans a non-empty raw value of this field: `clean` without the
         per-call dispatch, for callers that clean many rows. Besides ValueProblem it raises
-        ValueCorrected, with the value to use, when it had to correct the value (a text that
+        ValueCorrected, with the value to use, when it had to correct the value (a cell that
         held control characters): the caller warns or not."""
         key = (code, epoch)
         if key not in self._parsers:
@@ -497,9 +497,12 @@ class ItemSpec:
         return self._parsers[key]
 
     def _make_parser(self, spec: FieldSpec, epoch: int) -> Callable[[Any], Any]:
+        if spec.kind in (Kind.TEXT, Kind.LONG_TEXT):
+            return partial(parse.clean_text, max_length=spec.max_length)  # removes control characters itself
+        return parse.without_controls_first(self._value_parser(spec, epoch))
+
+    def _value_parser(self, spec: FieldSpec, epoch: int) -> Callable[[Any], Any]:
         match spec.kind:
-            case Kind.TEXT | Kind.LONG_TEXT:
-                return partial(parse.clean_text, max_length=spec.max_length)
             case Kind.INTEGER:
                 return parse.parse_integer
             case Kind.DECIMAL:

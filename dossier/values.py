@@ -56,10 +56,9 @@ def clean_text(raw, *, max_length: int | None = None) -> str:
     """A text value: trimmed, without control characters (ValueCorrected, with the cleaned
     text, when it held any) and at most `max_length` characters long (else ValueProblem)."""
     text = as_text(raw)
-    corrected = CONTROL_CHARACTERS.search(text)  # one scan; clean texts stop here
+    corrected = CONTROL_CHARACTERS.search(text) is not None  # one scan; clean texts stop here
     if corrected:
-        found = corrected.group()
-        text = without_controls(text).strip()
+        original, text = text, without_controls(text).strip()
     if max_length and len(text) > max_length:
         raise ValueProblem(
             "too_long",
@@ -67,15 +66,32 @@ def clean_text(raw, *, max_length: int | None = None) -> str:
             % {"length": len(text), "max": max_length},
         )
     if corrected:
-        raise ValueCorrected(
-            text,
-            "control_characters_removed",
-            _(
-                "The text held invisible control characters (such as U+%(code)04X), which were left out: check the stored text."
-            )
-            % {"code": ord(found)},
-        )
+        raise controls_removed(text, original)
     return text
+
+
+def controls_removed(value: Any, text: str) -> ValueCorrected:
+    """The warning that `text`, which holds control characters, became `value` without them."""
+    found = CONTROL_CHARACTERS.search(text).group()
+    return ValueCorrected(
+        value,
+        "control_characters_removed",
+        _("The cell held invisible control characters (such as U+%(code)04X), which were left out: check the value.")
+        % {"code": ord(found)},
+    )
+
+
+def without_controls_first(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`parse` for cells that may hold control characters: a text holding any is parsed
+    without them, and ValueCorrected says so. One scan per text."""
+    search = CONTROL_CHARACTERS.search
+
+    def parse_without_controls(raw):
+        if raw.__class__ is str and search(raw):
+            raise controls_removed(parse(without_controls(raw)), raw)
+        return parse(raw)
+
+    return parse_without_controls
 
 
 def is_empty(raw) -> bool:

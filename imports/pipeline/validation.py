@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from dossier.models import EXTRA_MODELS, ROLE_MODELS, Attachment, Contact, DossierItem, Relation
 from dossier.spec import REFERENCE_KINDS, FieldProblem, ItemSpec, Kind, unknown_relation_message
-from dossier.values import ValueCorrected, ValueProblem, as_text, without_controls
+from dossier.values import ValueCorrected, ValueProblem, as_text, without_controls, without_controls_first
 from imports.pipeline.attachments import AttachmentSource, PathProblem
 from imports.pipeline.cells import UNCOMPUTED
 from imports.pipeline.mapping import field_sources
@@ -228,9 +228,9 @@ class RowValidator:
     def _parser(self, code: str) -> Callable[[Any], Any]:
         kind = self.spec[code].kind
         if kind is Kind.RELATION:
-            return _destination_keys
+            return without_controls_first(_destination_keys)
         if kind is Kind.FILE:
-            return as_text
+            return without_controls_first(as_text)
         parse = self.spec.parser(code, epoch=self.epoch)
         return _remembering(parse) if kind in REPEATING_KINDS else parse
 
@@ -260,9 +260,7 @@ class RowValidator:
                 problems.append(self._problem(row.number, code, cell, problem.code, problem.message))
             except ValueCorrected as corrected:
                 values[code] = corrected.value
-                problems.append(
-                    self._problem(row.number, code, corrected.value, corrected.code, corrected.message, warning=True)
-                )
+                problems.append(self._problem(row.number, code, cell, corrected.code, corrected.message, warning=True))
         return row, values, problems
 
     # 3. one row as a whole

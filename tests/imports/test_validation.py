@@ -484,11 +484,20 @@ def test_control_characters_are_removed_from_text_with_a_warning_naming_row_and_
     assert "U+001B" in summary.problems[0].message
 
 
-def test_a_problem_never_shows_the_control_characters_of_its_value(notes, alice):
-    results, _summary = run(notes, NOTES, [["\x1b[2J\x0710001", None, None, None, None]], user=alice)
-    (problem,) = results[0].problems
-    assert (problem.code, problem.value) == ("relation_not_found", "[2J10001")
-    assert "\x1b" not in problem.message
+def test_control_characters_leave_keys_too_and_no_problem_shows_them(notes, alice):
+    rows = [["10001\x1b", None, None, None, None], ["\x1b[2J\x079999", None, None, None, "\u202e12"]]
+    results, _summary = run(notes, NOTES, rows, user=alice)
+    assert results[0].is_valid
+    assert results[0].clean.items[0]["relation"].number == "10001"
+    assert results[1].clean is None
+    assert [(p.row, p.value, p.code, p.is_warning) for r in results for p in r.problems] == [
+        (2, "10001", "control_characters_removed", True),
+        (3, "[2J9999", "control_characters_removed", True),
+        (3, "12", "control_characters_removed", True),
+        (3, "[2J9999", "relation_not_found", False),
+    ]
+    assert all("\x1b" not in p.message for r in results for p in r.problems)
+    assert results[1].problems[2].message.startswith("There is no organisation/person with number [2J9999.")
 
 
 def test_a_text_over_its_limit_names_the_limit_row_and_column(notes, alice):
