@@ -552,3 +552,16 @@ def test_a_problem_quotes_at_most_200_characters_of_its_cell(notes, alice):
     (problem,) = results[0].problems
     assert problem.value == "x" * 199 + "…"
     assert "32767 characters" in problem.message
+
+
+def test_a_nul_character_in_a_key_or_a_text_never_reaches_the_database(notes, alice):
+    """PostgreSQL refuses NUL in any text: in a query it would fail the validation."""
+    rows = [["10001\x00", "Brief\x00", None, None, None], ["\x0010002", None, None, None, None]]
+    results, _summary = run(notes, NOTES, rows, user=alice)
+    assert results[0].clean.items[0]["subject"] == "Brief"
+    assert [(p.row, p.code) for r in results for p in r.problems] == [
+        (2, "control_characters_removed"),
+        (2, "control_characters_removed"),
+        (3, "control_characters_removed"),
+        (3, "relation_not_found"),
+    ]
