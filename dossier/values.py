@@ -43,7 +43,9 @@ class ValueCorrected(Exception):
 
 # Control characters no text should hold: C0 except tab, line feed and carriage return; DEL;
 # C1; and the invisible bidirectional embeddings, overrides and isolates, which can make a
-# text read differently from what it holds (U+202A-U+202E, U+2066-U+2069).
+# text read differently from what it holds (U+202A-U+202E, U+2066-U+2069). A text is checked
+# with str.isprintable() first, a C loop twice as fast as the expression, which then runs only
+# for the texts it refuses (line breaks, tabs, other spaces, controls).
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -56,7 +58,7 @@ def clean_text(raw, *, max_length: int | None = None) -> str:
     """A text value: trimmed, without control characters (ValueCorrected, with the cleaned
     text, when it held any) and at most `max_length` characters long (else ValueProblem)."""
     text = as_text(raw)
-    corrected = CONTROL_CHARACTERS.search(text) is not None  # one scan; clean texts stop here
+    corrected = not text.isprintable() and CONTROL_CHARACTERS.search(text) is not None
     if corrected:
         original, text = text, without_controls(text).strip()
     if max_length and len(text) > max_length:
@@ -83,11 +85,11 @@ def controls_removed(value: Any, text: str) -> ValueCorrected:
 
 def without_controls_first(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """`parse` for cells that may hold control characters: a text holding any is parsed
-    without them, and ValueCorrected says so. One scan per text."""
+    without them, and ValueCorrected says so."""
     search = CONTROL_CHARACTERS.search
 
     def parse_without_controls(raw):
-        if raw.__class__ is str and search(raw):
+        if raw.__class__ is str and not raw.isprintable() and search(raw):
             raise controls_removed(parse(without_controls(raw)), raw)
         return parse(raw)
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from dossier.values import (
+    CONTROL_CHARACTERS,
     ValueCorrected,
     ValueProblem,
     as_text,
@@ -191,3 +192,9 @@ def test_clean_text_measures_the_cleaned_text_against_the_limit():
     assert caught.value.message == "The text is 11 characters long, and at most 10 fit: shorten it to 10 characters."
     with pytest.raises(ValueCorrected):
         clean_text("x" * 10 + "\x00" * 5, max_length=10)
+
+
+def test_every_control_character_fails_isprintable_so_the_fast_check_lets_none_pass():
+    matched = [chr(c) for c in range(0x3000) if CONTROL_CHARACTERS.match(chr(c))]
+    assert len(matched) == 29 + 1 + 32 + 5 + 4
+    assert not any(char.isprintable() for char in matched)
