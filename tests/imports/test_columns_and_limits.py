@@ -121,7 +121,7 @@ def test_a_mapping_saved_for_headers_without_repeats_is_still_found(demo):
     ("language", "message"),
     [
         ("en", "The text is 300 characters long, and at most 255 fit: shorten it to 255 characters."),
-        ("nl", "De tekst is 300 tekens lang, en er passen er maximaal 255: kort hem in tot 255 tekens."),
+        ("nl", "De tekst is 300 tekens lang, maar er passen er maximaal 255 in: kort de tekst in tot 255 tekens."),
     ],
 )
 def test_a_subject_over_its_limit_is_a_row_problem_in_the_users_language(demo, language, message):
