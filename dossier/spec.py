@@ -40,7 +40,7 @@ from dossier.models import (
     ItemType,
     Relation,
 )
-from dossier.values import ValueProblem
+from dossier.values import ValueCorrected, ValueProblem
 
 
 class Kind(StrEnum):
@@ -91,6 +91,8 @@ REGARDING_ROLES: dict[str, str | None] = {
     "regarding_applicant": "applicant",
 }
 FREE_PREFIX = "free_"
+# A free text field holds one line, like the subject (a long text free field has no limit).
+FREE_TEXT_MAX_LENGTH = 255
 CHARACTERISTIC_CODES = ("characteristic_1", "characteristic_2", "characteristic_3")
 
 
@@ -215,7 +217,7 @@ class ItemSpec:
                 opt(t.has_subject),
                 Group.OPTION,
                 afas_names=("Ds",),
-                max_length=255,
+                max_length=DossierItem._meta.get_field("subject").max_length,
             ),
             FieldSpec(
                 "text", gettext_lazy("text"), Kind.LONG_TEXT, opt(t.has_text), Group.OPTION, afas_names=("SbTx",)
@@ -385,7 +387,7 @@ class ItemSpec:
                 Group.FREE,
                 choices=free.choice_map(),
                 afas_names=(free.code,),
-                max_length=255 if free.kind == FreeField.Kind.TEXT else None,
+                max_length=FREE_TEXT_MAX_LENGTH if free.kind == FreeField.Kind.TEXT else None,
             )
             for free in self.item_type.free_fields.all()
         ]
@@ -475,23 +477,32 @@ class ItemSpec:
     def clean(self, code: str, raw, *, epoch: int = 1900) -> Any:
         """One raw value -> the field's domain value; None when empty. Reference kinds
         (relation, contact, user, item, extra) come back as their normalised key, to be
-        resolved in bulk by the caller. Raises ValueProblem."""
+        resolved in bulk by the caller. Raises ValueProblem; a corrected value (without
+        control characters) is returned as corrected."""
         if parse.is_empty(raw):
             return None
-        return self.parser(code, epoch=epoch)(raw)
+        try:
+            return self.parser(code, epoch=epoch)(raw)
+        except ValueCorrected as corrected:
+            return corrected.value
 
     def parser(self, code: str, *, epoch: int = 1900) -> Callable[[Any], Any]:
         """The function that cleans a non-empty raw value of this field: `clean` without the
-        per-call dispatch, for callers that clean many rows."""
+        per-call dispatch, for callers that clean many rows. Besides ValueProblem it raises
+        ValueCorrected, with the value to use, when it had to correct the value (a cell that
+        held control characters): the caller warns or not."""
         key = (code, epoch)
         if key not in self._parsers:
             self._parsers[key] = self._make_parser(self._by_code[code], epoch)
         return self._parsers[key]
 
     def _make_parser(self, spec: FieldSpec, epoch: int) -> Callable[[Any], Any]:
+        if spec.kind in (Kind.TEXT, Kind.LONG_TEXT):
+            return partial(parse.clean_text, max_length=spec.max_length)  # removes control characters itself
+        return parse.without_controls_first(self._value_parser(spec, epoch))
+
+    def _value_parser(self, spec: FieldSpec, epoch: int) -> Callable[[Any], Any]:
         match spec.kind:
-            case Kind.TEXT | Kind.LONG_TEXT:
-                return partial(_clean_text, max_length=spec.max_length)
             case Kind.INTEGER:
                 return parse.parse_integer
             case Kind.DECIMAL:
@@ -732,17 +743,6 @@ class ItemSpec:
 def _blank(value: Any) -> bool:
     """None or empty text (model instances are compared by identity, not with their __eq__)."""
     return value is None or (isinstance(value, str) and not value)
-
-
-def _clean_text(raw, *, max_length: int | None) -> str:
-    text = parse.as_text(raw)
-    if max_length and len(text) > max_length:
-        raise ValueProblem(
-            "too_long",
-            _("The text is %(length)s characters long; at most %(max)s fit. Shorten it.")
-            % {"length": len(text), "max": max_length},
-        )
-    return text
 
 
 ROLE_NUMBER_LABELS: dict[str, Callable[[], str]] = {

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NoReturn
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +27,73 @@ class ValueProblem(ValueError):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class ValueCorrected(Exception):
+    """A raw value that became `value` only after a correction the user should know of: a
+    warning with a stable `code` and a `message`. Not a ValueProblem, so that no caller takes
+    it for an error."""
+
+    def __init__(self, value: Any, code: str, message: str):
+        super().__init__(message)
+        self.value = value
+        self.code = code
+        self.message = message
+
+
+# Control characters no text should hold: C0 except tab, line feed and carriage return; DEL;
+# C1; and the invisible bidirectional embeddings, overrides and isolates, which can make a
+# text read differently from what it holds (U+202A-U+202E, U+2066-U+2069). A text is checked
+# with str.isprintable() first, a C loop twice as fast as the expression, which then runs only
+# for the texts it refuses (line breaks, tabs, other spaces, controls).
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def without_controls(text: str) -> str:
+    """`text` without the characters CONTROL_CHARACTERS matches."""
+    return CONTROL_CHARACTERS.sub("", text)
+
+
+def clean_text(raw, *, max_length: int | None = None) -> str:
+    """A text value: trimmed, without control characters (ValueCorrected, with the cleaned
+    text, when it held any) and at most `max_length` characters long (else ValueProblem)."""
+    text = as_text(raw)
+    corrected = not text.isprintable() and CONTROL_CHARACTERS.search(text) is not None
+    if corrected:
+        original, text = text, without_controls(text).strip()
+    if max_length and len(text) > max_length:
+        raise ValueProblem(
+            "too_long",
+            _("The text is %(length)s characters long, and at most %(max)s fit: shorten it to %(max)s characters.")
+            % {"length": len(text), "max": max_length},
+        )
+    if corrected:
+        raise controls_removed(text, original)
+    return text
+
+
+def controls_removed(value: Any, text: str) -> ValueCorrected:
+    """The warning that `text`, which holds control characters, became `value` without them."""
+    found = CONTROL_CHARACTERS.search(text).group()
+    return ValueCorrected(
+        value,
+        "control_characters_removed",
+        _("The cell held invisible control characters (such as U+%(code)04X), which were left out: check the value.")
+        % {"code": ord(found)},
+    )
+
+
+def without_controls_first(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`parse` for cells that may hold control characters: a text holding any is parsed
+    without them, and ValueCorrected says so."""
+    search = CONTROL_CHARACTERS.search
+
+    def parse_without_controls(raw):
+        if raw.__class__ is str and not raw.isprintable() and search(raw):
+            raise controls_removed(parse(without_controls(raw)), raw)
+        return parse(raw)
+
+    return parse_without_controls
 
 
 def is_empty(raw) -> bool:
@@ -153,21 +221,47 @@ def parse_datetime(raw, *, epoch: int = 1900, tz: dt.tzinfo | None = None) -> dt
             value = dt.datetime.combine(day, time)
     if timezone.is_naive(value):
         value = timezone.make_aware(value, tz)
+    if value.year in (1, 9999):  # in UTC, as the database stores it, it may fall outside the calendar
+        try:
+            value.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValueProblem(
+                "invalid_datetime",
+                _("'%(value)s' lies outside the calendar. Write a date and time as dd-mm-yyyy hh:mm.") % {"value": raw},
+            ) from None
     return value
 
 
 # --- numbers and booleans ------------------------------------------------------------------
 
 
+# Numbers are stored as JSON, which programs read as floating point: at most 15 digits before
+# the decimal point keep every whole number exact (and a cell like 1e999999999 harmless).
+MAX_WHOLE_DIGITS = 15
+
+
+def _checked_size(value: Decimal, raw) -> Decimal:
+    if value and value.adjusted() >= MAX_WHOLE_DIGITS:  # adjusted(): the exponent of its first digit
+        raise ValueProblem(
+            "number_too_large",
+            _("'%(value)s' is too large: a number holds at most %(digits)s digits before the decimal point.")
+            % {"value": raw, "digits": MAX_WHOLE_DIGITS},
+        )
+    return value
+
+
 def parse_decimal(raw) -> Decimal:
     """1234.56, 1234,56, 1.234,56 and 1,234.56: the last separator is the decimal one; a lone
-    separator followed by exactly three digits and repeated (1.234.567) groups thousands."""
+    separator followed by exactly three digits and repeated (1.234.567) groups thousands.
+    At most MAX_WHOLE_DIGITS digits before the decimal point."""
     if isinstance(raw, bool):
         raise ValueProblem("invalid_number", _("'%(value)s' is not a number.") % {"value": raw})
-    if isinstance(raw, int | Decimal):
-        return Decimal(raw)
+    if isinstance(raw, int):
+        return _checked_size(Decimal(raw), raw)
+    if isinstance(raw, Decimal):
+        return _checked_size(raw, raw) if raw.is_finite() else _not_a_number(raw)
     if isinstance(raw, float):
-        return Decimal(repr(raw))
+        return _checked_size(Decimal(repr(raw)), raw) if math.isfinite(raw) else _not_a_number(raw)
     text = as_text(raw).replace(" ", "").replace("\u00a0", "").replace("€", "")
     comma, dot = text.rfind(","), text.rfind(".")
     if comma >= 0 and dot >= 0:
@@ -185,12 +279,16 @@ def parse_decimal(raw) -> Decimal:
             _("'%(value)s' is not a number. Write it as 1234,56 or 1234.56.") % {"value": raw},
         ) from None
     if not value.is_finite():
-        raise ValueProblem("invalid_number", _("'%(value)s' is not a number.") % {"value": raw})
-    return value
+        _not_a_number(raw)
+    return _checked_size(value, raw)
+
+
+def _not_a_number(raw) -> NoReturn:
+    raise ValueProblem("invalid_number", _("'%(value)s' is not a number.") % {"value": raw})
 
 
 def parse_integer(raw) -> int:
-    value = parse_decimal(raw) if not isinstance(raw, int) or isinstance(raw, bool) else Decimal(raw)
+    value = parse_decimal(raw)
     if value != value.to_integral_value():
         raise ValueProblem("invalid_integer", _("'%(value)s' is not a whole number.") % {"value": raw})
     return int(value)

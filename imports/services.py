@@ -202,7 +202,9 @@ def spec_for(job: ImportJob) -> ItemSpec:
 
 def suggest_mapping_for(job: ImportJob) -> dict[str, dict]:
     saved = SavedMapping.objects.filter(item_type=job.item_type, header_key=header_key(job.headers)).first()
-    return mapping_module.suggest_mapping(spec_for(job), job.headers, saved.mapping if saved else None)
+    return mapping_module.suggest_mapping(
+        spec_for(job), job.headers, saved.mapping if saved else None, saved_headers=saved.headers if saved else None
+    )
 
 
 def set_mapping(*, job: ImportJob, mapping: dict[str, dict]) -> list[MappingProblem]:

@@ -1,12 +1,22 @@
 """Mapping: which column (or which fixed value) feeds each field of the ItemSpec.
 
-A mapping is plain data, stored as JSON on the ImportJob and in saved mappings:
+A mapping is plain data, stored as JSON on the ImportJob and in saved mappings. Each field
+gets one source: a column by its name, a column by its letter, or a fixed value:
 
-    {"relation": {"column": "Relatienummer"}, "subject": {"fixed": "Sollicitatiebrief"}}
+    {"relation": {"column": "Relatienummer"}, "subject": {"fixed": "Sollicitatiebrief"},
+     "text": {"letter": "D"}}
+
+A column name given twice in the header row (also when the two differ only in case or
+spaces, "Naam" and "naam") names no column: such a column is mapped by its letter, as the
+spreadsheet program shows it ("A", "B", ..., "AA"; case and spaces do not matter). Automatic
+matching never picks a repeated name, and mapping a field to one is a problem that names the
+letters. A saved mapping's letters are reused only when the saved header row had the same
+name at that letter (the header set that finds a saved mapping ignores the order).
 
 `suggest_mapping` matches headers to fields on the field code, the English and Dutch labels,
 the AFAS connector names (Ds, SbTx, BcId, ...), a few common Dutch words, and fuzzily.
-`check_mapping` refuses a mapping that cannot work; `row_reader` turns a row into raw values.
+`check_mapping` refuses a mapping that cannot work; `field_sources` says where each field's
+value comes from; `row_reader` turns a row into raw values.
 """
 
 from __future__ import annotations
@@ -19,9 +29,11 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.utils import translation
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from dossier.spec import FieldSpec, ItemSpec
+from imports.pipeline.reading import column_letter
 
 FUZZY_CUTOFF = 0.82
 
@@ -77,6 +89,48 @@ def header_key(headers: Sequence[str]) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
+def same_name(header: str) -> str:
+    """What two headers share when they are the same name: case and spaces do not count."""
+    return "".join(header.split()).casefold()
+
+
+def duplicated_columns(headers: Sequence[str]) -> dict[str, list[int]]:
+    """Each name given to more than one column (as first written) -> the columns' positions."""
+    positions: dict[str, list[int]] = {}
+    first: dict[str, str] = {}
+    for position, header in enumerate(headers):
+        key = same_name(header)
+        positions.setdefault(key, []).append(position)
+        first.setdefault(key, header)
+    return {first[key]: found for key, found in positions.items() if len(found) > 1}
+
+
+def letter_position(letter: Any) -> int | None:
+    """The position of a column letter ("A" -> 0, "ab" -> 27), or None when it is no letter."""
+    text = "".join(str(letter).split()).upper()
+    if not text.isascii() or not text.isalpha() or len(text) > 3:
+        return None
+    position = 0
+    for char in text:
+        position = position * 26 + ord(char) - 64
+    return position - 1
+
+
+def duplicate_column_warnings(headers: Sequence[str]) -> list[str]:
+    """One sentence per name given to more than one column, saying how to map them."""
+    return [
+        _(
+            'The column name \'%(column)s\' is given to columns %(letters)s: such a column is mapped by its letter, for example {"letter": "%(letter)s"}.'
+        )
+        % {"column": name, "letters": _letters(positions), "letter": column_letter(positions[0])}
+        for name, positions in duplicated_columns(headers).items()
+    ]
+
+
+def _letters(positions: Sequence[int]) -> str:
+    return get_text_list([column_letter(p) for p in positions], _("and"))
+
+
 def field_names(field: FieldSpec) -> list[str]:
     """Every name a header may use for this field, most specific first."""
     names = [field.code, *field.afas_names]
@@ -89,33 +143,49 @@ def field_names(field: FieldSpec) -> list[str]:
     return names
 
 
-def suggest_mapping(spec: ItemSpec, headers: Sequence[str], saved: dict[str, Any] | None = None) -> dict[str, dict]:
+def suggest_mapping(
+    spec: ItemSpec,
+    headers: Sequence[str],
+    saved: dict[str, Any] | None = None,
+    saved_headers: Sequence[str] | None = None,
+) -> dict[str, dict]:
     """A mapping for the fillable fields: a saved mapping's entries first (where its columns
-    still exist), then exact name matches, then fuzzy ones. Each column feeds one field."""
+    still exist), then exact name matches, then fuzzy ones. Each column feeds one field, and
+    a name several columns share (or that reads the same after normalising) is never matched.
+    A saved entry by letter needs `saved_headers`, the header row it was saved with."""
     fields = spec.fillable_fields
     mapping: dict[str, dict] = {}
-    used: set[str] = set()
-    header_set = set(headers)
+    used: set[int] = set()
+    positions = _name_positions(headers)
     for code, source in (saved or {}).items():
-        if code in spec and not spec[code].is_hidden and (source.get("column") in header_set or "fixed" in source):
+        if code not in spec or spec[code].is_hidden or not isinstance(source, dict):
+            continue
+        if "fixed" in source:
             mapping[code] = dict(source)
-            used.add(source.get("column"))
-    by_normal = {}
-    for header in headers:
-        by_normal.setdefault(normalise(header), header)
+        elif (position := _saved_position(source, headers, positions, saved_headers)) is not None:
+            mapping[code] = dict(source)
+            used.add(position)
+    by_normal: dict[str, int | None] = {}  # None: more than one column reads this way
+    for position, header in enumerate(headers):
+        key = normalise(header)
+        by_normal[key] = None if key in by_normal else position
     for field in fields:  # exact matches, in field order
         if field.code in mapping:
             continue
         for name in field_names(field):
-            header = by_normal.get(normalise(name))
-            if header and header not in used:
-                mapping[field.code] = {"column": header}
-                used.add(header)
+            position = by_normal.get(normalise(name))
+            if position is not None and position not in used:
+                mapping[field.code] = {"column": headers[position]}
+                used.add(position)
                 break
     for field in fields:  # fuzzy matches for what is left
         if field.code in mapping:
             continue
-        free = {normalise(h): h for h in headers if h not in used and normalise(h)}
+        free = {
+            key: position
+            for key, position in by_normal.items()
+            if key and position is not None and position not in used
+        }
         best = None
         for name in field_names(field):
             match = difflib.get_close_matches(normalise(name), list(free), n=1, cutoff=FUZZY_CUTOFF)
@@ -124,15 +194,39 @@ def suggest_mapping(spec: ItemSpec, headers: Sequence[str], saved: dict[str, Any
                 if best is None or score > best[0]:
                     best = (score, free[match[0]])
         if best:
-            mapping[field.code] = {"column": best[1]}
+            mapping[field.code] = {"column": headers[best[1]]}
             used.add(best[1])
     return mapping
+
+
+def _name_positions(headers: Sequence[str]) -> dict[str, int | None]:
+    """Each header name (as `same_name` reads it) -> its position; None when it is repeated."""
+    positions: dict[str, int | None] = {}
+    for position, header in enumerate(headers):
+        key = same_name(header)
+        positions[key] = None if key in positions else position
+    return positions
+
+
+def _saved_position(
+    source: dict, headers: Sequence[str], positions: dict[str, int | None], saved_headers: Sequence[str] | None
+) -> int | None:
+    """The column a saved entry still names in these headers, or None."""
+    column, letter = source.get("column"), source.get("letter")
+    if column and not letter:
+        return positions.get(same_name(str(column))) if column in headers else None
+    if letter and not column and saved_headers is not None:
+        position = letter_position(letter)
+        if position is not None and position < min(len(headers), len(saved_headers)):
+            return position if same_name(headers[position]) == same_name(saved_headers[position]) else None
+    return None
 
 
 def check_mapping(spec: ItemSpec, headers: Sequence[str], mapping: dict[str, dict]) -> list[MappingProblem]:
     """Everything that makes a mapping unusable, each with its fix."""
     problems = []
     header_set = set(headers)
+    duplicated = {same_name(name): positions for name, positions in duplicated_columns(headers).items()}
     for code, source in mapping.items():
         field = spec.get(code)
         if field is None or field.is_hidden:
@@ -154,27 +248,24 @@ def check_mapping(spec: ItemSpec, headers: Sequence[str], mapping: dict[str, dic
                     % {"field": field.label},
                 )
             )
-        has_column, has_fixed = bool(source.get("column")), source.get("fixed") not in (None, "")
-        if has_column and has_fixed:
+        has_column, has_letter = bool(source.get("column")), bool(source.get("letter"))
+        has_fixed = source.get("fixed") not in (None, "")
+        if has_column + has_letter + has_fixed > 1:
             problems.append(
                 MappingProblem(
                     code,
                     "fed_twice",
-                    _("%(field)s gets both a column and a fixed value: choose one.") % {"field": field.label},
+                    _("%(field)s gets both a column and a fixed value: choose one.") % {"field": field.label}
+                    if not has_letter
+                    else _("%(field)s gets a column letter and also a column name or a fixed value: choose one.")
+                    % {"field": field.label},
                 )
             )
-        if has_column and source["column"] not in header_set:
-            problems.append(
-                MappingProblem(
-                    code,
-                    "unknown_column",
-                    _("The file has no column '%(column)s' for %(field)s: choose one of its columns.")
-                    % {"column": source["column"], "field": field.label},
-                )
-            )
+        elif has_column or has_letter:
+            problems += _column_problems(code, field, source, headers, header_set, duplicated)
     for field in spec.fields:
         source = mapping.get(field.code) or {}
-        if field.needs_value and not source.get("column") and source.get("fixed") in (None, ""):
+        if field.needs_value and not _is_fed(source):
             problems.append(
                 MappingProblem(
                     field.code,
@@ -186,8 +277,70 @@ def check_mapping(spec: ItemSpec, headers: Sequence[str], mapping: dict[str, dic
     return problems
 
 
+def _is_fed(source: dict) -> bool:
+    return bool(source.get("column") or source.get("letter")) or source.get("fixed") not in (None, "")
+
+
+def _column_problems(
+    code: str,
+    field: FieldSpec,
+    source: dict,
+    headers: Sequence[str],
+    header_set: set[str],
+    duplicated: dict[str, list[int]],
+) -> list[MappingProblem]:
+    """Why a column source names no single column of the file (nothing when it does)."""
+    if source.get("letter"):
+        position = letter_position(source["letter"])
+        if position is not None and position < len(headers):
+            return []
+        return [
+            MappingProblem(
+                code,
+                "unknown_column",
+                _("The file has no column %(letter)s for %(field)s: its columns are %(first)s to %(last)s.")
+                % {
+                    "letter": source["letter"],
+                    "field": field.label,
+                    "first": column_letter(0),
+                    "last": column_letter(len(headers) - 1),
+                },
+            )
+        ]
+    column = source["column"]
+    positions = duplicated.get(same_name(str(column)))
+    if positions:
+        return [
+            MappingProblem(
+                code,
+                "duplicate_column",
+                _(
+                    'Columns %(letters)s share the name \'%(column)s\', so %(field)s cannot be mapped by that name: map it by its column letter, for example {"letter": "%(letter)s"}.'
+                )
+                % {
+                    "letters": _letters(positions),
+                    "column": column,
+                    "field": field.label,
+                    "letter": column_letter(positions[0]),
+                },
+            )
+        ]
+    if column not in header_set:
+        return [
+            MappingProblem(
+                code,
+                "unknown_column",
+                _("The file has no column '%(column)s' for %(field)s: choose one of its columns.")
+                % {"column": column, "field": field.label},
+            )
+        ]
+    return []
+
+
 class FieldSource(NamedTuple):
-    """Where one field's raw value comes from: a column (its position) or a fixed value."""
+    """Where one field's raw value comes from: a column (its position) or a fixed value.
+    `column` names the column in problems: its header, with its letter when the header
+    is repeated ("Naam (D)")."""
 
     code: str
     position: int | None
@@ -200,20 +353,36 @@ class FieldSource(NamedTuple):
 
 def field_sources(headers: Sequence[str], mapping: dict[str, dict]) -> list[FieldSource]:
     """The fields a (checked) mapping feeds, in its order; a field with neither a column nor
-    a fixed value is left out."""
-    index = {header: position for position, header in enumerate(headers)}
+    a fixed value is left out. Raises ValueError for a column the mapping cannot name."""
+    positions = _name_positions(headers)
+    repeated = {p for found in duplicated_columns(headers).values() for p in found}
     sources = []
     for code, source in mapping.items():
-        if source.get("column"):
-            sources.append(FieldSource(code, index[source["column"]], source["column"], None))
+        if source.get("column") or source.get("letter"):
+            position = _position(source, headers, positions)
+            header = headers[position]
+            column = f"{header} ({column_letter(position)})" if position in repeated else header
+            sources.append(FieldSource(code, position, column, None))
         elif source.get("fixed") not in (None, ""):
             sources.append(FieldSource(code, None, None, source["fixed"]))
     return sources
 
 
+def _position(source: dict, headers: Sequence[str], positions: dict[str, int | None]) -> int:
+    if source.get("letter"):
+        position = letter_position(source["letter"])
+        if position is None or position >= len(headers):
+            raise ValueError(f"The file has no column {source['letter']}.")
+        return position
+    position = positions.get(same_name(str(source["column"]))) if source["column"] in headers else None
+    if position is None:
+        raise ValueError(f"The file has no single column {source['column']!r}.")
+    return position
+
+
 def row_reader(
     headers: Sequence[str], mapping: dict[str, dict]
 ) -> Callable[[Sequence[Any]], dict[str, tuple[Any, str | None]]]:
-    """A function: row cells -> {field code: (raw value, column header, or None for a fixed value)}."""
+    """A function: row cells -> {field code: (raw value, column, or None for a fixed value)}."""
     sources = field_sources(headers, mapping)
     return lambda cells: {source.code: (source.raw(cells), source.column) for source in sources}

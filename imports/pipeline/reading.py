@@ -177,20 +177,20 @@ def _find_header(source: Iterator[Row], header_row: int | None) -> tuple[list[An
 
 
 def unique_headers(cells: list[Any]) -> list[str]:
-    """Header texts, trimmed; an empty one (a merged or blank cell) gets its column letter,
-    a repeated one a number: 'Naam', 'Naam (2)'."""
-    while cells and _blank(cells[-1]):
+    """Header texts, trimmed, without control characters, never empty: an empty one (a
+    merged or blank cell, or a formula without its value) gets its column letter. A name
+    given twice stays as it is: mapping.py tells the columns apart by their letters."""
+    from dossier.values import without_controls
+    from imports.pipeline.cells import UNCOMPUTED
+
+    while cells and cells[-1] is not UNCOMPUTED and _blank(cells[-1]):
         cells = cells[:-1]
     headers: list[str] = []
-    seen: dict[str, int] = {}
     for index, cell in enumerate(cells):
-        text = " ".join(str(cell).split()) if not _blank(cell) else ""
+        text = "" if cell is UNCOMPUTED or _blank(cell) else " ".join(without_controls(str(cell)).split())
         if isinstance(cell, float) and cell.is_integer():
             text = str(int(cell))
-        text = text or _("Column %(letter)s") % {"letter": column_letter(index)}
-        count = seen.get(text.casefold(), 0) + 1
-        seen[text.casefold()] = count
-        headers.append(text if count == 1 else f"{text} ({count})")
+        headers.append(text or _("Column %(letter)s") % {"letter": column_letter(index)})
     return headers
 
 

@@ -24,10 +24,11 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from dossier.models import EXTRA_MODELS, ROLE_MODELS, Contact, DossierItem, Relation
+from dossier.models import EXTRA_MODELS, ROLE_MODELS, Attachment, Contact, DossierItem, Relation
 from dossier.spec import REFERENCE_KINDS, FieldProblem, ItemSpec, Kind, unknown_relation_message
-from dossier.values import ValueProblem, as_text
+from dossier.values import ValueCorrected, ValueProblem, as_text, without_controls, without_controls_first
 from imports.pipeline.attachments import AttachmentSource, PathProblem
+from imports.pipeline.cells import UNCOMPUTED
 from imports.pipeline.mapping import field_sources
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
 from imports.pipeline.reading import Row
@@ -41,6 +42,9 @@ PARSE_MEMORY = 4096  # texts per column
 FORGOTTEN = object()
 QUERY_CHUNK = 900  # keys per IN (...) query, inside SQLite's variable limit everywhere
 DESTINATION_SEPARATORS = re.compile(r"[;,]")
+ATTACHMENT_NAME_MAX_LENGTH = Attachment._meta.get_field("original_name").max_length
+SHOWN_VALUE_LENGTH = 200
+MAX_ITEM_NUMBER = 2**31 - 1  # a PositiveIntegerField holds this much on every database
 
 
 def _remembering(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -69,6 +73,18 @@ def _destination_keys(cell: Any) -> list[str]:
         return [text] if text else []
     keys = [key.strip() for key in DESTINATION_SEPARATORS.split(text) if key.strip()]
     return list(dict.fromkeys(keys))
+
+
+def _shown(value: Any) -> str:
+    """A cell as a problem quotes it: without control characters, and a long text cut short
+    (the job keeps up to 5,000 problems; the message gives a text's length)."""
+    text = without_controls(as_text(value))
+    return text if len(text) <= SHOWN_VALUE_LENGTH else text[: SHOWN_VALUE_LENGTH - 1] + "…"
+
+
+def _is_item_number(key: str) -> bool:
+    """Can `key` be an item number? Others (such as 1e30 or ²) would fail the query."""
+    return key.isascii() and key.isdigit() and len(key) <= 10 and int(key) <= MAX_ITEM_NUMBER
 
 
 def _chunks(keys: Iterable[str]) -> Iterator[list[str]]:
@@ -125,7 +141,7 @@ class Lookups:
                     self.extras[code][key] = found.get(key.casefold())
 
         item_keys = wanted.get("item", set()) - self.items.keys()
-        numbers = [k for k in item_keys if k.isdigit()]
+        numbers = [k for k in item_keys if _is_item_number(k)]
         for chunk in _chunks(numbers):
             found = {
                 str(i.number): i for i in DossierItem.objects.filter(item_type=self.spec.item_type, number__in=chunk)
@@ -172,13 +188,13 @@ class RowValidator:
         self.attachments = attachments
         self.batch_size = batch_size
         self.lookups = Lookups(spec)
-        self.columns = {code: source.get("column") for code, source in mapping.items()}
         self._key_kinds = {code: self._key_kind(code) for code in mapping}
         self._kinds = {code: spec[code].kind for code in mapping if code in spec}
         self._attachment_owners: dict[tuple[str, str], int] = {}
         # Worked out once, used per row: where each mapped field's cell is and how it is
         # parsed; which fields name something to look up; which need more than parsing.
         self._sources = {source.code: source for source in field_sources(headers, mapping) if source.code in spec}
+        self.columns = {code: source.column for code, source in self._sources.items()}  # as problems name them
         self._plan = [
             (source.code, source.position, source.fixed, self._parser(source.code)) for source in self._sources.values()
         ]
@@ -212,9 +228,9 @@ class RowValidator:
     def _parser(self, code: str) -> Callable[[Any], Any]:
         kind = self.spec[code].kind
         if kind is Kind.RELATION:
-            return _destination_keys
+            return without_controls_first(_destination_keys)
         if kind is Kind.FILE:
-            return as_text
+            return without_controls_first(as_text)
         parse = self.spec.parser(code, epoch=self.epoch)
         return _remembering(parse) if kind in REPEATING_KINDS else parse
 
@@ -230,12 +246,21 @@ class RowValidator:
         problems: list[Problem] = []
         for code, position, fixed, parse in self._plan:
             cell = cells[position] if position is not None else fixed
-            if cell is None or cell == "":  # the reader trims cells and makes empty ones None
+            if cell.__class__ is str:
+                if not cell:  # the reader trims cells and makes empty ones None
+                    continue
+            elif cell is None:
+                continue
+            elif cell is UNCOMPUTED:
+                problems.append(self._formula_without_value(row.number, code))
                 continue
             try:
                 values[code] = parse(cell)
             except ValueProblem as problem:
                 problems.append(self._problem(row.number, code, cell, problem.code, problem.message))
+            except ValueCorrected as corrected:
+                values[code] = corrected.value
+                problems.append(self._problem(row.number, code, cell, corrected.code, corrected.message, warning=True))
         return row, values, problems
 
     # 3. one row as a whole
@@ -311,7 +336,10 @@ class RowValidator:
 
         is_valid = not any(not p.is_warning for p in problems)
         clean = CleanRow(number=row.number, items=items, attachment=member) if is_valid else None
-        return RowResult(number=row.number, cells=row.cells, clean=clean, problems=problems)
+        cells = row.cells
+        if not is_valid and UNCOMPUTED in cells:  # the rejected rows file gets plain values
+            cells = tuple(None if cell is UNCOMPUTED else cell for cell in cells)
+        return RowResult(number=row.number, cells=cells, clean=clean, problems=problems)
 
     def _resolve(self, code: str, kind: Kind, key: str):
         if kind == Kind.CONTACT:
@@ -339,10 +367,25 @@ class RowValidator:
             )
             return None
         try:
-            return self.attachments.resolve(path)
+            member = self.attachments.resolve(path)
         except PathProblem as problem:
             problems.append(self._problem(number, "attachment", cell, problem.code, problem.message))
             return None
+        if len(member.file_name) > ATTACHMENT_NAME_MAX_LENGTH:
+            problems.append(
+                self._problem(
+                    number,
+                    "attachment",
+                    cell,
+                    "attachment_name_too_long",
+                    _(
+                        "The file name is %(length)s characters long, and at most %(max)s fit: rename the file to at most %(max)s characters, in the ZIP and in this cell."
+                    )
+                    % {"length": len(member.file_name), "max": ATTACHMENT_NAME_MAX_LENGTH},
+                )
+            )
+            return None
+        return member
 
     def _attachment_warnings(self, number: int, cell, member, relation: Relation) -> list[Problem]:
         """R25: a file name should start with the relation number; one file should not be
@@ -368,7 +411,7 @@ class RowValidator:
             warnings.append(
                 self._problem(
                     number,
-                    "attachment_used_twice",
+                    "attachment",
                     cell,
                     "attachment_used_twice",
                     _(
@@ -383,14 +426,27 @@ class RowValidator:
     # --- messages --------------------------------------------------------------------------
 
     def _problem(self, row: int, field: str, value, code: str, message: str, *, warning: bool = False) -> Problem:
+        """A problem at a row and a field's column. Its value and message hold no control
+        characters: they are shown on terminals and pages and written to .xlsx."""
         return Problem(
             row=row,
             column=self.columns.get(field),
-            value="" if value is None else as_text(value),
+            value="" if value is None or value is UNCOMPUTED else _shown(value),
             code=code,
-            message=message,
+            message=without_controls(message),
             field=field if field in self.spec else None,
             is_warning=warning,
+        )
+
+    def _formula_without_value(self, row: int, field: str) -> Problem:
+        return self._problem(
+            row,
+            field,
+            None,
+            "formula_without_value",
+            _(
+                "This cell holds a formula whose result the file does not store. Open the file in your spreadsheet program and save it again, so that the program calculates the formulas; then import it again."
+            ),
         )
 
     def _field_problem(self, row: Row, problem: FieldProblem) -> Problem:

@@ -5,7 +5,14 @@ from decimal import Decimal
 
 import pytest
 
-from dossier.models import CharacteristicCombination, CreationProfile, CreationProfileField, FieldState, FreeField
+from dossier.models import (
+    CharacteristicCombination,
+    CreationProfile,
+    CreationProfileField,
+    DossierItem,
+    FieldState,
+    FreeField,
+)
 from dossier.spec import Group, ItemSpec, Kind, Purpose, import_refusal
 from dossier.values import ValueProblem
 from tests.factories import (
@@ -495,11 +502,30 @@ def test_clean_keeps_relation_numbers_as_text():
     assert spec.clean("relation", "00123") == "00123"
 
 
-def test_clean_refuses_a_subject_that_is_too_long():
+def test_clean_refuses_a_subject_longer_than_the_item_holds():
     spec = import_spec(ItemTypeFactory())
+    limit = DossierItem._meta.get_field("subject").max_length
+    assert spec["subject"].max_length == limit == 255
+    assert spec.clean("subject", "x" * limit) == "x" * limit
     with pytest.raises(ValueProblem) as caught:
-        spec.clean("subject", "x" * 256)
+        spec.clean("subject", "x" * (limit + 1))
     assert caught.value.code == "too_long"
+
+
+def test_free_text_fields_hold_255_characters_and_long_text_free_fields_any_length():
+    item_type = ItemTypeFactory(kind="own")
+    FreeFieldFactory(item_type=item_type, code="Functie", label="Functie", kind=FreeField.Kind.TEXT)
+    FreeFieldFactory(item_type=item_type, code="Notitie", label="Notitie", kind=FreeField.Kind.LONG_TEXT)
+    spec = import_spec(item_type)
+    assert spec.clean("free_Notitie", "x" * 50_000) == "x" * 50_000
+    with pytest.raises(ValueProblem) as caught:
+        spec.clean("free_Functie", "x" * 256)
+    assert caught.value.code == "too_long"
+
+
+def test_clean_returns_a_text_without_its_control_characters():
+    spec = import_spec(ItemTypeFactory())
+    assert spec.clean("subject", "Brief\x1b[0m\u2066 aan klant") == "Brief[0m aan klant"
 
 
 def test_an_end_date_before_the_begin_date_fails(alice):

@@ -6,14 +6,18 @@ from decimal import Decimal
 import pytest
 
 from dossier.values import (
+    CONTROL_CHARACTERS,
+    ValueCorrected,
     ValueProblem,
     as_text,
+    clean_text,
     parse_boolean,
     parse_choice,
     parse_date,
     parse_datetime,
     parse_decimal,
     parse_integer,
+    without_controls,
 )
 
 
@@ -129,3 +133,68 @@ def test_codes_keep_their_text():
     assert as_text("00123") == "00123"
     assert as_text(" 10001 ") == "10001"
     assert as_text(Decimal("10001")) == "10001"
+
+
+# --- limits and control characters -------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["1e999999999", "-1e15", 10**15, 1e300, "1.000.000.000.000.000,5", Decimal("1E+20")])
+def test_a_number_with_more_than_fifteen_whole_digits_is_too_large(raw):
+    with pytest.raises(ValueProblem) as caught:
+        parse_decimal(raw)
+    assert caught.value.code == "number_too_large"
+    assert "at most 15 digits before the decimal point" in caught.value.message
+
+
+def test_fifteen_whole_digits_and_any_zero_fit():
+    assert parse_integer("999999999999999") == 10**15 - 1
+    assert parse_decimal("-999.999.999.999.999,99") == Decimal("-999999999999999.99")
+    assert parse_decimal("0E+30") == 0
+    with pytest.raises(ValueProblem) as caught:
+        parse_integer("1e999999999")  # refused before it becomes a billion-digit int
+    assert caught.value.code == "number_too_large"
+
+
+@pytest.mark.parametrize("raw", [float("inf"), float("nan"), Decimal("NaN")])
+def test_infinite_numbers_from_a_reader_are_no_numbers(raw):
+    with pytest.raises(ValueProblem) as caught:
+        parse_decimal(raw)
+    assert caught.value.code == "invalid_number"
+
+
+def test_a_date_time_that_falls_before_the_calendar_in_utc_is_refused(settings):
+    with pytest.raises(ValueProblem) as caught:
+        parse_datetime("01-01-0001 00:00")  # Amsterdam is ahead of UTC: the year 0 in UTC
+    assert caught.value.code == "invalid_datetime"
+    assert parse_datetime("31-12-9999 23:59").year == 9999
+
+
+def test_control_characters_other_than_tab_and_line_breaks_are_matched():
+    controls = [chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]]
+    bidi = [chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]]
+    kept = "tab\there\r\nline\u2028é€\u200d"
+    assert without_controls("".join(controls + bidi) + kept) == kept
+
+
+def test_clean_text_returns_a_clean_text_and_reports_a_corrected_one():
+    assert clean_text("  Brief  ") == "Brief"
+    with pytest.raises(ValueCorrected) as caught:
+        clean_text("Brief\u202e fdp.exe\x1b ", max_length=20)
+    assert caught.value.value == "Brief fdp.exe"
+    assert caught.value.code == "control_characters_removed"
+    assert "U+202E" in caught.value.message
+
+
+def test_clean_text_measures_the_cleaned_text_against_the_limit():
+    with pytest.raises(ValueProblem) as caught:
+        clean_text("x" * 11, max_length=10)
+    assert caught.value.code == "too_long"
+    assert caught.value.message == "The text is 11 characters long, and at most 10 fit: shorten it to 10 characters."
+    with pytest.raises(ValueCorrected):
+        clean_text("x" * 10 + "\x00" * 5, max_length=10)
+
+
+def test_every_control_character_fails_isprintable_so_the_fast_check_lets_none_pass():
+    matched = [chr(c) for c in range(0x3000) if CONTROL_CHARACTERS.match(chr(c))]
+    assert len(matched) == 29 + 1 + 32 + 5 + 4
+    assert not any(char.isprintable() for char in matched)

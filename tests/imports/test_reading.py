@@ -96,13 +96,13 @@ def test_a_chosen_header_row_is_used(tmp_path):
 # --- headers -------------------------------------------------------------------------------
 
 
-def test_duplicate_and_empty_headers_become_unique_names():
+def test_empty_headers_get_their_column_letter_and_repeated_names_stay_as_written():
     assert unique_headers(["Naam", "naam", None, " Datum  van ", "Naam", "", None]) == [
         "Naam",
-        "naam (2)",
+        "naam",
         "Column C",
         "Datum van",
-        "Naam (3)",
+        "Naam",
     ]
 
 

@@ -8,6 +8,7 @@ import pytest
 from dossier.models import CharacteristicCombination, FieldState, FreeField
 from dossier.spec import ItemSpec, Purpose
 from imports.pipeline.attachments import AttachmentArchive
+from imports.pipeline.cells import UNCOMPUTED
 from imports.pipeline.outcomes import Summary
 from imports.pipeline.reading import Row
 from imports.pipeline.validation import RowValidator
@@ -373,6 +374,36 @@ def test_r25_names_without_the_relation_number_and_files_used_twice_are_warnings
     assert "row 3" in summary.warnings[1].message
 
 
+def test_a_file_used_twice_is_reported_at_its_attachment_column_and_field(soll, employee, alice, archive):
+    rows = [["10001", "10001_cv.pdf"], ["10001", "Import/10001_cv.pdf"]]
+    _results, summary = run(soll, ["relation:Nr", "attachment:Bijlage"], rows, user=alice, archive=archive)
+    (warning,) = summary.warnings
+    assert (warning.row, warning.column, warning.field, warning.code) == (
+        3,
+        "Bijlage",
+        "attachment",
+        "attachment_used_twice",
+    )
+
+
+def test_an_attachment_whose_name_is_longer_than_an_attachment_holds_fails_at_validation(
+    soll, employee, alice, tmp_path
+):
+    name = "10001_" + "x" * 246 + ".pdf"  # 256 characters
+    path = tmp_path / "lang.zip"
+    with zipfile.ZipFile(path, "w") as zip_file:
+        zip_file.writestr(name, b"%PDF")
+        zip_file.writestr("10001_" + "x" * 245 + ".pdf", b"%PDF")  # 255: fits
+    archive = AttachmentArchive.open(path)
+    rows = [["10001", name], ["10001", name[:-5] + ".pdf"]]
+    try:
+        results, _summary = run(soll, ["relation:Nr", "attachment:Bijlage"], rows, user=alice, archive=archive)
+    finally:
+        archive.close()
+    assert errors(results) == [(2, "Bijlage", name[:199] + "…", "attachment_name_too_long")]
+    assert "at most 255 characters" in results[0].problems[0].message
+
+
 def test_a_value_repeated_in_many_rows_is_parsed_alike_and_a_bad_one_fails_each_time(soll, employee, alice):
     item_type = soll.item_type
     item_type.has_begin_date = True
@@ -395,4 +426,142 @@ def test_a_value_repeated_in_many_rows_is_parsed_alike_and_a_bad_one_fails_each_
         (5, "invalid_date"),
         (7, "invalid_date"),
         (9, "invalid_date"),
+    ]
+
+
+# --- cells the readers could not give a value, text with control characters, limits ---------
+
+
+@pytest.fixture
+def notes(alice):
+    """An own type with a subject, a text and a free text, number and date-time-ish fields."""
+    item_type = ItemTypeFactory(kind="own", relation_state=FieldState.REQUIRED, has_text=True)
+    FreeFieldFactory(item_type=item_type, code="Functie", label="Functie", kind=FreeField.Kind.TEXT)
+    FreeFieldFactory(item_type=item_type, code="Aantal", label="Aantal", kind=FreeField.Kind.INTEGER)
+    FreeFieldFactory(item_type=item_type, code="Bedrag", label="Bedrag", kind=FreeField.Kind.DECIMAL)
+    RelationFactory(number="10001")
+    return ItemSpec(item_type, purpose=Purpose.IMPORT)
+
+
+NOTES = ["relation:Nr", "subject:Onderwerp", "text:Toelichting", "free_Functie:Functie", "free_Aantal:Aantal"]
+
+
+def test_a_formula_without_its_value_is_a_row_problem_saying_to_save_the_file_again(notes, alice):
+    rows = [["10001", UNCOMPUTED, "x", None, None], [UNCOMPUTED, "Brief", None, None, UNCOMPUTED]]
+    results, summary = run(notes, NOTES, rows, user=alice)
+    assert errors(results) == [
+        (2, "Onderwerp", "", "formula_without_value"),
+        (3, "Nr", "", "formula_without_value"),  # not reported again as a missing relation
+        (3, "Aantal", "", "formula_without_value"),
+    ]
+    assert "Open the file in your spreadsheet program and save it again" in results[0].problems[0].message
+    assert summary.invalid_rows == 2
+    assert results[1].cells == (None, "Brief", None, None, None)  # the rejected rows file gets plain cells
+
+
+def test_a_formula_without_its_value_in_an_unmapped_column_is_no_problem(notes, alice):
+    validator = RowValidator(notes, ["Nr", "Berekend"], {"relation": {"column": "Nr"}}, user=alice)
+    (result,) = validator.validate([Row(2, ("10001", UNCOMPUTED))])
+    assert result.is_valid
+    assert result.problems == []
+
+
+def test_control_characters_are_removed_from_text_with_a_warning_naming_row_and_column(notes, alice):
+    rows = [
+        ["10001", "Brief\x1b[31m aan\u202eklant", "regel 1\r\nregel 2\tmet tab", "Hoofd\x00 HR\x85", None],
+        ["10001", "Gewone brief", "Gewone tekst", "Adviseur", None],
+    ]
+    results, summary = run(notes, NOTES, rows, user=alice)
+    assert all(r.is_valid for r in results)
+    item = results[0].clean.items[0]
+    assert item["subject"] == "Brief[31m aanklant"
+    assert item["text"] == "regel 1\r\nregel 2\tmet tab"  # tab and line breaks stay
+    assert item["free_Functie"] == "Hoofd HR"
+    assert [(p.row, p.column, p.value, p.code, p.is_warning) for p in summary.problems] == [
+        (2, "Onderwerp", "Brief[31m aanklant", "control_characters_removed", True),
+        (2, "Functie", "Hoofd HR", "control_characters_removed", True),
+    ]
+    assert "U+001B" in summary.problems[0].message
+
+
+def test_control_characters_leave_keys_too_and_no_problem_shows_them(notes, alice):
+    rows = [["10001\x1b", None, None, None, None], ["\x1b[2J\x079999", None, None, None, "\u202e12"]]
+    results, _summary = run(notes, NOTES, rows, user=alice)
+    assert results[0].is_valid
+    assert results[0].clean.items[0]["relation"].number == "10001"
+    assert results[1].clean is None
+    assert [(p.row, p.value, p.code, p.is_warning) for r in results for p in r.problems] == [
+        (2, "10001", "control_characters_removed", True),
+        (3, "[2J9999", "control_characters_removed", True),
+        (3, "12", "control_characters_removed", True),
+        (3, "[2J9999", "relation_not_found", False),
+    ]
+    assert all("\x1b" not in p.message for r in results for p in r.problems)
+    assert results[1].problems[2].message.startswith("There is no organisation/person with number [2J9999.")
+
+
+def test_a_text_over_its_limit_names_the_limit_row_and_column(notes, alice):
+    rows = [
+        ["10001", "x" * 255, "y" * 10_000, "z" * 250 + "\x07" * 10, None],
+        ["10001", "x" * 256, None, "z" * 256, None],
+    ]
+    results, _summary = run(notes, NOTES, rows, user=alice)
+    assert results[0].is_valid  # 255 fits, a text has no limit, control characters do not count
+    assert [(row, column, code) for row, column, _value, code in errors(results)] == [
+        (3, "Onderwerp", "too_long"),
+        (3, "Functie", "too_long"),
+    ]
+    assert results[1].problems[0].message == (
+        "The text is 256 characters long, and at most 255 fit: shorten it to 255 characters."
+    )
+    assert "256 characters" in results[1].problems[1].message
+
+
+def test_a_number_too_large_to_store_is_a_row_problem(notes, alice):
+    rows = [
+        ["10001", None, None, None, cell] for cell in ("999999999999999", "1e999999999", 1e16, "1.000.000.000.000.000")
+    ]
+    results, _summary = run(notes, NOTES, rows, user=alice)
+    assert results[0].clean.items[0]["free_Aantal"] == 999_999_999_999_999
+    assert [(row, code) for row, _column, _value, code in errors(results)] == [
+        (3, "number_too_large"),
+        (4, "number_too_large"),
+        (5, "number_too_large"),
+    ]
+
+
+def test_a_submit_date_outside_the_calendar_in_utc_is_a_row_problem(soll, employee, alice):
+    rows = [["10001", "01-01-0001 00:00"], ["10001", "02-01-0001 00:00"]]
+    results, _summary = run(soll, ["relation:Nummer", "submitted_at:Instuurdatum"], rows, user=alice)
+    assert errors(results) == [(2, "Instuurdatum", "01-01-0001 00:00", "invalid_datetime")]
+    assert results[1].is_valid
+
+
+def test_a_cause_number_no_item_can_have_is_not_found_instead_of_failing_the_query(soll, employee, alice):
+    item_type = soll.item_type
+    item_type.has_cause = True
+    item_type.save()
+    spec = ItemSpec(item_type, purpose=Purpose.IMPORT)
+    causes = ["²", "9" * 30, "9" * 5000, "2147483648"]
+    results, _summary = run(spec, ["relation:Nr", "cause:Oorzaak"], [["10001", c] for c in causes], user=alice)
+    assert [code for _row, _column, _value, code in errors(results)] == ["item_not_found"] * 4
+
+
+def test_a_problem_quotes_at_most_200_characters_of_its_cell(notes, alice):
+    results, _summary = run(notes, NOTES, [["10001", "x" * 32_767, None, None, None]], user=alice)
+    (problem,) = results[0].problems
+    assert problem.value == "x" * 199 + "…"
+    assert "32767 characters" in problem.message
+
+
+def test_a_nul_character_in_a_key_or_a_text_never_reaches_the_database(notes, alice):
+    """PostgreSQL refuses NUL in any text: in a query it would fail the validation."""
+    rows = [["10001\x00", "Brief\x00", None, None, None], ["\x0010002", None, None, None, None]]
+    results, _summary = run(notes, NOTES, rows, user=alice)
+    assert results[0].clean.items[0]["subject"] == "Brief"
+    assert [(p.row, p.code) for r in results for p in r.problems] == [
+        (2, "control_characters_removed"),
+        (2, "control_characters_removed"),
+        (3, "control_characters_removed"),
+        (3, "relation_not_found"),
     ]

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from dossier.models import CreationProfile, ItemType
 from imports import services
+from imports.pipeline.mapping import duplicate_column_warnings
 from imports.pipeline.outcomes import Problem
 
 SHOWN_PROBLEMS = 50
@@ -31,7 +32,10 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True, help="the importing user (needs InSite or Profit rights)")
         parser.add_argument("--profile", help="creation profile code of the type")
         parser.add_argument("--attachments", help="ZIP with the files the attachment column names")
-        parser.add_argument("--mapping", help='JSON file: {"field": "Column"} or {"field": {"fixed": "value"}}')
+        parser.add_argument(
+            "--mapping",
+            help='JSON file: {"field": "Column"}, {"field": {"letter": "C"}} or {"field": {"fixed": "value"}}',
+        )
         parser.add_argument("--sheet", help="sheet name (default: the first visible one)")
         parser.add_argument(
             "--header-row", type=int, help="row that holds the column names (default: the first non-empty)"
@@ -148,6 +152,8 @@ class Command(BaseCommand):
                 raise CommandError(refusal.message, returncode=2) from None
 
     def _map(self, job, mapping_file):
+        for warning in duplicate_column_warnings(job.headers):
+            self.stderr.write(f"Warning: {warning}")
         if mapping_file:
             try:
                 raw = json.loads(Path(mapping_file).read_text(encoding="utf-8"))
