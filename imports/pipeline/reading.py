@@ -1,7 +1,8 @@
 """Reading: a spreadsheet file -> headers + streamed rows with their spreadsheet row numbers.
 
     table = open_table(path, file_name="docs.xlsx")
-    table.headers            # ["Relatienummer", "Onderwerp", ...], unique and never empty
+    table.headers            # ["Relatienummer", "Onderwerp", ...], never empty; a name
+                             # given twice is kept (mapping.py tells them apart by letter)
     for row in table.rows(): # Row(number=2, cells=("10001", "CV", ...)); empty rows skipped
         ...
 
@@ -36,9 +37,10 @@ from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from dossier.values import without_controls
 from imports.pipeline.attachments import unpacks_too_far
 from imports.pipeline.background import rows_in_background
-from imports.pipeline.cells import clean_rows
+from imports.pipeline.cells import UNCOMPUTED, clean_rows
 
 FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods", ".csv": "csv", ".txt": "csv"}
 MACRO_SUFFIXES = (".xlsm",)
@@ -155,7 +157,7 @@ def open_table(
             )
         raise ReadError(_("The sheet '%(sheet)s' holds no data.") % {"sheet": opened.sheet})
     return Table(
-        headers=unique_headers(headers),
+        headers=header_names(headers),
         header_row=found_row,
         sheet=opened.sheet,
         sheet_names=opened.sheet_names,
@@ -176,13 +178,10 @@ def _find_header(source: Iterator[Row], header_row: int | None) -> tuple[list[An
     return None, header_row or 0
 
 
-def unique_headers(cells: list[Any]) -> list[str]:
+def header_names(cells: list[Any]) -> list[str]:
     """Header texts, trimmed, without control characters, never empty: an empty one (a
     merged or blank cell, or a formula without its value) gets its column letter. A name
     given twice stays as it is: mapping.py tells the columns apart by their letters."""
-    from dossier.values import without_controls
-    from imports.pipeline.cells import UNCOMPUTED
-
     while cells and cells[-1] is not UNCOMPUTED and _blank(cells[-1]):
         cells = cells[:-1]
     headers: list[str] = []

@@ -13,7 +13,7 @@ from django.utils import translation
 from dossier.models import DossierItem, ItemType
 from imports import services
 from imports.pipeline.cells import UNCOMPUTED
-from imports.pipeline.reading import Row, unique_headers
+from imports.pipeline.reading import Row, header_names
 from imports.pipeline.report import write_rejected_rows
 from imports.pipeline.validation import RowValidator
 
@@ -191,7 +191,7 @@ def test_the_rejected_rows_file_holds_a_formula_without_value_as_an_empty_cell(d
 
 
 def test_a_header_cell_holding_a_formula_without_value_is_blank_and_gets_its_column_name():
-    assert unique_headers(["Nummer", UNCOMPUTED, "Naam\x1b\u202e", UNCOMPUTED]) == [
+    assert header_names(["Nummer", UNCOMPUTED, "Naam\x1b\u202e", UNCOMPUTED]) == [
         "Nummer",
         "Column B",
         "Naam",

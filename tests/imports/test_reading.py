@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from imports.pipeline.reading import ReadError, open_table, sample, unique_headers
+from imports.pipeline.reading import ReadError, header_names, open_table, sample
 
 FILES = Path(__file__).resolve().parent.parent / "files"
 
@@ -97,7 +97,7 @@ def test_a_chosen_header_row_is_used(tmp_path):
 
 
 def test_empty_headers_get_their_column_letter_and_repeated_names_stay_as_written():
-    assert unique_headers(["Naam", "naam", None, " Datum  van ", "Naam", "", None]) == [
+    assert header_names(["Naam", "naam", None, " Datum  van ", "Naam", "", None]) == [
         "Naam",
         "naam",
         "Column C",
