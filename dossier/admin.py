@@ -5,14 +5,16 @@ by natural keys (`dossier.resources`)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, path, reverse
@@ -20,7 +22,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
-from dossier import resources
+from dossier import exports, resources
 from dossier.models import (
     EXTRA_MODELS,
     ROLE_MODELS,
@@ -52,6 +54,10 @@ from dossier.models import (
 )
 from dossier.spec import REGARDING_ROLES, ItemSpec, import_refusal
 from imports.models import ImportJob
+from imports.pipeline.reading import ReadError
+
+logger = logging.getLogger(__name__)
+EXPORT_PERMISSION = "dossier.export_master_data"
 
 
 def _object_id(request) -> str | None:
@@ -70,13 +76,51 @@ def _links(objects, url_name: str):
 class MasterDataAdmin(ImportExportModelAdmin):
     """Master data with Import and Export buttons. Importing creates and changes rows, so it
     needs both add and change permission (django-import-export allows it to any user of the
-    admin unless a setting says otherwise)."""
+    admin unless a setting says otherwise); exporting needs its own permission.
+
+    Files are read through the import's guarded readers (`resources.IMPORT_FORMATS`) and
+    written with spreadsheet-safe cells (`exports.EXPORT_FORMATS`); a file that cannot be
+    read gets one sentence on the form, never a traceback."""
+
+    import_formats = resources.IMPORT_FORMATS
+    export_formats = exports.EXPORT_FORMATS
 
     def has_import_permission(self, request) -> bool:
         return self.has_add_permission(request) and self.has_change_permission(request)
 
     def has_export_permission(self, request) -> bool:
-        return self.has_view_permission(request)
+        return self.has_view_permission(request) and request.user.has_perm(EXPORT_PERMISSION)
+
+    def create_import_form(self, request):
+        form = super().create_import_form(request)
+        form.fields["import_file"].validators.append(_refuse_too_large)
+        return form
+
+    def write_to_tmp_storage(self, import_file, input_format):
+        input_format.file_name = import_file.name
+        storage = self.get_tmp_storage_class()(read_mode=input_format.get_read_mode())
+        storage.save(b"".join(import_file.chunks()))  # one join, not a copy per chunk
+        return storage
+
+    def add_data_read_fail_error_to_form(self, form, e) -> None:
+        if isinstance(e, ReadError):
+            form.add_error("import_file", str(e))
+            return
+        logger.error("Master data file could not be read", exc_info=e)
+        form.add_error(
+            "import_file",
+            _("The file could not be read. Check that it opens in a spreadsheet program and choose its format."),
+        )
+
+
+def _refuse_too_large(upload) -> None:
+    """The size on disk the dossier item import allows, checked before anything is read."""
+    limit = settings.IMPORT_MAX_FILE_SIZE
+    if upload.size > limit:
+        raise forms.ValidationError(
+            _("The file is %(size)s MB; at most %(max)s MB can be imported. Split it into smaller files.")
+            % {"size": upload.size // 2**20, "max": limit // 2**20}
+        )
 
 
 # --- Relations, contacts and roles ---------------------------------------------------------
@@ -542,6 +586,9 @@ class AttachmentInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
     @admin.display(description=_("original name"))
     def download(self, attachment: Attachment):
         # Served by the view that checks the user may see the item, never by a storage URL.
@@ -555,18 +602,41 @@ class ReactionInline(admin.TabularInline):
     autocomplete_fields = ("author",)
     extra = 0
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
 
 class ImportJobFilter(admin.RelatedOnlyFieldListFilter):
-    """The imports that created items, fetched with their types in one query."""
+    """The imports that created visible items, of those the user may see (his own; all for
+    superusers), fetched with their types in one query."""
 
     def field_choices(self, field, request, model_admin):
         ids = model_admin.get_queryset(request).exclude(import_job=None).values("import_job")
-        jobs = ImportJob.objects.filter(pk__in=ids).select_related("item_type").order_by("-created_at")
+        jobs = ImportJob.objects.visible_to(request.user).filter(pk__in=ids)
+        jobs = jobs.select_related("item_type").order_by("-created_at")
         return [(job.pk, f"{job.created_at:%Y-%m-%d %H:%M} {job}") for job in jobs]
 
 
+def _visible_item_field(db_field, request, kwargs) -> None:
+    """A foreign key to an item offers (and accepts) only the items the user may see."""
+    if db_field.related_model is DossierItem:
+        kwargs["queryset"] = DossierItem.objects.visible_to(request.user).select_related("item_type")
+
+
+class VisibleItemsAdmin(admin.ModelAdmin):
+    """An admin of items or of rows hanging off an item: every page (list, filters and their
+    counts, search, change, history, delete, autocomplete) starts from `visible_to()`."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        _visible_item_field(db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 @admin.register(DossierItem)
-class DossierItemAdmin(admin.ModelAdmin):
+class DossierItemAdmin(VisibleItemsAdmin):
     """Items are changed here, never added: a new item gets its number and its type's rules
     only through the paths that ask ItemSpec (manual entry, import)."""
 
@@ -576,7 +646,7 @@ class DossierItemAdmin(admin.ModelAdmin):
     list_select_related = ("item_type", "relation", "contact__person", "contact__organisation", "submitter")
     search_fields = ("subject", "number", "relation__number", "relation__name")
     autocomplete_fields = ("relation", "contact", "cause", "responsible", "submitter")
-    readonly_fields = ("item_type", "number", "import_job", "created_at", "item_page")
+    readonly_fields = ("item_type", "number", "import_link", "created_at", "item_page")
     fieldsets = (
         (
             None,
@@ -593,7 +663,7 @@ class DossierItemAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        (_("Submission"), {"fields": ("submitter", "submitted_at", "creation_profile", "import_job", "created_at")}),
+        (_("Submission"), {"fields": ("submitter", "submitted_at", "creation_profile", "import_link", "created_at")}),
         (_("Destination"), {"fields": ("relation", "contact")}),
         (_("Regarding"), {"fields": tuple(REGARDING_ROLES)}),
         (_("Dossier extras"), {"fields": tuple(EXTRA_MODELS)}),
@@ -607,6 +677,20 @@ class DossierItemAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def get_queryset(self, request):
+        # Whether the user may see the item's import job: its file name is its owner's.
+        own_jobs = ImportJob.objects.visible_to(request.user).filter(pk=OuterRef("import_job"))
+        return super().get_queryset(request).annotate(import_job_visible=Exists(own_jobs))
+
+    @admin.display(description=_("import"))
+    def import_link(self, item: DossierItem):
+        if item.import_job_id is None:
+            return "-"
+        if not getattr(item, "import_job_visible", False):
+            return _("An import by another user.")
+        url = reverse("admin:imports_importjob_change", args=[item.import_job_id])
+        return format_html('<a href="{}">{}</a>', url, item.import_job)
 
     @admin.display(description=_("item page"))
     def item_page(self, item: DossierItem):
@@ -622,7 +706,7 @@ class DossierItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkflowInstance)
-class WorkflowInstanceAdmin(admin.ModelAdmin):
+class WorkflowInstanceAdmin(VisibleItemsAdmin):
     list_display = ("item", "workflow", "current_task", "started_at")
     list_filter = ("workflow",)
     list_select_related = ("item__item_type", "workflow", "current_task__workflow")
@@ -636,7 +720,7 @@ class WorkflowInstanceAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewTask)
-class ReviewTaskAdmin(admin.ModelAdmin):
+class ReviewTaskAdmin(VisibleItemsAdmin):
     list_display = ("item", "reviewer", "state", "due_date", "review_profile")
     list_filter = ("state", "review_profile")
     list_select_related = ("item__item_type", "reviewer", "review_profile")

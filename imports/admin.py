@@ -38,6 +38,11 @@ class ImportJobAdmin(admin.ModelAdmin):
     )
     readonly_fields = ("duration", "item_list")
 
+    def get_queryset(self, request):
+        # A job's file name, headers, mapping and problems (which quote cell values) are
+        # its owner's and the superusers' only: list, filters, search, dates, change page.
+        return super().get_queryset(request).visible_to(request.user)
+
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -69,6 +74,10 @@ class SavedMappingAdmin(admin.ModelAdmin):
     list_select_related = ("item_type", "updated_by")
     search_fields = ("item_type__code", "header_key")
     fields = ("item_type", "headers", "mapping", "header_key", "updated_by", "updated_at")
+
+    def get_queryset(self, request):
+        # Headers and fixed values of a type's files: for the users authorised for the type.
+        return super().get_queryset(request).visible_to(request.user)
 
     def has_add_permission(self, request) -> bool:
         return False
