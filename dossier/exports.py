@@ -18,6 +18,7 @@ from typing import Any
 
 import tablib
 from import_export.formats import base_formats
+from openpyxl.cell import WriteOnlyCell
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # What openpyxl refuses (its ILLEGAL_CHARACTERS_RE): C0 controls except tab, LF and CR.
@@ -25,8 +26,11 @@ XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def csv_text(text: str) -> str:
-    """A text cell for .csv/.tsv: an apostrophe before a formula start."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """A text cell for .csv/.tsv: an apostrophe before a formula start (and before a text
+    that already looks escaped, so the reader's unescaping gives it back unchanged)."""
+    if text.startswith(FORMULA_STARTS) or (text[:1] == "'" and text[1:2] in FORMULA_STARTS):
+        return "'" + text
+    return text
 
 
 def xlsx_text(text: str) -> str:
@@ -41,8 +45,6 @@ def csv_cell(value: Any) -> Any:
 def xlsx_cell(sheet, value: Any):
     """A write-only cell of `sheet`: text always a string cell (never a formula, whatever it
     starts with), numbers, dates and booleans as themselves."""
-    from openpyxl.cell import WriteOnlyCell
-
     if isinstance(value, str):
         cell = WriteOnlyCell(sheet, value=xlsx_text(value))
         cell.data_type = "s"
