@@ -15,7 +15,7 @@ from typing import Any
 import tablib
 from django.conf import settings
 from django.utils.translation import gettext as _
-from import_export import fields, resources, widgets
+from import_export import fields, resources, results, widgets
 from import_export.formats import base_formats
 
 from dossier.models import (
@@ -84,6 +84,20 @@ class RelationNumberWidget(widgets.ForeignKeyWidget):
         return unknown_relation_message(number, Relation.objects.holders_of_role_numbers([number]).get(number))
 
 
+class PersonError(results.Error):
+    """An import error as the user sees it, never a traceback: our own sentences (a widget's
+    ValueError, a missing column) as they are; anything unexpected as a general sentence,
+    its details in the log."""
+
+    def __init__(self, error, row=None, number=None):
+        if not isinstance(error, ValueError):
+            logger.error("Master data import failed", exc_info=error)
+            error = RuntimeError(
+                _("The import stopped on an unexpected error and stored nothing. The details are in the server log.")
+            )
+        super().__init__(error, row=row, number=number)
+
+
 class MasterDataResource(resources.ModelResource):
     """Shared behaviour: model validation on every row, unchanged rows skipped, and an
     import that stores every row or none (a row with a validation error rolls back all)."""
@@ -112,15 +126,8 @@ class MasterDataResource(resources.ModelResource):
             if isinstance(field.widget, RelationNumberWidget) and field.column_name in (dataset.headers or []):
                 field.widget.prefetch(dataset[field.column_name])
 
-    def handle_import_error(self, result, error, raise_errors=False):
-        """A whole-file error is shown as one sentence, never a traceback: our own refusals
-        as they are, anything unexpected as a general sentence (its details go to the log)."""
-        if not isinstance(error, MissingColumns):
-            logger.error("Master data import failed", exc_info=error)
-            error = RuntimeError(
-                _("The import stopped on an unexpected error and stored nothing. The details are in the server log.")
-            )
-        super().handle_import_error(result, error, raise_errors)
+    def get_error_result_class(self):
+        return PersonError
 
     def import_data(self, dataset, *args, rollback_on_validation_errors: bool = True, **kwargs):
         return super().import_data(
