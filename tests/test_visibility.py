@@ -185,7 +185,7 @@ def leaks(found: dict[str, str], secrets) -> list[tuple[str, str]]:
 def test_a_user_not_authorised_for_the_type_never_sees_the_confidential_item(client, world, username):
     found = pages(client, username, world)
 
-    assert leaks(found, ITEM_SECRETS + (MAPPING_HEADER,)) == []
+    assert leaks(found, (*ITEM_SECRETS, MAPPING_HEADER)) == []
 
 
 @pytest.mark.parametrize("username", ["profit", "zonderrechten", "outsider"])
@@ -229,7 +229,7 @@ def test_the_administrator_sees_everything(client, world):
     found = pages(client, "admin", world)
     all_text = "".join(found.values())
 
-    assert all(secret in all_text for secret in ITEM_SECRETS + JOB_SECRETS + (MAPPING_HEADER,))
+    assert all(secret in all_text for secret in (*ITEM_SECRETS, *JOB_SECRETS, MAPPING_HEADER))
     assert SUBJECT in found[autocomplete("workflowinstance", "item", "GEHEIM")]
     assert SUBJECT in found[admin_url("reviewtask", "changelist")]
     assert JOB_FILE in found[admin_url("importjob", "changelist", app="imports")]

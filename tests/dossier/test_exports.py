@@ -115,7 +115,7 @@ def test_the_rejected_rows_xlsx_holds_hostile_values_as_text_and_drops_control_c
     count = report.write_rejected_rows([rejected([*HOSTILE, ESC, 12.5])], ["h"] * 8, target, "xlsx")
 
     sheet = openpyxl.load_workbook(target).active
-    row = list(sheet.iter_rows(min_row=2, values_only=False))[0]
+    row = next(sheet.iter_rows(min_row=2))
     assert count == 1
     assert [(cell.value, cell.data_type) for cell in row[:6]] == [(value, "s") for value in HOSTILE]
     assert (row[6].value, row[7].value, row[7].data_type) == ("Acme[31m red bell", 12.5, "n")

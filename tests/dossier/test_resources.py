@@ -330,11 +330,11 @@ def test_it_refuses_a_zip_bomb_xlsx_before_unpacking_it(root_client, tmp_path):
     import zipfile
 
     stream = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(xlsx_bytes([["number", "kind", "name"]]))) as source:
-        with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as bomb:
-            for info in source.infolist():
-                bomb.writestr(info, source.read(info))
-            bomb.writestr("xl/media/padding.bin", b"\0" * 20_000_000)  # 20 MB packed into ~20 kB
+    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes([["number", "kind", "name"]])))
+    with source, zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for info in source.infolist():
+            bomb.writestr(info, source.read(info))
+        bomb.writestr("xl/media/padding.bin", b"\0" * 20_000_000)  # 20 MB packed into ~20 kB
 
     response = post_import(root_client, models.Relation, "bomb.xlsx", stream.getvalue(), "xlsx")
 
