@@ -73,7 +73,69 @@ def _links(objects, url_name: str):
     )
 
 
-class MasterDataAdmin(ImportExportModelAdmin):
+def deleted_objects(objs, request, admin_site):
+    """Django's `get_deleted_objects`, except that an object the visibility rule hides from
+    the user (an item of a confidential type or a part of one, another user's import job)
+    is named by its kind only. A delete page of a relation, type or user lists the items that
+    protect it; their subjects are not every deleter's to read."""
+    from django.contrib.admin.utils import NestedObjects, quote
+    from django.db import router
+    from django.utils.text import capfirst
+
+    if not objs:
+        return [], {}, set(), []
+    collector = NestedObjects(using=router.db_for_write(objs[0]._meta.model), origin=objs)
+    collector.collect(objs)
+    hidden = _hidden_objects([*collector.protected, *(o for found in collector.data.values() for o in found)], request)
+    perms_needed = set()
+
+    def format_callback(obj):
+        opts = obj._meta
+        if (type(obj), obj.pk) in hidden:
+            return format_html("{}: {}", capfirst(opts.verbose_name), _("not shown (you may not see it)"))
+        model_admin = admin_site.get_model_admin(obj.__class__) if admin_site.is_registered(obj.__class__) else None
+        if model_admin is None:
+            return format_html("{}: {}", capfirst(opts.verbose_name), obj)
+        if not model_admin.has_delete_permission(request, obj):
+            perms_needed.add(opts.verbose_name)
+        try:
+            url = reverse(f"{admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)])
+        except NoReverseMatch:
+            return format_html("{}: {}", capfirst(opts.verbose_name), obj)
+        return format_html('{}: <a href="{}">{}</a>', capfirst(opts.verbose_name), url, obj)
+
+    to_delete = collector.nested(format_callback)
+    protected = [format_callback(obj) for obj in collector.protected]
+    model_count = {model._meta.verbose_name_plural: len(found) for model, found in collector.model_objs.items()}
+    return to_delete, model_count, perms_needed, protected
+
+
+def _hidden_objects(objects, request) -> set[tuple[type, object]]:
+    """(model, pk) of the objects among `objects` that the user may not see: one query per
+    model that has a `visible_to` rule."""
+    by_model: dict[type, set] = {}
+    for obj in objects:
+        if hasattr(type(obj)._default_manager, "visible_to"):
+            by_model.setdefault(type(obj), set()).add(obj.pk)
+    hidden = set()
+    for model, pks in by_model.items():
+        visible = set(model._default_manager.visible_to(request.user).filter(pk__in=pks).values_list("pk", flat=True))
+        hidden |= {(model, pk) for pk in pks - visible}
+    return hidden
+
+
+class RedactedDeletionMixin:
+    """Delete pages name hidden objects by their kind only (see `deleted_objects`)."""
+
+    def get_deleted_objects(self, objs, request):
+        return deleted_objects(objs, request, self.admin_site)
+
+
+class DossierAdmin(RedactedDeletionMixin, admin.ModelAdmin):
+    pass
+
+
+class MasterDataAdmin(RedactedDeletionMixin, ImportExportModelAdmin):
     """Master data with Import and Export buttons. Importing creates and changes rows, so it
     needs both add and change permission (django-import-export allows it to any user of the
     admin unless a setting says otherwise); exporting needs its own permission.
@@ -263,7 +325,7 @@ class CharacteristicValueInline(admin.TabularInline):
 
 
 @admin.register(Characteristic)
-class CharacteristicAdmin(admin.ModelAdmin):
+class CharacteristicAdmin(DossierAdmin):
     list_display = ("code", "name", "value_count")
     search_fields = ("code", "name", "values__code", "values__label")
     inlines = [CharacteristicValueInline]
@@ -284,7 +346,7 @@ class WorkflowTaskInline(admin.TabularInline):
 
 
 @admin.register(Workflow)
-class WorkflowAdmin(admin.ModelAdmin):
+class WorkflowAdmin(DossierAdmin):
     list_display = ("code", "name", "task_count")
     search_fields = ("code", "name")
     inlines = [WorkflowTaskInline]
@@ -315,7 +377,7 @@ class WorkflowActionInline(admin.TabularInline):
 
 
 @admin.register(WorkflowTask)
-class WorkflowTaskAdmin(admin.ModelAdmin):
+class WorkflowTaskAdmin(DossierAdmin):
     list_display = ("name", "code", "workflow", "position", "is_start")
     list_filter = ("workflow",)
     list_select_related = ("workflow",)
@@ -327,7 +389,7 @@ class WorkflowTaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewProfile)
-class ReviewProfileAdmin(admin.ModelAdmin):
+class ReviewProfileAdmin(DossierAdmin):
     list_display = ("code", "name", "days_to_review")
     search_fields = ("code", "name")
     filter_horizontal = ("reviewers",)
@@ -362,7 +424,7 @@ class PrivateFileInput(forms.ClearableFileInput):
 
 
 @admin.register(DocumentTemplate)
-class DocumentTemplateAdmin(admin.ModelAdmin):
+class DocumentTemplateAdmin(DossierAdmin):
     list_display = ("code", "name", "output_name")
     search_fields = ("code", "name")
     readonly_fields = ("download_link",)
@@ -463,7 +525,7 @@ STATE_FIELDS = (
 
 
 @admin.register(ItemType)
-class ItemTypeAdmin(admin.ModelAdmin):
+class ItemTypeAdmin(DossierAdmin):
     form = ItemTypeForm
     list_display = ("code", "name", "kind", "is_active", "attach_file", "use_characteristics", "importable")
     list_filter = ("kind", "is_active", "confidential", "attach_file", "use_characteristics")
@@ -547,7 +609,7 @@ class CreationProfileFieldInline(admin.TabularInline):
 
 
 @admin.register(CreationProfile)
-class CreationProfileAdmin(admin.ModelAdmin):
+class CreationProfileAdmin(DossierAdmin):
     list_display = ("code", "name", "item_type", "review_profile", "document_template", "is_active")
     list_filter = ("is_active", "item_type")
     list_select_related = ("item_type", "review_profile", "document_template")
@@ -623,7 +685,7 @@ def _visible_item_field(db_field, request, kwargs) -> None:
         kwargs["queryset"] = DossierItem.objects.visible_to(request.user).select_related("item_type")
 
 
-class VisibleItemsAdmin(admin.ModelAdmin):
+class VisibleItemsAdmin(DossierAdmin):
     """An admin of items or of rows hanging off an item: every page (list, filters and their
     counts, search, change, history, delete, autocomplete) starts from `visible_to()`."""
 

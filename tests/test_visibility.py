@@ -255,3 +255,27 @@ def test_a_hidden_item_cannot_be_chosen_in_a_form(client, world):
     assert response.status_code == 200
     assert "Select a valid choice" in response.text
     assert ReviewTask.objects.count() == 1
+
+
+def test_a_delete_page_of_another_object_names_hidden_items_and_jobs_by_their_kind_only(client, world):
+    from accounts.models import User
+    from tests.factories import RelationFactory
+
+    relation = RelationFactory(number="19999")
+    DossierItem.objects.filter(pk=world["item"].pk).update(relation=relation)
+    outsider = User.objects.get(username="outsider")
+    outsider.user_permissions.add(
+        *Permission.objects.filter(codename__startswith="delete_", content_type__app_label__in=["dossier", "imports"])
+    )
+    client.force_login(outsider)
+
+    pages = [
+        client.get(admin_url("relation", "delete", relation.pk)).text,
+        client.get(admin_url("itemtype", "delete", world["contract"].pk)).text,
+    ]
+
+    assert all("Dossier item: not shown (you may not see it)" in page for page in pages)
+    assert "Import: not shown (you may not see it)" in pages[1]
+    assert leaks(dict(enumerate(pages)), (*ITEM_SECRETS, *JOB_SECRETS)) == []
+    client.force_login(User.objects.get(username="admin"))
+    assert SUBJECT in client.get(admin_url("relation", "delete", relation.pk)).text
