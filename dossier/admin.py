@@ -164,6 +164,15 @@ class MasterDataAdmin(RedactedDeletionMixin, ImportExportModelAdmin):
         storage.save(b"".join(import_file.chunks()))  # one join, not a copy per chunk
         return storage
 
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        stored = getattr(request.FILES.get("import_file"), "tmp_storage_name", None)
+        if stored and "confirm_form" not in context:
+            # Refused or invalid: no confirmation will read the stored copy; do not keep it.
+            self.get_tmp_storage_class()(name=stored).remove()
+        return response
+
     def add_data_read_fail_error_to_form(self, form, e) -> None:
         if isinstance(e, ReadError):
             form.add_error("import_file", str(e))

@@ -235,7 +235,8 @@ def read_dataset(path: Path, file_name: str) -> tablib.Dataset:
                     _("'%(name)s' has more than %(max)s rows; split it into smaller files.")
                     % {"name": file_name, "max": limit}
                 )
-            dataset.append(row.cells)
+            # A spreadsheet's 10001.0 is the key 10001 (numbers, codes): whole floats as ints.
+            dataset.append([int(c) if isinstance(c, float) and c.is_integer() else c for c in row.cells])
         return dataset
     finally:
         rows.close()

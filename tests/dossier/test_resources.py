@@ -341,12 +341,16 @@ def test_it_refuses_a_zip_bomb_xlsx_before_unpacking_it(root_client, tmp_path):
     assert_told(response, "unpacks to more than this server accepts")
 
 
-def test_it_refuses_a_damaged_xlsx_with_a_sentence(root_client):
+def test_it_refuses_a_damaged_xlsx_with_a_sentence_and_keeps_no_copy(root_client, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the stored copy goes
     content = xlsx_bytes([["number", "kind", "name"], [20001, "organisation", "Acme"]])
 
     response = post_import(root_client, models.Relation, "damaged.xlsx", content[: len(content) // 2], "xlsx")
 
     assert_told(response, "&#x27;damaged.xlsx&#x27; is not a valid Excel file")
+    assert [path.name for path in tmp_path.iterdir() if path.is_file()] == []
 
 
 def test_it_names_a_missing_key_column_instead_of_showing_a_traceback(root_client):
