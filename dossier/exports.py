@@ -19,6 +19,7 @@ from typing import Any
 import tablib
 from import_export.formats import base_formats
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils.exceptions import IllegalCharacterError
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # What openpyxl refuses (its ILLEGAL_CHARACTERS_RE): C0 controls except tab, LF and CR.
@@ -46,7 +47,10 @@ def xlsx_cell(sheet, value: Any):
     """A write-only cell of `sheet`: text always a string cell (never a formula, whatever it
     starts with), numbers, dates and booleans as themselves."""
     if isinstance(value, str):
-        cell = WriteOnlyCell(sheet, value=xlsx_text(value))
+        try:
+            cell = WriteOnlyCell(sheet, value=value)  # openpyxl checks the characters itself
+        except IllegalCharacterError:
+            cell = WriteOnlyCell(sheet, value=xlsx_text(value))
         cell.data_type = "s"
         return cell
     return WriteOnlyCell(sheet, value=value)

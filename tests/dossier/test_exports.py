@@ -139,3 +139,11 @@ def test_a_csv_cell_starting_like_a_formula_gets_an_apostrophe(value):
 @pytest.mark.parametrize("value", ["Acme", "10001", "", "a=b", "'plain"])
 def test_a_csv_cell_that_is_no_formula_stays_as_it_is(value):
     assert exports.csv_text(value) == value
+
+
+def test_in_the_demo_world_the_administrator_and_importeur_may_export_master_data(demo):
+    from accounts.models import User
+
+    may_export = {user.username: user.has_perm("dossier.export_master_data") for user in User.objects.all()}
+
+    assert may_export == {"admin": True, "importeur": True, "profit": False, "zonderrechten": False}
