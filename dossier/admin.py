@@ -131,8 +131,8 @@ class RedactedDeletionMixin:
         return deleted_objects(objs, request, self.admin_site)
 
 
-class DossierAdmin(RedactedDeletionMixin, admin.ModelAdmin):
-    pass
+class BaseAdmin(RedactedDeletionMixin, admin.ModelAdmin):
+    """The ModelAdmin of every model of the project."""
 
 
 class MasterDataAdmin(RedactedDeletionMixin, ImportExportModelAdmin):
@@ -334,7 +334,7 @@ class CharacteristicValueInline(admin.TabularInline):
 
 
 @admin.register(Characteristic)
-class CharacteristicAdmin(DossierAdmin):
+class CharacteristicAdmin(BaseAdmin):
     list_display = ("code", "name", "value_count")
     search_fields = ("code", "name", "values__code", "values__label")
     inlines = [CharacteristicValueInline]
@@ -355,7 +355,7 @@ class WorkflowTaskInline(admin.TabularInline):
 
 
 @admin.register(Workflow)
-class WorkflowAdmin(DossierAdmin):
+class WorkflowAdmin(BaseAdmin):
     list_display = ("code", "name", "task_count")
     search_fields = ("code", "name")
     inlines = [WorkflowTaskInline]
@@ -386,7 +386,7 @@ class WorkflowActionInline(admin.TabularInline):
 
 
 @admin.register(WorkflowTask)
-class WorkflowTaskAdmin(DossierAdmin):
+class WorkflowTaskAdmin(BaseAdmin):
     list_display = ("name", "code", "workflow", "position", "is_start")
     list_filter = ("workflow",)
     list_select_related = ("workflow",)
@@ -398,7 +398,7 @@ class WorkflowTaskAdmin(DossierAdmin):
 
 
 @admin.register(ReviewProfile)
-class ReviewProfileAdmin(DossierAdmin):
+class ReviewProfileAdmin(BaseAdmin):
     list_display = ("code", "name", "days_to_review")
     search_fields = ("code", "name")
     filter_horizontal = ("reviewers",)
@@ -433,7 +433,7 @@ class PrivateFileInput(forms.ClearableFileInput):
 
 
 @admin.register(DocumentTemplate)
-class DocumentTemplateAdmin(DossierAdmin):
+class DocumentTemplateAdmin(BaseAdmin):
     list_display = ("code", "name", "output_name")
     search_fields = ("code", "name")
     readonly_fields = ("download_link",)
@@ -534,7 +534,7 @@ STATE_FIELDS = (
 
 
 @admin.register(ItemType)
-class ItemTypeAdmin(DossierAdmin):
+class ItemTypeAdmin(BaseAdmin):
     form = ItemTypeForm
     list_display = ("code", "name", "kind", "is_active", "attach_file", "use_characteristics", "importable")
     list_filter = ("kind", "is_active", "confidential", "attach_file", "use_characteristics")
@@ -618,7 +618,7 @@ class CreationProfileFieldInline(admin.TabularInline):
 
 
 @admin.register(CreationProfile)
-class CreationProfileAdmin(DossierAdmin):
+class CreationProfileAdmin(BaseAdmin):
     list_display = ("code", "name", "item_type", "review_profile", "document_template", "is_active")
     list_filter = ("is_active", "item_type")
     list_select_related = ("item_type", "review_profile", "document_template")
@@ -694,7 +694,7 @@ def _visible_item_field(db_field, request, kwargs) -> None:
         kwargs["queryset"] = DossierItem.objects.visible_to(request.user).select_related("item_type")
 
 
-class VisibleItemsAdmin(DossierAdmin):
+class VisibleItemsAdmin(BaseAdmin):
     """An admin of items or of rows hanging off an item: every page (list, filters and their
     counts, search, change, history, delete, autocomplete) starts from `visible_to()`."""
 

@@ -3,12 +3,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from dossier.admin import DossierAdmin
+from dossier.admin import BaseAdmin
 from imports.models import ImportJob, SavedMapping
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(DossierAdmin):
+class ImportJobAdmin(BaseAdmin):
     """The record of every import (R29), read-only: jobs are made and moved by the import
     services, never by hand. The uploaded files sit in private storage and are named by file
     name and checksum only."""
@@ -66,7 +66,7 @@ class ImportJobAdmin(DossierAdmin):
 
 
 @admin.register(SavedMapping)
-class SavedMappingAdmin(DossierAdmin):
+class SavedMappingAdmin(BaseAdmin):
     """Mappings the wizard remembered per type and header set. They are made by the wizard;
     here they can be looked at, and a bad one deleted so the wizard suggests afresh."""
 
