@@ -27,11 +27,8 @@ XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def csv_text(text: str) -> str:
-    """A text cell for .csv/.tsv: an apostrophe before a formula start (and before a text
-    that already looks escaped, so the reader's unescaping gives it back unchanged)."""
-    if text.startswith(FORMULA_STARTS) or (text[:1] == "'" and text[1:2] in FORMULA_STARTS):
-        return "'" + text
-    return text
+    """A text cell for .csv/.tsv: an apostrophe before a formula start."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def xlsx_text(text: str) -> str:
