@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -47,6 +48,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -147,6 +149,9 @@ IMPORT_ATTACHMENT_LIMITS = {
     "ratio": env.int("IMPORT_ZIP_MAX_RATIO", default=200),
 }
 IMPORT_VALIDATION_MAX_AGE = env.int("IMPORT_VALIDATION_MAX_AGE", default=3600)
+# The admin's Import button for master data holds a whole file in memory (django-import-export):
+# at most this many rows per file (size and unpacked size: the limits above).
+MASTER_DATA_IMPORT_MAX_ROWS = env.int("MASTER_DATA_IMPORT_MAX_ROWS", default=100_000)
 
 
 def _server_folders(text: str) -> dict[str, str]:
@@ -177,6 +182,20 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # operator's decision, so `check --deploy` does not nag about it unless it is switched on.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (Django's own middleware): everything from this site only, no inline
+# script or style, no plugins, never framed; forms post only here.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 

@@ -5,14 +5,16 @@ by natural keys (`dossier.resources`)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, path, reverse
@@ -20,7 +22,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
-from dossier import resources
+from dossier import exports, resources
 from dossier.models import (
     EXTRA_MODELS,
     ROLE_MODELS,
@@ -52,6 +54,10 @@ from dossier.models import (
 )
 from dossier.spec import REGARDING_ROLES, ItemSpec, import_refusal
 from imports.models import ImportJob
+from imports.pipeline.reading import ReadError
+
+logger = logging.getLogger(__name__)
+EXPORT_PERMISSION = "dossier.export_master_data"
 
 
 def _object_id(request) -> str | None:
@@ -67,16 +73,125 @@ def _links(objects, url_name: str):
     )
 
 
-class MasterDataAdmin(ImportExportModelAdmin):
+def deleted_objects(objs, request, admin_site):
+    """Django's `get_deleted_objects`, except that an object the visibility rule hides from
+    the user (an item of a confidential type or a part of one, another user's import job)
+    is named by its kind only. A delete page of a relation, type or user lists the items that
+    protect it; their subjects are not every deleter's to read."""
+    from django.contrib.admin.utils import NestedObjects, quote
+    from django.db import router
+    from django.utils.text import capfirst
+
+    if not objs:
+        return [], {}, set(), []
+    collector = NestedObjects(using=router.db_for_write(objs[0]._meta.model), origin=objs)
+    collector.collect(objs)
+    hidden = _hidden_objects([*collector.protected, *(o for found in collector.data.values() for o in found)], request)
+    perms_needed = set()
+
+    def format_callback(obj):
+        opts = obj._meta
+        if (type(obj), obj.pk) in hidden:
+            return format_html("{}: {}", capfirst(opts.verbose_name), _("not shown (you may not see it)"))
+        model_admin = admin_site.get_model_admin(obj.__class__) if admin_site.is_registered(obj.__class__) else None
+        if model_admin is None:
+            return format_html("{}: {}", capfirst(opts.verbose_name), obj)
+        if not model_admin.has_delete_permission(request, obj):
+            perms_needed.add(opts.verbose_name)
+        try:
+            url = reverse(f"{admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)])
+        except NoReverseMatch:
+            return format_html("{}: {}", capfirst(opts.verbose_name), obj)
+        return format_html('{}: <a href="{}">{}</a>', capfirst(opts.verbose_name), url, obj)
+
+    to_delete = collector.nested(format_callback)
+    protected = [format_callback(obj) for obj in collector.protected]
+    model_count = {model._meta.verbose_name_plural: len(found) for model, found in collector.model_objs.items()}
+    return to_delete, model_count, perms_needed, protected
+
+
+def _hidden_objects(objects, request) -> set[tuple[type, object]]:
+    """(model, pk) of the objects among `objects` that the user may not see: one query per
+    model that has a `visible_to` rule."""
+    by_model: dict[type, set] = {}
+    for obj in objects:
+        if hasattr(type(obj)._default_manager, "visible_to"):
+            by_model.setdefault(type(obj), set()).add(obj.pk)
+    hidden = set()
+    for model, pks in by_model.items():
+        visible = set(model._default_manager.visible_to(request.user).filter(pk__in=pks).values_list("pk", flat=True))
+        hidden |= {(model, pk) for pk in pks - visible}
+    return hidden
+
+
+class RedactedDeletionMixin:
+    """Delete pages name hidden objects by their kind only (see `deleted_objects`)."""
+
+    def get_deleted_objects(self, objs, request):
+        return deleted_objects(objs, request, self.admin_site)
+
+
+class BaseAdmin(RedactedDeletionMixin, admin.ModelAdmin):
+    """The ModelAdmin of every model of the project."""
+
+
+class MasterDataAdmin(RedactedDeletionMixin, ImportExportModelAdmin):
     """Master data with Import and Export buttons. Importing creates and changes rows, so it
     needs both add and change permission (django-import-export allows it to any user of the
-    admin unless a setting says otherwise)."""
+    admin unless a setting says otherwise); exporting needs its own permission.
+
+    Files are read through the import's guarded readers (`resources.IMPORT_FORMATS`) and
+    written with spreadsheet-safe cells (`exports.EXPORT_FORMATS`); a file that cannot be
+    read gets one sentence on the form, never a traceback."""
+
+    import_formats = resources.IMPORT_FORMATS
+    export_formats = exports.EXPORT_FORMATS
 
     def has_import_permission(self, request) -> bool:
         return self.has_add_permission(request) and self.has_change_permission(request)
 
     def has_export_permission(self, request) -> bool:
-        return self.has_view_permission(request)
+        return self.has_view_permission(request) and request.user.has_perm(EXPORT_PERMISSION)
+
+    def create_import_form(self, request):
+        form = super().create_import_form(request)
+        form.fields["import_file"].validators.append(_refuse_too_large)
+        return form
+
+    def write_to_tmp_storage(self, import_file, input_format):
+        input_format.file_name = import_file.name
+        storage = self.get_tmp_storage_class()(read_mode=input_format.get_read_mode())
+        storage.save(b"".join(import_file.chunks()))  # one join, not a copy per chunk
+        return storage
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        stored = getattr(request.FILES.get("import_file"), "tmp_storage_name", None)
+        if stored and "confirm_form" not in context:
+            # Refused or invalid: no confirmation will read the stored copy; do not keep it.
+            self.get_tmp_storage_class()(name=stored).remove()
+        return response
+
+    def add_data_read_fail_error_to_form(self, form, e) -> None:
+        if isinstance(e, ReadError):
+            form.add_error("import_file", str(e))
+            return
+        logger.error("Master data file could not be read", exc_info=e)
+        form.add_error(
+            "import_file",
+            _("The file could not be read. Check that it opens in a spreadsheet program and choose its format."),
+        )
+
+
+def _refuse_too_large(upload) -> None:
+    """The size on disk the dossier item import allows, checked before anything is read."""
+    limit = settings.IMPORT_MAX_FILE_SIZE
+    if upload.size > limit:
+        raise forms.ValidationError(
+            _("The file is %(size)s MB; at most %(max)s MB can be imported. Split it into smaller files.")
+            % {"size": upload.size // 2**20, "max": limit // 2**20}
+        )
 
 
 # --- Relations, contacts and roles ---------------------------------------------------------
@@ -219,7 +334,7 @@ class CharacteristicValueInline(admin.TabularInline):
 
 
 @admin.register(Characteristic)
-class CharacteristicAdmin(admin.ModelAdmin):
+class CharacteristicAdmin(BaseAdmin):
     list_display = ("code", "name", "value_count")
     search_fields = ("code", "name", "values__code", "values__label")
     inlines = [CharacteristicValueInline]
@@ -240,7 +355,7 @@ class WorkflowTaskInline(admin.TabularInline):
 
 
 @admin.register(Workflow)
-class WorkflowAdmin(admin.ModelAdmin):
+class WorkflowAdmin(BaseAdmin):
     list_display = ("code", "name", "task_count")
     search_fields = ("code", "name")
     inlines = [WorkflowTaskInline]
@@ -271,7 +386,7 @@ class WorkflowActionInline(admin.TabularInline):
 
 
 @admin.register(WorkflowTask)
-class WorkflowTaskAdmin(admin.ModelAdmin):
+class WorkflowTaskAdmin(BaseAdmin):
     list_display = ("name", "code", "workflow", "position", "is_start")
     list_filter = ("workflow",)
     list_select_related = ("workflow",)
@@ -283,7 +398,7 @@ class WorkflowTaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewProfile)
-class ReviewProfileAdmin(admin.ModelAdmin):
+class ReviewProfileAdmin(BaseAdmin):
     list_display = ("code", "name", "days_to_review")
     search_fields = ("code", "name")
     filter_horizontal = ("reviewers",)
@@ -318,7 +433,7 @@ class PrivateFileInput(forms.ClearableFileInput):
 
 
 @admin.register(DocumentTemplate)
-class DocumentTemplateAdmin(admin.ModelAdmin):
+class DocumentTemplateAdmin(BaseAdmin):
     list_display = ("code", "name", "output_name")
     search_fields = ("code", "name")
     readonly_fields = ("download_link",)
@@ -419,7 +534,7 @@ STATE_FIELDS = (
 
 
 @admin.register(ItemType)
-class ItemTypeAdmin(admin.ModelAdmin):
+class ItemTypeAdmin(BaseAdmin):
     form = ItemTypeForm
     list_display = ("code", "name", "kind", "is_active", "attach_file", "use_characteristics", "importable")
     list_filter = ("kind", "is_active", "confidential", "attach_file", "use_characteristics")
@@ -503,7 +618,7 @@ class CreationProfileFieldInline(admin.TabularInline):
 
 
 @admin.register(CreationProfile)
-class CreationProfileAdmin(admin.ModelAdmin):
+class CreationProfileAdmin(BaseAdmin):
     list_display = ("code", "name", "item_type", "review_profile", "document_template", "is_active")
     list_filter = ("is_active", "item_type")
     list_select_related = ("item_type", "review_profile", "document_template")
@@ -542,6 +657,9 @@ class AttachmentInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
     @admin.display(description=_("original name"))
     def download(self, attachment: Attachment):
         # Served by the view that checks the user may see the item, never by a storage URL.
@@ -555,18 +673,41 @@ class ReactionInline(admin.TabularInline):
     autocomplete_fields = ("author",)
     extra = 0
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
 
 class ImportJobFilter(admin.RelatedOnlyFieldListFilter):
-    """The imports that created items, fetched with their types in one query."""
+    """The imports that created visible items, of those the user may see (his own; all for
+    superusers), fetched with their types in one query."""
 
     def field_choices(self, field, request, model_admin):
         ids = model_admin.get_queryset(request).exclude(import_job=None).values("import_job")
-        jobs = ImportJob.objects.filter(pk__in=ids).select_related("item_type").order_by("-created_at")
+        jobs = ImportJob.objects.visible_to(request.user).filter(pk__in=ids)
+        jobs = jobs.select_related("item_type").order_by("-created_at")
         return [(job.pk, f"{job.created_at:%Y-%m-%d %H:%M} {job}") for job in jobs]
 
 
+def _visible_item_field(db_field, request, kwargs) -> None:
+    """A foreign key to an item offers (and accepts) only the items the user may see."""
+    if db_field.related_model is DossierItem:
+        kwargs["queryset"] = DossierItem.objects.visible_to(request.user).select_related("item_type")
+
+
+class VisibleItemsAdmin(BaseAdmin):
+    """An admin of items or of rows hanging off an item: every page (list, filters and their
+    counts, search, change, history, delete, autocomplete) starts from `visible_to()`."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        _visible_item_field(db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 @admin.register(DossierItem)
-class DossierItemAdmin(admin.ModelAdmin):
+class DossierItemAdmin(VisibleItemsAdmin):
     """Items are changed here, never added: a new item gets its number and its type's rules
     only through the paths that ask ItemSpec (manual entry, import)."""
 
@@ -576,7 +717,7 @@ class DossierItemAdmin(admin.ModelAdmin):
     list_select_related = ("item_type", "relation", "contact__person", "contact__organisation", "submitter")
     search_fields = ("subject", "number", "relation__number", "relation__name")
     autocomplete_fields = ("relation", "contact", "cause", "responsible", "submitter")
-    readonly_fields = ("item_type", "number", "import_job", "created_at", "item_page")
+    readonly_fields = ("item_type", "number", "import_link", "created_at", "item_page")
     fieldsets = (
         (
             None,
@@ -593,7 +734,7 @@ class DossierItemAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        (_("Submission"), {"fields": ("submitter", "submitted_at", "creation_profile", "import_job", "created_at")}),
+        (_("Submission"), {"fields": ("submitter", "submitted_at", "creation_profile", "import_link", "created_at")}),
         (_("Destination"), {"fields": ("relation", "contact")}),
         (_("Regarding"), {"fields": tuple(REGARDING_ROLES)}),
         (_("Dossier extras"), {"fields": tuple(EXTRA_MODELS)}),
@@ -607,6 +748,20 @@ class DossierItemAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def get_queryset(self, request):
+        # Whether the user may see the item's import job: its file name is its owner's.
+        own_jobs = ImportJob.objects.visible_to(request.user).filter(pk=OuterRef("import_job"))
+        return super().get_queryset(request).annotate(import_job_visible=Exists(own_jobs))
+
+    @admin.display(description=_("import"))
+    def import_link(self, item: DossierItem):
+        if item.import_job_id is None:
+            return "-"
+        if not getattr(item, "import_job_visible", False):
+            return _("An import by another user.")
+        url = reverse("admin:imports_importjob_change", args=[item.import_job_id])
+        return format_html('<a href="{}">{}</a>', url, item.import_job)
 
     @admin.display(description=_("item page"))
     def item_page(self, item: DossierItem):
@@ -622,7 +777,7 @@ class DossierItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkflowInstance)
-class WorkflowInstanceAdmin(admin.ModelAdmin):
+class WorkflowInstanceAdmin(VisibleItemsAdmin):
     list_display = ("item", "workflow", "current_task", "started_at")
     list_filter = ("workflow",)
     list_select_related = ("item__item_type", "workflow", "current_task__workflow")
@@ -636,7 +791,7 @@ class WorkflowInstanceAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewTask)
-class ReviewTaskAdmin(admin.ModelAdmin):
+class ReviewTaskAdmin(VisibleItemsAdmin):
     list_display = ("item", "reviewer", "state", "due_date", "review_profile")
     list_filter = ("state", "review_profile")
     list_select_related = ("item__item_type", "reviewer", "review_profile")

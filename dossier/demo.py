@@ -114,12 +114,16 @@ class DemoUser:
     profit: bool
     types: tuple[str, ...] | None  # None: every type
     description: str
+    permissions: tuple[str, ...] = ()  # "app_label.codename", besides the staff group's
 
     @property
     def email(self) -> str:
         return f"{self.username}@example.org"
 
 
+STAFF_GROUP = "Dossierbeheer"
+# Exporting master data is a permission of its own (docs/security.md), not part of the group.
+EXPORT_MASTER_DATA = "dossier.export_master_data"
 DEMO_USERS = (
     DemoUser(
         "admin", "Anna", "de Beheerder", True, True, True, None, "superuser; InSite and Profit rights; every type"
@@ -132,14 +136,15 @@ DEMO_USERS = (
         True,
         False,
         ("SOLL", "CORR", "CONTR", "KLACHT", "CURSUS"),
-        "InSite rights; SOLL, CORR, CONTR, KLACHT, CURSUS",
+        "InSite rights; SOLL, CORR, CONTR, KLACHT, CURSUS; may export master data",
+        # He prepares import files, which name relations, contacts and roles by number.
+        (EXPORT_MASTER_DATA,),
     ),
     DemoUser("profit", "Petra", "Profit", False, False, True, ("CORR",), "Profit rights; CORR"),
     DemoUser(
         "zonderrechten", "Zeger", "Zonderrechten", False, False, False, (), "no InSite or Profit rights; no types"
     ),
 )
-STAFF_GROUP = "Dossierbeheer"
 # What the staff group may see in the admin-style pages; imports may also be started.
 STAFF_PERMISSIONS = {
     "dossier": [
@@ -588,6 +593,13 @@ class _Seeder:
             )
         )
         self.set_members(group.permissions, permissions)
+        # The permissions demo users hold of their own (the demo manages only these).
+        own = {
+            f"{p.content_type.app_label}.{p.codename}": p
+            for p in Permission.objects.filter(
+                codename="export_master_data", content_type__app_label="dossier"
+            ).select_related("content_type")
+        }
         users = {}
         for demo in DEMO_USERS:
             user = self.upsert(
@@ -611,6 +623,8 @@ class _Seeder:
                 user.save(update_fields=["password"])
                 self.written += 1
             self.set_members(user.groups, [] if demo.is_superuser else [group], among=[group])
+            wanted = [own[name] for name in demo.permissions]
+            self.set_members(user.user_permissions, wanted, among=list(own.values()))
             users[demo.username] = user
         return users
 

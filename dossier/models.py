@@ -75,6 +75,9 @@ class Relation(models.Model):
         ordering = ["number"]
         verbose_name = _("organisation/person")
         verbose_name_plural = _("organisations/persons")
+        # One permission for the admin's Export button on all master data (relations,
+        # contacts, roles, extras): viewing a list is not leave to take it home.
+        permissions = [("export_master_data", _("Can export master data (relations, contacts, roles, extras)"))]
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}"
@@ -699,10 +702,25 @@ class DossierItemQuerySet(models.QuerySet):
         return self.filter(Q(relation=relation) | Q(contact__organisation=relation))
 
     def visible_to(self, user) -> DossierItemQuerySet:
+        """The one rule of what a user may see of items, wherever items are shown: items of
+        a confidential type only to users authorised for that type (R3); superusers see all.
+        Everything hanging off an item (attachments, reactions, workflow instances, review
+        tasks) derives its visibility from this one method."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
         if user.is_superuser:
             return self
         usable = ItemType.objects.usable_by(user)
         return self.filter(Q(item_type__confidential=False) | Q(item_type__in=usable))
+
+
+class ItemPartQuerySet(models.QuerySet):
+    """Rows that belong to one dossier item: visible exactly when their item is."""
+
+    def visible_to(self, user) -> ItemPartQuerySet:
+        if getattr(user, "is_superuser", False) and user.is_active:
+            return self
+        return self.filter(item__in=DossierItem.objects.visible_to(user))
 
 
 # Optional keys most items leave empty: indexed only where filled, so an insert skips them.
@@ -891,6 +909,8 @@ class Attachment(models.Model):
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
+    objects = ItemPartQuerySet.as_manager()
+
     class Meta:
         ordering = ["item", "pk"]
         verbose_name = _("attachment")
@@ -919,6 +939,8 @@ class Reaction(models.Model):
     text = models.TextField(_("text"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
+    objects = ItemPartQuerySet.as_manager()
+
     class Meta:
         ordering = ["item", "created_at"]
         verbose_name = _("reaction")
@@ -942,6 +964,8 @@ class WorkflowInstance(models.Model):
     )
     started_at = models.DateTimeField(_("started"), default=timezone.now)
 
+    objects = ItemPartQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("workflow instance")
         verbose_name_plural = _("workflow instances")
@@ -962,6 +986,8 @@ class ReviewTask(models.Model):
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
     due_date = models.DateField(_("due date"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = ItemPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["item", "pk"]

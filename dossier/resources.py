@@ -7,10 +7,16 @@ An import is all or nothing: a row with an error rolls back every row of the fil
 
 from __future__ import annotations
 
+import logging
+import tempfile
+from pathlib import Path
 from typing import Any
 
+import tablib
+from django.conf import settings
 from django.utils.translation import gettext as _
-from import_export import fields, resources, widgets
+from import_export import fields, resources, results, widgets
+from import_export.formats import base_formats
 
 from dossier.models import (
     Applicant,
@@ -23,6 +29,9 @@ from dossier.models import (
     SalesRelation,
 )
 from dossier.spec import unknown_relation_message
+from imports.pipeline.reading import ReadError, open_table
+
+logger = logging.getLogger(__name__)
 
 # SQLite allows 32766 variables per statement; stay far below it.
 LOOKUP_BATCH = 500
@@ -75,6 +84,20 @@ class RelationNumberWidget(widgets.ForeignKeyWidget):
         return unknown_relation_message(number, Relation.objects.holders_of_role_numbers([number]).get(number))
 
 
+class PersonError(results.Error):
+    """An import error as the user sees it, never a traceback: our own sentences (a widget's
+    ValueError, a missing column) as they are; anything unexpected as a general sentence,
+    its details in the log."""
+
+    def __init__(self, error, row=None, number=None):
+        if not isinstance(error, ValueError):
+            logger.error("Master data import failed", exc_info=error)
+            error = RuntimeError(
+                _("The import stopped on an unexpected error and stored nothing. The details are in the server log.")
+            )
+        super().__init__(error, row=row, number=number)
+
+
 class MasterDataResource(resources.ModelResource):
     """Shared behaviour: model validation on every row, unchanged rows skipped, and an
     import that stores every row or none (a row with a validation error rolls back all)."""
@@ -86,11 +109,25 @@ class MasterDataResource(resources.ModelResource):
         use_transactions = True
 
     def before_import(self, dataset, **kwargs) -> None:
-        """Look up all relation numbers of the file at once, not one query per row."""
+        """Refuse a file without the key columns; look up all relation numbers of the file at
+        once, not one query per row."""
         super().before_import(dataset, **kwargs)
+        keys = [self.fields[name].column_name for name in self._meta.import_id_fields]
+        missing = [column for column in keys if column not in (dataset.headers or [])]
+        if missing:
+            raise MissingColumns(
+                _("The file has no column %(columns)s; add it with a value on every row. Columns found: %(found)s.")
+                % {
+                    "columns": ", ".join(missing),
+                    "found": ", ".join(str(h) for h in dataset.headers or []) or "-",
+                }
+            )
         for field in self.fields.values():
             if isinstance(field.widget, RelationNumberWidget) and field.column_name in (dataset.headers or []):
                 field.widget.prefetch(dataset[field.column_name])
+
+    def get_error_result_class(self):
+        return PersonError
 
     def import_data(self, dataset, *args, rollback_on_validation_errors: bool = True, **kwargs):
         return super().import_data(
@@ -174,3 +211,90 @@ class ProjectResource(ExtraResource):
 class CourseResource(ExtraResource):
     class Meta(ExtraResource.Meta):
         model = Course
+
+
+# --- Files the admin's Import button reads -------------------------------------------------
+
+
+class MissingColumns(ValueError):
+    """The file lacks a column every row needs; the message is one sentence for the user."""
+
+
+def read_dataset(path: Path, file_name: str) -> tablib.Dataset:
+    """A file as a tablib Dataset, read through the import's guarded readers (size on disk,
+    ZIP bombs, damaged files, unterminated quotes, ...) and at most
+    MASTER_DATA_IMPORT_MAX_ROWS rows. Raises ReadError with one sentence for the user."""
+    limit = settings.MASTER_DATA_IMPORT_MAX_ROWS
+    table = open_table(path, file_name=file_name)
+    rows = table.rows()
+    try:
+        dataset = tablib.Dataset(headers=table.headers)
+        for row in rows:
+            if len(dataset) >= limit:
+                raise ReadError(
+                    _("'%(name)s' has more than %(max)s rows; split it into smaller files.")
+                    % {"name": file_name, "max": limit}
+                )
+            # A spreadsheet's 10001.0 is the key 10001 (numbers, codes): whole floats as ints.
+            dataset.append([int(c) if isinstance(c, float) and c.is_integer() else c for c in row.cells])
+        return dataset
+    finally:
+        rows.close()
+        table.close()
+
+
+class GuardedFormat(base_formats.Format):
+    """An import format of the admin's Import button that reads through `read_dataset`, never
+    through tablib's own whole-file readers. The admin sets `file_name` (the user's) before
+    reading; the confirmation step reads the stored copy under a generic name."""
+
+    title = ""
+    suffixes: tuple[str, ...] = ()
+
+    def __init__(self, encoding: str | None = None):
+        self.encoding = encoding
+        self.file_name: str | None = None
+
+    def get_title(self) -> str:
+        return self.title
+
+    def get_extension(self) -> str:
+        return self.suffixes[0].lstrip(".")
+
+    def can_import(self) -> bool:
+        return True
+
+    def create_dataset(self, in_stream: bytes) -> tablib.Dataset:
+        name = self.file_name or f"file{self.suffixes[0]}"
+        if Path(name).suffix.lower() not in self.suffixes:
+            raise ReadError(
+                _("'%(name)s' is not a %(format)s file: choose the format that matches the file.")
+                % {"name": name, "format": self.title}
+            )
+        with tempfile.TemporaryDirectory(prefix="masterdata-") as folder:
+            path = Path(folder) / f"upload{self.suffixes[0]}"
+            path.write_bytes(in_stream)
+            return read_dataset(path, name)
+
+
+class GuardedCSV(GuardedFormat):
+    title = "csv"
+    suffixes = (".csv", ".txt")
+
+
+class GuardedXLSX(GuardedFormat):
+    title = "xlsx"
+    suffixes = (".xlsx",)
+
+
+class GuardedXLS(GuardedFormat):
+    title = "xls"
+    suffixes = (".xls",)
+
+
+class GuardedODS(GuardedFormat):
+    title = "ods"
+    suffixes = (".ods",)
+
+
+IMPORT_FORMATS = [GuardedCSV, GuardedXLSX, GuardedXLS, GuardedODS]

@@ -3,11 +3,12 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from dossier.admin import BaseAdmin
 from imports.models import ImportJob, SavedMapping
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(BaseAdmin):
     """The record of every import (R29), read-only: jobs are made and moved by the import
     services, never by hand. The uploaded files sit in private storage and are named by file
     name and checksum only."""
@@ -38,6 +39,11 @@ class ImportJobAdmin(admin.ModelAdmin):
     )
     readonly_fields = ("duration", "item_list")
 
+    def get_queryset(self, request):
+        # A job's file name, headers, mapping and problems (which quote cell values) are
+        # its owner's and the superusers' only: list, filters, search, dates, change page.
+        return super().get_queryset(request).visible_to(request.user)
+
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -60,7 +66,7 @@ class ImportJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(SavedMapping)
-class SavedMappingAdmin(admin.ModelAdmin):
+class SavedMappingAdmin(BaseAdmin):
     """Mappings the wizard remembered per type and header set. They are made by the wizard;
     here they can be looked at, and a bad one deleted so the wizard suggests afresh."""
 
@@ -69,6 +75,10 @@ class SavedMappingAdmin(admin.ModelAdmin):
     list_select_related = ("item_type", "updated_by")
     search_fields = ("item_type__code", "header_key")
     fields = ("item_type", "headers", "mapping", "header_key", "updated_by", "updated_at")
+
+    def get_queryset(self, request):
+        # Headers and fixed values of a type's files: for the users authorised for the type.
+        return super().get_queryset(request).visible_to(request.user)
 
     def has_add_permission(self, request) -> bool:
         return False

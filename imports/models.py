@@ -12,6 +12,15 @@ from django.utils.translation import pgettext_lazy
 from dossier.models import CreationProfile, ItemType, private_storage
 
 
+class ImportJobQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ImportJobQuerySet:
+        """A job (its file name, headers, mapping, problems quoting cell values) is its
+        owner's and the superusers', nobody else's."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self if user.is_superuser else self.filter(user=user)
+
+
 class ImportJob(models.Model):
     class State(models.TextChoices):
         UPLOADED = "uploaded", pgettext_lazy("import state", "uploaded")
@@ -71,6 +80,8 @@ class ImportJob(models.Model):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
+    objects = ImportJobQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         # commit_import looks for an earlier import of the same file for the same type.
@@ -91,6 +102,15 @@ class ImportJob(models.Model):
         return None
 
 
+class SavedMappingQuerySet(models.QuerySet):
+    def visible_to(self, user) -> SavedMappingQuerySet:
+        """A saved mapping holds a file's headers and fixed values: shown to the users
+        authorised for its type (who would be offered it by the wizard) and superusers."""
+        if getattr(user, "is_superuser", False) and user.is_active:
+            return self
+        return self.filter(item_type__in=ItemType.objects.usable_by(user))
+
+
 class SavedMapping(models.Model):
     """The mapping last used for a type and a set of headers; offered first next time."""
 
@@ -104,6 +124,8 @@ class SavedMapping(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("updated by")
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = SavedMappingQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["item_type", "header_key"], name="unique_saved_mapping")]

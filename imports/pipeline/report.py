@@ -1,9 +1,10 @@
 """The rejected rows file: the original columns plus one column with the problems, as .xlsx
 or .csv, ready to fix and import again.
 
-No cell can become a formula: in .xlsx every text is written as a string cell; in .csv a
-text starting with = + - @ tab or CR gets a leading apostrophe, which the CSV reader of this
-application removes again on re-import.
+No cell can become a formula, and no character breaks the file (dossier/exports.py): in
+.xlsx every text is written as a string cell without the control characters the format
+cannot hold; in .csv a text starting with = + - @ tab or CR gets a leading apostrophe, which
+the CSV reader of this application removes again on re-import.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from dossier import exports
 from imports.pipeline.outcomes import RowResult
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = exports.FORMULA_STARTS
 
 
 def problem_text(result: RowResult) -> str:
@@ -38,8 +40,7 @@ def escape_csv_cell(value: Any) -> str:
         return value.strftime("%d-%m-%Y")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return exports.csv_text(str(value))
 
 
 def write_rejected_rows(results: Iterable[RowResult], headers: list[str], target: Path, fmt: str) -> int:
@@ -56,19 +57,13 @@ def write_rejected_rows(results: Iterable[RowResult], headers: list[str], target
                 count += 1
         return count
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Rejected rows"))
 
     def cells(values):
-        row = []
-        for value in values:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"  # never a formula, whatever it starts with
-            row.append(cell)
-        return row
+        # Text as string cells (never a formula), without characters .xlsx cannot hold.
+        return [exports.xlsx_cell(sheet, value) for value in values]
 
     sheet.append(cells([*headers, column]))
     count = 0

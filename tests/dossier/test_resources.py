@@ -277,3 +277,149 @@ def test_it_offers_import_and_export_pages_for_master_data(root_client, model):
     assert reverse(f"{name}_export") in listing.text
     assert root_client.get(reverse(f"{name}_import")).status_code == 200
     assert root_client.get(reverse(f"{name}_export")).status_code == 200
+
+
+# --- The Import button reads through the guarded readers (issue 7, part 3) ----------------
+
+
+def post_import(client, model, name: str, content: bytes, title: str):
+    upload = SimpleUploadedFile(name, content, content_type="application/octet-stream")
+    return client.post(
+        reverse(f"admin:dossier_{model._meta.model_name}_import"),
+        {"format": format_index(model, title), "import_file": upload},
+    )
+
+
+def assert_told(response, message: str) -> None:
+    """One sentence for the user on the page, no traceback or server path, nothing stored."""
+    assert response.status_code == 200
+    assert message in response.text
+    assert "Traceback" not in response.text
+    assert "site-packages" not in response.text and "/work/" not in response.text
+    assert "confirm_form" not in response.context
+    assert not models.Relation.objects.exists()
+
+
+def xlsx_bytes(rows) -> bytes:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    stream = io.BytesIO()
+    book.save(stream)
+    return stream.getvalue()
+
+
+def test_it_imports_relations_from_an_xlsx_through_the_guarded_reader(root_client):
+    content = xlsx_bytes([["number", "kind", "name"], [20001, "organisation", "Acme"], ["10001", "person", "Jan"]])
+
+    preview = post_import(root_client, models.Relation, "relations.xlsx", content, "xlsx")
+    response = root_client.post(
+        reverse("admin:dossier_relation_process_import"), preview.context["confirm_form"].initial
+    )
+
+    assert response.status_code == 302
+    assert set(models.Relation.objects.values_list("number", "name")) == {("20001", "Acme"), ("10001", "Jan")}
+
+
+def test_it_refuses_a_zip_bomb_xlsx_before_unpacking_it(root_client, tmp_path):
+    import io
+    import zipfile
+
+    stream = io.BytesIO()
+    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes([["number", "kind", "name"]])))
+    with source, zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for info in source.infolist():
+            bomb.writestr(info, source.read(info))
+        bomb.writestr("xl/media/padding.bin", b"\0" * 20_000_000)  # 20 MB packed into ~20 kB
+
+    response = post_import(root_client, models.Relation, "bomb.xlsx", stream.getvalue(), "xlsx")
+
+    assert_told(response, "unpacks to more than this server accepts")
+
+
+def test_it_refuses_a_damaged_xlsx_with_a_sentence_and_keeps_no_copy(root_client, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the stored copy goes
+    content = xlsx_bytes([["number", "kind", "name"], [20001, "organisation", "Acme"]])
+
+    response = post_import(root_client, models.Relation, "damaged.xlsx", content[: len(content) // 2], "xlsx")
+
+    assert_told(response, "&#x27;damaged.xlsx&#x27; is not a valid Excel file")
+    assert [path.name for path in tmp_path.iterdir() if path.is_file()] == []
+
+
+def test_it_names_a_missing_key_column_instead_of_showing_a_traceback(root_client):
+    response = post_import(root_client, models.Relation, "relations.csv", b"name,kind\nAcme,organisation\n", "csv")
+
+    assert_told(response, "The file has no column number; add it with a value on every row.")
+
+
+def test_it_refuses_a_file_that_is_not_of_the_chosen_format(root_client):
+    response = post_import(root_client, models.Relation, "relations.pdf", b"%PDF-1.4 not a table", "csv")
+
+    assert_told(response, "&#x27;relations.pdf&#x27; is not a csv file: choose the format that matches the file.")
+
+
+def test_it_refuses_an_xlsx_sent_as_csv_without_reading_it_as_text(root_client):
+    content = xlsx_bytes([["number", "kind", "name"], [20001, "organisation", "Acme"]])
+
+    response = post_import(root_client, models.Relation, "relations.csv", content, "csv")
+
+    assert_told(response, "is not a text (CSV) file")
+
+
+def test_it_refuses_an_empty_file(root_client):
+    response = post_import(root_client, models.Relation, "relations.csv", b"", "csv")
+
+    assert response.status_code == 200
+    assert "The submitted file is empty." in response.text  # Django's own form check
+    assert not models.Relation.objects.exists()
+
+
+def test_it_refuses_a_file_of_only_blank_lines(root_client):
+    response = post_import(root_client, models.Relation, "relations.csv", b"\n\n;;\n", "csv")
+
+    assert_told(response, "holds no data")
+
+
+def test_it_refuses_a_file_larger_than_the_import_allows(root_client, settings):
+    settings.IMPORT_MAX_FILE_SIZE = 2**20
+
+    response = post_import(root_client, models.Relation, "relations.csv", b"number\n" + b"1\n" * 2**20, "csv")
+
+    assert_told(response, "at most 1 MB can be imported")
+
+
+def test_it_refuses_more_rows_than_the_limit(root_client, settings):
+    settings.MASTER_DATA_IMPORT_MAX_ROWS = 2
+    content = b"number,kind,name\n" + b"".join(b"2000%d,organisation,Org %d\n" % (i, i) for i in range(3))
+
+    response = post_import(root_client, models.Relation, "relations.csv", content, "csv")
+
+    assert_told(response, "has more than 2 rows; split it into smaller files.")
+
+
+def test_it_refuses_a_csv_with_an_unterminated_quote(root_client):
+    content = b'number,kind,name\n20001,organisation,"Acme\n20002,organisation,Beta\n'
+
+    response = post_import(root_client, models.Relation, "relations.csv", content, "csv")
+
+    assert_told(response, "Row 2, column C: a quote")
+
+
+@pytest.mark.parametrize("step", ["before_import", "save_instance"])
+def test_it_shows_a_general_sentence_for_an_unexpected_error(root_client, monkeypatch, step):
+    def broken(*args, **kwargs):
+        raise RuntimeError("/srv/secret/path exploded")
+
+    monkeypatch.setattr(RelationResource, step, broken)
+
+    response = post_import(root_client, models.Relation, "relations.csv", RELATIONS_CSV.encode(), "csv")
+
+    assert_told(response, "The import stopped on an unexpected error and stored nothing.")
+    assert "/srv/secret/path" not in response.text
