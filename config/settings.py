@@ -199,9 +199,31 @@ SECURE_CSP = {
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 
+# The terminal (a command-line user, `make run`) gets one line per record, never a
+# traceback; the log file keeps warnings and errors whole, tracebacks included.
+LOG_FILE = env.str("LOG_FILE", default=str(DATA_DIR / "dossier.log"))
+_log_handlers = {
+    "console": {
+        "class": "logging.StreamHandler",
+        "formatter": "one_line",
+    },
+}
+if LOG_FILE:
+    Path(LOG_FILE).parent.mkdir(parents=True, exist_ok=True)
+    _log_handlers["file"] = {
+        "class": "logging.handlers.WatchedFileHandler",
+        "filename": LOG_FILE,
+        "delay": True,
+        "level": "WARNING",
+        "formatter": "whole",
+    }
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "formatters": {
+        "one_line": {"()": "config.logging.OneLineFormatter", "details": LOG_FILE},
+        "whole": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": _log_handlers,
+    "root": {"handlers": list(_log_handlers), "level": env.str("LOG_LEVEL", default="INFO")},
 }
