@@ -21,7 +21,7 @@ FAILING = (
 
 def run_manage(*arguments: str, log_file: Path) -> subprocess.CompletedProcess:
     environment = {**os.environ, "LOG_FILE": str(log_file), "DJANGO_SETTINGS_MODULE": "config.settings"}
-    return subprocess.run(
+    return subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
         [sys.executable, "manage.py", *arguments],
         cwd=BASE_DIR,
         env=environment,
