@@ -6,8 +6,6 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.utils import translation
 
 from dossier.models import DossierItem, ItemType
@@ -16,6 +14,7 @@ from imports.pipeline.cells import UNCOMPUTED
 from imports.pipeline.reading import Row, header_names
 from imports.pipeline.report import write_rejected_rows
 from imports.pipeline.validation import RowValidator
+from tests.imports.commands import import_items
 
 pytestmark = pytest.mark.django_db
 
@@ -27,20 +26,6 @@ def start(text, *, type_code="SOLL", username="importeur"):
         file=io.BytesIO(text.encode("utf-8")),
         file_name="rows.csv",
     )
-
-
-def import_items(*args):
-    """Run the command; returns (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("import_items", *map(str, args), stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exit:
-        code = exit.code
-    except CommandError as error:
-        code = error.returncode
-        err.write(str(error))
-    return code, out.getvalue(), err.getvalue()
 
 
 TWO_SUBJECTS = "Relatienummer;Onderwerp;Toelichting;onderwerp\n10001;Brief;tekst;CV\n"

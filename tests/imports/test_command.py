@@ -1,30 +1,14 @@
 """manage.py import_items: exit codes, JSON summary, bad files. Runs on the demo world."""
 
-import io
 import json
 
 import openpyxl
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 
 from dossier.models import DossierItem
+from tests.imports.commands import import_items
 
 pytestmark = pytest.mark.django_db
-
-
-def import_items(*args):
-    """Run the command; returns (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("import_items", *map(str, args), stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exit:
-        code = exit.code
-    except CommandError as error:
-        code = error.returncode
-        err.write(str(error))
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture
