@@ -3,8 +3,8 @@ call these:
 
     job = start_import(user=..., item_type=..., file=..., file_name=...)   # uploaded
     set_mapping(job=job, mapping=suggest_mapping_for(job))                  # mapped
-    summary = validate_import(job=job)                                      # validated
-    commit_import(job=job, skip_invalid=False)                              # done
+    result = validate_import(job=job)                # validated: ValidationResult
+    result = commit_import(job=job, skip_invalid=False)  # done: CommitResult
     undo_import(job=job)                                                    # undone
 
 Every refusal is an ImportRefused with one sentence for the user. A full disk or storage that
@@ -32,6 +32,7 @@ from typing import IO
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,7 +45,7 @@ from imports.pipeline import mapping as mapping_module
 from imports.pipeline.attachments import ArchiveError, AttachmentArchive, AttachmentSource, ServerFolders
 from imports.pipeline.committing import Committer, ItemRows, read_rejected, read_staged, stage_rejected, stage_row
 from imports.pipeline.mapping import MappingProblem, check_mapping, header_key
-from imports.pipeline.outcomes import RowResult, Summary
+from imports.pipeline.outcomes import CommitResult, RowResult, Summary, ValidationResult
 from imports.pipeline.reading import ReadError, file_format, open_table, sample
 from imports.pipeline.report import write_rejected_rows
 from imports.pipeline.validation import RowValidator
@@ -137,6 +138,7 @@ def start_import(
     sheet: str | None = None,
     header_row: int | None = None,
     options: dict | None = None,
+    source: str = ImportJob.Source.WIZARD,
 ) -> ImportJob:
     """Check the user, type and profile, store the file privately, and read its headers.
     Raises ImportRefused; a file that cannot be read, or stored (a full disk), leaves a failed
@@ -152,12 +154,13 @@ def start_import(
         sheet=sheet or "",
         header_row=header_row,
         options=options or {},
+        source=source,
     )
     try:
         store_file(job.file, f"{job.pk}{Path(file_name).suffix.lower()}", File(file))
         if attachments is not None:
             store_file(job.attachments_zip, f"{job.pk}-attachments.zip", File(attachments))
-            job.options["attachments_name"] = Path(attachments_name or "attachments.zip").name
+            job.attachments_name = Path(attachments_name or "attachments.zip").name
     except OSError as error:
         for stored in (job.file, job.attachments_zip):  # the file, when the ZIP failed
             if stored:
@@ -184,8 +187,8 @@ def start_import(
     job.headers = table.headers
     job.sheet = table.sheet
     job.header_row = table.header_row
-    job.options["sheet_names"] = table.sheet_names
-    job.save(update_fields=["headers", "sheet", "header_row", "options"])
+    job.sheet_names = table.sheet_names
+    job.save(update_fields=["headers", "sheet", "header_row", "sheet_names"])
     return job
 
 
@@ -317,10 +320,12 @@ def _uuid_or_none(text: str) -> uuid.UUID | None:
         return None
 
 
-def validate_import(*, job: ImportJob, progress: Progress | None = None) -> Summary:
+def validate_import(*, job: ImportJob, progress: Progress | None = None) -> ValidationResult:
     """R26: check every row and record every problem; nothing is stored (R27). The valid
-    rows are staged for the commit, the invalid ones for the rejected-rows file."""
-    return _validate(job, spec_for(job), progress)
+    rows are staged for the commit, the invalid ones for the rejected-rows file. The result
+    names the earlier import of the same file for the same type, if there is one."""
+    summary = _validate(job, spec_for(job), progress)
+    return ValidationResult(summary=summary, earlier=earlier_import(job=job))
 
 
 def _validate(job: ImportJob, spec: ItemSpec, progress: Progress | None) -> Summary:
@@ -356,9 +361,9 @@ def _validate(job: ImportJob, spec: ItemSpec, progress: Progress | None) -> Summ
         _fail_on(job, error, _("The validation failed: %(error)s"), "Validation of import %s failed")
         raise
     job.state = ImportJob.State.VALIDATED
-    job.options["validated_at"] = timezone.now().isoformat()
-    job.options["staged_items"] = item_count
-    job.options["staged_attachments"] = attachment_count
+    job.validated_at = timezone.now()
+    job.staged_items = item_count
+    job.staged_attachments = attachment_count
     _record(job, summary)
     job.save()
     if progress:
@@ -385,8 +390,8 @@ def discard_staging(*, job: ImportJob) -> None:
     """Forget the staged rows of a validation that will not be committed (a dry run)."""
     staging_path(job).unlink(missing_ok=True)
     rejected_path(job).unlink(missing_ok=True)
-    job.options.pop("validated_at", None)
-    job.save(update_fields=["options"])
+    job.validated_at = None
+    job.save(update_fields=["validated_at"])
 
 
 def cancel_import(*, job: ImportJob, reason: str = "") -> None:
@@ -431,25 +436,24 @@ def _record(job: ImportJob, summary: Summary) -> None:
     job.progress_total = summary.rows
     job.progress_done = summary.rows
     job.problems = [p.as_dict() for p in summary.problems]
-    job.options["problem_counts"] = {"errors": summary.error_count, "warnings": summary.warning_count}
+    job.error_count = summary.error_count
+    job.warning_count = summary.warning_count
 
 
 def _validation_is_current(job: ImportJob) -> bool:
-    validated_at = job.options.get("validated_at")
-    staged = "staged_attachments" in job.options and staging_path(job).exists()
-    if job.state != ImportJob.State.VALIDATED or not validated_at or not staged:
+    if job.state != ImportJob.State.VALIDATED or job.validated_at is None or not staging_path(job).exists():
         return False
-    age = timezone.now() - dt.datetime.fromisoformat(validated_at)
+    age = timezone.now() - job.validated_at
     return age.total_seconds() <= settings.IMPORT_VALIDATION_MAX_AGE
 
 
 def commit_import(
     *, job: ImportJob, skip_invalid: bool = False, progress: Progress | None = None, again: bool = False
-) -> int:
+) -> CommitResult:
     """R27: store every row, or, when the user chose it, only the valid ones, in one
     transaction. It re-checks first: a validation that is missing or older than
     IMPORT_VALIDATION_MAX_AGE is done again. The same file imported before for the same type
-    is refused (ImportedBefore) unless `again`. Returns the number of items created."""
+    is refused (ImportedBefore) unless `again`. Returns what it stored."""
     if not again and (earlier := earlier_import(job=job)):
         raise ImportedBefore(imported_before_message(earlier), job=job, earlier=earlier)
     spec = spec_for(job)
@@ -465,18 +469,18 @@ def commit_import(
             job=job,
         )
     _move(job, ImportJob.State.IMPORTING)
-    job.options["skip_invalid"] = skip_invalid
-    job.save(update_fields=["state", "options"])
+    job.skip_invalid = skip_invalid
+    job.save(update_fields=["state", "skip_invalid"])
     total = job.valid_row_count
     try:
         with _open_attachments(job) as attachments, staging_path(job).open(encoding="utf-8") as staged:
             committer = Committer(
                 spec,
                 job=job,
-                attachments=attachments if job.options.get("staged_attachments") else None,
+                attachments=attachments if job.staged_attachments else None,
                 progress=(lambda done: progress(done, total)) if progress else None,
             )
-            created = committer.commit(read_staged(staged), item_count=job.options["staged_items"])
+            created = committer.commit(read_staged(staged), item_count=job.staged_items)
     except BaseException as error:
         staging_path(job).unlink(missing_ok=True)  # a failed job validates again before a commit
         if isinstance(error, IntegrityError) and is_foreign_key_violation(error):
@@ -492,7 +496,32 @@ def commit_import(
     job.items_created = created
     job.finished_at = timezone.now()
     job.save()
-    return created
+    return commit_result(job=job)
+
+
+def commit_result(*, job: ImportJob) -> CommitResult:
+    """What a finished import stored: items, rows imported and left out, items per
+    destination, duration. For the command line, the result page and the history."""
+    return CommitResult(
+        items_created=job.items_created,
+        rows_read=job.row_count,
+        rows_imported=job.valid_row_count if job.state in (ImportJob.State.DONE, ImportJob.State.UNDONE) else 0,
+        rows_left_out=job.invalid_row_count,
+        per_destination=items_per_destination(job=job),
+        duration=job.duration,
+    )
+
+
+def items_per_destination(*, job: ImportJob) -> dict[str, int]:
+    """Items the import created per destination relation (its number; "" for items without
+    a relation, which name a contact only), in number order. One query."""
+    counts = (
+        DossierItem.objects.filter(import_job=job)
+        .values_list("relation__number")
+        .annotate(items=Count("pk"))
+        .order_by("relation__number")
+    )
+    return {number or "": items for number, items in counts}
 
 
 def is_foreign_key_violation(error: IntegrityError) -> bool:

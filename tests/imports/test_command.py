@@ -6,6 +6,7 @@ import openpyxl
 import pytest
 
 from dossier.models import DossierItem
+from imports.models import ImportJob
 from tests.imports.commands import import_items
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +39,7 @@ def test_it_imports_and_prints_a_json_summary(demo, soll_csv):
     }
     assert summary["problems"] == []
     assert summary["job"]
+    assert ImportJob.objects.get(pk=summary["job"]).source == "command line"
     assert '"relation"' in err  # the mapping it used, on stderr
     assert DossierItem.objects.filter(item_type__code="SOLL").count() == 2
 
@@ -83,7 +85,8 @@ def test_skip_invalid_imports_the_valid_rows_and_writes_the_rejected_ones(demo, 
         bad_csv, "--type", "SOLL", "--user", "importeur", "--skip-invalid", "--rejected-out", rejected, "--json"
     )
     assert code == 0
-    assert json.loads(out)["items_created"] == 1
+    summary = json.loads(out)
+    assert (summary["items_created"], summary["rows_imported"], summary["rows_left_out"]) == (1, 1, 1)
     rows = list(openpyxl.load_workbook(rejected).active.values)
     assert rows[0] == ("Relatienummer", "Onderwerp", "Problems")
     assert rows[1][:2] == ("E0002", "CV")

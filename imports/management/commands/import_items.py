@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from dossier.models import CreationProfile, ItemType
 from imports import services
+from imports.models import ImportJob
 from imports.pipeline.mapping import duplicate_column_warnings
 from imports.pipeline.outcomes import Problem
 
@@ -74,7 +75,7 @@ class Command(BaseCommand):
             raise CommandError(refusal.message, returncode=2) from None
 
     def _validate_and_commit(self, job, options):
-        summary = services.validate_import(job=job, progress=self._progress("validated"))
+        summary = services.validate_import(job=job, progress=self._progress("validated")).summary
         self._end_progress()
         if options["rejected_out"] and summary.invalid_rows:
             try:
@@ -92,7 +93,7 @@ class Command(BaseCommand):
             )
             sys.exit(1)
         try:
-            services.commit_import(
+            self.result = services.commit_import(
                 job=job,
                 skip_invalid=options["skip_invalid"],
                 progress=self._progress("imported"),
@@ -146,7 +147,7 @@ class Command(BaseCommand):
                     attachments_name=attachments.name if attachments else None,
                     sheet=options.get("sheet"),
                     header_row=options.get("header_row"),
-                    options={"source": "command line"},
+                    source=ImportJob.Source.COMMAND_LINE,
                 )
             except services.ImportRefused as refusal:
                 raise CommandError(refusal.message, returncode=2) from None
@@ -193,7 +194,7 @@ class Command(BaseCommand):
 
     def _report(self, job, problems, note=None):
         """The summary; `problems` holds at most the first 5,000 (the counts are complete)."""
-        counts = job.options.get("problem_counts", {})
+        result = getattr(self, "result", None)
         summary = {
             "job": str(job.pk),
             "state": job.state,
@@ -204,8 +205,10 @@ class Command(BaseCommand):
             "valid_rows": job.valid_row_count,
             "invalid_rows": job.invalid_row_count,
             "items_created": job.items_created,
-            "errors": counts.get("errors", 0),
-            "warnings": counts.get("warnings", 0),
+            "errors": job.error_count,
+            "warnings": job.warning_count,
+            "rows_imported": result.rows_imported if result else 0,
+            "rows_left_out": result.rows_left_out if result else 0,
             "seconds": round(time.monotonic() - self.started, 2),
             "problems": [
                 {k: p.as_dict()[k] for k in ("row", "column", "value", "code", "message", "is_warning")}
@@ -241,7 +244,7 @@ class Command(BaseCommand):
                 + (f", value '{p.value}'" if p.value else "")
             )
             self.stdout.write(f"  {kind} {where}: [{p.code}] {p.message}")
-        total = counts.get("errors", 0) + counts.get("warnings", 0)
+        total = job.error_count + job.warning_count
         if total > SHOWN_PROBLEMS:
             self.stdout.write(f"  ... {total:,} problems in all (use --rejected-out for every invalid row).")
         if note:
