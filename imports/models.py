@@ -39,11 +39,14 @@ class ImportJob(models.Model):
 
     TRANSITIONS: dict[str, set[str]] = {
         State.UPLOADED: {State.MAPPED, State.CANCELLED, State.FAILED},
-        State.MAPPED: {State.MAPPED, State.VALIDATING, State.CANCELLED},
+        # A commit validates first when the validation is missing or out of date.
+        State.MAPPED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED},
         State.VALIDATING: {State.VALIDATED, State.FAILED, State.CANCELLED},
         State.VALIDATED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED},
-        State.IMPORTING: {State.DONE, State.FAILED},
-        State.FAILED: {State.MAPPED, State.VALIDATING, State.IMPORTING},
+        # Back to validated when the commit's re-check finds invalid rows the user did not
+        # choose to leave out.
+        State.IMPORTING: {State.DONE, State.FAILED, State.CANCELLED, State.VALIDATED},
+        State.FAILED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED},
         State.DONE: {State.UNDONE},
         State.CANCELLED: set(),
         State.UNDONE: set(),
@@ -77,6 +80,10 @@ class ImportJob(models.Model):
     progress_done = models.PositiveIntegerField(_("rows processed"), default=0)
     progress_total = models.PositiveIntegerField(_("rows in total"), default=0)
     heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    # A validation or commit handed to the task worker: when, and its task. While a queued job
+    # has no heartbeat, no worker has taken it up yet.
+    queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
+    task_id = models.CharField(_("task"), max_length=64, blank=True)
     row_count = models.PositiveIntegerField(_("rows"), default=0)
     valid_row_count = models.PositiveIntegerField(_("valid rows"), default=0)
     invalid_row_count = models.PositiveIntegerField(_("invalid rows"), default=0)
@@ -108,6 +115,11 @@ class ImportJob(models.Model):
 
     def can_move_to(self, state: str) -> bool:
         return state in self.TRANSITIONS.get(self.state, set())
+
+    @property
+    def is_running(self) -> bool:
+        """Validating or importing: queued for the worker, or at work."""
+        return self.state in (self.State.VALIDATING, self.State.IMPORTING)
 
     @property
     def duration(self):
