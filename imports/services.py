@@ -908,8 +908,10 @@ def reap_stale_imports() -> list[ImportJob]:
     stale_after = dt.timedelta(seconds=settings.IMPORT_STALE_AFTER)
     running = list(ImportJob.objects.filter(state__in=[ImportJob.State.VALIDATING, ImportJob.State.IMPORTING]))
     beats = {job.pk: last_beat(job) for job in running}
+    # A sign of life of the workers: a job beating now, or one that beat lately (a worker
+    # writes the heartbeat when it takes a job and when it finishes it; the reaper never does).
     worker_alive = any(beat and now - beat < stale_after for beat in beats.values()) or (
-        ImportJob.objects.filter(finished_at__gte=now - stale_after, queued_at__isnull=False).exists()
+        ImportJob.objects.filter(heartbeat_at__gte=now - stale_after).exists()
     )
     ended = []
     for job in running:
@@ -964,7 +966,7 @@ def _reap(job: ImportJob, message: str, *, cancelled: bool) -> bool:
             locked = ImportJob.objects.select_for_update(skip_locked=True).filter(
                 pk=job.pk, state=job.state, heartbeat_at=job.heartbeat_at
             )
-            if not locked.exists():
+            if not list(locked.values_list("pk", flat=True)):
                 return False
             latest = last_beat(job)
             if latest and timezone.now() - latest < dt.timedelta(seconds=settings.IMPORT_STALE_AFTER):

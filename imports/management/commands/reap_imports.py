@@ -25,11 +25,11 @@ class Command(BaseCommand):
     def handle(self, *args, loop=False, every=None, **options):
         try:
             while True:
-                close_old_connections()
                 for job in services.reap_stale_imports():
                     self.stdout.write(f"Import {job.pk} ({job.get_state_display()}): {job.error_message}")
                 if not loop:
                     return
                 time.sleep(every)
+                close_old_connections()  # as between two requests: a database restarted meanwhile
         except KeyboardInterrupt:  # Ctrl-C under `make run`
             return
