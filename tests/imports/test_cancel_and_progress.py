@@ -178,4 +178,3 @@ def test_rows_in_total_are_estimated_before_the_first_validation(tmp_path):
     workbook.save(tmp_path / "rows.xlsx")
     assert estimate_rows(tmp_path / "rows.xlsx", "rows.xlsx", 1, "Data") == 30
     assert estimate_rows(tmp_path / "rows.xlsx", "rows.ods", 1, None) == 0  # unknown: no estimate
-

@@ -178,9 +178,12 @@ class Command(BaseCommand):
             raise CommandError(f"The mapping cannot be used:\n{lines}", returncode=2)
         self.not_imported = not_imported_columns(job)
         for column in self.not_imported:
-            message = _(
-                "Column '%(column)s' (%(letter)s) is not imported: no field takes it. Map it with --mapping if it should be."
-            ) % column
+            message = (
+                _(
+                    "Column '%(column)s' (%(letter)s) is not imported: no field takes it. Map it with --mapping if it should be."
+                )
+                % column
+            )
             self.stderr.write(f"Warning: {message}")
         show_mapping()
 
