@@ -223,7 +223,10 @@ def _fail(job: ImportJob, message: str) -> None:
     job.state = ImportJob.State.FAILED
     job.error_message = message
     job.finished_at = timezone.now()
-    ImportJob.objects.filter(pk=job.pk).update(state=job.state, error_message=message, finished_at=job.finished_at)
+    job.validated_at = None  # a failed job validates again before a commit
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=job.state, error_message=message, finished_at=job.finished_at, validated_at=None
+    )
     remove_marks(job.pk)
 
 
@@ -246,7 +249,8 @@ def set_mapping(*, job: ImportJob, mapping: dict[str, dict]) -> list[MappingProb
         return problems
     _move(job, ImportJob.State.MAPPED)
     job.mapping = mapping
-    job.save(update_fields=["mapping", "state"])
+    job.validated_at = None  # staged rows of another mapping are no use
+    job.save(update_fields=["mapping", "state", "validated_at"])
     SavedMapping.objects.update_or_create(
         item_type=job.item_type,
         header_key=header_key(job.headers),
@@ -823,6 +827,8 @@ def start_commit(*, job: ImportJob, skip_invalid: bool = False, again: bool = Fa
         raise ImportedBefore(imported_before_message(earlier), job=job, earlier=earlier)
     if job.state == ImportJob.State.VALIDATED and job.invalid_row_count and not skip_invalid:
         raise _rows_invalid(job)
+    if job.state != ImportJob.State.VALIDATED:
+        job.validated_at = None  # the worker validates first
     _queue(job, ImportJob.State.IMPORTING)
     job.skip_invalid = skip_invalid
     job.progress_total = job.valid_row_count

@@ -165,3 +165,16 @@ def test_the_database_backend_and_db_worker_run_validation_and_commit(demo, sett
     assert (job.state, job.items_created) == ("done", 2)
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
     assert str(DBTaskResult.objects.order_by("enqueued_at").last().pk) == job.task_id
+
+
+@pytest.mark.django_db
+def test_a_commit_queued_after_a_new_mapping_validates_with_the_new_mapping(
+    demo, immediate, django_capture_on_commit_callbacks
+):
+    job = mapped("Relatienummer;Onderwerp;Titel\n10001;Sollicitatiebrief;Eerste\n")
+    services.validate_import(job=job)
+    remapped = {"relation": {"column": "Relatienummer"}, "subject": {"column": "Titel"}}
+    assert services.set_mapping(job=fresh(job), mapping=remapped) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start_commit(job=fresh(job))
+    assert list(DossierItem.objects.filter(import_job=job).values_list("subject", flat=True)) == ["Eerste"]
