@@ -126,9 +126,11 @@ class JobMonitor:
         return self
 
     def __exit__(self, *exc_info) -> None:
+        """The work stopped: no more beats, and no progress file (the job's row tells the rest)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+        progress_path(self.job_id).unlink(missing_ok=True)
 
     def start_phase(self, phase: str, *, total: int, in_database: bool) -> None:
         with self._lock:

@@ -1,7 +1,8 @@
 """manage.py reap_imports: end the imports whose worker died (`services.reap_stale_imports`).
 Once, or with --loop every --every seconds (as `make run` starts it beside the worker)."""
 
-import time
+import signal
+import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -23,13 +24,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, loop=False, every=None, **options):
-        try:
-            while True:
-                for job in services.reap_stale_imports():
-                    self.stdout.write(f"Import {job.pk} ({job.get_state_display()}): {job.error_message}")
-                if not loop:
-                    return
-                time.sleep(every)
-                close_old_connections()  # as between two requests: a database restarted meanwhile
-        except KeyboardInterrupt:  # Ctrl-C under `make run`
-            return
+        stop = threading.Event()
+        if loop:
+            # Started in the background by `make run`, where a shell ignores Ctrl-C for it:
+            # SIGINT and SIGTERM end the loop after the round at hand.
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, lambda signum, frame: stop.set())
+        while not stop.is_set():
+            for job in services.reap_stale_imports():
+                self.stdout.write(f"Import {job.pk} ({job.get_state_display()}): {job.error_message}")
+            if not loop:
+                return
+            stop.wait(every)
+            close_old_connections()  # as between two requests: a database restarted meanwhile
