@@ -234,6 +234,21 @@ class Progress:
             return 100 if not self.running and self.state == ImportJob.State.DONE else 0
         return min(100, int(100 * self.done / self.total))
 
+    def as_dict(self) -> dict:
+        """For a page that polls as JSON."""
+        return {
+            "state": self.state,
+            "phase": self.phase,
+            "running": self.running,
+            "done": self.done,
+            "total": self.total,
+            "percent": self.percent,
+            "rows_per_second": round(self.rows_per_second, 1) if self.rows_per_second else None,
+            "seconds_left": round(self.seconds_left) if self.seconds_left is not None else None,
+            "cancel_requested": self.cancel_requested,
+            "message": self.message,
+        }
+
 
 def read_job_progress(job: ImportJob) -> Progress:
     """The job's progress: from its progress file while it runs (never waiting on the

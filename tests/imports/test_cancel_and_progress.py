@@ -120,6 +120,18 @@ def test_progress_is_read_without_the_database_while_the_commit_runs(demo, monke
     assert [(p.phase, p.done, p.total) for p in seen] == [("importing", n, 40) for n in (10, 20, 30, 40)]
     assert all(p.heartbeat_at is not None and p.running for p in seen)
     assert seen[-1].percent == 100
+    assert seen[1].as_dict() | {"rows_per_second": None, "seconds_left": None} == {
+        "state": "importing",
+        "phase": "importing",
+        "running": True,
+        "done": 20,
+        "total": 40,
+        "percent": 50,
+        "rows_per_second": None,
+        "seconds_left": None,
+        "cancel_requested": False,
+        "message": "",
+    }
     assert not progress_path(job.pk).exists()  # gone once the job ended
 
 
