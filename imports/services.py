@@ -462,6 +462,8 @@ def _fail_on(job: ImportJob, error: BaseException, generic: str, log: str) -> No
     if isinstance(error, Exception):
         logger.exception(log, job.pk)
         _fail(job, generic % {"error": error})
+    else:  # Ctrl-C on the command line, a worker told to stop at once: no need to wait for the reaper
+        _fail(job, _("The import was interrupted, so nothing was stored. Run it again."))
 
 
 def discard_staging(*, job: ImportJob) -> None:

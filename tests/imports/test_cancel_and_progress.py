@@ -190,3 +190,23 @@ def test_rows_in_total_are_estimated_before_the_first_validation(tmp_path):
     workbook.save(tmp_path / "rows.xlsx")
     assert estimate_rows(tmp_path / "rows.xlsx", "rows.xlsx", 1, "Data") == 30
     assert estimate_rows(tmp_path / "rows.xlsx", "rows.ods", 1, None) == 0  # unknown: no estimate
+
+
+def test_an_interrupted_commit_fails_at_once_and_leaves_nothing(demo, monkeypatch, private_files):
+    job = mapped(many_rows(40, attachment=True), attachments=zip_with_letter(), attachments_name="docs.zip")
+    services.validate_import(job=job)
+    monkeypatch.setattr(committing.Committer, "__init__", _with_batch_size(committing.Committer.__init__, 10))
+
+    def ctrl_c(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        services.commit_import(job=job, progress=ctrl_c)
+    job = ImportJob.objects.get(pk=job.pk)
+    assert (job.state, job.error_message) == (
+        "failed",
+        "The import was interrupted, so nothing was stored. Run it again.",
+    )
+    assert not DossierItem.objects.filter(import_job=job).exists()
+    assert _stored_attachment_files(private_files) == []
+    assert staged_files(job) == []
