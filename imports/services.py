@@ -3,9 +3,14 @@ call these:
 
     job = start_import(user=..., item_type=..., file=..., file_name=...)   # uploaded
     set_mapping(job=job, mapping=suggest_mapping_for(job))                  # mapped
-    result = validate_import(job=job)                # validated: ValidationResult
-    result = commit_import(job=job, skip_invalid=False)  # done: CommitResult
+    result = validate_import(job=job)                                       # validated
+    result = commit_import(job=job, skip_invalid=False)                     # done
     undo_import(job=job)                                                    # undone
+
+The wizard runs the validation and the commit in the task worker instead (see "background
+work" below): start_validation(job=job), start_commit(job=job, skip_invalid=..., again=...),
+request_cancel(job=job), job_progress(job) -> Progress; reap_stale_imports() ends the jobs
+whose worker died.
 
 Every refusal is an ImportRefused with one sentence for the user. A full disk or storage that
 cannot be written (`storage_fault`) is one too: the job is recorded as failed, and no partial
