@@ -74,16 +74,19 @@ run: seed ## Install, migrate, seed, then run the web server and the task worker
 	@echo "  Open http://$(ADDRPORT)/admin/"
 	@echo "  Demo sign-ins (password = user name, demo world only):"
 	@echo "    admin/admin  importeur/importeur  profit/profit  zonderrechten/zonderrechten"
-	@echo "  The task worker (manage.py db_worker) runs in the background; Ctrl-C stops both."
+	@echo "  The task worker (manage.py db_worker) and the reaper of imports whose worker died"
+	@echo "  (manage.py reap_imports --loop) run in the background; Ctrl-C stops all three."
 	@echo
-	@# Ctrl-C reaches the worker too (it then stops after its current task). When runserver
-	@# ends any other way the worker gets SIGTERM: with DEBUG on, db_worker runs under the
-	@# autoreloader, so the real worker is its child, which stops gracefully and the parent
-	@# follows; signalling the parent itself would kill the child abruptly.
+	@# Ctrl-C reaches the worker and the reaper too (the worker then stops after its current
+	@# task). When runserver ends any other way they get SIGTERM: with DEBUG on, db_worker
+	@# runs under the autoreloader, so the real worker is its child, which stops gracefully
+	@# and the parent follows; signalling the parent itself would kill the child abruptly.
 	@$(PY) manage.py db_worker & worker=$$!; \
+	$(PY) manage.py reap_imports --loop & reaper=$$!; \
 	trap 'interrupted=1' INT; \
-	trap 'if [ -z "$${interrupted:-}" ]; then pkill -TERM -P $$worker 2>/dev/null || kill -TERM $$worker 2>/dev/null; fi; \
-		wait $$worker 2>/dev/null' EXIT; \
+	trap 'if [ -z "$${interrupted:-}" ]; then pkill -TERM -P $$worker 2>/dev/null || kill -TERM $$worker 2>/dev/null; \
+		kill -TERM $$reaper 2>/dev/null; fi; \
+		wait $$worker $$reaper 2>/dev/null' EXIT; \
 	$(PY) manage.py runserver $(ADDRPORT)
 
 test: install .env ## Run the test suite on SQLite (extra pytest arguments: ARGS="-k spec")

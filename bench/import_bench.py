@@ -282,7 +282,7 @@ def step_validate(path: str) -> dict:
             user=user, item_type=ItemType.objects.get(code="BENCH"), file=handle, file_name=Path(path).name
         )
     assert services.set_mapping(job=job, mapping=MAPPING) == []
-    summary = services.validate_import(job=job)
+    summary = services.validate_import(job=job).summary
     seconds = time.monotonic() - started
     assert summary.invalid_rows == 0, summary.problems[:3]
     return {"job": str(job.pk), "seconds": seconds, "peak_mb": peak_mb()}
@@ -294,7 +294,7 @@ def step_commit(job: str) -> dict:
 
     job = ImportJob.objects.get(pk=job)
     started = time.monotonic()
-    created = services.commit_import(job=job, again=True)  # the same file, run after run
+    created = services.commit_import(job=job, again=True).items_created  # the same file, run after run
     seconds = time.monotonic() - started
     assert created == job.row_count
     return {"seconds": seconds, "peak_mb": peak_mb()}

@@ -168,6 +168,14 @@ TASKS = {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
     }
 }
+# Import jobs in the background: a running job writes its heartbeat every
+# IMPORT_HEARTBEAT_EVERY seconds and its progress at most every IMPORT_PROGRESS_EVERY seconds;
+# the reaper (manage.py reap_imports, every IMPORT_REAPER_EVERY seconds under `make run`)
+# fails a job without a heartbeat for IMPORT_STALE_AFTER seconds.
+IMPORT_HEARTBEAT_EVERY = env.float("IMPORT_HEARTBEAT_EVERY", default=5)
+IMPORT_PROGRESS_EVERY = env.float("IMPORT_PROGRESS_EVERY", default=1)
+IMPORT_STALE_AFTER = env.float("IMPORT_STALE_AFTER", default=60)
+IMPORT_REAPER_EVERY = env.float("IMPORT_REAPER_EVERY", default=15)
 
 # Security: strict by default once DEBUG is off; a reverse proxy terminates TLS.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -33,13 +33,20 @@ class ImportJob(models.Model):
         CANCELLED = "cancelled", pgettext_lazy("import state", "cancelled")
         UNDONE = "undone", pgettext_lazy("import state", "undone")
 
+    class Source(models.TextChoices):
+        WIZARD = "wizard", pgettext_lazy("import source", "wizard")
+        COMMAND_LINE = "command line", pgettext_lazy("import source", "command line")
+
     TRANSITIONS: dict[str, set[str]] = {
         State.UPLOADED: {State.MAPPED, State.CANCELLED, State.FAILED},
-        State.MAPPED: {State.MAPPED, State.VALIDATING, State.CANCELLED},
+        # A commit validates first when the validation is missing or out of date.
+        State.MAPPED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED},
         State.VALIDATING: {State.VALIDATED, State.FAILED, State.CANCELLED},
         State.VALIDATED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED},
-        State.IMPORTING: {State.DONE, State.FAILED},
-        State.FAILED: {State.MAPPED, State.VALIDATING, State.IMPORTING},
+        # Back to validated when the commit's re-check finds invalid rows the user did not
+        # choose to leave out.
+        State.IMPORTING: {State.DONE, State.FAILED, State.CANCELLED, State.VALIDATED},
+        State.FAILED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED},
         State.DONE: {State.UNDONE},
         State.CANCELLED: set(),
         State.UNDONE: set(),
@@ -65,15 +72,29 @@ class ImportJob(models.Model):
     header_row = models.PositiveIntegerField(_("header row"), null=True, blank=True)
     headers = models.JSONField(_("headers"), default=list, blank=True)
     mapping = models.JSONField(_("mapping"), default=dict, blank=True)
+    sheet_names = models.JSONField(_("sheets"), default=list, blank=True)
+    attachments_name = models.CharField(_("attachments ZIP name"), max_length=255, blank=True)
+    source = models.CharField(_("started from"), max_length=12, choices=Source.choices, default=Source.WIZARD)
     options = models.JSONField(_("options"), default=dict, blank=True)
     state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.UPLOADED)
     progress_done = models.PositiveIntegerField(_("rows processed"), default=0)
     progress_total = models.PositiveIntegerField(_("rows in total"), default=0)
     heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    # A validation or commit handed to the task worker: when, and its task. While a queued job
+    # has no heartbeat, no worker has taken it up yet.
+    queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
+    task_id = models.CharField(_("task"), max_length=64, blank=True)
     row_count = models.PositiveIntegerField(_("rows"), default=0)
     valid_row_count = models.PositiveIntegerField(_("valid rows"), default=0)
     invalid_row_count = models.PositiveIntegerField(_("invalid rows"), default=0)
     items_created = models.PositiveIntegerField(_("items created"), default=0)
+    error_count = models.PositiveIntegerField(_("errors"), default=0)
+    warning_count = models.PositiveIntegerField(_("warnings"), default=0)
+    # What the validation tells the commit: when it ran and what it staged.
+    validated_at = models.DateTimeField(_("validated"), null=True, blank=True)
+    staged_items = models.PositiveIntegerField(_("items staged"), default=0)
+    staged_attachments = models.PositiveIntegerField(_("attachments staged"), default=0)
+    skip_invalid = models.BooleanField(_("only the valid rows"), default=False)
     problems = models.JSONField(_("problems"), default=list, blank=True)
     error_message = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -94,6 +115,11 @@ class ImportJob(models.Model):
 
     def can_move_to(self, state: str) -> bool:
         return state in self.TRANSITIONS.get(self.state, set())
+
+    @property
+    def is_running(self) -> bool:
+        """Validating or importing: queued for the worker, or at work."""
+        return self.state in (self.State.VALIDATING, self.State.IMPORTING)
 
     @property
     def duration(self):

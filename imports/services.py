@@ -3,9 +3,14 @@ call these:
 
     job = start_import(user=..., item_type=..., file=..., file_name=...)   # uploaded
     set_mapping(job=job, mapping=suggest_mapping_for(job))                  # mapped
-    summary = validate_import(job=job)                                      # validated
-    commit_import(job=job, skip_invalid=False)                              # done
+    result = validate_import(job=job)                                       # validated
+    result = commit_import(job=job, skip_invalid=False)                     # done
     undo_import(job=job)                                                    # undone
+
+The wizard runs the validation and the commit in the task worker instead (see "background
+work" below): start_validation(job=job), start_commit(job=job, skip_invalid=..., again=...),
+request_cancel(job=job), job_progress(job) -> Progress; reap_stale_imports() ends the jobs
+whose worker died.
 
 Every refusal is an ImportRefused with one sentence for the user. A full disk or storage that
 cannot be written (`storage_fault`) is one too: the job is recorded as failed, and no partial
@@ -31,27 +36,55 @@ from typing import IO
 
 from django.conf import settings
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import rights
-from dossier.models import CreationProfile, DossierItem, ItemType
+from dossier.models import Attachment, CreationProfile, DossierItem, ItemType
 from dossier.services import delete_items, store_file
 from dossier.spec import ItemSpec, Purpose, import_refusal
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline import mapping as mapping_module
 from imports.pipeline.attachments import ArchiveError, AttachmentArchive, AttachmentSource, ServerFolders
-from imports.pipeline.committing import Committer, ItemRows, read_rejected, read_staged, stage_rejected, stage_row
+from imports.pipeline.committing import (
+    Committer,
+    ItemRows,
+    WrittenFiles,
+    read_rejected,
+    read_staged,
+    remove_listed,
+    stage_rejected,
+    stage_row,
+)
 from imports.pipeline.mapping import MappingProblem, check_mapping, header_key
-from imports.pipeline.outcomes import RowResult, Summary
+from imports.pipeline.outcomes import CommitResult, RowResult, Summary, ValidationResult
 from imports.pipeline.reading import ReadError, file_format, open_table, sample
 from imports.pipeline.report import write_rejected_rows
 from imports.pipeline.validation import RowValidator
+from imports.progress import (
+    IMPORTING,
+    VALIDATING,
+    ImportCancelled,
+    JobMonitor,
+    Progress,
+    cancel_requested,
+    cancelled_message,
+    estimate_rows,
+    last_beat,
+    manifest_path,
+    mark_cancel,
+    never_started_message,
+    read_job_progress,
+    remove_marks,
+    staging_folder,
+    stale_message,
+)
 
 logger = logging.getLogger(__name__)
 MAX_STORED_PROBLEMS = 5000
-Progress = Callable[[int, int], None]  # (rows done, rows in total or 0 when unknown)
+ProgressCallback = Callable[[int, int], None]  # (rows done, rows in total or 0 when unknown)
 
 
 class ImportRefused(Exception):
@@ -137,6 +170,7 @@ def start_import(
     sheet: str | None = None,
     header_row: int | None = None,
     options: dict | None = None,
+    source: str = ImportJob.Source.WIZARD,
 ) -> ImportJob:
     """Check the user, type and profile, store the file privately, and read its headers.
     Raises ImportRefused; a file that cannot be read, or stored (a full disk), leaves a failed
@@ -152,12 +186,13 @@ def start_import(
         sheet=sheet or "",
         header_row=header_row,
         options=options or {},
+        source=source,
     )
     try:
         store_file(job.file, f"{job.pk}{Path(file_name).suffix.lower()}", File(file))
         if attachments is not None:
             store_file(job.attachments_zip, f"{job.pk}-attachments.zip", File(attachments))
-            job.options["attachments_name"] = Path(attachments_name or "attachments.zip").name
+            job.attachments_name = Path(attachments_name or "attachments.zip").name
     except OSError as error:
         for stored in (job.file, job.attachments_zip):  # the file, when the ZIP failed
             if stored:
@@ -184,8 +219,8 @@ def start_import(
     job.headers = table.headers
     job.sheet = table.sheet
     job.header_row = table.header_row
-    job.options["sheet_names"] = table.sheet_names
-    job.save(update_fields=["headers", "sheet", "header_row", "options"])
+    job.sheet_names = table.sheet_names
+    job.save(update_fields=["headers", "sheet", "header_row", "sheet_names"])
     return job
 
 
@@ -193,7 +228,11 @@ def _fail(job: ImportJob, message: str) -> None:
     job.state = ImportJob.State.FAILED
     job.error_message = message
     job.finished_at = timezone.now()
-    ImportJob.objects.filter(pk=job.pk).update(state=job.state, error_message=message, finished_at=job.finished_at)
+    job.validated_at = None  # a failed job validates again before a commit
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=job.state, error_message=message, finished_at=job.finished_at, validated_at=None
+    )
+    remove_marks(job.pk)
 
 
 def spec_for(job: ImportJob) -> ItemSpec:
@@ -215,7 +254,8 @@ def set_mapping(*, job: ImportJob, mapping: dict[str, dict]) -> list[MappingProb
         return problems
     _move(job, ImportJob.State.MAPPED)
     job.mapping = mapping
-    job.save(update_fields=["mapping", "state"])
+    job.validated_at = None  # staged rows of another mapping are no use
+    job.save(update_fields=["mapping", "state", "validated_at"])
     SavedMapping.objects.update_or_create(
         item_type=job.item_type,
         header_key=header_key(job.headers),
@@ -248,7 +288,9 @@ def _open_attachments(job: ImportJob) -> Iterator[AttachmentSource | None]:
         source.close()
 
 
-def _results(job: ImportJob, spec: ItemSpec, attachments, progress: Progress | None) -> Iterator[RowResult]:
+def _results(
+    job: ImportJob, spec: ItemSpec, attachments, progress: ProgressCallback | None, total: int = 0
+) -> Iterator[RowResult]:
     """Every row of the job's file, validated; reports progress every 500 rows."""
     table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
     if table.headers != job.headers:
@@ -262,15 +304,11 @@ def _results(job: ImportJob, spec: ItemSpec, attachments, progress: Progress | N
         attachments=attachments,
         now=timezone.now(),
     )
-    total = job.row_count
+    total = total or job.row_count
     for done, result in enumerate(validator.validate(table.rows()), start=1):
         if progress and done % 500 == 0:
             progress(done, total)
         yield result
-
-
-def staging_folder() -> Path:
-    return Path(ImportJob._meta.get_field("file").storage.path("imports"))
 
 
 def staging_path(job: ImportJob) -> Path:
@@ -317,22 +355,46 @@ def _uuid_or_none(text: str) -> uuid.UUID | None:
         return None
 
 
-def validate_import(*, job: ImportJob, progress: Progress | None = None) -> Summary:
+def validate_import(*, job: ImportJob, progress: ProgressCallback | None = None) -> ValidationResult:
     """R26: check every row and record every problem; nothing is stored (R27). The valid
-    rows are staged for the commit, the invalid ones for the rejected-rows file."""
-    return _validate(job, spec_for(job), progress)
+    rows are staged for the commit, the invalid ones for the rejected-rows file. The result
+    names the earlier import of the same file for the same type, if there is one. Writes
+    the job's heartbeat and progress while it works (`imports.progress`)."""
+    with JobMonitor(job) as monitor:
+        summary = _validate(job, spec_for(job), progress, monitor)
+    return ValidationResult(summary=summary, earlier=earlier_import(job=job))
 
 
-def _validate(job: ImportJob, spec: ItemSpec, progress: Progress | None) -> Summary:
-    _move(job, ImportJob.State.VALIDATING)
+def _validate(
+    job: ImportJob,
+    spec: ItemSpec,
+    progress: ProgressCallback | None,
+    monitor: JobMonitor,
+    *,
+    move: bool = True,
+) -> Summary:
+    """Validate and stage. `move`: the job goes to validating and then validated; without
+    it the job keeps its state (validating when the worker took it from the queue, importing
+    when a queued commit checks again first)."""
+    if move:
+        _move(job, ImportJob.State.VALIDATING)
     job.started_at = job.started_at or timezone.now()
-    job.save(update_fields=["state", "started_at"])
+    job.heartbeat_at = timezone.now()
+    job.save(update_fields=["state", "started_at", "heartbeat_at"])
     summary = Summary(problem_limit=MAX_STORED_PROBLEMS)
     targets = [staging_path(job), rejected_path(job)]
     partials = [target.with_suffix(".partial") for target in targets]
     try:
         prune_stale_staging()
         staging_folder().mkdir(parents=True, exist_ok=True)
+        total = job.row_count or estimate_rows(Path(job.file.path), job.file_name, job.header_row, job.sheet or None)
+        monitor.start_phase(VALIDATING, total=total, in_database=True)
+
+        def report(done: int, total: int) -> None:
+            monitor.update(done)
+            if progress:
+                progress(done, total)
+
         with (
             _open_attachments(job) as attachments,
             partials[0].open("w", encoding="utf-8") as staged,
@@ -340,7 +402,7 @@ def _validate(job: ImportJob, spec: ItemSpec, progress: Progress | None) -> Summ
         ):
             rows = ItemRows(spec, job=job)
             item_count = attachment_count = 0
-            for result in _results(job, spec, attachments, progress):
+            for result in _results(job, spec, attachments, report, total):
                 summary.add(result)
                 if result.is_valid:
                     stage_row(staged, result.clean, rows)
@@ -353,17 +415,43 @@ def _validate(job: ImportJob, spec: ItemSpec, progress: Progress | None) -> Summ
     except BaseException as error:
         for path in partials:
             path.unlink(missing_ok=True)
+        if isinstance(error, ImportCancelled):
+            _end_cancelled(job)
+            raise ImportRefused(job.error_message, job=job) from None
         _fail_on(job, error, _("The validation failed: %(error)s"), "Validation of import %s failed")
         raise
-    job.state = ImportJob.State.VALIDATED
-    job.options["validated_at"] = timezone.now().isoformat()
-    job.options["staged_items"] = item_count
-    job.options["staged_attachments"] = attachment_count
+    if move:
+        job.state = ImportJob.State.VALIDATED
+    job.validated_at = timezone.now()
+    job.staged_items = item_count
+    job.staged_attachments = attachment_count
+    job.heartbeat_at = timezone.now()
     _record(job, summary)
-    job.save()
+    job.save(update_fields=["state", "validated_at", "staged_items", "staged_attachments", "heartbeat_at", *RECORDED])
+    if move:
+        remove_marks(job.pk)
     if progress:
         progress(summary.rows, summary.rows)
     return summary
+
+
+def _end_cancelled(job: ImportJob) -> None:
+    """The user cancelled a running job: it ends cancelled, with nothing staged or stored."""
+    job.state = ImportJob.State.CANCELLED
+    job.error_message = cancelled_message()
+    job.finished_at = timezone.now()
+    job.validated_at = None
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=job.state, error_message=job.error_message, finished_at=job.finished_at, validated_at=None
+    )
+    _remove_staging(job)
+    remove_marks(job.pk)
+
+
+def _remove_staging(job: ImportJob) -> None:
+    for path in (staging_path(job), rejected_path(job)):
+        path.unlink(missing_ok=True)
+        path.with_suffix(".partial").unlink(missing_ok=True)
 
 
 def _fail_on(job: ImportJob, error: BaseException, generic: str, log: str) -> None:
@@ -379,14 +467,16 @@ def _fail_on(job: ImportJob, error: BaseException, generic: str, log: str) -> No
     if isinstance(error, Exception):
         logger.exception(log, job.pk)
         _fail(job, generic % {"error": error})
+    else:  # Ctrl-C on the command line, a worker told to stop at once: no need to wait for the reaper
+        _fail(job, _("The import was interrupted, so nothing was stored. Run it again."))
 
 
 def discard_staging(*, job: ImportJob) -> None:
     """Forget the staged rows of a validation that will not be committed (a dry run)."""
     staging_path(job).unlink(missing_ok=True)
     rejected_path(job).unlink(missing_ok=True)
-    job.options.pop("validated_at", None)
-    job.save(update_fields=["options"])
+    job.validated_at = None
+    job.save(update_fields=["validated_at"])
 
 
 def cancel_import(*, job: ImportJob, reason: str = "") -> None:
@@ -424,6 +514,18 @@ def imported_before_message(earlier: ImportJob) -> str:
     }
 
 
+RECORDED = [
+    "row_count",
+    "valid_row_count",
+    "invalid_row_count",
+    "progress_total",
+    "progress_done",
+    "problems",
+    "error_count",
+    "warning_count",
+]
+
+
 def _record(job: ImportJob, summary: Summary) -> None:
     job.row_count = summary.rows
     job.valid_row_count = summary.valid_rows
@@ -431,54 +533,121 @@ def _record(job: ImportJob, summary: Summary) -> None:
     job.progress_total = summary.rows
     job.progress_done = summary.rows
     job.problems = [p.as_dict() for p in summary.problems]
-    job.options["problem_counts"] = {"errors": summary.error_count, "warnings": summary.warning_count}
+    job.error_count = summary.error_count
+    job.warning_count = summary.warning_count
 
 
-def _validation_is_current(job: ImportJob) -> bool:
-    validated_at = job.options.get("validated_at")
-    staged = "staged_attachments" in job.options and staging_path(job).exists()
-    if job.state != ImportJob.State.VALIDATED or not validated_at or not staged:
+def _staging_is_current(job: ImportJob) -> bool:
+    if job.validated_at is None or not staging_path(job).exists():
         return False
-    age = timezone.now() - dt.datetime.fromisoformat(validated_at)
+    age = timezone.now() - job.validated_at
     return age.total_seconds() <= settings.IMPORT_VALIDATION_MAX_AGE
 
 
+def _rows_invalid(job: ImportJob) -> RowsInvalid:
+    first = next((p["row"] for p in job.problems if not p["is_warning"]), None)
+    return RowsInvalid(
+        _("Row %(row)s is invalid, so nothing was imported. Correct the file, or choose to import only the valid rows.")
+        % {"row": first},
+        job=job,
+    )
+
+
 def commit_import(
-    *, job: ImportJob, skip_invalid: bool = False, progress: Progress | None = None, again: bool = False
-) -> int:
+    *, job: ImportJob, skip_invalid: bool = False, progress: ProgressCallback | None = None, again: bool = False
+) -> CommitResult:
     """R27: store every row, or, when the user chose it, only the valid ones, in one
     transaction. It re-checks first: a validation that is missing or older than
     IMPORT_VALIDATION_MAX_AGE is done again. The same file imported before for the same type
-    is refused (ImportedBefore) unless `again`. Returns the number of items created."""
+    is refused (ImportedBefore) unless `again`. Returns what it stored. Writes the job's
+    heartbeat and progress while it works, outside the database (`imports.progress`)."""
     if not again and (earlier := earlier_import(job=job)):
         raise ImportedBefore(imported_before_message(earlier), job=job, earlier=earlier)
     spec = spec_for(job)
-    if not _validation_is_current(job):
-        _validate(job, spec, progress)
-    if job.invalid_row_count and not skip_invalid:
-        first = next((p["row"] for p in job.problems if not p["is_warning"]), None)
-        raise RowsInvalid(
-            _(
-                "Row %(row)s is invalid, so nothing was imported. Correct the file, or choose to import only the valid rows."
-            )
-            % {"row": first},
-            job=job,
-        )
-    _move(job, ImportJob.State.IMPORTING)
-    job.options["skip_invalid"] = skip_invalid
-    job.save(update_fields=["state", "options"])
+    with JobMonitor(job) as monitor:
+        if job.state != ImportJob.State.VALIDATED or not _staging_is_current(job):
+            _validate(job, spec, progress, monitor)
+        if job.invalid_row_count and not skip_invalid:
+            raise _rows_invalid(job)
+        _move(job, ImportJob.State.IMPORTING)
+        job.skip_invalid = skip_invalid
+        job.heartbeat_at = timezone.now()
+        job.save(update_fields=["state", "skip_invalid", "heartbeat_at"])
+        return _commit(job, spec, progress, monitor)
+
+
+def _commit_queued(job: ImportJob, skip_invalid: bool) -> CommitResult:
+    """A commit the worker took from the queue: the job is importing already; it validates
+    again first when it must, and goes back to validated when rows turn out invalid."""
+    spec = spec_for(job)
+    with JobMonitor(job) as monitor:
+        if not _staging_is_current(job):
+            _validate(job, spec, None, monitor, move=False)
+        if job.invalid_row_count and not skip_invalid:
+            job.state = ImportJob.State.VALIDATED
+            job.save(update_fields=["state"])
+            remove_marks(job.pk)
+            raise _rows_invalid(job)
+        return _commit(job, spec, None, monitor)
+
+
+def _commit(job: ImportJob, spec: ItemSpec, progress: ProgressCallback | None, monitor: JobMonitor) -> CommitResult:
+    """The commit itself, in one transaction that also marks the job done. On PostgreSQL the
+    transaction holds the job's row lock, so the reaper never takes a live commit for dead;
+    on SQLite its write lock does the same."""
     total = job.valid_row_count
+    monitor.start_phase(IMPORTING, total=total, in_database=False)
+
+    def report(done: int) -> None:
+        monitor.update(done)
+        if progress:
+            progress(done, total)
+
+    def finish(created: int) -> None:
+        job.state = ImportJob.State.DONE
+        job.items_created = created
+        job.finished_at = timezone.now()
+        job.heartbeat_at = timezone.now()
+        job.progress_done = job.progress_total = total
+        job.error_message = ""
+        job.save(
+            update_fields=[
+                "state",
+                "items_created",
+                "finished_at",
+                "heartbeat_at",
+                "progress_done",
+                "progress_total",
+                "error_message",
+            ]
+        )
+
+    storage = Attachment._meta.get_field("file").storage
+    written = WrittenFiles(storage, manifest_path(job.pk))
     try:
-        with _open_attachments(job) as attachments, staging_path(job).open(encoding="utf-8") as staged:
+        with (
+            _open_attachments(job) as attachments,
+            staging_path(job).open(encoding="utf-8") as staged,
+            transaction.atomic(),
+        ):
+            list(ImportJob.objects.select_for_update().filter(pk=job.pk).values_list("pk", flat=True))
             committer = Committer(
                 spec,
                 job=job,
-                attachments=attachments if job.options.get("staged_attachments") else None,
-                progress=(lambda done: progress(done, total)) if progress else None,
+                attachments=attachments if job.staged_attachments else None,
+                progress=report,
+                written=written,
             )
-            created = committer.commit(read_staged(staged), item_count=job.options["staged_items"])
+            committer.commit(read_staged(staged), item_count=job.staged_items, finish=finish)
     except BaseException as error:
-        staging_path(job).unlink(missing_ok=True)  # a failed job validates again before a commit
+        written.remove()
+        manifest_path(job.pk).unlink(missing_ok=True)
+        _remove_staging(job)  # a failed job validates again before a commit
+        job.validated_at = None
+        if isinstance(error, ImportCancelled):
+            _end_cancelled(job)
+            raise ImportRefused(job.error_message, job=job) from None
+        ImportJob.objects.filter(pk=job.pk).update(validated_at=None)
         if isinstance(error, IntegrityError) and is_foreign_key_violation(error):
             message = _(
                 "Something these rows refer to was changed or removed after the validation, so nothing was stored. Run the import again: it validates the rows first."
@@ -487,12 +656,35 @@ def commit_import(
             raise ImportRefused(message, job=job) from None
         _fail_on(job, error, _("The import failed and nothing was stored: %(error)s"), "Import %s failed")
         raise
-    staging_path(job).unlink(missing_ok=True)
-    job.state = ImportJob.State.DONE
-    job.items_created = created
-    job.finished_at = timezone.now()
-    job.save()
-    return created
+    manifest_path(job.pk).unlink(missing_ok=True)
+    _remove_staging(job)
+    remove_marks(job.pk)
+    return commit_result(job=job)
+
+
+def commit_result(*, job: ImportJob) -> CommitResult:
+    """What a finished import stored: items, rows imported and left out, items per
+    destination, duration. For the command line, the result page and the history."""
+    return CommitResult(
+        items_created=job.items_created,
+        rows_read=job.row_count,
+        rows_imported=job.valid_row_count if job.state in (ImportJob.State.DONE, ImportJob.State.UNDONE) else 0,
+        rows_left_out=job.invalid_row_count,
+        per_destination=items_per_destination(job=job),
+        duration=job.duration,
+    )
+
+
+def items_per_destination(*, job: ImportJob) -> dict[str, int]:
+    """Items the import created per destination relation (its number; "" for items without
+    a relation, which name a contact only), in number order. One query."""
+    counts = (
+        DossierItem.objects.filter(import_job=job)
+        .values_list("relation__number")
+        .annotate(items=Count("pk"))
+        .order_by("relation__number")
+    )
+    return {number or "": items for number, items in counts}
 
 
 def is_foreign_key_violation(error: IntegrityError) -> bool:
@@ -577,3 +769,259 @@ def shown_sheet(job: ImportJob) -> str | None:
     except ReadError:
         return None
     return (job.sheet or None) if has_sheets else None
+
+
+# --- background work ------------------------------------------------------------------------
+#
+# The wizard hands validations and commits to the task worker (`imports/tasks.py`): start_*
+# moves the job to validating or importing and enqueues its task once the transaction
+# commits; the task claims the job (its first heartbeat) and runs the same services as the
+# command line. `reap_stale_imports` ends jobs whose worker died.
+
+
+def job_progress(job: ImportJob) -> Progress:
+    """Where the job stands (`imports.progress.Progress`): read from its progress file while
+    it runs, never waiting on the import's own transaction; from its row otherwise."""
+    return read_job_progress(job)
+
+
+def _queue(job: ImportJob, state: str) -> None:
+    """Move the job to `state` as queued for the worker: no heartbeat until a worker takes it."""
+    _move(job, state)
+    job.queued_at = timezone.now()
+    job.heartbeat_at = None
+    job.task_id = ""
+    job.error_message = ""
+    job.finished_at = None
+    job.progress_done = 0
+    remove_marks(job.pk)  # a cancel asked for an earlier run does not count
+
+
+def _enqueue(job: ImportJob, task, **kwargs) -> None:
+    def enqueue() -> None:
+        result = task.enqueue(str(job.pk), **kwargs)
+        ImportJob.objects.filter(pk=job.pk, queued_at=job.queued_at).update(task_id=str(result.id)[:64])
+
+    transaction.on_commit(enqueue)
+
+
+@transaction.atomic
+def start_validation(*, job: ImportJob) -> ImportJob:
+    """Queue the job's validation for the task worker (validating, without a heartbeat until
+    a worker takes it). From mapped, validated or failed."""
+    from imports import tasks
+
+    if reason := import_refusal_for(job.user, job.item_type, job.creation_profile):
+        raise ImportRefused(reason, job=job)
+    _queue(job, ImportJob.State.VALIDATING)
+    job.progress_total = job.row_count
+    job.save()
+    _enqueue(job, tasks.validate_job)
+    return job
+
+
+@transaction.atomic
+def start_commit(*, job: ImportJob, skip_invalid: bool = False, again: bool = False) -> ImportJob:
+    """Queue the job's commit for the task worker (importing). Checks again first: the
+    user's rights (R2) and type authorisation (R3), the same file imported before
+    (ImportedBefore unless `again`), and invalid rows the user did not choose to leave out
+    (RowsInvalid); each refusal is one sentence and changes nothing."""
+    from imports import tasks
+
+    if reason := import_refusal_for(job.user, job.item_type, job.creation_profile):
+        raise ImportRefused(reason, job=job)
+    if not again and (earlier := earlier_import(job=job)):
+        raise ImportedBefore(imported_before_message(earlier), job=job, earlier=earlier)
+    if job.state == ImportJob.State.VALIDATED and job.invalid_row_count and not skip_invalid:
+        raise _rows_invalid(job)
+    if job.state != ImportJob.State.VALIDATED:
+        job.validated_at = None  # the worker validates first
+    _queue(job, ImportJob.State.IMPORTING)
+    job.skip_invalid = skip_invalid
+    job.progress_total = job.valid_row_count
+    job.save()
+    _enqueue(job, tasks.commit_job, skip_invalid=skip_invalid, again=again)
+    return job
+
+
+def request_cancel(*, job: ImportJob) -> None:
+    """Ask a running job to stop. A validation stops between batches and a commit rolls back
+    (nothing stored); the job then ends cancelled. The mark is a file, never a database
+    write, so the request does not wait on a running commit's transaction. A job that is not
+    running is cancelled at once; one that has ended cannot be."""
+    if job.is_running:
+        mark_cancel(job.pk)
+        return
+    if not job.can_move_to(ImportJob.State.CANCELLED):
+        raise ImportRefused(
+            _("This import has state '%(state)s' and cannot be cancelled.") % {"state": job.get_state_display()},
+            job=job,
+        )
+    cancel_import(job=job, reason=cancelled_message())
+
+
+def _claim(job: ImportJob, state: str) -> bool:
+    """The worker takes a queued job: its first heartbeat, unless the job was cancelled or
+    reaped meanwhile (then False, and nothing is done)."""
+    now = timezone.now()
+    claimed = ImportJob.objects.filter(pk=job.pk, state=state, heartbeat_at__isnull=True).update(heartbeat_at=now)
+    job.heartbeat_at = now
+    if claimed and cancel_requested(job.pk):
+        _end_cancelled(job)
+        return False
+    return bool(claimed)
+
+
+def _load(job_id) -> ImportJob | None:
+    return ImportJob.objects.select_related("user", "item_type", "creation_profile").filter(pk=job_id).first()
+
+
+def run_validation(*, job_id: str) -> str:
+    """The validation task's body: validate a job queued by start_validation. Returns the
+    job's state; refusals are recorded on the job."""
+    job = _load(job_id)
+    if job is None or not _claim(job, ImportJob.State.VALIDATING):
+        return job.state if job else "missing"
+    with contextlib.suppress(ImportRefused), JobMonitor(job) as monitor:
+        _validate(job, spec_for(job), None, monitor, move=False)
+        job.state = ImportJob.State.VALIDATED
+        job.save(update_fields=["state"])
+        remove_marks(job.pk)
+    return job.state
+
+
+def run_commit(*, job_id: str, skip_invalid: bool = False, again: bool = False) -> str:
+    """The commit task's body: commit a job queued by start_commit. Returns the job's
+    state; refusals (a file imported meanwhile, invalid rows, ...) are recorded on the job."""
+    job = _load(job_id)
+    if job is None or not _claim(job, ImportJob.State.IMPORTING):
+        return job.state if job else "missing"
+    try:
+        if reason := import_refusal_for(job.user, job.item_type, job.creation_profile):
+            _fail(job, reason)
+        elif not again and (earlier := earlier_import(job=job)):
+            _fail(job, imported_before_message(earlier))
+        else:
+            _commit_queued(job, skip_invalid)
+    except RowsInvalid as refusal:
+        ImportJob.objects.filter(pk=job.pk).update(error_message=refusal.message)
+    except ImportRefused:
+        pass
+    return job.state
+
+
+def reap_stale_imports() -> list[ImportJob]:
+    """End the jobs whose worker died. A job at work whose last heartbeat is older than
+    IMPORT_STALE_AFTER fails; one still queued fails when its task died before its first
+    heartbeat, or when it waited that long while no worker showed any sign of life; one with
+    a cancel mark ends cancelled. What such a job wrote goes: its staging, and the files a
+    commit wrote (by its manifest). Nothing was stored (its transaction never committed), and
+    it can be run again. Returns the jobs it ended."""
+    now = timezone.now()
+    stale_after = dt.timedelta(seconds=settings.IMPORT_STALE_AFTER)
+    running = list(ImportJob.objects.filter(state__in=[ImportJob.State.VALIDATING, ImportJob.State.IMPORTING]))
+    beats = {job.pk: last_beat(job) for job in running}
+    # A sign of life of the workers: a job beating now, or one that beat lately (a worker
+    # writes the heartbeat when it takes a job and when it finishes it; the reaper never does).
+    worker_alive = any(beat and now - beat < stale_after for beat in beats.values()) or (
+        ImportJob.objects.filter(heartbeat_at__gte=now - stale_after).exists()
+    )
+    ended = []
+    for job in running:
+        beat = beats[job.pk]
+        if beat is None:
+            if not _never_started(job, now, stale_after, worker_alive):
+                continue
+            message = cancelled_message() if cancel_requested(job.pk) else never_started_message()
+        elif now - beat >= stale_after:
+            message = cancelled_message() if cancel_requested(job.pk) else stale_message(settings.IMPORT_STALE_AFTER)
+        else:
+            continue
+        if _reap(job, message, cancelled=cancel_requested(job.pk)):
+            ended.append(job)
+    _remove_leftover_manifests()
+    return ended
+
+
+def _never_started(job: ImportJob, now: dt.datetime, stale_after: dt.timedelta, worker_alive: bool) -> bool:
+    """A queued job no worker took up: cancelled by its user, its task ended or died before
+    the first heartbeat, or waiting that long while no worker showed any sign of life."""
+    if cancel_requested(job.pk):
+        return True
+    waiting_since = job.queued_at or job.started_at or job.created_at
+    if now - waiting_since < stale_after:
+        return False
+    task = _task_of(job)
+    if task is None:
+        return not worker_alive
+    if task.status == "READY":
+        return not worker_alive
+    if task.status == "RUNNING":
+        return task.started_at is None or now - task.started_at >= stale_after
+    return True  # the task ended without ever taking the job
+
+
+def _task_of(job: ImportJob):
+    if not job.task_id:
+        return None
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(pk=_uuid_or_none(job.task_id)).only("status", "started_at").first()
+
+
+def _reap(job: ImportJob, message: str, *, cancelled: bool) -> bool:
+    """Fail (or cancel) one dead job, unless it turns out alive: on PostgreSQL a live commit
+    holds its row lock (skipped); on SQLite its write lock makes this wait and fail, and the
+    next round tries again. Then remove what it wrote."""
+    state = ImportJob.State.CANCELLED if cancelled else ImportJob.State.FAILED
+    try:
+        with transaction.atomic():
+            locked = ImportJob.objects.select_for_update(skip_locked=True).filter(
+                pk=job.pk, state=job.state, heartbeat_at=job.heartbeat_at
+            )
+            if not list(locked.values_list("pk", flat=True)):
+                return False
+            latest = last_beat(job)
+            if latest and timezone.now() - latest < dt.timedelta(seconds=settings.IMPORT_STALE_AFTER):
+                return False  # it beat just now
+            locked.update(state=state, error_message=message, finished_at=timezone.now(), validated_at=None)
+    except OperationalError:
+        logger.warning("The reaper could not end import %s now (the database is busy); it tries again.", job.pk)
+        return False
+    job.state, job.error_message = state, message
+    _remove_staging(job)
+    remove_listed(manifest_path(job.pk), Attachment._meta.get_field("file").storage)
+    remove_marks(job.pk)
+    _fail_task(job)
+    logger.warning("Import %s ended by the reaper: %s", job.pk, message)
+    return True
+
+
+def _fail_task(job: ImportJob) -> None:
+    """django-tasks-db never ends a task whose worker was killed: it would show running."""
+    if not job.task_id:
+        return
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.filter(pk=_uuid_or_none(job.task_id), status="RUNNING").update(
+        status="FAILED", finished_at=timezone.now()
+    )
+
+
+def _remove_leftover_manifests() -> None:
+    """A manifest whose job is no longer importing: the process ended after the commit (its
+    files belong to stored items) or the job was reaped; either way, it has served."""
+    manifests = {
+        _uuid_or_none(path.name.removesuffix("-written.txt")): path for path in staging_folder().glob("*-written.txt")
+    }
+    if not manifests:
+        return
+    importing = set(
+        ImportJob.objects.filter(pk__in=[pk for pk in manifests if pk], state=ImportJob.State.IMPORTING).values_list(
+            "pk", flat=True
+        )
+    )
+    storage = Attachment._meta.get_field("file").storage
+    for job_id, path in manifests.items():
+        if job_id not in importing:
+            remove_listed(path, storage)

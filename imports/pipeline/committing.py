@@ -8,7 +8,8 @@ item), workflow entries from characteristics (R17) and, for a creation profile, 
 and the generated document (R21). An import without any of those goes in inserts of 20
 batches (on PostgreSQL a COPY each). The outgoing-post choice is never acted on (R7). Files
 written to storage by a commit that fails are removed again, so a failed import leaves
-nothing behind.
+nothing behind; each is named in a manifest file before it is written, so that the reaper
+can remove them when the process was killed halfway (`WrittenFiles`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import batched, groupby
 from operator import attrgetter, methodcaller
+from pathlib import Path
 from typing import IO, Any
 
 from django.core.files.base import ContentFile
@@ -206,6 +209,76 @@ def _cell_from_json(cell: Any) -> Any:
 # --- commit --------------------------------------------------------------------------------
 
 
+class WrittenFiles:
+    """The files a commit writes to `storage` (attachments, generated documents), each named
+    before it is written: kept in memory and, with a `manifest`, appended to that file too,
+    so that what a killed process wrote can be found and removed (`remove_listed`).
+
+    While `recording()`, every file this thread saves through the storage is noted, whichever
+    code saves it (the commit's attachments, a creation profile's documents)."""
+
+    def __init__(self, storage, manifest: Path | None = None):
+        self.storage = storage
+        self.manifest = manifest
+        self.names: list[str] = []
+
+    @contextmanager
+    def recording(self) -> Iterator[WrittenFiles]:
+        storage, thread = self.storage, threading.get_ident()
+        handle = self.manifest.open("a", encoding="utf-8") if self.manifest else None
+        save = storage._save  # the one place every write of the storage passes
+
+        def noted_save(name: str, content) -> str:
+            if threading.get_ident() != thread:
+                return save(name, content)
+            self._note(name, handle)
+            written = save(name, content)
+            if written != name:  # renamed by the storage at the last moment
+                self._note(written, handle)
+            return written
+
+        own = vars(storage).get("_save")  # a storage may carry its own (a test's fault)
+        storage._save = noted_save
+        try:
+            yield self
+        finally:
+            if own is None:
+                del storage._save
+            else:
+                storage._save = own
+            if handle is not None:
+                handle.close()
+
+    def _note(self, name: str, handle) -> None:
+        self.names.append(name)
+        if handle is not None:
+            handle.write(name + "\n")
+            handle.flush()
+
+    def remove(self) -> None:
+        """Remove every file written (the transaction that would have kept them failed)."""
+        for name in self.names:
+            self.storage.delete(name)
+        self.names.clear()
+
+
+def remove_listed(manifest: Path, storage) -> int:
+    """Remove the files a manifest names that no attachment refers to (a killed commit's),
+    then the manifest. Returns how many files were removed."""
+    try:
+        names = [line for line in manifest.read_text(encoding="utf-8").splitlines() if line]
+    except FileNotFoundError:
+        return 0
+    kept = set(Attachment.objects.filter(file__in=names).values_list("file", flat=True))
+    removed = 0
+    for name in dict.fromkeys(names):
+        if name not in kept and storage.exists(name):
+            storage.delete(name)
+            removed += 1
+    manifest.unlink(missing_ok=True)
+    return removed
+
+
 class Committer:
     def __init__(
         self,
@@ -215,24 +288,34 @@ class Committer:
         attachments: AttachmentSource | None = None,
         batch_size: int = BATCH_SIZE,
         progress: Callable[[int], None] | None = None,
+        written: WrittenFiles | None = None,
     ):
         self.spec = spec
         self.rows = ItemRows(spec, job=job)
         self.attachments = attachments
         self.batch_size = batch_size
         self.progress = progress or (lambda done: None)
-        self._stored: list[Attachment] = []  # attachments whose files are written, until the commit
+        # The files written until the transaction commits, removed if it does not.
+        self.written = written or WrittenFiles(Attachment._meta.get_field("file").storage)
         # Attachments, workflow entries (R17) and profiles (R21) need the ids of the stored items.
         self.follows_up = attachments is not None or spec.profile is not None or bool(spec.workflow_of_combination)
 
-    def commit(self, staged: Iterable[tuple[int, Member | None, list]], *, item_count: int) -> int:
+    def commit(
+        self,
+        staged: Iterable[tuple[int, Member | None, list]],
+        *,
+        item_count: int,
+        finish: Callable[[int], None] | None = None,
+    ) -> int:
         """Store every staged row, or nothing. `item_count`: the items the staged rows hold
         (a row naming several destinations holds several). Returns the items created.
         `progress` is called between inserts, inside the transaction: what it writes to the
-        database stays invisible to others until the commit, so it should report elsewhere."""
+        database stays invisible to others until the commit, so it should report elsewhere;
+        it may raise to stop (everything is rolled back). `finish(items)` runs last inside the
+        transaction, so what it records commits with the items or not at all."""
         rows_done = 0
         try:
-            with transaction.atomic():
+            with self.written.recording(), transaction.atomic():
                 numbers = iter(allocate_numbers(item_type=self.spec.item_type, count=item_count))
                 if self.follows_up:  # each batch its own insert, so its items can be followed up
                     for batch in batched(staged, self.batch_size):
@@ -251,9 +334,10 @@ class Committer:
                         self.progress(rows_done)  # not during a COPY, which holds the connection
                 if next(numbers, None) is not None:
                     raise RuntimeError("The staged rows hold fewer items than the validation counted.")
+                if finish is not None:
+                    finish(item_count)
         except BaseException:
-            for attachment in self._stored:
-                attachment.file.storage.delete(attachment.file.name)
+            self.written.remove()
             raise
         return item_count
 
@@ -289,7 +373,7 @@ class Committer:
         )
         if self.spec.profile is not None:
             items = list(DossierItem.objects.filter(pk__in=item_ids).select_related("relation", "contact", "item_type"))
-            apply_creation_profile(items=items, profile=self.spec.profile, stored=self._stored)
+            apply_creation_profile(items=items, profile=self.spec.profile)
 
     def _attach_files(self, item_ids: list[int], members: list[Member | None]) -> None:
         if self.attachments is None:
@@ -307,6 +391,5 @@ class Committer:
                 sha256=hashlib.sha256(content).hexdigest(),
             )
             store_file(attachment.file, attachment.original_name, ContentFile(content))
-            self._stored.append(attachment)
             attachments.append(attachment)
         Attachment.objects.bulk_create(attachments)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -84,3 +85,26 @@ class Summary:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.is_warning]
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """What a validation found: the counts and problems (`summary`), and the earlier import of
+    the same file for the same type (an ImportJob), which the user must confirm to import it
+    again; None when there is none."""
+
+    summary: Summary
+    earlier: Any = None
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    """What a commit stored. The counts add up: rows_read = rows_imported + rows_left_out
+    (rows left out as invalid, when the user chose to import only the valid rows)."""
+
+    items_created: int
+    rows_read: int
+    rows_imported: int
+    rows_left_out: int
+    per_destination: dict[str, int] = field(default_factory=dict)  # relation number -> items
+    duration: dt.timedelta | None = None

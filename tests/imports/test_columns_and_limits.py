@@ -75,7 +75,7 @@ def test_a_problem_in_a_column_of_a_repeated_name_names_its_letter(demo):
         services.set_mapping(job=job, mapping={"relation": {"column": "Relatienummer"}, "subject": {"letter": "C"}})
         == []
     )
-    summary = services.validate_import(job=job)
+    summary = services.validate_import(job=job).summary
     assert [(p.row, p.column, p.code) for p in summary.errors] == [(2, "onderwerp (C)", "too_long")]
 
 
@@ -114,7 +114,7 @@ def test_a_subject_over_its_limit_is_a_row_problem_in_the_users_language(demo, l
     job = start(rows)
     assert services.set_mapping(job=job, mapping=services.suggest_mapping_for(job)) == []
     with translation.override(language):
-        summary = services.validate_import(job=job)
+        summary = services.validate_import(job=job).summary
     (problem,) = summary.errors
     assert (problem.row, problem.column, problem.code, problem.message) == (5, "Onderwerp", "too_long", message)
     with pytest.raises(services.RowsInvalid):
@@ -131,12 +131,12 @@ def test_a_free_text_and_an_amount_over_their_limits_are_row_problems_not_a_fail
     )
     job = start(rows, type_code="CONTR", username="admin")
     assert services.set_mapping(job=job, mapping=services.suggest_mapping_for(job)) == []
-    summary = services.validate_import(job=job)
+    summary = services.validate_import(job=job).summary
     assert [(p.row, p.column, p.code) for p in summary.errors] == [
         (3, "Salaris", "number_too_large"),
         (4, "Functie", "too_long"),
     ]
-    assert services.commit_import(job=job, skip_invalid=True) == 1
+    assert services.commit_import(job=job, skip_invalid=True).items_created == 1
 
 
 # --- control characters ----------------------------------------------------------------------
@@ -145,12 +145,12 @@ def test_a_free_text_and_an_amount_over_their_limits_are_row_problems_not_a_fail
 def test_control_characters_are_left_out_of_the_stored_text_with_a_warning(demo):
     job = start("Relatienummer;Onderwerp;Toelichting\n10001;Brief\x1b[2J aan\u202e klant;regel\x85 1\tA\n")
     assert services.set_mapping(job=job, mapping=services.suggest_mapping_for(job)) == []
-    summary = services.validate_import(job=job)
+    summary = services.validate_import(job=job).summary
     assert [(p.row, p.column, p.code) for p in summary.warnings] == [
         (2, "Onderwerp", "control_characters_removed"),
         (2, "Toelichting", "control_characters_removed"),
     ]
-    assert services.commit_import(job=job) == 1
+    assert services.commit_import(job=job).items_created == 1
     item = DossierItem.objects.get(import_job=job)
     assert (item.subject, item.text) == ("Brief[2J aan klant", "regel 1\tA")
 

@@ -6,6 +6,7 @@ import openpyxl
 import pytest
 
 from dossier.models import DossierItem
+from imports.models import ImportJob
 from tests.imports.commands import import_items
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +39,7 @@ def test_it_imports_and_prints_a_json_summary(demo, soll_csv):
     }
     assert summary["problems"] == []
     assert summary["job"]
+    assert ImportJob.objects.get(pk=summary["job"]).source == "command line"
     assert '"relation"' in err  # the mapping it used, on stderr
     assert DossierItem.objects.filter(item_type__code="SOLL").count() == 2
 
@@ -83,7 +85,8 @@ def test_skip_invalid_imports_the_valid_rows_and_writes_the_rejected_ones(demo, 
         bad_csv, "--type", "SOLL", "--user", "importeur", "--skip-invalid", "--rejected-out", rejected, "--json"
     )
     assert code == 0
-    assert json.loads(out)["items_created"] == 1
+    summary = json.loads(out)
+    assert (summary["items_created"], summary["rows_imported"], summary["rows_left_out"]) == (1, 1, 1)
     rows = list(openpyxl.load_workbook(rejected).active.values)
     assert rows[0] == ("Relatienummer", "Onderwerp", "Problems")
     assert rows[1][:2] == ("E0002", "CV")
@@ -317,3 +320,19 @@ def test_a_file_that_cannot_be_read_exits_2_with_one_sentence(demo, soll_csv, mo
     assert code == 2
     assert err.strip() == f"The file {soll_csv} cannot be read: Permission denied."
     assert "Traceback" not in out + err
+
+
+def test_a_column_no_field_takes_is_named_as_not_imported(demo, tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text("Relatienummer;Onderwerp;Datum ingestuurd\n10001;Brief;01-02-2025\n", encoding="utf-8")
+    code, out, err = import_items(rows, "--type", "SOLL", "--user", "importeur", "--json")
+    assert code == 0
+    assert "Warning: Column 'Datum ingestuurd' (C) is not imported: no field takes it." in err
+    assert json.loads(out)["not_imported_columns"] == [{"column": "Datum ingestuurd", "letter": "C"}]
+
+
+def test_every_column_taken_means_no_not_imported_warning(demo, soll_csv):
+    code, out, err = import_items(soll_csv, "--type", "SOLL", "--user", "importeur", "--json")
+    assert code == 0
+    assert "is not imported" not in err
+    assert json.loads(out)["not_imported_columns"] == []

@@ -109,7 +109,7 @@ def test_a_mapping_that_cannot_work_changes_nothing(demo):
 
 def test_r27_validation_stores_nothing_and_counts_every_row(demo):
     job = mapped(SOLL_ROWS + "E0003;CV\n")
-    summary = services.validate_import(job=job)
+    summary = services.validate_import(job=job).summary
     assert (summary.rows, summary.valid_rows, summary.invalid_rows) == (3, 2, 1)
     job.refresh_from_db()
     assert (job.state, job.row_count, job.invalid_row_count) == ("validated", 3, 1)
@@ -125,7 +125,7 @@ def test_r27_with_invalid_rows_nothing_is_stored_unless_the_user_chooses_the_val
     assert not DossierItem.objects.filter(item_type__code="SOLL").exists()
     job.refresh_from_db()
     assert job.state == "validated"
-    assert services.commit_import(job=job, skip_invalid=True) == 2
+    assert services.commit_import(job=job, skip_invalid=True).items_created == 2
     job.refresh_from_db()
     assert (job.state, job.items_created) == ("done", 2)
     assert sorted(job.items.values_list("relation__number", "number")) == [("10001", 1), ("10002", 2)]
@@ -193,7 +193,7 @@ def test_r08_r22_each_destination_gets_its_own_copy_of_the_attachment(demo):
         attachments=archive,
         attachments_name="docs.zip",
     )
-    assert services.commit_import(job=job) == 2
+    assert services.commit_import(job=job).items_created == 2
     items = DossierItem.objects.filter(import_job=job).order_by("number")
     assert [i.relation.number for i in items] == ["10001", "10002"]
     files = [i.attachments.get() for i in items]
@@ -204,7 +204,7 @@ def test_r08_r22_each_destination_gets_its_own_copy_of_the_attachment(demo):
 
 def test_r17_imported_items_enter_the_workflow_of_their_characteristics(demo):
     job = mapped("Relatienummer;Onderwerp;Ernst\n20001;Klacht;HOOG\n20002;Klacht;laag\n", type_code="KLACHT")
-    assert services.commit_import(job=job) == 2
+    assert services.commit_import(job=job).items_created == 2
     entered = WorkflowInstance.objects.filter(item__import_job=job)
     assert [(w.item.relation.number, w.workflow.code, w.current_task.is_start) for w in entered] == [
         ("20001", "ESCALATIE", True)
@@ -220,7 +220,7 @@ def test_r21_a_creation_profile_creates_review_tasks_and_documents(demo):
         username="admin",
         profile=profile,
     )
-    assert services.commit_import(job=job) == 1
+    assert services.commit_import(job=job).items_created == 1
     item = DossierItem.objects.get(import_job=job)
     assert item.creation_profile == profile
     assert ReviewTask.objects.filter(item=item).exists()
@@ -238,7 +238,7 @@ def test_a_commit_stores_every_value_as_validated(demo):
         type_code="CONTR",
         username="admin",
     )
-    assert services.commit_import(job=job) == 1
+    assert services.commit_import(job=job).items_created == 1
     item = DossierItem.objects.get(import_job=job)
     amsterdam = zoneinfo.ZoneInfo("Europe/Amsterdam")
     assert item.submitted_at == dt.datetime(2024, 12, 31, 10, 30, tzinfo=amsterdam)
@@ -302,7 +302,7 @@ def test_the_rejected_rows_file_can_be_fixed_and_imported_again(demo, tmp_path, 
         )
         == []
     )
-    assert services.commit_import(job=again) == 1
+    assert services.commit_import(job=again).items_created == 1
     assert DossierItem.objects.get(import_job=again).subject == "-CV"
 
 
@@ -311,7 +311,7 @@ def test_r01_importing_the_same_file_again_creates_new_items_and_changes_none(de
     services.commit_import(job=first)
     before = list(DossierItem.objects.filter(import_job=first).values("pk", "number", "subject", "relation__number"))
     second = mapped(SOLL_ROWS)
-    assert services.commit_import(job=second, again=True) == 2
+    assert services.commit_import(job=second, again=True).items_created == 2
     assert (
         list(DossierItem.objects.filter(import_job=first).values("pk", "number", "subject", "relation__number"))
         == before
@@ -341,7 +341,7 @@ def test_r07_an_outgoing_post_type_imports_without_producing_anything(demo):
     corr = ItemType.objects.get(code="CORR")
     assert corr.outgoing_post_choice
     job = mapped("Relatienummer;Onderwerp\n20001;Brief\n", type_code="CORR")
-    assert services.commit_import(job=job) == 1
+    assert services.commit_import(job=job).items_created == 1
     item = DossierItem.objects.get(import_job=job)
     assert not item.attachments.exists()
     assert not item.review_tasks.exists()
@@ -360,7 +360,7 @@ def test_r23_one_attachment_per_row(demo):
         attachments=archive,
         attachments_name="docs.zip",
     )
-    summary = services.validate_import(job=job)
+    summary = services.validate_import(job=job).summary
     assert [p.code for p in summary.errors] == ["attachment_not_found"]
 
 
@@ -373,7 +373,7 @@ def test_r29_a_finished_import_records_its_counts_mapping_and_items(demo):
     assert job.problems[0]["code"] == "relation_not_found"
     assert job.started_at and job.finished_at and job.finished_at >= job.started_at
     assert job.items.count() == 2
-    assert job.options["skip_invalid"] is True
+    assert job.skip_invalid is True
 
 
 def test_r24_attachments_come_from_a_server_import_folder(demo, settings, tmp_path):
@@ -382,7 +382,7 @@ def test_r24_attachments_come_from_a_server_import_folder(demo, settings, tmp_pa
     (folder / "10001_cv.pdf").write_bytes(b"%PDF from the server")
     settings.IMPORT_SERVER_FOLDERS = {"C$/Import": str(folder)}
     job = mapped("Relatienummer;Bijlage\n10001;\\\\client\\C$\\Import\\10001_cv.pdf\n")
-    assert services.commit_import(job=job) == 1
+    assert services.commit_import(job=job).items_created == 1
     attachment = DossierItem.objects.get(import_job=job).attachments.get()
     assert attachment.original_name == "10001_cv.pdf"
     with attachment.file.open("rb") as stored:
@@ -423,7 +423,7 @@ def test_r08_r28_items_of_many_batches_get_every_number_once_in_row_order(demo, 
             f"{20001 + n}{',20030' if n % 3 == 0 else ''};Klacht {n};{'HOOG' if n % 2 else 'LAAG'}" for n in range(25)
         ]
     job = mapped(header + "\n".join(rows) + "\n", type_code=type_code, username="admin")
-    summary = services.validate_import(job=job)
+    summary = services.validate_import(job=job).summary
     assert summary.invalid_rows == 0, summary.problems[:3]
     monkeypatch.setattr(committing.Committer, "__init__", _with_batch_size(committing.Committer.__init__, 10))
     seen = []
@@ -433,7 +433,7 @@ def test_r08_r28_items_of_many_batches_get_every_number_once_in_row_order(demo, 
     )
 
     before = ItemType.objects.get(code=type_code).last_number
-    assert services.commit_import(job=job) == 25 + 9  # every third row names two relations (R8)
+    assert services.commit_import(job=job).items_created == 25 + 9  # every third row names two relations (R8)
     assert set(seen) == {follows_up} and len(seen) == 3
     items = list(DossierItem.objects.filter(import_job=job).order_by("number"))
     assert [item.number for item in items] == list(range(before + 1, before + 35))
@@ -453,7 +453,7 @@ def test_r27_a_relation_removed_after_validation_stores_nothing_and_says_to_run_
     spare = Relation.objects.create(number="19999", name="Vertrokken", kind=Relation.Kind.PERSON)
     Employee.objects.create(relation=spare, number="E9999")
     job = mapped("Relatienummer;Onderwerp\n10001;Brief\n19999;Brief\n")
-    assert services.validate_import(job=job).invalid_rows == 0
+    assert services.validate_import(job=job).summary.invalid_rows == 0
     spare.delete()  # and with it its employee role
 
     with pytest.raises(services.ImportRefused, match="changed or removed after the validation"):
@@ -483,7 +483,7 @@ def test_staged_rows_no_commit_will_use_are_removed_by_the_next_validation(demo,
     services.validate_import(job=mapped(SOLL_ROWS))
     assert not stale.exists() and not crashed.exists()
     assert fresh.exists()
-    assert services.commit_import(job=ImportJob.objects.get(pk=first.pk)) == 2  # validated again first
+    assert services.commit_import(job=ImportJob.objects.get(pk=first.pk)).items_created == 2  # validated again first
 
 
 def test_progress_is_reported_between_inserts_never_during_one(demo, monkeypatch):
@@ -517,7 +517,7 @@ def test_progress_is_reported_between_inserts_never_during_one(demo, monkeypatch
     monkeypatch.setattr(committing.ItemRows, "inserter", tracked)
     monkeypatch.setattr(committing, "BATCHES_PER_INSERT", 2)
     monkeypatch.setattr(committing.Committer, "__init__", _with_batch_size(committing.Committer.__init__, 10))
-    assert services.commit_import(job=job, progress=progress) == 45
+    assert services.commit_import(job=job, progress=progress).items_created == 45
     assert [done for done, _found in reports] == [20, 40, 45]
 
 
@@ -551,7 +551,7 @@ def test_server_folders_alone_do_not_make_an_import_without_attachments_follow_u
     monkeypatch.setattr(
         committing.Committer, "_commit_batch", lambda self, *args: seen.append(self.follows_up) or original(self, *args)
     )
-    assert services.commit_import(job=job) == 2
+    assert services.commit_import(job=job).items_created == 2
     assert seen == [False]
 
 
@@ -622,9 +622,9 @@ def test_rows_naming_colliding_members_get_a_problem_and_the_others_import(demo)
         attachments=archive,
         attachments_name="docs.zip",
     )
-    summary = services.validate_import(job=job)
+    summary = services.validate_import(job=job).summary
     assert [(p.row, p.column, p.code) for p in summary.errors] == [(2, "Bijlage", "attachment_name_collision")]
-    assert services.commit_import(job=job, skip_invalid=True) == 1
+    assert services.commit_import(job=job, skip_invalid=True).items_created == 1
 
 
 def test_a_damaged_member_fails_the_validation_with_one_sentence(demo, tmp_path):
@@ -666,7 +666,7 @@ def test_invisible_characters_are_removed_from_stored_attachment_names(demo):
         attachments=archive,
         attachments_name="docs.zip",
     )
-    assert services.commit_import(job=job) == 2
+    assert services.commit_import(job=job).items_created == 2
     names = DossierItem.objects.filter(import_job=job).order_by("number").values_list("attachments__original_name")
     assert [name for (name,) in names] == ["10001_cvfdp.exe", "10002_cv.pdf"]
 
@@ -676,7 +676,7 @@ def test_invisible_characters_are_removed_from_stored_attachment_names(demo):
 
 def test_the_same_file_imported_before_for_the_type_is_refused_unless_again(demo):
     first = mapped(SOLL_ROWS)
-    assert services.commit_import(job=first) == 2
+    assert services.commit_import(job=first).items_created == 2
     first.refresh_from_db()
     second = mapped(SOLL_ROWS)
     with pytest.raises(services.ImportedBefore) as caught:
@@ -689,15 +689,15 @@ def test_the_same_file_imported_before_for_the_type_is_refused_unless_again(demo
     second.refresh_from_db()
     assert second.state == "mapped"  # nothing changed: the caller may ask and commit again
     assert not DossierItem.objects.filter(import_job=second).exists()
-    assert services.commit_import(job=second, again=True) == 2
+    assert services.commit_import(job=second, again=True).items_created == 2
 
 
 def test_an_undone_import_another_type_or_another_file_do_not_count_as_imported_before(demo):
     first = mapped(SOLL_ROWS)
     services.commit_import(job=first)
     services.undo_import(job=first)
-    assert services.commit_import(job=mapped(SOLL_ROWS)) == 2  # the undone one does not count
-    assert services.commit_import(job=mapped(SOLL_ROWS.replace("CV", "Cv"))) == 2  # another file
+    assert services.commit_import(job=mapped(SOLL_ROWS)).items_created == 2  # the undone one does not count
+    assert services.commit_import(job=mapped(SOLL_ROWS.replace("CV", "Cv"))).items_created == 2  # another file
     klacht = "Relatienummer;Onderwerp;Ernst\n20001;Klacht;laag\n"
     services.commit_import(job=mapped(klacht, type_code="KLACHT"))
     assert services.earlier_import(job=mapped(klacht, type_code="CORR")) is None  # another type

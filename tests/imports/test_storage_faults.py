@@ -87,7 +87,7 @@ def start(*, with_zip: bool = True, username: str = "importeur", type_code: str 
 def import_all(**kwargs) -> int:
     job = start(**kwargs)
     assert services.set_mapping(job=job, mapping=services.suggest_mapping_for(job)) == []
-    return services.commit_import(job=job)
+    return services.commit_import(job=job).items_created
 
 
 @pytest.mark.parametrize(("code", "message"), FAULTS)
@@ -131,7 +131,7 @@ def test_a_fault_while_staging_fails_the_validation_and_leaves_no_staged_file(
     job.refresh_from_db()
     assert (job.state, job.error_message.startswith(message)) == ("failed", True)
     assert files_in(private_files, "imports") == sorted([f"{job.pk}.csv", f"{job.pk}-attachments.zip"])
-    assert services.commit_import(job=job, skip_invalid=True) == 3  # the failed job validates again
+    assert services.commit_import(job=job, skip_invalid=True).items_created == 3  # the failed job validates again
 
 
 @pytest.mark.parametrize(("code", "message"), FAULTS)
@@ -152,7 +152,7 @@ def test_a_fault_while_storing_attachments_at_the_commit_leaves_no_item_and_no_f
     job.refresh_from_db()
     assert (job.state, job.error_message.startswith(message)) == ("failed", True)
 
-    assert services.commit_import(job=job) == 3
+    assert services.commit_import(job=job).items_created == 3
     assert len(files_in(private_files, "attachments")) == 3
 
 
@@ -173,7 +173,7 @@ def test_a_full_disk_while_writing_generated_documents_leaves_no_item_and_no_fil
     assert files_in(private_files, "attachments") == []
     assert ImportJob.objects.get(pk=job.pk).state == "failed"
 
-    assert services.commit_import(job=job) == 2
+    assert services.commit_import(job=job).items_created == 2
     assert len(files_in(private_files, "attachments")) == 2
 
 

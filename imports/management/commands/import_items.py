@@ -17,8 +17,10 @@ from django.utils.translation import gettext as _
 
 from dossier.models import CreationProfile, ItemType
 from imports import services
-from imports.pipeline.mapping import duplicate_column_warnings
+from imports.models import ImportJob
+from imports.pipeline.mapping import duplicate_column_warnings, field_sources
 from imports.pipeline.outcomes import Problem
+from imports.pipeline.reading import column_letter
 
 SHOWN_PROBLEMS = 50
 
@@ -74,7 +76,7 @@ class Command(BaseCommand):
             raise CommandError(refusal.message, returncode=2) from None
 
     def _validate_and_commit(self, job, options):
-        summary = services.validate_import(job=job, progress=self._progress("validated"))
+        summary = services.validate_import(job=job, progress=self._progress("validated")).summary
         self._end_progress()
         if options["rejected_out"] and summary.invalid_rows:
             try:
@@ -92,7 +94,7 @@ class Command(BaseCommand):
             )
             sys.exit(1)
         try:
-            services.commit_import(
+            self.result = services.commit_import(
                 job=job,
                 skip_invalid=options["skip_invalid"],
                 progress=self._progress("imported"),
@@ -146,7 +148,7 @@ class Command(BaseCommand):
                     attachments_name=attachments.name if attachments else None,
                     sheet=options.get("sheet"),
                     header_row=options.get("header_row"),
-                    options={"source": "command line"},
+                    source=ImportJob.Source.COMMAND_LINE,
                 )
             except services.ImportRefused as refusal:
                 raise CommandError(refusal.message, returncode=2) from None
@@ -162,13 +164,28 @@ class Command(BaseCommand):
             mapping = {code: source if isinstance(source, dict) else {"column": source} for code, source in raw.items()}
         else:
             mapping = services.suggest_mapping_for(job)
-            self.stderr.write("Mapping used (save it as JSON and pass --mapping to change it):")
-            self.stderr.write(json.dumps(mapping, ensure_ascii=False, indent=2))
+
+        def show_mapping() -> None:
+            if not mapping_file:  # the suggested one, last, so it can be cut out and saved
+                self.stderr.write("Mapping used (save it as JSON and pass --mapping to change it):")
+                self.stderr.write(json.dumps(mapping, ensure_ascii=False, indent=2))
+
         problems = services.set_mapping(job=job, mapping=mapping)
         if problems:
+            show_mapping()
             lines = "\n".join(f"  - {p.message}" for p in problems)
             services.cancel_import(job=job, reason="; ".join(p.message for p in problems))
             raise CommandError(f"The mapping cannot be used:\n{lines}", returncode=2)
+        self.not_imported = not_imported_columns(job)
+        for column in self.not_imported:
+            message = (
+                _(
+                    "Column '%(column)s' (%(letter)s) is not imported: no field takes it. Map it with --mapping if it should be."
+                )
+                % column
+            )
+            self.stderr.write(f"Warning: {message}")
+        show_mapping()
 
     def _progress(self, verb):
         def show(done, total):
@@ -193,7 +210,7 @@ class Command(BaseCommand):
 
     def _report(self, job, problems, note=None):
         """The summary; `problems` holds at most the first 5,000 (the counts are complete)."""
-        counts = job.options.get("problem_counts", {})
+        result = getattr(self, "result", None)
         summary = {
             "job": str(job.pk),
             "state": job.state,
@@ -204,8 +221,11 @@ class Command(BaseCommand):
             "valid_rows": job.valid_row_count,
             "invalid_rows": job.invalid_row_count,
             "items_created": job.items_created,
-            "errors": counts.get("errors", 0),
-            "warnings": counts.get("warnings", 0),
+            "errors": job.error_count,
+            "warnings": job.warning_count,
+            "rows_imported": result.rows_imported if result else 0,
+            "rows_left_out": result.rows_left_out if result else 0,
+            "not_imported_columns": getattr(self, "not_imported", []),
             "seconds": round(time.monotonic() - self.started, 2),
             "problems": [
                 {k: p.as_dict()[k] for k in ("row", "column", "value", "code", "message", "is_warning")}
@@ -241,8 +261,19 @@ class Command(BaseCommand):
                 + (f", value '{p.value}'" if p.value else "")
             )
             self.stdout.write(f"  {kind} {where}: [{p.code}] {p.message}")
-        total = counts.get("errors", 0) + counts.get("warnings", 0)
+        total = job.error_count + job.warning_count
         if total > SHOWN_PROBLEMS:
             self.stdout.write(f"  ... {total:,} problems in all (use --rejected-out for every invalid row).")
         if note:
             self.stdout.write(note)
+
+
+def not_imported_columns(job) -> list[dict[str, str]]:
+    """The columns of the file that no field of the mapping takes: never dropped without a
+    word. Each as {"column": header, "letter": its letter}."""
+    taken = {source.position for source in field_sources(job.headers, job.mapping) if source.position is not None}
+    return [
+        {"column": str(header), "letter": column_letter(position)}
+        for position, header in enumerate(job.headers)
+        if position not in taken
+    ]

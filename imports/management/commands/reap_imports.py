@@ -1,0 +1,39 @@
+"""manage.py reap_imports: end the imports whose worker died (`services.reap_stale_imports`).
+Once, or with --loop every --every seconds (as `make run` starts it beside the worker)."""
+
+import signal
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from imports import services
+
+
+class Command(BaseCommand):
+    help = "Fail the imports whose heartbeat is stale (their worker died) and remove what they wrote."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--loop", action="store_true", help="keep running, one round every --every seconds")
+        parser.add_argument(
+            "--every",
+            type=float,
+            default=settings.IMPORT_REAPER_EVERY,
+            help="seconds between two rounds with --loop (default: IMPORT_REAPER_EVERY)",
+        )
+
+    def handle(self, *args, loop=False, every=None, **options):
+        stop = threading.Event()
+        if loop:
+            # Started in the background by `make run`, where a shell ignores Ctrl-C for it:
+            # SIGINT and SIGTERM end the loop after the round at hand.
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, lambda signum, frame: stop.set())
+        while not stop.is_set():
+            for job in services.reap_stale_imports():
+                self.stdout.write(f"Import {job.pk} ({job.get_state_display()}): {job.error_message}")
+            if not loop:
+                return
+            stop.wait(every)
+            close_old_connections()  # as between two requests: a database restarted meanwhile
