@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -105,7 +106,7 @@ class ImportJobAdmin(BaseAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": _("Import of %(file)s") % {"file": job.file_name or job.item_type.code},
-            "subtitle": job.get_state_display(),
+            "subtitle": capfirst(job.get_state_display()),
             "has_view_permission": True,
             **presenting.job_page(job, request.GET),
             **(extra_context or {}),

@@ -21,7 +21,6 @@ from django.utils.formats import number_format
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
 
 from dossier.models import Relation
 from dossier.spec import ItemSpec, Kind
@@ -152,22 +151,12 @@ class Counts:
     def sentences(self) -> list[str]:
         if not self.checked:
             return [_("The rows have not been checked yet.")]
-        lines = [
-            ngettext(
-                "%(rows)s row read: %(valid)s valid and %(invalid)s invalid.",
-                "%(rows)s rows read: %(valid)s valid and %(invalid)s invalid.",
-                self.rows,
-            )
-            % {"rows": _number(self.rows), "valid": _number(self.valid), "invalid": _number(self.invalid)}
-        ]
+        numbers = {"rows": _number(self.rows), "valid": _number(self.valid), "invalid": _number(self.invalid)}
+        lines = [_("Rows read: %(rows)s = %(valid)s valid + %(invalid)s invalid.") % numbers]
         if self.committed:
             left_out = self.invalid if self.skip_invalid else 0
             lines.append(
-                ngettext(
-                    "%(imported)s row imported, %(left_out)s left out as invalid; %(items)s item created.",
-                    "%(imported)s rows imported, %(left_out)s left out as invalid; %(items)s items created.",
-                    self.items,
-                )
+                _("Rows imported: %(imported)s; left out as invalid: %(left_out)s; items created: %(items)s.")
                 % {
                     "imported": _number(self.rows - left_out),
                     "left_out": _number(left_out),
@@ -175,7 +164,7 @@ class Counts:
                 }
             )
         if not self.add_up:
-            lines.append(_("These counts do not add up; the import was stopped before every row was counted."))
+            lines.append(_("These counts do not add up: the import stopped before every row was counted."))
         return lines
 
 
@@ -222,9 +211,7 @@ def options_in_words(job: ImportJob) -> list[str]:
     if job.header_row:
         words.append(_("The column names are on row %(row)s.") % {"row": job.header_row})
     if job.creation_profile_id:
-        words.append(
-            _("Items are made with creation profile %(profile)s.") % {"profile": job.creation_profile.name}
-        )
+        words.append(_("Items are made with creation profile %(profile)s.") % {"profile": job.creation_profile.name})
     if job.attachments_zip:
         name = _recorded(job, "attachments_name", "") or _("attachments.zip")
         words.append(_("Attachments come from the ZIP '%(name)s'.") % {"name": name})
@@ -232,9 +219,9 @@ def options_in_words(job: ImportJob) -> list[str]:
         words.append(_("No attachments ZIP was uploaded."))
     if job.state in (ImportJob.State.IMPORTING, ImportJob.State.DONE, ImportJob.State.UNDONE):
         if _recorded(job, "skip_invalid", False):
-            words.append(_("Only the valid rows were imported; the invalid rows were left out."))
+            words.append(_("Only the valid rows are imported; the invalid rows are left out."))
         else:
-            words.append(_("All rows were imported, or none: no row was left out."))
+            words.append(_("All rows or none: no row is left out."))
     return words
 
 
@@ -452,7 +439,9 @@ def _problem_list(
     shown.sort(key=lambda row: (row.row is None, row.row or 0))
     page = Paginator(shown, ROWS_PER_PAGE).get_page(params.get(page_name))
     links = [
-        PageLink(str(number), _query(params, **{page_name: number}) if isinstance(number, int) else "", number == page.number)
+        PageLink(
+            str(number), _query(params, **{page_name: number}) if isinstance(number, int) else "", number == page.number
+        )
         for number in page.paginator.get_elided_page_range(page.number)
     ]
     return ProblemList(

@@ -119,7 +119,10 @@ def test_the_list_shows_state_type_file_counts_duration_who_and_when(client, dem
     assert columns == [
         "State", "Type", "File name", "Rows", "Valid rows", "Invalid rows", "Items created", "Duration", "User", "Created"
     ]  # fmt: skip
-    cells = [re.sub(r"<[^>]+>", "", cell.split(">", 1)[1]).strip() for cell in re.split(r"<t[dh] ", rows.split("</tr>")[0])[1:]]
+    cells = [
+        re.sub(r"<[^>]+>", "", cell.split(">", 1)[1]).strip()
+        for cell in re.split(r"<t[dh] ", rows.split("</tr>")[0])[1:]
+    ]
     assert cells[:8] == ["validated", str(job.item_type), "fouten.csv", "3", "1", "2", "0", cells[7]]
     assert cells[7] == "-" and cells[8] == "importeur"  # checked, not imported: no duration yet
     assert response.context["cl"].result_list[0].pk == job.pk
@@ -142,7 +145,9 @@ def test_the_list_filters_by_state_and_type(client, demo):
     assert "klacht.csv" in by_type and "checked.csv" not in by_type
 
 
-@pytest.mark.parametrize(("username", "offered"), [("admin", True), ("importeur", True), ("profit", True), ("zonderrechten", False)])
+@pytest.mark.parametrize(
+    ("username", "offered"), [("admin", True), ("importeur", True), ("profit", True), ("zonderrechten", False)]
+)
 def test_the_import_button_is_offered_to_users_who_may_import(client, demo, username, offered):
     response = signed_in(client, username).get(HISTORY)
 
@@ -185,7 +190,7 @@ def test_a_jobs_page_is_written_for_people_not_as_json(client, demo):
     text = response.text
     assert '{"column"' not in text and "&quot;column&quot;" not in text and "'is_warning'" not in text
     assert "Import of rows.csv" in text
-    assert "3 rows read: 1 valid and 2 invalid." in text
+    assert "Rows read: 3 = 1 valid + 2 invalid." in text
     assert "Attachments come from the ZIP &#x27;bijlagen.zip&#x27;." in text
     assert "importeur" in text
 
@@ -245,8 +250,15 @@ def test_the_problems_are_grouped_by_column_and_code_with_their_row_counts_most_
 def test_warnings_are_listed_apart_from_errors(client, demo):
     job = make_job("importeur", MISTAKES, attachments=ZIP)
     job.problems.append(
-        {"row": 2, "column": "Onderwerp", "value": "x", "code": "control_characters_removed", "message": "Removed.",
-         "field": "subject", "is_warning": True}
+        {
+            "row": 2,
+            "column": "Onderwerp",
+            "value": "x",
+            "code": "control_characters_removed",
+            "message": "Removed.",
+            "field": "subject",
+            "is_warning": True,
+        }
     )
     job.save()
 
@@ -278,7 +290,9 @@ def test_the_rows_are_paged(client, demo, monkeypatch):
 def test_a_group_link_lists_only_the_rows_of_that_group(client, demo):
     job = make_job("importeur", MISTAKES, attachments=ZIP)
     client = signed_in(client, "importeur")
-    group = next(g for g in client.get(job_url(job)).context["problems"].errors.groups if g.code == "attachment_local_path")
+    group = next(
+        g for g in client.get(job_url(job)).context["problems"].errors.groups if g.code == "attachment_local_path"
+    )
 
     response = client.get(f"{job_url(job)}?{group.query}")
 
@@ -298,9 +312,9 @@ def test_counts_add_up_after_an_import_of_only_the_valid_rows(client, demo):
 
     text = signed_in(client, "importeur").get(job_url(job)).text
 
-    assert "3 rows read: 1 valid and 2 invalid." in text
-    assert "1 row imported, 2 left out as invalid; 1 item created." in text
-    assert "Only the valid rows were imported; the invalid rows were left out." in text
+    assert "Rows read: 3 = 1 valid + 2 invalid." in text
+    assert "Rows imported: 1; left out as invalid: 2; items created: 1." in text
+    assert "Only the valid rows are imported; the invalid rows are left out." in text
     assert f'href="/admin/dossier/dossieritem/?import_job__id__exact={job.pk}"' in text
 
 
@@ -337,9 +351,7 @@ def test_problem_totals_of_a_job_without_recorded_totals_count_its_problems():
     assert presenting.problem_totals(job) == presenting.ProblemTotals(errors=1, warnings=1)
 
 
-@pytest.mark.parametrize(
-    ("seconds", "text"), [(0.4, "0 s"), (45, "45 s"), (185, "3 min 5 s"), (7800, "2 h 10 min")]
-)
+@pytest.mark.parametrize(("seconds", "text"), [(0.4, "0 s"), (45, "45 s"), (185, "3 min 5 s"), (7800, "2 h 10 min")])
 def test_a_duration_reads_as_people_say_it(seconds, text):
     import datetime as dt
 
@@ -514,16 +526,22 @@ def test_the_history_and_a_job_speak_dutch(client, demo):
     page = client.get(job_url(job), HTTP_ACCEPT_LANGUAGE="nl").text
 
     assert "Dossieritems importeren" in listing and "Import dossier items" not in listing
-    for dutch in ("Koppeling", "Problemen", "Fouten", "3 rijen gelezen: 1 geldig en 2 ongeldig.", "Organisatie/persoon niet gevonden"):
+    for dutch in (
+        "Koppeling",
+        "Problemen",
+        "Fouten",
+        "Rijen gelezen: 3 = 1 geldig + 2 ongeldig.",
+        "Organisatie/persoon niet gevonden",
+    ):
         assert dutch in page, dutch
-    for english in ("Mapping", "Problems", "rows read", "Show these rows"):
+    for english in ("Mapping", "Problems", "Rows read", "Show these rows"):
         assert english not in page, english
 
 
 def test_the_history_and_a_job_speak_english(client, demo):
     job = make_job("importeur", MISTAKES, attachments=ZIP)
     page = signed_in(client, "importeur").get(job_url(job), HTTP_ACCEPT_LANGUAGE="en").text
-    for english in ("Mapping", "Problems", "Errors", "3 rows read: 1 valid and 2 invalid.", "Show these rows"):
+    for english in ("Mapping", "Problems", "Errors", "Rows read: 3 = 1 valid + 2 invalid.", "Show these rows"):
         assert english in page, english
 
 
