@@ -185,12 +185,13 @@ def counts(job: ImportJob) -> Counts:
 
 
 def source_text(job: ImportJob) -> str:
+    """Where the import was started: the command line or the wizard ("-" when unknown)."""
     source = _recorded(job, "source", "")
-    if source in ("command line", "cli", "command_line"):
-        return _("the command line")
-    if source:
-        return _("the import wizard")
-    return "-"
+    if not source:
+        return "-"
+    if hasattr(job, "get_source_display"):  # the engine's typed field, with its own labels
+        return str(job.get_source_display())
+    return _("the command line") if source == "command line" else _("the import wizard")
 
 
 def options_in_words(job: ImportJob) -> list[str]:

@@ -181,6 +181,26 @@ def test_the_number_of_queries_of_the_list_does_not_grow_with_the_number_of_jobs
 # --- a job's page ----------------------------------------------------------------------------
 
 
+def test_the_number_of_queries_of_a_jobs_page_does_not_grow_with_its_problems(client, demo):
+    client = signed_in(client, "importeur")
+    few = make_job("importeur", b"Relatienummer;Onderwerp\n99999;Brief\n")
+    many = make_job("importeur", ("Relatienummer;Onderwerp\n" + "99999;Brief\n" * 300).encode())
+    client.get(job_url(few))
+    with CaptureQueriesContext(connection) as one_problem:
+        client.get(job_url(few))
+    with CaptureQueriesContext(connection) as three_hundred:
+        response = client.get(job_url(many))
+    assert response.context["problems"].totals.errors == 300
+    assert len(three_hundred) == len(one_problem)
+
+
+def test_a_job_from_the_command_line_says_so(client, demo):
+    job = make_job("importeur")
+    job.options["source"] = "command line"
+    job.save()
+    assert "through the command line" in signed_in(client, "importeur").get(job_url(job)).text
+
+
 def test_a_jobs_page_is_written_for_people_not_as_json(client, demo):
     job = make_job("importeur", MISTAKES, attachments=ZIP)
 
