@@ -10,7 +10,6 @@ relation given as a fixed value, that relation's name.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -289,7 +288,7 @@ def mapping_rows(job: ImportJob, spec: ItemSpec | None = None) -> list[MappingRo
                     label,
                     required,
                     column=headers[position] if known else "",
-                    letter=str(source["letter"]).upper(),
+                    letter=column_letter(position) if known else str(source["letter"]).upper(),
                     missing=not known,
                 )
             )
@@ -414,7 +413,7 @@ def _problem_list(
         key = (_column_of(problem), str(problem.get("code") or ""))
         rows_by_group.setdefault(key, set()).add(problem.get("row"))
         example.setdefault(key, str(problem.get("message", "")))
-    size = Counter({key: len(rows) for key, rows in rows_by_group.items()})
+    size = {key: len(rows) for key, rows in rows_by_group.items()}
     groups = [
         ProblemGroup(
             column=column,

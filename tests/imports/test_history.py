@@ -321,6 +321,23 @@ def test_a_group_link_lists_only_the_rows_of_that_group(client, demo):
     assert "Only the rows of Bijlage: Local drive path are listed." in response.text
 
 
+def test_a_chosen_group_of_warnings_leaves_the_errors_without_rows_and_says_so(client, demo):
+    job = make_job("importeur", MISTAKES, attachments=ZIP)
+    job.problems.append(
+        {"row": 2, "column": "Onderwerp", "value": "x", "code": "control_characters_removed", "message": "Removed.",
+         "field": "subject", "is_warning": True}
+    )  # fmt: skip
+    job.save()
+
+    response = signed_in(client, "importeur").get(
+        job_url(job), {"problem_column": "Onderwerp", "problem_code": "control_characters_removed"}
+    )
+
+    assert response.context["problems"].errors.page.paginator.count == 0
+    assert [row.message for row in response.context["problems"].warnings.page] == ["Removed."]
+    assert "None of the chosen rows is among these." in response.text
+
+
 def test_counts_add_up_after_an_import_of_only_the_valid_rows(client, demo):
     job = make_job(
         "importeur",
