@@ -98,6 +98,19 @@ def test_a_user_sees_his_own_imports_and_an_administrator_sees_all(client, demo)
     assert "importeur-own.csv" in admin_page and "admin-own.csv" in admin_page
 
 
+def test_profit_sees_his_own_import_of_correspondence_and_its_page(client, demo):
+    own = make_job("profit", b"Relatienummer;Onderwerp\n10001;Brief\n", type_code="CORR", file_name="post.csv")
+    make_job("importeur", file_name="importeur-own.csv")
+    client = signed_in(client, "profit")
+
+    listing = client.get(HISTORY)
+    page = client.get(job_url(own))
+
+    assert [job.pk for job in listing.context["cl"].result_list] == [own.pk]
+    assert page.status_code == 200 and "post.csv" in page.text
+    assert client.get(download(own, "file")).status_code == 200
+
+
 @pytest.mark.parametrize("username", ["profit", "zonderrechten"])
 def test_a_user_sees_none_of_another_users_imports(client, demo, username):
     make_job("importeur", file_name="importeur-own.csv")
