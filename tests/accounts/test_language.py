@@ -37,6 +37,13 @@ def switch_form(page: str) -> str:
     return page.split('id="history-language"')[1].split("</form>")[0]
 
 
+def test_the_users_language_is_activated_after_the_user_is_known():
+    middleware = settings.MIDDLEWARE
+    ours = middleware.index("accounts.middleware.UserLanguageMiddleware")
+    assert ours > middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+    assert ours > middleware.index("django.middleware.locale.LocaleMiddleware")
+
+
 def test_set_language_is_djangos_view_at_its_address():
     assert reverse("set_language") == SET_LANGUAGE
 

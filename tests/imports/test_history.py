@@ -377,6 +377,17 @@ def test_a_job_not_yet_checked_says_so(client, demo):
     assert 'id="history-problems-report"' not in text
 
 
+def test_a_running_job_shows_how_far_it_is(client, demo):
+    job = make_job("importeur", validate=False)
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=ImportJob.State.VALIDATING, progress_done=1500, progress_total=20000
+    )
+
+    text = signed_in(client, "importeur").get(job_url(job)).text
+
+    assert "Validating" in text and "1500 of 20000 rows processed" in text
+
+
 def test_a_failed_job_shows_its_reason(client, demo):
     job = make_job("importeur", validate=False)
     ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.FAILED, error_message="The worker stopped.")
@@ -576,6 +587,8 @@ def test_the_history_and_a_job_speak_dutch(client, demo):
     page = client.get(job_url(job), HTTP_ACCEPT_LANGUAGE="nl").text
 
     assert "Dossieritems importeren" in listing and "Import dossier items" not in listing
+    for dutch in ("Importgeschiedenis", "Filteren op aangemaakt", "imports doorzoeken", "Geldig", "Ongeldig"):
+        assert dutch in listing, dutch
     for dutch in (
         "Koppeling",
         "Problemen",
