@@ -81,7 +81,7 @@ def wizard_url() -> str:
 # --- what the engine records (typed fields once the engine's migration is in) ----------------
 
 
-def _recorded(job: ImportJob, name: str, default: Any = None) -> Any:
+def recorded(job: ImportJob, name: str, default: Any = None) -> Any:
     """A fact the engine records about a job: its typed field when the model has one, else
     the key of the same name in `options`."""
     if any(f.name == name for f in job._meta.concrete_fields):
@@ -179,13 +179,13 @@ def counts(job: ImportJob) -> Counts:
         items=job.items_created,
         checked=checked,
         committed=job.state in (ImportJob.State.DONE, ImportJob.State.UNDONE),
-        skip_invalid=bool(_recorded(job, "skip_invalid", False)),
+        skip_invalid=bool(recorded(job, "skip_invalid", False)),
     )
 
 
 def source_text(job: ImportJob) -> str:
     """Where the import was started: the command line or the wizard ("-" when unknown)."""
-    source = _recorded(job, "source", "")
+    source = recorded(job, "source", "")
     if not source:
         return "-"
     if hasattr(job, "get_source_display"):  # the engine's typed field, with its own labels
@@ -199,7 +199,7 @@ def options_in_words(job: ImportJob) -> list[str]:
 
     words = []
     sheet = shown_sheet(job)
-    sheet_names = _recorded(job, "sheet_names", []) or []
+    sheet_names = recorded(job, "sheet_names", []) or []
     if sheet:
         if len(sheet_names) > 1:
             words.append(
@@ -213,12 +213,12 @@ def options_in_words(job: ImportJob) -> list[str]:
     if job.creation_profile_id:
         words.append(_("Items are made with creation profile %(profile)s.") % {"profile": job.creation_profile.name})
     if job.attachments_zip:
-        name = _recorded(job, "attachments_name", "") or _("attachments.zip")
+        name = recorded(job, "attachments_name", "") or _("attachments.zip")
         words.append(_("Attachments come from the ZIP '%(name)s'.") % {"name": name})
     else:
         words.append(_("No attachments ZIP was uploaded."))
     if job.state in (ImportJob.State.IMPORTING, ImportJob.State.DONE, ImportJob.State.UNDONE):
-        if _recorded(job, "skip_invalid", False):
+        if recorded(job, "skip_invalid", False):
             words.append(_("Only the valid rows are imported; the invalid rows are left out."))
         else:
             words.append(_("All rows or none: no row is left out."))
