@@ -13,6 +13,7 @@ from dossier.models import ItemType
 class UserAdmin(RedactedDeletionMixin, DjangoUserAdmin):
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
+        (_("Preferences"), {"fields": ("language",)}),
         (
             _("Dossier item rights"),
             {

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +13,16 @@ class User(AbstractUser):
     )
     has_profit_rights = models.BooleanField(
         _("Profit rights"), default=False, help_text=_("May submit and import dossier items through Profit.")
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_(
+            "The language of the pages after signing in; empty: the language of the browser or the site. "
+            "Changed by the language switch at the top of every page."
+        ),
     )
 
     class Meta(AbstractUser.Meta):

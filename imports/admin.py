@@ -1,47 +1,60 @@
-from django.contrib import admin
-from django.urls import reverse
-from django.utils.html import format_html
-from django.utils.translation import gettext_lazy as _
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
 
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
+
+from accounts import rights
 from dossier.admin import BaseAdmin
+from dossier.services import visible_name
+from imports import presenting, services
 from imports.models import ImportJob, SavedMapping
+
+# Django's own Dutch catalogue lacks these texts of the admin's lists (the import history's
+# search, date navigation and paging among them); ours carries them.
+gettext_noop("Search %(name)s")
+gettext_noop("Filter by %(field_name)s")
+gettext_noop("Pagination %(name)s")
 
 
 @admin.register(ImportJob)
 class ImportJobAdmin(BaseAdmin):
-    """The record of every import (R29), read-only: jobs are made and moved by the import
-    services, never by hand. The uploaded files sit in private storage and are named by file
-    name and checksum only."""
+    """The import history (R29): a user sees his own imports, a superuser all of them. Jobs
+    are made and moved by the import services, never by hand, so the admin only shows them:
+    the list, and a job's page written for people (presenting.job_page), with downloads of
+    its files for its owner and superusers (`download_view`), never a storage URL."""
 
-    list_display = ("created_at", "user", "item_type", "file_name", "state", "row_count", "items_created")
-    list_filter = ("state", "item_type")
+    list_display = (
+        "state",
+        "type_code",
+        "file_name",
+        "rows",
+        "valid",
+        "invalid",
+        "items",
+        "duration_shown",
+        "user",
+        "created_at",
+    )
+    list_display_links = ("file_name",)
+    list_filter = ("state", ("item_type", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("user", "item_type")
     search_fields = ("file_name", "file_sha256", "user__username", "item_type__code")
     date_hierarchy = "created_at"
-    fields = (
-        "id",
-        "user",
-        "item_type",
-        "creation_profile",
-        "file_name",
-        "file_sha256",
-        "sheet",
-        "header_row",
-        "headers",
-        "state",
-        "error_message",
-        ("row_count", "valid_row_count", "invalid_row_count", "items_created", "item_list"),
-        ("progress_done", "progress_total", "heartbeat_at"),
-        ("created_at", "started_at", "finished_at", "duration"),
-        "mapping",
-        "options",
-        "problems",
-    )
-    readonly_fields = ("duration", "item_list")
+    job_template = "admin/imports/importjob/job.html"
 
     def get_queryset(self, request):
         # A job's file name, headers, mapping and problems (which quote cell values) are
-        # its owner's and the superusers' only: list, filters, search, dates, change page.
+        # its owner's and the superusers' only: list, filters, search, dates, job page.
         return super().get_queryset(request).visible_to(request.user)
 
     def has_add_permission(self, request) -> bool:
@@ -53,16 +66,128 @@ class ImportJobAdmin(BaseAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description=_("duration"))
-    def duration(self, job: ImportJob):
-        return job.duration or "-"
+    # Short column titles and values: ten columns fit beside the navigation and the filters.
+    @admin.display(description=gettext_lazy("type"), ordering="item_type__code")
+    def type_code(self, job: ImportJob) -> str:
+        return job.item_type.code
 
-    @admin.display(description=_("items"))
-    def item_list(self, job: ImportJob):
-        if not job.items_created:
-            return "-"
-        url = reverse("admin:dossier_dossieritem_changelist")
-        return format_html('<a href="{}?import_job__id__exact={}">{}</a>', url, job.pk, _("Show the items"))
+    @admin.display(description=gettext_lazy("rows"), ordering="row_count")
+    def rows(self, job: ImportJob) -> int:
+        return job.row_count
+
+    @admin.display(description=gettext_lazy("valid"), ordering="valid_row_count")
+    def valid(self, job: ImportJob) -> int:
+        return job.valid_row_count
+
+    @admin.display(description=gettext_lazy("invalid"), ordering="invalid_row_count")
+    def invalid(self, job: ImportJob) -> int:
+        return job.invalid_row_count
+
+    @admin.display(description=gettext_lazy("items"), ordering="items_created")
+    def items(self, job: ImportJob) -> int:
+        return job.items_created
+
+    @admin.display(description=gettext_lazy("duration"))
+    def duration_shown(self, job: ImportJob) -> str:
+        return presenting.duration_text(job.duration)
+
+    # --- the list ----------------------------------------------------------------------------
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        may_import = rights.import_refusal(request.user) is None
+        context = {
+            "title": _("Import history"),
+            "import_url": presenting.wizard_url() if may_import else "",
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context=context)
+
+    # --- one job -----------------------------------------------------------------------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        own = [
+            path(
+                "<path:object_id>/download/<str:what>/",
+                self.admin_site.admin_view(self.download_view),
+                name="{}_{}_download".format(*info),
+            ),
+        ]
+        return own + super().get_urls()
+
+    def _job_for(self, request: HttpRequest, object_id: str) -> ImportJob:
+        """The job, if the user may see it (his own, or any for a superuser); else 404,
+        exactly as for a job that does not exist."""
+        try:
+            pk = uuid.UUID(str(object_id))
+        except ValueError:
+            raise Http404 from None
+        jobs = self.get_queryset(request).select_related("user", "item_type", "creation_profile")
+        return get_object_or_404(jobs, pk=pk)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        job = self._job_for(request, object_id)
+        if not self.has_view_permission(request, job):
+            raise PermissionDenied
+        request.current_app = self.admin_site.name
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Import of %(file)s") % {"file": job.file_name or job.item_type.code},
+            "has_view_permission": True,
+            **presenting.job_page(job, request.GET),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, self.job_template, context)
+
+    def download_view(self, request: HttpRequest, object_id: str, what: str) -> HttpResponse:
+        """The job's original file, its attachments ZIP, or its rejected rows (.xlsx, .csv):
+        for the job's owner and superusers; 404 for anyone else (also a user who may view
+        imports), as for a job that does not exist."""
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        job = self._job_for(request, object_id)
+        if not (request.user.is_superuser or job.user_id == request.user.pk) or what not in presenting.DOWNLOADS:
+            raise Http404
+        if not self.has_view_permission(request, job):
+            raise PermissionDenied
+        if what == "file":
+            return self._send(request, job, job.file, job.file_name)
+        if what == "attachments":
+            name = presenting.recorded(job, "attachments_name", "") or "attachments.zip"
+            return self._send(request, job, job.attachments_zip, name)
+        return self._send_rejected_rows(request, job, what.removeprefix("rejected-"))
+
+    def _back_to(self, job: ImportJob) -> HttpResponse:
+        return redirect(reverse("admin:imports_importjob_change", args=[job.pk]))
+
+    def _send(self, request: HttpRequest, job: ImportJob, file: FieldFile, name: str) -> HttpResponse:
+        if not file:
+            raise Http404
+        try:
+            content = file.open("rb")
+        except FileNotFoundError:
+            messages.error(request, _("The file '%(name)s' is no longer stored.") % {"name": visible_name(name)})
+            return self._back_to(job)
+        return FileResponse(content, as_attachment=True, filename=visible_name(name))
+
+    def _send_rejected_rows(self, request: HttpRequest, job: ImportJob, fmt: str) -> HttpResponse:
+        if not job.file or not job.invalid_row_count:
+            raise Http404
+        name = visible_name(f"{Path(job.file_name).stem[:60]}-{_('rejected')}.{fmt}")
+        folder = Path(tempfile.mkdtemp(prefix="rejected-"))
+        try:
+            target = folder / name
+            services.write_rejected_rows_file(job=job, target=target, fmt=fmt)
+            content = target.open("rb")  # stays readable once its folder is removed below
+        except services.ImportRefused as refusal:
+            messages.error(request, refusal.message)
+            return self._back_to(job)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return FileResponse(content, as_attachment=True, filename=name)
 
 
 @admin.register(SavedMapping)
@@ -86,6 +211,6 @@ class SavedMappingAdmin(BaseAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description=_("headers"))
+    @admin.display(description=gettext_lazy("headers"))
     def header_list(self, saved: SavedMapping) -> str:
         return ", ".join(str(header) for header in saved.headers)[:120]

@@ -1,0 +1,514 @@
+"""What a page shows of an import job, for people: the counts in sentences, the mapping as
+rows of a table, the options in words, and the problems grouped by column and code with the
+rows themselves paged. The import history's job page uses all of it; the wizard's check step
+includes the grouped problems (`problem_report` with templates/imports/_problems.html).
+
+Nothing here changes a job; the only queries are the ItemSpec of the job's type and, for a
+relation given as a fixed value, that relation's name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from django.core.paginator import Page, Paginator
+from django.http import QueryDict
+from django.urls import NoReverseMatch, reverse
+from django.utils.formats import number_format
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from dossier.models import Relation
+from dossier.spec import ItemSpec, Kind
+from imports.models import ImportJob
+from imports.pipeline.mapping import letter_position, same_name
+from imports.pipeline.reading import column_letter
+
+WIZARD_ADDRESS = "/admin/imports/new/"  # a fixed address (design.md), also before the wizard exists
+ROWS_PER_PAGE = 50
+
+# What each problem code means, as a heading over its rows (docs/errors.md has the fixes).
+CODE_TITLES = {
+    "invalid_date": gettext_lazy("Date cannot be read"),
+    "invalid_datetime": gettext_lazy("Date and time cannot be read"),
+    "invalid_number": gettext_lazy("Number cannot be read"),
+    "invalid_integer": gettext_lazy("Whole number expected"),
+    "invalid_boolean": gettext_lazy("Yes/no value cannot be read"),
+    "invalid_choice": gettext_lazy("Value not allowed"),
+    "too_long": gettext_lazy("Text too long"),
+    "number_too_large": gettext_lazy("Number too large"),
+    "formula_without_value": gettext_lazy("Formula without a computed value"),
+    "control_characters_removed": gettext_lazy("Invisible characters removed"),
+    "relation_not_found": gettext_lazy("Organisation/person not found"),
+    "contact_not_found": gettext_lazy("Contact not found"),
+    "user_not_found": gettext_lazy("User not found"),
+    "project_not_found": gettext_lazy("Project not found"),
+    "course_not_found": gettext_lazy("Course not found"),
+    "item_not_found": gettext_lazy("Dossier item not found"),
+    "required": gettext_lazy("Required value missing"),
+    "field_not_allowed": gettext_lazy("Value not allowed for this type"),
+    "one_of_required": gettext_lazy("One of these fields required"),
+    "contact_not_of_relation": gettext_lazy("Contact of another organisation"),
+    "regarding_without_relation": gettext_lazy("Regarding without a relation"),
+    "regarding_role_missing": gettext_lazy("Relation lacks the role"),
+    "characteristic_required": gettext_lazy("Characteristic required"),
+    "characteristic_combination": gettext_lazy("Combination of characteristics not allowed"),
+    "end_before_begin": gettext_lazy("End date before begin date"),
+    "invalid_default": gettext_lazy("Profile default names nothing"),
+    "attachment_no_archive": gettext_lazy("No attachments ZIP"),
+    "attachment_local_path": gettext_lazy("Local drive path"),
+    "attachment_path_invalid": gettext_lazy("Attachment path not usable"),
+    "attachment_not_found": gettext_lazy("Attachment not in the ZIP"),
+    "attachment_ambiguous": gettext_lazy("Attachment name found several times"),
+    "attachment_name_collision": gettext_lazy("Attachment in the ZIP more than once"),
+    "attachment_name_too_long": gettext_lazy("Attachment name too long"),
+    "attachment_name_without_number": gettext_lazy("Attachment name without the relation number"),
+    "attachment_used_twice": gettext_lazy("Attachment used twice"),
+}
+
+
+def wizard_url() -> str:
+    """The import wizard's first step (the one place that links to it from here)."""
+    try:
+        return reverse("imports:new")
+    except NoReverseMatch:
+        return WIZARD_ADDRESS
+
+
+# --- what the engine records (typed fields once the engine's migration is in) ----------------
+
+
+def recorded(job: ImportJob, name: str, default: Any = None) -> Any:
+    """A fact the engine records about a job: its typed field when the model has one, else
+    the key of the same name in `options`."""
+    if any(f.name == name for f in job._meta.concrete_fields):
+        return getattr(job, name)
+    return job.options.get(name, default)
+
+
+@dataclass(frozen=True)
+class ProblemTotals:
+    errors: int
+    warnings: int
+
+
+def problem_totals(job: ImportJob) -> ProblemTotals:
+    """All errors and warnings the validation found (also those beyond the problems it kept).
+
+    The one place that reads them: the typed fields `error_count`/`warning_count` once the
+    engine has them, else `options["problem_counts"]`; a job that has neither counts the
+    problems it holds."""
+    counts = job.options.get("problem_counts")
+    if counts is None and any(f.name == "error_count" for f in job._meta.concrete_fields):
+        return ProblemTotals(job.error_count, job.warning_count)
+    if counts is None:
+        warnings = sum(1 for problem in job.problems if problem.get("is_warning"))
+        return ProblemTotals(len(job.problems) - warnings, warnings)
+    return ProblemTotals(int(counts.get("errors", 0)), int(counts.get("warnings", 0)))
+
+
+# --- counts, duration, options ---------------------------------------------------------------
+
+
+def duration_text(duration: dt.timedelta | None) -> str:
+    """A duration as people say it: "45 s", "3 min 5 s", "2 h 10 min"; "-" when unknown."""
+    if duration is None:
+        return "-"
+    seconds = max(0, round(duration.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+    if minutes:
+        return _("%(minutes)s min %(seconds)s s") % {"minutes": minutes, "seconds": seconds}
+    return _("%(seconds)s s") % {"seconds": seconds}
+
+
+def _number(value: int) -> str:
+    return number_format(value, force_grouping=True)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The job's counts and whether they add up (rows read = valid + invalid)."""
+
+    rows: int
+    valid: int
+    invalid: int
+    items: int
+    checked: bool  # the rows were read and checked
+    committed: bool  # the import was done (items were created, or none were to be made)
+    skip_invalid: bool
+
+    @property
+    def add_up(self) -> bool:
+        return self.rows == self.valid + self.invalid
+
+    def sentences(self) -> list[str]:
+        if not self.checked:
+            return [_("The rows have not been checked yet.")]
+        numbers = {"rows": _number(self.rows), "valid": _number(self.valid), "invalid": _number(self.invalid)}
+        lines = [_("Rows read: %(rows)s = %(valid)s valid + %(invalid)s invalid.") % numbers]
+        if self.committed:
+            left_out = self.invalid if self.skip_invalid else 0
+            lines.append(
+                _("Rows imported: %(imported)s; left out as invalid: %(left_out)s; items created: %(items)s.")
+                % {
+                    "imported": _number(self.rows - left_out),
+                    "left_out": _number(left_out),
+                    "items": _number(self.items),
+                }
+            )
+        if not self.add_up:
+            lines.append(_("These counts do not add up: the import stopped before every row was counted."))
+        return lines
+
+
+CHECKED_STATES = {ImportJob.State.VALIDATED, ImportJob.State.IMPORTING, ImportJob.State.DONE, ImportJob.State.UNDONE}
+
+
+def counts(job: ImportJob) -> Counts:
+    checked = job.state in CHECKED_STATES or bool(job.row_count)
+    return Counts(
+        rows=job.row_count,
+        valid=job.valid_row_count,
+        invalid=job.invalid_row_count,
+        items=job.items_created,
+        checked=checked,
+        committed=job.state in (ImportJob.State.DONE, ImportJob.State.UNDONE),
+        skip_invalid=bool(recorded(job, "skip_invalid", False)),
+    )
+
+
+def source_text(job: ImportJob) -> str:
+    """Where the import was started: the command line or the wizard ("-" when unknown)."""
+    source = recorded(job, "source", "")
+    if not source:
+        return "-"
+    if hasattr(job, "get_source_display"):  # the engine's typed field, with its own labels
+        return str(job.get_source_display())
+    return _("the command line") if source == "command line" else _("the import wizard")
+
+
+def options_in_words(job: ImportJob) -> list[str]:
+    """What the user chose besides the mapping, each as one sentence."""
+    from imports.services import shown_sheet
+
+    words = []
+    sheet = shown_sheet(job)
+    sheet_names = recorded(job, "sheet_names", []) or []
+    if sheet:
+        if len(sheet_names) > 1:
+            words.append(
+                _("Sheet '%(sheet)s' was read (the workbook has %(count)s sheets).")
+                % {"sheet": sheet, "count": len(sheet_names)}
+            )
+        else:
+            words.append(_("Sheet '%(sheet)s' was read.") % {"sheet": sheet})
+    if job.header_row:
+        words.append(_("The column names are on row %(row)s.") % {"row": job.header_row})
+    if job.creation_profile_id:
+        words.append(_("Items are made with creation profile %(profile)s.") % {"profile": job.creation_profile.name})
+    if job.attachments_zip:
+        name = recorded(job, "attachments_name", "") or _("attachments.zip")
+        words.append(_("Attachments come from the ZIP '%(name)s'.") % {"name": name})
+    else:
+        words.append(_("No attachments ZIP was uploaded."))
+    if job.state in (ImportJob.State.IMPORTING, ImportJob.State.DONE, ImportJob.State.UNDONE):
+        if recorded(job, "skip_invalid", False):
+            words.append(_("Only the valid rows are imported; the invalid rows are left out."))
+        else:
+            words.append(_("All rows or none: no row is left out."))
+    return words
+
+
+# --- the mapping -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MappingRow:
+    """One field of the type and where its values come from."""
+
+    code: str
+    label: str
+    required: bool
+    column: str = ""  # the header, when a column feeds the field
+    letter: str = ""  # that column's letter
+    fixed: str = ""  # the fixed value, as shown
+    missing: bool = False  # the mapping names a column the file does not have
+
+    @property
+    def is_fixed(self) -> bool:
+        return not self.column and not self.letter
+
+
+def _header_position(headers: list[str], name: str) -> int | None:
+    wanted = same_name(name)
+    found = [position for position, header in enumerate(headers) if same_name(str(header)) == wanted]
+    return found[0] if len(found) == 1 else None
+
+
+def _fixed_text(spec_field, value: Any) -> str:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    text = str(value)
+    if spec_field is None:
+        return text
+    if spec_field.choices and text in spec_field.choices:
+        return f"{text} ({spec_field.choices[text]})"
+    if spec_field.kind == Kind.RELATION:
+        relation = Relation.objects.filter(number=text).only("number", "name").first()
+        return str(relation) if relation else text
+    return text
+
+
+def mapping_rows(job: ImportJob, spec: ItemSpec | None = None) -> list[MappingRow]:
+    """The fields the mapping feeds, in the order of the type's fields (a field the type no
+    longer has comes last, by its code)."""
+    from imports.services import spec_for
+
+    spec = spec or spec_for(job)
+    headers = [str(header) for header in job.headers]
+    order = {f.code: position for position, f in enumerate(spec.fields)}
+    rows = []
+    for code, source in sorted(job.mapping.items(), key=lambda entry: (order.get(entry[0], len(order)), entry[0])):
+        source = source if isinstance(source, dict) else {"column": source}
+        spec_field = spec.get(code)
+        label = str(spec_field.label) if spec_field else code
+        required = bool(spec_field and spec_field.is_required)
+        if source.get("letter"):
+            position = letter_position(source["letter"])
+            known = position is not None and position < len(headers)
+            rows.append(
+                MappingRow(
+                    code,
+                    label,
+                    required,
+                    column=headers[position] if known else "",
+                    letter=column_letter(position) if known else str(source["letter"]).upper(),
+                    missing=not known,
+                )
+            )
+        elif source.get("column"):
+            position = _header_position(headers, str(source["column"]))
+            rows.append(
+                MappingRow(
+                    code,
+                    label,
+                    required,
+                    column=str(source["column"]),
+                    letter=column_letter(position) if position is not None else "",
+                    missing=position is None,
+                )
+            )
+        elif source.get("fixed") not in (None, ""):
+            rows.append(MappingRow(code, label, required, fixed=_fixed_text(spec_field, source["fixed"])))
+    return rows
+
+
+def columns_not_imported(job: ImportJob, rows: list[MappingRow]) -> list[str]:
+    """The file's columns no field takes, as "Name (C)"."""
+    taken = {row.letter for row in rows if row.letter}
+    return [
+        f"{header} ({column_letter(position)})"
+        for position, header in enumerate(job.headers)
+        if column_letter(position) not in taken and str(header).strip()
+    ]
+
+
+# --- problems --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProblemRow:
+    row: int | None
+    column: str
+    value: str
+    message: str
+    code: str
+
+
+@dataclass(frozen=True)
+class ProblemGroup:
+    """The problems of one code in one column: how many rows have it, and the first message
+    (which says how to fix it)."""
+
+    column: str
+    code: str
+    title: str
+    rows: int
+    example: str
+    query: str  # the page's query string that shows only these rows
+
+
+class PageLink(NamedTuple):
+    label: str  # a page number, or the ellipsis between numbers
+    query: str  # the query string of that page; empty for the ellipsis
+    current: bool
+
+
+@dataclass
+class ProblemList:
+    """Errors, or warnings: grouped, and the rows themselves, one page of them."""
+
+    kind: str  # "error" or "warning"
+    total: int
+    groups: list[ProblemGroup]
+    page: Page
+    page_links: list[PageLink] = field(default_factory=list)  # none when one page holds all
+
+    @property
+    def anchor(self) -> str:
+        return f"history-{self.kind}-rows"
+
+
+@dataclass
+class ProblemReport:
+    totals: ProblemTotals
+    kept: int  # the problems the job keeps (the first 5,000)
+    errors: ProblemList
+    warnings: ProblemList
+    chosen: tuple[str, str] | None  # (column, code) the rows are narrowed to
+    clear_query: str
+    downloads: list[tuple[str, str]]  # (label, url) of the rejected-rows files
+
+    @property
+    def all_kept(self) -> bool:
+        return self.kept >= self.totals.errors + self.totals.warnings
+
+    @property
+    def chosen_title(self) -> str:
+        if not self.chosen:
+            return ""
+        column, code = self.chosen
+        return f"{column}: {CODE_TITLES.get(code, code)}"
+
+
+def _column_of(problem: dict) -> str:
+    if problem.get("column"):
+        return str(problem["column"])
+    return _("(a fixed value)") if problem.get("field") else _("(the row)")
+
+
+def _query(params: QueryDict, **changes: Any) -> str:
+    query = params.copy()
+    for name, value in changes.items():
+        if value is None:
+            query.pop(name, None)
+        else:
+            query[name] = str(value)
+    return query.urlencode()
+
+
+def _problem_list(
+    kind: str, problems: list[dict], total: int, params: QueryDict, chosen: tuple[str, str] | None
+) -> ProblemList:
+    page_name = f"{kind}_page"
+    rows_by_group: dict[tuple[str, str], set] = {}
+    example: dict[tuple[str, str], str] = {}
+    for problem in problems:
+        key = (_column_of(problem), str(problem.get("code") or ""))
+        rows_by_group.setdefault(key, set()).add(problem.get("row"))
+        example.setdefault(key, str(problem.get("message", "")))
+    size = {key: len(rows) for key, rows in rows_by_group.items()}
+    groups = [
+        ProblemGroup(
+            column=column,
+            code=code,
+            title=str(CODE_TITLES.get(code, code or _("Problem"))),
+            rows=count,
+            example=example[(column, code)],
+            query=_query(params, problem_column=column, problem_code=code, error_page=None, warning_page=None),
+        )
+        for (column, code), count in sorted(size.items(), key=lambda entry: (-entry[1], entry[0]))
+    ]
+    shown = [
+        ProblemRow(
+            row=problem.get("row"),
+            column=_column_of(problem),
+            value=str(problem.get("value") or ""),
+            message=str(problem.get("message", "")),
+            code=str(problem.get("code") or ""),
+        )
+        for problem in problems
+        if chosen is None or (_column_of(problem), str(problem.get("code") or "")) == chosen
+    ]
+    shown.sort(key=lambda row: (row.row is None, row.row or 0))
+    page = Paginator(shown, ROWS_PER_PAGE).get_page(params.get(page_name))
+    links = [
+        PageLink(
+            str(number), _query(params, **{page_name: number}) if isinstance(number, int) else "", number == page.number
+        )
+        for number in page.paginator.get_elided_page_range(page.number)
+    ]
+    return ProblemList(
+        kind=kind, total=max(total, len(problems)), groups=groups, page=page, page_links=links if len(links) > 1 else []
+    )
+
+
+def problem_report(job: ImportJob, params: QueryDict | None = None, *, downloads: bool = True) -> ProblemReport:
+    """The job's problems for templates/imports/_problems.html: errors and warnings apart,
+    each grouped by column and code (most rows first) and paged (`error_page`,
+    `warning_page`); `problem_column` and `problem_code` narrow the rows to one group."""
+    params = params if params is not None else QueryDict()
+    problems = [problem for problem in job.problems if isinstance(problem, dict)]
+    chosen = None
+    if "problem_code" in params and "problem_column" in params:
+        chosen = (params["problem_column"], params["problem_code"])
+    totals = problem_totals(job)
+    errors = [problem for problem in problems if not problem.get("is_warning")]
+    warnings = [problem for problem in problems if problem.get("is_warning")]
+    links = []
+    if downloads and job.invalid_row_count and job.file:
+        links = [
+            (_("Rejected rows (.xlsx)"), download_url(job, "rejected-xlsx")),
+            (_("Rejected rows (.csv)"), download_url(job, "rejected-csv")),
+        ]
+    return ProblemReport(
+        totals=totals,
+        kept=len(problems),
+        errors=_problem_list("error", errors, totals.errors, params, chosen),
+        warnings=_problem_list("warning", warnings, totals.warnings, params, chosen),
+        chosen=chosen,
+        clear_query=_query(params, problem_column=None, problem_code=None, error_page=None, warning_page=None),
+        downloads=links,
+    )
+
+
+# --- downloads and the job page --------------------------------------------------------------
+
+DOWNLOADS = ("file", "attachments", "rejected-xlsx", "rejected-csv")
+
+
+def download_url(job: ImportJob, what: str) -> str:
+    return reverse("admin:imports_importjob_download", args=[job.pk, what])
+
+
+def items_url(job: ImportJob) -> str:
+    """The items list, filtered on the items this import created."""
+    return f"{reverse('admin:dossier_dossieritem_changelist')}?import_job__id__exact={job.pk}"
+
+
+def job_page(job: ImportJob, params: QueryDict | None = None) -> dict[str, Any]:
+    """Everything the import history's job page shows, for its template."""
+    from imports.services import spec_for
+
+    spec = spec_for(job)
+    rows = mapping_rows(job, spec)
+    return {
+        "job": job,
+        "counts": counts(job),
+        "duration": duration_text(job.duration),
+        "source": source_text(job),
+        "options": options_in_words(job),
+        "mapping_rows": rows,
+        "not_imported": get_text_list(columns_not_imported(job, rows), _("and")) if job.mapping else "",
+        "problems": problem_report(job, params),
+        "running": job.state in (ImportJob.State.VALIDATING, ImportJob.State.IMPORTING),
+        "items_url": items_url(job) if job.items_created else "",
+        "file_url": download_url(job, "file") if job.file else "",
+        "attachments_url": download_url(job, "attachments") if job.attachments_zip else "",
+    }
