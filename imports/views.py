@@ -10,14 +10,17 @@ user is authorised for (R3)."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -28,10 +31,10 @@ from dossier.models import CreationProfile, ItemType, Relation
 from dossier.spec import import_refusal
 from dossier.views import submitter_required
 from imports import services
-from imports.forms import ChooseTypeForm, MappingForm, SheetForm, UploadForm, too_large_message
+from imports.forms import ChooseTypeForm, MappingForm, SheetForm, UploadForm
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline.mapping import header_key, letter_position
-from imports.pipeline.reading import ReadError, Row, column_letter, sample
+from imports.pipeline.reading import ReadError, Row, column_letter, open_table, sample
 from imports.template_workbook import template_file_name, write_template
 from imports.uploads import SizeLimitedUploadHandler, recognised_name, upload_limits
 
@@ -101,9 +104,10 @@ def sheet_names(job: ImportJob) -> list[str]:
 
 
 def needs_sheet_step(job: ImportJob) -> bool:
-    """Ask for sheet and header row when there is a choice of sheets, or when the column names
-    were not found on the first row (a title above them)."""
-    return len(sheet_names(job)) > 1 or (job.header_row or 1) != 1
+    """Ask for sheet and header row when there is a choice of sheets, when the column names
+    were not found on the first row, or when the first row has one name only (most likely a
+    title above the column names)."""
+    return len(sheet_names(job)) > 1 or (job.header_row or 1) != 1 or len(job.headers) == 1
 
 
 def _type_for_user(request: HttpRequest, type_code: str) -> ItemType:
@@ -181,14 +185,18 @@ def _upload_page(
                 return redirect("imports:sheet" if needs_sheet_step(job) else "imports:map", pk=job.pk)
     else:
         form = UploadForm(limits=limits)
+    body_error = None
     if body_too_large:
-        form.add_error(None, too_large_message(min(limits.values())))
+        body_error = _(
+            "The form sent more than %(size)s besides its files, the most that can be uploaded this way. Choose the spreadsheet in the file field and send it again."
+        ) % {"size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}
         status = 413
     context = {
         "title": _("Upload the file"),
         "form": form,
         "item_type": item_type,
         "profile": profile,
+        "body_error": body_error,
         "step": 2,
         "template_url": reverse("imports:template", args=[item_type.code]),
     }
@@ -274,7 +282,12 @@ def sheet(request: HttpRequest, pk) -> HttpResponse:
 def _preview(job: ImportJob, sheet_name: str) -> dict[str, Any]:
     """The first rows of a sheet from its first non-empty row on, as the program numbers them."""
     try:
-        table, rows = sample(job.file.path, file_name=job.file_name, sheet=sheet_name, size=PREVIEW_ROWS)
+        table = open_table(job.file.path, file_name=job.file_name, sheet=sheet_name)
+        try:
+            # The rows as they are, not cut to the width of the first one (a title).
+            rows = list(itertools.islice(table._rows or (), PREVIEW_ROWS))
+        finally:
+            table.close()
     except ReadError as error:
         return {"table": None, "error": str(error), "rows": [], "letters": [], "header_row": 1, "sheet": sheet_name}
     shown = [Row(table.header_row, tuple(table.headers)), *rows]
