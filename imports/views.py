@@ -335,7 +335,7 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
             return redirect(next_step_after_mapping(job))
         for problem in problems or []:
             name = f"column_{problem.field}"
-            form.add_error(name if name in form.fields else None, problem.message)
+            form.add_error(name if name in form.fields else None, capfirst(problem.message))
     samples = _column_samples(job)
     shown = form.shown_mapping()
     context = {

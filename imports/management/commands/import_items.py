@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 
 from dossier.models import CreationProfile, ItemType
 from imports import services
-from imports.pipeline.mapping import duplicate_column_warnings
+from imports.pipeline.mapping import duplicate_column_warnings, field_sources
 from imports.pipeline.outcomes import Problem
+from imports.pipeline.reading import column_letter
 
 SHOWN_PROBLEMS = 50
 
@@ -169,6 +170,12 @@ class Command(BaseCommand):
             lines = "\n".join(f"  - {p.message}" for p in problems)
             services.cancel_import(job=job, reason="; ".join(p.message for p in problems))
             raise CommandError(f"The mapping cannot be used:\n{lines}", returncode=2)
+        fed = {source.position for source in field_sources(job.headers, mapping)}
+        for position, header in enumerate(job.headers):
+            if position not in fed:  # a column is never dropped without a word
+                self.stderr.write(
+                    f"Warning: column {column_letter(position)} '{header}' is not imported: no field takes it."
+                )
 
     def _progress(self, verb):
         def show(done, total):
