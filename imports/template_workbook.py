@@ -76,12 +76,12 @@ def write_template(item_type: ItemType, *, user) -> bytes:
         source = f"{quote_sheetname(notes.title)}!${letter}$4:${letter}${3 + count}"
         validation = DataValidation(type="list", formula1=source, allow_blank=True)
         validation.error = _("Choose a value from the list.")
-        validation.errorTitle = capfirst(field.label)
+        validation.errorTitle = capfirst(str(field.label))[:32]
         column = get_column_letter(index)
         validation.add(f"{column}2:{column}{VALIDATED_ROWS}")
         items.data_validations.append(validation)
 
-    _write_instructions(notes, item_type, fields, lists)
+    _write_instructions(notes, spec, lists)
     stream = io.BytesIO()
     workbook.save(stream)
     return stream.getvalue()
@@ -106,7 +106,8 @@ def allowed_values(field: FieldSpec) -> list[str]:
     return []
 
 
-def _write_instructions(sheet, item_type: ItemType, fields: list[FieldSpec], lists: dict[str, list[str]]) -> None:
+def _write_instructions(sheet, spec: ItemSpec, lists: dict[str, list[str]]) -> None:
+    item_type, fields = spec.item_type, spec.fillable_fields
     title = _("Template for importing dossier items of type %(type)s") % {"type": f"{item_type.code} {item_type.name}"}
     rows: list[list[Any]] = [
         [title],
@@ -116,7 +117,7 @@ def _write_instructions(sheet, item_type: ItemType, fields: list[FieldSpec], lis
     for field in fields:
         rows.append([header_text(field), _("yes") if field.needs_value else _("no"), describe(field, item_type)])
     rows.append([])
-    for rule in general_rules(item_type):
+    for rule in general_rules(spec):
         rows.append([rule])
     # the lists, beside the descriptions: a header in row 3, the values from row 4 on
     for offset, (code, values) in enumerate(lists.items()):
@@ -185,13 +186,13 @@ def describe(field: FieldSpec, item_type: ItemType) -> str:
     return _("Text.")
 
 
-def general_rules(item_type: ItemType) -> list[str]:
+def general_rules(spec: ItemSpec) -> list[str]:
     rules = [
         _("One row per item, the column names in row 1. Columns marked * are required."),
         _("Replace the example row in row 2 with your own rows."),
         _("Columns may be left out or put in another order; the import asks which column holds which field."),
     ]
-    auto = [capfirst(f.label) for f in ItemSpec(item_type, purpose=Purpose.IMPORT).fields if f.auto]
+    auto = [capfirst(str(f.label)) for f in spec.fields if f.auto]
     if auto:
         rules.append(
             _("Set on every item by the type, so no column is needed: %(fields)s. The relation must hold that role.")
