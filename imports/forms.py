@@ -158,7 +158,7 @@ class MappingForm(forms.Form):
     error_css_class = "errors"
 
     def __init__(self, *args, spec: ItemSpec, headers: list[str], user, initial_mapping: dict[str, dict], **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, label_suffix="", **kwargs)
         self.spec, self.headers, self.user = spec, headers, user
         self.repeated = {p for found in duplicated_columns(headers).values() for p in found}
         self.unique = {same_name(h): i for i, h in enumerate(headers) if i not in self.repeated}
