@@ -162,7 +162,10 @@ class MappingForm(forms.Form):
         self.spec, self.headers, self.user = spec, headers, user
         self.repeated = {p for found in duplicated_columns(headers).values() for p in found}
         self.unique = {same_name(h): i for i, h in enumerate(headers) if i not in self.repeated}
-        column_choices = [NOT_IMPORTED, *((column_letter(i), f"{column_letter(i)}: {h}") for i, h in enumerate(headers))]
+        column_choices = [
+            NOT_IMPORTED,
+            *((column_letter(i), f"{column_letter(i)}: {h}") for i, h in enumerate(headers)),
+        ]
         self.spec_fields = spec.fillable_fields
         for field in self.spec_fields:
             label = capfirst(field.label)

@@ -101,7 +101,11 @@ def allowed_values(field: FieldSpec) -> list[str]:
             return list(field.choices)
         case Kind.EXTRA:
             model = EXTRA_MODELS[field.code]
-            codes = list(model.objects.filter(is_active=True).order_by("code").values_list("code", flat=True)[: EXTRA_LIST_LIMIT + 1])
+            codes = list(
+                model.objects.filter(is_active=True)
+                .order_by("code")
+                .values_list("code", flat=True)[: EXTRA_LIST_LIMIT + 1]
+            )
             return codes if len(codes) <= EXTRA_LIST_LIMIT else []
     return []
 
@@ -262,7 +266,9 @@ def _contact_of(relation: Relation | None) -> Contact | None:
 
 def _example_characteristics(spec: ItemSpec) -> dict[str, str]:
     """The values of the type's first combination, else the first value of level 1."""
-    codes_by_pk = {v.pk: (level, code) for level, values in spec.characteristic_values.items() for code, v in values.items()}
+    codes_by_pk = {
+        v.pk: (level, code) for level, values in spec.characteristic_values.items() for code, v in values.items()
+    }
     for combo, _workflow in spec.combinations:
         picked = [codes_by_pk[pk] for pk in combo if pk in codes_by_pk]
         if picked:

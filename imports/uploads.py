@@ -67,7 +67,7 @@ def upload_limits() -> dict[str, int]:
 
 
 def content_format(handle: IO[bytes]) -> str | None:
-    """"xlsx", "ods", "xls" or "csv" by the content of an open binary file (left at its
+    """ "xlsx", "ods", "xls" or "csv" by the content of an open binary file (left at its
     start), or None when it is none of them."""
     handle.seek(0)
     head = handle.read(TEXT_SAMPLE)

@@ -172,7 +172,10 @@ def _upload_page(
 ) -> HttpResponse:
     item_type = _type_for_user(request, type_code)
     if reason := import_refusal(item_type):
-        return _refused(request, _("Items of type %(type)s cannot be imported: %(reason)s") % {"type": item_type.code, "reason": reason})
+        return _refused(
+            request,
+            _("Items of type %(type)s cannot be imported: %(reason)s") % {"type": item_type.code, "reason": reason},
+        )
     profile = None
     if code := request.GET.get("profile"):
         profile = get_object_or_404(CreationProfile.objects.filter(item_type=item_type, is_active=True), code=code)
@@ -330,7 +333,9 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
         problems = services.set_mapping(job=job, mapping=form.mapping()) if not _refresh(request) else None
         if problems == []:
             messages.success(
-                request, _("The mapping of %(file)s was saved; it is used again for files with the same columns.") % {"file": job.file_name}
+                request,
+                _("The mapping of %(file)s was saved; it is used again for files with the same columns.")
+                % {"file": job.file_name},
             )
             return redirect(next_step_after_mapping(job))
         for problem in problems or []:
@@ -400,7 +405,12 @@ def _column_rows(headers: list[str], mapping: dict[str, dict], spec, samples) ->
         elif "letter" in source and (position := letter_position(source["letter"])) is not None:
             fed_by[position] = capfirst(spec[code].label)
     return [
-        {"letter": column_letter(i), "header": header, "field": fed_by.get(i), "sample": samples[i] if i < len(samples) else []}
+        {
+            "letter": column_letter(i),
+            "header": header,
+            "field": fed_by.get(i),
+            "sample": samples[i] if i < len(samples) else [],
+        }
         for i, header in enumerate(headers)
     ]
 
@@ -415,7 +425,10 @@ def template(request: HttpRequest, type_code: str) -> HttpResponse:
     lists, an example row and an instructions sheet in the user's language."""
     item_type = _type_for_user(request, type_code)
     if reason := import_refusal(item_type):
-        return _refused(request, _("Items of type %(type)s cannot be imported: %(reason)s") % {"type": item_type.code, "reason": reason})
+        return _refused(
+            request,
+            _("Items of type %(type)s cannot be imported: %(reason)s") % {"type": item_type.code, "reason": reason},
+        )
     content = write_template(item_type, user=request.user)
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{template_file_name(item_type)}"'

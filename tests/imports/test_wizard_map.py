@@ -10,7 +10,7 @@ from dossier.models import Relation
 from imports import services
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline.mapping import header_key
-from tests.imports.wizard import SOLL_CSV, start_job, user
+from tests.imports.wizard import start_job, user
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +143,9 @@ def test_a_column_and_a_fixed_value_for_one_field_are_refused(job, client):
     data = form_data(client.get(map_url(job)))
     data.update(fixed_subject="Brief")
     response = client.post(map_url(job), data)
-    assert response.context["form"].errors["fixed_subject"] == ["Subject gets both a column and a fixed value: choose one."]
+    assert response.context["form"].errors["fixed_subject"] == [
+        "Subject gets both a column and a fixed value: choose one."
+    ]
 
 
 def test_choices_are_offered_as_drop_downs(demo, client):

@@ -106,7 +106,7 @@ def test_the_instructions_are_in_the_users_language(demo):
 def test_configuration_text_that_looks_like_a_formula_stays_text(demo):
     item_type = ItemType.objects.get(code="CONTR")
     free = item_type.free_fields.get(code="Functie")
-    free.label = "=HYPERLINK(\"http://evil\")"
+    free.label = '=HYPERLINK("http://evil")'
     free.save()
     sheet = workbook_of(item_type)["CONTR"]
     cell = next(c for c in sheet[1] if str(c.value).startswith("=HYPERLINK"))
