@@ -143,7 +143,14 @@ def new(request: HttpRequest) -> HttpResponse:
 @submitter_required
 def upload(request: HttpRequest, type_code: str) -> HttpResponse:
     """Step b: the spreadsheet and an optional attachments ZIP for the chosen type and profile.
-    A file over its limit is skipped while it arrives and answered with the limit."""
+    The type and profile are checked before the body is read; a file over its limit is
+    skipped while it arrives and answered with the limit."""
+    item_type = _type_for_user(request, type_code)
+    if reason := import_refusal(item_type):
+        return _refused(request, _refusal_of_type(item_type, reason))
+    profile = None
+    if code := request.GET.get("profile"):
+        profile = get_object_or_404(CreationProfile.objects.filter(item_type=item_type, is_active=True), code=code)
     limits = upload_limits()
     handler = SizeLimitedUploadHandler(request, limits=limits)
     request.upload_handlers.insert(0, handler)
@@ -152,48 +159,24 @@ def upload(request: HttpRequest, type_code: str) -> HttpResponse:
             request.POST  # noqa: B018 (reads the body now, through the handlers)
         except (RequestDataTooBig, TooManyFieldsSent):
             # Nothing was read, so nothing changes: the form again, with the limit.
-            return _upload_page(request, type_code, limits, body_too_large=True)
-    return csrf_protect(_upload)(request, type_code, limits, handler)
+            error = _(
+                "The form sent more than %(size)s besides its files, the most that can be uploaded this way. Choose the spreadsheet in the file field and send it again."
+            ) % {"size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}
+            form = UploadForm(limits=limits)
+            return _upload_page(request, form, item_type, profile, body_error=error, status=413)
+    return csrf_protect(_upload)(request, item_type, profile, limits, handler)
 
 
-def _upload(request: HttpRequest, type_code: str, limits: dict[str, int], handler) -> HttpResponse:
+def _upload(request: HttpRequest, item_type: ItemType, profile, limits: dict[str, int], handler) -> HttpResponse:
     if request.method != "POST":
-        return _upload_page(request, type_code, limits)
-    return _upload_page(request, type_code, limits, handler=handler)
+        return _upload_page(request, UploadForm(limits=limits), item_type, profile)
+    form = UploadForm(request.POST, request.FILES, limits=limits, too_large=handler.too_large)
+    if form.is_valid() and (job := _start(request, form, item_type, profile)) is not None:
+        return redirect("imports:sheet" if needs_sheet_step(job) else "imports:map", pk=job.pk)
+    return _upload_page(request, form, item_type, profile)
 
 
-def _upload_page(
-    request: HttpRequest,
-    type_code: str,
-    limits: dict[str, int],
-    *,
-    handler: SizeLimitedUploadHandler | None = None,
-    body_too_large: bool = False,
-) -> HttpResponse:
-    item_type = _type_for_user(request, type_code)
-    if reason := import_refusal(item_type):
-        return _refused(
-            request,
-            _("Items of type %(type)s cannot be imported: %(reason)s") % {"type": item_type.code, "reason": reason},
-        )
-    profile = None
-    if code := request.GET.get("profile"):
-        profile = get_object_or_404(CreationProfile.objects.filter(item_type=item_type, is_active=True), code=code)
-    status = 200
-    if handler is not None:
-        form = UploadForm(request.POST, request.FILES, limits=limits, too_large=handler.too_large)
-        if form.is_valid():
-            job = _start(request, form, item_type, profile)
-            if job is not None:
-                return redirect("imports:sheet" if needs_sheet_step(job) else "imports:map", pk=job.pk)
-    else:
-        form = UploadForm(limits=limits)
-    body_error = None
-    if body_too_large:
-        body_error = _(
-            "The form sent more than %(size)s besides its files, the most that can be uploaded this way. Choose the spreadsheet in the file field and send it again."
-        ) % {"size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}
-        status = 413
+def _upload_page(request, form, item_type, profile, *, body_error: str | None = None, status: int = 200):
     context = {
         "title": _("Upload the file"),
         "form": form,
@@ -204,6 +187,10 @@ def _upload_page(
         "template_url": reverse("imports:template", args=[item_type.code]),
     }
     return _page(request, "imports/upload.html", context, status=status)
+
+
+def _refusal_of_type(item_type: ItemType, reason: str) -> str:
+    return _("Items of type %(type)s cannot be imported: %(reason)s") % {"type": item_type.code, "reason": reason}
 
 
 def _start(request: HttpRequest, form: UploadForm, item_type: ItemType, profile) -> ImportJob | None:
@@ -425,10 +412,7 @@ def template(request: HttpRequest, type_code: str) -> HttpResponse:
     lists, an example row and an instructions sheet in the user's language."""
     item_type = _type_for_user(request, type_code)
     if reason := import_refusal(item_type):
-        return _refused(
-            request,
-            _("Items of type %(type)s cannot be imported: %(reason)s") % {"type": item_type.code, "reason": reason},
-        )
+        return _refused(request, _refusal_of_type(item_type, reason))
     content = write_template(item_type, user=request.user)
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{template_file_name(item_type)}"'
