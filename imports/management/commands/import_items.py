@@ -161,8 +161,10 @@ class Command(BaseCommand):
             except (OSError, ValueError) as error:
                 raise CommandError(f"The mapping file cannot be read: {error}.", returncode=2) from None
             mapping = {code: source if isinstance(source, dict) else {"column": source} for code, source in raw.items()}
+            self._warn_not_imported(job.headers, mapping)
         else:
             mapping = services.suggest_mapping_for(job)
+            self._warn_not_imported(job.headers, mapping)
             self.stderr.write("Mapping used (save it as JSON and pass --mapping to change it):")
             self.stderr.write(json.dumps(mapping, ensure_ascii=False, indent=2))
         problems = services.set_mapping(job=job, mapping=mapping)
@@ -170,9 +172,16 @@ class Command(BaseCommand):
             lines = "\n".join(f"  - {p.message}" for p in problems)
             services.cancel_import(job=job, reason="; ".join(p.message for p in problems))
             raise CommandError(f"The mapping cannot be used:\n{lines}", returncode=2)
-        fed = {source.position for source in field_sources(job.headers, mapping)}
-        for position, header in enumerate(job.headers):
-            if position not in fed:  # a column is never dropped without a word
+
+    def _warn_not_imported(self, headers, mapping):
+        """A column is never dropped without a word (a mapping that names no column is
+        refused with its own sentence right after)."""
+        try:
+            fed = {source.position for source in field_sources(headers, mapping)}
+        except (ValueError, TypeError, AttributeError, KeyError):
+            return
+        for position, header in enumerate(headers):
+            if position not in fed:
                 self.stderr.write(
                     f"Warning: column {column_letter(position)} '{header}' is not imported: no field takes it."
                 )
