@@ -264,9 +264,17 @@ def sheet(request: HttpRequest, pk) -> HttpResponse:
         "preview": preview,
         "hidden_sheets": hidden,
         "sheet_count": len(names),
+        "chosen_row": _as_number(form["header_row"].value()) or preview["header_row"],
         "step": 2,
     }
     return _page(request, "imports/sheet.html", context)
+
+
+def _as_number(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _preview(job: ImportJob, sheet_name: str) -> dict[str, Any]:
@@ -340,6 +348,7 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
         "remembered": saved if saved and not job.mapping else None,
         "samples": {column_letter(i): values for i, values in enumerate(samples)},
         "may_choose_sheet": job.state == State.UPLOADED and needs_sheet_step(job),
+        "sheet_count": len(sheet_names(job)),
         "template_url": reverse("imports:template", args=[job.item_type.code]),
         "step": 3,
     }

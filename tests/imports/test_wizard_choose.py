@@ -109,3 +109,11 @@ def test_the_page_asks_a_bounded_number_of_queries(demo, client, django_assert_m
     client.force_login(user("admin"))
     with django_assert_max_num_queries(12):
         client.get(URL)
+
+
+def test_the_wizard_speaks_dutch_to_a_dutch_browser(demo, client):
+    client.force_login(user("importeur"))
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "nl"
+    page = client.get(URL).content.decode()
+    assert "Welk type dossieritems importeer je?" in page
+    assert "1. Type" in page and "3. Kolommen" in page
