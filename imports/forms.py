@@ -17,6 +17,7 @@ from dossier.forms import resolve_contact, resolve_item, resolve_relation, resol
 from dossier.models import EXTRA_MODELS, CreationProfile, ItemType
 from dossier.spec import FieldSpec, ItemSpec, Kind, import_refusal
 from dossier.values import ValueProblem
+from imports.pipeline.attachments import ArchiveError, AttachmentArchive
 from imports.pipeline.mapping import duplicated_columns, letter_position, same_name
 from imports.pipeline.reading import column_letter
 
@@ -115,6 +116,19 @@ class UploadForm(forms.Form):
         ) % {"size": filesizeformat(limits["attachments"])}
         self.fields["file"].widget.attrs["accept"] = ".xlsx,.xls,.ods,.csv,.txt"
         self.fields["attachments"].widget.attrs["accept"] = ".zip"
+
+    def clean_attachments(self):
+        """The ZIP's own refusals (not a ZIP, encrypted, too many files, paths that climb
+        out) go on its field; start_import checks it again once it is stored."""
+        upload = self.cleaned_data.get("attachments")
+        if upload:
+            try:
+                AttachmentArchive.open(upload).close()
+            except ArchiveError as error:
+                raise ValidationError(str(error), code="archive") from None
+            finally:
+                upload.seek(0)
+        return upload
 
     def clean(self) -> dict[str, Any]:
         for name, limit in self.too_large.items():

@@ -307,3 +307,12 @@ def test_the_sheet_step_of_a_mapped_job_sends_the_user_on(importeur, client):
     response = client.get(reverse("imports:sheet", args=[job.pk]))
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:imports_importjob_change", args=[job.pk])
+
+
+def test_an_attachments_file_that_is_no_zip_gets_one_sentence_on_its_field(importeur, client):
+    zip_upload = upload_file(b"this is no zip", "bijlagen.zip")
+    response = client.post(upload_url(), {"file": upload_file(SOLL_CSV, "rows.csv"), "attachments": zip_upload})
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["attachments"] == ["The attachments file is not a valid ZIP archive."]
+    assert not ImportJob.objects.exists()
