@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -585,6 +586,23 @@ class ItemTypeAdmin(BaseAdmin):
         (_("Authorisation"), {"fields": ("authorised_users", "authorised_groups")}),
     )
     inlines = [FreeFieldInline, CharacteristicCombinationInline]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "import_links": self._import_links(request, object_id)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _import_links(self, request, object_id) -> dict[str, str] | None:
+        """The wizard with this type chosen, and its template: for a user who may import it
+        (R2, R3, R5); nobody else sees the links."""
+        from imports.services import import_refusal_for
+
+        item_type = ItemType.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        if item_type is None or import_refusal_for(request.user, item_type) is not None:
+            return None
+        new, template = _url_or_none("imports:new"), _url_or_none("imports:template", item_type.code)
+        if new is None or template is None:
+            return None  # the wizard is not installed
+        return {"new": f"{new}?{urlencode({'type': item_type.code})}", "template": template}
 
     def get_inlines(self, request, obj):
         # Free fields exist only on own types.

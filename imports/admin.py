@@ -156,7 +156,7 @@ class ImportJobAdmin(BaseAdmin):
         if what == "file":
             return self._send(request, job, job.file, job.file_name)
         if what == "attachments":
-            name = presenting.recorded(job, "attachments_name", "") or "attachments.zip"
+            name = job.attachments_name or "attachments.zip"
             return self._send(request, job, job.attachments_zip, name)
         return self._send_rejected_rows(request, job, what.removeprefix("rejected-"))
 

@@ -78,17 +78,6 @@ def wizard_url() -> str:
         return WIZARD_ADDRESS
 
 
-# --- what the engine records (typed fields once the engine's migration is in) ----------------
-
-
-def recorded(job: ImportJob, name: str, default: Any = None) -> Any:
-    """A fact the engine records about a job: its typed field when the model has one, else
-    the key of the same name in `options`."""
-    if any(f.name == name for f in job._meta.concrete_fields):
-        return getattr(job, name)
-    return job.options.get(name, default)
-
-
 @dataclass(frozen=True)
 class ProblemTotals:
     errors: int
@@ -96,18 +85,8 @@ class ProblemTotals:
 
 
 def problem_totals(job: ImportJob) -> ProblemTotals:
-    """All errors and warnings the validation found (also those beyond the problems it kept).
-
-    The one place that reads them: the typed fields `error_count`/`warning_count` once the
-    engine has them, else `options["problem_counts"]`; a job that has neither counts the
-    problems it holds."""
-    counts = job.options.get("problem_counts")
-    if counts is None and any(f.name == "error_count" for f in job._meta.concrete_fields):
-        return ProblemTotals(job.error_count, job.warning_count)
-    if counts is None:
-        warnings = sum(1 for problem in job.problems if problem.get("is_warning"))
-        return ProblemTotals(len(job.problems) - warnings, warnings)
-    return ProblemTotals(int(counts.get("errors", 0)), int(counts.get("warnings", 0)))
+    """All errors and warnings the validation found (also those beyond the problems it kept)."""
+    return ProblemTotals(job.error_count, job.warning_count)
 
 
 # --- counts, duration, options ---------------------------------------------------------------
@@ -179,18 +158,13 @@ def counts(job: ImportJob) -> Counts:
         items=job.items_created,
         checked=checked,
         committed=job.state in (ImportJob.State.DONE, ImportJob.State.UNDONE),
-        skip_invalid=bool(recorded(job, "skip_invalid", False)),
+        skip_invalid=bool(job.skip_invalid),
     )
 
 
 def source_text(job: ImportJob) -> str:
-    """Where the import was started: the command line or the wizard ("-" when unknown)."""
-    source = recorded(job, "source", "")
-    if not source:
-        return "-"
-    if hasattr(job, "get_source_display"):  # the engine's typed field, with its own labels
-        return str(job.get_source_display())
-    return _("the command line") if source == "command line" else _("the import wizard")
+    """Where the import was started: the command line or the wizard."""
+    return str(job.get_source_display())
 
 
 def options_in_words(job: ImportJob) -> list[str]:
@@ -199,7 +173,7 @@ def options_in_words(job: ImportJob) -> list[str]:
 
     words = []
     sheet = shown_sheet(job)
-    sheet_names = recorded(job, "sheet_names", []) or []
+    sheet_names = job.sheet_names or []
     if sheet:
         if len(sheet_names) > 1:
             words.append(
@@ -213,12 +187,12 @@ def options_in_words(job: ImportJob) -> list[str]:
     if job.creation_profile_id:
         words.append(_("Items are made with creation profile %(profile)s.") % {"profile": job.creation_profile.name})
     if job.attachments_zip:
-        name = recorded(job, "attachments_name", "") or _("attachments.zip")
+        name = job.attachments_name or _("attachments.zip")
         words.append(_("Attachments come from the ZIP '%(name)s'.") % {"name": name})
     else:
         words.append(_("No attachments ZIP was uploaded."))
     if job.state in (ImportJob.State.IMPORTING, ImportJob.State.DONE, ImportJob.State.UNDONE):
-        if recorded(job, "skip_invalid", False):
+        if job.skip_invalid:
             words.append(_("Only the valid rows are imported; the invalid rows are left out."))
         else:
             words.append(_("All rows or none: no row is left out."))

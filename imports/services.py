@@ -1025,3 +1025,27 @@ def _remove_leftover_manifests() -> None:
     for job_id, path in manifests.items():
         if job_id not in importing:
             remove_listed(path, storage)
+
+
+def choose_sheet(*, job: ImportJob, sheet: str, header_row: int | None) -> ImportJob:
+    """Read the headers of a job that is not mapped yet from another sheet or header row (the
+    wizard's sheet step). Raises ImportRefused with the reader's sentence; the job then stays
+    as it was."""
+    if job.state != ImportJob.State.UPLOADED:
+        raise ImportRefused(
+            _("This import has state '%(state)s' and cannot continue from there.") % {"state": job.get_state_display()},
+            job=job,
+        )
+    try:
+        table, rows = sample(job.file.path, file_name=job.file_name, sheet=sheet, header_row=header_row, size=1)
+    except ReadError as error:
+        raise ImportRefused(str(error), job=job) from None
+    if not rows:
+        raise ImportRefused(
+            _("Sheet '%(sheet)s' has column names in row %(row)s but no rows under them to import.")
+            % {"sheet": table.sheet, "row": table.header_row},
+            job=job,
+        )
+    job.headers, job.sheet, job.header_row, job.mapping = table.headers, table.sheet, table.header_row, {}
+    job.save(update_fields=["headers", "sheet", "header_row", "mapping"])
+    return job

@@ -324,11 +324,11 @@ def test_a_file_that_cannot_be_read_exits_2_with_one_sentence(demo, soll_csv, mo
 
 def test_a_column_no_field_takes_is_named_as_not_imported(demo, tmp_path):
     rows = tmp_path / "rows.csv"
-    rows.write_text("Relatienummer;Onderwerp;Datum ingestuurd\n10001;Brief;01-02-2025\n", encoding="utf-8")
+    rows.write_text("Relatienummer;Onderwerp;Afdeling\n10001;Brief;HR\n", encoding="utf-8")
     code, out, err = import_items(rows, "--type", "SOLL", "--user", "importeur", "--json")
     assert code == 0
-    assert "Warning: Column 'Datum ingestuurd' (C) is not imported: no field takes it." in err
-    assert json.loads(out)["not_imported_columns"] == [{"column": "Datum ingestuurd", "letter": "C"}]
+    assert "Warning: Column 'Afdeling' (C) is not imported: no field takes it." in err
+    assert json.loads(out)["not_imported_columns"] == [{"column": "Afdeling", "letter": "C"}]
 
 
 def test_every_column_taken_means_no_not_imported_warning(demo, soll_csv):

@@ -209,7 +209,7 @@ def test_the_number_of_queries_of_a_jobs_page_does_not_grow_with_its_problems(cl
 
 def test_a_job_from_the_command_line_says_so(client, demo):
     job = make_job("importeur")
-    job.options["source"] = "command line"
+    job.source = ImportJob.Source.COMMAND_LINE
     job.save()
     assert "through the command line" in signed_in(client, "importeur").get(job_url(job)).text
 

@@ -1,0 +1,304 @@
+"""Forms of the import wizard's first steps: choose a type (a), upload the file (b), choose
+sheet and header row, map the columns (c). Each form only turns what the user sent into what
+a service takes; the rules stay in ItemSpec (values) and the mapping module (mappings)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from dossier.forms import resolve_contact, resolve_item, resolve_relation, resolve_user
+from dossier.models import EXTRA_MODELS, CreationProfile, ItemType
+from dossier.spec import FieldSpec, ItemSpec, Kind, import_refusal
+from dossier.values import ValueProblem
+from imports.pipeline.attachments import ArchiveError, AttachmentArchive
+from imports.pipeline.mapping import duplicated_columns, letter_position, same_name
+from imports.pipeline.reading import column_letter
+
+NOT_IMPORTED = ("", gettext_lazy("- not imported -"))
+NO_FIXED_VALUE = ("", "-")
+
+
+class TypeRadioSelect(forms.RadioSelect):
+    """Radio buttons where the types that cannot be imported are shown, but disabled (R5)."""
+
+    def __init__(self, *args, disabled: set[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.disabled = disabled or set()
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if str(value) in self.disabled:
+            option["attrs"]["disabled"] = True
+        return option
+
+
+class ChooseTypeForm(forms.Form):
+    """Step a: a type the user may use (R3) that can be imported (R5), and optionally an
+    active creation profile of that type (R21)."""
+
+    item_type = forms.ChoiceField(label=gettext_lazy("Item type"), widget=TypeRadioSelect)
+    profile = forms.ChoiceField(label=gettext_lazy("Creation profile (optional)"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.types = list(ItemType.objects.usable_by(user).order_by("code"))
+        self.refusals = {t.code: reason for t in self.types if (reason := import_refusal(t))}
+        field = self.fields["item_type"]
+        field.choices = [(t.code, f"{t.code} {t.name}") for t in self.types]
+        field.widget.disabled = set(self.refusals)
+        importable = [t for t in self.types if t.code not in self.refusals]
+        self.profiles = list(
+            CreationProfile.objects.filter(is_active=True, item_type__in=importable).select_related("item_type")
+        )
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for profile in self.profiles:
+            groups.setdefault(profile.item_type.code, []).append((str(profile.pk), f"{profile.code} {profile.name}"))
+        self.fields["profile"].choices = [("", _("none")), *groups.items()]
+        self.fields["profile"].widget.attrs["data-profiles"] = "true"
+
+    @property
+    def type_rows(self) -> list[tuple[Any, ItemType, str | None]]:
+        """(radio button, type, why it cannot be imported or None), in the list's order."""
+        radios = list(self["item_type"])
+        return [(radio, t, self.refusals.get(t.code)) for radio, t in zip(radios, self.types, strict=True)]
+
+    def clean_item_type(self) -> ItemType:
+        code = self.cleaned_data["item_type"]
+        item_type = next(t for t in self.types if t.code == code)
+        if reason := self.refusals.get(code):
+            raise ValidationError(
+                _("Items of type %(type)s cannot be imported: %(reason)s") % {"type": code, "reason": reason},
+                code="not_importable",
+            )
+        return item_type
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        item_type, profile_pk = cleaned.get("item_type"), cleaned.get("profile")
+        cleaned["profile"] = None
+        if item_type is None or not profile_pk:
+            return cleaned
+        profile = next((p for p in self.profiles if str(p.pk) == profile_pk), None)
+        if profile is None or profile.item_type_id != item_type.pk:
+            self.add_error(
+                "profile",
+                ValidationError(
+                    _("Choose a creation profile of type %(type)s, or none.") % {"type": item_type.code},
+                    code="profile_of_other_type",
+                ),
+            )
+        else:
+            cleaned["profile"] = profile
+        return cleaned
+
+
+class UploadForm(forms.Form):
+    """Step b: the spreadsheet and, optionally, a ZIP with the files its rows name."""
+
+    file = forms.FileField(label=gettext_lazy("Spreadsheet"))
+    attachments = forms.FileField(label=gettext_lazy("Attachments (ZIP, optional)"), required=False)
+
+    def __init__(self, *args, limits: dict[str, int], too_large: dict[str, int] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.too_large = too_large or {}
+        self.fields["file"].help_text = _(
+            "An .xlsx, .xls, .ods or .csv file with one row per item and the column names in one row; at most %(size)s."
+        ) % {"size": filesizeformat(limits["file"])}
+        self.fields["attachments"].help_text = _(
+            "Only when the spreadsheet names attachment files: a .zip holding them; at most %(size)s."
+        ) % {"size": filesizeformat(limits["attachments"])}
+        self.fields["file"].widget.attrs["accept"] = ".xlsx,.xls,.ods,.csv,.txt"
+        self.fields["attachments"].widget.attrs["accept"] = ".zip"
+
+    def clean_attachments(self):
+        """The ZIP's own refusals (not a ZIP, encrypted, too many files, paths that climb
+        out) go on its field; start_import checks it again once it is stored."""
+        upload = self.cleaned_data.get("attachments")
+        if upload:
+            try:
+                AttachmentArchive.open(upload).close()
+            except ArchiveError as error:
+                raise ValidationError(str(error), code="archive") from None
+            finally:
+                upload.seek(0)
+        return upload
+
+    def clean(self) -> dict[str, Any]:
+        for name, limit in self.too_large.items():
+            self.errors.pop(name, None)
+            self.add_error(name, ValidationError(too_large_message(limit), code="too_large"))
+        return super().clean()
+
+
+def too_large_message(limit: int) -> str:
+    return _("The file is larger than %(size)s, the most that can be uploaded. Split it into smaller files.") % {
+        "size": filesizeformat(limit)
+    }
+
+
+class SheetForm(forms.Form):
+    """Which sheet holds the items, and on which row the column names are."""
+
+    sheet = forms.ChoiceField(label=gettext_lazy("Sheet"))
+    header_row = forms.IntegerField(
+        label=gettext_lazy("Row with the column names"),
+        min_value=1,
+        max_value=1_048_576,
+        help_text=gettext_lazy("The number the spreadsheet program shows at the left of that row."),
+    )
+
+    def __init__(self, *args, sheets: list[str], hidden: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sheet"].choices = [
+            (name, _("%(sheet)s (hidden)") % {"sheet": name} if name in hidden else name) for name in sheets
+        ]
+
+
+class MappingForm(forms.Form):
+    """Step c: for every field of the type a column of the file or a fixed value.
+
+    For each fillable field `column_<code>` picks a column by its letter and `fixed_<code>`
+    gives a fixed value (a drop-down for choices). `mapping()` turns them into the entries the
+    mapping module takes: a column whose name is unique by that name (so the mapping is
+    remembered for files with the columns in another order), a repeated one by its letter."""
+
+    error_css_class = "errors"
+
+    def __init__(self, *args, spec: ItemSpec, headers: list[str], user, initial_mapping: dict[str, dict], **kwargs):
+        super().__init__(*args, label_suffix="", **kwargs)
+        self.spec, self.headers, self.user = spec, headers, user
+        self.repeated = {p for found in duplicated_columns(headers).values() for p in found}
+        self.unique = {same_name(h): i for i, h in enumerate(headers) if i not in self.repeated}
+        column_choices = [
+            NOT_IMPORTED,
+            *((column_letter(i), f"{column_letter(i)}: {h}") for i, h in enumerate(headers)),
+        ]
+        self.spec_fields = spec.fillable_fields
+        for field in self.spec_fields:
+            label = capfirst(field.label)
+            self.fields[f"column_{field.code}"] = forms.ChoiceField(
+                label=label, choices=column_choices, required=False, initial=self._letter(initial_mapping, field.code)
+            )
+            fixed = self._fixed_field(field)
+            if fixed is not None:
+                fixed.label = _("Fixed value for %(field)s") % {"field": field.label}
+                fixed.required = False
+                fixed.initial = (initial_mapping.get(field.code) or {}).get("fixed")
+                self.fields[f"fixed_{field.code}"] = fixed
+
+    # --- building ------------------------------------------------------------------------
+
+    def _letter(self, mapping: dict[str, dict], code: str) -> str:
+        source = mapping.get(code) or {}
+        if source.get("letter"):
+            position = letter_position(source["letter"])
+            return column_letter(position) if position is not None and position < len(self.headers) else ""
+        if source.get("column"):
+            position = self.unique.get(same_name(str(source["column"])))
+            return column_letter(position) if position is not None else ""
+        return ""
+
+    def _fixed_field(self, field: FieldSpec) -> forms.Field | None:
+        match field.kind:
+            case Kind.FILE:
+                return None  # an attachment comes from its row, never one file for all
+            case Kind.BOOLEAN:
+                return forms.ChoiceField(choices=[NO_FIXED_VALUE, ("ja", _("yes")), ("nee", _("no"))])
+            case Kind.CHOICE:
+                return forms.ChoiceField(choices=[NO_FIXED_VALUE, *field.choices.items()])
+            case Kind.CHARACTERISTIC:
+                choices = [(code, f"{code} {label}") for code, label in field.choices.items()]
+                return forms.ChoiceField(choices=[NO_FIXED_VALUE, *choices])
+            case Kind.EXTRA:
+                extras = EXTRA_MODELS[field.code].objects.filter(is_active=True).order_by("code")
+                return forms.ChoiceField(choices=[NO_FIXED_VALUE, *((e.code, str(e)) for e in extras)])
+            case Kind.RELATION:
+                widget = forms.TextInput(
+                    attrs={"data-relation-search": "true", "autocomplete": "off", "list": f"relations_{field.code}"}
+                )
+                return forms.CharField(
+                    widget=widget,
+                    help_text=_("A relation number, the same for every row; type a name or number to search."),
+                )
+            case Kind.LONG_TEXT:
+                return forms.CharField(widget=forms.Textarea(attrs={"rows": 2, "cols": 30}))
+            case Kind.DATE:
+                return forms.CharField(widget=forms.TextInput(attrs={"placeholder": _("dd-mm-yyyy")}))
+            case Kind.DATETIME:
+                return forms.CharField(widget=forms.TextInput(attrs={"placeholder": _("dd-mm-yyyy hh:mm")}))
+        return forms.CharField()
+
+    # --- cleaning --------------------------------------------------------------------------
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for field in self.spec_fields:
+            fixed = (cleaned.get(f"fixed_{field.code}") or "").strip()
+            if not fixed:
+                continue
+            if cleaned.get(f"column_{field.code}"):
+                self.add_error(
+                    f"fixed_{field.code}",
+                    ValidationError(
+                        _("%(field)s gets both a column and a fixed value: choose one.")
+                        % {"field": capfirst(field.label)},
+                        code="fed_twice",
+                    ),
+                )
+                continue
+            try:
+                self._check_fixed(field, fixed)
+            except ValidationError as error:
+                self.add_error(f"fixed_{field.code}", error)
+        return cleaned
+
+    def _check_fixed(self, field: FieldSpec, raw: str) -> None:
+        """A fixed value is read as every row's would be, and what it names must exist."""
+        try:
+            value = self.spec.clean(field.code, raw)
+        except ValueProblem as problem:
+            raise ValidationError(problem.message, code=problem.code) from None
+        match field.kind:
+            case Kind.RELATION:
+                resolve_relation(value)
+            case Kind.CONTACT:
+                resolve_contact(value)
+            case Kind.USER:
+                resolve_user(value)
+            case Kind.ITEM:
+                resolve_item(value, item_type=self.spec.item_type, user=self.user)
+
+    def mapping(self) -> dict[str, dict]:
+        """The mapping the (valid) form describes; fields it does not feed are left out."""
+        return sources_of(self.spec_fields, self.headers, self.repeated, self.cleaned_data)
+
+    def shown_mapping(self) -> dict[str, dict]:
+        """The mapping the page shows: what was sent, or else the initial one."""
+        values = {}
+        for name, field in self.fields.items():
+            raw = self[name].value() if self.is_bound else field.initial
+            values[name] = raw or ""
+        return sources_of(self.spec_fields, self.headers, self.repeated, values)
+
+
+def sources_of(fields: list[FieldSpec], headers: list[str], repeated: set[int], values: dict[str, Any]) -> dict:
+    mapping: dict[str, dict] = {}
+    for field in fields:
+        letter = values.get(f"column_{field.code}") or ""
+        fixed = str(values.get(f"fixed_{field.code}") or "").strip()
+        position = letter_position(letter) if letter else None
+        if position is not None and position < len(headers):
+            if position in repeated:
+                mapping[field.code] = {"letter": column_letter(position)}
+            else:
+                mapping[field.code] = {"column": headers[position]}
+        elif fixed:
+            mapping[field.code] = {"fixed": fixed}
+    return mapping

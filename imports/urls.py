@@ -1,0 +1,17 @@
+"""The import wizard, under /admin/imports/new/ (config/urls.py, before the admin's own URLs).
+Job pages carry the job's UUID."""
+
+from django.urls import path
+
+from imports import views
+
+app_name = "imports"
+
+urlpatterns = [
+    path("", views.new, name="new"),
+    path("upload/<str:type_code>/", views.upload, name="upload"),
+    path("<uuid:pk>/sheet/", views.sheet, name="sheet"),
+    path("<uuid:pk>/map/", views.map_columns, name="map"),
+    path("template/<str:type_code>/", views.template, name="template"),
+    path("relations/", views.relation_search, name="relation-search"),
+]

@@ -1,0 +1,442 @@
+"""The import wizard's first steps, in the admin look: choose the type (a), upload the file
+(b), choose sheet and header row when needed, map the columns (c); and a type's template
+workbook and the relation search of the mapping step.
+
+The wizard's state is the ImportJob in the URL, never the session. Every job view opens with
+`_get_job_for_user` (the user's own job, else 404) and `_stale_page`, which sends a page the
+job has moved past to the step its state belongs to (STEP_STATES, `step_url`). Every view
+needs InSite or Profit rights (R2: else 403 with the reason) and only offers the types the
+user is authorised for (R3)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods
+
+from dossier.models import CreationProfile, ItemType, Relation
+from dossier.spec import import_refusal
+from dossier.views import submitter_required
+from imports import services
+from imports.forms import ChooseTypeForm, MappingForm, SheetForm, UploadForm
+from imports.models import ImportJob, SavedMapping
+from imports.pipeline.mapping import header_key, letter_position
+from imports.pipeline.reading import ReadError, Row, column_letter, open_table, sample
+from imports.template_workbook import template_file_name, write_template
+from imports.uploads import SizeLimitedUploadHandler, recognised_name, upload_limits
+
+SAMPLE_ROWS = 5
+PREVIEW_ROWS = 12
+RELATION_RESULTS = 20
+State = ImportJob.State
+
+# Which job states may show which step. A page whose step the job has left sends the user to
+# the step of its state (`step_url`).
+STEP_STATES: dict[str, set[str]] = {
+    "sheet": {State.UPLOADED},
+    "map": {State.UPLOADED, State.MAPPED, State.VALIDATED, State.FAILED},
+}
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    admin_context = admin.site.each_context(request)
+    if not admin_context["has_permission"]:
+        admin_context["is_nav_sidebar_enabled"] = False  # a non-staff user has no admin apps to list
+    return render(request, template, {**admin_context, **context}, status=status)
+
+
+def _refused(request: HttpRequest, reason: str) -> HttpResponse:
+    return _page(request, "dossier/refused.html", {"title": _("Not allowed"), "reason": reason}, status=403)
+
+
+def _get_job_for_user(request: HttpRequest, pk) -> ImportJob:
+    """The job, when it is the user's own (404 otherwise, also for an administrator: he reads
+    other users' imports in the import history, but does not continue them)."""
+    jobs = ImportJob.objects.visible_to(request.user).filter(user=request.user)
+    return get_object_or_404(jobs.select_related("item_type", "creation_profile", "user"), pk=pk)
+
+
+def _stale_page(request: HttpRequest, job: ImportJob, step: str) -> HttpResponse | None:
+    """A redirect to the job's current step when this step is not for its state."""
+    if job.state in STEP_STATES[step] and (step != "map" or job.headers):
+        return None
+    return redirect(step_url(job))
+
+
+def step_url(job: ImportJob) -> str:
+    """Where a job in its state continues."""
+    if job.state == State.UPLOADED:
+        return reverse("imports:map", args=[job.pk])
+    if job.state == State.MAPPED:
+        return next_step_after_mapping(job)
+    return history_url(job)
+
+
+def next_step_after_mapping(job: ImportJob) -> str:
+    """The page after a saved mapping. Until the check step exists, the job's page in the
+    import history."""
+    return history_url(job)
+
+
+def history_url(job: ImportJob) -> str:
+    return reverse("admin:imports_importjob_change", args=[job.pk])
+
+
+def sheet_names(job: ImportJob) -> list[str]:
+    """The sheets of the job's file (one for a .csv)."""
+    return list(job.sheet_names or [job.sheet])
+
+
+def needs_sheet_step(job: ImportJob) -> bool:
+    """Ask for sheet and header row when there is a choice of sheets, when the column names
+    were not found on the first row, or when the first row has one name only (most likely a
+    title above the column names)."""
+    return len(sheet_names(job)) > 1 or (job.header_row or 1) != 1 or len(job.headers) == 1
+
+
+def _type_for_user(request: HttpRequest, type_code: str) -> ItemType:
+    return get_object_or_404(ItemType.objects.usable_by(request.user), code=type_code)
+
+
+# --- step a: the type -----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@submitter_required
+def new(request: HttpRequest) -> HttpResponse:
+    """Step a: the types the user may use, those that cannot be imported disabled with the
+    reason; optionally a creation profile. `?type=CODE` preselects a type."""
+    if request.method == "POST":
+        form = ChooseTypeForm(request.POST, user=request.user)
+        if form.is_valid():
+            url = reverse("imports:upload", args=[form.cleaned_data["item_type"].code])
+            if profile := form.cleaned_data["profile"]:
+                url += "?" + urlencode({"profile": profile.code})
+            return redirect(url)
+    else:
+        form = ChooseTypeForm(initial={"item_type": request.GET.get("type", "")}, user=request.user)
+    context = {"title": _("Import dossier items"), "form": form, "step": 1}
+    return _page(request, "imports/choose_type.html", context)
+
+
+# --- step b: the upload ---------------------------------------------------------------------
+
+
+@csrf_exempt  # checked by csrf_protect below, once the size-limited upload handler is in place
+@require_http_methods(["GET", "HEAD", "POST"])
+@submitter_required
+def upload(request: HttpRequest, type_code: str) -> HttpResponse:
+    """Step b: the spreadsheet and an optional attachments ZIP for the chosen type and profile.
+    The type and profile are checked before the body is read; a file over its limit is
+    skipped while it arrives and answered with the limit."""
+    item_type = _type_for_user(request, type_code)
+    if reason := import_refusal(item_type):
+        return _refused(request, _refusal_of_type(item_type, reason))
+    profile = None
+    if code := request.GET.get("profile"):
+        profile = get_object_or_404(CreationProfile.objects.filter(item_type=item_type, is_active=True), code=code)
+    limits = upload_limits()
+    handler = SizeLimitedUploadHandler(request, limits=limits)
+    request.upload_handlers.insert(0, handler)
+    if request.method == "POST":
+        try:
+            request.POST  # noqa: B018 (reads the body now, through the handlers)
+        except (RequestDataTooBig, TooManyFieldsSent):
+            # Nothing was read, so nothing changes: the form again, with the limit.
+            error = _(
+                "The form sent more than %(size)s besides its files, the most that can be uploaded this way. Choose the spreadsheet in the file field and send it again."
+            ) % {"size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}
+            form = UploadForm(limits=limits)
+            return _upload_page(request, form, item_type, profile, body_error=error, status=413)
+    return csrf_protect(_upload)(request, item_type, profile, limits, handler)
+
+
+def _upload(request: HttpRequest, item_type: ItemType, profile, limits: dict[str, int], handler) -> HttpResponse:
+    if request.method != "POST":
+        return _upload_page(request, UploadForm(limits=limits), item_type, profile)
+    form = UploadForm(request.POST, request.FILES, limits=limits, too_large=handler.too_large)
+    if form.is_valid() and (job := _start(request, form, item_type, profile)) is not None:
+        return redirect("imports:sheet" if needs_sheet_step(job) else "imports:map", pk=job.pk)
+    return _upload_page(request, form, item_type, profile)
+
+
+def _upload_page(request, form, item_type, profile, *, body_error: str | None = None, status: int = 200):
+    context = {
+        "title": _("Upload the file"),
+        "form": form,
+        "item_type": item_type,
+        "profile": profile,
+        "body_error": body_error,
+        "step": 2,
+        "template_url": reverse("imports:template", args=[item_type.code]),
+    }
+    return _page(request, "imports/upload.html", context, status=status)
+
+
+def _refusal_of_type(item_type: ItemType, reason: str) -> str:
+    return _("Items of type %(type)s cannot be imported: %(reason)s") % {"type": item_type.code, "reason": reason}
+
+
+def _start(request: HttpRequest, form: UploadForm, item_type: ItemType, profile) -> ImportJob | None:
+    """Start the import with the uploaded files; a refusal goes on the form."""
+    upload = form.cleaned_data["file"]
+    attachments = form.cleaned_data.get("attachments")
+    file_name, recognised = recognised_name(upload, upload.name)
+    try:
+        job = services.start_import(
+            user=request.user,
+            item_type=item_type,
+            profile=profile,
+            file=upload,
+            file_name=file_name,
+            attachments=attachments,
+            attachments_name=attachments.name if attachments else None,
+            source=ImportJob.Source.WIZARD,
+        )
+    except services.ImportRefused as refusal:
+        form.add_error("file", refusal.message)
+        return None
+    if recognised:
+        messages.info(
+            request,
+            _("'%(name)s' holds a %(format)s file and was read as one.")
+            % {"name": upload.name, "format": "." + recognised},
+        )
+    return job
+
+
+# --- the sheet and its header row ---------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@submitter_required
+def sheet(request: HttpRequest, pk) -> HttpResponse:
+    """Which sheet, and which row holds the column names, with a preview of its first rows.
+    "Show" previews another sheet; "Next" reads the headers there."""
+    job = _get_job_for_user(request, pk)
+    if stale := _stale_page(request, job, "sheet"):
+        return stale
+    names = sheet_names(job)
+    preview_of = job.sheet or names[0]
+    initial = {"sheet": preview_of, "header_row": job.header_row or 1}
+    hidden: list[str] = []
+    preview = _preview(job, preview_of)
+    if preview["table"] is not None:
+        hidden = preview["table"].hidden_sheets
+    form = SheetForm(initial=initial, sheets=names, hidden=hidden)
+    if request.method == "POST":
+        form = SheetForm(request.POST, sheets=names, hidden=hidden)
+        if form.is_valid():
+            chosen = form.cleaned_data["sheet"]
+            if "preview" in request.POST:
+                preview = _preview(job, chosen)
+                form = SheetForm(
+                    initial={"sheet": chosen, "header_row": preview["header_row"]}, sheets=names, hidden=hidden
+                )
+            else:
+                try:
+                    services.choose_sheet(job=job, sheet=chosen, header_row=form.cleaned_data["header_row"])
+                except services.ImportRefused as refusal:
+                    form.add_error("header_row", refusal.message)
+                    preview = _preview(job, chosen)
+                else:
+                    return redirect("imports:map", pk=job.pk)
+    context = {
+        "title": _("Choose the sheet and the row with the column names"),
+        "job": job,
+        "form": form,
+        "preview": preview,
+        "hidden_sheets": hidden,
+        "sheet_count": len(names),
+        "chosen_row": _as_number(form["header_row"].value()) or preview["header_row"],
+        "step": 2,
+    }
+    return _page(request, "imports/sheet.html", context)
+
+
+def _as_number(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _preview(job: ImportJob, sheet_name: str) -> dict[str, Any]:
+    """The first rows of a sheet from its first non-empty row on, as the program numbers them."""
+    try:
+        table = open_table(job.file.path, file_name=job.file_name, sheet=sheet_name)
+        try:
+            # The rows as they are, not cut to the width of the first one (a title).
+            rows = list(itertools.islice(table._rows or (), PREVIEW_ROWS))
+        finally:
+            table.close()
+    except ReadError as error:
+        return {"table": None, "error": str(error), "rows": [], "letters": [], "header_row": 1, "sheet": sheet_name}
+    shown = [Row(table.header_row, tuple(table.headers)), *rows]
+    width = max(len(row.cells) for row in shown)
+    return {
+        "table": table,
+        "error": None,
+        "sheet": table.sheet,
+        "header_row": table.header_row,
+        "letters": [column_letter(i) for i in range(width)],
+        "rows": [(row.number, [_shown(cell) for cell in row.cells] + [""] * (width - len(row.cells))) for row in shown],
+    }
+
+
+def _shown(cell: Any) -> str:
+    if cell is None:
+        return ""
+    if hasattr(cell, "strftime"):
+        return cell.strftime("%d-%m-%Y %H:%M" if getattr(cell, "hour", 0) or getattr(cell, "minute", 0) else "%d-%m-%Y")
+    return str(cell)
+
+
+# --- step c: the mapping --------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@submitter_required
+def map_columns(request: HttpRequest, pk) -> HttpResponse:
+    """Step c: every field of the type with its column or fixed value; saved (and remembered
+    for the type and this set of headers) by `services.set_mapping`."""
+    job = _get_job_for_user(request, pk)
+    if stale := _stale_page(request, job, "map"):
+        return stale
+    spec = services.spec_for(job)
+    saved = SavedMapping.objects.filter(item_type=job.item_type, header_key=header_key(job.headers)).first()
+    initial = job.mapping if job.mapping else services.suggest_mapping_for(job)
+    data = request.POST if request.method == "POST" else None
+    form = MappingForm(data, spec=spec, headers=job.headers, user=request.user, initial_mapping=initial)
+    if form.is_valid():
+        problems = services.set_mapping(job=job, mapping=form.mapping()) if not _refresh(request) else None
+        if problems == []:
+            messages.success(
+                request,
+                _("The mapping of %(file)s was saved; it is used again for files with the same columns.")
+                % {"file": job.file_name},
+            )
+            return redirect(next_step_after_mapping(job))
+        for problem in problems or []:
+            name = f"column_{problem.field}"
+            form.add_error(name if name in form.fields else None, capfirst(problem.message))
+    samples = _column_samples(job)
+    shown = form.shown_mapping()
+    context = {
+        "title": _("Map the columns"),
+        "job": job,
+        "form": form,
+        "rows": _field_rows(form, spec, shown, samples),
+        "columns": _column_rows(job.headers, shown, spec, samples),
+        "auto_fields": [capfirst(f.label) for f in spec.fields if f.auto],
+        "remembered": saved if saved and not job.mapping else None,
+        "samples": {column_letter(i): values for i, values in enumerate(samples)},
+        "may_choose_sheet": job.state == State.UPLOADED and needs_sheet_step(job),
+        "sheet_count": len(sheet_names(job)),
+        "template_url": reverse("imports:template", args=[job.item_type.code]),
+        "step": 3,
+    }
+    return _page(request, "imports/map.html", context)
+
+
+def _refresh(request: HttpRequest) -> bool:
+    """The "Show" button: the page again with the columns as chosen, nothing saved."""
+    return "refresh" in request.POST
+
+
+def _column_samples(job: ImportJob) -> list[list[str]]:
+    """The first rows of every column, as text."""
+    try:
+        _table, rows = sample(
+            job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row, size=SAMPLE_ROWS
+        )
+    except ReadError:
+        rows = []
+    return [[_shown(row.cells[i]) for row in rows if _shown(row.cells[i])] for i in range(len(job.headers))]
+
+
+def _field_rows(form: MappingForm, spec, mapping: dict[str, dict], samples: list[list[str]]) -> list[dict[str, Any]]:
+    rows = []
+    positions = {column_letter(i): i for i in range(len(form.headers))}
+    for field in form.spec_fields:
+        column = form[f"column_{field.code}"]
+        letter = column.value() or ""
+        position = positions.get(letter)
+        rows.append(
+            {
+                "field": field,
+                "column": column,
+                "fixed": form[f"fixed_{field.code}"] if f"fixed_{field.code}" in form.fields else None,
+                "required": field.needs_value,
+                "unfed": field.needs_value and field.code not in mapping,
+                "sample": samples[position] if position is not None and position < len(samples) else [],
+            }
+        )
+    return rows
+
+
+def _column_rows(headers: list[str], mapping: dict[str, dict], spec, samples) -> list[dict[str, Any]]:
+    """Every column of the file with the field it feeds, or none ("not imported")."""
+    fed_by: dict[int, str] = {}
+    unique = {h: i for i, h in enumerate(headers) if headers.count(h) == 1}
+    for code, source in mapping.items():
+        if "column" in source and source["column"] in unique:
+            fed_by[unique[source["column"]]] = capfirst(spec[code].label)
+        elif "letter" in source and (position := letter_position(source["letter"])) is not None:
+            fed_by[position] = capfirst(spec[code].label)
+    return [
+        {
+            "letter": column_letter(i),
+            "header": header,
+            "field": fed_by.get(i),
+            "sample": samples[i] if i < len(samples) else [],
+        }
+        for i, header in enumerate(headers)
+    ]
+
+
+# --- the template workbook and the relation search -----------------------------------------
+
+
+@require_GET
+@submitter_required
+def template(request: HttpRequest, type_code: str) -> HttpResponse:
+    """The type's template workbook: one column per field, required ones marked, drop-down
+    lists, an example row and an instructions sheet in the user's language."""
+    item_type = _type_for_user(request, type_code)
+    if reason := import_refusal(item_type):
+        return _refused(request, _refusal_of_type(item_type, reason))
+    content = write_template(item_type, user=request.user)
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="{template_file_name(item_type)}"'
+    return response
+
+
+@require_GET
+@submitter_required
+def relation_search(request: HttpRequest) -> JsonResponse:
+    """Relations by number (from its start) or name (any part), for a fixed relation (R14)."""
+    if not ItemType.objects.usable_by(request.user).exists():
+        raise Http404
+    query = request.GET.get("q", "").strip()
+    if len(query) < 2:
+        return JsonResponse({"results": []})
+    found = Relation.objects.filter(Q(number__startswith=query) | Q(name__icontains=query), is_active=True)
+    results = [{"number": r.number, "name": r.name} for r in found.order_by("number")[:RELATION_RESULTS]]
+    return JsonResponse({"results": results})
