@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.RefuseNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -182,6 +183,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # operator's decision, so `check --deploy` does not nag about it unless it is switched on.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 X_FRAME_OPTIONS = "DENY"
+# Django's own CSRF failure page has an inline style that the policy below blocks.
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 # Content-Security-Policy (Django's own middleware): everything from this site only, no inline
 # script or style, no plugins, never framed; forms post only here.
 SECURE_CSP = {

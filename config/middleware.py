@@ -1,0 +1,30 @@
+"""Request checks that hold for every page of the project."""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.utils.translation import gettext as _
+
+from config.views import error_page
+
+
+def _holds_nul(data: QueryDict) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in data.lists())
+
+
+class RefuseNulMiddleware:
+    """A NUL character (U+0000) in the address or in a GET or POST parameter (names and values;
+    uploaded files are not parameters) gets a 400 page with one sentence. No form or lookup of
+    the project means one, and PostgreSQL refuses text holding it, which would otherwise end
+    in a server error wherever such a value reaches a query."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path or _holds_nul(request.GET) or (request.method == "POST" and _holds_nul(request.POST)):
+            message = _(
+                "The request contains an invalid character (NUL). Remove it from what you typed or pasted and try again."
+            )
+            return error_page(request, "400.html", 400, message=message)
+        return self.get_response(request)
