@@ -106,7 +106,9 @@ LOGIN_URL = "admin:login"
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="nl")
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/: our own messages (make messages writes here, so it comes first); locale-overrides/:
+# Dutch for Django's and django-import-export's strings their own catalogues lack.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale-overrides"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True

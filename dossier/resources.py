@@ -14,10 +14,13 @@ from typing import Any
 
 import tablib
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from import_export import fields, resources, results, widgets
 from import_export.formats import base_formats
+from import_export.forms import SelectableFieldsExportForm
 
 from dossier.models import (
     Applicant,
@@ -402,3 +405,21 @@ class GuardedODS(GuardedFormat):
 
 
 IMPORT_FORMATS = [GuardedCSV, GuardedXLSX, GuardedXLS, GuardedODS]
+
+
+# --- The export page -----------------------------------------------------------------------
+
+
+class MasterDataExportForm(SelectableFieldsExportForm):
+    """The export page's field boxes labelled with the models' (translated) field names instead
+    of django-import-export's English "Is Active"; the file's column name follows in brackets
+    where it reads differently ("Actief (is_active)")."""
+
+    def _get_field_label(self, resource, field_name: str) -> str:
+        field = resource.fields.get(field_name)
+        column = field.column_name if field else field_name
+        try:
+            label = str(capfirst(resource._meta.model._meta.get_field(field_name).verbose_name))
+        except FieldDoesNotExist:  # a field of the resource that is no model field
+            return super()._get_field_label(resource, field_name)
+        return label if label.casefold() == column.replace("_", " ").casefold() else f"{label} ({column})"
