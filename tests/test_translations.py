@@ -444,3 +444,14 @@ def test_an_import_says_what_it_did_in_dutch(dutch_root):
     assert "Geen geldige gegevens om te importeren." in empty.content.decode()
     assert "Import klaar: 1 nieuw, 0 bijgewerkt, 0 verwijderd en 0 overgeslagen organisaties/personen." in done.text
     assert Relation.objects.get(number="20001").kind == Relation.Kind.ORGANISATION
+
+
+def test_the_admins_javascript_catalogue_carries_the_dutch_of_the_overrides(dutch_root):
+    """The date and time widgets' words (Django's djangojs catalogue lacks them in Dutch)."""
+    from django.urls import reverse
+
+    catalogue = dutch_root.get(reverse("admin:jsi18n")).content.decode()
+
+    for entry in parse_po(OVERRIDES / "djangojs.po"):
+        for text in entry.msgstr.values() if entry.msgid else ():
+            assert f'"{text}"' in catalogue, text
