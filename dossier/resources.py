@@ -120,14 +120,15 @@ class StrictDecimalWidget(widgets.DecimalWidget):
 class StrictChoiceWidget(widgets.CharWidget):
     """A choice by its code or its label (in either language), case-insensitively."""
 
-    def __init__(self, choices, **kwargs):
+    def __init__(self, choices, empty: str | None = "", **kwargs):
         super().__init__(**kwargs)
         self.choices = choices
+        self.empty = empty  # what an empty cell is: "" (the model then says it is required) or None
         self._parsers: dict[str, Any] = {}
 
     def clean(self, value, row=None, **kwargs) -> str | None:
         if is_empty(value):
-            return None
+            return self.empty
         language = get_language() or ""
         if language not in self._parsers:  # labels are translated: one parser per language
             self._parsers[language] = choice_parser({str(code): str(label) for code, label in self.choices})
@@ -206,7 +207,7 @@ class MasterDataResource(resources.ModelResource):
         """The model's fields with strict widgets (see StrictBooleanWidget and the others)."""
         field = super().field_from_django_field(field_name, django_field, readonly)
         if django_field.choices:
-            widget = StrictChoiceWidget(django_field.flatchoices)
+            widget = StrictChoiceWidget(django_field.flatchoices, empty=None if django_field.null else "")
         elif strict := STRICT_WIDGETS.get(django_field.get_internal_type()):
             widget = strict()
         else:

@@ -505,3 +505,10 @@ def test_every_typed_field_of_the_resources_reads_strictly():
             if not strict and type(field.widget) not in (CharWidget, resources.RelationNumberWidget, ForeignKeyWidget):
                 loose.append(f"{resource.__name__}.{name}: {type(field.widget).__name__}")
     assert loose == []
+
+
+def test_a_new_relation_without_a_kind_is_told_the_kind_is_required(db):
+    result = RelationResource().import_data(csv("number,kind,name\n10001,,X\n"))
+
+    assert row_messages(result) == ["This field cannot be blank."]
+    assert not models.Relation.objects.exists()
