@@ -33,7 +33,15 @@ from dossier.models import (
     SalesRelation,
 )
 from dossier.spec import unknown_relation_message
-from dossier.values import choice_parser, is_empty, parse_boolean, parse_date, parse_decimal, parse_integer
+from dossier.values import (
+    choice_parser,
+    is_empty,
+    parse_boolean,
+    parse_date,
+    parse_datetime,
+    parse_decimal,
+    parse_integer,
+)
 from imports.pipeline.reading import ReadError, column_letter, open_table
 
 logger = logging.getLogger(__name__)
@@ -93,8 +101,8 @@ class RelationNumberWidget(widgets.ForeignKeyWidget):
 #
 # django-import-export's own widgets turn what they cannot read into a value without a word
 # ("misschien" becomes False). These parse with dossier.values and make anything unreadable a
-# row error that names the value; an empty cell is None (the field's default on a new row, the
-# stored value kept on an existing one, see KeepWhenEmptyField).
+# row error that names the value. An empty cell keeps the stored value of an existing row (see
+# KeepWhenEmptyField); on a new row it is the field's default, or empty.
 
 
 class StrictBooleanWidget(widgets.BooleanWidget):
@@ -105,6 +113,11 @@ class StrictBooleanWidget(widgets.BooleanWidget):
 class StrictDateWidget(widgets.DateWidget):
     def clean(self, value, row=None, **kwargs):
         return None if is_empty(value) else parse_date(value)
+
+
+class StrictDateTimeWidget(widgets.DateTimeWidget):
+    def clean(self, value, row=None, **kwargs):
+        return None if is_empty(value) else parse_datetime(value)
 
 
 class StrictIntegerWidget(widgets.IntegerWidget):
@@ -138,6 +151,7 @@ class StrictChoiceWidget(widgets.CharWidget):
 STRICT_WIDGETS = {
     "BooleanField": StrictBooleanWidget,
     "DateField": StrictDateWidget,
+    "DateTimeField": StrictDateTimeWidget,
     "IntegerField": StrictIntegerWidget,
     "PositiveIntegerField": StrictIntegerWidget,
     "PositiveSmallIntegerField": StrictIntegerWidget,

@@ -512,3 +512,20 @@ def test_a_new_relation_without_a_kind_is_told_the_kind_is_required(db):
 
     assert row_messages(result) == ["This field cannot be blank."]
     assert not models.Relation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("widget", "cell", "message"),
+    [
+        ("StrictDateWidget", "31-02-2025", "'31-02-2025' is not a date."),
+        ("StrictDateTimeWidget", "gisteren", "'gisteren' is not a date."),
+        ("StrictIntegerWidget", "12,5", "'12,5' is not a whole number."),
+        ("StrictDecimalWidget", "veel", "'veel' is not a number."),
+    ],
+)
+def test_the_date_and_number_widgets_name_a_value_they_cannot_read(widget, cell, message):
+    """No master data model has such a field today; a new one gets these widgets."""
+    from dossier import resources
+
+    with pytest.raises(ValueError, match=message.replace(".", r"\.")):
+        getattr(resources, widget)().clean(cell)
