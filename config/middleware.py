@@ -1,7 +1,10 @@
 """Request checks that hold for every page of the project."""
 
 from collections.abc import Callable
+from importlib import import_module
 
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.translation import gettext as _
 
@@ -16,12 +19,16 @@ class RefuseNulMiddleware:
     """A NUL character (U+0000) in the address or in a GET or POST parameter (names and values;
     uploaded files are not parameters) gets a 400 page with one sentence. No form or lookup of
     the project means one, and PostgreSQL refuses text holding it, which would otherwise end
-    in a server error wherever such a value reaches a query."""
+    in a server error wherever such a value reaches a query. A cookie holding one is not
+    something the user typed: the session it names is ignored (the user is signed out)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if any("\x00" in value for value in request.COOKIES.values()):
+            request.session = import_module(settings.SESSION_ENGINE).SessionStore()
+            request.user = AnonymousUser()
         if "\x00" in request.path or _holds_nul(request.GET) or (request.method == "POST" and _holds_nul(request.POST)):
             message = _(
                 "The request contains an invalid character (NUL). Remove it from what you typed or pasted and try again."

@@ -181,3 +181,12 @@ def test_the_500_page_renders_without_a_request_or_the_database(django_assert_nu
     assert f'lang="{language}"' in html
     assert response.status_code == 500 and sentence in response.content.decode()
     assert_no_inline_code(html)
+
+
+def test_a_session_cookie_holding_nul_signs_the_user_out_instead_of_failing(client, db):
+    client.cookies["sessionid"] = "abcdefghijkl\x00mnop"
+
+    response = client.get(reverse("admin:index"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
