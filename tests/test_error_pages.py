@@ -50,6 +50,7 @@ NUL_URLS = [
     "/admin/items/record/CONTR/?profile=%00",
     "/admin/dossier/relation/?q=%00",
     "/admin/dossier/relation/?kind%00=person",
+    "/admin/items/record/CON%00TR/",
 ]
 
 
