@@ -9,9 +9,15 @@ from django.shortcuts import render
 
 
 def error_page(request: HttpRequest, template: str, status: int, **context: Any) -> HttpResponse:
-    """An error page with the admin's header. No database query of its own (no app list), so
-    it also shows when the error came from the database."""
-    context = {"site_header": admin.site.site_header, "site_title": admin.site.site_title, **context}
+    """An error page with the admin's header (and its user links for a signed-in staff user),
+    without the admin's app list and its queries."""
+    signed_in = hasattr(request, "user") and admin.site.has_permission(request)  # no user: refused before auth
+    context = {
+        "site_header": admin.site.site_header,
+        "site_title": admin.site.site_title,
+        "has_permission": signed_in,
+        **context,
+    }
     return render(request, template, context, status=status)
 
 

@@ -76,6 +76,13 @@ def test_a_nul_character_in_a_posted_value_is_refused_before_anything_is_stored(
     assert not Relation.objects.filter(number="99999").exists()
 
 
+def test_a_staff_user_keeps_the_admins_user_links_on_an_error_page(demo_admin):
+    response = demo_admin.get("/admin/items/item/999999/")
+
+    assert response.status_code == 404
+    assert 'id="logout-form"' in response.text
+
+
 def test_a_request_without_nul_passes(demo_admin):
     url = "/admin/autocomplete/?app_label=dossier&model_name=dossieritem&field_name=cause&term=a"
 
