@@ -121,6 +121,9 @@ messages: install .env ## Update and compile the nl/en translations
 	@# New or changed source strings show up here as untranslated or fuzzy: fill them in
 	@# locale/nl/LC_MESSAGES/django.po (and drop the fuzzy flags), then run make messages again.
 	@printf 'nl: '; msgfmt --statistics -o /dev/null locale/nl/LC_MESSAGES/django.po 2>&1
+	@# locale-overrides/nl (Dutch for Django's and django-import-export's strings, edited by
+	@# hand, never by makemessages) is compiled above too: it is in LOCALE_PATHS.
+	@printf 'nl overrides: '; msgfmt --statistics -o /dev/null locale-overrides/nl/LC_MESSAGES/django.po 2>&1
 
 clean: ## Remove .venv, caches and collected static files (keeps .env and data/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.RefuseNulMiddleware",
     # After the session and the user are known: a signed-in user's own language wins.
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -107,7 +108,9 @@ LOGIN_URL = "admin:login"
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="nl")
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/: our own messages (make messages writes here, so it comes first); locale-overrides/:
+# Dutch for Django's and django-import-export's strings their own catalogues lack.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale-overrides"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True
@@ -192,6 +195,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # operator's decision, so `check --deploy` does not nag about it unless it is switched on.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 X_FRAME_OPTIONS = "DENY"
+# Django's own CSRF failure page has an inline style that the policy below blocks.
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 # Content-Security-Policy (Django's own middleware): everything from this site only, no inline
 # script or style, no plugins, never framed; forms post only here.
 SECURE_CSP = {

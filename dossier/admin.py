@@ -147,6 +147,7 @@ class MasterDataAdmin(RedactedDeletionMixin, ImportExportModelAdmin):
 
     import_formats = resources.IMPORT_FORMATS
     export_formats = exports.EXPORT_FORMATS
+    export_form_class = resources.MasterDataExportForm
 
     def has_import_permission(self, request) -> bool:
         return self.has_add_permission(request) and self.has_change_permission(request)

@@ -14,9 +14,13 @@ from typing import Any
 
 import tablib
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.text import capfirst
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from import_export import fields, resources, results, widgets
 from import_export.formats import base_formats
+from import_export.forms import SelectableFieldsExportForm
 
 from dossier.models import (
     Applicant,
@@ -29,7 +33,16 @@ from dossier.models import (
     SalesRelation,
 )
 from dossier.spec import unknown_relation_message
-from imports.pipeline.reading import ReadError, open_table
+from dossier.values import (
+    choice_parser,
+    is_empty,
+    parse_boolean,
+    parse_date,
+    parse_datetime,
+    parse_decimal,
+    parse_integer,
+)
+from imports.pipeline.reading import ReadError, column_letter, open_table
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +97,80 @@ class RelationNumberWidget(widgets.ForeignKeyWidget):
         return unknown_relation_message(number, Relation.objects.holders_of_role_numbers([number]).get(number))
 
 
+# --- Values read as strictly as the dossier item import reads them ------------------------
+#
+# django-import-export's own widgets turn what they cannot read into a value without a word
+# ("misschien" becomes False). These parse with dossier.values and make anything unreadable a
+# row error that names the value. An empty cell keeps the stored value of an existing row (see
+# KeepWhenEmptyField); on a new row it is the field's default, or empty.
+
+
+class StrictBooleanWidget(widgets.BooleanWidget):
+    def clean(self, value, row=None, **kwargs) -> bool | None:
+        return None if is_empty(value) else parse_boolean(value)
+
+
+class StrictDateWidget(widgets.DateWidget):
+    def clean(self, value, row=None, **kwargs):
+        return None if is_empty(value) else parse_date(value)
+
+
+class StrictDateTimeWidget(widgets.DateTimeWidget):
+    def clean(self, value, row=None, **kwargs):
+        return None if is_empty(value) else parse_datetime(value)
+
+
+class StrictIntegerWidget(widgets.IntegerWidget):
+    def clean(self, value, row=None, **kwargs) -> int | None:
+        return None if is_empty(value) else parse_integer(value)
+
+
+class StrictDecimalWidget(widgets.DecimalWidget):
+    def clean(self, value, row=None, **kwargs):
+        return None if is_empty(value) else parse_decimal(value)
+
+
+class StrictChoiceWidget(widgets.CharWidget):
+    """A choice by its code or its label (in either language), case-insensitively."""
+
+    def __init__(self, choices, empty: str | None = "", **kwargs):
+        super().__init__(**kwargs)
+        self.choices = choices
+        self.empty = empty  # what an empty cell is: "" (the model then says it is required) or None
+        self._parsers: dict[str, Any] = {}
+
+    def clean(self, value, row=None, **kwargs) -> str | None:
+        if is_empty(value):
+            return self.empty
+        language = get_language() or ""
+        if language not in self._parsers:  # labels are translated: one parser per language
+            self._parsers[language] = choice_parser({str(code): str(label) for code, label in self.choices})
+        return self._parsers[language](value)
+
+
+STRICT_WIDGETS = {
+    "BooleanField": StrictBooleanWidget,
+    "DateField": StrictDateWidget,
+    "DateTimeField": StrictDateTimeWidget,
+    "IntegerField": StrictIntegerWidget,
+    "PositiveIntegerField": StrictIntegerWidget,
+    "PositiveSmallIntegerField": StrictIntegerWidget,
+    "SmallIntegerField": StrictIntegerWidget,
+    "BigIntegerField": StrictIntegerWidget,
+    "DecimalField": StrictDecimalWidget,
+}
+
+
+class KeepWhenEmptyField(fields.Field):
+    """A field read by a strict widget: an empty cell keeps what an existing row holds (a
+    new row gets the model's default)."""
+
+    def save(self, instance, row, is_m2m=False, **kwargs) -> None:
+        if instance.pk is not None and is_empty(row.get(self.column_name)):
+            return
+        super().save(instance, row, is_m2m=is_m2m, **kwargs)
+
+
 class PersonError(results.Error):
     """An import error as the user sees it, never a traceback: our own sentences (a widget's
     ValueError, a missing column) as they are; anything unexpected as a general sentence,
@@ -128,6 +215,24 @@ class MasterDataResource(resources.ModelResource):
 
     def get_error_result_class(self):
         return PersonError
+
+    @classmethod
+    def field_from_django_field(cls, field_name, django_field, readonly):
+        """The model's fields with strict widgets (see StrictBooleanWidget and the others)."""
+        field = super().field_from_django_field(field_name, django_field, readonly)
+        if django_field.choices:
+            widget = StrictChoiceWidget(django_field.flatchoices, empty=None if django_field.null else "")
+        elif strict := STRICT_WIDGETS.get(django_field.get_internal_type()):
+            widget = strict()
+        else:
+            return field
+        return KeepWhenEmptyField(
+            attribute=field.attribute,
+            column_name=field.column_name,
+            widget=widget,
+            readonly=field.readonly,
+            default=field.default,
+        )
 
     def import_data(self, dataset, *args, rollback_on_validation_errors: bool = True, **kwargs):
         return super().import_data(
@@ -228,6 +333,7 @@ def read_dataset(path: Path, file_name: str) -> tablib.Dataset:
     table = open_table(path, file_name=file_name)
     rows = table.rows()
     try:
+        refuse_repeated_headers(table.headers)
         dataset = tablib.Dataset(headers=table.headers)
         for row in rows:
             if len(dataset) >= limit:
@@ -241,6 +347,22 @@ def read_dataset(path: Path, file_name: str) -> tablib.Dataset:
     finally:
         rows.close()
         table.close()
+
+
+def refuse_repeated_headers(headers: list[str]) -> None:
+    """A resource reads a column by its name, so a name given twice would silently read the
+    last of them: refuse the file, naming the columns."""
+    columns: dict[str, list[str]] = {}
+    for index, name in enumerate(headers):
+        columns.setdefault(name, []).append(column_letter(index))
+    for name, letters in columns.items():
+        if len(letters) > 1:
+            raise ReadError(
+                _(
+                    "The column name '%(name)s' is given more than once (columns %(letters)s): remove or rename one of them."
+                )
+                % {"name": name, "letters": ", ".join(letters)}
+            )
 
 
 class GuardedFormat(base_formats.Format):
@@ -298,3 +420,21 @@ class GuardedODS(GuardedFormat):
 
 
 IMPORT_FORMATS = [GuardedCSV, GuardedXLSX, GuardedXLS, GuardedODS]
+
+
+# --- The export page -----------------------------------------------------------------------
+
+
+class MasterDataExportForm(SelectableFieldsExportForm):
+    """The export page's field boxes labelled with the models' (translated) field names instead
+    of django-import-export's English "Is Active"; the file's column name follows in brackets
+    where it reads differently ("Actief (is_active)")."""
+
+    def _get_field_label(self, resource, field_name: str) -> str:
+        field = resource.fields.get(field_name)
+        column = field.column_name if field else field_name
+        try:
+            label = str(capfirst(resource._meta.model._meta.get_field(field_name).verbose_name))
+        except FieldDoesNotExist:  # a field of the resource that is no model field
+            return super()._get_field_label(resource, field_name)
+        return label if label.casefold() == column.replace("_", " ").casefold() else f"{label} ({column})"

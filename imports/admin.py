@@ -11,19 +11,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy
 
 from accounts import rights
 from dossier.admin import BaseAdmin
 from dossier.services import visible_name
 from imports import presenting, services
 from imports.models import ImportJob, SavedMapping
-
-# Django's own Dutch catalogue lacks these texts of the admin's lists (the import history's
-# search, date navigation and paging among them); ours carries them.
-gettext_noop("Search %(name)s")
-gettext_noop("Filter by %(field_name)s")
-gettext_noop("Pagination %(name)s")
 
 
 @admin.register(ImportJob)

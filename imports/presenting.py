@@ -163,8 +163,10 @@ def counts(job: ImportJob) -> Counts:
 
 
 def source_text(job: ImportJob) -> str:
-    """Where the import was started: the command line or the wizard."""
-    return str(job.get_source_display())
+    """Where the import was started, to follow "through": the command line or the wizard."""
+    if job.source == ImportJob.Source.COMMAND_LINE:
+        return _("the command line")
+    return _("the import wizard")
 
 
 def options_in_words(job: ImportJob) -> list[str]:

@@ -6,6 +6,7 @@ import tablib
 from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from dossier import models
 from dossier.resources import (
@@ -423,3 +424,108 @@ def test_it_shows_a_general_sentence_for_an_unexpected_error(root_client, monkey
 
     assert_told(response, "The import stopped on an unexpected error and stored nothing.")
     assert "/srv/secret/path" not in response.text
+
+
+# --- Names given twice and values that cannot be read (outside tester, issue 7) -----------
+
+
+@pytest.mark.parametrize(
+    ("model", "content", "message"),
+    [
+        (
+            models.Relation,
+            b"number;kind;name;name\n10001;person;A;B\n",
+            "The column name &#x27;name&#x27; is given more than once (columns C, D): remove or rename one of them.",
+        ),
+        (
+            models.Project,
+            b"code;name;name\nPRJ-001;A;B\n",
+            "The column name &#x27;name&#x27; is given more than once (columns B, C): remove or rename one of them.",
+        ),
+    ],
+)
+def test_it_refuses_a_column_name_given_twice_naming_the_columns(root_client, model, content, message):
+    response = post_import(root_client, model, "twice.csv", content, "csv")
+
+    assert_told(response, message)
+    assert not model.objects.exists()
+
+
+def test_it_refuses_a_yes_no_value_it_cannot_read_instead_of_taking_it_for_no(db):
+    RelationFactory(number="10001", name="X", is_active=True)
+
+    result = RelationResource().import_data(csv("number,kind,name,is_active\n10001,person,X,misschien\n"))
+
+    assert row_messages(result) == ["'misschien' is not yes or no. Write ja or nee (also accepted: yes/no, 1/0, x)."]
+    assert models.Relation.objects.get(number="10001").is_active is True
+
+
+@pytest.mark.parametrize(
+    ("cell", "active"), [("ja", True), ("nee", False), ("x", True), ("Onwaar", False), ("0", False)]
+)
+def test_it_reads_yes_and_no_as_the_item_import_does(db, cell, active):
+    result = RelationResource().import_data(csv(f"number,kind,name,is_active\n10001,person,X,{cell}\n"))
+
+    assert not result.has_validation_errors()
+    assert models.Relation.objects.get(number="10001").is_active is active
+
+
+def test_an_empty_yes_no_cell_keeps_what_is_stored_and_gives_a_new_row_its_default(db):
+    RelationFactory(number="10001", name="X", is_active=False)
+
+    RelationResource().import_data(csv("number,kind,name,is_active\n10001,person,X,\n10002,person,Y,\n"))
+
+    assert models.Relation.objects.get(number="10001").is_active is False
+    assert models.Relation.objects.get(number="10002").is_active is True
+
+
+def test_it_names_a_kind_it_cannot_read_and_reads_a_kind_by_its_label(db):
+    result = RelationResource().import_data(csv("number,kind,name\n10001,Person,X\n10002,company,Y\n"))
+
+    assert row_messages(result) == ["'company' is not one of the allowed values: organisation, person."]
+    with translation.override("nl"):
+        dutch = RelationResource().import_data(csv("number,kind,name\n10003,organisatie,Z\n"))
+    assert not dutch.has_validation_errors()
+    assert models.Relation.objects.get(number="10003").kind == models.Relation.Kind.ORGANISATION
+
+
+def test_every_typed_field_of_the_resources_reads_strictly():
+    """Dates, numbers, yes/no and choices: no widget of django-import-export that turns an
+    unreadable value into something else without a word."""
+    from import_export.widgets import CharWidget, ForeignKeyWidget
+
+    from dossier import resources
+
+    loose = []
+    for resource in [cls for cls in vars(resources).values() if isinstance(cls, type)]:
+        if not issubclass(resource, resources.MasterDataResource) or not getattr(resource._meta, "model", None):
+            continue
+        for name, field in resource().fields.items():
+            strict = isinstance(field.widget, (resources.StrictChoiceWidget, resources.StrictBooleanWidget))
+            if not strict and type(field.widget) not in (CharWidget, resources.RelationNumberWidget, ForeignKeyWidget):
+                loose.append(f"{resource.__name__}.{name}: {type(field.widget).__name__}")
+    assert loose == []
+
+
+def test_a_new_relation_without_a_kind_is_told_the_kind_is_required(db):
+    result = RelationResource().import_data(csv("number,kind,name\n10001,,X\n"))
+
+    assert row_messages(result) == ["This field cannot be blank."]
+    assert not models.Relation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("widget", "cell", "message"),
+    [
+        ("StrictDateWidget", "31-02-2025", "'31-02-2025' is not a date."),
+        ("StrictDateTimeWidget", "gisteren", "'gisteren' is not a date."),
+        ("StrictIntegerWidget", "12,5", "'12,5' is not a whole number."),
+        ("StrictDecimalWidget", "veel", "'veel' is not a number."),
+    ],
+)
+def test_the_date_and_number_widgets_name_a_value_they_cannot_read(widget, cell, message):
+    """No master data model has such a field today; a new one gets these widgets."""
+    from dossier import resources
+
+    with pytest.raises(ValueError, match=message.replace(".", r"\.")):
+        getattr(resources, widget)().clean(cell)

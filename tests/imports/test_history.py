@@ -399,17 +399,12 @@ def test_a_failed_job_shows_its_reason(client, demo):
 
 def test_problem_totals_count_every_problem_also_beyond_those_kept(demo):
     job = make_job("importeur", MISTAKES, attachments=ZIP)
-    job.options["problem_counts"] = {"errors": 7000, "warnings": 3}
+    job.error_count, job.warning_count = 7000, 3
 
     report = presenting.problem_report(job)
 
     assert report.totals == presenting.ProblemTotals(errors=7000, warnings=3)
     assert not report.all_kept
-
-
-def test_problem_totals_of_a_job_without_recorded_totals_count_its_problems():
-    job = ImportJob(problems=[{"row": 2, "message": "a"}, {"row": 3, "message": "b", "is_warning": True}])
-    assert presenting.problem_totals(job) == presenting.ProblemTotals(errors=1, warnings=1)
 
 
 @pytest.mark.parametrize(("seconds", "text"), [(0.4, "0 s"), (45, "45 s"), (185, "3 min 5 s"), (7800, "2 h 10 min")])

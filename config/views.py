@@ -1,0 +1,39 @@
+"""The error pages (400, 403, 404 and the CSRF failure), in the admin's look and the user's
+language; 500.html is rendered by Django itself, without a request or the database."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def error_page(request: HttpRequest, template: str, status: int, **context: Any) -> HttpResponse:
+    """An error page with the admin's header (and its user links for a signed-in staff user),
+    without the admin's app list and its queries."""
+    signed_in = hasattr(request, "user") and admin.site.has_permission(request)  # no user: refused before auth
+    context = {
+        "site_header": admin.site.site_header,
+        "site_title": admin.site.site_title,
+        "has_permission": signed_in,
+        **context,
+    }
+    return render(request, template, context, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_page(request, "400.html", 400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_page(request, "403.html", 403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_page(request, "404.html", 404)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Django's own page has an inline style the Content-Security-Policy blocks; the reason
+    (for developers) stays out of the page."""
+    return error_page(request, "403_csrf.html", 403)
