@@ -49,6 +49,14 @@ class ValueCorrected(Exception):
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+# What trimming removes: real whitespace only. str.strip() without an argument also strips
+# the controls U+001C-U+001F and U+0085 (and VT, FF), which would then vanish from the ends
+# of a cell without the warning CONTROL_CHARACTERS gives.
+WHITESPACE = (
+    "\t\n\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
 def without_controls(text: str) -> str:
     """`text` without the characters CONTROL_CHARACTERS matches."""
     return CONTROL_CHARACTERS.sub("", text)
@@ -60,7 +68,7 @@ def clean_text(raw, *, max_length: int | None = None) -> str:
     text = as_text(raw)
     corrected = not text.isprintable() and CONTROL_CHARACTERS.search(text) is not None
     if corrected:
-        original, text = text, without_controls(text).strip()
+        original, text = text, without_controls(text).strip(WHITESPACE)
     if max_length and len(text) > max_length:
         raise ValueProblem(
             "too_long",
@@ -97,13 +105,13 @@ def without_controls_first(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def is_empty(raw) -> bool:
-    return raw is None or (isinstance(raw, str) and not raw.strip())
+    return raw is None or (isinstance(raw, str) and not raw.strip(WHITESPACE))
 
 
 def as_text(raw) -> str:
     """A cell as text; whole floats lose their '.0' so codes stay codes (10001.0 -> '10001')."""
     if raw.__class__ is str or isinstance(raw, str):  # the first test is the fast one
-        return raw.strip()
+        return raw.strip(WHITESPACE)
     if isinstance(raw, bool):
         return "1" if raw else "0"
     if isinstance(raw, float) and raw.is_integer():
@@ -112,7 +120,7 @@ def as_text(raw) -> str:
         return str(raw.quantize(Decimal(1)))
     if isinstance(raw, dt.datetime | dt.date):
         return raw.isoformat()
-    return str(raw).strip()
+    return str(raw).strip(WHITESPACE)
 
 
 def parse_key(raw) -> str:

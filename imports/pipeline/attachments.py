@@ -37,12 +37,24 @@ UNC = re.compile(r"^(\\\\|//)[^\\/]+[\\/]([A-Za-z])\$[\\/](?P<path>.+)$")
 DAMAGED_MEMBER = (zipfile.BadZipFile, EOFError, zlib.error)
 
 
-def unpacks_too_far(infos: list[zipfile.ZipInfo], limits: dict[str, int]) -> bool:
-    """A ZIP bomb check from the directory alone: too many members, too many bytes
-    unpacked, or packed too tightly (unpacked / packed)."""
+# Below this many unpacked bytes no ZIP is a bomb, however tight it packs (b"A" * 5000 packs
+# 300 to 1): the ratio limit applies only above it.
+RATIO_FLOOR = 10 * 1024 * 1024
+
+
+def unpacks_too_far(infos: list[zipfile.ZipInfo], limits: dict[str, int]) -> str | None:
+    """A ZIP bomb check from the directory alone: "members" (too many), "bytes" (too many
+    unpacked), "ratio" (over RATIO_FLOOR bytes, packed too tightly: unpacked / packed), or
+    None when the ZIP is within every limit."""
     total = sum(info.file_size for info in infos)
     packed = sum(info.compress_size for info in infos) or 1
-    return len(infos) > limits["members"] or total > limits["uncompressed_bytes"] or total / packed > limits["ratio"]
+    if len(infos) > limits["members"]:
+        return "members"
+    if total > limits["uncompressed_bytes"]:
+        return "bytes"
+    if total > RATIO_FLOOR and total / packed > limits["ratio"]:
+        return "ratio"
+    return None
 
 
 class ArchiveError(Exception):
@@ -106,7 +118,8 @@ class AttachmentArchive:
         infos = archive.infolist()
         if len(infos) > limits["members"]:
             raise ArchiveError(
-                _("The attachments ZIP holds more than %(max)s files; split it.") % {"max": limits["members"]}
+                _("The attachments ZIP holds more than %(max)s files; split the files over more imports.")
+                % {"max": limits["members"]}
             )
         members = []
         for info in infos:
@@ -136,8 +149,21 @@ class AttachmentArchive:
                     % {"name": name}
                 )
             members.append(Member(name=name, size=info.file_size, zip_name=info.filename))
-        if unpacks_too_far(infos, limits):
-            raise ArchiveError(_("The attachments ZIP unpacks to more than this server accepts; split it."))
+        reason = unpacks_too_far(infos, limits)
+        if reason == "bytes":
+            raise ArchiveError(
+                _(
+                    "The attachments ZIP unpacks to more than %(max)s MB, more than this server accepts: split the files over more imports."
+                )
+                % {"max": limits["uncompressed_bytes"] // 1024**2}
+            )
+        if reason == "ratio":
+            raise ArchiveError(
+                _(
+                    "The attachments ZIP is packed suspiciously tight (more than %(ratio)s to 1), as a ZIP bomb is: zip the files again with ordinary compression."
+                )
+                % {"ratio": limits["ratio"]}
+            )
         return members
 
     def close(self) -> None:
@@ -176,7 +202,7 @@ class AttachmentArchive:
             raise PathProblem(
                 "attachment_name_collision",
                 _(
-                    "The attachments ZIP holds %(count)s files named '%(name)s' (upper and lower case count as the same): keep one of them and make the ZIP again."
+                    "The attachments ZIP holds %(count)s files named '%(name)s' (names that differ only in upper and lower case, invisible characters or how an accent is written count as the same): keep one of them and make the ZIP again."
                 )
                 % {"count": len(found), "name": found[0].name},
             )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from dossier.values import WHITESPACE
+
 
 class _Uncomputed:
     """A formula cell the file stores without its computed value (written by a program that
@@ -26,10 +28,11 @@ UNCOMPUTED = _Uncomputed()
 
 
 def clean_rows(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """Text cells trimmed (blank text becomes None), empty rows left out; UNCOMPUTED stays.
+    """Text cells trimmed of whitespace only, so a control character at an end is still
+    seen and warned of (blank text becomes None), empty rows left out; UNCOMPUTED stays.
     Used for every file format (reading.py), and by the second process of background.py so
     the first need not."""
     for number, cells in rows:
-        cleaned = tuple([(cell.strip() or None) if cell.__class__ is str else cell for cell in cells])
+        cleaned = tuple([(cell.strip(WHITESPACE) or None) if cell.__class__ is str else cell for cell in cells])
         if cleaned.count(None) != len(cleaned):
             yield number, cleaned

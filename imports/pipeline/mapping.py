@@ -33,6 +33,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from dossier.spec import FieldSpec, ItemSpec
+from dossier.values import CONTROL_CHARACTERS
 from imports.pipeline.reading import column_letter
 
 FUZZY_CUTOFF = 0.82
@@ -232,9 +233,54 @@ def _saved_position(
     return None
 
 
-def check_mapping(spec: ItemSpec, headers: Sequence[str], mapping: dict[str, dict]) -> list[MappingProblem]:
-    """Everything that makes a mapping unusable, each with its fix."""
+SOURCE_KEYS = ("column", "letter", "fixed")
+
+
+def shape_problems(mapping: Any) -> list[MappingProblem]:
+    """What makes `mapping` (as read from JSON, from any caller) no mapping at all: it must be
+    an object whose values each are an object with column, letter (text) or fixed (text
+    without control characters, a number, or yes/no). More than one of them is `fed_twice`,
+    which check_mapping reports."""
+    if not isinstance(mapping, dict):
+        return [
+            MappingProblem(
+                None,
+                "mapping_malformed",
+                _('A mapping is a JSON object such as {"relation": "Relatienummer"}, not a list or a single value.'),
+            )
+        ]
     problems = []
+    for code, source in mapping.items():
+        message, key = None, ""
+        if not isinstance(source, dict) or not source or not set(source) <= set(SOURCE_KEYS):
+            message = _(
+                "The mapping of '%(field)s' must be a column name or an object with exactly one of"
+                ' "column", "letter" or "fixed".'
+            )
+        for key in SOURCE_KEYS if message is None else ():
+            if key not in source:
+                continue
+            value = source[key]
+            if key != "fixed" and not isinstance(value, str):
+                message = _("The %(key)s of '%(field)s' in the mapping must be text.")
+            elif key == "fixed" and (value is None or not isinstance(value, str | int | float | bool)):
+                message = _("The fixed value of '%(field)s' in the mapping must be a text, a number or yes/no.")
+            elif key == "fixed" and isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+                message = _(
+                    "The fixed value of '%(field)s' in the mapping holds an invisible control character: remove it."
+                )
+            if message:
+                break
+        if message:
+            problems.append(MappingProblem(str(code), "mapping_malformed", message % {"field": code, "key": key}))
+    return problems
+
+
+def check_mapping(spec: ItemSpec, headers: Sequence[str], mapping: dict[str, dict]) -> list[MappingProblem]:
+    """Everything that makes a mapping unusable, each with its fix (first: its shape)."""
+    problems = shape_problems(mapping)
+    if problems:
+        return problems
     header_set = set(headers)
     duplicated = {same_name(name): positions for name, positions in duplicated_columns(headers).items()}
     for code, source in mapping.items():

@@ -229,7 +229,15 @@ def check_zip(path: Path, name: str, damaged: str | None = None) -> None:
             )
             % {"name": name}
         ) from None
-    if unpacks_too_far(members, settings.IMPORT_ZIP_LIMITS):
+    reason = unpacks_too_far(members, settings.IMPORT_ZIP_LIMITS)
+    if reason == "ratio":
+        raise ReadError(
+            _(
+                "'%(name)s' is packed suspiciously tight, as a ZIP bomb is: open it in the spreadsheet program and save it again."
+            )
+            % {"name": name}
+        )
+    if reason:
         raise ReadError(
             _(
                 "'%(name)s' unpacks to more than this server accepts (too many parts or too many bytes). Save it again without embedded objects, or split it."

@@ -339,7 +339,7 @@ def test_it_refuses_a_zip_bomb_xlsx_before_unpacking_it(root_client, tmp_path):
 
     response = post_import(root_client, models.Relation, "bomb.xlsx", stream.getvalue(), "xlsx")
 
-    assert_told(response, "unpacks to more than this server accepts")
+    assert_told(response, "packed suspiciously tight")
 
 
 def test_it_refuses_a_damaged_xlsx_with_a_sentence_and_keeps_no_copy(root_client, tmp_path, monkeypatch):

@@ -5,6 +5,7 @@ could not be read (one sentence on stderr, never a traceback): also a damaged at
 ZIP, a full or unwritable storage, a rejected-rows file that cannot be written, and a file
 imported before for the same type (unless --again)."""
 
+import argparse
 import json
 import sys
 import time
@@ -13,16 +14,42 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from dossier.models import CreationProfile, ItemType
 from imports import services
-from imports.models import ImportJob
-from imports.pipeline.mapping import duplicate_column_warnings, field_sources
+from imports.models import ImportJob, SavedMapping
+from imports.pipeline.mapping import duplicate_column_warnings, field_sources, header_key
 from imports.pipeline.outcomes import Problem
 from imports.pipeline.reading import column_letter
 
 SHOWN_PROBLEMS = 50
+MAX_HEADER_ROW = 1_048_576  # the last row a spreadsheet has
+REJECTED_SUFFIXES = (".xlsx", ".csv")
+
+
+def header_row(text: str) -> int:
+    """--header-row: a row number a sheet can have, else one sentence (argparse exits with 2)."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= MAX_HEADER_ROW:
+        raise argparse.ArgumentTypeError(
+            _("The header row must be a number from 1 to %(max)s, not '%(value)s'.")
+            % {"max": f"{MAX_HEADER_ROW:,}".replace(",", "."), "value": text}
+        )
+    return number
+
+
+def not_a_file(path: Path) -> str:
+    """Why `path` cannot be imported as a file: it is missing, a folder, or no regular file."""
+    if path.is_dir():
+        return _("%(path)s is a folder, not a file.") % {"path": path}
+    if path.exists():
+        return _("%(path)s is not a regular file (a device or a pipe).") % {"path": path}
+    return _("The file %(path)s does not exist.") % {"path": path}
 
 
 class Command(BaseCommand):
@@ -40,7 +67,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--sheet", help="sheet name (default: the first visible one)")
         parser.add_argument(
-            "--header-row", type=int, help="row that holds the column names (default: the first non-empty)"
+            "--header-row", type=header_row, help="row that holds the column names (default: the first non-empty)"
         )
         parser.add_argument("--dry-run", action="store_true", help="validate only; store nothing")
         parser.add_argument(
@@ -60,7 +87,14 @@ class Command(BaseCommand):
         user, item_type, profile = self._lookups(options)
         path = Path(options["file"])
         if not path.is_file():
-            raise CommandError(f"The file {path} does not exist.", returncode=2)
+            raise CommandError(not_a_file(path), returncode=2)
+        rejected_out = options["rejected_out"]
+        if rejected_out and Path(rejected_out).suffix.lower() not in REJECTED_SUFFIXES:
+            raise CommandError(
+                _("The rejected rows can be written to an .xlsx or a .csv file only, not to %(name)s.")
+                % {"name": rejected_out},
+                returncode=2,
+            )
         job = self._start(path, user, item_type, profile, options)
         self._map(job, options.get("mapping"))
         self.earlier = services.earlier_import(job=job)
@@ -90,7 +124,9 @@ class Command(BaseCommand):
             sys.exit(1 if summary.error_count else 0)
         if summary.error_count and not options["skip_invalid"]:
             self._report(
-                job, summary.problems, note="Rows are invalid, so nothing was stored. Fix them, or use --skip-invalid."
+                job,
+                summary.problems,
+                note=_("Rows are invalid, so nothing was stored. Fix them, or use --skip-invalid."),
             )
             sys.exit(1)
         try:
@@ -112,30 +148,44 @@ class Command(BaseCommand):
         try:
             user = get_user_model().objects.get(username=options["user"])
         except get_user_model().DoesNotExist:
-            raise CommandError(f"There is no user {options['user']}.", returncode=2) from None
+            raise CommandError(_("There is no user %(user)s.") % {"user": options["user"]}, returncode=2) from None
         try:
             item_type = ItemType.objects.get(code=options["type_code"])
         except ItemType.DoesNotExist:
             codes = ", ".join(ItemType.objects.values_list("code", flat=True))
-            raise CommandError(f"There is no item type {options['type_code']}. Types: {codes}.", returncode=2) from None
+            raise CommandError(
+                _("There is no item type %(type)s. Types: %(types)s.") % {"type": options["type_code"], "types": codes},
+                returncode=2,
+            ) from None
         profile = None
         if options.get("profile"):
             profile = CreationProfile.objects.filter(item_type=item_type, code=options["profile"]).first()
             if profile is None:
-                raise CommandError(f"Type {item_type.code} has no creation profile {options['profile']}.", returncode=2)
+                raise CommandError(
+                    _("Type %(type)s has no creation profile %(profile)s.")
+                    % {"type": item_type.code, "profile": options["profile"]},
+                    returncode=2,
+                )
         return user, item_type, profile
 
     def _start(self, path, user, item_type, profile, options):
         attachments = Path(options["attachments"]) if options.get("attachments") else None
         if attachments and not attachments.is_file():
-            raise CommandError(f"The attachments file {attachments} does not exist.", returncode=2)
+            message = (
+                not_a_file(attachments)
+                if attachments.exists()
+                else _("The attachments file %(path)s does not exist.") % {"path": attachments}
+            )
+            raise CommandError(message, returncode=2)
         with ExitStack() as files:
             try:
                 handle = files.enter_context(path.open("rb"))
                 zip_handle = files.enter_context(attachments.open("rb")) if attachments else None
             except OSError as error:
                 raise CommandError(
-                    f"The file {error.filename} cannot be read: {error.strerror}.", returncode=2
+                    _("The file %(path)s cannot be read: %(reason)s.")
+                    % {"path": error.filename, "reason": error.strerror},
+                    returncode=2,
                 ) from None
             try:
                 return services.start_import(
@@ -155,19 +205,28 @@ class Command(BaseCommand):
 
     def _map(self, job, mapping_file):
         for warning in duplicate_column_warnings(job.headers):
-            self.stderr.write(f"Warning: {warning}")
+            self.stderr.write(_("Warning: %(warning)s") % {"warning": warning})
         if mapping_file:
             try:
                 raw = json.loads(Path(mapping_file).read_text(encoding="utf-8"))
             except (OSError, ValueError) as error:
-                raise CommandError(f"The mapping file cannot be read: {error}.", returncode=2) from None
-            mapping = {code: source if isinstance(source, dict) else {"column": source} for code, source in raw.items()}
+                raise CommandError(
+                    _("The mapping file cannot be read: %(reason)s.") % {"reason": error}, returncode=2
+                ) from None
+            # "field": "Column" is short for {"column": "Column"}; any other shape is left to
+            # check_mapping, which says what is wrong with it.
+            mapping = (
+                {code: {"column": source} if isinstance(source, str) else source for code, source in raw.items()}
+                if isinstance(raw, dict)
+                else raw
+            )
         else:
+            self._say_remembered(job)
             mapping = services.suggest_mapping_for(job)
 
         def show_mapping() -> None:
             if not mapping_file:  # the suggested one, last, so it can be cut out and saved
-                self.stderr.write("Mapping used (save it as JSON and pass --mapping to change it):")
+                self.stderr.write(_("Mapping used (save it as JSON and pass --mapping to change it):"))
                 self.stderr.write(json.dumps(mapping, ensure_ascii=False, indent=2))
 
         problems = services.set_mapping(job=job, mapping=mapping)
@@ -175,7 +234,7 @@ class Command(BaseCommand):
             show_mapping()
             lines = "\n".join(f"  - {p.message}" for p in problems)
             services.cancel_import(job=job, reason="; ".join(p.message for p in problems))
-            raise CommandError(f"The mapping cannot be used:\n{lines}", returncode=2)
+            raise CommandError(_("The mapping cannot be used:") + f"\n{lines}", returncode=2)
         self.not_imported = not_imported_columns(job)
         for column in self.not_imported:
             message = (
@@ -184,10 +243,33 @@ class Command(BaseCommand):
                 )
                 % column
             )
-            self.stderr.write(f"Warning: {message}")
+            self.stderr.write(_("Warning: %(warning)s") % {"warning": message})
         show_mapping()
 
+    def _say_remembered(self, job) -> None:
+        """A mapping remembered from an earlier import is used again: say whose and when, so
+        that nobody is surprised by another user's choices."""
+        saved = (
+            SavedMapping.objects.filter(item_type=job.item_type, header_key=header_key(job.headers))
+            .select_related("updated_by")
+            .first()
+        )
+        if saved is None:
+            return
+        self.stderr.write(
+            _(
+                "Mapping remembered from %(user)s's import of %(date)s for type %(type)s and these columns; pass --mapping to change it."
+            )
+            % {
+                "user": saved.updated_by.get_username() if saved.updated_by else _("an unknown user"),
+                "date": formats.date_format(timezone.localtime(saved.updated_at), "d-m-Y H:i"),
+                "type": job.item_type.code,
+            }
+        )
+
     def _progress(self, verb):
+        verb = _("rows validated") if verb == "validated" else _("rows imported")
+
         def show(done, total):
             if done < 500 and not getattr(self, "_progress_shown", False):
                 return  # a short file needs no progress bar
@@ -195,9 +277,9 @@ class Command(BaseCommand):
                 width = 30
                 filled = int(width * done / total)
                 bar = "#" * filled + "." * (width - filled)
-                self.stderr.write(f"\r[{bar}] {done:,}/{total:,} rows {verb}", ending="")
+                self.stderr.write(f"\r[{bar}] {done:,}/{total:,} {verb}", ending="")
             else:
-                self.stderr.write(f"\r{done:,} rows {verb}", ending="")
+                self.stderr.write(f"\r{done:,} {verb}", ending="")
             self.stderr.flush()
             self._progress_shown = True
 
@@ -247,23 +329,36 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(summary, ensure_ascii=False))
             return
         sheet = services.shown_sheet(job)
-        source = f"{job.file_name}, sheet '{sheet}'" if sheet else job.file_name
+        source = _("%(file)s, sheet '%(sheet)s'") % {"file": job.file_name, "sheet": sheet} if sheet else job.file_name
         self.stdout.write(
-            f"Import {job.pk} ({job.item_type.code}, {source}): {job.get_state_display()}. "
-            f"{job.row_count} rows, {job.valid_row_count} valid, {job.invalid_row_count} invalid; "
-            f"{job.items_created} items created."
+            _(
+                "Import %(job)s (%(type)s, %(source)s): %(state)s. %(rows)s rows, %(valid)s valid, %(invalid)s invalid; %(items)s items created."
+            )
+            % {
+                "job": job.pk,
+                "type": job.item_type.code,
+                "source": source,
+                "state": job.get_state_display(),
+                "rows": job.row_count,
+                "valid": job.valid_row_count,
+                "invalid": job.invalid_row_count,
+                "items": job.items_created,
+            }
         )
         for p in problems[:SHOWN_PROBLEMS]:
-            kind = "warning" if p.is_warning else "error"
+            kind = _("warning") if p.is_warning else _("error")
             where = (
-                f"row {p.row}"
-                + (f", column '{p.column}'" if p.column else "")
-                + (f", value '{p.value}'" if p.value else "")
+                _("row %(row)s") % {"row": p.row}
+                + (_(", column '%(column)s'") % {"column": p.column} if p.column else "")
+                + (_(", value '%(value)s'") % {"value": p.value} if p.value else "")
             )
             self.stdout.write(f"  {kind} {where}: [{p.code}] {p.message}")
         total = job.error_count + job.warning_count
         if total > SHOWN_PROBLEMS:
-            self.stdout.write(f"  ... {total:,} problems in all (use --rejected-out for every invalid row).")
+            self.stdout.write(
+                "  ... "
+                + _("%(total)s problems in all (use --rejected-out for every invalid row).") % {"total": f"{total:,}"}
+            )
         if note:
             self.stdout.write(note)
 

@@ -382,6 +382,29 @@ def ods_by_hand() -> None:
         archive.writestr("content.xml", content)
 
 
+def ods_text_markup() -> None:
+    """An .ods whose text holds <text:s/>, <text:tab/> and <text:line-break/>, as Calc writes
+    spaces, a tab and a line break (Ctrl+Enter) inside a cell."""
+    content = (
+        f'{XML}<office:document-content {ODS_NAMESPACES} office:version="1.3"><office:body><office:spreadsheet>'
+        '<table:table table:name="Blad1">'
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>Tekst</text:p></table:table-cell>'
+        "</table:table-row>"
+        '<table:table-row><table:table-cell office:value-type="string">'
+        '<text:p>a<text:s text:c="2"/> b<text:tab/>c<text:line-break/>d</text:p></table:table-cell></table:table-row>'
+        "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        f'{XML}<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    with zipfile.ZipFile(HERE / "hand_text_markup.ods", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("META-INF/manifest.xml", manifest)
+        archive.writestr("content.xml", content)
+
+
 if __name__ == "__main__":
     openpyxl_files()
     xlsxwriter_files()
@@ -393,3 +416,4 @@ if __name__ == "__main__":
     minimal()
     uncomputed()
     ods_by_hand()
+    ods_text_markup()
