@@ -1,5 +1,5 @@
 // The progress page of the import wizard (templates/imports/progress.html): polls the job's
-// progress URL (GET, no token needed) every second and updates the bar; once the job has
+// progress URL (GET, no token needed) twice a second and updates the bar; once the job has
 // ended it goes to the page the server names. Without JavaScript the page refreshes itself.
 "use strict";
 
@@ -36,7 +36,7 @@ document.addEventListener("DOMContentLoaded", () => {
     percent.textContent = data.percent;
     speed.textContent = data.rows_per_second ? ", " + fill(texts.dataset.speed, { speed: Math.round(data.rows_per_second) }) : "";
     left.textContent = data.seconds_left !== null ? ", " + fill(texts.dataset.left, { left: data.seconds_left }) : "";
-    window.setTimeout(poll, 1000);
+    window.setTimeout(poll, 500);
   };
   window.setTimeout(poll, 500);
 });
