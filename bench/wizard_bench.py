@@ -215,7 +215,12 @@ def step_through_the_worker(job: str) -> dict:
     done = until("done")
     commit = time.monotonic() - started
     assert done.items_created == done.row_count
-    return {"validate": validate, "commit": commit, "validate_task": in_task, "commit_task": _task_seconds(done, done.finished_at)}
+    return {
+        "validate": validate,
+        "commit": commit,
+        "validate_task": in_task,
+        "commit_task": _task_seconds(done, done.finished_at),
+    }
 
 
 def _task_seconds(job, ended) -> float:
