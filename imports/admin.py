@@ -132,6 +132,7 @@ class ImportJobAdmin(BaseAdmin):
             "title": _("Import of %(file)s") % {"file": job.file_name or job.item_type.code},
             "has_view_permission": True,
             **presenting.job_page(job, request.GET),
+            "wizard_url": _wizard_url(request, job),
             **(extra_context or {}),
         }
         return TemplateResponse(request, self.job_template, context)
@@ -208,3 +209,15 @@ class SavedMappingAdmin(BaseAdmin):
     @admin.display(description=gettext_lazy("headers"))
     def header_list(self, saved: SavedMapping) -> str:
         return ", ".join(str(header) for header in saved.headers)[:120]
+
+
+def _wizard_url(request: HttpRequest, job: ImportJob) -> str:
+    """The wizard's page of the user's own wizard job once it is checked or running (the
+    check, progress or result page), to continue or follow it from the history."""
+    from imports.views import step_url
+
+    if job.user_id != request.user.pk or job.source != ImportJob.Source.WIZARD:
+        return ""
+    if job.state in (ImportJob.State.UPLOADED, ImportJob.State.MAPPED):
+        return ""
+    return step_url(job)

@@ -12,6 +12,11 @@ urlpatterns = [
     path("upload/<str:type_code>/", views.upload, name="upload"),
     path("<uuid:pk>/sheet/", views.sheet, name="sheet"),
     path("<uuid:pk>/map/", views.map_columns, name="map"),
+    path("<uuid:pk>/check/", views.check, name="check"),
+    path("<uuid:pk>/progress/", views.progress, name="progress"),
+    path("<uuid:pk>/import/", views.import_rows, name="import"),
+    path("<uuid:pk>/cancel/", views.cancel, name="cancel"),
+    path("<uuid:pk>/result/", views.result, name="result"),
     path("template/<str:type_code>/", views.template, name="template"),
     path("relations/", views.relation_search, name="relation-search"),
 ]

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,7 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from dossier.models import CreationProfile, ItemType, Relation
 from dossier.spec import import_refusal
 from dossier.views import submitter_required
-from imports import services
+from imports import presenting, services
 from imports.forms import ChooseTypeForm, MappingForm, SheetForm, UploadForm
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline.mapping import header_key, letter_position
@@ -83,15 +83,20 @@ def step_url(job: ImportJob) -> str:
     """Where a job in its state continues."""
     if job.state == State.UPLOADED:
         return reverse("imports:map", args=[job.pk])
-    if job.state == State.MAPPED:
-        return next_step_after_mapping(job)
+    if job.state in (State.MAPPED, State.VALIDATING, State.VALIDATED):
+        return reverse("imports:check", args=[job.pk])
+    if job.state == State.IMPORTING:
+        return reverse("imports:import", args=[job.pk])
+    if job.state in (State.DONE, State.UNDONE, State.CANCELLED, State.FAILED):
+        return reverse("imports:result", args=[job.pk])
     return history_url(job)
 
 
 def next_step_after_mapping(job: ImportJob) -> str:
-    """The page after a saved mapping. Until the check step exists, the job's page in the
-    import history."""
-    return history_url(job)
+    """The page after a saved mapping: the check, its validation queued for the worker
+    (a refusal, R2/R3, is raised as services.ImportRefused)."""
+    services.start_validation(job=job)
+    return reverse("imports:check", args=[job.pk])
 
 
 def history_url(job: ImportJob) -> str:
@@ -171,13 +176,25 @@ def _upload(request: HttpRequest, item_type: ItemType, profile, limits: dict[str
     if request.method != "POST":
         return _upload_page(request, UploadForm(limits=limits), item_type, profile)
     form = UploadForm(request.POST, request.FILES, limits=limits, too_large=handler.too_large)
-    if form.is_valid() and (job := _start(request, form, item_type, profile)) is not None:
-        return redirect("imports:sheet" if needs_sheet_step(job) else "imports:map", pk=job.pk)
+    corrects = _corrected_job(request, item_type)
+    if form.is_valid() and (job := _start(request, form, item_type, profile, corrects)) is not None:
+        url = reverse("imports:sheet" if needs_sheet_step(job) else "imports:map", args=[job.pk])
+        return redirect(url + (f"?from={corrects.pk}" if corrects else ""))
     return _upload_page(request, form, item_type, profile)
+
+
+def _corrected_job(request: HttpRequest, item_type: ItemType) -> ImportJob | None:
+    """The user's earlier job of this type that a corrected file replaces (`?corrects=`)."""
+    pk = request.GET.get("corrects", "")
+    try:
+        return ImportJob.objects.filter(user=request.user, item_type=item_type).get(pk=pk) if pk else None
+    except (ImportJob.DoesNotExist, ValidationError, ValueError):
+        return None
 
 
 def _upload_page(request, form, item_type, profile, *, body_error: str | None = None, status: int = 200):
     context = {
+        "corrects": _corrected_job(request, item_type),
         "title": _("Upload the file"),
         "form": form,
         "item_type": item_type,
@@ -193,10 +210,21 @@ def _refusal_of_type(item_type: ItemType, reason: str) -> str:
     return _("Items of type %(type)s cannot be imported: %(reason)s") % {"type": item_type.code, "reason": reason}
 
 
-def _start(request: HttpRequest, form: UploadForm, item_type: ItemType, profile) -> ImportJob | None:
-    """Start the import with the uploaded files; a refusal goes on the form."""
+def _start(
+    request: HttpRequest, form: UploadForm, item_type: ItemType, profile, corrects: ImportJob | None = None
+) -> ImportJob | None:
+    """Start the import with the uploaded files; a refusal goes on the form. A corrected
+    file keeps the ZIP of the job it corrects unless another one is uploaded."""
     upload = form.cleaned_data["file"]
     attachments = form.cleaned_data.get("attachments")
+    attachments_name = attachments.name if attachments else None
+    kept_zip = None
+    if attachments is None and corrects is not None and corrects.attachments_zip:
+        try:
+            kept_zip = attachments = corrects.attachments_zip.open("rb")
+            attachments_name = corrects.attachments_name
+        except OSError:
+            attachments = None
     file_name, recognised = recognised_name(upload, upload.name)
     try:
         job = services.start_import(
@@ -206,12 +234,15 @@ def _start(request: HttpRequest, form: UploadForm, item_type: ItemType, profile)
             file=upload,
             file_name=file_name,
             attachments=attachments,
-            attachments_name=attachments.name if attachments else None,
+            attachments_name=attachments_name,
             source=ImportJob.Source.WIZARD,
         )
     except services.ImportRefused as refusal:
         form.add_error("file", refusal.message)
         return None
+    finally:
+        if kept_zip is not None:
+            kept_zip.close()
     if recognised:
         messages.info(
             request,
@@ -321,7 +352,7 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
         return stale
     spec = services.spec_for(job)
     saved = SavedMapping.objects.filter(item_type=job.item_type, header_key=header_key(job.headers)).first()
-    initial = job.mapping if job.mapping else services.suggest_mapping_for(job)
+    initial = job.mapping or _mapping_of_corrected(request, job) or services.suggest_mapping_for(job)
     data = request.POST if request.method == "POST" else None
     form = MappingForm(data, spec=spec, headers=job.headers, user=request.user, initial_mapping=initial)
     if form.is_valid():
@@ -332,7 +363,10 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
                 _("The mapping of %(file)s was saved; it is used again for files with the same columns.")
                 % {"file": job.file_name},
             )
-            return redirect(next_step_after_mapping(job))
+            try:
+                return redirect(next_step_after_mapping(job))
+            except services.ImportRefused as refusal:
+                return _refused(request, refusal.message)
         for problem in problems or []:
             name = f"column_{problem.field}"
             form.add_error(name if name in form.fields else None, capfirst(problem.message))
@@ -353,6 +387,26 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
         "step": 3,
     }
     return _page(request, "imports/map.html", context)
+
+
+def _mapping_of_corrected(request: HttpRequest, job: ImportJob) -> dict[str, dict]:
+    """The mapping of the job a corrected file replaces (`?from=`), for the columns the new
+    file still has by the same name (and every fixed value)."""
+    pk = request.GET.get("from", "")
+    try:
+        earlier = ImportJob.objects.filter(user=request.user, item_type=job.item_type).get(pk=pk) if pk else None
+    except (ImportJob.DoesNotExist, ValidationError, ValueError):
+        earlier = None
+    if earlier is None:
+        return {}
+    kept = {}
+    for code, source in earlier.mapping.items():
+        if "column" in source and source["column"] not in job.headers:
+            continue
+        if "letter" in source and earlier.headers != job.headers:
+            continue
+        kept[code] = source
+    return kept
 
 
 def _refresh(request: HttpRequest) -> bool:
@@ -440,3 +494,148 @@ def relation_search(request: HttpRequest) -> JsonResponse:
     found = Relation.objects.filter(Q(number__startswith=query) | Q(name__icontains=query), is_active=True)
     results = [{"number": r.number, "name": r.name} for r in found.order_by("number")[:RELATION_RESULTS]]
     return JsonResponse({"results": results})
+
+
+# --- step d: the check ----------------------------------------------------------------------
+
+REFRESH_SECONDS = 2
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@submitter_required
+def check(request: HttpRequest, pk) -> HttpResponse:
+    """Step d: the validation's progress while it runs (the page refreshes itself; a script
+    polls `progress` instead when it can), then its result: counts, problems grouped and row
+    by row, the rejected rows, an earlier import of the same file, and the ways on. POST
+    (re)starts the validation."""
+    job = _get_job_for_user(request, pk)
+    if request.method == "POST":
+        if job.state not in (State.MAPPED, State.VALIDATED, State.FAILED) or not job.mapping:
+            return redirect(step_url(job))
+        try:
+            services.start_validation(job=job)
+        except services.ImportRefused as refusal:
+            return _refused(request, refusal.message)
+        return redirect("imports:check", pk=job.pk)
+    if job.state not in (State.MAPPED, State.VALIDATING, State.VALIDATED):
+        return redirect(step_url(job))
+    context: dict[str, Any] = {"title": _("Check the rows"), "job": job, "step": 4}
+    if job.state == State.VALIDATING:
+        return _progress_page(request, job, context)
+    if job.state == State.VALIDATED:
+        earlier = services.earlier_import(job=job)
+        context.update(
+            counts=presenting.counts(job),
+            problems=presenting.problem_report(job, request.GET),
+            earlier=earlier,
+            earlier_items_url=presenting.items_url(earlier) if earlier else "",
+            correct_url=_correct_url(job),
+        )
+    return _page(request, "imports/check.html", context)
+
+
+def _progress_page(request: HttpRequest, job: ImportJob, context: dict[str, Any]) -> HttpResponse:
+    context.update(progress=services.job_progress(job), refresh=REFRESH_SECONDS, progress_url=_progress_url(job))
+    response = _page(request, "imports/progress.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _progress_url(job: ImportJob) -> str:
+    return reverse("imports:progress", args=[job.pk])
+
+
+def _correct_url(job: ImportJob) -> str:
+    """The upload step again for a corrected file: same type and profile; the ZIP and the
+    mapping of this job are kept (`corrects`)."""
+    query = {"corrects": str(job.pk)}
+    if job.creation_profile:
+        query["profile"] = job.creation_profile.code
+    return reverse("imports:upload", args=[job.item_type.code]) + "?" + urlencode(query)
+
+
+@require_GET
+@submitter_required
+def progress(request: HttpRequest, pk) -> JsonResponse:
+    """Where the job stands, for the progress page's script: `Progress.as_dict()` and, when
+    the job no longer runs, the page to go to (`next`)."""
+    job = _get_job_for_user(request, pk)
+    data = services.job_progress(job).as_dict()
+    data["next"] = "" if job.is_running else step_url(job)
+    response = JsonResponse(data)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- step e: the import ---------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@submitter_required
+def import_rows(request: HttpRequest, pk) -> HttpResponse:
+    """Step e. POST starts the commit (`rows`: "all" or "valid"; `again` for a file imported
+    before); rights (R2) and the type (R3) are checked again by services.start_commit. GET
+    shows the import's progress while it runs, with a Cancel button."""
+    job = _get_job_for_user(request, pk)
+    if request.method == "POST":
+        if job.state != State.VALIDATED:
+            return redirect(step_url(job))
+        try:
+            services.start_commit(
+                job=job, skip_invalid=request.POST.get("rows") == "valid", again=request.POST.get("again") == "1"
+            )
+        except services.ImportedBefore as refusal:
+            messages.warning(request, refusal.message)
+            return redirect("imports:check", pk=job.pk)
+        except services.RowsInvalid as refusal:
+            messages.error(request, refusal.message)
+            return redirect("imports:check", pk=job.pk)
+        except services.ImportRefused as refusal:
+            return _refused(request, refusal.message)
+        return redirect("imports:import", pk=job.pk)
+    if job.state != State.IMPORTING:
+        return redirect(step_url(job))
+    return _progress_page(request, job, {"title": _("Import the rows"), "job": job, "step": 5})
+
+
+@require_http_methods(["POST"])
+@submitter_required
+def cancel(request: HttpRequest, pk) -> HttpResponse:
+    """Cancel a running validation or import (services.request_cancel): a validation stops
+    between batches, an import is rolled back."""
+    job = _get_job_for_user(request, pk)
+    try:
+        services.request_cancel(job=job)
+    except services.ImportRefused as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.info(request, _("Cancel asked: the import stops and stores nothing."))
+    return redirect(step_url(job))
+
+
+# --- step f: the result ---------------------------------------------------------------------
+
+
+@require_GET
+@submitter_required
+def result(request: HttpRequest, pk) -> HttpResponse:
+    """Step f: counts that add up, items per destination, duration, the created items and the
+    rejected rows; or, for a cancelled or failed job, its sentence and how to run it again."""
+    job = _get_job_for_user(request, pk)
+    if job.state not in (State.DONE, State.UNDONE, State.CANCELLED, State.FAILED):
+        return redirect(step_url(job))
+    done = job.state in (State.DONE, State.UNDONE)
+    context = {
+        "title": _("Result of the import"),
+        "job": job,
+        "step": 6,
+        "done": done,
+        "result": services.commit_result(job=job) if done else None,
+        "duration": presenting.duration_text(job.duration),
+        "items_url": presenting.items_url(job),
+        "problems": presenting.problem_report(job, request.GET) if job.invalid_row_count else None,
+        "can_check_again": bool(job.mapping) and job.state == State.FAILED,
+        "correct_url": _correct_url(job),
+        "history_url": history_url(job),
+    }
+    return _page(request, "imports/result.html", context)

@@ -100,10 +100,10 @@ def test_importeur_walks_from_the_type_to_a_saved_mapping(demo, live_server, wat
     collect(page, violations)
     page.click(".submit-row input.default")
 
-    page.wait_for_url(f"**/admin/imports/importjob/{job.pk}/change/")
+    page.wait_for_url(f"**/admin/imports/new/{job.pk}/check/")
     assert "was saved" in page.content()
     job.refresh_from_db()
-    assert (job.state, job.sheet, job.header_row) == ("mapped", "Documenten", 1)
+    assert (job.state, job.sheet, job.header_row) == ("validating", "Documenten", 1)  # no worker here
     assert job.mapping == {
         "relation": {"column": "Relatienummer"},
         "subject": {"column": "Onderwerp"},
@@ -137,7 +137,7 @@ def test_a_fixed_relation_is_found_by_its_name(demo, live_server, watched):
     page.wait_for_selector(f"datalist#relations_relation option[value='{relation.number}']", state="attached")
     field.fill(relation.number)
     page.click(".submit-row input.default")
-    page.wait_for_url("**/admin/imports/importjob/**")
+    page.wait_for_url("**/check/")
     job = ImportJob.objects.get(user__username="importeur")
     assert job.mapping["relation"] == {"fixed": "20001"}
     collect(page, violations)

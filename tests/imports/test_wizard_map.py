@@ -82,13 +82,13 @@ def test_a_required_field_left_unmapped_is_shown_before_saving(demo, client):
     assert "Required: choose a column or a fixed value." in response.content.decode()
 
 
-def test_saving_stores_the_mapping_and_goes_to_the_jobs_page(job, client):
+def test_saving_stores_the_mapping_and_goes_to_the_check_with_the_validation_queued(job, client):
     response = client.get(map_url(job))
     response = client.post(map_url(job), form_data(response))
     assert response.status_code == 302
-    assert response["Location"] == reverse("admin:imports_importjob_change", args=[job.pk])
+    assert response["Location"] == reverse("imports:check", args=[job.pk])
     job.refresh_from_db()
-    assert job.state == ImportJob.State.MAPPED
+    assert job.state == ImportJob.State.VALIDATING
     assert job.mapping == {
         "relation": {"column": "Relatienummer"},
         "subject": {"column": "Onderwerp"},
@@ -216,11 +216,11 @@ def test_r02_zonderrechten_is_refused_with_the_reason(demo, client):
     assert b"You need InSite or Profit rights" in response.content
 
 
-def test_a_job_past_the_mapping_goes_to_its_page(job, client):
+def test_a_job_past_the_mapping_goes_to_its_result(job, client):
     ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.DONE)
     response = client.get(map_url(job))
     assert response.status_code == 302
-    assert response["Location"] == reverse("admin:imports_importjob_change", args=[job.pk])
+    assert response["Location"] == reverse("imports:result", args=[job.pk])
 
 
 def test_the_page_asks_a_bounded_number_of_queries(demo, client, django_assert_max_num_queries):

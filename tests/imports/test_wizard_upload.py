@@ -306,7 +306,7 @@ def test_the_sheet_step_of_a_mapped_job_sends_the_user_on(importeur, client):
     services.set_mapping(job=job, mapping=services.suggest_mapping_for(job))
     response = client.get(reverse("imports:sheet", args=[job.pk]))
     assert response.status_code == 302
-    assert response["Location"] == reverse("admin:imports_importjob_change", args=[job.pk])
+    assert response["Location"] == reverse("imports:check", args=[job.pk])
 
 
 def test_an_attachments_file_that_is_no_zip_gets_one_sentence_on_its_field(importeur, client):
