@@ -66,9 +66,10 @@ def _refused(request: HttpRequest, reason: str) -> HttpResponse:
 
 
 def _get_job_for_user(request: HttpRequest, pk) -> ImportJob:
-    """The job, when it is the user's own (404 otherwise, also for an administrator: he reads
-    other users' imports in the import history, but does not continue them)."""
-    jobs = ImportJob.objects.visible_to(request.user).filter(user=request.user)
+    """The job, when it is the user's own or the user is an administrator (404 otherwise):
+    one rule, ImportJob.objects.visible_to. An administrator may follow and finish another
+    user's import; the commit checks the rights of the job's own user (R2, R3)."""
+    jobs = ImportJob.objects.visible_to(request.user)
     return get_object_or_404(jobs.select_related("item_type", "creation_profile", "user"), pk=pk)
 
 

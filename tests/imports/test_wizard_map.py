@@ -202,9 +202,15 @@ def test_another_users_job_answers_404(demo, client):
     assert client.post(map_url(job), {}).status_code == 404
 
 
-def test_an_administrator_does_not_continue_another_users_job(demo, client):
+def test_an_administrator_may_continue_another_users_job(demo, client):
     job = start_job()
     client.force_login(user("admin"))
+    assert client.get(map_url(job)).status_code == 200
+
+
+def test_profit_gets_404_for_importeurs_job(demo, client):
+    job = start_job()
+    client.force_login(user("profit"))
     assert client.get(map_url(job)).status_code == 404
 
 
