@@ -7,6 +7,8 @@ import shutil
 
 import pytest
 
+from tests.e2e.watching import LISTEN
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -52,3 +54,16 @@ def sign_in(page, live_server, username: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", username)  # demo world: the password is the user name
     page.click("input[type=submit]")
+
+
+@pytest.fixture
+def watched(page):
+    """The page, 1280 px wide, and the CSP violations it reported, from events and from the console."""
+    violations: list[str] = []
+    page.add_init_script(LISTEN)
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    page.set_viewport_size({"width": 1280, "height": 900})
+    return page, violations

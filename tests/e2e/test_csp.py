@@ -8,27 +8,6 @@ from tests.e2e.conftest import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-# Collects every `securitypolicyviolation` event of a page (Playwright's init scripts are not
-# subject to the page's policy).
-LISTEN = """
-window.__violations = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__violations.push(`${event.violatedDirective} ${event.blockedURI} ${event.sourceFile}:${event.lineNumber}`);
-});
-"""
-
-
-@pytest.fixture
-def watched(page):
-    """The page, and the CSP violations it reported, from events and from the console."""
-    violations: list[str] = []
-    page.add_init_script(LISTEN)
-    page.on(
-        "console",
-        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
-    )
-    return page, violations
-
 
 def visit(page, violations: list[str], url: str) -> None:
     response = page.goto(url)

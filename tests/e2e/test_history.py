@@ -2,16 +2,14 @@
 switched on a page, remembered for the user in a fresh browser, with no policy violation.
 Writes docs/screenshots/history-list.png and history-job.png."""
 
-from pathlib import Path
-
 import pytest
 
 from tests.e2e.conftest import sign_in
-from tests.e2e.test_csp import LISTEN, visit
+from tests.e2e.test_csp import visit
+from tests.e2e.watching import LISTEN, SCREENSHOTS
 from tests.imports.test_history import CLEAN, MISTAKES, ZIP, make_job
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"
 
 
 def watch(page) -> list[str]:

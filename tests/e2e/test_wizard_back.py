@@ -19,12 +19,11 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import sign_in
-from tests.e2e.test_csp import LISTEN
+from tests.e2e.watching import shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 EXAMPLES = ROOT / "docs" / "examples"
 BIG_ROWS = 20_000
 REAPER_EVERY = 2
@@ -127,23 +126,6 @@ def world(tmp_path_factory):
     world = World(tmp_path_factory.mktemp("wizard"))
     yield world
     world.stop()
-
-
-@pytest.fixture
-def watched(page):
-    violations: list[str] = []
-    page.add_init_script(LISTEN)
-    page.on(
-        "console",
-        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
-    )
-    page.set_viewport_size({"width": 1280, "height": 900})
-    return page, violations
-
-
-def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def job_id_of(page) -> str:

@@ -10,25 +10,12 @@ import pytest
 
 from imports.models import ImportJob
 from tests.e2e.conftest import sign_in
-from tests.e2e.test_csp import LISTEN
+from tests.e2e.watching import shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 EXAMPLES = ROOT / "docs" / "examples"
-
-
-@pytest.fixture
-def watched(page):
-    violations: list[str] = []
-    page.add_init_script(LISTEN)
-    page.on(
-        "console",
-        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
-    )
-    page.set_viewport_size({"width": 1280, "height": 900})
-    return page, violations
 
 
 def workbook_from_example(target: Path) -> Path:
@@ -43,11 +30,6 @@ def workbook_from_example(target: Path) -> Path:
         items.append(next(iter(__import__("csv").reader([line], delimiter=";"))))
     workbook.save(target)
     return target
-
-
-def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def collect(page, violations: list[str]) -> None:

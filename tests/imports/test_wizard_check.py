@@ -11,24 +11,12 @@ from django.urls import reverse
 
 from imports import services
 from imports.models import ImportJob
-from tests.imports.wizard import SOLL_CSV, start_job, upload_file, user
+from tests.imports.wizard import SOLL_CSV, client, importeur, start_job, upload_file, user  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 WITH_ERRORS = SOLL_CSV + "E0003;CV;05-04-2025\n"
-
-
-@pytest.fixture
-def client(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
-
-
-@pytest.fixture
-def importeur(demo, client):
-    client.force_login(user("importeur"))
-    return user("importeur")
 
 
 def mapped(text: str = SOLL_CSV, **kwargs) -> ImportJob:

@@ -10,21 +10,9 @@ from dossier.models import DossierItem, ItemType
 from imports import services
 from imports.models import ImportJob
 from tests.imports.test_wizard_check import IMMEDIATE, WITH_ERRORS, validated
-from tests.imports.wizard import user
+from tests.imports.wizard import client, importeur, user  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def client(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
-
-
-@pytest.fixture
-def importeur(demo, client):
-    client.force_login(user("importeur"))
-    return user("importeur")
 
 
 def import_url(job) -> str:

@@ -10,21 +10,9 @@ from django.urls import reverse
 
 from imports.models import ImportJob
 from imports.uploads import content_format, recognised_name
-from tests.imports.wizard import SOLL_CSV, start_job, upload_file, user, xlsx_bytes
+from tests.imports.wizard import SOLL_CSV, client, importeur, start_job, upload_file, user, xlsx_bytes  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def client(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
-
-
-@pytest.fixture
-def importeur(demo, client):
-    client.force_login(user("importeur"))
-    return user("importeur")
 
 
 def upload_url(type_code: str = "SOLL") -> str:
