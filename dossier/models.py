@@ -362,15 +362,20 @@ class DocumentTemplate(models.Model):
 
 
 class ItemTypeQuerySet(models.QuerySet):
-    def usable_by(self, user) -> ItemTypeQuerySet:
-        """R3: types the user is authorised for, directly or through one of his groups.
-        Superusers are authorised for every type."""
+    def authorised_for(self, user) -> ItemTypeQuerySet:
+        """Types the user is authorised for, directly or through one of his groups, active or
+        not. Superusers are authorised for every type."""
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
-        active = self.filter(is_active=True)
         if user.is_superuser:
-            return active
-        return active.filter(Q(authorised_users=user) | Q(authorised_groups__user=user)).distinct()
+            return self
+        return self.filter(
+            pk__in=ItemType.objects.filter(Q(authorised_users=user) | Q(authorised_groups__user=user)).values("pk")
+        )
+
+    def usable_by(self, user) -> ItemTypeQuerySet:
+        """R3: the active types the user is authorised for: the ones he may record or import."""
+        return self.authorised_for(user).filter(is_active=True)
 
 
 class ItemType(models.Model):
@@ -702,16 +707,15 @@ class DossierItemQuerySet(models.QuerySet):
         return self.filter(Q(relation=relation) | Q(contact__organisation=relation))
 
     def visible_to(self, user) -> DossierItemQuerySet:
-        """The one rule of what a user may see of items, wherever items are shown: items of
-        a confidential type only to users authorised for that type (R3); superusers see all.
-        Everything hanging off an item (attachments, reactions, workflow instances, review
-        tasks) derives its visibility from this one method."""
+        """The one rule of what a user may see of items, wherever items are shown: only items
+        of the types he is authorised for (R3), confidential or not, active or not; superusers
+        see all. Everything hanging off an item (attachments, reactions, workflow instances,
+        review tasks) derives its visibility from this one method."""
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
         if user.is_superuser:
             return self
-        usable = ItemType.objects.usable_by(user)
-        return self.filter(Q(item_type__confidential=False) | Q(item_type__in=usable))
+        return self.filter(item_type__in=ItemType.objects.authorised_for(user).values("pk"))
 
 
 class ItemPartQuerySet(models.QuerySet):
@@ -874,6 +878,19 @@ class DossierItem(models.Model):
         db_index=False,
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Set by every change after the item was made (never by its creation): an undo of its
+    # import names the items changed since.
+    changed_at = models.DateTimeField(_("changed"), null=True, blank=True, editable=False)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+        db_index=False,
+        editable=False,
+    )
 
     objects = DossierItemQuerySet.as_manager()
 

@@ -47,6 +47,7 @@ from imports.pipeline.outcomes import CleanRow, Problem, RowResult
 BATCH_SIZE = 1000
 BATCHES_PER_INSERT = 20  # without follow-ups: on PostgreSQL one COPY per 20,000 rows
 COMMIT_TIME_COLUMNS = ("number", "created_at")
+NEVER_AT_CREATION = ("changed_at", "changed_by")  # left NULL by the insert
 
 
 class ItemRows:
@@ -56,7 +57,9 @@ class ItemRows:
     def __init__(self, spec: ItemSpec, *, job=None):
         self.spec = spec
         self.fields = [
-            f for f in DossierItem._meta.concrete_fields if not f.primary_key and f.name not in COMMIT_TIME_COLUMNS
+            f
+            for f in DossierItem._meta.concrete_fields
+            if not f.primary_key and f.name not in COMMIT_TIME_COLUMNS + NEVER_AT_CREATION
         ]
         constants = {
             "item_type": spec.item_type.pk,

@@ -318,6 +318,7 @@ def test_it_takes_the_responsible_by_user_name_and_proposes_the_submitter(alice,
 
 def test_it_takes_the_cause_by_the_number_of_an_earlier_item_of_the_type(alice):
     item_type = ItemTypeFactory(has_cause=True)
+    item_type.authorised_users.add(alice)  # a cause must be an item the user may see
     relation = RelationFactory().number
     earlier = record(entry_form(item_type, {"relation": relation, "subject": "Earlier"}, user=alice))
     form = entry_form(item_type, {"relation": relation, "cause": str(earlier.number)}, user=alice)
