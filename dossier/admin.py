@@ -588,6 +588,9 @@ class ItemTypeAdmin(BaseAdmin):
     )
     inlines = [FreeFieldInline, CharacteristicCombinationInline]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "import_links": self._import_links(request, object_id)}
         return super().change_view(request, object_id, form_url, extra_context)
@@ -639,12 +642,21 @@ class CreationProfileFieldInline(admin.TabularInline):
 @admin.register(CreationProfile)
 class CreationProfileAdmin(BaseAdmin):
     list_display = ("code", "name", "item_type", "review_profile", "document_template", "is_active")
-    list_filter = ("is_active", "item_type")
+    list_filter = ("is_active", ("item_type", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("item_type", "review_profile", "document_template")
     search_fields = ("code", "name", "item_type__code", "item_type__name")
     fields = ("item_type", "code", "name", "review_profile", "document_template", "is_active", "field_codes")
     readonly_fields = ("field_codes",)
     inlines = [CreationProfileFieldInline]
+
+    def get_queryset(self, request):
+        types = ItemType.objects.visible_to(request.user)
+        return super().get_queryset(request).filter(item_type__in=types.values("pk"))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "item_type":
+            kwargs["queryset"] = ItemType.objects.visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description=_("fields of the type"))
     def field_codes(self, profile: CreationProfile) -> str:

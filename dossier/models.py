@@ -377,6 +377,13 @@ class ItemTypeQuerySet(models.QuerySet):
         """R3: the active types the user is authorised for: the ones he may record or import."""
         return self.authorised_for(user).filter(is_active=True)
 
+    def visible_to(self, user) -> ItemTypeQuerySet:
+        """The types a user sees in the configuration: those he is authorised for, and every
+        type for whoever may change types (he configures them)."""
+        if getattr(user, "is_active", False) and user.has_perm("dossier.change_itemtype"):
+            return self
+        return self.authorised_for(user)
+
 
 class ItemType(models.Model):
     """The configuration every dossier item has; it decides the item's fields and rules."""

@@ -276,7 +276,8 @@ def test_a_delete_page_of_another_object_names_hidden_items_and_jobs_by_their_ki
     DossierItem.objects.filter(pk=world["item"].pk).update(relation=relation)
     outsider = User.objects.get(username="outsider")
     outsider.user_permissions.add(
-        *Permission.objects.filter(codename__startswith="delete_", content_type__app_label__in=["dossier", "imports"])
+        *Permission.objects.filter(codename__startswith="delete_", content_type__app_label__in=["dossier", "imports"]),
+        Permission.objects.get(codename="change_itemtype"),  # he configures types: he sees them all
     )
     client.force_login(outsider)
 
@@ -290,3 +291,20 @@ def test_a_delete_page_of_another_object_names_hidden_items_and_jobs_by_their_ki
     assert leaks(dict(enumerate(pages)), (*ITEM_SECRETS, *JOB_SECRETS)) == []
     client.force_login(User.objects.get(username="admin"))
     assert SUBJECT in client.get(admin_url("relation", "delete", relation.pk)).text
+
+
+def test_a_user_sees_in_the_configuration_only_the_types_he_is_authorised_for(client, world):
+    from accounts.models import User
+
+    profit = User.objects.get(username="profit")
+    client.force_login(profit)
+    types_page = client.get(admin_url("itemtype", "changelist")).text
+    profiles_page = client.get(admin_url("creationprofile", "changelist")).text
+    contract = world["contract"]
+
+    assert "Correspondentie" in types_page and "Contract" not in types_page
+    assert client.get(admin_url("itemtype", "change", contract.pk)).status_code == 302  # "does not exist"
+    assert "NIEUW" not in profiles_page
+    profit.user_permissions.add(Permission.objects.get(codename="change_itemtype"))
+    client.force_login(profit)
+    assert "Contract" in client.get(admin_url("itemtype", "changelist")).text
