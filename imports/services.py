@@ -209,8 +209,9 @@ def start_import(
     job.save()
     try:
         table, rows = sample(job.file.path, file_name=job.file_name, sheet=sheet, header_row=header_row, size=1)
-        if not rows:
-            raise ReadError(_("'%(name)s' has column names but no rows to import.") % {"name": job.file_name})
+        other_sheets = [name for name in table.sheet_names if name != table.sheet]
+        if not rows and not (other_sheets and sheet is None and source == ImportJob.Source.WIZARD):
+            raise ReadError(_no_rows_message(job.file_name, table.sheet, other_sheets))
         if attachments is not None:
             AttachmentArchive.open(job.attachments_zip.path).close()
     except (ReadError, ArchiveError) as error:
@@ -222,6 +223,17 @@ def start_import(
     job.sheet_names = table.sheet_names
     job.save(update_fields=["headers", "sheet", "header_row", "sheet_names"])
     return job
+
+
+def _no_rows_message(file_name: str, sheet: str | None, other_sheets: list[str]) -> str:
+    """A file with column names and nothing under them; a workbook's other sheets are named,
+    since the rows may be there (the wizard then offers the sheet step instead)."""
+    if not other_sheets:
+        return _("'%(name)s' has column names but no rows to import.") % {"name": file_name}
+    return _(
+        "'%(name)s' has column names but no rows to import on sheet '%(sheet)s'. Its other sheets are "
+        "%(others)s: choose the one with the rows (--sheet on the command line)."
+    ) % {"name": file_name, "sheet": sheet, "others": ", ".join(f"'{name}'" for name in other_sheets)}
 
 
 def _fail(job: ImportJob, message: str) -> None:

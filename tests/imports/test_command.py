@@ -239,6 +239,21 @@ def test_the_first_line_names_the_sheet_that_was_read(demo, tmp_path):
     assert json.loads(out)["sheet"] == "Blad1"
 
 
+def test_a_first_sheet_with_column_names_only_names_the_other_sheets(demo, tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Leeg"
+    workbook.active.append(["Relatienummer", "Onderwerp"])
+    rows = workbook.create_sheet("Items")
+    rows.append(["Relatienummer", "Onderwerp"])
+    rows.append(["10001", "CV"])
+    workbook.save(tmp_path / "docs.xlsx")
+    code, _out, err = import_items(tmp_path / "docs.xlsx", "--type", "SOLL", "--user", "importeur")
+    assert code == 2
+    assert "no rows to import on sheet 'Leeg'. Its other sheets are 'Items'" in err
+    code, _out, _err = import_items(tmp_path / "docs.xlsx", "--type", "SOLL", "--user", "importeur", "--sheet", "Items")
+    assert code == 0
+
+
 def test_a_csv_names_no_sheet(demo, soll_csv):
     code, out, _err = import_items(soll_csv, "--type", "SOLL", "--user", "importeur")
     assert code == 0 and "(SOLL, soll.csv): done." in out

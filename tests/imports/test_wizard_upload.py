@@ -262,6 +262,18 @@ def test_choosing_another_sheet_and_header_row_reads_the_headers_there(importeur
     assert (job.sheet, job.header_row, job.headers) == ("Items", 2, ["Relatienummer", "Onderwerp"])
 
 
+def test_a_first_sheet_with_column_names_only_goes_to_the_sheet_step_to_choose_the_one_with_rows(importeur, client):
+    content = xlsx_bytes({"Leeg": [SOLL_XLSX_ROWS[0]], "Items": SOLL_XLSX_ROWS})
+    response = post(client, content, "book.xlsx")
+    job = ImportJob.objects.get()
+    assert response["Location"] == reverse("imports:sheet", args=[job.pk])
+    assert job.state == ImportJob.State.UPLOADED and job.sheet == "Leeg"
+    response = client.post(reverse("imports:sheet", args=[job.pk]), {"sheet": "Items", "header_row": "1"})
+    assert response["Location"] == reverse("imports:map", args=[job.pk])
+    job.refresh_from_db()
+    assert job.sheet == "Items"
+
+
 def test_a_header_row_without_rows_under_it_gets_one_sentence(importeur, client):
     content = xlsx_bytes({"Items": SOLL_XLSX_ROWS, "Toelichting": [["Lees dit eerst"]]})
     post(client, content, "book.xlsx")
