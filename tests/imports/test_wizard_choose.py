@@ -115,5 +115,5 @@ def test_the_wizard_speaks_dutch_to_a_dutch_browser(demo, client):
     client.force_login(user("importeur"))
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "nl"
     page = client.get(URL).content.decode()
-    assert "Welk type dossieritems importeer je?" in page
+    assert "Welk type dossieritems importeert u?" in page
     assert "1. Type" in page and "3. Kolommen" in page
