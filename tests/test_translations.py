@@ -140,6 +140,12 @@ def test_no_dutch_translation_is_fuzzy(nl_entries):
     assert fuzzy == [], "check these translations and drop their fuzzy flag"
 
 
+def test_the_dutch_addresses_the_user_as_u_like_djangos_admin(nl_messages):
+    informal = re.compile(r"\b(je|jij|jou|jouw)\b", re.IGNORECASE)
+    found = [e.msgid for e in nl_messages for text in e.msgstr.values() if informal.search(text)]
+    assert found == []
+
+
 def test_placeholders_are_kept(nl_messages):
     wrong = []
     for entry in nl_messages:
