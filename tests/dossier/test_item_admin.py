@@ -331,4 +331,4 @@ def test_the_page_speaks_dutch(client, demo):
     item = make_contract()
     client.force_login(user("admin"))
     text = client.get(change_url(item), HTTP_ACCEPT_LANGUAGE="nl").text
-    assert "Werkstroom en beoordeling" in text
+    assert "Workflow en beoordeling" in text
