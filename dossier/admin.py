@@ -792,7 +792,7 @@ class DossierItemAdmin(VisibleItemsAdmin):
         fieldsets += [(title, {"fields": names}) for title, names in runs]
         if self.has_change_permission(request, obj) and "attachment" in spec and not spec["attachment"].is_hidden:
             fieldsets.append((_("Attachment"), {"fields": (item_admin.NEW_ATTACHMENT,)}))
-        fieldsets.append((_("Submission"), {"fields": item_admin.SUBMISSION_FIELDS}))
+        fieldsets.append((_("Submission"), {"fields": item_admin.SUBMISSION_LINES}))
         fieldsets.append((item_admin.WORKFLOW_TITLE, {"fields": ("workflow_state", "review_list")}))
         return fieldsets
 

@@ -37,6 +37,11 @@ SUBMISSION_FIELDS = (
     "changed_at",
     "changed_by",
 )
+SUBMISSION_LINES = (
+    ("submitter", "submitted_at"),
+    ("creation_profile", "import_link"),
+    ("created_at", "changed_at", "changed_by"),
+)
 
 
 def item_spec(item: DossierItem) -> ItemSpec:
