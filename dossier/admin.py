@@ -773,12 +773,6 @@ class DossierItemAdmin(VisibleItemsAdmin):
 
     # --- the change page: laid out, checked and stored through ItemSpec -----------------------
 
-    def get_object(self, request, object_id, from_field=None):
-        item = super().get_object(request, object_id, from_field)
-        if item is not None:
-            item_admin.item_spec(item)  # made once for the layout, the form and the save
-        return item
-
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return super().get_fieldsets(request, obj)
