@@ -12,18 +12,19 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, path, reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
-from dossier import exports, resources
+from dossier import exports, item_admin, resources
 from dossier.models import (
     EXTRA_MODELS,
     ROLE_MODELS,
@@ -53,6 +54,7 @@ from dossier.models import (
     WorkflowInstance,
     WorkflowTask,
 )
+from dossier.services import change_item
 from dossier.spec import REGARDING_ROLES, ItemSpec, import_refusal
 from imports.models import ImportJob
 from imports.pipeline.reading import ReadError
@@ -747,33 +749,15 @@ class DossierItemAdmin(VisibleItemsAdmin):
     list_filter = ("item_type", ("import_job", ImportJobFilter), "done", "submitted_at")
     list_select_related = ("item_type", "relation", "contact__person", "contact__organisation", "submitter")
     search_fields = ("subject", "number", "relation__number", "relation__name")
-    autocomplete_fields = ("relation", "contact", "cause", "responsible", "submitter")
-    readonly_fields = ("item_type", "number", "import_link", "created_at", "item_page")
-    fieldsets = (
-        (
-            None,
-            {
-                "fields": (
-                    ("item_type", "number", "item_page"),
-                    "subject",
-                    "text",
-                    ("begin_date", "end_date"),
-                    ("done", "done_date"),
-                    "responsible",
-                    "cause",
-                    "priority",
-                )
-            },
-        ),
-        (_("Submission"), {"fields": ("submitter", "submitted_at", "creation_profile", "import_link", "created_at")}),
-        (_("Destination"), {"fields": ("relation", "contact")}),
-        (_("Regarding"), {"fields": tuple(REGARDING_ROLES)}),
-        (_("Dossier extras"), {"fields": tuple(EXTRA_MODELS)}),
-        (
-            _("Characteristics"),
-            {"fields": ("characteristic_value_1", "characteristic_value_2", "characteristic_value_3")},
-        ),
-        (_("Free fields"), {"fields": ("free_values",)}),
+    autocomplete_fields = ("relation", "contact", "cause", "responsible", "project", "course")
+    readonly_fields = (
+        "item_type",
+        "number",
+        "item_page",
+        "relation_dossier",
+        *item_admin.SUBMISSION_FIELDS,
+        "workflow_state",
+        "review_list",
     )
     inlines = [AttachmentInline, ReactionInline]
 
@@ -798,6 +782,97 @@ class DossierItemAdmin(VisibleItemsAdmin):
     def item_page(self, item: DossierItem):
         url = _url_or_none("dossier:item-detail", item.pk)
         return format_html('<a href="{}">{}</a>', url, _("Show the item")) if url else "-"
+
+    # --- the change page: laid out, checked and stored through ItemSpec -----------------------
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return super().get_fieldsets(request, obj)
+        spec = item_admin.item_spec(obj)
+        runs = item_admin.layout(spec)
+        if not self.has_change_permission(request, obj):
+            # Read-only: a free field is no model field; it shows its value as the item page does.
+            shown = {f.code: item_admin.ShownFreeField(spec, f) for f in spec.fields if f.free_field_code}
+            runs = [(title, [shown.get(name, name) for name in names]) for title, names in runs]
+        fieldsets = [(None, {"fields": (("item_type", "number"), ("item_page", "relation_dossier"))})]
+        fieldsets += [(title, {"fields": names}) for title, names in runs]
+        if self.has_change_permission(request, obj) and "attachment" in spec and not spec["attachment"].is_hidden:
+            fieldsets.append((_("Attachment"), {"fields": (item_admin.NEW_ATTACHMENT,)}))
+        fieldsets.append((_("Submission"), {"fields": item_admin.SUBMISSION_LINES}))
+        fieldsets.append((item_admin.WORKFLOW_TITLE, {"fields": ("workflow_state", "review_list")}))
+        return fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            return super().get_form(request, obj, change, **kwargs)
+        spec = item_admin.item_spec(obj)
+        form = type(
+            "ItemChangeForm", (item_admin.ItemChangeForm,), {"spec": spec, "user": request.user, "__module__": __name__}
+        )
+        model_fields = {f.name for f in DossierItem._meta.concrete_fields}
+        names = [item_admin.form_name(spec, f) for f in item_admin.page_fields(spec)]
+        kwargs["fields"] = [name for name in names if name in model_fields]
+        return super().get_form(request, obj, change, form=form, labels=item_admin.labels(spec), **kwargs)
+
+    def save_model(self, request, obj, form, change) -> None:
+        changed = change_item(
+            item=obj,
+            spec=form.spec,
+            values=form.validated_values,
+            user=request.user,
+            attachment=form.new_attachment,
+        )
+        workflow = getattr(obj, "workflow_instance", None)
+        leads_to = form.spec.workflow_id_for(form.validated_values)
+        if changed and leads_to and leads_to != getattr(workflow, "workflow_id", None):
+            self.message_user(
+                request,
+                _("The item stays where it is in its workflows: an item enters a workflow only when it is made."),
+                messages.WARNING,
+            )
+
+    @admin.display(description=_("central dossier"))
+    def relation_dossier(self, item: DossierItem):
+        url = _url_or_none("admin:dossier_relation_dossier", item.relation_id) if item.relation_id else None
+        if url is None:
+            return "-"
+        return format_html(
+            '<a href="{}">{}</a>', url, _("Open the dossier of %(relation)s") % {"relation": item.relation}
+        )
+
+    @admin.display(description=_("workflow"))
+    def workflow_state(self, item: DossierItem):
+        instance = WorkflowInstance.objects.filter(item=item).select_related("workflow", "current_task").first()
+        if instance is None:
+            return _("Not in a workflow.")
+        task = instance.current_task.name if instance.current_task else _("finished")
+        return _("%(workflow)s, at task %(task)s (since %(started)s)") % {
+            "workflow": instance.workflow,
+            "task": task,
+            "started": formats.date_format(timezone.localtime(instance.started_at), "SHORT_DATETIME_FORMAT"),
+        }
+
+    @admin.display(description=_("review tasks"))
+    def review_list(self, item: DossierItem):
+        tasks = item.review_tasks.select_related("reviewer")
+        if not tasks:
+            return _("No review tasks.")
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{}: {}, {} {}</li>",
+                (
+                    (
+                        task.reviewer,
+                        task.get_state_display(),
+                        _("due"),
+                        formats.date_format(task.due_date, "SHORT_DATE_FORMAT") if task.due_date else "-",
+                    )
+                    for task in tasks
+                ),
+            ),
+        )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name.startswith("characteristic_value_"):

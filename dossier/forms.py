@@ -180,6 +180,61 @@ GROUP_TITLES = {
 }
 
 
+def spec_form_field(
+    spec: ItemSpec, field: FieldSpec, *, initial: Any = None, resolve: Callable[[str], Any] | None = None
+) -> forms.Field:
+    """The form field of one spec field: parsed by ItemSpec.clean, marked required when the spec
+    needs a value, and for a reference resolved by `resolve`."""
+    common = {"label": capfirst(field.label), "required": field.needs_value, "initial": initial}
+    parsed = {"spec": spec, "code": field.code, **common}
+    match field.kind:
+        case Kind.TEXT:
+            return SpecCharField(max_length=field.max_length, **parsed)
+        case Kind.LONG_TEXT:
+            return SpecCharField(widget=forms.Textarea(attrs={"rows": 5, "class": "vLargeTextField"}), **parsed)
+        case Kind.INTEGER:
+            return SpecIntegerField(widget=forms.TextInput(attrs={"inputmode": "numeric"}), **parsed)
+        case Kind.DECIMAL:
+            return SpecDecimalField(
+                widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+                help_text=_("For example 1234,56 or 1.234,56."),
+                **parsed,
+            )
+        case Kind.DATE:
+            widget = forms.DateInput(format="%d-%m-%Y", attrs={"placeholder": _("dd-mm-yyyy"), "class": "vDateField"})
+            return SpecDateField(widget=widget, **parsed)
+        case Kind.DATETIME:
+            widget = forms.DateTimeInput(format="%d-%m-%Y %H:%M", attrs={"placeholder": _("dd-mm-yyyy hh:mm")})
+            return SpecDateTimeField(widget=widget, **parsed)
+        case Kind.BOOLEAN if field.needs_value:
+            # A required yes/no must be answered; an unticked box would always answer "no".
+            choices = [EMPTY_CHOICE, ("true", _("yes")), ("false", _("no"))]
+            return SpecChoiceField(choices=choices, **parsed)
+        case Kind.BOOLEAN:
+            return forms.BooleanField(required=False, label=common["label"], initial=common["initial"])
+        case Kind.CHOICE:
+            return SpecChoiceField(choices=[EMPTY_CHOICE, *field.choices.items()], **parsed)
+        case Kind.CHARACTERISTIC:
+            choices = [EMPTY_CHOICE, *((code, f"{code} {label}") for code, label in field.choices.items())]
+            return SpecChoiceField(choices=choices, **parsed)
+        case Kind.EXTRA:
+            queryset = EXTRA_MODELS[field.code].objects.filter(is_active=True)
+            return ExtraChoiceField(queryset=queryset, to_field_name="code", **common)
+        case Kind.FILE:
+            return AttachmentField(**common)
+        case Kind.RELATION:
+            help_text = _("The relation number; not an employee, debtor, creditor or applicant number.")
+            return SpecCharField(resolve=resolve, help_text=help_text, **parsed)
+        case Kind.CONTACT:
+            return SpecCharField(resolve=resolve, help_text=_("The contact id."), **parsed)
+        case Kind.USER:
+            return SpecCharField(resolve=resolve, help_text=_("A user name."), **parsed)
+        case Kind.ITEM:
+            help_text = _("The number of an earlier item of this type.")
+            return SpecCharField(resolve=resolve, help_text=help_text, **parsed)
+    raise ValueError(f"No form field for kind {field.kind}")
+
+
 class ItemForm(forms.Form):
     """One item of the spec's type, with the fields of the spec's edit page in its order.
 
@@ -213,56 +268,7 @@ class ItemForm(forms.Form):
         return None
 
     def _form_field(self, field: FieldSpec) -> forms.Field:
-        common = {"label": capfirst(field.label), "required": field.needs_value, "initial": self._initial(field)}
-        parsed = {"spec": self.spec, "code": field.code, **common}
-        match field.kind:
-            case Kind.TEXT:
-                return SpecCharField(max_length=field.max_length, **parsed)
-            case Kind.LONG_TEXT:
-                return SpecCharField(widget=forms.Textarea(attrs={"rows": 5, "class": "vLargeTextField"}), **parsed)
-            case Kind.INTEGER:
-                return SpecIntegerField(widget=forms.TextInput(attrs={"inputmode": "numeric"}), **parsed)
-            case Kind.DECIMAL:
-                return SpecDecimalField(
-                    widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-                    help_text=_("For example 1234,56 or 1.234,56."),
-                    **parsed,
-                )
-            case Kind.DATE:
-                widget = forms.DateInput(
-                    format="%d-%m-%Y", attrs={"placeholder": _("dd-mm-yyyy"), "class": "vDateField"}
-                )
-                return SpecDateField(widget=widget, **parsed)
-            case Kind.DATETIME:
-                widget = forms.DateTimeInput(format="%d-%m-%Y %H:%M", attrs={"placeholder": _("dd-mm-yyyy hh:mm")})
-                return SpecDateTimeField(widget=widget, **parsed)
-            case Kind.BOOLEAN if field.needs_value:
-                # A required yes/no must be answered; an unticked box would always answer "no".
-                choices = [EMPTY_CHOICE, ("true", _("yes")), ("false", _("no"))]
-                return SpecChoiceField(choices=choices, **parsed)
-            case Kind.BOOLEAN:
-                return forms.BooleanField(required=False, label=common["label"], initial=common["initial"])
-            case Kind.CHOICE:
-                return SpecChoiceField(choices=[EMPTY_CHOICE, *field.choices.items()], **parsed)
-            case Kind.CHARACTERISTIC:
-                choices = [EMPTY_CHOICE, *((code, f"{code} {label}") for code, label in field.choices.items())]
-                return SpecChoiceField(choices=choices, **parsed)
-            case Kind.EXTRA:
-                queryset = EXTRA_MODELS[field.code].objects.filter(is_active=True)
-                return ExtraChoiceField(queryset=queryset, to_field_name="code", **common)
-            case Kind.FILE:
-                return AttachmentField(**common)
-            case Kind.RELATION:
-                help_text = _("The relation number; not an employee, debtor, creditor or applicant number.")
-                return SpecCharField(resolve=self._resolver(field), help_text=help_text, **parsed)
-            case Kind.CONTACT:
-                return SpecCharField(resolve=self._resolver(field), help_text=_("The contact id."), **parsed)
-            case Kind.USER:
-                return SpecCharField(resolve=self._resolver(field), help_text=_("A user name."), **parsed)
-            case Kind.ITEM:
-                help_text = _("The number of an earlier item of this type.")
-                return SpecCharField(resolve=self._resolver(field), help_text=help_text, **parsed)
-        raise ValueError(f"No form field for kind {field.kind}")
+        return spec_form_field(self.spec, field, initial=self._initial(field), resolve=self._resolver(field))
 
     def _initial(self, field: FieldSpec) -> Any:
         """The profile default, as the widget shows it; for "submitter as default responsible",

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile, File
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import BooleanField, F, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
@@ -98,6 +98,71 @@ def create_item(
             stored_attachment.file.storage.delete(stored_attachment.file.name)
         raise
     return item
+
+
+def change_item(
+    *,
+    item: DossierItem,
+    spec: ItemSpec,
+    values: dict[str, Any],
+    user,
+    attachment: File | None = None,
+) -> bool:
+    """Store validated values (`ItemSpec.validate`) on an existing item. Every field the spec
+    shows takes its value from `values` or is emptied; fields the type hides keep what they
+    hold, and so do the submitter and submit date. When anything changed (an attachment
+    added included), `changed_at` and `changed_by` are set. A change never enters, leaves
+    or switches a workflow: an item enters one when it is made (R17). Returns whether
+    anything changed; nothing is stored if any of it fails, files included."""
+    new = item_attributes(spec, values)
+    stored_attachment: Attachment | None = None
+    try:
+        with transaction.atomic():
+            stored = DossierItem.objects.select_for_update().get(pk=item.pk)
+            attributes: dict[str, Any] = {}
+            free_values = dict(stored.free_values)
+            for field in spec.visible_fields:
+                route = spec.item_routes.get(field.code)
+                if route is None or field.code in ("submitter", "submitted_at"):
+                    continue
+                is_free, name = route
+                if is_free:
+                    if name in new["free_values"]:
+                        free_values[name] = new["free_values"][name]
+                    else:
+                        free_values.pop(name, None)
+                else:
+                    attributes[name] = new.get(name, _empty_value(name))
+            attributes["free_values"] = free_values
+            changed = [name for name, value in attributes.items() if _differs(stored, name, value)]
+            if not changed and attachment is None:
+                return False
+            for name, value in attributes.items():
+                setattr(item, name, value)
+            item.changed_at, item.changed_by = timezone.now(), user
+            item.save(update_fields=[*changed, "changed_at", "changed_by"])
+            if attachment is not None:
+                stored_attachment = add_attachment(item=item, content=attachment, name=attachment.name)
+    except BaseException:
+        if stored_attachment is not None:
+            stored_attachment.file.storage.delete(stored_attachment.file.name)
+        raise
+    return True
+
+
+def _empty_value(name: str) -> Any:
+    """What an item field holds when it is left empty."""
+    field = DossierItem._meta.get_field(name)
+    if field.null:
+        return None
+    return False if isinstance(field, BooleanField) else ""
+
+
+def _differs(stored: DossierItem, name: str, value: Any) -> bool:
+    field = DossierItem._meta.get_field(name)
+    if field.is_relation:
+        return getattr(stored, field.attname) != getattr(value, "pk", value)
+    return getattr(stored, name) != value
 
 
 def add_attachment(*, item: DossierItem, content: File, name: str) -> Attachment:
