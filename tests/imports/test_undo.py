@@ -2,11 +2,15 @@
 rollback), what it says will go, and the confirmation page with its rights."""
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -17,7 +21,8 @@ from imports import services
 from imports.models import ImportJob
 
 pytestmark = pytest.mark.django_db
-EXAMPLES = Path(__file__).resolve().parent.parent.parent / "docs" / "examples"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "docs" / "examples"
 
 
 def user(name: str):
@@ -415,3 +420,120 @@ def test_the_undo_page_in_dutch(client, demo):
     with translation.override("nl"):
         response = signed_in(client, "importeur").get(undo_url(job), HTTP_ACCEPT_LANGUAGE="nl")
     assert "Ja, maak deze import ongedaan" in response.text
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def undo_command(*args, answer: str | None = None):
+    """Run manage.py undo_import; `answer` is what the user types. (exit code, stdout, stderr)"""
+    out, err = io.StringIO(), io.StringIO()
+    options = {"stdout": out, "stderr": err, "stdin": io.StringIO(answer or "")}
+    try:
+        call_command("undo_import", *map(str, args), **options)
+        code = 0
+    except CommandError as error:
+        code = error.returncode
+        err.write(str(error))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_the_command_shows_what_goes_and_undoes_with_yes(demo):
+    job = contract_with_profile(2)
+    change(DossierItem.objects.filter(import_job=job).first(), "importeur")
+
+    code, out, err = undo_command(job.pk, "--user", "admin", "--yes")
+
+    assert code == 0, err
+    assert "Undoing it removes 2 items, 2 attachments, 0 workflow entries, 2 review tasks and 0 reactions." in out
+    assert "Changed since the import (these changes go too): 1 items." in out
+    assert "changed by importeur at" in out
+    assert f"Import {job.pk} undone: 2 items removed." in out
+    job.refresh_from_db()
+    assert (job.state, job.undone_by) == (ImportJob.State.UNDONE, user("admin"))
+
+
+@pytest.mark.parametrize("answer", ["yes\n", "ja\n", "J\n"])
+def test_the_command_asks_and_undoes_on_yes(demo, answer):
+    job = done_job()
+    code, out, _err = undo_command(job.pk, "--user", "importeur", answer=answer)
+    assert code == 0
+    assert "Type yes to undo it" in out
+    assert not DossierItem.objects.filter(import_job=job).exists()
+
+
+@pytest.mark.parametrize("answer", ["no\n", "\n", ""])
+def test_the_command_undoes_nothing_unless_the_answer_is_yes(demo, answer):
+    job = done_job()
+    code, _out, err = undo_command(job.pk, "--user", "importeur", answer=answer)
+    assert code == 1
+    assert "Nothing was undone." in err
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.DONE and DossierItem.objects.filter(import_job=job).count() == 2
+
+
+def test_the_command_says_no_input_is_no(demo):
+    job = done_job()
+    code, _out, err = undo_command(job.pk, "--user", "importeur", answer="")
+    assert code == 1 and "give --yes to undo without being asked" in err
+
+
+def test_the_command_no_input_is_the_same_as_yes(demo):
+    job = done_job()
+    assert undo_command(job.pk, "--user", "importeur", "--no-input")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("job_id", "username", "code", "message"),
+    [
+        ("not-a-uuid", "importeur", 2, "'not-a-uuid' is not an import's id"),
+        ("3f2b8c1e-5d4a-4e6f-9a7b-1c2d3e4f5a6b", "importeur", 2, "There is no import 3f2b8c1e-"),
+        (None, "niemand", 2, "There is no user niemand."),
+        (None, "profit", 1, "Only importeur, who ran this import, or an administrator may undo it."),
+    ],
+)
+def test_the_command_refuses_in_one_sentence(demo, job_id, username, code, message):
+    job = done_job()
+    result = undo_command(job_id or job.pk, "--user", username, "--yes")
+    assert result[0] == code
+    assert message in result[2]
+    assert "Traceback" not in result[1] + result[2]
+    assert DossierItem.objects.filter(import_job=job).count() == 2
+
+
+def test_the_command_refuses_a_job_undone_already_and_one_not_done(demo):
+    job = done_job()
+    assert undo_command(job.pk, "--user", "importeur", "--yes")[0] == 0
+    code, _out, err = undo_command(job.pk, "--user", "admin", "--yes")
+    assert code == 1 and "This import was undone already, by importeur on" in err
+
+    started = services.start_import(
+        user=user("importeur"),
+        item_type=ItemType.objects.get(code="SOLL"),
+        file=io.BytesIO(b"Relatienummer;Onderwerp\n10001;CV\n"),
+        file_name="rows.csv",
+    )
+    code, _out, err = undo_command(started.pk, "--user", "importeur", "--yes")
+    assert code == 1 and "only an import that is done can be undone" in err
+
+
+def test_the_command_without_a_job_id_is_a_usage_error_exit_2(demo):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "undo_import", "--user", "importeur"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "LANGUAGE_CODE": "en", "DJANGO_SETTINGS_MODULE": "config.settings"},
+    )
+    assert result.returncode == 2
+    assert "job_id" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_command_speaks_dutch_by_default(demo, settings):
+    """As from the shell: no language active, so the configured LANGUAGE_CODE (nl by default)."""
+    job = done_job()
+    settings.LANGUAGE_CODE = "nl"
+    with translation.override(None):
+        code, out, _err = undo_command(job.pk, "--user", "importeur", "--yes")
+    assert code == 0
+    assert f"Import {job.pk} ongedaan gemaakt: 2 dossieritems verwijderd." in out
