@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal
@@ -28,6 +29,8 @@ from dossier.models import (
     WorkflowInstance,
 )
 from dossier.spec import ItemSpec
+
+logger = logging.getLogger(__name__)
 
 
 def allocate_numbers(*, item_type: ItemType, count: int = 1) -> range:
@@ -298,5 +301,17 @@ def delete_items(*, items: QuerySet[DossierItem]) -> int:
         DossierItem.objects.filter(pk__in=batch).delete()
         count += len(batch)
     storage = Attachment._meta.get_field("file").storage
-    transaction.on_commit(lambda: [storage.delete(name) for name in files])
+    transaction.on_commit(lambda: remove_files(storage, files))
     return count
+
+
+def remove_files(storage, names: Iterable[str]) -> None:
+    """Remove stored files after their rows are gone: one already missing is fine, and one
+    that cannot be removed is logged, never raised (the rows' transaction has committed)."""
+    for name in names:
+        try:
+            storage.delete(name)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            logger.warning("The file %s of a removed attachment could not be deleted.", name, exc_info=True)

@@ -11,9 +11,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts import rights
+from config.views import error_page
 from dossier.admin import BaseAdmin
 from dossier.services import visible_name
 from imports import presenting, services
@@ -28,7 +29,7 @@ class ImportJobAdmin(BaseAdmin):
     its files for its owner and superusers (`download_view`), never a storage URL."""
 
     list_display = (
-        "state",
+        "state_shown",
         "type_code",
         "file_name",
         "rows",
@@ -41,7 +42,7 @@ class ImportJobAdmin(BaseAdmin):
     )
     list_display_links = ("file_name",)
     list_filter = ("state", ("item_type", admin.RelatedOnlyFieldListFilter))
-    list_select_related = ("user", "item_type")
+    list_select_related = ("user", "item_type", "undone_by")
     search_fields = ("file_name", "file_sha256", "user__username", "item_type__code")
     date_hierarchy = "created_at"
     job_template = "admin/imports/importjob/job.html"
@@ -61,6 +62,10 @@ class ImportJobAdmin(BaseAdmin):
         return False
 
     # Short column titles and values: ten columns fit beside the navigation and the filters.
+    @admin.display(description=gettext_lazy("state"), ordering="state")
+    def state_shown(self, job: ImportJob) -> str:
+        return presenting.state_text(job)
+
     @admin.display(description=gettext_lazy("type"), ordering="item_type__code")
     def type_code(self, job: ImportJob) -> str:
         return job.item_type.code
@@ -106,6 +111,11 @@ class ImportJobAdmin(BaseAdmin):
                 self.admin_site.admin_view(self.download_view),
                 name="{}_{}_download".format(*info),
             ),
+            path(
+                "<path:object_id>/undo/",
+                self.admin_site.admin_view(self.undo_view),
+                name="{}_{}_undo".format(*info),
+            ),
         ]
         return own + super().get_urls()
 
@@ -116,7 +126,7 @@ class ImportJobAdmin(BaseAdmin):
             pk = uuid.UUID(str(object_id))
         except ValueError:
             raise Http404 from None
-        jobs = self.get_queryset(request).select_related("user", "item_type", "creation_profile")
+        jobs = self.get_queryset(request).select_related("user", "item_type", "creation_profile", "undone_by")
         return get_object_or_404(jobs, pk=pk)
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
@@ -133,9 +143,54 @@ class ImportJobAdmin(BaseAdmin):
             "has_view_permission": True,
             **presenting.job_page(job, request.GET),
             "wizard_url": _wizard_url(request, job),
+            "undo_url": _undo_url(request, job),
             **(extra_context or {}),
         }
         return TemplateResponse(request, self.job_template, context)
+
+    def undo_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Undo a whole import: GET shows what goes (the counts, and the items changed since
+        the import that the user may see) and asks; POST (CSRF-protected by the admin) undoes
+        it and goes back to the job's page. A job the user may not see is 404; a user who
+        may see it but not undo it gets 403 with the reason; a job that is not done (any
+        more) sends him back to its page with the reason."""
+        if request.method not in ("GET", "HEAD", "POST"):
+            return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+        job = self._job_for(request, object_id)
+        if not self.has_view_permission(request, job):
+            raise PermissionDenied
+        if refusal := services.undo_refusal(job=job, user=request.user):
+            if services.state_refusal(job):
+                messages.error(request, refusal)
+                return self._back_to(job)
+            return error_page(request, "403.html", 403, reason=refusal)
+        if request.method == "POST":
+            try:
+                count = services.undo_import(job=job, user=request.user)
+            except services.ImportRefused as refusal:
+                messages.error(request, refusal.message)
+            else:
+                messages.success(
+                    request,
+                    ngettext(
+                        "The import was undone: %(count)s item was removed.",
+                        "The import was undone: %(count)s items were removed.",
+                        count,
+                    )
+                    % {"count": count},
+                )
+            return self._back_to(job)
+        request.current_app = self.admin_site.name
+        preview = services.undo_preview(job=job, user=request.user)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Undo the import of %(file)s") % {"file": job.file_name or job.item_type.code},
+            "job": job,
+            "preview": preview,
+            "job_url": reverse("admin:imports_importjob_change", args=[job.pk]),
+        }
+        return TemplateResponse(request, "admin/imports/importjob/undo.html", context)
 
     def download_view(self, request: HttpRequest, object_id: str, what: str) -> HttpResponse:
         """The job's original file, its attachments ZIP, or its rejected rows (.xlsx, .csv):
@@ -209,6 +264,13 @@ class SavedMappingAdmin(BaseAdmin):
     @admin.display(description=gettext_lazy("headers"))
     def header_list(self, saved: SavedMapping) -> str:
         return ", ".join(str(header) for header in saved.headers)[:120]
+
+
+def _undo_url(request: HttpRequest, job: ImportJob) -> str:
+    """The undo page of a done job, for a user who may undo it (its owner, an administrator)."""
+    if services.undo_refusal(job=job, user=request.user):
+        return ""
+    return reverse("admin:imports_importjob_undo", args=[job.pk])
 
 
 def _wizard_url(request: HttpRequest, job: ImportJob) -> str:

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from django.core.paginator import Page, Paginator
 from django.http import QueryDict
 from django.urls import NoReverseMatch, reverse
+from django.utils import formats, timezone
 from django.utils.formats import number_format
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
@@ -87,6 +88,16 @@ class ProblemTotals:
 def problem_totals(job: ImportJob) -> ProblemTotals:
     """All errors and warnings the validation found (also those beyond the problems it kept)."""
     return ProblemTotals(job.error_count, job.warning_count)
+
+
+def state_text(job: ImportJob) -> str:
+    """The job's state in words; an undone job with who undid it and when."""
+    if job.state == ImportJob.State.UNDONE and job.undone_at:
+        return _("undone by %(user)s at %(when)s") % {
+            "user": job.undone_by.get_username() if job.undone_by else _("an unknown user"),
+            "when": formats.date_format(timezone.localtime(job.undone_at), "DATETIME_FORMAT"),
+        }
+    return job.get_state_display()
 
 
 # --- counts, duration, options ---------------------------------------------------------------
@@ -484,7 +495,8 @@ def job_page(job: ImportJob, params: QueryDict | None = None) -> dict[str, Any]:
         "not_imported": get_text_list(columns_not_imported(job, rows), _("and")) if job.mapping else "",
         "problems": problem_report(job, params),
         "running": job.state in (ImportJob.State.VALIDATING, ImportJob.State.IMPORTING),
-        "items_url": items_url(job) if job.items_created else "",
+        "items_url": items_url(job) if job.items_created and job.state != ImportJob.State.UNDONE else "",
+        "state_text": state_text(job),
         "file_url": download_url(job, "file") if job.file else "",
         "attachments_url": download_url(job, "attachments") if job.attachments_zip else "",
     }

@@ -256,12 +256,12 @@ def test_a_commit_stores_every_value_as_validated(demo):
 def test_undo_removes_every_item_of_the_import(demo):
     job = mapped(SOLL_ROWS)
     services.commit_import(job=job)
-    assert services.undo_import(job=job) == 2
+    assert services.undo_import(job=job, user=job.user) == 2
     assert not DossierItem.objects.filter(import_job=job).exists()
     job.refresh_from_db()
     assert job.state == "undone"
     with pytest.raises(services.ImportRefused):
-        services.undo_import(job=job)
+        services.undo_import(job=job, user=job.user)
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
@@ -695,7 +695,7 @@ def test_the_same_file_imported_before_for_the_type_is_refused_unless_again(demo
 def test_an_undone_import_another_type_or_another_file_do_not_count_as_imported_before(demo):
     first = mapped(SOLL_ROWS)
     services.commit_import(job=first)
-    services.undo_import(job=first)
+    services.undo_import(job=first, user=first.user)
     assert services.commit_import(job=mapped(SOLL_ROWS)).items_created == 2  # the undone one does not count
     assert services.commit_import(job=mapped(SOLL_ROWS.replace("CV", "Cv"))).items_created == 2  # another file
     klacht = "Relatienummer;Onderwerp;Ernst\n20001;Klacht;laag\n"
