@@ -97,7 +97,7 @@ def test_it_refuses_a_relation_of_an_unknown_kind_and_stores_no_row(db):
     result = RelationResource().import_data(csv(text))
 
     assert result.has_validation_errors()
-    assert [row.number for row in result.invalid_rows] == [3]
+    assert [row.number for row in result.invalid_rows] == [4]  # the header is row 1
     assert not models.Relation.objects.exists()
 
 
@@ -118,9 +118,10 @@ def test_it_reports_a_contact_naming_an_unknown_relation_and_stores_nothing(acme
     result = ContactResource().import_data(csv(text))
 
     assert result.has_validation_errors()
-    assert [row.number for row in result.invalid_rows] == [2]
+    assert [row.number for row in result.invalid_rows] == [3]  # the header is row 1
     assert row_messages(result) == [
-        "There is no organisation/person with number 29999. Use an existing relation number (not an employee or debtor number)."
+        "Row 3, column B (organisation): There is no organisation/person with number 29999. "
+        "Use an existing relation number (not an employee or debtor number)."
     ]
     assert not models.Contact.objects.exists()  # the valid first row is not half-written
 
@@ -133,6 +134,7 @@ def test_it_says_which_relation_number_to_use_when_a_file_names_a_role_number(ac
     result = ContactResource().import_data(csv(text))
 
     assert row_messages(result) == [
+        "Row 2, column B (organisation): "
         "D20001 is the debtor number of Acme, not a relation number. Use relation number 20001 instead."
     ]
 
@@ -143,6 +145,7 @@ def test_it_refuses_a_person_as_the_organisation_of_a_contact(acme_and_jan):
     result = ContactResource().import_data(csv(text))
 
     assert row_messages(result) == [
+        "Row 2, column B (organisation): "
         "10001 Jan Jansen is a person, not an organisation: use the number of an organisation."
     ]
     assert not models.Contact.objects.exists()
@@ -456,7 +459,9 @@ def test_it_refuses_a_yes_no_value_it_cannot_read_instead_of_taking_it_for_no(db
 
     result = RelationResource().import_data(csv("number,kind,name,is_active\n10001,person,X,misschien\n"))
 
-    assert row_messages(result) == ["'misschien' is not yes or no. Write ja or nee (also accepted: yes/no, 1/0, x)."]
+    assert row_messages(result) == [
+        "Row 2, column D (is_active): 'misschien' is not yes or no. Write ja or nee (also accepted: yes/no, 1/0, x)."
+    ]
     assert models.Relation.objects.get(number="10001").is_active is True
 
 
@@ -479,14 +484,91 @@ def test_an_empty_yes_no_cell_keeps_what_is_stored_and_gives_a_new_row_its_defau
     assert models.Relation.objects.get(number="10002").is_active is True
 
 
-def test_it_names_a_kind_it_cannot_read_and_reads_a_kind_by_its_label(db):
+def test_it_names_the_row_column_and_accepted_kinds_of_a_kind_it_cannot_read(db):
     result = RelationResource().import_data(csv("number,kind,name\n10001,Person,X\n10002,company,Y\n"))
 
-    assert row_messages(result) == ["'company' is not one of the allowed values: organisation, person."]
+    assert row_messages(result) == [
+        "Row 3, column B (kind): 'company' is not one of the allowed values: organisation, person. "
+        "Also accepted: organisatie, persoon."
+    ]
+    assert not models.Relation.objects.exists()
+
+
+def test_it_names_the_accepted_kinds_in_dutch_for_a_dutch_user(db):
     with translation.override("nl"):
-        dutch = RelationResource().import_data(csv("number,kind,name\n10003,organisatie,Z\n"))
-    assert not dutch.has_validation_errors()
-    assert models.Relation.objects.get(number="10003").kind == models.Relation.Kind.ORGANISATION
+        result = RelationResource().import_data(csv("nummer,soort,naam\n10002,bedrijf,Y\n"))
+
+        assert row_messages(result) == [
+            "Rij 2, kolom B (kind): 'bedrijf' is geen van de toegestane waarden: organisatie, persoon. "
+            "Ook goed: organisation, person."
+        ]
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+@pytest.mark.parametrize(
+    ("cell", "kind"),
+    [
+        ("persoon", "person"),
+        (" Organisatie ", "organisation"),
+        ("PERSON", "person"),
+        ("organisation", "organisation"),
+    ],
+)
+def test_it_reads_a_kind_in_dutch_or_english_whatever_the_users_language(db, language, cell, kind):
+    with translation.override(language):
+        result = RelationResource().import_data(csv(f"number,kind,name\n10001,{cell},X\n"))
+
+    assert not result.has_validation_errors()
+    assert models.Relation.objects.get(number="10001").kind == kind
+
+
+def test_it_reads_dutch_column_names(db):
+    text = "Nummer,Soort,Naam,E-mail,Plaats,Actief\n20001,organisatie,Acme,info@acme.example,Utrecht,nee\n"
+
+    result = RelationResource().import_data(csv(text))
+
+    assert not result.has_validation_errors() and not result.has_errors()
+    acme = models.Relation.objects.get(number="20001")
+    assert (acme.kind, acme.name, acme.email, acme.city, acme.is_active) == (
+        "organisation",
+        "Acme",
+        "info@acme.example",
+        "Utrecht",
+        False,
+    )
+
+
+def test_it_reads_dutch_column_names_of_contacts_and_roles(acme_and_jan):
+    contacts = ContactResource().import_data(csv("contact-id,organisatie,persoon,functie\n30001,20001,10001,Inkoper\n"))
+    roles = EmployeeResource().import_data(csv("nummer,organisatie/persoon\nE0001,10001\n"))
+
+    assert not contacts.has_validation_errors() and not roles.has_validation_errors()
+    assert models.Contact.objects.get(contact_id="30001").function == "Inkoper"
+    assert models.Employee.objects.get(number="E0001").relation.number == "10001"
+
+
+def test_it_refuses_two_columns_that_mean_the_same_field(db):
+    result = RelationResource().import_data(csv("number,nummer,kind,name\n10001,10002,person,X\n"))
+
+    assert [str(error.error) for error in result.base_errors] == [
+        "The columns 'number', 'nummer' all mean number: keep one of them."
+    ]
+    assert not models.Relation.objects.exists()
+
+
+def test_it_exports_the_kind_in_the_users_language_and_imports_it_again(db):
+    OrganisationFactory(number="20001", name="Acme")
+    RelationFactory(number="10001", name="Jan Jansen")
+
+    with translation.override("nl"):
+        exported = RelationResource().export()
+    rows = exported.csv.splitlines()
+
+    assert [row.split(",")[1] for row in rows[1:]] == ["persoon", "organisatie"]
+    models.Relation.objects.all().delete()
+    result = RelationResource().import_data(csv(exported.csv))
+    assert not result.has_validation_errors()
+    assert dict(models.Relation.objects.values_list("number", "kind")) == {"10001": "person", "20001": "organisation"}
 
 
 def test_every_typed_field_of_the_resources_reads_strictly():
@@ -510,7 +592,7 @@ def test_every_typed_field_of_the_resources_reads_strictly():
 def test_a_new_relation_without_a_kind_is_told_the_kind_is_required(db):
     result = RelationResource().import_data(csv("number,kind,name\n10001,,X\n"))
 
-    assert row_messages(result) == ["This field cannot be blank."]
+    assert row_messages(result) == ["Row 2, column B (kind): This field cannot be blank."]
     assert not models.Relation.objects.exists()
 
 
