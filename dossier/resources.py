@@ -366,11 +366,116 @@ def file_row(data_row: int | None) -> int | None:
     return None if data_row is None else data_row + 1
 
 
+# The role number columns of a relations file, by role (see ROLE_MODELS).
+ROLE_NUMBER_COLUMNS = {
+    "employee": "employee_number",
+    "sales": "debtor_number",
+    "purchase": "creditor_number",
+    "applicant": "applicant_number",
+}
+
+
+class RoleNumberField(fields.Field):
+    """A relation's role number (employee, debtor, creditor, applicant number) as a column.
+
+    Import: a number gives the relation that role with that number, or renumbers the role it
+    holds; an empty cell, or no column, leaves the role as it is (a role is removed on the
+    relation's page, never by a file). The wanted number waits on the relation until it is
+    saved (`RelationResource.after_save_instance`)."""
+
+    def __init__(self, role: str):
+        self.role = role
+        self.accessor = ROLE_MODELS[role]._meta.default_related_name
+        super().__init__(
+            attribute=f"wanted_{role}_number", column_name=ROLE_NUMBER_COLUMNS[role], widget=widgets.CharWidget()
+        )
+
+    def title(self) -> str:
+        return str(ROLE_NUMBER_LABELS[self.role]())
+
+    def held(self, relation: Relation) -> str:
+        role = getattr(relation, self.accessor, None) if relation.pk else None
+        return role.number if role is not None else ""
+
+    def get_value(self, relation: Relation) -> str:
+        return relation.__dict__.get(self.attribute) or self.held(relation)
+
+    def save(self, relation: Relation, row, is_m2m=False, **kwargs) -> None:
+        number = natural_key_text(row.get(self.column_name))
+        if number:
+            setattr(relation, self.attribute, number)
+
+
 class RelationResource(MasterDataResource):
+    """Relations with their role numbers as columns (employee_number, debtor_number,
+    creditor_number, applicant_number), so an export can be edited and imported again."""
+
+    employee_number = RoleNumberField("employee")
+    debtor_number = RoleNumberField("sales")
+    creditor_number = RoleNumberField("purchase")
+    applicant_number = RoleNumberField("applicant")
+
     class Meta(MasterDataResource.Meta):
         model = Relation
-        fields = ("number", "kind", "name", "email", "city", "is_active")
+        fields = (
+            "number",
+            "kind",
+            "name",
+            "email",
+            "city",
+            "is_active",
+            "employee_number",
+            "debtor_number",
+            "creditor_number",
+            "applicant_number",
+        )
         import_id_fields = ("number",)
+
+    def role_fields(self) -> list[RoleNumberField]:
+        return [field for field in self.fields.values() if isinstance(field, RoleNumberField)]
+
+    def get_queryset(self):
+        return super().get_queryset().select_related(*(field.accessor for field in self.role_fields()))
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True) -> None:
+        errors = dict(import_validation_errors or {})
+        for field in self.role_fields():
+            number = instance.__dict__.get(field.attribute)
+            if (
+                number
+                and field.attribute not in errors
+                and (problem := self.role_number_problem(instance, field, number))
+            ):
+                errors[field.attribute] = ValidationError(problem)
+        super().validate_instance(instance, errors, validate_unique)
+
+    def role_number_problem(self, relation: Relation, field: RoleNumberField, number: str) -> str | None:
+        model = ROLE_MODELS[field.role]
+        limit = model._meta.get_field("number").max_length
+        if len(number) > limit:
+            return _("'%(value)s' is longer than %(max)s characters: shorten it.") % {"value": number, "max": limit}
+        holder = model.objects.filter(number=number).exclude(relation_id=relation.pk).select_related("relation").first()
+        if holder is not None:
+            return _("%(number)s is already the %(role)s of %(relation)s: a number belongs to one relation.") % {
+                "number": number,
+                "role": field.title(),
+                "relation": holder.relation,
+            }
+        return None
+
+    def after_save_instance(self, instance, row, **kwargs) -> None:
+        """Give the relation the role numbers of its row (see RoleNumberField)."""
+        super().after_save_instance(instance, row, **kwargs)
+        for field in self.role_fields():
+            number = instance.__dict__.pop(field.attribute, None)
+            if not number or number == field.held(instance):
+                continue
+            role = getattr(instance, field.accessor, None)
+            if role is None:
+                role = ROLE_MODELS[field.role](relation=instance)
+            role.number = number
+            role.save()
+            setattr(instance, field.accessor, role)
 
 
 class ContactResource(MasterDataResource):
@@ -562,5 +667,7 @@ class MasterDataExportForm(SelectableFieldsExportForm):
         try:
             label = str(capfirst(resource._meta.model._meta.get_field(field_name).verbose_name))
         except FieldDoesNotExist:  # a field of the resource that is no model field
-            return super()._get_field_label(resource, field_name)
+            if not hasattr(field, "title"):
+                return super()._get_field_label(resource, field_name)
+            label = str(capfirst(field.title()))
         return label if label.casefold() == column.replace("_", " ").casefold() else f"{label} ({column})"

@@ -56,7 +56,9 @@ def test_it_exports_relations_with_their_numbers(db):
     exported = RelationResource().export().csv
 
     header, *rows = exported.splitlines()
-    assert header == "number,kind,name,email,city,is_active"
+    assert header == (
+        "number,kind,name,email,city,is_active,employee_number,debtor_number,creditor_number,applicant_number"
+    )
     assert rows[0].startswith("10001,person,Jan Jansen")
     assert rows[1].startswith("20001,organisation,Acme")
 
@@ -199,6 +201,122 @@ def test_it_imports_its_own_export_without_changes(acme_and_jan):
     assert models.Contact.objects.count() == 1
 
 
+def test_it_exports_the_role_numbers_of_each_relation_in_a_fixed_number_of_queries(
+    acme_and_jan, django_assert_num_queries
+):
+    acme, jan = acme_and_jan
+    SalesRelationFactory(relation=acme, number="D20001")
+    models.PurchaseRelation.objects.create(relation=acme, number="C20001")
+    EmployeeFactory(relation=jan, number="E0001")
+    models.Applicant.objects.create(relation=jan, number="S0001")
+    for number in range(10002, 10012):
+        EmployeeFactory(relation=RelationFactory(number=str(number)), number=f"E{number}")
+
+    with django_assert_num_queries(1):
+        exported = RelationResource().export()
+
+    by_number = {row["number"]: row for row in exported.dict}
+    assert [by_number["20001"][c] for c in ROLE_COLUMNS] == ["", "D20001", "C20001", ""]
+    assert [by_number["10001"][c] for c in ROLE_COLUMNS] == ["E0001", "", "", "S0001"]
+
+
+ROLE_COLUMNS = ["employee_number", "debtor_number", "creditor_number", "applicant_number"]
+
+
+def test_it_gives_relations_the_role_numbers_of_the_file(db):
+    text = (
+        "number,kind,name,employee_number,debtor_number,creditor_number,applicant_number\n"
+        "20001,organisatie,Acme,,D20001,C20001,\n"
+        "10001,persoon,Jan,E0001,,,S0001\n"
+    )
+
+    result = RelationResource().import_data(csv(text))
+
+    assert not result.has_validation_errors() and not result.has_errors()
+    assert models.SalesRelation.objects.get(number="D20001").relation.number == "20001"
+    assert models.PurchaseRelation.objects.get(number="C20001").relation.number == "20001"
+    assert models.Employee.objects.get(number="E0001").relation.number == "10001"
+    assert models.Applicant.objects.get(number="S0001").relation.number == "10001"
+    assert not models.Employee.objects.filter(relation__number="20001").exists()
+
+
+def test_it_renumbers_a_role_and_leaves_a_role_with_an_empty_cell_as_it_is(acme_and_jan):
+    acme, jan = acme_and_jan
+    SalesRelationFactory(relation=acme, number="D20001")
+    EmployeeFactory(relation=jan, number="E0001")
+    text = (
+        "number,kind,name,employee_number,debtor_number\n20001,organisation,Acme,,D29999\n10001,person,Jan Jansen,,\n"
+    )
+
+    result = RelationResource().import_data(csv(text))
+
+    assert [row.import_type for row in result.rows] == ["update", "skip"]
+    assert list(models.SalesRelation.objects.values_list("relation__number", "number")) == [("20001", "D29999")]
+    assert list(models.Employee.objects.values_list("relation__number", "number")) == [("10001", "E0001")]
+
+
+def test_it_refuses_a_role_number_another_relation_holds_and_stores_no_row(acme_and_jan):
+    acme, _jan = acme_and_jan
+    SalesRelationFactory(relation=acme, number="D20001")
+    text = "number,kind,name,debtor_number\n10002,person,Piet,\n10001,person,Jan,D20001\n"
+
+    result = RelationResource().import_data(csv(text))
+
+    assert row_messages(result) == [
+        "Row 3, column D (debtor_number): D20001 is already the debtor number of 20001 Acme: "
+        "a number belongs to one relation."
+    ]
+    assert not models.Relation.objects.filter(number="10002").exists()
+    assert list(models.SalesRelation.objects.values_list("relation__number", flat=True)) == ["20001"]
+
+
+def test_it_refuses_one_role_number_for_two_relations_of_one_file(db):
+    text = "number,kind,name,employee_number\n10001,person,Jan,E0001\n10002,person,Piet,E0001\n"
+
+    result = RelationResource().import_data(csv(text))
+
+    assert [row.number for row in result.invalid_rows] == [3]
+    assert not models.Relation.objects.exists() and not models.Employee.objects.exists()
+
+
+def test_it_refuses_a_role_number_longer_than_a_role_number_may_be(db):
+    result = RelationResource().import_data(csv(f"number,kind,name,applicant_number\n10001,person,Jan,{'S' * 21}\n"))
+
+    assert row_messages(result) == [
+        f"Row 2, column D (applicant_number): '{'S' * 21}' is longer than 20 characters: shorten it."
+    ]
+
+
+def test_it_reads_role_number_columns_named_in_dutch(db):
+    text = "nummer,soort,naam,medewerkernummer,debiteurnummer,crediteurnummer,sollicitantnummer\n10001,persoon,Jan,E1,D1,C1,S1\n"
+
+    result = RelationResource().import_data(csv(text))
+
+    assert not result.has_validation_errors() and not result.has_errors()
+    jan = models.Relation.objects.get(number="10001")
+    assert (jan.employee.number, jan.sales_relation.number, jan.purchase_relation.number, jan.applicant.number) == (
+        "E1",
+        "D1",
+        "C1",
+        "S1",
+    )
+
+
+def test_an_exported_relations_file_with_roles_imports_again_unchanged_and_edited(acme_and_jan):
+    acme, jan = acme_and_jan
+    SalesRelationFactory(relation=acme, number="D20001")
+    EmployeeFactory(relation=jan, number="E0001")
+    with translation.override("nl"):
+        exported = RelationResource().export().csv
+
+    again = RelationResource().import_data(csv(exported))
+    edited = RelationResource().import_data(csv(exported.replace("D20001", "D20002")))
+
+    assert [row.import_type for row in again.rows] == ["skip", "skip"]
+    assert [row.import_type for row in edited.rows] == ["skip", "update"]
+    assert models.SalesRelation.objects.get().number == "D20002"
+
+
 # --- through the admin ---------------------------------------------------------------------
 
 
@@ -257,6 +375,49 @@ def test_it_exports_relations_through_the_admin(root_client, db):
 
     assert response.status_code == 200
     assert response.content.decode().splitlines() == ["number,kind,name", "20001,organisation,Acme"]
+
+
+def test_it_exports_role_numbers_through_the_admin_with_their_names_on_the_page(root_client, acme_and_jan):
+    acme, _jan = acme_and_jan
+    SalesRelationFactory(relation=acme, number="D20001")
+    fields = {f"relationresource_{name}": "on" for name in ("number", "debtor_number")}
+
+    page = root_client.get(reverse("admin:dossier_relation_export"))
+    response = root_client.post(
+        reverse("admin:dossier_relation_export"),
+        {"format": format_index(models.Relation, "csv", exporting=True), "resource": "0", **fields},
+    )
+
+    assert "Debtor number" in page.text and "Employee number" in page.text
+    assert response.content.decode().splitlines() == ["number,debtor_number", "10001,", "20001,D20001"]
+
+
+def test_it_imports_role_numbers_through_the_admin_after_confirmation(root_client):
+    text = "nummer;soort;naam;debiteurnummer\n20001;Organisatie;Acme;D20001\n"
+    upload = SimpleUploadedFile("relaties.csv", text.encode(), content_type="text/csv")
+
+    preview = root_client.post(
+        reverse("admin:dossier_relation_import"),
+        {"format": format_index(models.Relation, "csv"), "import_file": upload},
+    )
+    assert not models.SalesRelation.objects.exists()  # the preview is a dry run
+    root_client.post(reverse("admin:dossier_relation_process_import"), preview.context["confirm_form"].initial)
+
+    assert models.SalesRelation.objects.get().relation.number == "20001"
+
+
+def test_a_row_problem_in_the_admin_names_the_files_row(root_client):
+    text = "number,kind,name\n20001,organisation,Acme\n10001,company,Jan\n"
+    upload = SimpleUploadedFile("relations.csv", text.encode(), content_type="text/csv")
+
+    preview = root_client.post(
+        reverse("admin:dossier_relation_import"),
+        {"format": format_index(models.Relation, "csv"), "import_file": upload},
+    )
+
+    assert [row.number for row in preview.context["result"].invalid_rows] == [3]
+    assert "Row 3, column B (kind): &#x27;company&#x27; is not one of the allowed values" in preview.text
+    assert not models.Relation.objects.exists()
 
 
 MASTER_DATA = [
