@@ -16,6 +16,8 @@ import tablib
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.utils import translation
+from django.utils.encoding import force_str
+from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from import_export import fields, resources, results, widgets
@@ -223,6 +225,34 @@ class PersonError(results.Error):
         super().__init__(error, row=row, number=number)
 
 
+class StyleFreeDiff(resources.Diff):
+    """The import preview's changes as <ins> and <del> without the style attributes
+    diff-match-patch writes, which the Content-Security-Policy blocks."""
+
+    def as_html(self) -> list[str]:
+        from diff_match_patch import diff_match_patch
+
+        tags = {diff_match_patch.DIFF_INSERT: "ins", diff_match_patch.DIFF_DELETE: "del"}
+        matcher = diff_match_patch()
+        cells = []
+        for before, after in zip(self.left, self.right, strict=False):
+            if before != after and self.new:
+                before = ""
+            parts = matcher.diff_main(force_str(before), force_str(after))
+            matcher.diff_cleanupSemantic(parts)
+            cells.append(
+                format_html_join(
+                    "",
+                    "{}",
+                    (
+                        (format_html("<{}>{}</{}>", tags[op], text, tags[op]) if op in tags else text,)
+                        for op, text in parts
+                    ),
+                )
+            )
+        return cells
+
+
 class MasterDataResource(resources.ModelResource):
     """Shared behaviour: model validation on every row, unchanged rows skipped, and an
     import that stores every row or none (a row with a validation error rolls back all).
@@ -333,6 +363,9 @@ class MasterDataResource(resources.ModelResource):
 
     def get_error_result_class(self):
         return PersonError
+
+    def get_diff_class(self):
+        return StyleFreeDiff
 
     @classmethod
     def field_from_django_field(cls, field_name, django_field, readonly):

@@ -1,6 +1,8 @@
 """Master data files: relations, contacts, roles and extras keyed by natural keys; an import
 either stores every row or none."""
 
+import re
+
 import pytest
 import tablib
 from django.contrib import admin
@@ -772,3 +774,37 @@ def test_the_date_and_number_widgets_name_a_value_they_cannot_read(widget, cell,
 
     with pytest.raises(ValueError, match=message.replace(".", r"\.")):
         getattr(resources, widget)().clean(cell)
+
+
+# --- The Import and Export pages look like the admin's own (issue 9, part 6) --------------
+
+
+def test_the_import_preview_and_export_pages_keep_the_admins_breadcrumb_bar(root_client):
+    upload = SimpleUploadedFile("relations.csv", RELATIONS_CSV.encode(), content_type="text/csv")
+
+    pages = {
+        "Import": root_client.get(reverse("admin:dossier_relation_import")).text,
+        "Import ": root_client.post(
+            reverse("admin:dossier_relation_import"),
+            {"format": format_index(models.Relation, "csv"), "import_file": upload},
+        ).text,
+        "Export": root_client.get(reverse("admin:dossier_relation_export")).text,
+    }
+
+    for last, text in pages.items():
+        assert '<ol class="breadcrumbs">' in text
+        assert '<div class="breadcrumbs">' not in text
+        assert re.search(rf'<li aria-current="page">\s*{last.strip()}\s*</li>', text)
+
+
+def test_the_import_preview_marks_changes_without_style_attributes(root_client, acme_and_jan):
+    text = "number,kind,name\n20001,organisation,Acme Holding\n"
+    upload = SimpleUploadedFile("relations.csv", text.encode(), content_type="text/csv")
+
+    preview = root_client.post(
+        reverse("admin:dossier_relation_import"),
+        {"format": format_index(models.Relation, "csv"), "import_file": upload},
+    )
+
+    assert "<ins> Holding</ins>" in preview.text
+    assert "style=" not in preview.text
