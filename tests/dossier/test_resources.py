@@ -808,3 +808,23 @@ def test_the_import_preview_marks_changes_without_style_attributes(root_client, 
 
     assert "<ins> Holding</ins>" in preview.text
     assert "style=" not in preview.text
+
+
+def test_the_admin_export_of_relations_with_roles_takes_as_many_queries_for_many_relations_as_for_few(root_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    fields = {f"relationresource_{name}": "on" for name in ("number", "employee_number", "debtor_number")}
+    form = {"format": format_index(models.Relation, "csv", exporting=True), "resource": "0", **fields}
+
+    def queries_for(count: int) -> int:
+        for _ in range(count):
+            relation = RelationFactory()
+            EmployeeFactory(relation=relation)
+            SalesRelationFactory(relation=relation)
+        with CaptureQueriesContext(connection) as queries:
+            response = root_client.post(reverse("admin:dossier_relation_export"), form)
+        assert response.status_code == 200
+        return len(queries)
+
+    assert queries_for(2) == queries_for(20)
