@@ -39,3 +39,9 @@ def usable_item_types(user: User) -> QuerySet[ItemType]:
 
 def may_use_type(user: User, item_type: ItemType) -> bool:
     return usable_item_types(user).filter(pk=item_type.pk).exists()
+
+
+def may_record_items(user: User) -> bool:
+    """May this user record or import an item now: rights (R2) and at least one type he is
+    authorised for (R3). Links to the record and import pages show only then."""
+    return import_refusal(user) is None and usable_item_types(user).exists()

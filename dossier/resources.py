@@ -14,15 +14,18 @@ from typing import Any
 
 import tablib
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.utils import translation
+from django.utils.encoding import force_str
+from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from import_export import fields, resources, results, widgets
 from import_export.formats import base_formats
 from import_export.forms import SelectableFieldsExportForm
 
 from dossier.models import (
+    ROLE_MODELS,
     Applicant,
     Contact,
     Course,
@@ -32,9 +35,9 @@ from dossier.models import (
     Relation,
     SalesRelation,
 )
-from dossier.spec import unknown_relation_message
+from dossier.spec import ROLE_NUMBER_LABELS, unknown_relation_message
 from dossier.values import (
-    choice_parser,
+    as_text,
     is_empty,
     parse_boolean,
     parse_date,
@@ -131,21 +134,58 @@ class StrictDecimalWidget(widgets.DecimalWidget):
 
 
 class StrictChoiceWidget(widgets.CharWidget):
-    """A choice by its code or its label (in either language), case-insensitively."""
+    """A choice by its code or by its label in any language of the site (organisation or
+    organisatie, whatever the user's language), case-insensitively and trimmed. An export
+    writes the label in the user's language, which every language imports again."""
 
     def __init__(self, choices, empty: str | None = "", **kwargs):
         super().__init__(**kwargs)
         self.choices = choices
         self.empty = empty  # what an empty cell is: "" (the model then says it is required) or None
-        self._parsers: dict[str, Any] = {}
+
+    def labels(self, language: str) -> dict[str, str]:
+        with translation.override(language):
+            return {str(code): str(label) for code, label in self.choices}
+
+    def accepted_words(self) -> dict[str, str]:
+        """Every word that names a choice, folded, with its code: codes first, then the
+        labels in each language of the site (labels are translated, so asked each time)."""
+        words = {str(code).casefold(): str(code) for code, _label in self.choices}
+        for language, _name in settings.LANGUAGES:
+            for code, label in self.labels(language).items():
+                words.setdefault(label.casefold(), code)
+        return words
 
     def clean(self, value, row=None, **kwargs) -> str | None:
         if is_empty(value):
             return self.empty
-        language = get_language() or ""
-        if language not in self._parsers:  # labels are translated: one parser per language
-            self._parsers[language] = choice_parser({str(code): str(label) for code, label in self.choices})
-        return self._parsers[language](value)
+        code = self.accepted_words().get(as_text(value).casefold())
+        if code is None:
+            raise ValueError(self.refusal(value))
+        return code
+
+    def refusal(self, value) -> str:
+        """The values to write in the user's language, and the others also accepted."""
+        own = list(self.labels(translation.get_language() or settings.LANGUAGE_CODE).values())
+        own_folded = {label.casefold() for label in own}
+        also = []
+        for word in [str(code) for code, _label in self.choices] + [
+            label for language, _name in settings.LANGUAGES for label in self.labels(language).values()
+        ]:
+            if word.casefold() not in own_folded and word not in also:
+                also.append(word)
+        message = _("'%(value)s' is not one of the allowed values: %(allowed)s.") % {
+            "value": value,
+            "allowed": ", ".join(own),
+        }
+        if also:
+            message = _("%(message)s Also accepted: %(also)s.") % {"message": message, "also": ", ".join(also)}
+        return message
+
+    def render(self, value, obj=None, **kwargs) -> str:
+        if value in (None, ""):
+            return ""
+        return self.labels(translation.get_language() or settings.LANGUAGE_CODE).get(str(value), str(value))
 
 
 STRICT_WIDGETS = {
@@ -185,9 +225,41 @@ class PersonError(results.Error):
         super().__init__(error, row=row, number=number)
 
 
+class StyleFreeDiff(resources.Diff):
+    """The import preview's changes as <ins> and <del> without the style attributes
+    diff-match-patch writes, which the Content-Security-Policy blocks."""
+
+    def as_html(self) -> list[str]:
+        from diff_match_patch import diff_match_patch
+
+        tags = {diff_match_patch.DIFF_INSERT: "ins", diff_match_patch.DIFF_DELETE: "del"}
+        matcher = diff_match_patch()
+        cells = []
+        for before, after in zip(self.left, self.right, strict=False):
+            if before != after and self.new:
+                before = ""
+            parts = matcher.diff_main(force_str(before), force_str(after))
+            matcher.diff_cleanupSemantic(parts)
+            cells.append(
+                format_html_join(
+                    "",
+                    "{}",
+                    (
+                        (format_html("<{}>{}</{}>", tags[op], text, tags[op]) if op in tags else text,)
+                        for op, text in parts
+                    ),
+                )
+            )
+        return cells
+
+
 class MasterDataResource(resources.ModelResource):
     """Shared behaviour: model validation on every row, unchanged rows skipped, and an
-    import that stores every row or none (a row with a validation error rolls back all)."""
+    import that stores every row or none (a row with a validation error rolls back all).
+
+    Column names may be written in any language of the site ("nummer", "soort", "naam" as
+    well as "number", "kind", "name"); a row's problem names its row in the file (the header
+    is row 1) and its column."""
 
     class Meta:
         clean_model_instances = True
@@ -196,9 +268,12 @@ class MasterDataResource(resources.ModelResource):
         use_transactions = True
 
     def before_import(self, dataset, **kwargs) -> None:
-        """Refuse a file without the key columns; look up all relation numbers of the file at
-        once, not one query per row."""
+        """Read column names in either language; refuse a file without the key columns; look
+        up all relation numbers of the file at once, not one query per row."""
         super().before_import(dataset, **kwargs)
+        if dataset.headers:
+            dataset.headers = self.column_names_of(dataset.headers)
+        self._file_columns = {name: column_letter(index) for index, name in enumerate(dataset.headers or [])}
         keys = [self.fields[name].column_name for name in self._meta.import_id_fields]
         missing = [column for column in keys if column not in (dataset.headers or [])]
         if missing:
@@ -213,8 +288,84 @@ class MasterDataResource(resources.ModelResource):
             if isinstance(field.widget, RelationNumberWidget) and field.column_name in (dataset.headers or []):
                 field.widget.prefetch(dataset[field.column_name])
 
+    def column_aliases(self) -> dict[str, str]:
+        """Every folded name a column may have, with the resource's column name: the column
+        name itself, and the field's name in each language of the site ("soort" is kind)."""
+        aliases: dict[str, str] = {}
+        ambiguous: set[str] = set()
+        for field in self.get_import_fields():
+            names = {field.column_name, field.column_name.replace("_", " ")}
+            for language, _name in settings.LANGUAGES:
+                with translation.override(language):
+                    names.add(str(self.field_title(field)))
+            for name in names:
+                folded = name.strip().casefold()
+                if aliases.setdefault(folded, field.column_name) != field.column_name:
+                    ambiguous.add(folded)
+        return {name: column for name, column in aliases.items() if name not in ambiguous}
+
+    def field_title(self, field) -> str:
+        """A field's name for people: the model field's verbose name, else the column name."""
+        title = getattr(field, "title", None)
+        if title:
+            return title()
+        try:
+            return str(self._meta.model._meta.get_field(field.attribute).verbose_name)
+        except (FieldDoesNotExist, TypeError):
+            return field.column_name
+
+    def column_names_of(self, headers: list) -> list:
+        """The file's headers with every known name turned into the resource's column name;
+        two columns that mean the same field refuse the file."""
+        aliases = self.column_aliases()
+        renamed = [aliases.get(str(header).strip().casefold(), header) for header in headers]
+        given: dict[str, list[str]] = {}
+        for header, name in zip(headers, renamed, strict=True):
+            given.setdefault(name, []).append(str(header))
+        for name, originals in given.items():
+            if len(originals) > 1:
+                raise MissingColumns(
+                    _("The columns %(columns)s all mean %(name)s: keep one of them.")
+                    % {"columns": ", ".join(f"'{o}'" for o in originals), "name": name}
+                )
+        return renamed
+
+    def before_import_row(self, row, **kwargs) -> None:
+        super().before_import_row(row, **kwargs)
+        self._row_number = kwargs.get("row_number")
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True) -> None:
+        """The model's and the widgets' problems, each named by its row and column."""
+        try:
+            super().validate_instance(instance, import_validation_errors, validate_unique)
+        except ValidationError as error:
+            raise ValidationError(self.located(error.update_error_dict({}))) from None
+
+    def located(self, errors: dict[str, list]) -> dict[str, list[str]]:
+        columns = {field.attribute: field.column_name for field in self.fields.values() if field.attribute}
+        row = file_row(getattr(self, "_row_number", None))
+        located = {}
+        for key, problems in errors.items():
+            messages = [m for problem in problems for m in ValidationError(problem).messages]
+            column = columns.get(key, key)
+            if key == NON_FIELD_ERRORS:
+                where = _("Row %(row)s") % {"row": row}
+            elif column in getattr(self, "_file_columns", {}):
+                where = _("Row %(row)s, column %(letter)s (%(name)s)") % {
+                    "row": row,
+                    "letter": self._file_columns[column],
+                    "name": column,
+                }
+            else:
+                where = _("Row %(row)s, %(name)s") % {"row": row, "name": column}
+            located[key] = [_("%(where)s: %(message)s") % {"where": where, "message": m} for m in messages]
+        return located
+
     def get_error_result_class(self):
         return PersonError
+
+    def get_diff_class(self):
+        return StyleFreeDiff
 
     @classmethod
     def field_from_django_field(cls, field_name, django_field, readonly):
@@ -235,16 +386,129 @@ class MasterDataResource(resources.ModelResource):
         )
 
     def import_data(self, dataset, *args, rollback_on_validation_errors: bool = True, **kwargs):
-        return super().import_data(
+        result = super().import_data(
             dataset, *args, rollback_on_validation_errors=rollback_on_validation_errors, **kwargs
         )
+        for invalid in result.invalid_rows:  # the row in the file, as the messages name it
+            invalid.number = file_row(invalid.number)
+        return result
+
+
+def file_row(data_row: int | None) -> int | None:
+    """The row of the file (the header is row 1) of the n-th data row."""
+    return None if data_row is None else data_row + 1
+
+
+# The role number columns of a relations file, by role (see ROLE_MODELS).
+ROLE_NUMBER_COLUMNS = {
+    "employee": "employee_number",
+    "sales": "debtor_number",
+    "purchase": "creditor_number",
+    "applicant": "applicant_number",
+}
+
+
+class RoleNumberField(fields.Field):
+    """A relation's role number (employee, debtor, creditor, applicant number) as a column.
+
+    Import: a number gives the relation that role with that number, or renumbers the role it
+    holds; an empty cell, or no column, leaves the role as it is (a role is removed on the
+    relation's page, never by a file). The wanted number waits on the relation until it is
+    saved (`RelationResource.after_save_instance`)."""
+
+    def __init__(self, role: str):
+        self.role = role
+        self.accessor = ROLE_MODELS[role]._meta.default_related_name
+        super().__init__(
+            attribute=f"wanted_{role}_number", column_name=ROLE_NUMBER_COLUMNS[role], widget=widgets.CharWidget()
+        )
+
+    def title(self) -> str:
+        return str(ROLE_NUMBER_LABELS[self.role]())
+
+    def held(self, relation: Relation) -> str:
+        role = getattr(relation, self.accessor, None) if relation.pk else None
+        return role.number if role is not None else ""
+
+    def get_value(self, relation: Relation) -> str:
+        return relation.__dict__.get(self.attribute) or self.held(relation)
+
+    def save(self, relation: Relation, row, is_m2m=False, **kwargs) -> None:
+        number = natural_key_text(row.get(self.column_name))
+        if number:
+            setattr(relation, self.attribute, number)
 
 
 class RelationResource(MasterDataResource):
+    """Relations with their role numbers as columns (employee_number, debtor_number,
+    creditor_number, applicant_number), so an export can be edited and imported again."""
+
+    employee_number = RoleNumberField("employee")
+    debtor_number = RoleNumberField("sales")
+    creditor_number = RoleNumberField("purchase")
+    applicant_number = RoleNumberField("applicant")
+
     class Meta(MasterDataResource.Meta):
         model = Relation
-        fields = ("number", "kind", "name", "email", "city", "is_active")
+        fields = (
+            "number",
+            "kind",
+            "name",
+            "email",
+            "city",
+            "is_active",
+            "employee_number",
+            "debtor_number",
+            "creditor_number",
+            "applicant_number",
+        )
         import_id_fields = ("number",)
+
+    def role_fields(self) -> list[RoleNumberField]:
+        return [field for field in self.fields.values() if isinstance(field, RoleNumberField)]
+
+    def get_queryset(self):
+        return super().get_queryset().select_related(*(field.accessor for field in self.role_fields()))
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True) -> None:
+        errors = dict(import_validation_errors or {})
+        for field in self.role_fields():
+            number = instance.__dict__.get(field.attribute)
+            if (
+                number
+                and field.attribute not in errors
+                and (problem := self.role_number_problem(instance, field, number))
+            ):
+                errors[field.attribute] = ValidationError(problem)
+        super().validate_instance(instance, errors, validate_unique)
+
+    def role_number_problem(self, relation: Relation, field: RoleNumberField, number: str) -> str | None:
+        model = ROLE_MODELS[field.role]
+        limit = model._meta.get_field("number").max_length
+        if len(number) > limit:
+            return _("'%(value)s' is longer than %(max)s characters: shorten it.") % {"value": number, "max": limit}
+        holder = model.objects.filter(number=number).exclude(relation_id=relation.pk).select_related("relation").first()
+        if holder is not None:
+            return _("%(number)s is already the %(role)s of %(relation)s: a number belongs to one relation.") % {
+                "number": number,
+                "role": field.title(),
+                "relation": holder.relation,
+            }
+        return None
+
+    def after_save_instance(self, instance, row, **kwargs) -> None:
+        """Give the relation the role numbers of its row (see RoleNumberField)."""
+        super().after_save_instance(instance, row, **kwargs)
+        for field in self.role_fields():
+            number = instance.__dict__.pop(field.attribute, None)
+            if not number or number == field.held(instance):
+                continue
+            role = getattr(instance, field.accessor, None)
+            if role is None:
+                role = ROLE_MODELS[field.role](relation=instance)
+            role.number = number
+            role.save()
+            setattr(instance, field.accessor, role)
 
 
 class ContactResource(MasterDataResource):
@@ -436,5 +700,7 @@ class MasterDataExportForm(SelectableFieldsExportForm):
         try:
             label = str(capfirst(resource._meta.model._meta.get_field(field_name).verbose_name))
         except FieldDoesNotExist:  # a field of the resource that is no model field
-            return super()._get_field_label(resource, field_name)
+            if not hasattr(field, "title"):
+                return super()._get_field_label(resource, field_name)
+            label = str(capfirst(field.title()))
         return label if label.casefold() == column.replace("_", " ").casefold() else f"{label} ({column})"

@@ -1,6 +1,8 @@
 """Master data files: relations, contacts, roles and extras keyed by natural keys; an import
 either stores every row or none."""
 
+import re
+
 import pytest
 import tablib
 from django.contrib import admin
@@ -56,7 +58,9 @@ def test_it_exports_relations_with_their_numbers(db):
     exported = RelationResource().export().csv
 
     header, *rows = exported.splitlines()
-    assert header == "number,kind,name,email,city,is_active"
+    assert header == (
+        "number,kind,name,email,city,is_active,employee_number,debtor_number,creditor_number,applicant_number"
+    )
     assert rows[0].startswith("10001,person,Jan Jansen")
     assert rows[1].startswith("20001,organisation,Acme")
 
@@ -97,7 +101,7 @@ def test_it_refuses_a_relation_of_an_unknown_kind_and_stores_no_row(db):
     result = RelationResource().import_data(csv(text))
 
     assert result.has_validation_errors()
-    assert [row.number for row in result.invalid_rows] == [3]
+    assert [row.number for row in result.invalid_rows] == [4]  # the header is row 1
     assert not models.Relation.objects.exists()
 
 
@@ -118,9 +122,10 @@ def test_it_reports_a_contact_naming_an_unknown_relation_and_stores_nothing(acme
     result = ContactResource().import_data(csv(text))
 
     assert result.has_validation_errors()
-    assert [row.number for row in result.invalid_rows] == [2]
+    assert [row.number for row in result.invalid_rows] == [3]  # the header is row 1
     assert row_messages(result) == [
-        "There is no organisation/person with number 29999. Use an existing relation number (not an employee or debtor number)."
+        "Row 3, column B (organisation): There is no organisation/person with number 29999. "
+        "Use an existing relation number (not an employee or debtor number)."
     ]
     assert not models.Contact.objects.exists()  # the valid first row is not half-written
 
@@ -133,6 +138,7 @@ def test_it_says_which_relation_number_to_use_when_a_file_names_a_role_number(ac
     result = ContactResource().import_data(csv(text))
 
     assert row_messages(result) == [
+        "Row 2, column B (organisation): "
         "D20001 is the debtor number of Acme, not a relation number. Use relation number 20001 instead."
     ]
 
@@ -143,6 +149,7 @@ def test_it_refuses_a_person_as_the_organisation_of_a_contact(acme_and_jan):
     result = ContactResource().import_data(csv(text))
 
     assert row_messages(result) == [
+        "Row 2, column B (organisation): "
         "10001 Jan Jansen is a person, not an organisation: use the number of an organisation."
     ]
     assert not models.Contact.objects.exists()
@@ -194,6 +201,122 @@ def test_it_imports_its_own_export_without_changes(acme_and_jan):
 
     assert [row.import_type for row in result.rows] == ["skip"]
     assert models.Contact.objects.count() == 1
+
+
+def test_it_exports_the_role_numbers_of_each_relation_in_a_fixed_number_of_queries(
+    acme_and_jan, django_assert_num_queries
+):
+    acme, jan = acme_and_jan
+    SalesRelationFactory(relation=acme, number="D20001")
+    models.PurchaseRelation.objects.create(relation=acme, number="C20001")
+    EmployeeFactory(relation=jan, number="E0001")
+    models.Applicant.objects.create(relation=jan, number="S0001")
+    for number in range(10002, 10012):
+        EmployeeFactory(relation=RelationFactory(number=str(number)), number=f"E{number}")
+
+    with django_assert_num_queries(1):
+        exported = RelationResource().export()
+
+    by_number = {row["number"]: row for row in exported.dict}
+    assert [by_number["20001"][c] for c in ROLE_COLUMNS] == ["", "D20001", "C20001", ""]
+    assert [by_number["10001"][c] for c in ROLE_COLUMNS] == ["E0001", "", "", "S0001"]
+
+
+ROLE_COLUMNS = ["employee_number", "debtor_number", "creditor_number", "applicant_number"]
+
+
+def test_it_gives_relations_the_role_numbers_of_the_file(db):
+    text = (
+        "number,kind,name,employee_number,debtor_number,creditor_number,applicant_number\n"
+        "20001,organisatie,Acme,,D20001,C20001,\n"
+        "10001,persoon,Jan,E0001,,,S0001\n"
+    )
+
+    result = RelationResource().import_data(csv(text))
+
+    assert not result.has_validation_errors() and not result.has_errors()
+    assert models.SalesRelation.objects.get(number="D20001").relation.number == "20001"
+    assert models.PurchaseRelation.objects.get(number="C20001").relation.number == "20001"
+    assert models.Employee.objects.get(number="E0001").relation.number == "10001"
+    assert models.Applicant.objects.get(number="S0001").relation.number == "10001"
+    assert not models.Employee.objects.filter(relation__number="20001").exists()
+
+
+def test_it_renumbers_a_role_and_leaves_a_role_with_an_empty_cell_as_it_is(acme_and_jan):
+    acme, jan = acme_and_jan
+    SalesRelationFactory(relation=acme, number="D20001")
+    EmployeeFactory(relation=jan, number="E0001")
+    text = (
+        "number,kind,name,employee_number,debtor_number\n20001,organisation,Acme,,D29999\n10001,person,Jan Jansen,,\n"
+    )
+
+    result = RelationResource().import_data(csv(text))
+
+    assert [row.import_type for row in result.rows] == ["update", "skip"]
+    assert list(models.SalesRelation.objects.values_list("relation__number", "number")) == [("20001", "D29999")]
+    assert list(models.Employee.objects.values_list("relation__number", "number")) == [("10001", "E0001")]
+
+
+def test_it_refuses_a_role_number_another_relation_holds_and_stores_no_row(acme_and_jan):
+    acme, _jan = acme_and_jan
+    SalesRelationFactory(relation=acme, number="D20001")
+    text = "number,kind,name,debtor_number\n10002,person,Piet,\n10001,person,Jan,D20001\n"
+
+    result = RelationResource().import_data(csv(text))
+
+    assert row_messages(result) == [
+        "Row 3, column D (debtor_number): D20001 is already the debtor number of 20001 Acme: "
+        "a number belongs to one relation."
+    ]
+    assert not models.Relation.objects.filter(number="10002").exists()
+    assert list(models.SalesRelation.objects.values_list("relation__number", flat=True)) == ["20001"]
+
+
+def test_it_refuses_one_role_number_for_two_relations_of_one_file(db):
+    text = "number,kind,name,employee_number\n10001,person,Jan,E0001\n10002,person,Piet,E0001\n"
+
+    result = RelationResource().import_data(csv(text))
+
+    assert [row.number for row in result.invalid_rows] == [3]
+    assert not models.Relation.objects.exists() and not models.Employee.objects.exists()
+
+
+def test_it_refuses_a_role_number_longer_than_a_role_number_may_be(db):
+    result = RelationResource().import_data(csv(f"number,kind,name,applicant_number\n10001,person,Jan,{'S' * 21}\n"))
+
+    assert row_messages(result) == [
+        f"Row 2, column D (applicant_number): '{'S' * 21}' is longer than 20 characters: shorten it."
+    ]
+
+
+def test_it_reads_role_number_columns_named_in_dutch(db):
+    text = "nummer,soort,naam,medewerkernummer,debiteurnummer,crediteurnummer,sollicitantnummer\n10001,persoon,Jan,E1,D1,C1,S1\n"
+
+    result = RelationResource().import_data(csv(text))
+
+    assert not result.has_validation_errors() and not result.has_errors()
+    jan = models.Relation.objects.get(number="10001")
+    assert (jan.employee.number, jan.sales_relation.number, jan.purchase_relation.number, jan.applicant.number) == (
+        "E1",
+        "D1",
+        "C1",
+        "S1",
+    )
+
+
+def test_an_exported_relations_file_with_roles_imports_again_unchanged_and_edited(acme_and_jan):
+    acme, jan = acme_and_jan
+    SalesRelationFactory(relation=acme, number="D20001")
+    EmployeeFactory(relation=jan, number="E0001")
+    with translation.override("nl"):
+        exported = RelationResource().export().csv
+
+    again = RelationResource().import_data(csv(exported))
+    edited = RelationResource().import_data(csv(exported.replace("D20001", "D20002")))
+
+    assert [row.import_type for row in again.rows] == ["skip", "skip"]
+    assert [row.import_type for row in edited.rows] == ["skip", "update"]
+    assert models.SalesRelation.objects.get().number == "D20002"
 
 
 # --- through the admin ---------------------------------------------------------------------
@@ -254,6 +377,49 @@ def test_it_exports_relations_through_the_admin(root_client, db):
 
     assert response.status_code == 200
     assert response.content.decode().splitlines() == ["number,kind,name", "20001,organisation,Acme"]
+
+
+def test_it_exports_role_numbers_through_the_admin_with_their_names_on_the_page(root_client, acme_and_jan):
+    acme, _jan = acme_and_jan
+    SalesRelationFactory(relation=acme, number="D20001")
+    fields = {f"relationresource_{name}": "on" for name in ("number", "debtor_number")}
+
+    page = root_client.get(reverse("admin:dossier_relation_export"))
+    response = root_client.post(
+        reverse("admin:dossier_relation_export"),
+        {"format": format_index(models.Relation, "csv", exporting=True), "resource": "0", **fields},
+    )
+
+    assert "Debtor number" in page.text and "Employee number" in page.text
+    assert response.content.decode().splitlines() == ["number,debtor_number", "10001,", "20001,D20001"]
+
+
+def test_it_imports_role_numbers_through_the_admin_after_confirmation(root_client):
+    text = "nummer;soort;naam;debiteurnummer\n20001;Organisatie;Acme;D20001\n"
+    upload = SimpleUploadedFile("relaties.csv", text.encode(), content_type="text/csv")
+
+    preview = root_client.post(
+        reverse("admin:dossier_relation_import"),
+        {"format": format_index(models.Relation, "csv"), "import_file": upload},
+    )
+    assert not models.SalesRelation.objects.exists()  # the preview is a dry run
+    root_client.post(reverse("admin:dossier_relation_process_import"), preview.context["confirm_form"].initial)
+
+    assert models.SalesRelation.objects.get().relation.number == "20001"
+
+
+def test_a_row_problem_in_the_admin_names_the_files_row(root_client):
+    text = "number,kind,name\n20001,organisation,Acme\n10001,company,Jan\n"
+    upload = SimpleUploadedFile("relations.csv", text.encode(), content_type="text/csv")
+
+    preview = root_client.post(
+        reverse("admin:dossier_relation_import"),
+        {"format": format_index(models.Relation, "csv"), "import_file": upload},
+    )
+
+    assert [row.number for row in preview.context["result"].invalid_rows] == [3]
+    assert "Row 3, column B (kind): &#x27;company&#x27; is not one of the allowed values" in preview.text
+    assert not models.Relation.objects.exists()
 
 
 MASTER_DATA = [
@@ -456,7 +622,9 @@ def test_it_refuses_a_yes_no_value_it_cannot_read_instead_of_taking_it_for_no(db
 
     result = RelationResource().import_data(csv("number,kind,name,is_active\n10001,person,X,misschien\n"))
 
-    assert row_messages(result) == ["'misschien' is not yes or no. Write ja or nee (also accepted: yes/no, 1/0, x)."]
+    assert row_messages(result) == [
+        "Row 2, column D (is_active): 'misschien' is not yes or no. Write ja or nee (also accepted: yes/no, 1/0, x)."
+    ]
     assert models.Relation.objects.get(number="10001").is_active is True
 
 
@@ -479,14 +647,91 @@ def test_an_empty_yes_no_cell_keeps_what_is_stored_and_gives_a_new_row_its_defau
     assert models.Relation.objects.get(number="10002").is_active is True
 
 
-def test_it_names_a_kind_it_cannot_read_and_reads_a_kind_by_its_label(db):
+def test_it_names_the_row_column_and_accepted_kinds_of_a_kind_it_cannot_read(db):
     result = RelationResource().import_data(csv("number,kind,name\n10001,Person,X\n10002,company,Y\n"))
 
-    assert row_messages(result) == ["'company' is not one of the allowed values: organisation, person."]
+    assert row_messages(result) == [
+        "Row 3, column B (kind): 'company' is not one of the allowed values: organisation, person. "
+        "Also accepted: organisatie, persoon."
+    ]
+    assert not models.Relation.objects.exists()
+
+
+def test_it_names_the_accepted_kinds_in_dutch_for_a_dutch_user(db):
     with translation.override("nl"):
-        dutch = RelationResource().import_data(csv("number,kind,name\n10003,organisatie,Z\n"))
-    assert not dutch.has_validation_errors()
-    assert models.Relation.objects.get(number="10003").kind == models.Relation.Kind.ORGANISATION
+        result = RelationResource().import_data(csv("nummer,soort,naam\n10002,bedrijf,Y\n"))
+
+        assert row_messages(result) == [
+            "Rij 2, kolom B (kind): 'bedrijf' is geen van de toegestane waarden: organisatie, persoon. "
+            "Ook goed: organisation, person."
+        ]
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+@pytest.mark.parametrize(
+    ("cell", "kind"),
+    [
+        ("persoon", "person"),
+        (" Organisatie ", "organisation"),
+        ("PERSON", "person"),
+        ("organisation", "organisation"),
+    ],
+)
+def test_it_reads_a_kind_in_dutch_or_english_whatever_the_users_language(db, language, cell, kind):
+    with translation.override(language):
+        result = RelationResource().import_data(csv(f"number,kind,name\n10001,{cell},X\n"))
+
+    assert not result.has_validation_errors()
+    assert models.Relation.objects.get(number="10001").kind == kind
+
+
+def test_it_reads_dutch_column_names(db):
+    text = "Nummer,Soort,Naam,E-mail,Plaats,Actief\n20001,organisatie,Acme,info@acme.example,Utrecht,nee\n"
+
+    result = RelationResource().import_data(csv(text))
+
+    assert not result.has_validation_errors() and not result.has_errors()
+    acme = models.Relation.objects.get(number="20001")
+    assert (acme.kind, acme.name, acme.email, acme.city, acme.is_active) == (
+        "organisation",
+        "Acme",
+        "info@acme.example",
+        "Utrecht",
+        False,
+    )
+
+
+def test_it_reads_dutch_column_names_of_contacts_and_roles(acme_and_jan):
+    contacts = ContactResource().import_data(csv("contact-id,organisatie,persoon,functie\n30001,20001,10001,Inkoper\n"))
+    roles = EmployeeResource().import_data(csv("nummer,organisatie/persoon\nE0001,10001\n"))
+
+    assert not contacts.has_validation_errors() and not roles.has_validation_errors()
+    assert models.Contact.objects.get(contact_id="30001").function == "Inkoper"
+    assert models.Employee.objects.get(number="E0001").relation.number == "10001"
+
+
+def test_it_refuses_two_columns_that_mean_the_same_field(db):
+    result = RelationResource().import_data(csv("number,nummer,kind,name\n10001,10002,person,X\n"))
+
+    assert [str(error.error) for error in result.base_errors] == [
+        "The columns 'number', 'nummer' all mean number: keep one of them."
+    ]
+    assert not models.Relation.objects.exists()
+
+
+def test_it_exports_the_kind_in_the_users_language_and_imports_it_again(db):
+    OrganisationFactory(number="20001", name="Acme")
+    RelationFactory(number="10001", name="Jan Jansen")
+
+    with translation.override("nl"):
+        exported = RelationResource().export()
+    rows = exported.csv.splitlines()
+
+    assert [row.split(",")[1] for row in rows[1:]] == ["persoon", "organisatie"]
+    models.Relation.objects.all().delete()
+    result = RelationResource().import_data(csv(exported.csv))
+    assert not result.has_validation_errors()
+    assert dict(models.Relation.objects.values_list("number", "kind")) == {"10001": "person", "20001": "organisation"}
 
 
 def test_every_typed_field_of_the_resources_reads_strictly():
@@ -510,7 +755,7 @@ def test_every_typed_field_of_the_resources_reads_strictly():
 def test_a_new_relation_without_a_kind_is_told_the_kind_is_required(db):
     result = RelationResource().import_data(csv("number,kind,name\n10001,,X\n"))
 
-    assert row_messages(result) == ["This field cannot be blank."]
+    assert row_messages(result) == ["Row 2, column B (kind): This field cannot be blank."]
     assert not models.Relation.objects.exists()
 
 
@@ -529,3 +774,57 @@ def test_the_date_and_number_widgets_name_a_value_they_cannot_read(widget, cell,
 
     with pytest.raises(ValueError, match=message.replace(".", r"\.")):
         getattr(resources, widget)().clean(cell)
+
+
+# --- The Import and Export pages look like the admin's own (issue 9, part 6) --------------
+
+
+def test_the_import_preview_and_export_pages_keep_the_admins_breadcrumb_bar(root_client):
+    upload = SimpleUploadedFile("relations.csv", RELATIONS_CSV.encode(), content_type="text/csv")
+
+    pages = {
+        "Import": root_client.get(reverse("admin:dossier_relation_import")).text,
+        "Import ": root_client.post(
+            reverse("admin:dossier_relation_import"),
+            {"format": format_index(models.Relation, "csv"), "import_file": upload},
+        ).text,
+        "Export": root_client.get(reverse("admin:dossier_relation_export")).text,
+    }
+
+    for last, text in pages.items():
+        assert '<ol class="breadcrumbs">' in text
+        assert '<div class="breadcrumbs">' not in text
+        assert re.search(rf'<li aria-current="page">\s*{last.strip()}\s*</li>', text)
+
+
+def test_the_import_preview_marks_changes_without_style_attributes(root_client, acme_and_jan):
+    text = "number,kind,name\n20001,organisation,Acme Holding\n"
+    upload = SimpleUploadedFile("relations.csv", text.encode(), content_type="text/csv")
+
+    preview = root_client.post(
+        reverse("admin:dossier_relation_import"),
+        {"format": format_index(models.Relation, "csv"), "import_file": upload},
+    )
+
+    assert "<ins> Holding</ins>" in preview.text
+    assert "style=" not in preview.text
+
+
+def test_the_admin_export_of_relations_with_roles_takes_as_many_queries_for_many_relations_as_for_few(root_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    fields = {f"relationresource_{name}": "on" for name in ("number", "employee_number", "debtor_number")}
+    form = {"format": format_index(models.Relation, "csv", exporting=True), "resource": "0", **fields}
+
+    def queries_for(count: int) -> int:
+        for _ in range(count):
+            relation = RelationFactory()
+            EmployeeFactory(relation=relation)
+            SalesRelationFactory(relation=relation)
+        with CaptureQueriesContext(connection) as queries:
+            response = root_client.post(reverse("admin:dossier_relation_export"), form)
+        assert response.status_code == 200
+        return len(queries)
+
+    assert queries_for(2) == queries_for(20)
