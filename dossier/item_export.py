@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -42,20 +42,6 @@ from imports.models import ImportJob
 from imports.pipeline.mapping import normalise, suggest_mapping
 
 CHUNK_SIZE = 2000
-# What every exported row needs besides the item itself, fetched in the same query.
-RELATED = (
-    "item_type",
-    "relation",
-    "contact",
-    "responsible",
-    "submitter",
-    "cause",
-    "project",
-    "course",
-    "characteristic_value_1",
-    "characteristic_value_2",
-    "characteristic_value_3",
-)
 # Fields the export leaves out: an attachment is a file, not a cell.
 NOT_EXPORTED = {"attachment"}
 
@@ -92,58 +78,51 @@ def _free_value(kind: str, value: Any) -> Any:
     return value
 
 
-def _key(attribute: str, key: str) -> Callable[[DossierItem], Any]:
-    def get(item: DossierItem) -> Any:
-        related = getattr(item, attribute)
-        return getattr(related, key) if related is not None else None
-
-    return get
+def _text(value: str) -> str | None:
+    return value or None
 
 
-def _plain(attribute: str) -> Callable[[DossierItem], Any]:
-    def get(item: DossierItem) -> Any:
-        value = getattr(item, attribute)
-        return value if value != "" else None
-
-    return get
-
-
-def _boolean(attribute: str) -> Callable[[DossierItem], Any]:
-    return lambda item: _yes_no(getattr(item, attribute))
-
-
-# How each non-free field of an item becomes a cell (by field code).
-GETTERS: dict[str, Callable[[DossierItem], Any]] = {
-    "subject": _plain("subject"),
-    "text": _plain("text"),
-    "begin_date": _plain("begin_date"),
-    "end_date": _plain("end_date"),
-    "done": _boolean("done"),
-    "done_date": _plain("done_date"),
-    "responsible": _key("responsible", "username"),
-    "cause": _key("cause", "number"),
-    "priority": _plain("priority"),
-    "submitter": _key("submitter", "username"),
-    "submitted_at": lambda item: _local(item.submitted_at),
-    "relation": _key("relation", "number"),
-    "contact": _key("contact", "contact_id"),
-    "regarding_relation": _boolean("regarding_relation"),
-    "regarding_employee": _boolean("regarding_employee"),
-    "regarding_sales": _boolean("regarding_sales"),
-    "regarding_purchase": _boolean("regarding_purchase"),
-    "regarding_applicant": _boolean("regarding_applicant"),
-    "project": _key("project", "code"),
-    "course": _key("course", "code"),
-    "characteristic_1": _key("characteristic_value_1", "code"),
-    "characteristic_2": _key("characteristic_value_2", "code"),
-    "characteristic_3": _key("characteristic_value_3", "code"),
+# Where each non-free field of an item is read (a `values()` lookup) and how its value
+# becomes a cell (None: as it is); an empty value is always an empty cell.
+SOURCES: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
+    "subject": ("subject", _text),
+    "text": ("text", _text),
+    "begin_date": ("begin_date", None),
+    "end_date": ("end_date", None),
+    "done": ("done", _yes_no),
+    "done_date": ("done_date", None),
+    "responsible": ("responsible__username", None),
+    "cause": ("cause__number", None),
+    "priority": ("priority", _text),
+    "submitter": ("submitter__username", None),
+    "submitted_at": ("submitted_at", _local),
+    "relation": ("relation__number", None),
+    "contact": ("contact__contact_id", None),
+    "regarding_relation": ("regarding_relation", _yes_no),
+    "regarding_employee": ("regarding_employee", _yes_no),
+    "regarding_sales": ("regarding_sales", _yes_no),
+    "regarding_purchase": ("regarding_purchase", _yes_no),
+    "regarding_applicant": ("regarding_applicant", _yes_no),
+    "project": ("project__code", None),
+    "course": ("course__code", None),
+    "characteristic_1": ("characteristic_value_1__code", None),
+    "characteristic_2": ("characteristic_value_2__code", None),
+    "characteristic_3": ("characteristic_value_3__code", None),
 }
+Row = dict[str, Any]  # one item as `values()` gives it
+
+
+def _reader(path: str, convert: Callable[[Any], Any] | None) -> Callable[[Row], Any]:
+    if convert is None:
+        return lambda row: row[path]
+    return lambda row: None if row[path] is None else convert(row[path])
 
 
 @dataclass(frozen=True)
 class Column:
     header: str
-    value: Callable[[DossierItem], Any]
+    value: Callable[[Row], Any]
+    paths: tuple[str, ...]  # what it reads of an item (`values()` lookups)
     field_code: str | None = None  # the ItemSpec field it feeds on import; None: informational
 
 
@@ -160,8 +139,19 @@ class ItemExport:
     def headers(self) -> list[str]:
         return [column.header for column in self.columns]
 
-    def row(self, item: DossierItem) -> list[Any]:
+    @property
+    def paths(self) -> list[str]:
+        """What the rows read of each item, for `values()`."""
+        return list(dict.fromkeys(path for column in self.columns for path in column.paths))
+
+    def row(self, item: Row) -> list[Any]:
         return [column.value(item) for column in self.columns]
+
+    def rows(self, queryset, chunk_size: int = CHUNK_SIZE) -> Iterable[list[Any]]:
+        """The rows of the items of `queryset`: one query, read in chunks, no model instances."""
+        row = self.row
+        for item in queryset.values(*self.paths).iterator(chunk_size=chunk_size):
+            yield row(item)
 
     # --- the columns -----------------------------------------------------------------------
 
@@ -194,23 +184,23 @@ class ItemExport:
         return self._field_columns(fields, use_codes=True)
 
     def _field_columns(self, fields: list[FieldSpec], *, use_codes: bool) -> list[Column]:
+        type_codes = {t.pk: t.code for t in self.item_types}
         columns = [
-            Column(str(capfirst(_("type"))), lambda item: item.item_type.code),
-            Column(str(capfirst(_("item number"))), lambda item: item.number),
+            Column(str(capfirst(_("type"))), lambda row: type_codes[row["item_type"]], ("item_type",)),
+            Column(str(capfirst(_("item number"))), lambda row: row["number"], ("number",)),
         ]
         for field in fields:
             labels = self._labels[field.code]
             header = next(iter(labels)) if len(labels) == 1 and not use_codes else field.code
-            columns.append(Column(header, self._getter(field), field.code))
-        columns.append(Column(str(capfirst(_("import"))), self._import_of))
+            columns.append(self._column(header, field))
+        columns.append(Column(str(capfirst(_("import"))), self._import_of, ("import_job",)))
         # Two columns that read the same would map neither: those go by their field code.
         seen: dict[str, int] = {}
         for column in columns:
             key = normalise(column.header)
             seen[key] = seen.get(key, 0) + 1
         return [
-            Column(c.field_code, c.value, c.field_code) if c.field_code and seen[normalise(c.header)] > 1 else c
-            for c in columns
+            replace(c, header=c.field_code) if c.field_code and seen[normalise(c.header)] > 1 else c for c in columns
         ]
 
     def _maps_by_itself(self, columns: list[Column]) -> bool:
@@ -222,13 +212,19 @@ class ItemExport:
         expected = {c.field_code: {"column": c.header} for c in columns if c.field_code}
         return suggest_mapping(self.specs[0], headers) == expected
 
-    def _getter(self, field: FieldSpec) -> Callable[[DossierItem], Any]:
-        if field.group != Group.FREE:
-            get_value, types = GETTERS[field.code], self._types_of[field.code]
-            if len(types) == len(self.specs):
-                return get_value
-            # A field some exported types lack stays empty on their rows.
-            return lambda item: get_value(item) if item.item_type_id in types else None
+    def _column(self, header: str, field: FieldSpec) -> Column:
+        if field.group == Group.FREE:
+            return Column(header, self._free_reader(field), ("item_type", "free_values"), field.code)
+        path, convert = SOURCES[field.code]
+        read, types = _reader(path, convert), self._types_of[field.code]
+        if len(types) == len(self.specs):
+            return Column(header, read, (path,), field.code)
+        # A field some exported types lack stays empty on their rows.
+        return Column(
+            header, lambda row: read(row) if row["item_type"] in types else None, (path, "item_type"), field.code
+        )
+
+    def _free_reader(self, field: FieldSpec) -> Callable[[Row], Any]:
         code = field.code.removeprefix(FREE_PREFIX)
         # The free field of this code on each type (prefetched): its kind decides the cell.
         kinds = {
@@ -238,21 +234,18 @@ class ItemExport:
             if free.code == code
         }
 
-        def get(item: DossierItem) -> Any:
-            kind = kinds.get(item.item_type_id)
-            return _free_value(kind, item.free_values.get(code)) if kind else None
+        def read(row: Row) -> Any:
+            kind = kinds.get(row["item_type"])
+            return _free_value(kind, row["free_values"].get(code)) if kind else None
 
-        return get
+        return read
 
-    def _import_of(self, item: DossierItem) -> str | None:
+    def _import_of(self, row: Row) -> str | None:
         """The import that made the item, by its id; another user's import is not named."""
-        if item.import_job_id is None:
+        job = row["import_job"]
+        if job is None:
             return None
-        return (
-            str(item.import_job_id)
-            if self.visible_jobs is None or item.import_job_id in self.visible_jobs
-            else _("another user's import")
-        )
+        return str(job) if self.visible_jobs is None or job in self.visible_jobs else _("another user's import")
 
 
 def _visible_jobs(user) -> set | None:
@@ -266,11 +259,6 @@ def exported_types(queryset) -> list[ItemType]:
     """The types of the items in `queryset` (one query)."""
     type_ids = queryset.order_by().values_list("item_type", flat=True).distinct()
     return list(ItemType.objects.filter(pk__in=type_ids).prefetch_related("free_fields"))
-
-
-def iter_items(queryset, chunk_size: int = CHUNK_SIZE) -> Iterable[DossierItem]:
-    """The items of `queryset` with everything a row needs, read in chunks."""
-    return queryset.select_related(*RELATED).iterator(chunk_size=chunk_size)
 
 
 class ItemExportResource(resources.Resource):
@@ -293,8 +281,8 @@ class ItemExportResource(resources.Resource):
             queryset = DossierItem.objects.visible_to(self.user)
         export = self.export_for(queryset)
         dataset = tablib.Dataset(headers=export.headers, title=_export_title(export))
-        for item in iter_items(queryset):
-            dataset.append(export.row(item))
+        for row in export.rows(queryset):
+            dataset.append(row)
         return dataset
 
 
