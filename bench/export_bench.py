@@ -108,7 +108,7 @@ def step_export(fmt: str) -> dict:
         profile.enable()
         client.post(url, {"format": {"xlsx": "0", "csv": "1"}[fmt], "resource": "0"}, secure=True)
         profile.disable()
-        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
     started = time.monotonic()
     response = client.post(url, {"format": {"xlsx": "0", "csv": "1"}[fmt], "resource": "0"}, secure=True)
     seconds = time.monotonic() - started
