@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from dossier import exports, item_admin, resources
+from dossier.item_export import ItemExportMixin
 from dossier.models import (
     EXTRA_MODELS,
     ROLE_MODELS,
@@ -740,9 +741,10 @@ class VisibleItemsAdmin(BaseAdmin):
 
 
 @admin.register(DossierItem)
-class DossierItemAdmin(VisibleItemsAdmin):
+class DossierItemAdmin(ItemExportMixin, VisibleItemsAdmin):
     """Items are changed here, never added: a new item gets its number and its type's rules
-    only through the paths that ask ItemSpec (manual entry, import)."""
+    only through the paths that ask ItemSpec (manual entry, import). The list exports as it
+    is filtered (`ItemExportMixin`, dossier/item_export.py)."""
 
     list_display = ("number", "item_type", "subject", "relation", "contact", "submitter", "submitted_at", "done")
     list_display_links = ("number", "subject")

@@ -13,12 +13,17 @@ No database, no Django models: the import pipeline uses this without either.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
+import zipfile
+from decimal import Decimal
 from typing import Any
 
 import tablib
 from import_export.formats import base_formats
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import IllegalCharacterError
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -64,6 +69,108 @@ def write_xlsx(rows, path_or_stream, *, title: str | None = None) -> None:
     workbook.save(path_or_stream)
 
 
+# --- a fast .xlsx for long exports ---------------------------------------------------------
+#
+# openpyxl spends about 40 microseconds on every cell; an export of 100,000 items with twenty
+# columns would take minutes. `stream_xlsx` writes the same safe cells as `write_xlsx` (text
+# always a text cell, never a formula; numbers, dates and yes/no as themselves) straight as
+# SpreadsheetML into a compressed ZIP, row by row.
+
+_XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_DOC_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_CONTENT_TYPES = (
+    _XML_HEAD + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    '<Override PartName="/xl/styles.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>'
+)
+_ROOT_RELS = (
+    _XML_HEAD + f'<Relationships xmlns="{_RELS}"><Relationship Id="rId1" '
+    f'Type="{_DOC_RELS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+)
+_WORKBOOK_RELS = (
+    _XML_HEAD + f'<Relationships xmlns="{_RELS}">'
+    f'<Relationship Id="rId1" Type="{_DOC_RELS}/worksheet" Target="worksheets/sheet1.xml"/>'
+    f'<Relationship Id="rId2" Type="{_DOC_RELS}/styles" Target="styles.xml"/></Relationships>'
+)
+# Cell styles: 0 plain, 1 a date (dd-mm-yyyy), 2 a date and time (dd-mm-yyyy hh:mm:ss).
+_STYLES = (
+    _XML_HEAD + f'<styleSheet xmlns="{_MAIN}">'
+    '<numFmts count="2"><numFmt numFmtId="164" formatCode="dd\\-mm\\-yyyy"/>'
+    '<numFmt numFmtId="165" formatCode="dd\\-mm\\-yyyy\\ hh:mm:ss"/></numFmts>'
+    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
+)
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+def _xml_text(text: str) -> str:
+    return xlsx_text(text).translate(_XML_ESCAPES)
+
+
+def _xlsx_cell_xml(ref: str, value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_xml_text(value)}</t></is></c>'
+    if isinstance(value, bool):
+        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, int | float | Decimal):
+        if isinstance(value, float) and not math.isfinite(value):
+            return _xlsx_cell_xml(ref, str(value))
+        return f'<c r="{ref}"><v>{value}</v></c>'
+    if isinstance(value, dt.datetime):
+        moment = value.replace(tzinfo=None) - _EXCEL_EPOCH
+        return f'<c r="{ref}" s="2"><v>{moment.days + moment.seconds / 86400!r}</v></c>'
+    if isinstance(value, dt.date):
+        return f'<c r="{ref}" s="1"><v>{(value - _EXCEL_EPOCH.date()).days}</v></c>'
+    return _xlsx_cell_xml(ref, str(value))
+
+
+def stream_xlsx(rows, stream, *, title: str | None = None) -> None:
+    """Write rows (the first one the headers) as one safe .xlsx sheet into `stream`, row by
+    row (the rows may be a generator)."""
+    name = _xml_text(xlsx_text(title)[:31] if title else "Sheet1").replace('"', "&quot;")
+    with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as package:
+        package.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        package.writestr("_rels/.rels", _ROOT_RELS)
+        package.writestr(
+            "xl/workbook.xml",
+            f'{_XML_HEAD}<workbook xmlns="{_MAIN}" xmlns:r="{_DOC_RELS}"><sheets>'
+            f'<sheet name="{name}" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        package.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        package.writestr("xl/styles.xml", _STYLES)
+        with package.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            sheet.write(f'{_XML_HEAD}<worksheet xmlns="{_MAIN}"><sheetData>'.encode())
+            letters: list[str] = []
+            chunk: list[str] = []
+            for number, row in enumerate(rows, start=1):
+                while len(letters) < len(row):
+                    letters.append(get_column_letter(len(letters) + 1))
+                cells = "".join(_xlsx_cell_xml(f"{letters[i]}{number}", v) for i, v in enumerate(row))
+                chunk.append(f'<row r="{number}">{cells}</row>')
+                if len(chunk) == 1000:
+                    sheet.write("".join(chunk).encode())
+                    chunk = []
+            sheet.write(("".join(chunk) + "</sheetData></worksheet>").encode())
+
+
 # --- django-import-export formats ----------------------------------------------------------
 
 
@@ -95,7 +202,7 @@ class SafeXLSX(base_formats.XLSX):
         import io
 
         stream = io.BytesIO()
-        write_xlsx([dataset.headers or [], *dataset], stream, title=dataset.title)
+        stream_xlsx([dataset.headers or [], *dataset], stream, title=dataset.title)
         return stream.getvalue()
 
 
