@@ -18,7 +18,7 @@ from django import forms
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, F, Func, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Func, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -242,7 +242,12 @@ class RelationChangeList(ChangeList):
         return queryset.annotate(item_count=visible_item_count(request.user))
 
 
-def visible_item_count(user) -> Subquery:
-    """The number of items in the dossier of the outer relation that `user` may see."""
-    items = DossierItem.objects.visible_to(user).for_relation(OuterRef("pk"))
-    return Coalesce(Subquery(items.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")), 0)
+def visible_item_count(user) -> Coalesce:
+    """The number of items in the dossier of the outer relation that `user` may see: the sum
+    of the counts of the parts of `for_relation`."""
+    parts = DossierItem.objects.visible_to(user).for_relation_in_parts(OuterRef("pk"))
+    return sum((_count(part) for part in parts[1:]), _count(parts[0]))
+
+
+def _count(items: QuerySet[DossierItem]) -> Coalesce:
+    return Coalesce(Subquery(items.order_by().annotate(n=Func(Value(1), function="COUNT")).values("n")), 0)

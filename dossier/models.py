@@ -728,6 +728,18 @@ class DossierItemQuerySet(models.QuerySet):
             contacts = contacts_of(OuterRef(relation)).values("pk")
         return self.filter(Q(relation=relation) | Q(contact__in=contacts))
 
+    def for_relation_in_parts(self, relation) -> tuple[DossierItemQuerySet, ...]:
+        """`for_relation(relation)` as disjoint parts, each a plain index lookup: the items on
+        the relation, and those on one of its contacts (as organisation, as person) but not on
+        the relation. For counts per row of the relations list (`relation` an `OuterRef`), where
+        one OR over a correlated list of contacts makes PostgreSQL read the whole table."""
+        elsewhere = self.exclude(relation=relation)
+        return (
+            self.filter(relation=relation),
+            elsewhere.filter(contact__organisation=relation),
+            elsewhere.filter(contact__person=relation),
+        )
+
     def visible_to(self, user) -> DossierItemQuerySet:
         """The one rule of what a user may see of items, wherever items are shown: only items
         of the types he is authorised for (R3), confidential or not, active or not; superusers
@@ -921,6 +933,16 @@ class DossierItem(models.Model):
         constraints = [models.UniqueConstraint(fields=["item_type", "number"], name="unique_item_number")]
         indexes = [
             models.Index(fields=["relation", "-submitted_at"], name="item_relation_idx"),
+            # The relations list counts each shown relation's visible items from these alone
+            # (`DossierItemQuerySet.for_relation_in_parts`), never reading the items.
+            models.Index(
+                fields=["relation", "item_type"], name="item_relation_type_idx", condition=Q(relation__isnull=False)
+            ),
+            models.Index(
+                fields=["contact", "relation", "item_type"],
+                name="item_contact_dossier_idx",
+                condition=Q(contact__isnull=False),
+            ),
             *(_filled_index(field, name) for field, name in OPTIONAL_KEYS_INDEXED.items()),
         ]
         verbose_name = _("dossier item")

@@ -124,6 +124,15 @@ def test_an_item_regarding_a_role_of_the_relation_is_in_its_dossier(demo, organi
     assert regarding_sales in DossierItem.objects.for_relation(organisation)
 
 
+def test_the_parts_of_a_dossier_make_up_the_whole_dossier_without_overlap(world):
+    add_item("CORR", relation=Relation.objects.get(number="10001"), subject="Letter to the person")
+    for number in ("20001", "10001", "20002", "10150"):
+        relation = Relation.objects.get(number=number)
+        parts = [set(part) for part in DossierItem.objects.for_relation_in_parts(relation)]
+        assert sum(len(part) for part in parts) == len(set().union(*parts))
+        assert set().union(*parts) == set(DossierItem.objects.for_relation(relation))
+
+
 # --- who sees what -----------------------------------------------------------------------
 
 
@@ -332,6 +341,14 @@ def test_the_relations_list_counts_visible_items_without_a_query_per_row(
     expected = DossierItem.objects.filter(pk__in=in_dossier_of(organisation), item_type__code="CORR").count()
     assert counts[organisation.pk] == expected
     assert f'<a href="{dossier_url(organisation)}">{expected}</a>' in response.content.decode()
+
+
+def test_the_relations_list_counts_a_persons_items_on_his_contacts(client, world):
+    person = Relation.objects.get(number="10001")  # contact 30001 at 20001
+    response = sign_in(client, "importeur").get(reverse("admin:dossier_relation_changelist") + "?q=10001")
+    counts = {relation.pk: relation.item_count for relation in response.context["cl"].result_list}
+    dossier = sign_in(client, "importeur").get(dossier_url(person))
+    assert counts[person.pk] == dossier.context["counts"].total > 0
 
 
 # --- links to the dossier ----------------------------------------------------------------
