@@ -187,6 +187,8 @@ def relation_dossier(model_admin, request: HttpRequest, object_id: str) -> HttpR
     )
 
     paginator = Paginator(items, PER_PAGE)
+    if set(filters) <= {"type"}:  # the header's counts already hold the number: no second count
+        paginator.count = counts.by_type.get(filters["type"].pk, 0) if filters else counts.total
     page_problem = None
     try:
         page = paginator.page(request.GET.get("p") or 1)
@@ -228,7 +230,6 @@ def relation_dossier(model_admin, request: HttpRequest, object_id: str) -> HttpR
         "rows": rows,
         "page_links": page_links(page, query) if paginator.num_pages > 1 else [],
         "page_problem": page_problem,
-        "has_change_permission": model_admin.has_change_permission(request, relation),
     }
     return TemplateResponse(request, "admin/dossier/relation/dossier.html", context)
 
