@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from pathlib import PurePosixPath
 from urllib.parse import urlencode
 
@@ -242,13 +243,31 @@ class RoleFilter(admin.SimpleListFilter):
 @admin.register(Relation)
 class RelationAdmin(MasterDataAdmin):
     resource_classes = [resources.RelationResource]
-    list_display = ("number", "name", "kind", "city", "roles", "is_active")
+    list_display = ("number", "name", "kind", "city", "roles", "items", "is_active")
     list_filter = ("kind", RoleFilter, "is_active")
     list_select_related = tuple(ROLE_ACCESSORS.values())
     search_fields = ("number", "name", "email", "city")
     fields = ("number", "kind", "name", "email", "city", "is_active", "contact_list")
     readonly_fields = ("contact_list",)
     inlines = [EmployeeInline, SalesRelationInline, PurchaseRelationInline, ApplicantInline]
+
+    def get_urls(self):
+        from dossier.central import relation_dossier
+
+        view = self.admin_site.admin_view(partial(relation_dossier, self))
+        # Before the admin's own: its `<path:object_id>/` would take the address.
+        return [path("<path:object_id>/dossier/", view, name="dossier_relation_dossier"), *super().get_urls()]
+
+    def get_changelist(self, request, **kwargs):
+        from dossier.central import RelationChangeList
+
+        return RelationChangeList
+
+    @admin.display(description=_("items"))
+    def items(self, relation: Relation):
+        """The visible items of the relation's dossier, linked to it (`RelationChangeList`)."""
+        url = reverse("admin:dossier_relation_dossier", args=[relation.pk])
+        return format_html('<a href="{}">{}</a>', url, relation.item_count)
 
     @admin.display(description=_("roles"))
     def roles(self, relation: Relation) -> str:

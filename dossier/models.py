@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import models
-from django.db.models import F, Q, Value
+from django.db.models import F, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -86,6 +86,10 @@ class Relation(models.Model):
     def is_organisation(self) -> bool:
         return self.kind == self.Kind.ORGANISATION
 
+    def own_contacts(self) -> models.QuerySet[Contact]:
+        """The contacts whose items belong in this relation's dossier."""
+        return contacts_of(self)
+
     def role_codes(self) -> set[str]:
         """The roles this relation holds, as codes of `ROLE_MODELS`."""
         return {code for code, model in ROLE_MODELS.items() if model.objects.filter(relation=self).exists()}
@@ -125,6 +129,13 @@ class Contact(models.Model):
             raise ValidationError({"organisation": _("A contact's organisation must be an organisation.")})
         if self.person_id and self.person.kind != Relation.Kind.PERSON:
             raise ValidationError({"person": _("A contact's person must be a person.")})
+
+
+def contacts_of(relation) -> models.QuerySet[Contact]:
+    """An organisation's contacts, or the contacts that are a person (a relation, or an
+    `OuterRef` to one). A contact's organisation is always an organisation and its person a
+    person, so one condition serves both kinds."""
+    return Contact.objects.filter(Q(organisation=relation) | Q(person=relation))
 
 
 class Role(models.Model):
@@ -708,10 +719,33 @@ class CreationProfileField(models.Model):
 
 
 class DossierItemQuerySet(models.QuerySet):
-    def for_relation(self, relation: Relation) -> DossierItemQuerySet:
-        """The central dossier: items on the relation, and for an organisation also those on
-        its contacts."""
-        return self.filter(Q(relation=relation) | Q(contact__organisation=relation))
+    def for_relation(self, relation) -> DossierItemQuerySet:
+        """The central dossier of a relation: the items whose destination is the relation or
+        one of its contacts (an organisation's contacts; for a person, the contacts that are
+        that person). An item that regards one of the relation's roles has the relation itself
+        as its destination (R13), so it is among them.
+
+        For a Relation the contact ids are looked up first (one small query): `relation = r
+        OR contact IN (ids)` lets the database use item_relation_idx and item_contact_idx,
+        where an OR across a join to contacts would read the whole table. `relation` may also
+        be an `OuterRef` to a relation's pk: one count per row of the relations list."""
+        if isinstance(relation, Relation):
+            contacts = list(relation.own_contacts().values_list("pk", flat=True))
+        else:
+            contacts = contacts_of(OuterRef(relation)).values("pk")
+        return self.filter(Q(relation=relation) | Q(contact__in=contacts))
+
+    def for_relation_in_parts(self, relation) -> tuple[DossierItemQuerySet, ...]:
+        """`for_relation(relation)` as disjoint parts, each a plain index lookup: the items on
+        the relation, and those on one of its contacts (as organisation, as person) but not on
+        the relation. For counts per row of the relations list (`relation` an `OuterRef`), where
+        one OR over a correlated list of contacts makes PostgreSQL read the whole table."""
+        elsewhere = self.exclude(relation=relation)
+        return (
+            self.filter(relation=relation),
+            elsewhere.filter(contact__organisation=relation),
+            elsewhere.filter(contact__person=relation),
+        )
 
     def visible_to(self, user) -> DossierItemQuerySet:
         """The one rule of what a user may see of items, wherever items are shown: only items
@@ -906,6 +940,16 @@ class DossierItem(models.Model):
         constraints = [models.UniqueConstraint(fields=["item_type", "number"], name="unique_item_number")]
         indexes = [
             models.Index(fields=["relation", "-submitted_at"], name="item_relation_idx"),
+            # The relations list counts each shown relation's visible items from these alone
+            # (`DossierItemQuerySet.for_relation_in_parts`), never reading the items.
+            models.Index(
+                fields=["relation", "item_type"], name="item_relation_type_idx", condition=Q(relation__isnull=False)
+            ),
+            models.Index(
+                fields=["contact", "relation", "item_type"],
+                name="item_contact_dossier_idx",
+                condition=Q(contact__isnull=False),
+            ),
             *(_filled_index(field, name) for field, name in OPTIONAL_KEYS_INDEXED.items()),
         ]
         verbose_name = _("dossier item")
