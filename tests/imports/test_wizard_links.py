@@ -47,6 +47,7 @@ def test_r02_zonderrechten_sees_no_links_on_the_type_page(demo, client):
 
     zonder = user("zonderrechten")
     zonder.user_permissions.add(Permission.objects.get(codename="view_itemtype"))
+    ItemType.objects.get(code="CORR").authorised_users.add(zonder)  # authorised, but no rights (R2)
     client.force_login(zonder)
     response = client.get(type_page("CORR"))
     assert response.status_code == 200
@@ -54,7 +55,12 @@ def test_r02_zonderrechten_sees_no_links_on_the_type_page(demo, client):
 
 
 def test_r03_the_type_page_of_a_type_the_user_may_not_use_has_no_links(demo, client):
-    client.force_login(user("profit"))
+    from django.contrib.auth.models import Permission
+
+    profit = user("profit")
+    client.force_login(profit)
+    assert client.get(type_page("SOLL")).status_code == 302  # he does not see the type at all
+    profit.user_permissions.add(Permission.objects.get(codename="change_itemtype"))  # he configures types
     response = client.get(type_page("SOLL"))
     assert response.status_code == 200
     assert "Import items of this type" not in response.content.decode()
