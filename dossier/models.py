@@ -899,6 +899,9 @@ class DossierItem(models.Model):
         constraints = [models.UniqueConstraint(fields=["item_type", "number"], name="unique_item_number")]
         indexes = [
             models.Index(fields=["relation", "-submitted_at"], name="item_relation_idx"),
+            # The items list: its default order, and one type (or a user's types) by date.
+            models.Index(fields=["-submitted_at", "-id"], name="item_submitted_idx"),
+            models.Index(fields=["item_type", "-submitted_at"], name="item_type_submitted_idx"),
             *(_filled_index(field, name) for field, name in OPTIONAL_KEYS_INDEXED.items()),
         ]
         verbose_name = _("dossier item")
