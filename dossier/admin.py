@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Exists, Max, OuterRef, Q
@@ -687,7 +688,11 @@ class AttachmentInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    types_first = False  # see DossierItemQuerySet.visible_to
+
     def get_queryset(self, request):
+        if self.types_first:
+            return super().get_queryset(request).visible_to(request.user, types_first=True)
         return super().get_queryset(request).visible_to(request.user)
 
     @admin.display(description=_("original name"))
@@ -703,7 +708,11 @@ class ReactionInline(admin.TabularInline):
     autocomplete_fields = ("author",)
     extra = 0
 
+    types_first = False  # see DossierItemQuerySet.visible_to
+
     def get_queryset(self, request):
+        if self.types_first:
+            return super().get_queryset(request).visible_to(request.user, types_first=True)
         return super().get_queryset(request).visible_to(request.user)
 
 
@@ -717,7 +726,11 @@ class VisibleItemsAdmin(BaseAdmin):
     """An admin of items or of rows hanging off an item: every page (list, filters and their
     counts, search, change, history, delete, autocomplete) starts from `visible_to()`."""
 
+    types_first = False  # see DossierItemQuerySet.visible_to
+
     def get_queryset(self, request):
+        if self.types_first:
+            return super().get_queryset(request).visible_to(request.user, types_first=True)
         return super().get_queryset(request).visible_to(request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -750,6 +763,7 @@ class DossierItemAdmin(VisibleItemsAdmin):
     )
     # The unfiltered total would be a second count of every visible item on each page.
     show_full_result_count = False
+    list_per_page = 50  # rendering a row costs more than finding it
     autocomplete_fields = ("relation", "contact", "cause", "responsible", "submitter")
     readonly_fields = ("item_type", "number", "import_link", "created_at", "item_page")
     fieldsets = (
@@ -780,6 +794,8 @@ class DossierItemAdmin(VisibleItemsAdmin):
     )
     inlines = [AttachmentInline, ReactionInline]
 
+    types_first = True  # a list of up to a million items
+
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -803,6 +819,16 @@ class DossierItemAdmin(VisibleItemsAdmin):
             relations = Relation.objects.filter(name__icontains=word).values("pk")
             condition &= Q(subject__icontains=word) | Q(relation__in=relations)
         return queryset.filter(condition), False
+
+    def action_checkbox(self, obj):
+        # The stock checkbox renders a widget template per row: a fifth of the page's time.
+        label = format_html(_("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            label,
+        )
 
     @admin.display(description=_("type"), ordering="item_type__code")
     def type_code(self, item: DossierItem):

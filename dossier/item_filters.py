@@ -168,9 +168,9 @@ class WorkflowStateFilter(CountedFilter):
     parameter_name = "workflow"
 
     def lookups(self, request, model_admin):
-        instances = WorkflowInstance.objects.filter(
-            workflow=OuterRef("workflow"), item__in=model_admin.get_queryset(request)
-        )
+        # Correlated on the item's key: a subquery of all visible items would be built whole.
+        visible = model_admin.get_queryset(request).filter(pk=OuterRef("item"))
+        instances = WorkflowInstance.objects.filter(workflow=OuterRef("workflow")).filter(Exists(visible))
         tasks = WorkflowTask.objects.filter(Exists(instances)).select_related("workflow")
         return [
             (NO_WORKFLOW, _("No workflow")),

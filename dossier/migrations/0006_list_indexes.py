@@ -15,6 +15,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="dossieritem",
-            index=models.Index(fields=["item_type", "-submitted_at"], name="item_type_submitted_idx"),
+            index=models.Index(fields=["item_type", "-submitted_at", "-id"], name="item_type_submitted_idx"),
         ),
     ]
