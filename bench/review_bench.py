@@ -236,7 +236,7 @@ def analyse() -> None:
 # --- timing ---------------------------------------------------------------------------------
 
 
-def pages() -> list[tuple[str, str]]:
+def pages() -> list[tuple[str, object]]:
     from django.db.models import Count
 
     from dossier.models import CharacteristicValue, DossierItem, Relation, WorkflowTask
@@ -264,10 +264,28 @@ def pages() -> list[tuple[str, str]]:
         ("items search number", f"{items}?q={sample.number}"),
         ("items search name", f"{items}?q={busy.name.split()[0]}"),
         ("relation dossier", f"/admin/dossier/relation/{busy.pk}/dossier/"),
-        ("item page", f"/admin/dossier/dossieritem/{sample.pk}/change/"),
+        ("item page", lambda user: item_page(user, busy)),
         ("relations list", "/admin/dossier/relation/"),
         ("import history", "/admin/imports/importjob/"),
     ]
+
+
+def item_page(user, relation) -> str:
+    """The change page of one of the relation's items that the user may see."""
+    from dossier.models import DossierItem
+
+    item = DossierItem.objects.visible_to(user).filter(relation=relation).order_by("pk").first()
+    return f"/admin/dossier/dossieritem/{item.pk}/change/" if item else ""
+
+
+def dossier_installed() -> bool:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        reverse("admin:dossier_relation_dossier", args=[1])
+    except NoReverseMatch:
+        return False
+    return True
 
 
 def report(urls: list[tuple[str, str]], runs: int, target: float, only: str | None) -> None:
@@ -283,16 +301,20 @@ def report(urls: list[tuple[str, str]], runs: int, target: float, only: str | No
             continue
         cells = []
         for username in USERS:
+            page = url(users[username]) if callable(url) else url
+            if not page or (name == "relation dossier" and not dossier_installed()):
+                cells.append(f"{'not present' if page else 'no item':>15}")
+                continue
             client = Client()
             client.force_login(users[username])
-            first = client.get(url)
+            first = client.get(page)
             if first.status_code == 404 and name == "relation dossier":
                 cells.append(f"{'not present':>15}")
                 continue
             times = []
             for _run in range(runs):
                 started = time.perf_counter()
-                response = client.get(url)
+                response = client.get(page)
                 times.append(time.perf_counter() - started)
             median = statistics.median(times)
             mark = "!" if median > target else " "

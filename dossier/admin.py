@@ -813,7 +813,9 @@ class DossierItemAdmin(VisibleItemsAdmin):
             return queryset, False
         if term.isdigit() and len(term) <= 18:
             relations = Relation.objects.filter(number=term).values("pk")
-            return queryset.filter(Q(number=int(term)) | Q(relation__in=relations)), False
+            # The type list lets unique_item_number (type, number) find the number.
+            types = list(ItemType.objects.values_list("pk", flat=True))
+            return queryset.filter(Q(item_type__in=types, number=int(term)) | Q(relation__in=relations)), False
         condition = Q()
         for word in term.split():
             relations = Relation.objects.filter(name__icontains=word).values("pk")

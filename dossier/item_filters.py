@@ -179,12 +179,15 @@ class WorkflowStateFilter(CountedFilter):
         ]
 
     def condition(self, value):
+        # Uncorrelated subqueries: the database reads the (small) instance table once, where
+        # a correlated EXISTS would probe it once for every item counted.
+        instances = WorkflowInstance.objects.values("item")
         if value == NO_WORKFLOW:
-            return ~Exists(WorkflowInstance.objects.filter(item=OuterRef("pk")))
+            return ~Q(pk__in=instances)
         if value == FINISHED:
-            return Exists(WorkflowInstance.objects.filter(item=OuterRef("pk"), current_task=None))
+            return Q(pk__in=instances.filter(current_task=None))
         if value.isdigit():
-            return Exists(WorkflowInstance.objects.filter(item=OuterRef("pk"), current_task=int(value)))
+            return Q(pk__in=instances.filter(current_task=int(value)))
         return None
 
 
