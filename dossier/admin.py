@@ -745,7 +745,7 @@ class DossierItemAdmin(VisibleItemsAdmin):
 
     # Fits a 1,280 px screen: the type by its code, a long subject cut short (whole in its
     # title), the destination with its link to the relation's dossier, the date without time.
-    list_display = ("number", "type_code", "short_subject", "destination", "submitter", "submitted_on", "done")
+    list_display = ("number", "type_code", "short_subject", "destination", "submitted_on", "done")
     list_display_links = ("number", "short_subject")
     list_filter = (
         ("item_type", VisibleTypeFilter),
@@ -842,7 +842,7 @@ class DossierItemAdmin(VisibleItemsAdmin):
             return item.subject or "-"
         return format_html('<span title="{}">{}…</span>', item.subject, item.subject[: SUBJECT_LENGTH - 1])
 
-    @admin.display(description=_("organisation/person"), ordering="relation__number")
+    @admin.display(description=_("relation"), ordering="relation__number")
     def destination(self, item: DossierItem):
         """The relation, linked to its central dossier (when that page is installed), else
         the contact."""
