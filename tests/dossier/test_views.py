@@ -256,9 +256,7 @@ def test_it_hides_an_item_of_a_confidential_type_of_another_user(client, alice, 
     assert client.get(reverse("dossier:item-detail", args=[secret_item.pk])).status_code == 404
 
 
-def test_it_shows_an_item_of_a_type_that_is_not_confidential_only_to_users_authorised_for_the_type(
-    client, alice, bob
-):
+def test_it_shows_an_item_of_a_type_that_is_not_confidential_only_to_users_authorised_for_the_type(client, alice, bob):
     public = ItemTypeFactory(code="PUBLIC", confidential=False)
     item = make_item(public, bob, subject="For the authorised")
     client.force_login(alice)
