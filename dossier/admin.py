@@ -807,18 +807,21 @@ class DossierItemAdmin(VisibleItemsAdmin):
     def get_search_results(self, request, queryset, search_term):
         """A whole number is looked up by equality on the item number and the relation
         number (indexed, no LIKE scan of every item); other text in the subject and in the
-        relation names (the small relations table first, then the items by relation)."""
+        relation names. Relations are looked up first and given as constants: with a
+        subquery SQLite walks the whole list in date order to find a handful of items."""
         term = search_term.strip()
         if not term:
             return queryset, False
         if term.isdigit() and len(term) <= 18:
-            relations = Relation.objects.filter(number=term).values("pk")
             # The type list lets unique_item_number (type, number) find the number.
             types = list(ItemType.objects.values_list("pk", flat=True))
-            return queryset.filter(Q(item_type__in=types, number=int(term)) | Q(relation__in=relations)), False
+            condition = Q(item_type__in=types, number=int(term))
+            if relations := list(Relation.objects.filter(number=term).values_list("pk", flat=True)):
+                condition |= Q(relation__in=relations)
+            return queryset.filter(condition), False
         condition = Q()
         for word in term.split():
-            relations = Relation.objects.filter(name__icontains=word).values("pk")
+            relations = list(Relation.objects.filter(name__icontains=word).values_list("pk", flat=True))
             condition &= Q(subject__icontains=word) | Q(relation__in=relations)
         return queryset.filter(condition), False
 
