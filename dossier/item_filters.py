@@ -1,0 +1,213 @@
+"""The filters of the items list (`DossierItemAdmin`). Every choice and every count comes from
+the items the user may see (`DossierItem.objects.visible_to`): the list's queryset, or a
+type set taken from `ItemType.objects.authorised_for`, the same rule's source."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dossier.models import CharacteristicValue, ItemType, Relation, WorkflowInstance, WorkflowTask
+from imports.models import ImportJob
+
+
+class VisibleTypeFilter(admin.RelatedFieldListFilter):
+    """Only the types the user is authorised for: a type he may not see is never named."""
+
+    def field_choices(self, field, request, model_admin):
+        return [(t.pk, str(t)) for t in ItemType.objects.authorised_for(request.user).order_by("code")]
+
+
+class ImportJobFilter(admin.RelatedOnlyFieldListFilter):
+    """The imports that created visible items, of those the user may see (his own; all for
+    superusers). One EXISTS per job on the item's import index, never a DISTINCT over items."""
+
+    def field_choices(self, field, request, model_admin):
+        items = model_admin.get_queryset(request).filter(import_job=OuterRef("pk"))
+        jobs = ImportJob.objects.visible_to(request.user).filter(Exists(items))
+        jobs = jobs.select_related("item_type").order_by("-created_at")
+        return [(job.pk, f"{job.created_at:%Y-%m-%d %H:%M} {job}") for job in jobs]
+
+
+class InputFilter(admin.ListFilter):
+    """A filter with input fields and a submit button instead of links. The form repeats
+    the list's other parameters as hidden fields, so it narrows the list as it is."""
+
+    template = "admin/dossier/dossieritem/input_filter.html"
+    form_class: type[forms.Form]
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        raw = {}
+        for name in self.expected_parameters():
+            if name in params:
+                value = params.pop(name)[-1].strip()
+                if value:
+                    raw[name] = value
+        self.form = self.form_class(raw or None, auto_id="id_filter_%s")
+        self.used_parameters = raw
+        if raw and not self.form.is_valid():
+            for errors in self.form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+
+    def expected_parameters(self):
+        return list(self.form_class.base_fields)
+
+    def has_output(self):
+        return True
+
+    def values(self) -> dict:
+        return self.form.cleaned_data if self.used_parameters and self.form.is_valid() else {}
+
+    def choices(self, changelist):
+        own = set(self.expected_parameters())
+        hidden = [
+            (name, value)
+            for name, values in changelist.params.items()
+            if name not in own and name != "p"
+            for value in (values if isinstance(values, list) else [values])
+        ]
+        if changelist.query:
+            hidden.append(("q", changelist.query))
+        yield {
+            "form": self.form,
+            "hidden": hidden,
+            "selected": bool(self.used_parameters),
+            "clear_query_string": changelist.get_query_string(remove=self.expected_parameters()),
+        }
+
+
+class RelationForm(forms.Form):
+    relation = forms.CharField(label=_("Number or name"), max_length=100, required=False)
+
+
+class RelationFilter(InputFilter):
+    """Items whose destination is a relation with this number, or whose name contains the
+    text."""
+
+    title = _("organisation/person")
+    form_class = RelationForm
+
+    def queryset(self, request, queryset):
+        text = self.values().get("relation")
+        if not text:
+            return queryset
+        # Constants, not a subquery: the planner then reads the relation index.
+        relations = Relation.objects.filter(Q(number=text) | Q(name__icontains=text)).values_list("pk", flat=True)
+        return queryset.filter(relation__in=list(relations))
+
+
+class DateRangeForm(forms.Form):
+    submitted_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    submitted_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("submitted_from"), data.get("submitted_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The submit date range starts after it ends: swap the two dates."))
+        return data
+
+
+class SubmittedRangeFilter(InputFilter):
+    """Items submitted on or after the first date and on or before the second (whole days in
+    the site's time zone); either end may stay open."""
+
+    title = _("submit date")
+    form_class = DateRangeForm
+
+    def queryset(self, request, queryset):
+        values = self.values()
+        if start := values.get("submitted_from"):
+            queryset = queryset.filter(submitted_at__gte=_midnight(start))
+        if end := values.get("submitted_to"):
+            queryset = queryset.filter(submitted_at__lt=_midnight(end + dt.timedelta(days=1)))
+        return queryset
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+class CountedFilter(admin.SimpleListFilter):
+    """A SimpleListFilter whose facet counts are plain conditions on the item row (the stock
+    one counts with a subquery per choice)."""
+
+    def condition(self, value: str) -> Q | None:
+        raise NotImplementedError
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        condition = self.condition(value)
+        return queryset.filter(condition) if condition is not None else queryset.none()
+
+    def get_facet_counts(self, pk_attname, filtered_qs):
+        counts = {}
+        for i, (value, _title) in enumerate(self.lookup_choices):
+            condition = self.condition(str(value))
+            if condition is not None:
+                counts[f"{i}__c"] = Count(pk_attname, filter=condition)
+        return counts
+
+
+NO_WORKFLOW, FINISHED = "none", "finished"
+
+
+class WorkflowStateFilter(CountedFilter):
+    """The current task of the item's workflow, or no workflow, or a finished one. Tasks are
+    offered of the workflows that visible items are in."""
+
+    title = _("workflow state")
+    parameter_name = "workflow"
+
+    def lookups(self, request, model_admin):
+        # Correlated on the item's key: a subquery of all visible items would be built whole.
+        visible = model_admin.get_queryset(request).filter(pk=OuterRef("item"))
+        instances = WorkflowInstance.objects.filter(workflow=OuterRef("workflow")).filter(Exists(visible))
+        tasks = WorkflowTask.objects.filter(Exists(instances)).select_related("workflow")
+        return [
+            (NO_WORKFLOW, _("No workflow")),
+            *((task.pk, f"{task.workflow.name}: {task.name}") for task in tasks),
+            (FINISHED, _("Finished")),
+        ]
+
+    def condition(self, value):
+        # Uncorrelated subqueries: the database reads the (small) instance table once, where
+        # a correlated EXISTS would probe it once for every item counted.
+        instances = WorkflowInstance.objects.values("item")
+        if value == NO_WORKFLOW:
+            return ~Q(pk__in=instances)
+        if value == FINISHED:
+            return Q(pk__in=instances.filter(current_task=None))
+        if value.isdigit():
+            return Q(pk__in=instances.filter(current_task=int(value)))
+        return None
+
+
+class CharacteristicValueFilter(CountedFilter):
+    """A value of the characteristics of the types the user may see, at any of the three
+    levels."""
+
+    title = _("characteristic")
+    parameter_name = "characteristic"
+
+    def lookups(self, request, model_admin):
+        types = ItemType.objects.authorised_for(request.user).filter(use_characteristics=True)
+        used = Q()
+        for level in (1, 2, 3):
+            used |= Q(characteristic__in=types.values(f"characteristic_{level}"))
+        values = CharacteristicValue.objects.filter(used).select_related("characteristic")
+        return [(value.pk, f"{value.characteristic.name}: {value.label}") for value in values]
+
+    def condition(self, value):
+        if not value.isdigit():
+            return None
+        return Q(characteristic_value_1=value) | Q(characteristic_value_2=value) | Q(characteristic_value_3=value)
