@@ -797,6 +797,9 @@ class DossierItemAdmin(ItemExportMixin, VisibleItemsAdmin):
     )
     # The unfiltered total would be a second count of every visible item on each page.
     show_full_result_count = False
+    # Facet counts are one aggregate over every visible item per filter: seconds at a
+    # million items, so the list does not offer them.
+    show_facets = admin.ShowFacets.NEVER
     list_per_page = 50  # rendering a row costs more than finding it
     autocomplete_fields = ("relation", "contact", "cause", "responsible", "project", "course")
     readonly_fields = (

@@ -22,6 +22,11 @@ class VisibleTypeFilter(admin.RelatedFieldListFilter):
     def field_choices(self, field, request, model_admin):
         return [(t.pk, str(t)) for t in ItemType.objects.authorised_for(request.user).order_by("code")]
 
+    def has_output(self) -> bool:
+        # A filter without output is not applied at all: a type asked for in the address (one
+        # the user may not see, or his only one) must still narrow the list, never widen it.
+        return super().has_output() or bool(self.lookup_val or self.lookup_val_isnull)
+
 
 class ImportJobFilter(admin.RelatedOnlyFieldListFilter):
     """The imports that created visible items, of those the user may see (his own; all for

@@ -122,14 +122,13 @@ def test_a_user_not_authorised_for_contracts_never_meets_one(client, world):
         assert "CONTR" not in codes(page)
 
 
-def test_the_facet_counts_count_only_visible_items(client, world):
+def test_the_list_offers_no_facet_counts_which_would_count_every_visible_item(client, world):
     response = listing(client, world["users"]["profit"], _facets="1")
 
     done = filter_spec(response, "done")
     counts = [choice["display"] for choice in done.choices(response.context["cl"])]
-    letters = DossierItem.objects.filter(item_type__code="CORR")
-    assert f"Yes ({letters.filter(done=True).count()})" in counts
-    assert f"No ({letters.filter(done=False).count()})" in counts
+    assert counts == ["All", "Yes", "No"]
+    assert "Show counts" not in response.text
 
 
 def test_the_characteristic_filter_offers_the_values_of_the_users_types(client, world):
@@ -265,6 +264,15 @@ def test_it_filters_by_type(client, world):
     response = listing(client, world["users"]["importeur"], item_type__id__exact=world["types"]["KLACHT"].pk)
 
     assert codes(response) == {"KLACHT"}
+
+
+def test_a_type_the_filter_does_not_offer_still_narrows_the_list(client, world):
+    profit = world["users"]["profit"]  # one type: the type filter is not shown to him
+    hidden = listing(client, profit, item_type__id__exact=world["types"]["CONTR"].pk)
+    own = listing(client, profit, item_type__id__exact=world["types"]["CORR"].pk)
+
+    assert rows(hidden) == set()
+    assert codes(own) == {"CORR"}
 
 
 # --- search ---------------------------------------------------------------------------------
