@@ -66,6 +66,7 @@ from dossier.models import (
     WorkflowInstance,
     WorkflowTask,
 )
+from dossier.paging import CappedCountPaginator
 from dossier.services import change_item
 from dossier.spec import REGARDING_ROLES, ItemSpec, import_refusal
 from imports.models import ImportJob
@@ -801,6 +802,7 @@ class DossierItemAdmin(ItemExportMixin, VisibleItemsAdmin):
     # million items, so the list does not offer them.
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50  # rendering a row costs more than finding it
+    paginator = CappedCountPaginator
     autocomplete_fields = ("relation", "contact", "cause", "responsible", "project", "course")
     readonly_fields = (
         "item_type",

@@ -372,3 +372,22 @@ def test_staff_without_the_view_permission_is_refused(client, world):
     client.force_login(stranger)
 
     assert client.get(URL).status_code == 403
+
+
+def test_a_list_longer_than_the_count_cap_says_more_than_and_pages_the_first_rows(client, world, monkeypatch):
+    from dossier.admin import DossierItemAdmin
+    from dossier.paging import CappedCountPaginator
+
+    admin = world["users"]["admin"]
+    visible = DossierItem.objects.visible_to(admin).count()
+    assert visible > 3
+    monkeypatch.setattr(CappedCountPaginator, "cap", 3)
+    monkeypatch.setattr(DossierItemAdmin, "list_per_page", 2)
+    response = listing(client, admin)
+
+    assert response.context["cl"].result_count == 3
+    assert "More than 3 dossier items" in response.text
+    assert len(response.context["cl"].result_list) == 2
+    monkeypatch.setattr(CappedCountPaginator, "cap", visible)
+    assert "More than" not in listing(client, admin).text
+
