@@ -722,11 +722,7 @@ class AttachmentInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
-    types_first = False  # see DossierItemQuerySet.visible_to
-
     def get_queryset(self, request):
-        if self.types_first:
-            return super().get_queryset(request).visible_to(request.user, types_first=True)
         return super().get_queryset(request).visible_to(request.user)
 
     @admin.display(description=_("original name"))
@@ -742,11 +738,7 @@ class ReactionInline(admin.TabularInline):
     autocomplete_fields = ("author",)
     extra = 0
 
-    types_first = False  # see DossierItemQuerySet.visible_to
-
     def get_queryset(self, request):
-        if self.types_first:
-            return super().get_queryset(request).visible_to(request.user, types_first=True)
         return super().get_queryset(request).visible_to(request.user)
 
 

@@ -12,7 +12,14 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dossier.models import CharacteristicValue, ItemType, Relation, WorkflowInstance, WorkflowTask
+from dossier.models import (
+    CharacteristicCombination,
+    CharacteristicValue,
+    ItemType,
+    Relation,
+    WorkflowInstance,
+    WorkflowTask,
+)
 from imports.models import ImportJob
 
 
@@ -168,16 +175,16 @@ NO_WORKFLOW, FINISHED = "none", "finished"
 
 class WorkflowStateFilter(CountedFilter):
     """The current task of the item's workflow, or no workflow, or a finished one. Tasks are
-    offered of the workflows that visible items are in."""
+    offered of the workflows the user's types lead into (their characteristic combinations,
+    R17): read from the configuration, never from the items."""
 
     title = _("workflow state")
     parameter_name = "workflow"
 
     def lookups(self, request, model_admin):
-        # Correlated on the item's key: a subquery of all visible items would be built whole.
-        visible = model_admin.get_queryset(request).filter(pk=OuterRef("item"))
-        instances = WorkflowInstance.objects.filter(workflow=OuterRef("workflow")).filter(Exists(visible))
-        tasks = WorkflowTask.objects.filter(Exists(instances)).select_related("workflow")
+        types = ItemType.objects.authorised_for(request.user)
+        combinations = CharacteristicCombination.objects.filter(item_type__in=types.values("pk"))
+        tasks = WorkflowTask.objects.filter(workflow__in=combinations.values("workflow")).select_related("workflow")
         return [
             (NO_WORKFLOW, _("No workflow")),
             *((task.pk, f"{task.workflow.name}: {task.name}") for task in tasks),
