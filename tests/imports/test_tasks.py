@@ -3,6 +3,7 @@ start_commit queue them once the transaction commits, re-check what must be re-c
 the tasks run the same services as the command line."""
 
 import io
+import time
 
 import pytest
 from django.core.management import call_command
@@ -178,3 +179,29 @@ def test_a_commit_queued_after_a_new_mapping_validates_with_the_new_mapping(
     with django_capture_on_commit_callbacks(execute=True):
         services.start_commit(job=fresh(job))
     assert list(DossierItem.objects.filter(import_job=job).values_list("subject", flat=True)) == ["Eerste"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_commit_on_postgresql_vacuums_the_item_table(demo, monkeypatch):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("VACUUM and its statistics are PostgreSQL's.")
+    monkeypatch.setattr(services, "VACUUM_AFTER_ITEMS", 2)
+
+    def vacuums() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'dossier_dossieritem'")
+            return cursor.fetchone()[0]
+
+    before = vacuums()
+    job = mapped(SOLL_ROWS)
+    services.validate_import(job=job)
+    services.commit_import(job=fresh(job))
+    assert fresh(job).items_created == 2
+    for _attempt in range(50):  # the statistics collector reports within a moment
+        if vacuums() > before:
+            break
+        connection.close()
+        time.sleep(0.1)
+    assert vacuums() == before + 1
