@@ -726,7 +726,7 @@ class DossierItemQuerySet(models.QuerySet):
         as its destination (R13), so it is among them.
 
         For a Relation the contact ids are looked up first (one small query): `relation = r
-        OR contact IN (ids)` lets the database use item_relation_idx and item_contact_idx,
+        OR contact IN (ids)` lets the database use item_relation_idx and item_contact_dossier_idx,
         where an OR across a join to contacts would read the whole table. `relation` may also
         be an `OuterRef` to a relation's pk: one count per row of the relations list."""
         if isinstance(relation, Relation):
@@ -780,7 +780,6 @@ class ItemPartQuerySet(models.QuerySet):
 OPTIONAL_KEYS_INDEXED = {
     "responsible": "item_responsible_idx",
     "cause": "item_cause_idx",
-    "contact": "item_contact_idx",
     "project": "item_project_idx",
     "course": "item_course_idx",
     "characteristic_value_1": "item_characteristic_1_idx",
@@ -947,15 +946,13 @@ class DossierItem(models.Model):
         ordering = ["-submitted_at", "-pk"]
         constraints = [models.UniqueConstraint(fields=["item_type", "number"], name="unique_item_number")]
         indexes = [
-            models.Index(fields=["relation", "-submitted_at"], name="item_relation_idx"),
+            # The dossier's order; with the type in it, the relations list counts each shown
+            # relation's visible items from the index alone (`for_relation_in_parts`).
+            models.Index(fields=["relation", "-submitted_at", "item_type"], name="item_relation_idx"),
             # The items list: its default order, and one type (or a user's types) by date.
             models.Index(fields=["-submitted_at", "-id"], name="item_submitted_idx"),
             models.Index(fields=["item_type", "-submitted_at", "-id"], name="item_type_submitted_idx"),
-            # The relations list counts each shown relation's visible items from these alone
-            # (`DossierItemQuerySet.for_relation_in_parts`), never reading the items.
-            models.Index(
-                fields=["relation", "item_type"], name="item_relation_type_idx", condition=Q(relation__isnull=False)
-            ),
+            # Items on a contact, for the dossier and the counts; only where a contact is set.
             models.Index(
                 fields=["contact", "relation", "item_type"],
                 name="item_contact_dossier_idx",
