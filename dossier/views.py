@@ -1,8 +1,9 @@
 """Recording one dossier item by hand, in the admin look.
 
-Every view opens with a helper that loads what it shows and checks access: the user needs
-InSite or Profit rights (R2, 403 with the reason), may only use the types he is authorised for
-(R3) and only see items `DossierItem.objects.visible_to` him (404 otherwise)."""
+Every view opens with a helper that loads what it shows and checks access: recording needs
+InSite or Profit rights (R2, 403 with the reason) and only offers the types the user is
+authorised for (R3); an item and its attachments are shown to whoever
+`DossierItem.objects.visible_to` lets see them (404 otherwise)."""
 
 from __future__ import annotations
 
@@ -125,7 +126,7 @@ def record_item(request: HttpRequest, type_code: str) -> HttpResponse:
 
 
 @require_GET
-@submitter_required
+@login_required  # seeing an item is the visibility rule's question alone, not R2's
 def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = _get_item_for_user(request, pk)
     context = {
@@ -138,7 +139,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@submitter_required
+@login_required
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     visible = DossierItem.objects.visible_to(request.user)
     attachment = get_object_or_404(Attachment.objects.filter(item__in=visible), pk=pk)

@@ -79,7 +79,7 @@ def test_it_works_for_alice(client, alice, item, view):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("view", ["record-choose", "record-item"])
 def test_r02_it_refuses_a_user_without_insite_or_profit_rights_and_says_why(client, charlie, item, view):
     client.force_login(charlie)
     response = client.get(urls(item)[view])
@@ -87,6 +87,16 @@ def test_r02_it_refuses_a_user_without_insite_or_profit_rights_and_says_why(clie
     with translation.override("en"):
         reason = import_refusal(charlie)
     assert reason in response.content.decode()
+
+
+@pytest.mark.parametrize("view", ["item-detail", "attachment-download"])
+def test_a_user_without_rights_sees_and_downloads_an_item_of_a_type_he_is_authorised_for(
+    client, charlie, item, view
+):
+    client.force_login(charlie)
+    assert client.get(urls(item)[view]).status_code == 404  # not authorised for the type
+    item.item_type.authorised_users.add(charlie)
+    assert client.get(urls(item)[view]).status_code == 200  # R2 is about submitting, not seeing
 
 
 @pytest.mark.parametrize("view", VIEWS)
