@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -537,3 +537,27 @@ def test_the_command_speaks_dutch_by_default(demo, settings):
     code, out, _err = undo_command(job.pk, "--user", "importeur", "--yes")
     assert code == 0
     assert f"Import {job.pk} ongedaan gemaakt: 2 dossieritems verwijderd." in out
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (OperationalError("no such column: imports_importjob.undone_at"), "up to date (manage.py migrate)"),
+        (RuntimeError("boom"), "unexpected error; it was logged"),
+    ],
+)
+def test_an_error_nobody_foresaw_is_one_sentence_and_the_traceback_goes_to_the_log(
+    demo, monkeypatch, caplog, error, message
+):
+    job = done_job()
+
+    def fail(**kwargs):
+        raise error
+
+    monkeypatch.setattr(services, "undo_preview", fail)
+    code, _out, err = undo_command(job.pk, "--user", "importeur", "--yes")
+
+    assert code == 2
+    assert message in err and "Traceback" not in err
+    assert any(record.exc_info and record.exc_info[1] is error for record in caplog.records)
+    assert ImportJob.objects.get(pk=job.pk).state == ImportJob.State.DONE

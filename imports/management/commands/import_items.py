@@ -13,12 +13,13 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from dossier.models import CreationProfile, ItemType
 from imports import services
+from imports.management.plain import PlainErrorsCommand
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline.mapping import duplicate_column_warnings, field_sources, header_key
 from imports.pipeline.outcomes import Problem
@@ -52,7 +53,7 @@ def not_a_file(path: Path) -> str:
     return _("The file %(path)s does not exist.") % {"path": path}
 
 
-class Command(BaseCommand):
+class Command(PlainErrorsCommand):
     help = "Import new dossier items of one type from a spreadsheet (.xlsx, .xls, .ods or .csv)."
 
     def add_arguments(self, parser):

@@ -5,13 +5,13 @@ import signal
 import threading
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from imports import services
+from imports.management.plain import PlainErrorsCommand
 
 
-class Command(BaseCommand):
+class Command(PlainErrorsCommand):
     help = "Fail the imports whose heartbeat is stale (their worker died) and remove what they wrote."
 
     def add_arguments(self, parser):

@@ -11,12 +11,13 @@ import sys
 import uuid
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from imports import services
+from imports.management.plain import PlainErrorsCommand
 from imports.models import ImportJob
 
 YES = {"y", "yes", "j", "ja"}
@@ -26,7 +27,7 @@ def when(moment) -> str:
     return formats.date_format(timezone.localtime(moment), "d-m-Y H:i") if moment else "-"
 
 
-class Command(BaseCommand):
+class Command(PlainErrorsCommand):
     help = (
         "Undo a whole import: remove every item it created, with their attachments, workflow entries and review tasks."
     )
