@@ -90,9 +90,7 @@ def test_r02_it_refuses_a_user_without_insite_or_profit_rights_and_says_why(clie
 
 
 @pytest.mark.parametrize("view", ["item-detail", "attachment-download"])
-def test_a_user_without_rights_sees_and_downloads_an_item_of_a_type_he_is_authorised_for(
-    client, charlie, item, view
-):
+def test_a_user_without_rights_sees_and_downloads_an_item_of_a_type_he_is_authorised_for(client, charlie, item, view):
     client.force_login(charlie)
     assert client.get(urls(item)[view]).status_code == 404  # not authorised for the type
     item.item_type.authorised_users.add(charlie)
