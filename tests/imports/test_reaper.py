@@ -9,6 +9,7 @@ import time
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -165,3 +166,17 @@ def test_the_reap_imports_command_says_what_it_ended(demo):
     call_command("reap_imports", stdout=out)
     assert f"Import {job.pk} (failed)" in out.getvalue()
     assert fresh(job).state == "failed"
+
+
+def test_the_reaper_loop_survives_a_round_that_fails_on_the_database(db, monkeypatch, caplog):
+    from django.db import OperationalError
+
+    rounds = iter([OperationalError("database is locked"), KeyboardInterrupt()])
+
+    def round_():
+        raise next(rounds)
+
+    monkeypatch.setattr(services, "reap_stale_imports", round_)
+    with pytest.raises(KeyboardInterrupt):  # the second round: it went on after the first
+        call_command("reap_imports", "--loop", "--every", "0", stdout=io.StringIO())
+    assert "the next one tries again" in caplog.text

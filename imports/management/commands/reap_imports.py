@@ -1,18 +1,25 @@
 """manage.py reap_imports: end the imports whose worker died (`services.reap_stale_imports`).
 Once, or with --loop every --every seconds (as `make run` starts it beside the worker)."""
 
+import logging
 import signal
 import threading
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from imports import services
 from imports.management.plain import PlainErrorsCommand
 
+logger = logging.getLogger(__name__)
+
 
 class Command(PlainErrorsCommand):
     help = "Fail the imports whose heartbeat is stale (their worker died) and remove what they wrote."
+    # Started beside a worker that may hold SQLite's lock: a system check's first query then
+    # fails ("SQLite does not support JSONFields") and would stop the reaper before its first
+    # round. The web server and migrate run the checks.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--loop", action="store_true", help="keep running, one round every --every seconds")
@@ -31,7 +38,15 @@ class Command(PlainErrorsCommand):
             for signum in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(signum, lambda signum, frame: stop.set())
         while not stop.is_set():
-            for job in services.reap_stale_imports():
+            try:
+                ended = services.reap_stale_imports()
+            except DatabaseError:
+                if not loop:
+                    raise
+                # A busy or restarting database ends this round only; the loop tries again.
+                logger.warning("A round of the reaper failed on the database; the next one tries again.", exc_info=True)
+                ended = []
+            for job in ended:
                 self.stdout.write(f"Import {job.pk} ({job.get_state_display()}): {job.error_message}")
             if not loop:
                 return
