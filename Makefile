@@ -95,9 +95,10 @@ test: install .env ## Run the test suite on SQLite (extra pytest arguments: ARGS
 test-postgres: install .env ## Run the test suite on PostgreSQL at 127.0.0.1:5432 (override: POSTGRES_URL=...)
 	DATABASE_URL=$(POSTGRES_URL) $(PY) -m pytest $(ARGS)
 
-lint: install ## ruff check and ruff format --check
+lint: install ## ruff check, ruff format --check and the import contracts (lint-imports)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 check-migrations: install .env ## Fail when a model change has no migration
 	$(PY) manage.py makemigrations --check --dry-run
@@ -126,7 +127,7 @@ messages: install .env ## Update and compile the nl/en translations
 	@printf 'nl overrides: '; msgfmt --statistics -o /dev/null locale-overrides/nl/LC_MESSAGES/django.po 2>&1
 
 clean: ## Remove .venv, caches and collected static files (keeps .env and data/)
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache staticfiles
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 FORCE:

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "accounts",
     "dossier",
     "imports",
+    "review",
 ]
 
 MIDDLEWARE = [
