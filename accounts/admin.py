@@ -5,7 +5,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from dossier.admin import RedactedDeletionMixin
+from config.admin_base import RedactedDeletionMixin
 from dossier.models import ItemType
 
 

@@ -1,11 +1,21 @@
-"""The error pages (400, 403, 404 and the CSRF failure), in the admin's look and the user's
-language; 500.html is rendered by Django itself, without a request or the database."""
+"""The admin frame of our own pages, and the error pages (400, 403, 404 and the CSRF failure)
+in the admin's look and the user's language; 500.html is rendered by Django itself, without a
+request or the database."""
 
 from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+
+def admin_page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    """A page of our own in the admin's frame: its header, user links and, for staff, the
+    navigation sidebar (a signed-in user without staff status has no admin apps to list)."""
+    admin_context = admin.site.each_context(request)
+    if not admin_context["has_permission"]:
+        admin_context["is_nav_sidebar_enabled"] = False
+    return render(request, template, {**admin_context, **context}, status=status)
 
 
 def error_page(request: HttpRequest, template: str, status: int, **context: Any) -> HttpResponse:

@@ -27,6 +27,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
+from config.admin_base import BaseAdmin, RedactedDeletionMixin
 from dossier import exports, item_admin, resources
 from dossier.item_export import ItemExportMixin
 from dossier.item_filters import (
@@ -88,68 +89,6 @@ def _links(objects, url_name: str):
         "<ul>{}</ul>",
         format_html_join("", '<li><a href="{}">{}</a></li>', ((reverse(url_name, args=[o.pk]), o) for o in objects)),
     )
-
-
-def deleted_objects(objs, request, admin_site):
-    """Django's `get_deleted_objects`, except that an object the visibility rule hides from
-    the user (an item of a confidential type or a part of one, another user's import job)
-    is named by its kind only. A delete page of a relation, type or user lists the items that
-    protect it; their subjects are not every deleter's to read."""
-    from django.contrib.admin.utils import NestedObjects, quote
-    from django.db import router
-    from django.utils.text import capfirst
-
-    if not objs:
-        return [], {}, set(), []
-    collector = NestedObjects(using=router.db_for_write(objs[0]._meta.model), origin=objs)
-    collector.collect(objs)
-    hidden = _hidden_objects([*collector.protected, *(o for found in collector.data.values() for o in found)], request)
-    perms_needed = set()
-
-    def format_callback(obj):
-        opts = obj._meta
-        if (type(obj), obj.pk) in hidden:
-            return format_html("{}: {}", capfirst(opts.verbose_name), _("not shown (you may not see it)"))
-        model_admin = admin_site.get_model_admin(obj.__class__) if admin_site.is_registered(obj.__class__) else None
-        if model_admin is None:
-            return format_html("{}: {}", capfirst(opts.verbose_name), obj)
-        if not model_admin.has_delete_permission(request, obj):
-            perms_needed.add(opts.verbose_name)
-        try:
-            url = reverse(f"{admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)])
-        except NoReverseMatch:
-            return format_html("{}: {}", capfirst(opts.verbose_name), obj)
-        return format_html('{}: <a href="{}">{}</a>', capfirst(opts.verbose_name), url, obj)
-
-    to_delete = collector.nested(format_callback)
-    protected = [format_callback(obj) for obj in collector.protected]
-    model_count = {model._meta.verbose_name_plural: len(found) for model, found in collector.model_objs.items()}
-    return to_delete, model_count, perms_needed, protected
-
-
-def _hidden_objects(objects, request) -> set[tuple[type, object]]:
-    """(model, pk) of the objects among `objects` that the user may not see: one query per
-    model that has a `visible_to` rule."""
-    by_model: dict[type, set] = {}
-    for obj in objects:
-        if hasattr(type(obj)._default_manager, "visible_to"):
-            by_model.setdefault(type(obj), set()).add(obj.pk)
-    hidden = set()
-    for model, pks in by_model.items():
-        visible = set(model._default_manager.visible_to(request.user).filter(pk__in=pks).values_list("pk", flat=True))
-        hidden |= {(model, pk) for pk in pks - visible}
-    return hidden
-
-
-class RedactedDeletionMixin:
-    """Delete pages name hidden objects by their kind only (see `deleted_objects`)."""
-
-    def get_deleted_objects(self, objs, request):
-        return deleted_objects(objs, request, self.admin_site)
-
-
-class BaseAdmin(RedactedDeletionMixin, admin.ModelAdmin):
-    """The ModelAdmin of every model of the project."""
 
 
 class MasterDataAdmin(RedactedDeletionMixin, ImportExportModelAdmin):

@@ -10,16 +10,17 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.rights import import_refusal, usable_item_types
+from config.views import admin_page
 from dossier.forms import ChooseTypeForm, ItemForm
 from dossier.models import (
     Attachment,
@@ -41,17 +42,12 @@ def submitter_required(view):
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if reason := import_refusal(request.user):
-            return _page(request, "dossier/refused.html", {"title": _("Not allowed"), "reason": reason}, status=403)
+            return admin_page(
+                request, "dossier/refused.html", {"title": _("Not allowed"), "reason": reason}, status=403
+            )
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    admin_context = admin.site.each_context(request)
-    if not admin_context["has_permission"]:
-        admin_context["is_nav_sidebar_enabled"] = False  # a non-staff user has no admin apps to list
-    return render(request, template, {**admin_context, **context}, status=status)
 
 
 def _get_type_for_user(request: HttpRequest, type_code: str) -> ItemType:
@@ -98,7 +94,7 @@ def record_choose(request: HttpRequest) -> HttpResponse:
         "creation_profiles", queryset=CreationProfile.objects.filter(is_active=True), to_attr="active_profiles"
     )
     types = usable_item_types(request.user).prefetch_related(active_profiles)
-    return _page(
+    return admin_page(
         request, "dossier/record_choose.html", {"title": _("Record a dossier item"), "types": types, "form": form}
     )
 
@@ -122,7 +118,7 @@ def record_item(request: HttpRequest, type_code: str) -> HttpResponse:
         "item_type": item_type,
         "form": form,
     }
-    return _page(request, "dossier/record_item.html", context)
+    return admin_page(request, "dossier/record_item.html", context)
 
 
 @require_GET
@@ -135,7 +131,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "rows": shown_fields(item),
         "workflow": getattr(item, "workflow_instance", None),
     }
-    return _page(request, "dossier/item_detail.html", context)
+    return admin_page(request, "dossier/item_detail.html", context)
 
 
 @require_GET

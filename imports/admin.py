@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts import rights
+from config.admin_base import BaseAdmin
 from config.views import error_page
-from dossier.admin import BaseAdmin
 from dossier.services import visible_name
 from imports import presenting, services
 from imports.models import ImportJob, SavedMapping

@@ -15,11 +15,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.text import capfirst
@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.views import admin_page
 from dossier.models import CreationProfile, ItemType, Relation
 from dossier.spec import import_refusal
 from dossier.views import submitter_required
@@ -54,15 +55,8 @@ STEP_STATES: dict[str, set[str]] = {
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    admin_context = admin.site.each_context(request)
-    if not admin_context["has_permission"]:
-        admin_context["is_nav_sidebar_enabled"] = False  # a non-staff user has no admin apps to list
-    return render(request, template, {**admin_context, **context}, status=status)
-
-
 def _refused(request: HttpRequest, reason: str) -> HttpResponse:
-    return _page(request, "dossier/refused.html", {"title": _("Not allowed"), "reason": reason}, status=403)
+    return admin_page(request, "dossier/refused.html", {"title": _("Not allowed"), "reason": reason}, status=403)
 
 
 def _get_job_for_user(request: HttpRequest, pk) -> ImportJob:
@@ -138,7 +132,7 @@ def new(request: HttpRequest) -> HttpResponse:
     else:
         form = ChooseTypeForm(initial={"item_type": request.GET.get("type", "")}, user=request.user)
     context = {"title": _("Import dossier items"), "form": form, "step": 1}
-    return _page(request, "imports/choose_type.html", context)
+    return admin_page(request, "imports/choose_type.html", context)
 
 
 # --- step b: the upload ---------------------------------------------------------------------
@@ -204,7 +198,7 @@ def _upload_page(request, form, item_type, profile, *, body_error: str | None = 
         "step": 2,
         "template_url": reverse("imports:template", args=[item_type.code]),
     }
-    return _page(request, "imports/upload.html", context, status=status)
+    return admin_page(request, "imports/upload.html", context, status=status)
 
 
 def _refusal_of_type(item_type: ItemType, reason: str) -> str:
@@ -299,7 +293,7 @@ def sheet(request: HttpRequest, pk) -> HttpResponse:
         "chosen_row": _as_number(form["header_row"].value()) or preview["header_row"],
         "step": 2,
     }
-    return _page(request, "imports/sheet.html", context)
+    return admin_page(request, "imports/sheet.html", context)
 
 
 def _as_number(value: Any) -> int | None:
@@ -387,7 +381,7 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
         "template_url": reverse("imports:template", args=[job.item_type.code]),
         "step": 3,
     }
-    return _page(request, "imports/map.html", context)
+    return admin_page(request, "imports/map.html", context)
 
 
 def _mapping_of_corrected(request: HttpRequest, job: ImportJob) -> dict[str, dict]:
@@ -532,12 +526,12 @@ def check(request: HttpRequest, pk) -> HttpResponse:
             earlier_items_url=presenting.items_url(earlier) if earlier else "",
             correct_url=_correct_url(job),
         )
-    return _page(request, "imports/check.html", context)
+    return admin_page(request, "imports/check.html", context)
 
 
 def _progress_page(request: HttpRequest, job: ImportJob, context: dict[str, Any]) -> HttpResponse:
     context.update(progress=services.job_progress(job), refresh=REFRESH_SECONDS, progress_url=_progress_url(job))
-    response = _page(request, "imports/progress.html", context)
+    response = admin_page(request, "imports/progress.html", context)
     response["Cache-Control"] = "no-store"
     return response
 
@@ -639,4 +633,4 @@ def result(request: HttpRequest, pk) -> HttpResponse:
         "correct_url": _correct_url(job),
         "history_url": history_url(job),
     }
-    return _page(request, "imports/result.html", context)
+    return admin_page(request, "imports/result.html", context)
