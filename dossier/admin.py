@@ -1,7 +1,8 @@
 """The admin for the whole dossier configuration: relations and their roles, extras, item
-types with everything they decide, creation profiles, workflows, and the items themselves.
-Master data (relations, contacts, roles, extras) can be imported and exported as files keyed
-by natural keys (`dossier.resources`)."""
+types with everything they decide, creation profiles, workflows, and the rows that hang off an
+item (workflow instances, review tasks). Master data (relations, contacts, roles, extras) can be
+imported and exported as files keyed by natural keys (`dossier.resources`). The items list
+itself needs the imports too, so it lives in review/admin.py on `VisibleItemsAdmin`."""
 
 from __future__ import annotations
 
@@ -13,36 +14,24 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models import Count, Max, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import NoReverseMatch, path, reverse
-from django.utils import formats, timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from config.admin_base import BaseAdmin, RedactedDeletionMixin
-from dossier import exports, item_admin, resources
-from dossier.item_export import ItemExportMixin
-from dossier.item_filters import (
-    CharacteristicValueFilter,
-    ImportJobFilter,
-    RelationFilter,
-    SubmittedRangeFilter,
-    VisibleTypeFilter,
-    WorkflowStateFilter,
-)
+from dossier import exports, resources
 from dossier.models import (
     EXTRA_MODELS,
+    ROLE_ACCESSORS,
     ROLE_MODELS,
     Applicant,
-    Attachment,
     Characteristic,
     CharacteristicCombination,
     CharacteristicValue,
@@ -57,7 +46,6 @@ from dossier.models import (
     ItemType,
     Project,
     PurchaseRelation,
-    Reaction,
     Relation,
     ReviewProfile,
     ReviewTask,
@@ -67,14 +55,10 @@ from dossier.models import (
     WorkflowInstance,
     WorkflowTask,
 )
-from dossier.paging import CappedCountPaginator
-from dossier.services import change_item
 from dossier.spec import REGARDING_ROLES, ItemSpec, import_refusal
-from imports.models import ImportJob
 from imports.pipeline.reading import ReadError
 
 logger = logging.getLogger(__name__)
-SUBJECT_LENGTH = 60  # characters of a subject the items list shows
 EXPORT_PERMISSION = "dossier.export_master_data"
 
 
@@ -173,10 +157,6 @@ class PurchaseRelationInline(RoleInline):
 
 class ApplicantInline(RoleInline):
     model = Applicant
-
-
-# The reverse one-to-one accessor of each role on Relation.
-ROLE_ACCESSORS = {code: model._meta.default_related_name for code, model in ROLE_MODELS.items()}
 
 
 class RoleFilter(admin.SimpleListFilter):
@@ -576,7 +556,7 @@ class ItemTypeAdmin(BaseAdmin):
         item_type = ItemType.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
         if item_type is None or import_refusal_for(request.user, item_type) is not None:
             return None
-        new, template = _url_or_none("imports:new"), _url_or_none("imports:template", item_type.code)
+        new, template = url_or_none("imports:new"), url_or_none("imports:template", item_type.code)
         if new is None or template is None:
             return None  # the wizard is not installed
         return {"new": f"{new}?{urlencode({'type': item_type.code})}", "template": template}
@@ -639,46 +619,16 @@ class CreationProfileAdmin(BaseAdmin):
         return ", ".join(f.code for f in ItemSpec(profile.item_type).visible_fields)
 
 
-# --- Dossier items -------------------------------------------------------------------------
+# --- Rows that hang off an item ------------------------------------------------------------
 
 
-def _url_or_none(name: str, *args) -> str | None:
-    """A URL of the item pages, when those are installed (the admin works without them)."""
+def url_or_none(name: str, *args) -> str | None:
+    """The URL of a page of another app (the item pages, the import wizard), or None when
+    that app is not installed: the admin works without it."""
     try:
         return reverse(name, args=args)
     except NoReverseMatch:
         return None
-
-
-class AttachmentInline(admin.TabularInline):
-    model = Attachment
-    fields = ("download", "size", "sha256", "created_at")
-    readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user)
-
-    @admin.display(description=_("original name"))
-    def download(self, attachment: Attachment):
-        # Served by the view that checks the user may see the item, never by a storage URL.
-        url = _url_or_none("dossier:attachment-download", attachment.pk)
-        return format_html('<a href="{}">{}</a>', url, attachment.original_name) if url else attachment.original_name
-
-
-class ReactionInline(admin.TabularInline):
-    model = Reaction
-    fields = ("author", "text", "created_at")
-    autocomplete_fields = ("author",)
-    extra = 0
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user)
 
 
 def _visible_item_field(db_field, request, kwargs) -> None:
@@ -700,229 +650,6 @@ class VisibleItemsAdmin(BaseAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         _visible_item_field(db_field, request, kwargs)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-@admin.register(DossierItem)
-class DossierItemAdmin(ItemExportMixin, VisibleItemsAdmin):
-    """Items are changed here, never added: a new item gets its number and its type's rules
-    only through the paths that ask ItemSpec (manual entry, import). The list exports as it
-    is filtered (`ItemExportMixin`, dossier/item_export.py)."""
-
-    # Fits a 1,280 px screen: the type by its code, a long subject cut short (whole in its
-    # title), the destination with its link to the relation's dossier, the date without time.
-    list_display = ("number", "type_code", "short_subject", "destination", "submitted_on", "done")
-    list_display_links = ("number", "short_subject")
-    list_filter = (
-        ("item_type", VisibleTypeFilter),
-        ("import_job", ImportJobFilter),
-        RelationFilter,
-        SubmittedRangeFilter,
-        "done",
-        WorkflowStateFilter,
-        CharacteristicValueFilter,
-    )
-    list_select_related = ("item_type", "relation", "contact__person", "contact__organisation", "submitter")
-    search_fields = ("subject", "number", "relation__number", "relation__name")
-    search_help_text = _(
-        "A whole number finds items and relations by number; other text searches subjects and relation names."
-    )
-    # The unfiltered total would be a second count of every visible item on each page.
-    show_full_result_count = False
-    # Facet counts are one aggregate over every visible item per filter: seconds at a
-    # million items, so the list does not offer them.
-    show_facets = admin.ShowFacets.NEVER
-    list_per_page = 50  # rendering a row costs more than finding it
-    paginator = CappedCountPaginator
-    autocomplete_fields = ("relation", "contact", "cause", "responsible", "project", "course")
-    readonly_fields = (
-        "item_type",
-        "number",
-        "item_page",
-        "relation_dossier",
-        *item_admin.SUBMISSION_FIELDS,
-        "workflow_state",
-        "review_list",
-    )
-    inlines = [AttachmentInline, ReactionInline]
-
-    types_first = True  # a list of up to a million items
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def get_queryset(self, request):
-        # Whether the user may see the item's import job: its file name is its owner's.
-        own_jobs = ImportJob.objects.visible_to(request.user).filter(pk=OuterRef("import_job"))
-        return super().get_queryset(request).annotate(import_job_visible=Exists(own_jobs))
-
-    def get_search_results(self, request, queryset, search_term):
-        """A whole number is looked up by equality on the item number and the relation
-        number (indexed, no LIKE scan of every item); other text in the subject and in the
-        relation names. Relations are looked up first and given as constants: with a
-        subquery SQLite walks the whole list in date order to find a handful of items."""
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        if term.isdigit() and len(term) <= 18:
-            # The type list lets unique_item_number (type, number) find the number.
-            types = list(ItemType.objects.values_list("pk", flat=True))
-            condition = Q(item_type__in=types, number=int(term))
-            if relations := list(Relation.objects.filter(number=term).values_list("pk", flat=True)):
-                condition |= Q(relation__in=relations)
-            return queryset.filter(condition), False
-        condition = Q()
-        for word in term.split():
-            relations = list(Relation.objects.filter(name__icontains=word).values_list("pk", flat=True))
-            condition &= Q(subject__icontains=word) | Q(relation__in=relations)
-        return queryset.filter(condition), False
-
-    def action_checkbox(self, obj):
-        # The stock checkbox renders a widget template per row: a fifth of the page's time.
-        label = format_html(_("Select this object for an action - {}"), str(obj))
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            helpers.ACTION_CHECKBOX_NAME,
-            obj.pk,
-            label,
-        )
-
-    @admin.display(description=_("type"), ordering="item_type__code")
-    def type_code(self, item: DossierItem):
-        return format_html('<span title="{}">{}</span>', item.item_type.name, item.item_type.code)
-
-    @admin.display(description=_("subject"), ordering="subject")
-    def short_subject(self, item: DossierItem):
-        if len(item.subject) <= SUBJECT_LENGTH:
-            return item.subject or "-"
-        return format_html('<span title="{}">{}…</span>', item.subject, item.subject[: SUBJECT_LENGTH - 1])
-
-    @admin.display(description=_("relation"), ordering="relation__number")
-    def destination(self, item: DossierItem):
-        """The relation, linked to its central dossier (when that page is installed), else
-        the contact."""
-        if item.relation_id is None:
-            return str(item.contact) if item.contact_id else "-"
-        try:
-            url = reverse("admin:dossier_relation_dossier", args=[item.relation_id])
-        except NoReverseMatch:
-            return str(item.relation)
-        return format_html('<a href="{}">{}</a>', url, item.relation)
-
-    @admin.display(description=_("submit date"), ordering="submitted_at")
-    def submitted_on(self, item: DossierItem):
-        return date_format(timezone.localtime(item.submitted_at), "SHORT_DATE_FORMAT")
-
-    @admin.display(description=_("import"))
-    def import_link(self, item: DossierItem):
-        if item.import_job_id is None:
-            return "-"
-        if not getattr(item, "import_job_visible", False):
-            return _("An import by another user.")
-        url = reverse("admin:imports_importjob_change", args=[item.import_job_id])
-        return format_html('<a href="{}">{}</a>', url, item.import_job)
-
-    @admin.display(description=_("item page"))
-    def item_page(self, item: DossierItem):
-        url = _url_or_none("dossier:item-detail", item.pk)
-        return format_html('<a href="{}">{}</a>', url, _("Show the item")) if url else "-"
-
-    # --- the change page: laid out, checked and stored through ItemSpec -----------------------
-
-    def get_fieldsets(self, request, obj=None):
-        if obj is None:
-            return super().get_fieldsets(request, obj)
-        spec = item_admin.item_spec(obj)
-        runs = item_admin.layout(spec)
-        if not self.has_change_permission(request, obj):
-            # Read-only: a free field is no model field; it shows its value as the item page does.
-            shown = {f.code: item_admin.ShownFreeField(spec, f) for f in spec.fields if f.free_field_code}
-            runs = [(title, [shown.get(name, name) for name in names]) for title, names in runs]
-        fieldsets = [(None, {"fields": (("item_type", "number"), ("item_page", "relation_dossier"))})]
-        fieldsets += [(title, {"fields": names}) for title, names in runs]
-        if self.has_change_permission(request, obj) and "attachment" in spec and not spec["attachment"].is_hidden:
-            fieldsets.append((_("Attachment"), {"fields": (item_admin.NEW_ATTACHMENT,)}))
-        fieldsets.append((_("Submission"), {"fields": item_admin.SUBMISSION_LINES}))
-        fieldsets.append((item_admin.WORKFLOW_TITLE, {"fields": ("workflow_state", "review_list")}))
-        return fieldsets
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            return super().get_form(request, obj, change, **kwargs)
-        spec = item_admin.item_spec(obj)
-        form = type(
-            "ItemChangeForm", (item_admin.ItemChangeForm,), {"spec": spec, "user": request.user, "__module__": __name__}
-        )
-        model_fields = {f.name for f in DossierItem._meta.concrete_fields}
-        names = [item_admin.form_name(spec, f) for f in item_admin.page_fields(spec)]
-        kwargs["fields"] = [name for name in names if name in model_fields]
-        return super().get_form(request, obj, change, form=form, labels=item_admin.labels(spec), **kwargs)
-
-    def save_model(self, request, obj, form, change) -> None:
-        changed = change_item(
-            item=obj,
-            spec=form.spec,
-            values=form.validated_values,
-            user=request.user,
-            attachment=form.new_attachment,
-        )
-        workflow = getattr(obj, "workflow_instance", None)
-        leads_to = form.spec.workflow_id_for(form.validated_values)
-        if changed and leads_to and leads_to != getattr(workflow, "workflow_id", None):
-            self.message_user(
-                request,
-                _("The item stays where it is in its workflows: an item enters a workflow only when it is made."),
-                messages.WARNING,
-            )
-
-    @admin.display(description=_("central dossier"))
-    def relation_dossier(self, item: DossierItem):
-        url = _url_or_none("admin:dossier_relation_dossier", item.relation_id) if item.relation_id else None
-        if url is None:
-            return "-"
-        return format_html(
-            '<a href="{}">{}</a>', url, _("Open the dossier of %(relation)s") % {"relation": item.relation}
-        )
-
-    @admin.display(description=_("workflow"))
-    def workflow_state(self, item: DossierItem):
-        instance = WorkflowInstance.objects.filter(item=item).select_related("workflow", "current_task").first()
-        if instance is None:
-            return _("Not in a workflow.")
-        task = instance.current_task.name if instance.current_task else _("finished")
-        return _("%(workflow)s, at task %(task)s (since %(started)s)") % {
-            "workflow": instance.workflow,
-            "task": task,
-            "started": formats.date_format(timezone.localtime(instance.started_at), "SHORT_DATETIME_FORMAT"),
-        }
-
-    @admin.display(description=_("review tasks"))
-    def review_list(self, item: DossierItem):
-        tasks = item.review_tasks.select_related("reviewer")
-        if not tasks:
-            return _("No review tasks.")
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "",
-                "<li>{}: {}, {} {}</li>",
-                (
-                    (
-                        task.reviewer,
-                        task.get_state_display(),
-                        _("due"),
-                        formats.date_format(task.due_date, "SHORT_DATE_FORMAT") if task.due_date else "-",
-                    )
-                    for task in tasks
-                ),
-            ),
-        )
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name.startswith("characteristic_value_"):
-            kwargs["queryset"] = CharacteristicValue.objects.select_related("characteristic")
-        elif db_field.name == "creation_profile":
-            kwargs["queryset"] = CreationProfile.objects.select_related("item_type")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

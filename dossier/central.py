@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from dossier.models import ROLE_MODELS, Attachment, DossierItem, ItemType, Relation
+from dossier.models import ROLE_ACCESSORS, ROLE_MODELS, Attachment, DossierItem, ItemType, Relation
 from dossier.spec import REGARDING_ROLES
 
 PER_PAGE = 50
@@ -122,15 +122,11 @@ def count_items(items: QuerySet[DossierItem]) -> DossierCounts:
     return DossierCounts(total=sum(by_type.values()), done=sum(row["n_done"] for row in rows), by_type=by_type)
 
 
-# The reverse one-to-one accessor of each role on Relation.
-ROLE_ACCESSORS = [model._meta.default_related_name for model in ROLE_MODELS.values()]
-
-
 def relation_roles(relation: Relation) -> list[tuple[str, str]]:
     """(role name, role number) of the roles the relation holds (fetched with it)."""
     held = []
-    for model in ROLE_MODELS.values():
-        role = getattr(relation, model._meta.default_related_name, None)
+    for code, model in ROLE_MODELS.items():
+        role = getattr(relation, ROLE_ACCESSORS[code], None)
         if role is not None:
             held.append((str(model._meta.verbose_name), role.number))
     return held
@@ -160,7 +156,7 @@ def relation_dossier(model_admin, request: HttpRequest, object_id: str) -> HttpR
     """The central dossier page, as a view of the relations' admin (`RelationAdmin.get_urls`)."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    relations = model_admin.get_queryset(request).select_related(*ROLE_ACCESSORS)
+    relations = model_admin.get_queryset(request).select_related(*ROLE_ACCESSORS.values())
     relation = relations.filter(pk=object_id).first() if str(object_id).isdigit() else None
     if relation is None:
         raise Http404(_("There is no organisation or person with this key."))

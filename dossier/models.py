@@ -186,6 +186,8 @@ ROLE_MODELS: dict[str, type[Role]] = {
     "purchase": PurchaseRelation,
     "applicant": Applicant,
 }
+# The reverse one-to-one accessor of each role on Relation (`select_related` names).
+ROLE_ACCESSORS: dict[str, str] = {code: model._meta.default_related_name for code, model in ROLE_MODELS.items()}
 
 
 # --- Dossier extras ------------------------------------------------------------------------

@@ -170,24 +170,6 @@ def test_it_renders_the_change_page_of_every_model_with_data(root_client, world,
     assert str(obj) in response.text
 
 
-def test_it_offers_no_add_page_for_dossier_items(root_client, world):
-    # New items get their number and their type's rules only through ItemSpec paths.
-    assert root_client.get(admin_url(models.DossierItem, "add")).status_code == 403
-
-
-def test_it_shows_attachments_of_an_item_read_only(root_client, world):
-    response = root_client.get(admin_url(models.DossierItem, "change", world["item"].pk))
-
-    attachment = world["item"].attachments.get()
-    assert (
-        f'<a href="{reverse("dossier:attachment-download", args=[attachment.pk])}">20001_letter.pdf</a>'
-        in response.text
-    )
-    assert "ab" * 32 in response.text
-    assert reverse("dossier:item-detail", args=[world["item"].pk]) in response.text
-    assert 'name="attachments-0-original_name"' not in response.text
-
-
 def test_it_shows_why_a_type_without_destination_cannot_be_imported(root_client, db):
     memo = ItemTypeFactory(code="MEMO", name="Memo", relation_state=models.FieldState.HIDDEN)
 
@@ -312,33 +294,6 @@ def test_it_lists_a_relations_contacts_and_roles(root_client, world):
     assert 'value="D20001"' in response.text
 
 
-def test_it_finds_dossier_items_by_relation_number(root_client, world, root):
-    other = make_item(world["item_type"], 2, root, relation=RelationFactory(number="10999"))
-
-    response = root_client.get(admin_url(models.DossierItem, "changelist"), {"q": "10999"})
-
-    assert list(response.context["cl"].result_list) == [other]
-
-
-def test_it_finds_dossier_items_by_subject(root_client, world, root):
-    other = make_item(world["item_type"], 2, root)
-    other.subject = "Late delivery"
-    other.save()
-
-    response = root_client.get(admin_url(models.DossierItem, "changelist"), {"q": "late deliv"})
-
-    assert list(response.context["cl"].result_list) == [other]
-
-
-def test_it_filters_dossier_items_by_import_job(root_client, world, root):
-    make_item(world["item_type"], 2, root)
-
-    response = root_client.get(admin_url(models.DossierItem, "changelist"), {"import_job__id__exact": world["job"].pk})
-
-    assert list(response.context["cl"].result_list) == [world["item"]]
-    assert "complaints.csv" in response.text
-
-
 @pytest.mark.parametrize(
     ("model", "grow"),
     [
@@ -364,22 +319,6 @@ def test_it_lists_a_model_in_a_fixed_number_of_queries(root_client, world, model
 
     before = count()
     grow(10)
-
-    assert count() == before
-
-
-def test_it_lists_dossier_items_in_a_fixed_number_of_queries(root_client, world, root):
-    def count() -> int:
-        with CaptureQueriesContext(connection) as queries:
-            assert root_client.get(admin_url(models.DossierItem, "changelist")).status_code == 200
-        return len(queries)
-
-    before = count()
-    for number in range(2, 12):
-        job = ImportJob.objects.create(user=root, item_type=world["item_type"], file_name=f"{number}.csv")
-        make_item(
-            world["item_type"], number, root, relation=RelationFactory(), contact=ContactFactory(), import_job=job
-        )
 
     assert count() == before
 

@@ -373,8 +373,8 @@ def test_staff_without_the_view_permission_is_refused(client, world):
 
 
 def test_a_list_longer_than_the_count_cap_says_more_than_and_pages_the_first_rows(client, world, monkeypatch):
-    from dossier.admin import DossierItemAdmin
-    from dossier.paging import CappedCountPaginator
+    from review.admin import DossierItemAdmin
+    from review.paging import CappedCountPaginator
 
     admin = world["users"]["admin"]
     visible = DossierItem.objects.visible_to(admin).count()
