@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from config.admin_base import BaseAdmin, RedactedDeletionMixin
-from dossier import exports, item_admin, resources
+from dossier import item_admin, resources
 from dossier.item_export import ItemExportMixin
 from dossier.item_filters import (
     CharacteristicValueFilter,
@@ -71,7 +71,8 @@ from dossier.paging import CappedCountPaginator
 from dossier.services import change_item
 from dossier.spec import REGARDING_ROLES, ItemSpec, import_refusal
 from imports.models import ImportJob
-from imports.pipeline.reading import ReadError
+from spreadsheets import writing as exports
+from spreadsheets.reading import ReadError
 
 logger = logging.getLogger(__name__)
 SUBJECT_LENGTH = 60  # characters of a subject the items list shows

@@ -35,11 +35,11 @@ from import_export import resources
 from import_export.admin import ExportMixin
 from import_export.forms import ExportForm
 
-from dossier import exports
 from dossier.models import DossierItem, FreeField, ItemType
 from dossier.spec import FREE_PREFIX, FieldSpec, Group, ItemSpec, Purpose
 from imports.models import ImportJob
 from imports.pipeline.mapping import normalise, suggest_mapping
+from spreadsheets import writing as exports
 
 CHUNK_SIZE = 2000
 # Fields the export leaves out: an attachment is a file, not a cell.

@@ -28,9 +28,9 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from dossier.exports import xlsx_cell, xlsx_text
 from dossier.models import EXTRA_MODELS, ROLE_MODELS, Contact, ItemType, Relation
 from dossier.spec import REGARDING_ROLES, FieldSpec, Group, ItemSpec, Kind, Purpose
+from spreadsheets.writing import xlsx_cell, xlsx_text
 
 VALIDATED_ROWS = 5000  # the drop-down lists cover the rows under the header up to this one
 LIST_COLUMN = 5  # on the instructions sheet the lists start in column F (0-based 5)

@@ -28,10 +28,10 @@ from dossier.models import EXTRA_MODELS, ROLE_MODELS, Attachment, Contact, Dossi
 from dossier.spec import REFERENCE_KINDS, FieldProblem, ItemSpec, Kind, unknown_relation_message
 from dossier.values import ValueCorrected, ValueProblem, as_text, without_controls, without_controls_first
 from imports.pipeline.attachments import AttachmentSource, PathProblem
-from imports.pipeline.cells import UNCOMPUTED
 from imports.pipeline.mapping import field_sources
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
-from imports.pipeline.reading import Row
+from spreadsheets.cells import UNCOMPUTED
+from spreadsheets.reading import Row
 
 BATCH_SIZE = 2000
 # Parsed values are immutable and depend on the text alone: worth remembering for these.
