@@ -1,7 +1,7 @@
 """A type's template workbook: the file an administrator fills in to import items of the type.
 
 Built from the live configuration (the type's ItemSpec for the import), in the user's
-language, with the safe cells of dossier/exports.py:
+language, with the safe cells of spreadsheets/writing.py:
 
 - sheet 1 (named after the type code): one column per field an import may fill, in ItemSpec
   order; a required column's header ends in " *" and is bold. The headers are the fields'

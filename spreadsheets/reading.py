@@ -2,7 +2,7 @@
 
     table = open_table(path, file_name="docs.xlsx")
     table.headers            # ["Relatienummer", "Onderwerp", ...], never empty; a name
-                             # given twice is kept (mapping.py tells them apart by letter)
+                             # given twice is kept (imports/pipeline/mapping.py tells them apart)
     for row in table.rows(): # Row(number=2, cells=("10001", "CV", ...)); empty rows skipped
         ...
 
@@ -181,7 +181,7 @@ def _find_header(source: Iterator[Row], header_row: int | None) -> tuple[list[An
 def header_names(cells: list[Any]) -> list[str]:
     """Header texts, trimmed, without control characters, never empty: an empty one (a
     merged or blank cell, or a formula without its value) gets its column letter. A name
-    given twice stays as it is: mapping.py tells the columns apart by their letters."""
+    given twice stays as it is: the caller tells the columns apart by their letters."""
     while cells and cells[-1] is not UNCOMPUTED and _blank(cells[-1]):
         cells = cells[:-1]
     headers: list[str] = []
