@@ -217,7 +217,7 @@ def run_child(step: str, arguments: dict) -> dict:
 
 
 def step_sample(path: str) -> dict:
-    from imports.pipeline.reading import sample
+    from spreadsheets.reading import sample
 
     started = time.monotonic()
     table, rows = sample(path, size=10)
@@ -310,7 +310,7 @@ def step_floor(path: str, raw: bool = False) -> dict:
     from django.utils import timezone
 
     from dossier.models import DossierItem, ItemType, Relation
-    from imports.pipeline.reading import open_table
+    from spreadsheets.reading import open_table
 
     item_type = ItemType.objects.get(code="BENCH")
     user = get_user_model().objects.get(username="admin")

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from config.admin_base import BaseAdmin, RedactedDeletionMixin
-from dossier import exports, resources
+from dossier import resources
 from dossier.models import (
     EXTRA_MODELS,
     ROLE_ACCESSORS,
@@ -56,7 +56,8 @@ from dossier.models import (
     WorkflowTask,
 )
 from dossier.spec import REGARDING_ROLES, ItemSpec, import_refusal
-from imports.pipeline.reading import ReadError
+from spreadsheets import writing
+from spreadsheets.reading import ReadError
 
 logger = logging.getLogger(__name__)
 EXPORT_PERMISSION = "dossier.export_master_data"
@@ -81,11 +82,11 @@ class MasterDataAdmin(RedactedDeletionMixin, ImportExportModelAdmin):
     admin unless a setting says otherwise); exporting needs its own permission.
 
     Files are read through the import's guarded readers (`resources.IMPORT_FORMATS`) and
-    written with spreadsheet-safe cells (`exports.EXPORT_FORMATS`); a file that cannot be
+    written with spreadsheet-safe cells (`writing.EXPORT_FORMATS`); a file that cannot be
     read gets one sentence on the form, never a traceback."""
 
     import_formats = resources.IMPORT_FORMATS
-    export_formats = exports.EXPORT_FORMATS
+    export_formats = writing.EXPORT_FORMATS
     export_form_class = resources.MasterDataExportForm
 
     def has_import_permission(self, request) -> bool:

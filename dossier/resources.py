@@ -45,7 +45,7 @@ from dossier.values import (
     parse_decimal,
     parse_integer,
 )
-from imports.pipeline.reading import ReadError, column_letter, open_table
+from spreadsheets.reading import ReadError, column_letter, open_table
 
 logger = logging.getLogger(__name__)
 

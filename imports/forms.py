@@ -19,7 +19,7 @@ from dossier.spec import FieldSpec, ItemSpec, Kind, import_refusal
 from dossier.values import ValueProblem
 from imports.pipeline.attachments import ArchiveError, AttachmentArchive
 from imports.pipeline.mapping import duplicated_columns, letter_position, same_name
-from imports.pipeline.reading import column_letter
+from spreadsheets.reading import column_letter
 
 NOT_IMPORTED = ("", gettext_lazy("- not imported -"))
 NO_FIXED_VALUE = ("", "-")

@@ -26,7 +26,7 @@ from dossier.models import Relation
 from dossier.spec import ItemSpec, Kind
 from imports.models import ImportJob
 from imports.pipeline.mapping import letter_position, same_name
-from imports.pipeline.reading import column_letter
+from spreadsheets.reading import column_letter
 
 WIZARD_ADDRESS = "/admin/imports/new/"  # a fixed address (design.md), also before the wizard exists
 ROWS_PER_PAGE = 50

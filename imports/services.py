@@ -62,7 +62,6 @@ from imports.pipeline.committing import (
 )
 from imports.pipeline.mapping import MappingProblem, check_mapping, header_key
 from imports.pipeline.outcomes import CommitResult, RowResult, Summary, ValidationResult
-from imports.pipeline.reading import ReadError, file_format, open_table, sample
 from imports.pipeline.report import write_rejected_rows
 from imports.pipeline.validation import RowValidator
 from imports.progress import (
@@ -83,6 +82,7 @@ from imports.progress import (
     staging_folder,
     stale_message,
 )
+from spreadsheets.reading import ReadError, file_format, open_table, sample
 
 logger = logging.getLogger(__name__)
 MAX_STORED_PROBLEMS = 5000

@@ -1,7 +1,7 @@
 """A type's template workbook: the file an administrator fills in to import items of the type.
 
 Built from the live configuration (the type's ItemSpec for the import), in the user's
-language, with the safe cells of dossier/exports.py:
+language, with the safe cells of spreadsheets/writing.py:
 
 - sheet 1 (named after the type code): one column per field an import may fill, in ItemSpec
   order; a required column's header ends in " *" and is bold. The headers are the fields'
@@ -28,9 +28,9 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from dossier.exports import xlsx_cell, xlsx_text
 from dossier.models import EXTRA_MODELS, ROLE_MODELS, Contact, ItemType, Relation
 from dossier.spec import REGARDING_ROLES, FieldSpec, Group, ItemSpec, Kind, Purpose
+from spreadsheets.writing import xlsx_cell, xlsx_text
 
 VALIDATED_ROWS = 5000  # the drop-down lists cover the rows under the header up to this one
 LIST_COLUMN = 5  # on the instructions sheet the lists start in column F (0-based 5)

@@ -1,7 +1,7 @@
 """What the wizard does with an upload before the import services see it: stop reading a file
 that passes its size limit, and name the spreadsheet by what it holds, not by its extension.
 
-The readers (imports/pipeline/reading.py) choose the format by the file name's extension. A
+The readers (spreadsheets/reading.py) choose the format by the file name's extension. A
 browser upload's name is whatever the user's computer called it: an Excel workbook saved as
 "rows.csv", a CSV export named "rows.xlsx". `recognised_name` looks at the first bytes and
 gives the name the readers need (the user's name with the right extension):

@@ -35,9 +35,9 @@ from imports import presenting, services
 from imports.forms import ChooseTypeForm, MappingForm, SheetForm, UploadForm
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline.mapping import header_key, letter_position
-from imports.pipeline.reading import ReadError, Row, column_letter, open_table, sample
 from imports.template_workbook import template_file_name, write_template
 from imports.uploads import SizeLimitedUploadHandler, recognised_name, upload_limits
+from spreadsheets.reading import ReadError, Row, column_letter, open_table, sample
 
 SAMPLE_ROWS = 5
 PREVIEW_ROWS = 12

@@ -15,7 +15,7 @@ the exported types, in ItemSpec's order, with headers and values the import read
 With one type, an export can be imported again as a new import of that type: every column
 maps by itself (`ItemExport` checks that with the mapping step's own `suggest_mapping`). With
 several types the columns are the union of the types' fields; a column a type lacks stays
-empty on its rows. Cells are written by dossier/exports.py (formulas neutralised).
+empty on its rows. Cells are written by spreadsheets/writing.py (formulas neutralised).
 """
 
 from __future__ import annotations
@@ -35,11 +35,11 @@ from import_export import resources
 from import_export.admin import ExportMixin
 from import_export.forms import ExportForm
 
-from dossier import exports
 from dossier.models import DossierItem, FreeField, ItemType
 from dossier.spec import FREE_PREFIX, FieldSpec, Group, ItemSpec, Purpose
 from imports.models import ImportJob
 from imports.pipeline.mapping import normalise, suggest_mapping
+from spreadsheets import writing
 
 CHUNK_SIZE = 2000
 # Fields the export leaves out: an attachment is a file, not a cell.
@@ -294,7 +294,7 @@ class ItemExportForm(ExportForm):
     """The export page: the file format only (the columns follow from the types)."""
 
 
-ITEM_EXPORT_FORMATS = [exports.SafeXLSX, exports.SafeCSV]
+ITEM_EXPORT_FORMATS = [writing.SafeXLSX, writing.SafeCSV]
 EXPORT_HELP = gettext_lazy(
     "The export holds the items of the list as it is filtered. Filter the list on one type to "
     "get that type's free fields and characteristics as columns: such a file can be imported "

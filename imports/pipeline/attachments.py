@@ -29,32 +29,13 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from dossier.services import visible_name
+from spreadsheets.zipguard import unpacks_too_far
 
 NESTED_ARCHIVES = {".zip", ".7z", ".rar", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
 LOCAL_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 UNC = re.compile(r"^(\\\\|//)[^\\/]+[\\/]([A-Za-z])\$[\\/](?P<path>.+)$")
 # What reading a member raises when its directory entry lies about it (size, checksum, place).
 DAMAGED_MEMBER = (zipfile.BadZipFile, EOFError, zlib.error)
-
-
-# Below this many unpacked bytes no ZIP is a bomb, however tight it packs (b"A" * 5000 packs
-# 300 to 1): the ratio limit applies only above it.
-RATIO_FLOOR = 10 * 1024 * 1024
-
-
-def unpacks_too_far(infos: list[zipfile.ZipInfo], limits: dict[str, int]) -> str | None:
-    """A ZIP bomb check from the directory alone: "members" (too many), "bytes" (too many
-    unpacked), "ratio" (over RATIO_FLOOR bytes, packed too tightly: unpacked / packed), or
-    None when the ZIP is within every limit."""
-    total = sum(info.file_size for info in infos)
-    packed = sum(info.compress_size for info in infos) or 1
-    if len(infos) > limits["members"]:
-        return "members"
-    if total > limits["uncompressed_bytes"]:
-        return "bytes"
-    if total > RATIO_FLOOR and total / packed > limits["ratio"]:
-        return "ratio"
-    return None
 
 
 class ArchiveError(Exception):

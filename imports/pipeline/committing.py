@@ -41,8 +41,8 @@ from dossier.services import (
 )
 from dossier.spec import ItemSpec
 from imports.pipeline.attachments import AttachmentSource, Member
-from imports.pipeline.cells import UNCOMPUTED
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
+from spreadsheets.cells import UNCOMPUTED
 
 BATCH_SIZE = 1000
 BATCHES_PER_INSERT = 20  # without follow-ups: on PostgreSQL one COPY per 20,000 rows

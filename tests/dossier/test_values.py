@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 
 from dossier.values import (
-    CONTROL_CHARACTERS,
     ValueCorrected,
     ValueProblem,
     as_text,
@@ -17,7 +16,6 @@ from dossier.values import (
     parse_datetime,
     parse_decimal,
     parse_integer,
-    without_controls,
 )
 
 
@@ -169,13 +167,6 @@ def test_a_date_time_that_falls_before_the_calendar_in_utc_is_refused(settings):
     assert parse_datetime("31-12-9999 23:59").year == 9999
 
 
-def test_control_characters_other_than_tab_and_line_breaks_are_matched():
-    controls = [chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]]
-    bidi = [chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]]
-    kept = "tab\there\r\nline\u2028é€\u200d"
-    assert without_controls("".join(controls + bidi) + kept) == kept
-
-
 def test_clean_text_returns_a_clean_text_and_reports_a_corrected_one():
     assert clean_text("  Brief  ") == "Brief"
     with pytest.raises(ValueCorrected) as caught:
@@ -192,9 +183,3 @@ def test_clean_text_measures_the_cleaned_text_against_the_limit():
     assert caught.value.message == "The text is 11 characters long, and at most 10 fit: shorten it to 10 characters."
     with pytest.raises(ValueCorrected):
         clean_text("x" * 10 + "\x00" * 5, max_length=10)
-
-
-def test_every_control_character_fails_isprintable_so_the_fast_check_lets_none_pass():
-    matched = [chr(c) for c in range(0x3000) if CONTROL_CHARACTERS.match(chr(c))]
-    assert len(matched) == 29 + 1 + 32 + 5 + 4
-    assert not any(char.isprintable() for char in matched)

@@ -189,7 +189,7 @@ def test_a_control_character_at_either_end_of_a_cell_is_warned_of(tmp_path, subj
 
 def test_trimming_removes_only_whitespace():
     from dossier.values import as_text
-    from imports.pipeline.cells import clean_rows
+    from spreadsheets.cells import clean_rows
 
     assert as_text(" \xa0\u2003a b\t\n") == "a b"
     assert as_text("\x1ca\x85") == "\x1ca\x85"

@@ -12,7 +12,7 @@ from dossier.demo import seed_demo_world
 from dossier.models import DossierItem, Employee, ItemType, Relation, ReviewTask, WorkflowInstance
 from imports import services
 from imports.models import ImportJob, SavedMapping
-from imports.pipeline.reading import open_table
+from spreadsheets.reading import open_table
 
 pytestmark = pytest.mark.django_db
 
@@ -724,9 +724,9 @@ def test_the_rejected_rows_file_is_written_without_reading_the_file_again(demo, 
 def test_the_rejected_rows_keep_their_cell_types(demo, tmp_path):
     import datetime as dt
 
-    from imports.pipeline.cells import UNCOMPUTED
     from imports.pipeline.committing import read_rejected, stage_rejected
     from imports.pipeline.outcomes import Problem, RowResult
+    from spreadsheets.cells import UNCOMPUTED
 
     cells = ("E1", 3, 2.5, True, None, dt.date(2026, 2, 1), dt.datetime(2026, 2, 1, 9, 30), dt.time(14, 5), UNCOMPUTED)
     problem = Problem(7, "Relatienummer", "E1", "relation_not_found", "Unknown.", "relation")

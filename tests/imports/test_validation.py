@@ -8,10 +8,10 @@ import pytest
 from dossier.models import CharacteristicCombination, FieldState, FreeField
 from dossier.spec import ItemSpec, Purpose
 from imports.pipeline.attachments import AttachmentArchive
-from imports.pipeline.cells import UNCOMPUTED
 from imports.pipeline.outcomes import Summary
-from imports.pipeline.reading import Row
 from imports.pipeline.validation import RowValidator
+from spreadsheets.cells import UNCOMPUTED
+from spreadsheets.reading import Row
 from tests.factories import (
     ApplicantFactory,
     CharacteristicValueFactory,

@@ -376,22 +376,3 @@ def test_the_queries_of_an_export_do_not_grow_with_the_number_of_items(client, w
 
     with django_assert_num_queries(len(few)):
         assert len(rows_of(export(client, fmt, type_filter("CORR")), fmt)) == 1 + 4 + 30
-
-
-def test_the_streamed_xlsx_keeps_numbers_dates_and_yes_no_as_themselves():
-    from dossier.exports import stream_xlsx
-
-    stream = io.BytesIO()
-    moment = dt.datetime(2025, 1, 6, 9, 15, 30)
-    stream_xlsx(
-        [
-            ["Text", "Number", "Amount", "Date", "Moment", "Flag", "Empty"],
-            ["a & <b>", 7, Decimal("3150.50"), dt.date(2025, 2, 1), moment, True, None],
-        ],
-        stream,
-        title="CORR",
-    )
-    workbook = openpyxl.load_workbook(io.BytesIO(stream.getvalue()))
-
-    assert workbook.sheetnames == ["CORR"]
-    assert [c.value for c in workbook.active[2]] == ["a & <b>", 7, 3150.5, dt.datetime(2025, 2, 1), moment, True, None]

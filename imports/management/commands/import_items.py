@@ -23,7 +23,7 @@ from imports.management.plain import PlainErrorsCommand
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline.mapping import duplicate_column_warnings, field_sources, header_key
 from imports.pipeline.outcomes import Problem
-from imports.pipeline.reading import column_letter
+from spreadsheets.reading import column_letter
 
 SHOWN_PROBLEMS = 50
 MAX_HEADER_ROW = 1_048_576  # the last row a spreadsheet has

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from dossier.values import WHITESPACE
+from spreadsheets.text import WHITESPACE
 
 
 class _Uncomputed:

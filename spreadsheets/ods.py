@@ -31,8 +31,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from imports.pipeline.cells import UNCOMPUTED
-from imports.pipeline.xmlparts import CHUNK, Done, make_parser, open_member, parse_whole
+from spreadsheets.cells import UNCOMPUTED
+from spreadsheets.xmlparts import CHUNK, Done, make_parser, open_member, parse_whole
 
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384

@@ -2,7 +2,7 @@
 
     table = open_table(path, file_name="docs.xlsx")
     table.headers            # ["Relatienummer", "Onderwerp", ...], never empty; a name
-                             # given twice is kept (mapping.py tells them apart by letter)
+                             # given twice is kept (imports/pipeline/mapping.py tells them apart)
     for row in table.rows(): # Row(number=2, cells=("10001", "CV", ...)); empty rows skipped
         ...
 
@@ -37,10 +37,10 @@ from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from dossier.values import without_controls
-from imports.pipeline.attachments import unpacks_too_far
-from imports.pipeline.background import rows_in_background
-from imports.pipeline.cells import UNCOMPUTED, clean_rows
+from spreadsheets.background import rows_in_background
+from spreadsheets.cells import UNCOMPUTED, clean_rows
+from spreadsheets.text import without_controls
+from spreadsheets.zipguard import unpacks_too_far
 
 FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods", ".csv": "csv", ".txt": "csv"}
 MACRO_SUFFIXES = (".xlsm",)
@@ -181,7 +181,7 @@ def _find_header(source: Iterator[Row], header_row: int | None) -> tuple[list[An
 def header_names(cells: list[Any]) -> list[str]:
     """Header texts, trimmed, without control characters, never empty: an empty one (a
     merged or blank cell, or a formula without its value) gets its column letter. A name
-    given twice stays as it is: mapping.py tells the columns apart by their letters."""
+    given twice stays as it is: the caller tells the columns apart by their letters."""
     while cells and cells[-1] is not UNCOMPUTED and _blank(cells[-1]):
         cells = cells[:-1]
     headers: list[str] = []
@@ -258,15 +258,15 @@ def _open_zip_book(path: Path, name: str, sheet: str | None, kind: str) -> Opene
     """The .xlsx and .ods path: encryption, the ZIP's limits, the book, the sheet, and whether
     a second process reads it (background.py)."""
     if kind == "xlsx":
-        from imports.pipeline.xlsx import XlsxMacros as Refused
-        from imports.pipeline.xlsx import open_book
+        from spreadsheets.xlsx import XlsxMacros as Refused
+        from spreadsheets.xlsx import open_book
 
         damaged = _(
             "'%(name)s' is not a valid Excel file (it may be damaged or another format). Save it again as .xlsx."
         ) % {"name": name}
     else:
-        from imports.pipeline.ods import OdsEncrypted as Refused
-        from imports.pipeline.ods import open_book
+        from spreadsheets.ods import OdsEncrypted as Refused
+        from spreadsheets.ods import open_book
 
         damaged = _(
             "'%(name)s' is not a valid spreadsheet (it may be damaged or another format). Save it again as .xlsx."

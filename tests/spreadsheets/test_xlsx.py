@@ -9,8 +9,8 @@ import pytest
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 
-from imports.pipeline.cells import UNCOMPUTED
-from imports.pipeline.xlsx import column_index, open_book
+from spreadsheets.cells import UNCOMPUTED
+from spreadsheets.xlsx import column_index, open_book
 
 FILES = Path(__file__).resolve().parent.parent / "files"
 
@@ -84,8 +84,8 @@ def test_column_references_become_indexes(reference, index):
 
 
 def test_a_second_process_reads_the_same_rows_trimmed_and_without_empty_ones(tmp_path):
-    from imports.pipeline.background import rows_in_background
-    from imports.pipeline.cells import clean_rows
+    from spreadsheets.background import rows_in_background
+    from spreadsheets.cells import clean_rows
 
     workbook = openpyxl.Workbook()
     sheet = workbook.active
@@ -106,7 +106,7 @@ def test_a_second_process_reads_the_same_rows_trimmed_and_without_empty_ones(tmp
 def test_a_second_process_reports_a_damaged_sheet(tmp_path):
     import zipfile
 
-    from imports.pipeline.background import BackgroundReadError, rows_in_background
+    from spreadsheets.background import BackgroundReadError, rows_in_background
 
     workbook = openpyxl.Workbook()
     workbook.active.append(["x"])
@@ -120,7 +120,7 @@ def test_a_second_process_reports_a_damaged_sheet(tmp_path):
 
 
 def test_open_table_reads_large_sheets_in_a_second_process(tmp_path, monkeypatch):
-    from imports.pipeline import reading
+    from spreadsheets import reading
 
     calls = []
     original = reading.rows_in_background

@@ -3,8 +3,8 @@ the admin's master data exports (django-import-export formats below) and the imp
 rejected rows file (imports/pipeline/report.py).
 
 - A text a spreadsheet would run as a formula (starting with = + - @ tab or CR) is written
-  as a text cell in .xlsx, and with a leading apostrophe in .csv/.tsv (the CSV reader of the
-  import removes that apostrophe again: imports/pipeline/reading.py `_unescape_formula`).
+  as a text cell in .xlsx, and with a leading apostrophe in .csv/.tsv (our CSV reader
+  removes that apostrophe again: spreadsheets/reading.py `_unescape_formula`).
 - Characters an .xlsx cannot hold (control characters other than tab and line breaks) are
   removed, so the file is always written.
 

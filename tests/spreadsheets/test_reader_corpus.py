@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import python_calamine
 
-from imports.pipeline import ods, xlsx
-from imports.pipeline.cells import UNCOMPUTED
-from imports.pipeline.reading import column_letter
+from spreadsheets import ods, xlsx
+from spreadsheets.cells import UNCOMPUTED
+from spreadsheets.reading import column_letter
 
 FILES = Path(__file__).resolve().parent.parent / "files"
 CORPUS = FILES / "corpus"

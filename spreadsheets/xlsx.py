@@ -23,8 +23,8 @@ import zipfile
 from collections.abc import Iterator
 from typing import IO, Any
 
-from imports.pipeline.cells import UNCOMPUTED
-from imports.pipeline.xmlparts import CHUNK, Done, local, make_parser, open_member, parse_whole
+from spreadsheets.cells import UNCOMPUTED
+from spreadsheets.xmlparts import CHUNK, Done, local, make_parser, open_member, parse_whole
 
 BUILTIN_DATE_FORMATS = set(range(14, 23)) | {45, 46, 47}
 DATE_TOKENS = re.compile(r"[dmyhs]", re.IGNORECASE)

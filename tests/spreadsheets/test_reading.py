@@ -8,7 +8,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from imports.pipeline.reading import ReadError, header_names, open_table, sample
+from spreadsheets.cells import UNCOMPUTED
+from spreadsheets.reading import ReadError, header_names, open_table, sample
 
 FILES = Path(__file__).resolve().parent.parent / "files"
 
@@ -347,8 +348,7 @@ def test_a_workbook_with_only_hidden_sheets_reads_the_first(tmp_path):
 
 
 def test_a_formula_without_its_value_reaches_the_rows_as_uncomputed(tmp_path, monkeypatch):
-    from imports.pipeline import reading
-    from imports.pipeline.cells import UNCOMPUTED
+    from spreadsheets import reading
 
     path = write_xlsx(tmp_path / "formulas.xlsx", [["Getal", "Dubbel"], [2, "=A2*2"], [None, "=A2*3"]])
     assert read_all(path)[1] == [(2, (2, UNCOMPUTED)), (3, (None, UNCOMPUTED))]
@@ -433,3 +433,12 @@ def test_an_xls_whose_first_sheet_is_hidden_reads_the_first_visible_one():
         ["Nummer", "Onderwerp"],
         [(2, (10001.0, "CV"))],
     )
+
+
+def test_a_header_cell_holding_a_formula_without_value_is_blank_and_gets_its_column_name():
+    assert header_names(["Nummer", UNCOMPUTED, "Naam\x1b\u202e", UNCOMPUTED]) == [
+        "Nummer",
+        "Column B",
+        "Naam",
+        "Column D",
+    ]

@@ -22,8 +22,8 @@ from typing import IO, Any
 
 BATCH = 2000  # rows per message at most
 BATCH_CELLS = 100_000  # cells per message at most: a row may be 16,384 cells wide
-PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
-CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from imports.pipeline.background import main; main(sys.argv[2:])"
+PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
+CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from spreadsheets.background import main; main(sys.argv[2:])"
 
 
 class BackgroundReadError(Exception):
@@ -59,16 +59,16 @@ def main(arguments: list[str]) -> None:
 
 
 def _produce(kind: str, path: str, sheet: str, out: IO[bytes]) -> None:
-    from imports.pipeline.cells import clean_rows
+    from spreadsheets.cells import clean_rows
 
     def send(message) -> None:
         pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
 
     try:
         if kind == "ods":
-            from imports.pipeline.ods import open_book
+            from spreadsheets.ods import open_book
         else:
-            from imports.pipeline.xlsx import open_book
+            from spreadsheets.xlsx import open_book
         book = open_book(path)
         try:
             batch, cells = [], 0

@@ -9,9 +9,9 @@ from xml.parsers.expat import ExpatError
 
 import pytest
 
-from imports.pipeline import ods
-from imports.pipeline.ods import open_book
-from imports.pipeline.reading import ReadError, open_table
+from spreadsheets import ods
+from spreadsheets.ods import open_book
+from spreadsheets.reading import ReadError, open_table
 
 FILES = Path(__file__).resolve().parent.parent / "files"
 NAMESPACES = (
@@ -393,9 +393,9 @@ def test_an_ods_that_unpacks_too_far_is_refused(tmp_path, settings):
 
 
 def test_a_large_ods_is_read_by_a_second_process_to_the_same_rows(tmp_path, monkeypatch):
-    from imports.pipeline import reading
-    from imports.pipeline.background import rows_in_background
-    from imports.pipeline.cells import clean_rows
+    from spreadsheets import reading
+    from spreadsheets.background import rows_in_background
+    from spreadsheets.cells import clean_rows
 
     rows = [row(text("Nummer"), text("Onderwerp"))]
     rows += [row(number(10001 + n), text(f" Brief {n} ")) for n in range(3000)]
@@ -416,7 +416,7 @@ def test_a_large_ods_is_read_by_a_second_process_to_the_same_rows(tmp_path, monk
 def test_rows_as_wide_as_a_sheet_allows_come_from_the_second_process_in_small_batches(tmp_path):
     """A cell repeated across all 16,384 columns packs into a few bytes; what crosses the pipe
     at once stays small however many such rows the sheet has."""
-    from imports.pipeline.background import rows_in_background
+    from spreadsheets.background import rows_in_background
 
     wide = '<table:table-cell table:number-columns-repeated="16384" office:value-type="float" office:value="1"/>'
     path = write_ods(tmp_path / "wide.ods", content(table("Blad1", *[row(wide)] * 300)))
@@ -465,7 +465,7 @@ def test_a_sheet_whose_table_style_hides_it_is_hidden_and_not_chosen_by_default(
 
 
 def test_a_formula_cell_without_value_or_text_is_uncomputed(tmp_path):
-    from imports.pipeline.cells import UNCOMPUTED
+    from spreadsheets.cells import UNCOMPUTED
 
     cells = (
         number(2),

