@@ -10,8 +10,7 @@ from django.core.files.base import ContentFile
 from dossier.models import DossierItem
 from dossier.services import add_attachment
 from tests.dossier.test_item_admin import make_contract
-from tests.e2e.conftest import sign_in
-from tests.e2e.watching import shot
+from tests.e2e.conftest import shot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
