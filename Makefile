@@ -39,7 +39,7 @@ ifneq ($(shell $(call new_enough,$(PY)) && echo ok),ok)
 $(STAMP): FORCE
 endif
 
-.PHONY: help venv install migrate seed run test test-postgres lint check-migrations messages clean FORCE
+.PHONY: help venv install migrate seed run test test-postgres screenshots lint check-migrations messages clean FORCE
 
 help: ## List the targets
 	@echo "Usage: make <target> [ARGS=...]"
@@ -94,6 +94,11 @@ test: install .env ## Run the test suite on SQLite (extra pytest arguments: ARGS
 
 test-postgres: install .env ## Run the test suite on PostgreSQL at 127.0.0.1:5432 (override: POSTGRES_URL=...)
 	DATABASE_URL=$(POSTGRES_URL) $(PY) -m pytest $(ARGS)
+
+screenshots: install .env ## Run the browser tests (tests/e2e) with SCREENSHOTS=1: they rewrite docs/screenshots/
+	@# Without Chromium the browser tests skip, and would silently write nothing.
+	@command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || { echo "Chromium is not installed (apt-get install -y chromium)." >&2; exit 1; }
+	SCREENSHOTS=1 DATABASE_URL=$(SQLITE_URL) $(PY) -m pytest tests/e2e $(ARGS)
 
 lint: install ## ruff check, ruff format --check and the import contracts (lint-imports)
 	$(VENV)/bin/ruff check .

@@ -4,6 +4,15 @@
 - bob has Profit rights but is authorised for nothing;
 - charlie has no rights at all (the outsider);
 - root is a superuser.
+
+The `demo` fixture loads the demo world of the README instead, with its own cast
+(dossier.demo.DEMO_USERS; the password is the user name):
+
+- admin is a superuser with InSite and Profit rights, authorised for every type;
+- importeur has InSite rights, authorised for SOLL, CORR, CONTR, KLACHT and CURSUS (the
+  import tests' `importeur` fixture, tests/imports/conftest.py, signs him in);
+- profit has Profit rights, authorised for CORR only;
+- zonderrechten has no rights at all and is authorised for nothing.
 """
 
 import pytest

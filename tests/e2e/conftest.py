@@ -1,14 +1,19 @@
 """Browser tests: Debian's Chromium (/usr/bin/chromium, never a downloaded browser) driven by
 Playwright against a live server. Without Chromium they are skipped with the reason; .ci/run
-installs it, so CI always runs them."""
+installs it, so CI always runs them.
+
+They take the README's screenshots only when asked (SCREENSHOTS=1, which `make screenshots`
+sets): a normal test run leaves docs/screenshots/ as committed."""
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
 from tests.e2e.watching import LISTEN
 
+SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -47,6 +52,14 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+def shot(page, name: str) -> None:
+    """A full-page screenshot in docs/screenshots/, when asked for with SCREENSHOTS=1."""
+    if os.environ.get("SCREENSHOTS", "0") in ("", "0"):
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def sign_in(page, live_server, username: str) -> None:

@@ -4,9 +4,9 @@ Writes docs/screenshots/history-list.png and history-job.png."""
 
 import pytest
 
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import shot, sign_in
 from tests.e2e.test_csp import visit
-from tests.e2e.watching import LISTEN, SCREENSHOTS
+from tests.e2e.watching import LISTEN
 from tests.imports.test_history import CLEAN, MISTAKES, ZIP, make_job
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -35,7 +35,6 @@ def test_an_importer_reads_his_history_and_a_job_and_switches_to_dutch_for_good(
     violations = watch(page)
     page.set_viewport_size({"width": 1440, "height": 900})
     base = live_server.url
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     sign_in(page, live_server, "importeur")
     visit(page, violations, f"{base}/admin/imports/importjob/")
@@ -44,7 +43,7 @@ def test_an_importer_reads_his_history_and_a_job_and_switches_to_dutch_for_good(
     assert rows.count() == 2  # his own two, not the administrator's
     assert "van-de-beheerder.csv" not in page.content()
     assert page.get_by_role("link", name="Import dossier items").get_attribute("href") == "/admin/imports/new/"
-    page.screenshot(path=str(SCREENSHOTS / "history-list.png"), full_page=True)
+    shot(page, "history-list.png")
 
     page.get_by_role("link", name="sollicitaties-met-fouten.csv").click()
     page.wait_for_url(f"**/admin/imports/importjob/{job.pk}/change/")
@@ -52,7 +51,7 @@ def test_an_importer_reads_his_history_and_a_job_and_switches_to_dutch_for_good(
     groups = page.locator("#history-errors table.history-groups tbody tr")
     assert groups.count() == 3
     assert "Rows read: 3 = 1 valid + 2 invalid." in page.locator("#history-counts").text_content()
-    page.screenshot(path=str(SCREENSHOTS / "history-job.png"), full_page=True)
+    shot(page, "history-job.png")
 
     # One group's rows only, through its link.
     groups.filter(has_text="Local drive path").get_by_role("link", name="Show these rows").click()

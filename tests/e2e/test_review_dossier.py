@@ -9,9 +9,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from dossier.models import Contact, DossierItem, ItemType, Relation
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import shot, sign_in
 from tests.e2e.test_csp import visit
-from tests.e2e.watching import shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

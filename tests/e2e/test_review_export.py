@@ -8,8 +8,7 @@ import pytest
 
 from dossier.models import DossierItem, ItemType
 from imports import services
-from tests.e2e.conftest import sign_in
-from tests.e2e.watching import shot
+from tests.e2e.conftest import shot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

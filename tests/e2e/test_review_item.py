@@ -9,8 +9,7 @@ from django.core.files.base import ContentFile
 
 from dossier.models import DossierItem
 from dossier.services import add_attachment
-from tests.e2e.conftest import sign_in
-from tests.e2e.watching import shot
+from tests.e2e.conftest import shot, sign_in
 from tests.review.test_item_admin import make_contract
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -5,9 +5,8 @@ page reports no policy violation. Writes docs/screenshots/review-items.png."""
 import pytest
 
 from dossier.models import DossierItem, Relation
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import shot, sign_in
 from tests.e2e.test_csp import visit
-from tests.e2e.watching import shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

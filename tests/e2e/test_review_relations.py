@@ -6,8 +6,7 @@ breadcrumb bar and reports no Content-Security-Policy violation."""
 import pytest
 
 from dossier.models import Relation
-from tests.e2e.conftest import sign_in
-from tests.e2e.watching import shot
+from tests.e2e.conftest import shot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

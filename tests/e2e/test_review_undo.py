@@ -7,9 +7,8 @@ from django.utils import timezone
 
 from dossier.models import Attachment, DossierItem, Reaction
 from imports.models import ImportJob
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import shot, sign_in
 from tests.e2e.test_csp import visit
-from tests.e2e.watching import shot
 from tests.imports.test_undo import soll_with_attachments, user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -9,8 +9,7 @@ import openpyxl
 import pytest
 
 from imports.models import ImportJob
-from tests.e2e.conftest import sign_in
-from tests.e2e.watching import shot
+from tests.e2e.conftest import shot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

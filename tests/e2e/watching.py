@@ -1,8 +1,4 @@
-"""What the browser tests share: the CSP violation listener and the screenshots."""
-
-from pathlib import Path
-
-SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "docs" / "screenshots"
+"""What the browser tests share: the CSP violation listener (their screenshots: conftest.shot)."""
 
 # Collects every `securitypolicyviolation` event of a page (Playwright's init scripts are not
 # subject to the page's policy).
@@ -12,9 +8,3 @@ document.addEventListener("securitypolicyviolation", (event) => {
   window.__violations.push(`${event.violatedDirective} ${event.blockedURI} ${event.sourceFile}:${event.lineNumber}`);
 });
 """
-
-
-def shot(page, name: str) -> None:
-    """A full-page screenshot in docs/screenshots/."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from imports import services
 from imports.models import ImportJob
-from tests.imports.wizard import SOLL_CSV, client, importeur, start_job, upload_file, user  # noqa: F401 (fixtures)
+from tests.imports.wizard import SOLL_CSV, start_job, upload_file, user
 
 pytestmark = pytest.mark.django_db
 

@@ -12,12 +12,6 @@ pytestmark = pytest.mark.django_db
 URL = "/admin/imports/new/"
 
 
-@pytest.fixture
-def client(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
-
-
 def test_the_first_step_has_its_fixed_address(demo):
     assert reverse("imports:new") == URL
 

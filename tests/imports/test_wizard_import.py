@@ -10,7 +10,6 @@ from dossier.models import DossierItem, ItemType
 from imports import services
 from imports.models import ImportJob
 from tests.imports.test_wizard_check import IMMEDIATE, WITH_ERRORS, validated
-from tests.imports.wizard import client, importeur, user  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 

@@ -10,12 +10,6 @@ from tests.imports.wizard import user
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def client(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
-
-
 def test_the_admin_index_links_to_the_wizard(demo, client):
     client.force_login(user("importeur"))
     page = client.get(reverse("admin:index")).content.decode()

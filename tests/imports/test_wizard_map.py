@@ -10,11 +10,7 @@ from dossier.models import Relation
 from imports import services
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline.mapping import header_key
-from tests.imports.wizard import (
-    client,  # noqa: F401 (fixtures)
-    start_job,
-    user,
-)
+from tests.imports.wizard import start_job, user
 
 pytestmark = pytest.mark.django_db
 

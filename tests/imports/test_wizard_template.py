@@ -20,12 +20,6 @@ pytestmark = pytest.mark.django_db
 IMPORTABLE = ["SOLL", "CORR", "CONTR", "KLACHT", "CURSUS"]
 
 
-@pytest.fixture
-def client(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
-
-
 def workbook_of(item_type: ItemType, username: str = "admin") -> openpyxl.Workbook:
     return openpyxl.load_workbook(io.BytesIO(write_template(item_type, user=user(username))))
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from imports.models import ImportJob
 from imports.uploads import content_format, recognised_name
-from tests.imports.wizard import SOLL_CSV, client, importeur, start_job, upload_file, user, xlsx_bytes  # noqa: F401 (fixtures)
+from tests.imports.wizard import SOLL_CSV, start_job, upload_file, user, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 

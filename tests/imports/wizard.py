@@ -1,9 +1,9 @@
-"""Helpers of the wizard's view tests (tests/imports/test_wizard_*.py)."""
+"""Helpers of the wizard's view tests (tests/imports/test_wizard_*.py); their fixtures (client,
+importeur) are in tests/imports/conftest.py."""
 
 import io
 
 import openpyxl
-import pytest
 from django.contrib.auth import get_user_model
 
 from dossier.models import ItemType
@@ -43,17 +43,3 @@ def start_job(text: str = SOLL_CSV, *, username: str = "importeur", type_code: s
         file=io.BytesIO(text.encode("utf-8") if isinstance(text, str) else text),
         file_name=name,
     )
-
-
-@pytest.fixture
-def client(client):
-    """The test client, asking for English pages."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
-
-
-@pytest.fixture
-def importeur(demo, client):
-    """importeur, signed in on the client."""
-    client.force_login(user("importeur"))
-    return user("importeur")
