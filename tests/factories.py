@@ -139,3 +139,10 @@ class WorkflowTaskFactory(DjangoModelFactory):
     code = factory.Sequence(lambda n: f"TASK{n}")
     name = factory.Sequence(lambda n: f"Task {n}")
     is_start = True
+
+
+def plain_item(item_type, number, submitter, **kwargs) -> models.DossierItem:
+    """An item written straight to the table, without ItemSpec: for pages that only show it."""
+    return models.DossierItem.objects.create(
+        item_type=item_type, number=number, submitter=submitter, subject=f"Item {number}", **kwargs
+    )

@@ -8,11 +8,6 @@ from accounts.models import User
 from tests.factories import ItemTypeFactory
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def root_client(client, root):
     client.force_login(root)

@@ -5,29 +5,22 @@ import io
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dossier import models
-from imports.models import ImportJob, SavedMapping
+from imports.models import ImportJob
 from tests.factories import (
-    ApplicantFactory,
     CharacteristicValueFactory,
     ContactFactory,
-    CourseFactory,
     EmployeeFactory,
-    FreeFieldFactory,
     ItemTypeFactory,
-    OrganisationFactory,
-    ProjectFactory,
-    PurchaseRelationFactory,
     RelationFactory,
-    SalesRelationFactory,
     UserFactory,
-    WorkflowTaskFactory,
+    plain_item,
 )
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label_lower)
@@ -37,11 +30,6 @@ WITHOUT_DATA = {"django_tasks_database.dbtaskresult"}
 
 def admin_url(model, page: str, *args) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{page}", args=args)
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -54,89 +42,6 @@ def private_storage(settings, tmp_path):
         },
     }
     return tmp_path
-
-
-@pytest.fixture
-def root_client(client, root):
-    client.force_login(root)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
-
-
-def make_item(item_type, number, submitter, **kwargs):
-    return models.DossierItem.objects.create(
-        item_type=item_type, number=number, submitter=submitter, subject=f"Item {number}", **kwargs
-    )
-
-
-@pytest.fixture
-def world(root, alice):
-    """One or more of everything the admin shows."""
-    organisation = OrganisationFactory(number="20001", name="Acme")
-    person = RelationFactory(number="10001", name="Jan Jansen")
-    contact = ContactFactory(contact_id="30001", organisation=organisation, person=person)
-    EmployeeFactory(relation=person, number="E0001")
-    ApplicantFactory(relation=RelationFactory(number="10081"), number="A0001")
-    SalesRelationFactory(relation=organisation, number="D20001")
-    PurchaseRelationFactory(relation=OrganisationFactory(number="20031"), number="C20031")
-    project = ProjectFactory(code="PRJ-001")
-    CourseFactory(code="CRS-01")
-
-    value = CharacteristicValueFactory(code="HOOG", label="High")
-    task = WorkflowTaskFactory(code="START", name="Start")
-    models.WorkflowAction.objects.create(task=task, code="DONE", name="Done")
-    review = models.ReviewProfile.objects.create(code="REV", name="Review")
-    review.reviewers.add(root)
-    template = models.DocumentTemplate.objects.create(code="DOC", name="Contract", file="templates/contract.docx")
-
-    item_type = ItemTypeFactory(
-        code="KLACHT",
-        name="Complaint",
-        contact_state=models.FieldState.OPTIONAL,
-        project_state=models.FieldState.OPTIONAL,
-        use_characteristics=True,
-        characteristic_1=value.characteristic,
-        attach_file=True,
-    )
-    item_type.authorised_users.add(alice)
-    FreeFieldFactory(item_type=item_type, code="Salaris", kind=models.FreeField.Kind.DECIMAL)
-    models.CharacteristicCombination.objects.create(item_type=item_type, value_1=value, workflow=task.workflow)
-    profile = models.CreationProfile.objects.create(
-        item_type=item_type, code="NIEUW", name="New", review_profile=review, document_template=template
-    )
-    models.CreationProfileField.objects.create(profile=profile, field_code="subject", position=1)
-
-    job = ImportJob.objects.create(
-        user=alice,
-        item_type=item_type,
-        file="imports/complaints.csv",
-        file_name="complaints.csv",
-        row_count=1,
-        items_created=1,
-        state=ImportJob.State.DONE,
-    )
-    item = make_item(
-        item_type,
-        1,
-        alice,
-        relation=organisation,
-        contact=contact,
-        project=project,
-        characteristic_value_1=value,
-        creation_profile=profile,
-        import_job=job,
-    )
-    models.Attachment.objects.create(
-        item=item, file="attachments/20001_letter.pdf", original_name="20001_letter.pdf", size=12, sha256="ab" * 32
-    )
-    models.Reaction.objects.create(item=item, author=root, text="Seen.")
-    models.WorkflowInstance.objects.create(item=item, workflow=task.workflow, current_task=task)
-    models.ReviewTask.objects.create(item=item, review_profile=review, reviewer=root)
-    SavedMapping.objects.create(
-        item_type=item_type, header_key="k" * 64, headers=["Nummer", "Onderwerp"], mapping={}, updated_by=alice
-    )
-    Group.objects.create(name="Importers")
-    return {"item_type": item_type, "item": item, "job": job, "template": template, "organisation": organisation}
 
 
 @pytest.mark.parametrize("model", REGISTERED, ids=lambda model: model._meta.label_lower)
@@ -218,7 +123,7 @@ def test_it_offers_only_the_values_of_the_types_characteristic_in_combinations(r
 
 def test_it_refuses_a_last_number_below_an_existing_item(root_client, root, db):
     item_type = ItemTypeFactory(code="NUM", last_number=5)
-    make_item(item_type, 5, root)
+    plain_item(item_type, 5, root)
     page = root_client.get(admin_url(models.ItemType, "change", item_type.pk))
     data = _form_data(page)
     data["last_number"] = "3"

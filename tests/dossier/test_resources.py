@@ -33,11 +33,6 @@ RELATIONS_CSV = """number,kind,name,email,city,is_active
 """
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def csv(text: str) -> tablib.Dataset:
     return tablib.Dataset().load(text, format="csv")
 

@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from dossier import models
 from imports.models import ImportJob
-from tests.dossier.test_admin import admin_url, make_item
-from tests.factories import ContactFactory, RelationFactory
+from tests.dossier.test_admin import admin_url
+from tests.factories import ContactFactory, RelationFactory, plain_item
 
 
 def test_it_offers_no_add_page_for_dossier_items(root_client, world):
@@ -31,7 +31,7 @@ def test_it_shows_attachments_of_an_item_read_only(root_client, world):
 
 
 def test_it_finds_dossier_items_by_relation_number(root_client, world, root):
-    other = make_item(world["item_type"], 2, root, relation=RelationFactory(number="10999"))
+    other = plain_item(world["item_type"], 2, root, relation=RelationFactory(number="10999"))
 
     response = root_client.get(admin_url(models.DossierItem, "changelist"), {"q": "10999"})
 
@@ -39,7 +39,7 @@ def test_it_finds_dossier_items_by_relation_number(root_client, world, root):
 
 
 def test_it_finds_dossier_items_by_subject(root_client, world, root):
-    other = make_item(world["item_type"], 2, root)
+    other = plain_item(world["item_type"], 2, root)
     other.subject = "Late delivery"
     other.save()
 
@@ -49,7 +49,7 @@ def test_it_finds_dossier_items_by_subject(root_client, world, root):
 
 
 def test_it_filters_dossier_items_by_import_job(root_client, world, root):
-    make_item(world["item_type"], 2, root)
+    plain_item(world["item_type"], 2, root)
 
     response = root_client.get(admin_url(models.DossierItem, "changelist"), {"import_job__id__exact": world["job"].pk})
 
@@ -66,7 +66,7 @@ def test_it_lists_dossier_items_in_a_fixed_number_of_queries(root_client, world,
     before = count()
     for number in range(2, 12):
         job = ImportJob.objects.create(user=root, item_type=world["item_type"], file_name=f"{number}.csv")
-        make_item(
+        plain_item(
             world["item_type"], number, root, relation=RelationFactory(), contact=ContactFactory(), import_job=job
         )
 
