@@ -6,7 +6,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from config.admin_base import RedactedDeletionMixin
-from dossier.models import ItemType
 
 
 @admin.register(User)
@@ -49,7 +48,9 @@ class UserAdmin(RedactedDeletionMixin, DjangoUserAdmin):
             return "-"
         if user.is_superuser:
             return _("Every type (superuser).")
-        types = ItemType.objects.usable_by(user).order_by("code")
+        # The reverse relation's model is the item type: accounts names no dossier module.
+        item_types = user.authorised_item_types.model.objects
+        types = item_types.usable_by(user).order_by("code")
         if not types:
             return _("None. Authorise the user on a dossier item type.")
         return format_html_join(

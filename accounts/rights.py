@@ -1,4 +1,6 @@
-"""The two questions every entry path asks before it lets a user create items."""
+"""The user's own side of every entry path: InSite or Profit rights on an active account (R2).
+Which types he may use, whether a type can be imported and which profile may be used are
+dossier.access's questions (R3, R5, R21)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,7 @@ from typing import TYPE_CHECKING
 from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
-    from django.db.models import QuerySet
-
     from accounts.models import User
-    from dossier.models import ItemType
 
 
 def may_import(user: User) -> bool:
@@ -30,18 +29,8 @@ def import_refusal(user: User) -> str | None:
     return None
 
 
-def usable_item_types(user: User) -> QuerySet[ItemType]:
-    """R3: the item types this user is authorised for (directly or through a group)."""
-    from dossier.models import ItemType
-
-    return ItemType.objects.usable_by(user)
-
-
-def may_use_type(user: User, item_type: ItemType) -> bool:
-    return usable_item_types(user).filter(pk=item_type.pk).exists()
-
-
-def may_record_items(user: User) -> bool:
-    """May this user record or import an item now: rights (R2) and at least one type he is
-    authorised for (R3). Links to the record and import pages show only then."""
-    return import_refusal(user) is None and usable_item_types(user).exists()
+def may_use_type(user: User, item_type) -> bool:
+    """Temporary, for imports.services.import_refusal_for only, until it becomes
+    dossier.access.import_refusal (issue 13): use dossier.access.may_use_type. Remove it then.
+    It asks the type's own manager, so accounts imports no dossier module."""
+    return type(item_type).objects.usable_by(user).filter(pk=item_type.pk).exists()

@@ -27,6 +27,7 @@ from import_export.admin import ImportExportModelAdmin
 
 from config.admin_base import BaseAdmin, RedactedDeletionMixin
 from dossier import resources
+from dossier.access import import_refusal, type_refusal
 from dossier.models import (
     EXTRA_MODELS,
     ROLE_ACCESSORS,
@@ -55,7 +56,7 @@ from dossier.models import (
     WorkflowInstance,
     WorkflowTask,
 )
-from dossier.spec import REGARDING_ROLES, ItemSpec, import_refusal
+from dossier.spec import REGARDING_ROLES, ItemSpec
 from spreadsheets import writing
 from spreadsheets.reading import ReadError
 
@@ -552,10 +553,8 @@ class ItemTypeAdmin(BaseAdmin):
     def _import_links(self, request, object_id) -> dict[str, str] | None:
         """The wizard with this type chosen, and its template: for a user who may import it
         (R2, R3, R5); nobody else sees the links."""
-        from imports.services import import_refusal_for
-
         item_type = ItemType.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
-        if item_type is None or import_refusal_for(request.user, item_type) is not None:
+        if item_type is None or import_refusal(request.user, item_type) is not None:
             return None
         new, template = url_or_none("imports:new"), url_or_none("imports:template", item_type.code)
         if new is None or template is None:
@@ -570,7 +569,7 @@ class ItemTypeAdmin(BaseAdmin):
 
     @admin.display(description=_("importable"))
     def importable(self, item_type: ItemType) -> str:
-        refusal = import_refusal(item_type)
+        refusal = type_refusal(item_type)
         return _("yes") if refusal is None else _("no: %(reason)s") % {"reason": refusal}
 
     @admin.display(description=_("importable"))
@@ -578,7 +577,7 @@ class ItemTypeAdmin(BaseAdmin):
         """R5: whether items of the type can be imported, and why not."""
         if item_type.pk is None:
             return _("Shown once the type is saved.")
-        refusal = import_refusal(item_type)
+        refusal = type_refusal(item_type)
         if refusal is None:
             return _("Yes: items of this type can be imported.")
         return _("No. %(reason)s") % {"reason": refusal}
@@ -587,9 +586,24 @@ class ItemTypeAdmin(BaseAdmin):
 # --- Creation profiles ---------------------------------------------------------------------
 
 
+class CreationProfileFieldForm(forms.ModelForm):
+    """One line of a profile's page: its field must be one of the profile's type."""
+
+    class Meta:
+        model = CreationProfileField
+        fields = ("position", "field_code", "on_edit_page", "on_show_page", "setting", "default")
+
+    def clean_field_code(self) -> str:
+        code = self.cleaned_data["field_code"]
+        profile = self.instance.profile if self.instance.profile_id else None  # None: a new profile
+        if profile is not None and code not in {f.code for f in ItemSpec(profile.item_type).fields}:
+            raise forms.ValidationError(_("The type has no field %(code)s.") % {"code": code})
+        return code
+
+
 class CreationProfileFieldInline(admin.TabularInline):
     model = CreationProfileField
-    fields = ("position", "field_code", "on_edit_page", "on_show_page", "setting", "default")
+    form = CreationProfileFieldForm  # its fields, in their order
     extra = 1
 
 

@@ -22,6 +22,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dossier.access import may_use_profile, usable_item_types
 from dossier.models import (
     EXTRA_MODELS,
     Contact,
@@ -348,7 +349,11 @@ class ItemForm(forms.Form):
 
 
 class ChooseTypeForm(forms.Form):
-    """Pick a type the user may use (R3) and, optionally, one of its active creation profiles."""
+    """Pick a type the user may use (R3) and, optionally, one of its active creation profiles
+    (R21); `target_url` is the page that goes on with them. The import wizard's first step
+    extends it (imports.forms.ChooseTypeForm)."""
+
+    target = "dossier:record-item"
 
     item_type = forms.ModelChoiceField(
         queryset=ItemType.objects.none(), to_field_name="code", label=gettext_lazy("Type")
@@ -359,7 +364,8 @@ class ChooseTypeForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        types = ItemType.objects.usable_by(user)
+        self.user = user
+        types = usable_item_types(user)
         self.fields["item_type"].queryset = types
         self.fields["profile"].queryset = CreationProfile.objects.filter(
             is_active=True, item_type__in=types
@@ -368,19 +374,22 @@ class ChooseTypeForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         item_type, profile = cleaned.get("item_type"), cleaned.get("profile")
-        if item_type is not None and profile is not None and profile.item_type_id != item_type.pk:
+        if item_type is not None and profile is not None and not may_use_profile(item_type, profile):
             self.add_error(
                 "profile",
-                ValidationError(
-                    _("Profile %(profile)s belongs to type %(other)s: choose a profile of type %(type)s or none.")
-                    % {"profile": profile.name, "other": profile.item_type.code, "type": item_type.code},
-                    code="profile_of_other_type",
-                ),
+                ValidationError(self.other_type_message(item_type, profile), code="profile_of_other_type"),
             )
         return cleaned
 
+    def other_type_message(self, item_type: ItemType, profile: CreationProfile) -> str:
+        return _("Profile %(profile)s belongs to type %(other)s: choose a profile of type %(type)s or none.") % {
+            "profile": profile.name,
+            "other": profile.item_type.code,
+            "type": item_type.code,
+        }
+
     def target_url(self) -> str:
-        url = reverse("dossier:record-item", args=[self.cleaned_data["item_type"].code])
+        url = reverse(self.target, args=[self.cleaned_data["item_type"].code])
         if profile := self.cleaned_data.get("profile"):
             url += "?" + urlencode({"profile": profile.code})
         return url

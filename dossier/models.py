@@ -223,6 +223,16 @@ class Course(DossierExtra):
 
 EXTRA_MODELS: dict[str, type[DossierExtra]] = {"project": Project, "course": Course}
 
+# Regarding field -> the role the relation must hold (None: the relation itself). Each is a
+# `<code>_state` field on ItemType and a `<code>` flag on DossierItem.
+REGARDING_ROLES: dict[str, str | None] = {
+    "regarding_relation": None,
+    "regarding_employee": "employee",
+    "regarding_sales": "sales",
+    "regarding_purchase": "purchase",
+    "regarding_applicant": "applicant",
+}
+
 
 # --- Characteristics and workflows ---------------------------------------------------------
 
@@ -707,14 +717,6 @@ class CreationProfileField(models.Model):
 
     def __str__(self) -> str:
         return self.field_code
-
-    def clean(self) -> None:
-        from dossier.spec import ItemSpec
-
-        if self.profile_id and self.field_code:
-            codes = {f.code for f in ItemSpec(self.profile.item_type).fields}
-            if self.field_code not in codes:
-                raise ValidationError({"field_code": _("The type has no field %(code)s.") % {"code": self.field_code}})
 
 
 # --- Dossier items -------------------------------------------------------------------------

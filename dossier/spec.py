@@ -29,8 +29,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dossier import values as parse
+
+# Temporary, for imports.services until its import_refusal_for becomes
+# dossier.access.import_refusal (issue 13); R5 lives in dossier.access. Remove it then.
+from dossier.access import type_refusal as import_refusal  # noqa: F401
 from dossier.models import (
     EXTRA_MODELS,
+    REGARDING_ROLES,
     CharacteristicValue,
     CreationProfile,
     CreationProfileField,
@@ -82,14 +87,6 @@ class Group(StrEnum):
     ATTACHMENT = "attachment"
 
 
-# Regarding field -> the role the relation must hold (None: the relation itself).
-REGARDING_ROLES: dict[str, str | None] = {
-    "regarding_relation": None,
-    "regarding_employee": "employee",
-    "regarding_sales": "sales",
-    "regarding_purchase": "purchase",
-    "regarding_applicant": "applicant",
-}
 FREE_PREFIX = "free_"
 # A free text field holds one line, like the subject (a long text free field has no limit).
 FREE_TEXT_MAX_LENGTH = 255
@@ -135,24 +132,6 @@ class FieldProblem:
     code: str
     message: str
     is_warning: bool = False
-
-
-def import_refusal(item_type: ItemType) -> str | None:
-    """R5: why items of this type cannot be imported, or None when they can."""
-    if not item_type.is_active:
-        return _("The type is inactive.")
-    states = [
-        item_type.relation_state,
-        item_type.contact_state,
-        *(getattr(item_type, f"{code}_state") for code in REGARDING_ROLES),
-        *(getattr(item_type, f"{code}_state") for code in EXTRA_MODELS),
-    ]
-    if all(state == FieldState.HIDDEN for state in states):
-        return _(
-            "No destination is possible: the organisation/person, the contact, every regarding role "
-            "and every dossier extra are set to 'not allowed'. Allow at least one of them on the type."
-        )
-    return None
 
 
 class ItemSpec:
@@ -468,9 +447,6 @@ class ItemSpec:
         ordered = [by_code[code] for code in layout if code in by_code]
         ordered += [f for f in fillable if f.code not in layout and f.needs_value and which == "edit"]
         return ordered
-
-    def import_refusal(self) -> str | None:
-        return import_refusal(self.item_type)
 
     # --- one value -------------------------------------------------------------------------
 

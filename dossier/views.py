@@ -8,31 +8,29 @@ authorised for (R3); an item and its attachments are shown to whoever
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.rights import import_refusal, usable_item_types
+from accounts.rights import import_refusal
 from config.views import admin_page
+from dossier.access import usable_item_types
+from dossier.display import shown_fields
 from dossier.forms import ChooseTypeForm, ItemForm
 from dossier.models import (
     Attachment,
-    CharacteristicValue,
     CreationProfile,
     DossierItem,
     ItemType,
     ReviewTask,
 )
 from dossier.services import create_item, visible_name
-from dossier.spec import FREE_PREFIX, Group, ItemSpec, Purpose
-from dossier.values import ValueProblem
+from dossier.spec import ItemSpec, Purpose
 
 
 def submitter_required(view):
@@ -145,36 +143,3 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
         raise Http404(_("The file of this attachment is missing.")) from None
     # Names stored before invisible characters were removed still lose them here (U+202E).
     return FileResponse(content, as_attachment=True, filename=visible_name(attachment.original_name))
-
-
-# --- showing an item -----------------------------------------------------------------------
-
-
-def shown_fields(item: DossierItem) -> list[tuple[str, Any]]:
-    """(label, value) of the item's fields: in its profile's show-page order when it was made
-    with a profile (R21), else every field its type offers."""
-    spec = ItemSpec(item.item_type, item.creation_profile, purpose=Purpose.ENTRY)
-    fields = spec.page("show") if item.creation_profile_id else spec.visible_fields
-    return [(capfirst(f.label), _shown_value(item, spec, f)) for f in fields if f.group != Group.ATTACHMENT]
-
-
-def _shown_value(item: DossierItem, spec: ItemSpec, field) -> Any:
-    if field.group == Group.FREE:
-        raw = item.free_values.get(field.code.removeprefix(FREE_PREFIX))
-        try:
-            value = spec.clean(field.code, raw)  # stored as JSON text: back to a date, a decimal
-        except ValueProblem:
-            value = raw
-    elif field.group == Group.CHARACTERISTIC:
-        value = getattr(item, field.code.replace("characteristic_", "characteristic_value_"))
-    else:
-        value = getattr(item, field.code, None)
-    if isinstance(value, CharacteristicValue):
-        return f"{value.code} {value.label}"
-    if value == "":
-        return None
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if field.choices and isinstance(value, str):
-        return field.choices.get(value, value)
-    return value

@@ -13,9 +13,11 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dossier import forms as dossier_forms
+from dossier.access import import_refusal, type_refusal
 from dossier.forms import resolve_contact, resolve_item, resolve_relation, resolve_user
 from dossier.models import EXTRA_MODELS, CreationProfile, ItemType
-from dossier.spec import FieldSpec, ItemSpec, Kind, import_refusal
+from dossier.spec import FieldSpec, ItemSpec, Kind
 from dossier.values import ValueProblem
 from imports.pipeline.attachments import ArchiveError, AttachmentArchive
 from imports.pipeline.mapping import duplicated_columns, letter_position, same_name
@@ -39,29 +41,47 @@ class TypeRadioSelect(forms.RadioSelect):
         return option
 
 
-class ChooseTypeForm(forms.Form):
-    """Step a: a type the user may use (R3) that can be imported (R5), and optionally an
-    active creation profile of that type (R21)."""
+# The import's choice fields say which value was not on offer, as a plain ChoiceField does.
+NOT_OFFERED = {"invalid_choice": forms.ChoiceField.default_error_messages["invalid_choice"]}
 
-    item_type = forms.ChoiceField(label=gettext_lazy("Item type"), widget=TypeRadioSelect)
-    profile = forms.ChoiceField(label=gettext_lazy("Creation profile (optional)"), required=False)
+
+class ChooseTypeForm(dossier_forms.ChooseTypeForm):
+    """Step a: a type the user may use (R3) that can be imported (R5), and optionally an
+    active creation profile of that type (R21). The types that cannot be imported are shown
+    disabled with the reason (`type_rows`); the profiles come grouped by type."""
+
+    target = "imports:upload"
+
+    item_type = forms.ModelChoiceField(
+        queryset=ItemType.objects.none(),
+        to_field_name="code",
+        label=gettext_lazy("Item type"),
+        widget=TypeRadioSelect,
+        error_messages=NOT_OFFERED,
+    )
+    profile = forms.ModelChoiceField(
+        queryset=CreationProfile.objects.none(),
+        required=False,
+        label=gettext_lazy("Creation profile (optional)"),
+        error_messages=NOT_OFFERED,
+    )
 
     def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.types = list(ItemType.objects.usable_by(user).order_by("code"))
-        self.refusals = {t.code: reason for t in self.types if (reason := import_refusal(t))}
+        super().__init__(*args, user=user, **kwargs)
         field = self.fields["item_type"]
+        self.types = list(field.queryset.order_by("code"))
+        self.refusals = {t.code: reason for t in self.types if (reason := type_refusal(t))}
         field.choices = [(t.code, f"{t.code} {t.name}") for t in self.types]
         field.widget.disabled = set(self.refusals)
         importable = [t for t in self.types if t.code not in self.refusals]
-        self.profiles = list(
-            CreationProfile.objects.filter(is_active=True, item_type__in=importable).select_related("item_type")
-        )
+        field = self.fields["profile"]
+        field.queryset = field.queryset.filter(item_type__in=importable)
+        self.profiles = list(field.queryset)
         groups: dict[str, list[tuple[str, str]]] = {}
         for profile in self.profiles:
             groups.setdefault(profile.item_type.code, []).append((str(profile.pk), f"{profile.code} {profile.name}"))
-        self.fields["profile"].choices = [("", _("none")), *groups.items()]
-        self.fields["profile"].widget.attrs["data-profiles"] = "true"
+        field.choices = [("", _("none")), *groups.items()]
+        field.widget.attrs["data-profiles"] = "true"
 
     @property
     def type_rows(self) -> list[tuple[Any, ItemType, str | None]]:
@@ -70,33 +90,13 @@ class ChooseTypeForm(forms.Form):
         return [(radio, t, self.refusals.get(t.code)) for radio, t in zip(radios, self.types, strict=True)]
 
     def clean_item_type(self) -> ItemType:
-        code = self.cleaned_data["item_type"]
-        item_type = next(t for t in self.types if t.code == code)
-        if reason := self.refusals.get(code):
-            raise ValidationError(
-                _("Items of type %(type)s cannot be imported: %(reason)s") % {"type": code, "reason": reason},
-                code="not_importable",
-            )
+        item_type = self.cleaned_data["item_type"]
+        if item_type.code in self.refusals:
+            raise ValidationError(import_refusal(self.user, item_type), code="not_importable")
         return item_type
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        item_type, profile_pk = cleaned.get("item_type"), cleaned.get("profile")
-        cleaned["profile"] = None
-        if item_type is None or not profile_pk:
-            return cleaned
-        profile = next((p for p in self.profiles if str(p.pk) == profile_pk), None)
-        if profile is None or profile.item_type_id != item_type.pk:
-            self.add_error(
-                "profile",
-                ValidationError(
-                    _("Choose a creation profile of type %(type)s, or none.") % {"type": item_type.code},
-                    code="profile_of_other_type",
-                ),
-            )
-        else:
-            cleaned["profile"] = profile
-        return cleaned
+    def other_type_message(self, item_type: ItemType, profile: CreationProfile) -> str:
+        return _("Choose a creation profile of type %(type)s, or none.") % {"type": item_type.code}
 
 
 class UploadForm(forms.Form):

@@ -28,8 +28,8 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config.views import admin_page
+from dossier.access import import_refusal
 from dossier.models import CreationProfile, ItemType, Relation
-from dossier.spec import import_refusal
 from dossier.views import submitter_required
 from imports import presenting, services
 from imports.forms import ChooseTypeForm, MappingForm, SheetForm, UploadForm
@@ -125,10 +125,7 @@ def new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ChooseTypeForm(request.POST, user=request.user)
         if form.is_valid():
-            url = reverse("imports:upload", args=[form.cleaned_data["item_type"].code])
-            if profile := form.cleaned_data["profile"]:
-                url += "?" + urlencode({"profile": profile.code})
-            return redirect(url)
+            return redirect(form.target_url())
     else:
         form = ChooseTypeForm(initial={"item_type": request.GET.get("type", "")}, user=request.user)
     context = {"title": _("Import dossier items"), "form": form, "step": 1}
@@ -146,8 +143,8 @@ def upload(request: HttpRequest, type_code: str) -> HttpResponse:
     The type and profile are checked before the body is read; a file over its limit is
     skipped while it arrives and answered with the limit."""
     item_type = _type_for_user(request, type_code)
-    if reason := import_refusal(item_type):
-        return _refused(request, _refusal_of_type(item_type, reason))
+    if reason := import_refusal(request.user, item_type):
+        return _refused(request, reason)
     profile = None
     if code := request.GET.get("profile"):
         profile = get_object_or_404(CreationProfile.objects.filter(item_type=item_type, is_active=True), code=code)
@@ -199,10 +196,6 @@ def _upload_page(request, form, item_type, profile, *, body_error: str | None = 
         "template_url": reverse("imports:template", args=[item_type.code]),
     }
     return admin_page(request, "imports/upload.html", context, status=status)
-
-
-def _refusal_of_type(item_type: ItemType, reason: str) -> str:
-    return _("Items of type %(type)s cannot be imported: %(reason)s") % {"type": item_type.code, "reason": reason}
 
 
 def _start(
@@ -469,8 +462,8 @@ def template(request: HttpRequest, type_code: str) -> HttpResponse:
     """The type's template workbook: one column per field, required ones marked, drop-down
     lists, an example row and an instructions sheet in the user's language."""
     item_type = _type_for_user(request, type_code)
-    if reason := import_refusal(item_type):
-        return _refused(request, _refusal_of_type(item_type, reason))
+    if reason := import_refusal(request.user, item_type):
+        return _refused(request, reason)
     content = write_template(item_type, user=request.user)
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{template_file_name(item_type)}"'

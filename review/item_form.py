@@ -19,11 +19,11 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dossier.display import shown_value
 from dossier.forms import GROUP_TITLES, AttachmentField, DefersToSpec, spec_form_field
 from dossier.models import EXTRA_MODELS, CharacteristicValue, DossierItem
 from dossier.spec import FREE_PREFIX, REGARDING_ROLES, FieldProblem, FieldSpec, Group, ItemSpec, Purpose
 from dossier.values import ValueProblem
-from dossier.views import _shown_value
 
 # Input for a new attachment; "attachment" is the spec's code, kept apart from the inline.
 NEW_ATTACHMENT = "new_attachment"
@@ -95,7 +95,7 @@ class ShownFreeField:
         self.short_description = capfirst(field.label)
 
     def __call__(self, item: DossierItem) -> str:
-        return display_for_value(_shown_value(item, self.spec, self.field), "-")
+        return display_for_value(shown_value(item, self.spec, self.field), "-")
 
 
 @cache

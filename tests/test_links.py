@@ -90,9 +90,9 @@ def test_no_link_on_the_review_pages_leads_a_demo_user_to_a_refusal(client, demo
 
 def test_the_guard_finds_a_link_that_leads_to_a_refusal(client, demo, monkeypatch):
     """The guard can fail: a link to the record page shown to zonderrechten is found."""
-    from accounts.templatetags import rights
+    from dossier import access
 
-    monkeypatch.setattr(rights.rights, "may_record_items", lambda user: True)
+    monkeypatch.setattr(access, "may_record_items", lambda user: True)
 
     dead = dead_links(client, "zonderrechten")
 

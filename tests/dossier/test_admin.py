@@ -102,6 +102,31 @@ def test_it_shows_an_inactive_type_cannot_be_imported(root_client, db):
     assert "No. The type is inactive." in change.text
 
 
+@pytest.mark.parametrize(("code", "refused"), [("subject", False), ("free_Salaris", False), ("nosuchfield", True)])
+def test_a_profiles_page_may_name_only_fields_of_its_type(root_client, db, code, refused):
+    own = ItemTypeFactory(code="OWN", kind=models.ItemType.Kind.OWN)
+    FreeFieldFactory(item_type=own, code="Salaris")
+    profile = models.CreationProfile.objects.create(item_type=own, code="NEW", name="New")
+    line = models.CreationProfileField.objects.create(profile=profile, field_code="text", position=1)
+    url = admin_url(models.CreationProfile, "change", profile.pk)
+    data = _form_data(root_client.get(url))
+    data["fields-0-field_code"] = code
+    data["fields-TOTAL_FORMS"] = 1  # without the empty extra line
+
+    response = root_client.post(url, data)
+
+    line.refresh_from_db()
+    if refused:
+        assert response.status_code == 200
+        assert response.context["inline_admin_formsets"][0].formset.errors[0] == {
+            "field_code": [f"The type has no field {code}."]
+        }
+        assert line.field_code == "text"
+    else:
+        assert response.status_code == 302
+        assert line.field_code == code
+
+
 def test_it_offers_free_fields_only_on_own_types(root_client, db):
     own = ItemTypeFactory(code="OWN", kind=models.ItemType.Kind.OWN)
     system = ItemTypeFactory(code="SYS", kind=models.ItemType.Kind.SYSTEM)

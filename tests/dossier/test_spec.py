@@ -13,7 +13,7 @@ from dossier.models import (
     FieldState,
     FreeField,
 )
-from dossier.spec import Group, ItemSpec, Kind, Purpose, import_refusal
+from dossier.spec import Group, ItemSpec, Kind, Purpose
 from dossier.values import ValueProblem
 from tests.factories import (
     CharacteristicFactory,
@@ -31,18 +31,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-EVERY_DESTINATION = [
-    "relation_state",
-    "contact_state",
-    "regarding_relation_state",
-    "regarding_employee_state",
-    "regarding_sales_state",
-    "regarding_purchase_state",
-    "regarding_applicant_state",
-    "project_state",
-    "course_state",
-]
-
 
 def import_spec(item_type, profile=None):
     return ItemSpec(item_type, profile, purpose=Purpose.IMPORT)
@@ -50,28 +38,6 @@ def import_spec(item_type, profile=None):
 
 def codes(fields):
     return [f.code for f in fields]
-
-
-# --- R5: importability ---------------------------------------------------------------------
-
-
-def test_r05_a_type_without_any_destination_cannot_be_imported():
-    item_type = ItemTypeFactory(**dict.fromkeys(EVERY_DESTINATION, FieldState.HIDDEN))
-    reason = import_refusal(item_type)
-    assert reason is not None
-    assert "No destination is possible" in reason
-    assert ItemSpec(item_type).import_refusal() == reason
-
-
-@pytest.mark.parametrize("setting", EVERY_DESTINATION)
-def test_r05_any_one_allowed_destination_makes_a_type_importable(setting):
-    states = dict.fromkeys(EVERY_DESTINATION, FieldState.HIDDEN)
-    states[setting] = FieldState.OPTIONAL
-    assert import_refusal(ItemTypeFactory(**states)) is None
-
-
-def test_r05_an_inactive_type_cannot_be_imported():
-    assert "inactive" in import_refusal(ItemTypeFactory(is_active=False))
 
 
 # --- R6, R7, R22: what is never offered ----------------------------------------------------
