@@ -17,6 +17,7 @@ from tests.factories import (
     CharacteristicValueFactory,
     ContactFactory,
     EmployeeFactory,
+    FreeFieldFactory,
     ItemTypeFactory,
     RelationFactory,
     UserFactory,
@@ -24,7 +25,7 @@ from tests.factories import (
 )
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label_lower)
-# Models the world below leaves empty on purpose: only the task worker writes them.
+# Models the admin world (tests/conftest.py) leaves empty on purpose: only the task worker writes them.
 WITHOUT_DATA = {"django_tasks_database.dbtaskresult"}
 
 
