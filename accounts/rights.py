@@ -27,10 +27,3 @@ def import_refusal(user: User) -> str | None:
             "Ask an administrator to set them on your user."
         )
     return None
-
-
-def may_use_type(user: User, item_type) -> bool:
-    """Temporary, for imports.services.import_refusal_for only, until it becomes
-    dossier.access.import_refusal (issue 13): use dossier.access.may_use_type. Remove it then.
-    It asks the type's own manager, so accounts imports no dossier module."""
-    return type(item_type).objects.usable_by(user).filter(pk=item_type.pk).exists()

@@ -7,7 +7,7 @@ What the wizard adds to the engine (issue 8, part 8), on the rows of bench/impor
 (a 12-column .xlsx of the demo world's sales relations):
 - upload: the .xlsx posted to the wizard's upload view (Django's test client) and the
   mapping page it leads to, from the first byte sent to the mapping page (target under 2 s);
-- validation and commit through the task path (services.start_validation / start_commit,
+- validation and commit through the task path (tasks.start_validation / start_commit,
   worked off by a real `manage.py db_worker` process, from the click to the job's new state)
   against the same services called directly in one process (target within 1.2x).
 Every step runs in a fresh process on one SQLite file in a temporary folder.
@@ -192,7 +192,7 @@ def _prepared(path: str):
 def step_through_the_worker(job: str) -> dict:
     """From the click (start_validation, start_commit) to the job's new state, as the wizard's
     progress page would see it."""
-    from imports import services
+    from imports import tasks
     from imports.models import ImportJob
 
     def until(state: str) -> ImportJob:
@@ -205,13 +205,13 @@ def step_through_the_worker(job: str) -> dict:
             time.sleep(0.05)
 
     started = time.monotonic()
-    services.start_validation(job=ImportJob.objects.get(pk=job))
+    tasks.start_validation(job=ImportJob.objects.get(pk=job))
     validated = until("validated")
     validate = time.monotonic() - started
     in_task = _task_seconds(validated, validated.validated_at)
     assert validated.invalid_row_count == 0
     started = time.monotonic()
-    services.start_commit(job=validated, again=True)
+    tasks.start_commit(job=validated, again=True)
     done = until("done")
     commit = time.monotonic() - started
     assert done.items_created == done.row_count

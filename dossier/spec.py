@@ -29,10 +29,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dossier import values as parse
-
-# Temporary, for imports.services until its import_refusal_for becomes
-# dossier.access.import_refusal (issue 13); R5 lives in dossier.access. Remove it then.
-from dossier.access import type_refusal as import_refusal  # noqa: F401
 from dossier.models import (
     EXTRA_MODELS,
     REGARDING_ROLES,

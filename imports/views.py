@@ -31,7 +31,7 @@ from config.views import admin_page
 from dossier.access import import_refusal
 from dossier.models import CreationProfile, ItemType, Relation
 from dossier.views import submitter_required
-from imports import presenting, services
+from imports import presenting, services, tasks
 from imports.forms import ChooseTypeForm, MappingForm, SheetForm, UploadForm
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline.mapping import header_key, letter_position
@@ -90,7 +90,7 @@ def step_url(job: ImportJob) -> str:
 def next_step_after_mapping(job: ImportJob) -> str:
     """The page after a saved mapping: the check, its validation queued for the worker
     (a refusal, R2/R3, is raised as services.ImportRefused)."""
-    services.start_validation(job=job)
+    tasks.start_validation(job=job)
     return reverse("imports:check", args=[job.pk])
 
 
@@ -501,7 +501,7 @@ def check(request: HttpRequest, pk) -> HttpResponse:
         if job.state not in (State.MAPPED, State.VALIDATED, State.FAILED) or not job.mapping:
             return redirect(step_url(job))
         try:
-            services.start_validation(job=job)
+            tasks.start_validation(job=job)
         except services.ImportRefused as refusal:
             return _refused(request, refusal.message)
         return redirect("imports:check", pk=job.pk)
@@ -562,14 +562,14 @@ def progress(request: HttpRequest, pk) -> JsonResponse:
 @submitter_required
 def import_rows(request: HttpRequest, pk) -> HttpResponse:
     """Step e. POST starts the commit (`rows`: "all" or "valid"; `again` for a file imported
-    before); rights (R2) and the type (R3) are checked again by services.start_commit. GET
+    before); rights (R2) and the type (R3) are checked again by tasks.start_commit. GET
     shows the import's progress while it runs, with a Cancel button."""
     job = _get_job_for_user(request, pk)
     if request.method == "POST":
         if job.state != State.VALIDATED:
             return redirect(step_url(job))
         try:
-            services.start_commit(
+            tasks.start_commit(
                 job=job, skip_invalid=request.POST.get("rows") == "valid", again=request.POST.get("again") == "1"
             )
         except services.ImportedBefore as refusal:

@@ -13,7 +13,7 @@ from imports import progress as progress_module
 from imports import services
 from imports.models import ImportJob
 from imports.pipeline import committing
-from imports.progress import estimate_rows, manifest_path, progress_path
+from imports.progress import estimate_rows, manifest_path, progress_path, staging_folder
 from tests.imports.commands import import_items
 from tests.imports.test_services import _stored_attachment_files, _with_batch_size, mapped
 
@@ -43,7 +43,7 @@ def zip_with_letter() -> io.BytesIO:
 def staged_files(job) -> list:
     """What the running job wrote beside its uploads: staged rows, progress, marks, manifest."""
     uploads = {job.file.name.rpartition("/")[2], job.attachments_zip.name.rpartition("/")[2]}
-    return [path.name for path in services.staging_folder().glob(f"{job.pk}*") if path.name not in uploads]
+    return [path.name for path in staging_folder().glob(f"{job.pk}*") if path.name not in uploads]
 
 
 def test_a_cancel_stops_the_validation_between_batches_and_leaves_nothing(demo):

@@ -183,9 +183,9 @@ def test_attachments_come_from_the_zip(demo, tmp_path):
 
 
 def test_a_file_full_of_mistakes_counts_them_all_and_lists_the_first(demo, tmp_path, monkeypatch):
-    from imports import services
+    from imports.services import validating
 
-    monkeypatch.setattr(services, "MAX_STORED_PROBLEMS", 5)
+    monkeypatch.setattr(validating, "MAX_STORED_PROBLEMS", 5)
     rows = tmp_path / "rows.csv"
     rows.write_text("Relatienummer;Onderwerp\n" + "".join(f"E{n:04d};CV\n" for n in range(1, 21)), encoding="utf-8")
     code, out, _err = import_items(rows, "--type", "SOLL", "--user", "importeur", "--json")

@@ -14,9 +14,9 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from dossier.models import Attachment, DossierItem
-from imports import services
+from imports import services, tasks
 from imports.models import ImportJob
-from imports.progress import manifest_path, mark_cancel, progress_path
+from imports.progress import manifest_path, mark_cancel, progress_path, staging_folder
 from tests.imports.test_services import SOLL_ROWS, mapped
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ def test_a_validation_whose_worker_died_fails_without_its_staging_and_can_run_ag
     services.validate_import(job=job)
     assert services.staging_path(job).exists()
     job = died_while("validating", job)
-    assert services.reap_stale_imports() == [job]
+    assert tasks.reap_stale_imports() == [job]
     job = fresh(job)
     assert job.state == "failed"
     assert "gave no sign of life" in job.error_message and "Run it again" in job.error_message
@@ -69,7 +69,7 @@ def test_a_commit_whose_worker_died_loses_the_files_it_wrote_but_no_stored_file(
     manifest_path(job.pk).write_text("\n".join([*orphans, kept.file.name, "attachments/never-written.pdf"]) + "\n")
     job = died_while("importing", job)
 
-    assert services.reap_stale_imports() == [job]
+    assert tasks.reap_stale_imports() == [job]
     assert fresh(job).state == "failed"
     assert [name for name in orphans if private_files.exists(name)] == []
     assert private_files.exists(kept.file.name)  # named, but it belongs to a stored item
@@ -81,21 +81,21 @@ def test_a_commit_whose_worker_died_loses_the_files_it_wrote_but_no_stored_file(
 
 def test_a_job_that_beats_in_its_progress_file_is_left_alone(demo):
     job = died_while("importing", mapped(SOLL_ROWS))  # its row's heartbeat is old ...
-    services.staging_folder().mkdir(parents=True, exist_ok=True)
+    staging_folder().mkdir(parents=True, exist_ok=True)
     progress_path(job.pk).write_text(json.dumps({"phase": "importing", "beat": time.time()}))  # ... its file's not
-    assert services.reap_stale_imports() == []
+    assert tasks.reap_stale_imports() == []
     assert fresh(job).state == "importing"
 
 
 def test_a_job_whose_heartbeat_is_recent_is_left_alone(demo):
     job = died_while("validating", mapped(SOLL_ROWS), beat_ago=dt.timedelta(seconds=5))
-    assert services.reap_stale_imports() == []
+    assert tasks.reap_stale_imports() == []
     assert fresh(job).state == "validating"
 
 
 def test_a_job_no_worker_took_up_fails_once_no_worker_shows_any_sign_of_life(demo):
     job = queued(mapped(SOLL_ROWS), "validating")
-    assert services.reap_stale_imports() == [job]
+    assert tasks.reap_stale_imports() == [job]
     job = fresh(job)
     assert job.state == "failed"
     assert "no task worker took it up" in job.error_message
@@ -104,13 +104,13 @@ def test_a_job_no_worker_took_up_fails_once_no_worker_shows_any_sign_of_life(dem
 def test_a_job_queued_behind_a_live_one_waits(demo):
     busy = died_while("importing", mapped(SOLL_ROWS), beat_ago=dt.timedelta(seconds=1))
     waiting = queued(mapped(SOLL_ROWS.replace("CV", "Cv")), "validating")
-    assert services.reap_stale_imports() == []
+    assert tasks.reap_stale_imports() == []
     assert (fresh(busy).state, fresh(waiting).state) == ("importing", "validating")
 
 
 def test_a_job_queued_just_now_waits(demo):
     job = queued(mapped(SOLL_ROWS), "importing", ago=dt.timedelta(seconds=1))
-    assert services.reap_stale_imports() == []
+    assert tasks.reap_stale_imports() == []
     assert fresh(job).state == "importing"
 
 
@@ -123,7 +123,7 @@ def test_a_job_whose_worker_died_before_its_first_heartbeat_fails_and_so_does_it
     result = validate_job.enqueue(str(job.pk))
     DBTaskResult.objects.filter(pk=result.id).update(status="RUNNING", started_at=timezone.now() - LONG_AGO)
     job = queued(job, "validating", task_id=str(result.id))
-    assert services.reap_stale_imports() == [job]
+    assert tasks.reap_stale_imports() == [job]
     assert fresh(job).state == "failed"
     assert DBTaskResult.objects.get(pk=result.id).status == "FAILED"
     assert fresh(busy).state == "importing"
@@ -132,14 +132,14 @@ def test_a_job_whose_worker_died_before_its_first_heartbeat_fails_and_so_does_it
 def test_a_queued_job_its_user_cancelled_ends_cancelled_at_once(demo):
     job = queued(mapped(SOLL_ROWS), "validating", ago=dt.timedelta(seconds=1))
     mark_cancel(job.pk)
-    assert services.reap_stale_imports() == [job]
+    assert tasks.reap_stale_imports() == [job]
     assert fresh(job).state == "cancelled"
 
 
 def test_a_dead_job_its_user_cancelled_ends_cancelled(demo):
     job = died_while("importing", mapped(SOLL_ROWS))
     services.request_cancel(job=job)
-    services.reap_stale_imports()
+    tasks.reap_stale_imports()
     job = fresh(job)
     assert job.state == "cancelled"
     assert "cancelled" in job.error_message
@@ -153,7 +153,7 @@ def test_the_manifest_of_a_finished_job_is_dropped_and_its_files_kept(demo, priv
     stored.file.save("cv.pdf", ContentFile(b"1"), save=False)
     stored.save()
     manifest_path(job.pk).write_text(stored.file.name + "\n")  # the process ended before dropping it
-    services.reap_stale_imports()
+    tasks.reap_stale_imports()
     assert not manifest_path(job.pk).exists()
     assert private_files.exists(stored.file.name)
 
@@ -176,7 +176,7 @@ def test_the_reaper_loop_survives_a_round_that_fails_on_the_database(db, monkeyp
     def round_():
         raise next(rounds)
 
-    monkeypatch.setattr(services, "reap_stale_imports", round_)
+    monkeypatch.setattr(tasks, "reap_stale_imports", round_)
     with pytest.raises(KeyboardInterrupt):  # the second round: it went on after the first
         call_command("reap_imports", "--loop", "--every", "0", stdout=io.StringIO())
     assert "the next one tries again" in caplog.text

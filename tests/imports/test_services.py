@@ -12,6 +12,8 @@ from dossier.demo import seed_demo_world
 from dossier.models import DossierItem, Employee, ItemType, Relation, ReviewTask, WorkflowInstance
 from imports import services
 from imports.models import ImportJob, SavedMapping
+from imports.services import rejected as rejected_rows
+from imports.services import rows as job_rows
 from spreadsheets.reading import open_table
 
 pytestmark = pytest.mark.django_db
@@ -712,8 +714,8 @@ def test_the_rejected_rows_file_is_written_without_reading_the_file_again(demo, 
         mapping={"relation": {"column": "Relatienummer"}, "subject": {"column": "Onderwerp"}},
     )
     reads = []
-    original = services.open_table
-    monkeypatch.setattr(services, "open_table", lambda *args, **kwargs: reads.append(args) or original(*args, **kwargs))
+    original = job_rows.open_table
+    monkeypatch.setattr(job_rows, "open_table", lambda *args, **kwargs: reads.append(args) or original(*args, **kwargs))
     services.validate_import(job=job)
     assert services.write_rejected_rows_file(job=job, target=tmp_path / "rejected.csv") == 1
     assert len(reads) == 1
@@ -761,7 +763,7 @@ def test_a_rejected_rows_file_that_cannot_be_written_is_one_sentence_and_leaves_
         target.write_text("half")
         raise ValueError("cannot hold \x1b")
 
-    monkeypatch.setattr(services, "write_rejected_rows", breaking)
+    monkeypatch.setattr(rejected_rows, "write_rejected_rows", breaking)
     out.mkdir()
     (out / "rejected.xlsx").write_text("the user's earlier file")
     with pytest.raises(services.ImportRefused) as caught:
@@ -778,8 +780,8 @@ def test_a_rejected_rows_file_that_cannot_be_written_is_one_sentence_and_leaves_
 def test_the_item_spec_is_built_once_per_run(demo, monkeypatch, service):
     job = mapped(SOLL_ROWS + "E0003;CV\n")
     built = []
-    original = services.ItemSpec
-    monkeypatch.setattr(services, "ItemSpec", lambda *args, **kwargs: built.append(args) or original(*args, **kwargs))
+    original = job_rows.ItemSpec
+    monkeypatch.setattr(job_rows, "ItemSpec", lambda *args, **kwargs: built.append(args) or original(*args, **kwargs))
     if service == "validate":
         services.validate_import(job=job)
     else:

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from dossier.models import DossierItem, ItemType
 from imports import services
 from imports.models import ImportJob
+from imports.services import validating
 from tests.imports.test_command import import_items
 
 pytestmark = pytest.mark.django_db
@@ -119,14 +120,14 @@ def test_a_fault_while_staging_fails_the_validation_and_leaves_no_staged_file(
 ):
     job = start(rows=ROWS + "E0009;Brief;10001_brief.pdf\n")
     assert services.set_mapping(job=job, mapping=services.suggest_mapping_for(job)) == []
-    original = getattr(services, stage)
+    original = getattr(validating, stage)
 
     def failing(handle, *args):
         original(handle, *args)  # one row written, then the disk fails
         raise OSError(code, os.strerror(code))
 
     with pytest.MonkeyPatch.context() as patch, pytest.raises(services.ImportRefused, match=message):
-        patch.setattr(services, stage, failing)
+        patch.setattr(validating, stage, failing)
         services.validate_import(job=job)
     job.refresh_from_db()
     assert (job.state, job.error_message.startswith(message)) == ("failed", True)

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
 from dossier.models import DossierItem, ItemType
-from imports import services
+from imports import services, tasks
 from imports.models import ImportJob
 from imports.progress import progress_path
 from tests.imports.test_services import SOLL_ROWS, mapped, user
@@ -34,7 +34,7 @@ def test_start_validation_queues_the_task_only_when_the_transaction_commits(
 ):
     job = mapped(SOLL_ROWS)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.start_validation(job=job)
+        tasks.start_validation(job=job)
     queued = fresh(job)
     assert (queued.state, queued.heartbeat_at, queued.task_id) == ("validating", None, "")
     assert queued.queued_at is not None
@@ -46,7 +46,7 @@ def test_start_validation_queues_the_task_only_when_the_transaction_commits(
 def test_the_validation_task_validates_and_records_its_task(demo, immediate, django_capture_on_commit_callbacks):
     job = mapped(SOLL_ROWS + "E0003;CV\n")
     with django_capture_on_commit_callbacks(execute=True):
-        services.start_validation(job=job)
+        tasks.start_validation(job=job)
     job = fresh(job)
     assert (job.state, job.row_count, job.invalid_row_count) == ("validated", 3, 1)
     assert job.task_id and job.heartbeat_at and job.validated_at
@@ -59,7 +59,7 @@ def test_the_commit_task_imports_the_valid_rows_when_chosen(demo, immediate, dja
     job = mapped(SOLL_ROWS + "E0003;CV\n")
     services.validate_import(job=job)
     with django_capture_on_commit_callbacks(execute=True):
-        services.start_commit(job=job, skip_invalid=True)
+        tasks.start_commit(job=job, skip_invalid=True)
     job = fresh(job)
     assert (job.state, job.items_created, job.skip_invalid) == ("done", 2, True)
     assert DossierItem.objects.filter(import_job=job).count() == 2
@@ -74,7 +74,7 @@ def test_start_commit_refuses_a_user_who_lost_his_rights(demo, immediate):
     job.user.has_insite_rights = job.user.has_profit_rights = False
     job.user.save()
     with pytest.raises(services.ImportRefused, match="InSite or Profit rights"):
-        services.start_commit(job=fresh(job))
+        tasks.start_commit(job=fresh(job))
     assert fresh(job).state == "validated"
 
 
@@ -84,7 +84,7 @@ def test_start_commit_refuses_a_type_the_user_is_no_longer_authorised_for(demo, 
     services.validate_import(job=job)
     ItemType.objects.get(code="SOLL").authorised_users.remove(user("importeur"))
     with pytest.raises(services.ImportRefused, match="not authorised for item type SOLL"):
-        services.start_commit(job=fresh(job))
+        tasks.start_commit(job=fresh(job))
     assert fresh(job).state == "validated"
 
 
@@ -93,7 +93,7 @@ def test_start_commit_refuses_invalid_rows_the_user_did_not_choose_to_leave_out(
     job = mapped(SOLL_ROWS + "E0003;CV\n")
     services.validate_import(job=job)
     with pytest.raises(services.RowsInvalid, match="Row 4 is invalid"):
-        services.start_commit(job=fresh(job))
+        tasks.start_commit(job=fresh(job))
     assert fresh(job).state == "validated"
 
 
@@ -104,10 +104,10 @@ def test_start_commit_asks_before_importing_a_file_again(demo, immediate, django
     second = mapped(SOLL_ROWS)
     services.validate_import(job=second)
     with pytest.raises(services.ImportedBefore) as refused:
-        services.start_commit(job=fresh(second))
+        tasks.start_commit(job=fresh(second))
     assert refused.value.earlier.pk == first.pk
     with django_capture_on_commit_callbacks(execute=True):
-        services.start_commit(job=fresh(second), again=True)
+        tasks.start_commit(job=fresh(second), again=True)
     assert (fresh(second).state, fresh(second).items_created) == ("done", 2)
 
 
@@ -122,7 +122,7 @@ def test_a_queued_commit_validates_again_and_goes_back_when_rows_became_invalid(
     settings.IMPORT_VALIDATION_MAX_AGE = -1  # the validation is out of date by the time the worker runs
     Relation.objects.filter(number="10060").delete()
     with django_capture_on_commit_callbacks(execute=True):
-        services.start_commit(job=fresh(job))
+        tasks.start_commit(job=fresh(job))
     job = fresh(job)
     assert (job.state, job.invalid_row_count) == ("validated", 1)
     assert "Row 3 is invalid" in job.error_message
@@ -133,7 +133,7 @@ def test_a_queued_commit_validates_again_and_goes_back_when_rows_became_invalid(
 def test_a_task_for_a_job_cancelled_while_queued_does_nothing(demo, immediate, django_capture_on_commit_callbacks):
     job = mapped(SOLL_ROWS)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.start_validation(job=job)
+        tasks.start_validation(job=job)
     services.request_cancel(job=fresh(job))
     assert services.job_progress(fresh(job)).cancel_requested
     callbacks[0]()  # the worker takes it up now
@@ -156,11 +156,11 @@ def test_cancelling_a_job_that_does_not_run_cancels_it_at_once(demo):
 def test_the_database_backend_and_db_worker_run_validation_and_commit(demo, settings):
     settings.TASKS = DATABASE
     job = mapped(SOLL_ROWS)
-    services.start_validation(job=job)  # autocommit: queued at once
+    tasks.start_validation(job=job)  # autocommit: queued at once
     assert DBTaskResult.objects.get().status == "READY"
     call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", stdout=io.StringIO())
     assert fresh(job).state == "validated"
-    services.start_commit(job=fresh(job))
+    tasks.start_commit(job=fresh(job))
     call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", stdout=io.StringIO())
     job = fresh(job)
     assert (job.state, job.items_created) == ("done", 2)
@@ -177,7 +177,7 @@ def test_a_commit_queued_after_a_new_mapping_validates_with_the_new_mapping(
     remapped = {"relation": {"column": "Relatienummer"}, "subject": {"column": "Titel"}}
     assert services.set_mapping(job=fresh(job), mapping=remapped) == []
     with django_capture_on_commit_callbacks(execute=True):
-        services.start_commit(job=fresh(job))
+        tasks.start_commit(job=fresh(job))
     assert list(DossierItem.objects.filter(import_job=job).values_list("subject", flat=True)) == ["Eerste"]
 
 
@@ -187,7 +187,9 @@ def test_a_large_commit_on_postgresql_vacuums_the_item_table(demo, monkeypatch):
 
     if connection.vendor != "postgresql":
         pytest.skip("VACUUM and its statistics are PostgreSQL's.")
-    monkeypatch.setattr(services, "VACUUM_AFTER_ITEMS", 2)
+    from imports.services import storing
+
+    monkeypatch.setattr(storing, "VACUUM_AFTER_ITEMS", 2)
 
     def vacuums() -> int:
         with connection.cursor() as cursor:

@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from dossier.models import Attachment, DossierItem, ItemType, Reaction, ReviewTask, WorkflowInstance
 from imports import services
 from imports.models import ImportJob
+from imports.services import undoing
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -203,13 +204,13 @@ def test_a_failure_halfway_leaves_everything_as_it_was(demo, monkeypatch, django
     job = soll_with_attachments()
     files = stored_files(job)
     items = set(DossierItem.objects.filter(import_job=job).values_list("pk", flat=True))
-    real_delete = services.delete_items
+    real_delete = undoing.delete_items
 
     def delete_then_fail(*, items):
         real_delete(items=items)
         raise RuntimeError("the disk is on fire")
 
-    monkeypatch.setattr(services, "delete_items", delete_then_fail)
+    monkeypatch.setattr(undoing, "delete_items", delete_then_fail)
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
         services.undo_import(job=job, user=user("importeur"))
 

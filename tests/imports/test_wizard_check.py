@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from django.urls import reverse
 
-from imports import services
+from imports import services, tasks
 from imports.models import ImportJob
 from tests.imports.wizard import SOLL_CSV, start_job, upload_file, user
 
@@ -52,7 +52,7 @@ def test_saving_the_mapping_runs_the_check_through_the_task(
 
 def test_a_running_check_shows_rows_done_of_rows_in_total_and_refreshes_itself(importeur, client):
     job = mapped()
-    services.start_validation(job=job)
+    tasks.start_validation(job=job)
     ImportJob.objects.filter(pk=job.pk).update(progress_done=1, progress_total=2)
     response = client.get(check_url(job))
     assert response.status_code == 200
@@ -65,7 +65,7 @@ def test_a_running_check_shows_rows_done_of_rows_in_total_and_refreshes_itself(i
 
 def test_the_progress_url_answers_json_and_names_the_next_page_once_done(importeur, client):
     job = mapped()
-    services.start_validation(job=job)
+    tasks.start_validation(job=job)
     running = client.get(reverse("imports:progress", args=[job.pk])).json()
     assert (running["running"], running["phase"], running["next"]) == (True, "queued", "")
     services.run_validation(job_id=str(job.pk))

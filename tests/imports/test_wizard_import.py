@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from dossier.models import DossierItem, ItemType
-from imports import services
+from imports import services, tasks
 from imports.models import ImportJob
 from tests.imports.test_wizard_check import IMMEDIATE, WITH_ERRORS, validated
 
@@ -84,7 +84,7 @@ def test_r03_type_authorisation_removed_between_check_and_confirm_refuses_with_t
 
 def test_a_running_import_shows_progress_and_cancel_leaves_nothing(importeur, client):
     job = validated()
-    services.start_commit(job=job)
+    tasks.start_commit(job=job)
     page = client.get(import_url(job))
     content = page.content.decode()
     assert "items stored" in content and 'id="progress-cancel"' in content
@@ -110,6 +110,6 @@ def test_a_failed_import_can_be_run_again_from_its_result(importeur, client):
 
 def test_the_history_links_a_wizard_job_to_its_wizard_page(importeur, client):
     job = validated()
-    services.start_commit(job=job)
+    tasks.start_commit(job=job)
     content = client.get(reverse("admin:imports_importjob_change", args=[job.pk])).content.decode()
     assert f'href="{import_url(job)}"' in content

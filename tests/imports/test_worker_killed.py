@@ -24,7 +24,7 @@ START = """
 import io, json, zipfile
 from django.contrib.auth import get_user_model
 from dossier.models import ItemType
-from imports import services
+from imports import services, tasks
 
 rows = "Relatienummer;Onderwerp;Bijlage\\n" + "".join(f"{10001 + n % 80};Brief {n};brief.pdf\\n" for n in range(ROWS))
 archive = io.BytesIO()
@@ -41,7 +41,7 @@ job = services.start_import(
 )
 assert services.set_mapping(job=job, mapping=services.suggest_mapping_for(job)) == []
 services.validate_import(job=job)
-services.start_commit(job=job)
+tasks.start_commit(job=job)
 print(json.dumps({"job": str(job.pk)}))
 """
 
@@ -64,10 +64,10 @@ print(json.dumps({
 """
 
 AGAIN = """
-from imports import services
+from imports import tasks
 from imports.models import ImportJob
 
-services.start_commit(job=ImportJob.objects.get(pk=JOB))
+tasks.start_commit(job=ImportJob.objects.get(pk=JOB))
 """
 
 

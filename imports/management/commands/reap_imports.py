@@ -1,4 +1,4 @@
-"""manage.py reap_imports: end the imports whose worker died (`services.reap_stale_imports`).
+"""manage.py reap_imports: end the imports whose worker died (`tasks.reap_stale_imports`).
 Once, or with --loop every --every seconds (as `make run` starts it beside the worker)."""
 
 import logging
@@ -8,7 +8,7 @@ import threading
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
-from imports import services
+from imports import tasks
 from imports.management.plain import PlainErrorsCommand
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class Command(PlainErrorsCommand):
                 signal.signal(signum, lambda signum, frame: stop.set())
         while not stop.is_set():
             try:
-                ended = services.reap_stale_imports()
+                ended = tasks.reap_stale_imports()
             except DatabaseError:
                 if not loop:
                     raise

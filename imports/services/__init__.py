@@ -1,0 +1,101 @@
+"""Moving an ImportJob through its states, one topic a module. The wizard, the tasks, the CLI
+and the tests all call these, by the names this package re-exports:
+
+    job = start_import(user=..., item_type=..., file=..., file_name=...)   # uploaded
+    set_mapping(job=job, mapping=suggest_mapping_for(job))                  # mapped
+    result = validate_import(job=job)                                       # validated
+    result = commit_import(job=job, skip_invalid=False)                     # done
+    undo_import(job=job, user=user)                                         # undone
+
+    refusals.py    ImportRefused and its kinds, and the checks that make them
+    starting.py    the upload stored, the sheet chosen, the mapping suggested and set
+    rows.py        the job's ItemSpec, attachments and rows read and validated
+    staging.py     the staged and rejected rows between validation and commit
+    validating.py  the validation, and the validation task's body (run_validation)
+    storing.py     the commit, and the commit task's body (run_commit); what it stored
+    jobs.py        the state moves every step shares: fail, cancel, queued, claimed, progress
+    rejected.py    the rejected-rows file
+    undoing.py     the undo and its preview
+    reaping.py     ending a job whose worker died, and removing what it wrote
+
+The wizard runs the validation and the commit in the task worker instead: `imports.tasks`
+queues them (start_validation, start_commit), holds the tasks, whose bodies call
+run_validation and run_commit here, and the reaper (reap_stale_imports). The services never
+import `imports.tasks`. request_cancel(job=job) asks a running job to stop; job_progress(job)
+-> Progress tells where it stands.
+
+Every refusal is an ImportRefused with one sentence for the user. A full disk or storage that
+cannot be written (`storage_fault`) is one too: the job is recorded as failed, and no partial
+file and no item stays behind.
+
+The modules import one another downwards only (refusals and staging first, then rows and
+jobs, then the steps), never this package: it imports them.
+"""
+
+from imports.services.jobs import cancel_import, job_progress, mark_queued, request_cancel
+from imports.services.reaping import end_dead_import, remove_leftover_manifests
+from imports.services.refusals import (
+    ImportedBefore,
+    ImportRefused,
+    RowsInvalid,
+    earlier_import,
+    imported_before_message,
+    rows_invalid,
+    state_refusal,
+    storage_fault,
+    undo_refusal,
+)
+from imports.services.rejected import write_rejected_rows_file
+from imports.services.rows import spec_for
+from imports.services.staging import discard_staging, prune_stale_staging, rejected_path, staging_path
+from imports.services.starting import choose_sheet, set_mapping, shown_sheet, start_import, suggest_mapping_for
+from imports.services.storing import (
+    commit_import,
+    commit_result,
+    is_foreign_key_violation,
+    items_per_destination,
+    run_commit,
+)
+from imports.services.undoing import ChangedItem, UndoPreview, changed_since_import, undo_import, undo_preview
+from imports.services.validating import run_validation, validate_import
+
+__all__ = [
+    "ChangedItem",
+    "ImportRefused",
+    "ImportedBefore",
+    "RowsInvalid",
+    "UndoPreview",
+    "cancel_import",
+    "changed_since_import",
+    "choose_sheet",
+    "commit_import",
+    "commit_result",
+    "discard_staging",
+    "earlier_import",
+    "end_dead_import",
+    "imported_before_message",
+    "is_foreign_key_violation",
+    "items_per_destination",
+    "job_progress",
+    "mark_queued",
+    "prune_stale_staging",
+    "rejected_path",
+    "remove_leftover_manifests",
+    "request_cancel",
+    "rows_invalid",
+    "run_commit",
+    "run_validation",
+    "set_mapping",
+    "shown_sheet",
+    "spec_for",
+    "staging_path",
+    "start_import",
+    "state_refusal",
+    "storage_fault",
+    "suggest_mapping_for",
+    "undo_import",
+    "undo_preview",
+    "undo_refusal",
+    "validate_import",
+    "write_rejected_rows_file",
+]

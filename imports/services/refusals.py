@@ -1,0 +1,117 @@
+"""Why an import cannot go on: the ImportRefused family, each one sentence for the user, and
+the checks that make them (the same file imported before, invalid rows, the server's storage,
+undo). Whether the user may import the type with the profile at all is
+dossier.access.import_refusal's one answer."""
+
+from __future__ import annotations
+
+import errno
+
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from imports.models import ImportJob
+
+
+class ImportRefused(Exception):
+    """The import cannot go on; the message is one sentence for the user."""
+
+    def __init__(self, message: str, *, job: ImportJob | None = None, problems: list | None = None):
+        super().__init__(message)
+        self.message = message
+        self.job = job
+        self.problems = problems or []
+
+
+class RowsInvalid(ImportRefused):
+    """Some rows are invalid and the user did not choose to import only the valid ones."""
+
+
+class ImportedBefore(ImportRefused):
+    """The same file (same sha256) was imported for the same type before; `earlier` is that
+    import. The caller asks the user, and commits with `again=True` if he means it."""
+
+    def __init__(self, message: str, *, job: ImportJob, earlier: ImportJob):
+        super().__init__(message, job=job)
+        self.earlier = earlier
+
+
+STORAGE_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+STORAGE_UNWRITABLE = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+
+
+def storage_fault(error: BaseException) -> str | None:
+    """The user's sentence for a fault of the server's storage (full, or not writable);
+    None for any other error."""
+    if not isinstance(error, OSError):
+        return None
+    if error.errno in STORAGE_FULL:
+        return _(
+            "The server's storage is full, so the import stopped and nothing was stored; ask an administrator to make room, then import again."
+        )
+    if error.errno in STORAGE_UNWRITABLE:
+        return _(
+            "The server cannot write to its storage, so the import stopped and nothing was stored; ask an administrator to check the storage, then import again."
+        )
+    return None
+
+
+def earlier_import(*, job: ImportJob) -> ImportJob | None:
+    """The latest finished (and not undone) import of the same file, by its sha256, for the
+    same type, if any."""
+    if not job.file_sha256:
+        return None
+    earlier = ImportJob.objects.filter(
+        item_type_id=job.item_type_id, file_sha256=job.file_sha256, state=ImportJob.State.DONE
+    ).exclude(pk=job.pk)
+    return earlier.select_related("user", "item_type").order_by("-finished_at").first()
+
+
+def imported_before_message(earlier: ImportJob) -> str:
+    finished = timezone.localtime(earlier.finished_at or earlier.created_at)
+    return _(
+        "This file was imported before for type %(type)s: on %(date)s by %(user)s, %(count)s items (import %(job)s)."
+    ) % {
+        "type": earlier.item_type.code,
+        "date": finished.strftime("%d-%m-%Y %H:%M"),
+        "user": earlier.user.get_username(),
+        "count": earlier.items_created,
+        "job": earlier.pk,
+    }
+
+
+def rows_invalid(job: ImportJob) -> RowsInvalid:
+    """The refusal of a commit of a job with invalid rows the user did not choose to leave
+    out; it names the first invalid row."""
+    first = next((p["row"] for p in job.problems if not p["is_warning"]), None)
+    return RowsInvalid(
+        _("Row %(row)s is invalid, so nothing was imported. Correct the file, or choose to import only the valid rows.")
+        % {"row": first},
+        job=job,
+    )
+
+
+def undo_refusal(*, job: ImportJob, user) -> str | None:
+    """Why `user` may not undo `job`, or None when he may: only the job's owner or an
+    administrator (a superuser), and only an import that is done."""
+    if not getattr(user, "is_active", False):
+        return _("Your account is inactive.")
+    if not user.is_superuser and job.user_id != user.pk:
+        return _("Only %(owner)s, who ran this import, or an administrator may undo it.") % {
+            "owner": job.user.get_username()
+        }
+    return state_refusal(job)
+
+
+def state_refusal(job: ImportJob) -> str | None:
+    """Why the job cannot be undone in its state (already undone: by whom and when)."""
+    if job.state == ImportJob.State.UNDONE:
+        return _("This import was undone already, by %(user)s on %(when)s.") % {
+            "user": job.undone_by.get_username() if job.undone_by else _("an unknown user"),
+            "when": formats.date_format(timezone.localtime(job.undone_at), "d-m-Y H:i") if job.undone_at else "-",
+        }
+    if job.state != ImportJob.State.DONE:
+        return _("This import has state '%(state)s'; only an import that is done can be undone.") % {
+            "state": job.get_state_display()
+        }
+    return None

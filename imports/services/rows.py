@@ -1,0 +1,62 @@
+"""The job's rows: its ItemSpec, its attachments and its file read and validated row by row,
+for the validation and for the rejected rows written again from the file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dossier.spec import ItemSpec, Purpose
+from imports.models import ImportJob
+from imports.pipeline.attachments import AttachmentArchive, AttachmentSource, ServerFolders
+from imports.pipeline.outcomes import RowResult
+from imports.pipeline.validation import RowValidator
+from imports.services.refusals import ImportRefused
+from spreadsheets.reading import open_table
+
+ProgressCallback = Callable[[int, int], None]  # (rows done, rows in total or 0 when unknown)
+
+
+def spec_for(job: ImportJob) -> ItemSpec:
+    return ItemSpec(job.item_type, job.creation_profile, purpose=Purpose.IMPORT)
+
+
+@contextmanager
+def open_attachments(job: ImportJob) -> Iterator[AttachmentSource | None]:
+    """The job's attachments ZIP and the server's import folders, when there are any."""
+    archive = AttachmentArchive.open(job.attachments_zip.path) if job.attachments_zip else None
+    folders = ServerFolders.from_settings()
+    if archive is None and folders is None:
+        yield None
+        return
+    source = AttachmentSource(archive, folders)
+    try:
+        yield source
+    finally:
+        source.close()
+
+
+def validated_rows(
+    job: ImportJob, spec: ItemSpec, attachments, progress: ProgressCallback | None, total: int = 0
+) -> Iterator[RowResult]:
+    """Every row of the job's file, validated; reports progress every 500 rows."""
+    table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
+    if table.headers != job.headers:
+        raise ImportRefused(_("The file's columns changed since it was mapped; map it again."), job=job)
+    validator = RowValidator(
+        spec,
+        table.headers,
+        job.mapping,
+        user=job.user,
+        epoch=table.epoch,
+        attachments=attachments,
+        now=timezone.now(),
+    )
+    total = total or job.row_count
+    for done, result in enumerate(validator.validate(table.rows()), start=1):
+        if progress and done % 500 == 0:
+            progress(done, total)
+        yield result

@@ -1,0 +1,168 @@
+"""Starting an import: the uploaded file stored and its headers read, another sheet or header
+row chosen, and the column mapping suggested and set."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import IO
+
+from django.core.files import File
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dossier.access import import_refusal
+from dossier.models import CreationProfile, ItemType
+from dossier.services import store_file
+from imports.models import ImportJob, SavedMapping
+from imports.pipeline import mapping as mapping_module
+from imports.pipeline.attachments import ArchiveError, AttachmentArchive
+from imports.pipeline.mapping import MappingProblem, check_mapping, header_key
+from imports.services.jobs import fail_job, move_job
+from imports.services.refusals import ImportRefused, storage_fault
+from imports.services.rows import spec_for
+from spreadsheets.reading import ReadError, file_format, sample
+
+
+def _sha256(handle: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(chunk)
+    handle.seek(0)
+    return digest.hexdigest()
+
+
+def start_import(
+    *,
+    user,
+    item_type: ItemType,
+    file: IO[bytes],
+    file_name: str,
+    profile: CreationProfile | None = None,
+    attachments: IO[bytes] | None = None,
+    attachments_name: str | None = None,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    options: dict | None = None,
+    source: str = ImportJob.Source.WIZARD,
+) -> ImportJob:
+    """Check the user, type and profile, store the file privately, and read its headers.
+    Raises ImportRefused; a file that cannot be read, or stored (a full disk), leaves a failed
+    job behind (R29), and no partial file."""
+    if reason := import_refusal(user, item_type, profile):
+        raise ImportRefused(reason)
+    job = ImportJob(
+        user=user,
+        item_type=item_type,
+        creation_profile=profile,
+        file_name=Path(file_name).name,
+        file_sha256=_sha256(file),
+        sheet=sheet or "",
+        header_row=header_row,
+        options=options or {},
+        source=source,
+    )
+    try:
+        store_file(job.file, f"{job.pk}{Path(file_name).suffix.lower()}", File(file))
+        if attachments is not None:
+            store_file(job.attachments_zip, f"{job.pk}-attachments.zip", File(attachments))
+            job.attachments_name = Path(attachments_name or "attachments.zip").name
+    except OSError as error:
+        for stored in (job.file, job.attachments_zip):  # the file, when the ZIP failed
+            if stored:
+                stored.storage.delete(stored.name)
+        job.file = job.attachments_zip = ""
+        message = storage_fault(error)
+        job.state = ImportJob.State.FAILED
+        job.error_message = message or str(error)
+        job.finished_at = timezone.now()
+        job.save()
+        if message is None:
+            raise
+        raise ImportRefused(message, job=job) from None
+    job.save()
+    try:
+        table, rows = sample(job.file.path, file_name=job.file_name, sheet=sheet, header_row=header_row, size=1)
+        other_sheets = [name for name in table.sheet_names if name != table.sheet]
+        if not rows and not (other_sheets and sheet is None and source == ImportJob.Source.WIZARD):
+            raise ReadError(_no_rows_message(job.file_name, table.sheet, other_sheets))
+        if attachments is not None:
+            AttachmentArchive.open(job.attachments_zip.path).close()
+    except (ReadError, ArchiveError) as error:
+        fail_job(job, str(error))
+        raise ImportRefused(str(error), job=job) from None
+    job.headers = table.headers
+    job.sheet = table.sheet
+    job.header_row = table.header_row
+    job.sheet_names = table.sheet_names
+    job.save(update_fields=["headers", "sheet", "header_row", "sheet_names"])
+    return job
+
+
+def _no_rows_message(file_name: str, sheet: str | None, other_sheets: list[str]) -> str:
+    """A file with column names and nothing under them; a workbook's other sheets are named,
+    since the rows may be there (the wizard then offers the sheet step instead)."""
+    if not other_sheets:
+        return _("'%(name)s' has column names but no rows to import.") % {"name": file_name}
+    return _(
+        "'%(name)s' has column names but no rows to import on sheet '%(sheet)s'. Its other sheets are "
+        "%(others)s: choose the one with the rows (--sheet on the command line)."
+    ) % {"name": file_name, "sheet": sheet, "others": ", ".join(f"'{name}'" for name in other_sheets)}
+
+
+def choose_sheet(*, job: ImportJob, sheet: str, header_row: int | None) -> ImportJob:
+    """Read the headers of a job that is not mapped yet from another sheet or header row (the
+    wizard's sheet step). Raises ImportRefused with the reader's sentence; the job then stays
+    as it was."""
+    if job.state != ImportJob.State.UPLOADED:
+        raise ImportRefused(
+            _("This import has state '%(state)s' and cannot continue from there.") % {"state": job.get_state_display()},
+            job=job,
+        )
+    try:
+        table, rows = sample(job.file.path, file_name=job.file_name, sheet=sheet, header_row=header_row, size=1)
+    except ReadError as error:
+        raise ImportRefused(str(error), job=job) from None
+    if not rows:
+        raise ImportRefused(
+            _("Sheet '%(sheet)s' has column names in row %(row)s but no rows under them to import.")
+            % {"sheet": table.sheet, "row": table.header_row},
+            job=job,
+        )
+    job.headers, job.sheet, job.header_row, job.mapping = table.headers, table.sheet, table.header_row, {}
+    job.save(update_fields=["headers", "sheet", "header_row", "mapping"])
+    return job
+
+
+def shown_sheet(job: ImportJob) -> str | None:
+    """The sheet that was read, for a file that has sheets (not a .csv)."""
+    try:
+        has_sheets = file_format(job.file_name) != "csv"
+    except ReadError:
+        return None
+    return (job.sheet or None) if has_sheets else None
+
+
+def suggest_mapping_for(job: ImportJob) -> dict[str, dict]:
+    saved = SavedMapping.objects.filter(item_type=job.item_type, header_key=header_key(job.headers)).first()
+    return mapping_module.suggest_mapping(
+        spec_for(job), job.headers, saved.mapping if saved else None, saved_headers=saved.headers if saved else None
+    )
+
+
+def set_mapping(*, job: ImportJob, mapping: dict[str, dict]) -> list[MappingProblem]:
+    """Store the mapping when it can work (and remember it for this type and header set);
+    otherwise return its problems and change nothing."""
+    problems = check_mapping(spec_for(job), job.headers, mapping)
+    if problems:
+        return problems
+    move_job(job, ImportJob.State.MAPPED)
+    job.mapping = mapping
+    job.validated_at = None  # staged rows of another mapping are no use
+    job.save(update_fields=["mapping", "state", "validated_at"])
+    SavedMapping.objects.update_or_create(
+        item_type=job.item_type,
+        header_key=header_key(job.headers),
+        defaults={"headers": job.headers, "mapping": mapping, "updated_by": job.user},
+    )
+    return []
