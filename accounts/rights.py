@@ -17,8 +17,9 @@ def may_import(user: User) -> bool:
     return bool(getattr(user, "may_submit_items", False))
 
 
-def import_refusal(user: User) -> str | None:
-    """Why this user may not import, or None when he may."""
+def rights_refusal(user: User) -> str | None:
+    """R2: why this user may not submit or import any item (his account, his rights), or None.
+    Which types and profiles he may use is dossier.access.import_refusal's question."""
     if not user.is_active:
         return _("Your account is inactive.")
     if not may_import(user):

@@ -64,7 +64,7 @@ def import_refusal(user, item_type: ItemType, profile: CreationProfile | None = 
     2. his authorisation for the type (R3);
     3. whether the type can be imported at all (R5);
     4. the creation profile, when one is given (R21)."""
-    if reason := rights.import_refusal(user):
+    if reason := rights.rights_refusal(user):
         return reason
     if not may_use_type(user, item_type):
         return _("You are not authorised for item type %(type)s. Ask an administrator to authorise you.") % {
@@ -85,4 +85,4 @@ def import_refusal(user, item_type: ItemType, profile: CreationProfile | None = 
 def may_record_items(user) -> bool:
     """May this user record or import an item now: rights (R2) and at least one type he is
     authorised for (R3). Links to the record and import pages show only then."""
-    return rights.import_refusal(user) is None and usable_item_types(user).exists()
+    return rights.rights_refusal(user) is None and usable_item_types(user).exists()

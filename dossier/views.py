@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.rights import import_refusal
+from accounts.rights import rights_refusal
 from config.views import admin_page
 from dossier.access import usable_item_types
 from dossier.display import shown_fields
@@ -39,7 +39,7 @@ def submitter_required(view):
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if reason := import_refusal(request.user):
+        if reason := rights_refusal(request.user):
             return admin_page(
                 request, "dossier/refused.html", {"title": _("Not allowed"), "reason": reason}, status=403
             )

@@ -93,7 +93,7 @@ class ImportJobAdmin(BaseAdmin):
     # --- the list ----------------------------------------------------------------------------
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        may_import = rights.import_refusal(request.user) is None
+        may_import = rights.rights_refusal(request.user) is None
         context = {
             "title": _("Import history"),
             "import_url": presenting.wizard_url() if may_import else "",

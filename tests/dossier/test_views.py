@@ -6,7 +6,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import translation
 
-from accounts.rights import import_refusal
+from accounts.rights import rights_refusal
 from dossier.models import (
     Attachment,
     CharacteristicCombination,
@@ -85,7 +85,7 @@ def test_r02_it_refuses_a_user_without_insite_or_profit_rights_and_says_why(clie
     response = client.get(urls(item)[view])
     assert response.status_code == 403
     with translation.override("en"):
-        reason = import_refusal(charlie)
+        reason = rights_refusal(charlie)
     assert reason in response.content.decode()
 
 
