@@ -1,3 +1,5 @@
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.urls import reverse
@@ -58,3 +60,30 @@ class UserAdmin(RedactedDeletionMixin, DjangoUserAdmin):
             '<a href="{}">{}</a>',
             ((reverse("admin:dossier_itemtype_change", args=[t.pk]), t) for t in types),
         )
+
+
+# Sign-in throttling (django-axes, accounts/signin.py): the failed attempts hold user names and
+# addresses, so only superusers see them. Deleting a user name's attempts lifts its lockout
+# (as `manage.py axes_reset_username NAME` does). Successful sign-ins are not logged, so the
+# access log pages are not offered.
+admin.site.unregister(AccessLog)
+admin.site.unregister(AccessFailureLog)
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class SignInAttemptAdmin(RedactedDeletionMixin, AccessAttemptAdmin):
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

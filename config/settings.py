@@ -1,5 +1,6 @@
 """Settings, read from the environment (see .env.example for every variable)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -34,6 +35,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "import_export",
     "django_tasks_db",
+    # Before accounts: accounts/admin.py makes its admin pages superuser-only.
+    "axes",
     "accounts",
     "dossier",
     "imports",
@@ -53,6 +56,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last: a locked-out sign-in gets the login page with when to try again
+    # (accounts.signin.locked_out), and the security headers of the middleware above.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -106,6 +112,40 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# django-axes' backend first: it refuses a locked-out sign-in before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "accounts.signin.SignInBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Sessions live in a signed cookie, never in the database: signing in and reading a page
+# write nothing, so neither waits while an import holds SQLite's write lock (docs/security.md).
+# The wizard keeps its state in ImportJob rows and the messages fit a cookie, so the session
+# holds only who is signed in. Signing out ends the cookie in that browser; changing the
+# password ends every session (the session hash changes); SECRET_KEY signs them.
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+# last_login is written only when it costs no wait (accounts.signin.record_last_login).
+
+# Sign-in throttling (django-axes): SIGN_IN_FAILURE_LIMIT wrong passwords for one user name
+# within SIGN_IN_LOCKOUT_MINUTES lock that name out for SIGN_IN_LOCKOUT_MINUTES after the last
+# of them. An administrator lifts a lockout in the admin (Access attempts) or with
+# `manage.py axes_reset_username NAME`. A successful sign-in writes nothing
+# (accounts.signin.SignInHandler); see docs/security.md.
+AXES_HANDLER = "accounts.signin.SignInHandler"
+AXES_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("SIGN_IN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [
+    [part.strip() for part in group.split("+")] for group in env.list("SIGN_IN_LOCKOUT_BY", default=["username"])
+]
+AXES_LOCKOUT_CALLABLE = "accounts.signin.locked_out"
+# A sign-in tried while locked out does not move the time the page gave.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="nl")
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
@@ -195,6 +235,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # HSTS preloading commits the whole registrable domain to HTTPS in browsers for months: the
 # operator's decision, so `check --deploy` does not nag about it unless it is switched on.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# django-axes warns when sign-ins are not also counted per address. By default they are counted
+# per user name only: behind the reverse proxy (or an office's NAT) every user shares one
+# address, and one person's typos would lock everybody out. SIGN_IN_LOCKOUT_BY adds it.
+if not any("ip_address" in group for group in AXES_LOCKOUT_PARAMETERS):
+    SILENCED_SYSTEM_CHECKS.append("axes.W006")
 X_FRAME_OPTIONS = "DENY"
 # Django's own CSRF failure page has an inline style that the policy below blocks.
 CSRF_FAILURE_VIEW = "config.views.csrf_failure"
@@ -242,4 +287,6 @@ LOGGING = {
     },
     "handlers": _log_handlers,
     "root": {"handlers": list(_log_handlers), "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes logs every sign-in at INFO; its warnings (a failure, a lockout) are kept.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
