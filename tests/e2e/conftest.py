@@ -7,9 +7,11 @@ sets): a normal test run leaves docs/screenshots/ as committed."""
 
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from tests.e2e.watching import LISTEN
 
@@ -80,3 +82,45 @@ def watched(page):
     )
     page.set_viewport_size({"width": 1280, "height": 900})
     return page, violations
+
+
+# The busy timeout of the live server's connections to `database_file`: a request that waits
+# for the write lock fails after this many seconds instead of the settings' 20.
+BUSY_TIMEOUT = 2
+
+
+@pytest.fixture
+def database_file(live_server, transactional_db, tmp_path):
+    """The live server on a SQLite *file*, for tests that need a second connection to its
+    database (one holding the write lock as a long import does).
+
+    The test database is in memory, and the live server shares the test's one connection to
+    it. For this test the database is copied to a file, every request of the live server opens
+    its own connection to it (as under `make run`, with the settings' init_command: WAL mode),
+    with a busy timeout of BUSY_TIMEOUT seconds; afterwards the in-memory database is back as
+    it was. Request it before fixtures that fill the database (`demo`)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL locks rows, not the database.")
+    connection.ensure_connection()
+    memory = connection.connection
+    path = tmp_path / "live.sqlite3"
+    copy = sqlite3.connect(path)
+    memory.backup(copy)
+    copy.close()
+    database = connection.settings_dict  # the same dict the server's threads connect with
+    saved_name, saved_options = database["NAME"], dict(database["OPTIONS"])
+    server = live_server.thread.httpd
+    shared = server.connections_override
+    server.connections_override = {}
+    database["NAME"] = str(path)
+    database["OPTIONS"]["timeout"] = BUSY_TIMEOUT
+    connection.connection = None  # opened again on the file at the next query
+    try:
+        yield path
+    finally:
+        connection.close()
+        database["NAME"] = saved_name
+        database["OPTIONS"].clear()
+        database["OPTIONS"].update(saved_options)
+        connection.connection = memory
+        server.connections_override = shared
