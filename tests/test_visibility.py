@@ -8,6 +8,7 @@ not see them never find them in a page; those who may, do.
 """
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.urls import reverse
@@ -36,7 +37,10 @@ OPEN_JOB_FILE = "brieven-GEHEIM-OPENJOB.csv"  # a job of importeur that made a n
 MAPPING_HEADER = "GEHEIM-MAPPING-HEADER"
 ADMIN_JOB_FILE = "beheer-GEHEIM-ADMINJOB.csv"  # the administrator's own job: not importeur's to see
 ADMIN_JOB_CELL = "GEHEIM-ADMINCELL-5521"
+ATTEMPT_USER = "geheim-attempt-user"  # a failed sign-in (django-axes): for superusers only
+ATTEMPT_ADDRESS = "203.0.113.77"
 ITEM_SECRETS = (SUBJECT, SALARY, ATTACHMENT, REACTION)
+ATTEMPT_SECRETS = (ATTEMPT_USER, ATTEMPT_ADDRESS)
 JOB_SECRETS = (JOB_FILE, JOB_CELL, OPEN_JOB_FILE)
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +101,19 @@ def world(demo):
     outsider = UserFactory(username="outsider", is_staff=True, has_insite_rights=True)
     outsider.groups.add(Group.objects.get(name=STAFF_GROUP))
     outsider.user_permissions.add(
-        *Permission.objects.filter(codename__startswith="view_", content_type__app_label__in=["dossier", "imports"])
+        *Permission.objects.filter(codename__startswith="view_", content_type__app_label__in=["dossier", "imports"]),
+        # The model permissions of the sign-in attempts do not open them: superusers only.
+        *Permission.objects.filter(content_type__app_label="axes"),
+    )
+    attempt = AccessAttempt.objects.create(
+        username=ATTEMPT_USER,
+        ip_address=ATTEMPT_ADDRESS,
+        user_agent="test",
+        path_info="/admin/login/",
+        failures_since_start=9,
+        get_data="",
+        post_data="",
+        http_accept="*/*",
     )
     letters.authorised_users.add(outsider)
     return {
@@ -111,6 +127,7 @@ def world(demo):
         "review": review,
         "mapping": mapping,
         "contract": contract,
+        "attempt": attempt,
     }
 
 
@@ -173,6 +190,16 @@ def every_url(world) -> list[str]:
         admin_url("savedmapping", "delete", world["mapping"].pk, app="imports"),
         reverse("admin:index"),
     ]
+    attempts = admin_url("accessattempt", "changelist", app="axes")
+    urls += [
+        attempts,
+        f"{attempts}?_facets=1",
+        f"{attempts}?q=geheim",
+        admin_url("accessattempt", "change", world["attempt"].pk, app="axes"),
+        admin_url("accessattempt", "history", world["attempt"].pk, app="axes"),
+        admin_url("accessattempt", "delete", world["attempt"].pk, app="axes"),
+        reverse("admin:app_list", args=["axes"]),
+    ]
     return urls
 
 
@@ -201,6 +228,7 @@ def test_a_user_finds_neither_a_confidential_item_he_is_not_authorised_for_nor_a
 
     assert leaks(found, (*ITEM_SECRETS, MAPPING_HEADER)) == []
     assert leaks(found, (*JOB_SECRETS, ADMIN_JOB_FILE, ADMIN_JOB_CELL)) == []
+    assert leaks(found, ATTEMPT_SECRETS) == []
 
 
 def test_the_outsider_does_see_what_he_may(client, world):
@@ -224,6 +252,16 @@ def test_importeur_sees_the_contract_he_is_authorised_for_and_his_own_jobs_only(
     assert JOB_FILE in job_page and JOB_CELL in job_page
     assert OPEN_JOB_FILE in found[admin_url("dossieritem", "changelist")]  # the import filter
     assert leaks(found, (ADMIN_JOB_FILE, ADMIN_JOB_CELL)) == []  # the administrator's job is his
+    assert leaks(found, ATTEMPT_SECRETS) == []
+
+
+def test_only_a_superuser_sees_the_failed_sign_ins(client, world):
+    found = pages(client, "admin", world)
+    attempts = admin_url("accessattempt", "changelist", app="axes")
+
+    assert all(secret in found[attempts] for secret in ATTEMPT_SECRETS)
+    assert ATTEMPT_USER in found[f"{attempts}?q=geheim"]
+    assert ATTEMPT_ADDRESS in found[admin_url("accessattempt", "change", world["attempt"].pk, app="axes")]
 
 
 def test_a_saved_mapping_is_shown_to_a_user_authorised_for_its_type(client, world):
