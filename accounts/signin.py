@@ -54,6 +54,18 @@ class SignInBackend(AxesStandaloneBackend):
 class SignInHandler(AxesDatabaseHandler):
     """Failed sign-ins are counted in the database; successful ones and sign-outs write nothing."""
 
+    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+        """Count the failure. When it cannot be written (SQLite's write lock held past the busy
+        timeout by a long import) the sign-in is refused with a sentence, never a server
+        error, and not let through uncounted."""
+        try:
+            super().user_login_failed(sender, credentials, request, **kwargs)
+        except OperationalError as error:
+            logger.warning("A failed sign-in could not be counted: the database is busy (%s).", error)
+            if request is not None:
+                request.axes_locked_out = True
+                request.sign_in_busy = True
+
     def user_logged_in(self, sender, request, user, **kwargs):
         logger.debug("Signed in: %s", user.get_username())
 
@@ -82,6 +94,10 @@ def _whole_minute_after(moment: datetime) -> datetime:
     return moment.replace(second=0, microsecond=0) + timedelta(minutes=math.ceil(seconds / 60))
 
 
+def busy_sentence() -> str:
+    return _("The server is busy with a long import and could not check this sign-in. Try again in a minute.")
+
+
 def lockout_sentence(until: datetime | None) -> str:
     if until is None:
         return _("Too many failed sign-ins for this user name. Ask an administrator to lift the lockout.")
@@ -100,7 +116,7 @@ def locked_out(
     request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None
 ) -> HttpResponse:
     """AXES_LOCKOUT_CALLABLE: the admin's login page again, its error the sentence saying when
-    the user may try again (429 Too Many Requests)."""
+    the user may try again (429 Too Many Requests), or that the failure could not be counted."""
     context = dict(getattr(original_response, "context_data", None) or {})
     form = context.get("form")
     if form is None:
@@ -116,7 +132,13 @@ def locked_out(
     form._errors = ErrorDict(
         {
             NON_FIELD_ERRORS: form.error_class(
-                [lockout_sentence(locked_until(request, credentials))], error_class="nonfield", renderer=form.renderer
+                [
+                    busy_sentence()
+                    if getattr(request, "sign_in_busy", False)
+                    else lockout_sentence(locked_until(request, credentials))
+                ],
+                error_class="nonfield",
+                renderer=form.renderer,
             )
         }
     )

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from axes.handlers.database import AxesDatabaseHandler
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.management import call_command
@@ -200,3 +201,19 @@ def test_the_lockout_sentence_without_a_lockout_time_sends_the_user_to_an_admini
     assert signin.lockout_sentence(None) == (
         "Too many failed sign-ins for this user name. Ask an administrator to lift the lockout."
     )
+
+
+def test_a_wrong_password_that_cannot_be_counted_is_refused_with_a_sentence(client, root, monkeypatch):
+    """A failed sign-in must be written to count; while a long import holds SQLite's write lock
+    past the busy timeout it cannot be: a sentence, not a server error, and no sign-in."""
+
+    def busy(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(AxesDatabaseHandler, "user_login_failed", busy)
+
+    response = sign_in(client, "root", "wrong-password")
+
+    assert response.status_code == 429
+    assert "The server is busy with a long import and could not check this sign-in." in response.content.decode()
+    assert not signed_in(client)
