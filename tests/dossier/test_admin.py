@@ -25,8 +25,10 @@ from tests.factories import (
 )
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label_lower)
-# Models the admin world (tests/conftest.py) leaves empty on purpose: only the task worker writes them.
-WITHOUT_DATA = {"django_tasks_database.dbtaskresult"}
+# Models the admin world (tests/conftest.py) leaves empty on purpose: only the task worker
+# writes task results, only a failed sign-in an access attempt (tests/test_visibility.py and
+# tests/accounts/test_signin.py render its pages).
+WITHOUT_DATA = {"django_tasks_database.dbtaskresult", "axes.accessattempt"}
 
 
 def admin_url(model, page: str, *args) -> str:
