@@ -170,6 +170,7 @@ def test_a_remembered_mapping_is_offered_and_shown_as_remembered(demo, client):
     services.set_mapping(
         job=first, mapping={"relation": {"column": "Nummer van de relatie"}, "subject": {"column": "Wat"}}
     )
+    services.remember_mapping(job=first)
     again = start_job("Wat;Nummer van de relatie\nCV;10002\n")
     response = client.get(map_url(again))
     assert response.context["remembered"] == SavedMapping.objects.get(header_key=header_key(again.headers))
