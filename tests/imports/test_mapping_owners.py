@@ -262,3 +262,28 @@ def test_the_command_line_uses_a_shared_mapping_only_when_named(bea, tmp_path):
     assert "Mapping shared as 'Standaard' for type SOLL used." in err
     code, _out, err = import_items(path, "--type", "SOLL", "--user", "bea", "--dry-run", "--shared-mapping", "Nope")
     assert code == 2 and "No mapping is shared as 'Nope' for type SOLL" in err
+
+
+# --- the migration ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_each_existing_mapping_to_its_last_user_unshared(demo):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("imports", "0006_undone_by")], [("imports", "0007_saved_mapping_owner")]
+    soll = ItemType.objects.get(code="SOLL")
+    executor = MigrationExecutor(connection)
+    try:
+        executor.migrate(before)
+        old = executor.loader.project_state(before).apps.get_model("imports", "SavedMapping")
+        old.objects.create(item_type_id=soll.pk, header_key="a" * 64, headers=["A"], updated_by_id=user("importeur").pk)
+        old.objects.create(item_type_id=soll.pk, header_key="b" * 64, headers=["B"], updated_by_id=None)
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+        new = executor.loader.project_state(after).apps.get_model("imports", "SavedMapping")
+        rows = {(m.header_key[0], m.owner_id, m.shared, m.name) for m in new.objects.all()}
+        assert rows == {("a", user("importeur").pk, False, ""), ("b", None, False, "")}
+    finally:
+        MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes("imports"))
