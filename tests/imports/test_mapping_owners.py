@@ -257,7 +257,9 @@ def test_the_command_line_uses_a_shared_mapping_only_when_named(bea, tmp_path):
     path.write_text(ONLY_SUBJECTS, encoding="utf-8")
     code, _out, err = import_items(path, "--type", "SOLL", "--user", "bea", "--dry-run")
     assert code == 2 and "organisation/person is required" in err  # not applied unasked
-    code, out, err = import_items(path, "--type", "SOLL", "--user", "bea", "--dry-run", "--shared-mapping", "Standaard")
+    code, _out, err = import_items(
+        path, "--type", "SOLL", "--user", "bea", "--dry-run", "--shared-mapping", "Standaard"
+    )
     assert code == 0, err
     assert "Mapping shared as 'Standaard' for type SOLL used." in err
     code, _out, err = import_items(path, "--type", "SOLL", "--user", "bea", "--dry-run", "--shared-mapping", "Nope")
