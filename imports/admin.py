@@ -242,17 +242,20 @@ class ImportJobAdmin(BaseAdmin):
 
 @admin.register(SavedMapping)
 class SavedMappingAdmin(BaseAdmin):
-    """Mappings the wizard remembered per type and header set. They are made by the wizard;
-    here they can be looked at, and a bad one deleted so the wizard suggests afresh."""
+    """Saved mappings: each user's remembered ones, and those shared under a name with a
+    type's users. They are made by the wizard and the command line; here they can be looked
+    at, and a bad one deleted so the wizard suggests afresh. One rule decides who sees which
+    (SavedMapping.objects.visible_to: his own, the shared ones of types he may use; a
+    superuser all); a shared one is deleted by whoever may share it."""
 
-    list_display = ("item_type", "header_list", "updated_by", "updated_at")
-    list_filter = ("item_type",)
-    list_select_related = ("item_type", "updated_by")
-    search_fields = ("item_type__code", "header_key")
-    fields = ("item_type", "headers", "mapping", "header_key", "updated_by", "updated_at")
+    list_display = ("item_type", "name_shown", "header_list", "owner", "updated_at")
+    list_filter = ("shared", "item_type")
+    list_select_related = ("item_type", "owner")
+    search_fields = ("item_type__code", "name", "header_key")
+    fields = ("item_type", "shared", "name", "owner", "headers", "mapping", "header_key", "updated_by", "updated_at")
 
     def get_queryset(self, request):
-        # Headers and fixed values of a type's files: for the users authorised for the type.
+        # Headers and fixed values of a type's files: the owner's, or shared with the type's users.
         return super().get_queryset(request).visible_to(request.user)
 
     def has_add_permission(self, request) -> bool:
@@ -260,6 +263,19 @@ class SavedMappingAdmin(BaseAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if not super().has_delete_permission(request, obj):
+            return False
+        if obj is None or request.user.is_superuser:
+            return True
+        if obj.shared:
+            return services.sharing_refusal(request.user, obj.item_type) is None
+        return obj.owner_id == request.user.pk
+
+    @admin.display(description=gettext_lazy("shared as"))
+    def name_shown(self, saved: SavedMapping) -> str:
+        return saved.name if saved.shared else "-"
 
     @admin.display(description=gettext_lazy("headers"))
     def header_list(self, saved: SavedMapping) -> str:

@@ -25,6 +25,7 @@ from spreadsheets.reading import column_letter
 
 NOT_IMPORTED = ("", gettext_lazy("- not imported -"))
 NO_FIXED_VALUE = ("", "-")
+SHARED_NAME_LENGTH = 100  # SavedMapping.name
 
 
 class TypeRadioSelect(forms.RadioSelect):
@@ -171,7 +172,16 @@ class MappingForm(forms.Form):
 
     error_css_class = "errors"
 
-    def __init__(self, *args, spec: ItemSpec, headers: list[str], user, initial_mapping: dict[str, dict], **kwargs):
+    def __init__(
+        self,
+        *args,
+        spec: ItemSpec,
+        headers: list[str],
+        user,
+        initial_mapping: dict[str, dict],
+        may_share: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, label_suffix="", **kwargs)
         self.spec, self.headers, self.user = spec, headers, user
         self.repeated = {p for found in duplicated_columns(headers).values() for p in found}
@@ -192,6 +202,15 @@ class MappingForm(forms.Form):
                 fixed.required = False
                 fixed.initial = (initial_mapping.get(field.code) or {}).get("fixed")
                 self.fields[f"fixed_{field.code}"] = fixed
+        if may_share:
+            self.fields["share_as"] = forms.CharField(
+                label=_("Also share it with the users of type %(type)s as") % {"type": spec.item_type.code},
+                required=False,
+                max_length=SHARED_NAME_LENGTH,
+                help_text=_(
+                    "Optional: a name. The mapping, its fixed values included, is then offered to every user of the type as a choice for files with these columns."
+                ),
+            )
 
     # --- building ------------------------------------------------------------------------
 
@@ -274,6 +293,10 @@ class MappingForm(forms.Form):
                 resolve_user(value)
             case Kind.ITEM:
                 resolve_item(value, item_type=self.spec.item_type, user=self.user)
+
+    def share_name(self) -> str:
+        """The name to share the mapping under (a valid form), or "" to keep it to oneself."""
+        return " ".join((self.cleaned_data.get("share_as") or "").split())
 
     def mapping(self) -> dict[str, dict]:
         """The mapping the (valid) form describes; fields it does not feed are left out."""

@@ -139,15 +139,34 @@ class ImportJob(models.Model):
 
 class SavedMappingQuerySet(models.QuerySet):
     def visible_to(self, user) -> SavedMappingQuerySet:
-        """A saved mapping holds a file's headers and fixed values: shown to the users
-        authorised for its type (who would be offered it by the wizard) and superusers."""
-        if getattr(user, "is_superuser", False) and user.is_active:
+        """A saved mapping holds a file's headers and fixed values. A user sees his own
+        remembered mappings and the shared ones of the types he may use; a superuser all."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_superuser:
             return self
-        return self.filter(item_type__in=ItemType.objects.usable_by(user))
+        return self.filter(
+            models.Q(owner=user, shared=False) | models.Q(shared=True, item_type__in=ItemType.objects.usable_by(user))
+        )
+
+    def remembered_for(self, user, item_type: ItemType, key: str) -> SavedMapping | None:
+        """The user's own remembered mapping for the type and header set (never another's)."""
+        if not getattr(user, "pk", None):
+            return None
+        found = self.filter(owner=user, shared=False, item_type=item_type, header_key=key)
+        return found.select_related("owner").first()
+
+    def shared_for(self, user, item_type: ItemType, key: str) -> SavedMappingQuerySet:
+        """The named mappings shared with the users of the type for this header set, for a
+        user who may use the type (offered as a choice, never applied unasked)."""
+        found = self.visible_to(user).filter(shared=True, item_type=item_type, header_key=key)
+        return found.select_related("owner").order_by("name")
 
 
 class SavedMapping(models.Model):
-    """The mapping last used for a type and a set of headers; offered first next time."""
+    """A mapping for a type and a set of headers. Remembered (`shared` off): the last one
+    that worked for its owner, offered to him alone next time. Shared: saved under a name by
+    a user who may change the type, offered as a choice to every user of the type."""
 
     item_type = models.ForeignKey(
         ItemType, on_delete=models.CASCADE, related_name="saved_mappings", verbose_name=_("type")
@@ -155,6 +174,20 @@ class SavedMapping(models.Model):
     header_key = models.CharField(_("header set"), max_length=64)
     headers = models.JSONField(_("headers"), default=list)
     mapping = models.JSONField(_("mapping"), default=dict)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="saved_mappings",
+        verbose_name=_("owner"),
+    )
+    shared = models.BooleanField(
+        _("shared with the type's users"),
+        default=False,
+        help_text=_("Offered as a choice to every user of the type, fixed values included."),
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("updated by")
     )
@@ -163,9 +196,21 @@ class SavedMapping(models.Model):
     objects = SavedMappingQuerySet.as_manager()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["item_type", "header_key"], name="unique_saved_mapping")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "item_type", "header_key"],
+                condition=models.Q(shared=False),
+                name="unique_remembered_mapping",
+            ),
+            models.UniqueConstraint(
+                fields=["item_type", "header_key", "name"],
+                condition=models.Q(shared=True),
+                name="unique_shared_mapping",
+            ),
+        ]
         verbose_name = _("saved mapping")
         verbose_name_plural = _("saved mappings")
 
     def __str__(self) -> str:
-        return f"{self.item_type.code}: {', '.join(self.headers)[:80]}"
+        headers = ", ".join(str(header) for header in self.headers)[:80]
+        return f"{self.item_type.code} '{self.name}': {headers}" if self.shared else f"{self.item_type.code}: {headers}"

@@ -60,7 +60,9 @@ def start_commit(*, job: ImportJob, skip_invalid: bool = False, again: bool = Fa
     if reason := import_refusal(job.user, job.item_type, job.creation_profile):
         raise services.ImportRefused(reason, job=job)
     if not again and (earlier := services.earlier_import(job=job)):
-        raise services.ImportedBefore(services.imported_before_message(earlier), job=job, earlier=earlier)
+        raise services.ImportedBefore(
+            services.imported_before_message(earlier, viewer=job.user), job=job, earlier=earlier
+        )
     if job.state == ImportJob.State.VALIDATED and job.invalid_row_count and not skip_invalid:
         raise services.rows_invalid(job)
     if job.state != ImportJob.State.VALIDATED:

@@ -34,7 +34,7 @@ from dossier.views import submitter_required
 from imports import presenting, services, tasks
 from imports.forms import ChooseTypeForm, MappingForm, SheetForm, UploadForm
 from imports.models import ImportJob, SavedMapping
-from imports.pipeline.mapping import header_key, letter_position
+from imports.pipeline.mapping import letter_position
 from imports.template_workbook import template_file_name, write_template
 from imports.uploads import SizeLimitedUploadHandler, recognised_name, upload_limits
 from spreadsheets.reading import ReadError, Row, column_letter, open_table, sample
@@ -333,24 +333,47 @@ def _shown(cell: Any) -> str:
 @require_http_methods(["GET", "HEAD", "POST"])
 @submitter_required
 def map_columns(request: HttpRequest, pk) -> HttpResponse:
-    """Step c: every field of the type with its column or fixed value; saved (and remembered
-    for the type and this set of headers) by `services.set_mapping`."""
+    """Step c: every field of the type with its column or fixed value, saved by
+    `services.set_mapping`. Offered first: the user's own mapping remembered for the type and
+    this set of headers; the mappings shared for them are a choice (`?shared=<id>`), never
+    applied unasked. A user who may change the type may share the mapping under a name."""
     job = _get_job_for_user(request, pk)
     if stale := _stale_page(request, job, "map"):
         return stale
     spec = services.spec_for(job)
-    saved = SavedMapping.objects.filter(item_type=job.item_type, header_key=header_key(job.headers)).first()
-    initial = job.mapping or _mapping_of_corrected(request, job) or services.suggest_mapping_for(job)
+    remembered = services.remembered_mapping(job=job)
+    shared = services.shared_mappings(job=job, user=request.user)
+    chosen = _chosen_shared(request, shared)
+    if chosen is not None:
+        initial = services.suggest_mapping_for(job, chosen=chosen)
+    else:
+        initial = job.mapping or _mapping_of_corrected(request, job) or services.suggest_mapping_for(job)
+    may_share = services.sharing_refusal(request.user, job.item_type) is None
     data = request.POST if request.method == "POST" else None
-    form = MappingForm(data, spec=spec, headers=job.headers, user=request.user, initial_mapping=initial)
+    form = MappingForm(
+        data, spec=spec, headers=job.headers, user=request.user, initial_mapping=initial, may_share=may_share
+    )
     if form.is_valid():
         problems = services.set_mapping(job=job, mapping=form.mapping()) if not _refresh(request) else None
         if problems == []:
             messages.success(
                 request,
-                _("The mapping of %(file)s was saved; it is used again for files with the same columns.")
+                _(
+                    "The mapping of %(file)s was saved; once its rows are checked, it is offered to you again for files with the same columns."
+                )
                 % {"file": job.file_name},
             )
+            if name := form.share_name():
+                try:
+                    services.share_mapping(job=job, user=request.user, name=name)
+                except services.ImportRefused as refusal:
+                    messages.error(request, refusal.message)
+                else:
+                    messages.success(
+                        request,
+                        _("The mapping is shared as '%(name)s' with the users of type %(type)s.")
+                        % {"name": name, "type": job.item_type.code},
+                    )
             try:
                 return redirect(next_step_after_mapping(job))
             except services.ImportRefused as refusal:
@@ -367,7 +390,9 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
         "rows": _field_rows(form, spec, shown, samples),
         "columns": _column_rows(job.headers, shown, spec, samples),
         "auto_fields": [capfirst(f.label) for f in spec.fields if f.auto],
-        "remembered": saved if saved and not job.mapping else None,
+        "remembered": remembered if remembered and not job.mapping and chosen is None else None,
+        "shared": shared,
+        "chosen": chosen,
         "samples": {column_letter(i): values for i, values in enumerate(samples)},
         "may_choose_sheet": job.state == State.UPLOADED and needs_sheet_step(job),
         "sheet_count": len(sheet_names(job)),
@@ -375,6 +400,13 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
         "step": 3,
     }
     return admin_page(request, "imports/map.html", context)
+
+
+def _chosen_shared(request: HttpRequest, shared: list[SavedMapping]) -> SavedMapping | None:
+    """The shared mapping the user chose on the page (`?shared=<id>`), one of those offered
+    to him; anything else chooses none."""
+    chosen = request.GET.get("shared", "")
+    return next((mapping for mapping in shared if str(mapping.pk) == chosen), None)
 
 
 def _mapping_of_corrected(request: HttpRequest, job: ImportJob) -> dict[str, dict]:
@@ -512,11 +544,14 @@ def check(request: HttpRequest, pk) -> HttpResponse:
         return _progress_page(request, job, context)
     if job.state == State.VALIDATED:
         earlier = services.earlier_import(job=job)
+        named = earlier is not None and services.may_name_importer(earlier, request.user)
         context.update(
             counts=presenting.counts(job),
             problems=presenting.problem_report(job, request.GET),
             earlier=earlier,
-            earlier_items_url=presenting.items_url(earlier) if earlier else "",
+            # Who ran it, and its items by its id: his own import's, or for an administrator.
+            earlier_by=earlier.user.get_username() if named else "",
+            earlier_items_url=presenting.items_url(earlier) if named else "",
             correct_url=_correct_url(job),
         )
     return admin_page(request, "imports/check.html", context)
@@ -573,7 +608,7 @@ def import_rows(request: HttpRequest, pk) -> HttpResponse:
                 job=job, skip_invalid=request.POST.get("rows") == "valid", again=request.POST.get("again") == "1"
             )
         except services.ImportedBefore as refusal:
-            messages.warning(request, refusal.message)
+            messages.warning(request, services.imported_before_message(refusal.earlier, viewer=request.user))
             return redirect("imports:check", pk=job.pk)
         except services.RowsInvalid as refusal:
             messages.error(request, refusal.message)

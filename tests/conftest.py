@@ -179,7 +179,12 @@ def world(root, alice):
     dossier_models.WorkflowInstance.objects.create(item=item, workflow=task.workflow, current_task=task)
     dossier_models.ReviewTask.objects.create(item=item, review_profile=review, reviewer=root)
     SavedMapping.objects.create(
-        item_type=item_type, header_key="k" * 64, headers=["Nummer", "Onderwerp"], mapping={}, updated_by=alice
+        item_type=item_type,
+        header_key="k" * 64,
+        headers=["Nummer", "Onderwerp"],
+        mapping={},
+        owner=alice,
+        updated_by=alice,
     )
     Group.objects.create(name="Importers")
     return {"item_type": item_type, "item": item, "job": job, "template": template, "organisation": organisation}

@@ -34,7 +34,8 @@ REACTION = "Reactie GEHEIM-REACTION"
 JOB_FILE = "salarissen-GEHEIM-JOBFILE.xlsx"
 JOB_CELL = "GEHEIM-CELL-77123"  # a cell value a problem quotes
 OPEN_JOB_FILE = "brieven-GEHEIM-OPENJOB.csv"  # a job of importeur that made a non-confidential item
-MAPPING_HEADER = "GEHEIM-MAPPING-HEADER"
+MAPPING_HEADER = "GEHEIM-MAPPING-HEADER"  # a mapping shared with CONTR's users
+ADMIN_MAPPING_HEADER = "GEHEIM-ADMINMAPPING-HEADER"  # the administrator's remembered mapping
 ADMIN_JOB_FILE = "beheer-GEHEIM-ADMINJOB.csv"  # the administrator's own job: not importeur's to see
 ADMIN_JOB_CELL = "GEHEIM-ADMINCELL-5521"
 ATTEMPT_USER = "geheim-attempt-user"  # a failed sign-in (django-axes): for superusers only
@@ -96,7 +97,20 @@ def world(demo):
         item=item, review_profile=ReviewProfile.objects.get(code="CONTRACT"), reviewer=admin
     )
     mapping = SavedMapping.objects.create(
-        item_type=contract, header_key="k" * 64, headers=[MAPPING_HEADER], mapping={MAPPING_HEADER: "subject"}
+        item_type=contract,
+        header_key="k" * 64,
+        headers=[MAPPING_HEADER],
+        mapping={"subject": {"column": MAPPING_HEADER}},
+        owner=admin,
+        shared=True,
+        name="Contracten",
+    )
+    admin_mapping = SavedMapping.objects.create(
+        item_type=contract,
+        header_key="k" * 64,
+        headers=[ADMIN_MAPPING_HEADER],
+        mapping={"subject": {"column": ADMIN_MAPPING_HEADER}},
+        owner=admin,
     )
     outsider = UserFactory(username="outsider", is_staff=True, has_insite_rights=True)
     outsider.groups.add(Group.objects.get(name=STAFF_GROUP))
@@ -126,6 +140,7 @@ def world(demo):
         "instance": instance,
         "review": review,
         "mapping": mapping,
+        "admin_mapping": admin_mapping,
         "contract": contract,
         "attempt": attempt,
     }
@@ -188,6 +203,7 @@ def every_url(world) -> list[str]:
         admin_url("savedmapping", "change", world["mapping"].pk, app="imports"),
         admin_url("savedmapping", "history", world["mapping"].pk, app="imports"),
         admin_url("savedmapping", "delete", world["mapping"].pk, app="imports"),
+        admin_url("savedmapping", "change", world["admin_mapping"].pk, app="imports"),
         reverse("admin:index"),
     ]
     attempts = admin_url("accessattempt", "changelist", app="axes")
@@ -226,7 +242,7 @@ def test_a_user_finds_neither_a_confidential_item_he_is_not_authorised_for_nor_a
 ):
     found = pages(client, username, world)
 
-    assert leaks(found, (*ITEM_SECRETS, MAPPING_HEADER)) == []
+    assert leaks(found, (*ITEM_SECRETS, MAPPING_HEADER, ADMIN_MAPPING_HEADER)) == []
     assert leaks(found, (*JOB_SECRETS, ADMIN_JOB_FILE, ADMIN_JOB_CELL)) == []
     assert leaks(found, ATTEMPT_SECRETS) == []
 
@@ -264,21 +280,41 @@ def test_only_a_superuser_sees_the_failed_sign_ins(client, world):
     assert ATTEMPT_ADDRESS in found[admin_url("accessattempt", "change", world["attempt"].pk, app="axes")]
 
 
-def test_a_saved_mapping_is_shown_to_a_user_authorised_for_its_type(client, world):
+def test_a_shared_mapping_is_shown_to_a_user_of_its_type_and_another_users_remembered_one_is_not(client, world):
     from accounts.models import User
 
     importeur = User.objects.get(username="importeur")
     importeur.user_permissions.add(Permission.objects.get(codename="view_savedmapping"))
     client.force_login(importeur)
+    changelist = client.get(admin_url("savedmapping", "changelist", app="imports")).text
+    admins = client.get(admin_url("savedmapping", "change", world["admin_mapping"].pk, app="imports"))
 
-    assert MAPPING_HEADER in client.get(admin_url("savedmapping", "changelist", app="imports")).text
+    assert MAPPING_HEADER in changelist
+    assert ADMIN_MAPPING_HEADER not in changelist
+    assert admins.status_code in (302, 404) and ADMIN_MAPPING_HEADER not in admins.text
+
+
+def test_a_users_own_remembered_mapping_is_shown_to_him(client, world):
+    from accounts.models import User
+
+    importeur = User.objects.get(username="importeur")
+    importeur.user_permissions.add(Permission.objects.get(codename="view_savedmapping"))
+    SavedMapping.objects.create(
+        item_type=world["contract"], header_key="m" * 64, headers=["MIJN-KOLOM"], mapping={}, owner=importeur
+    )
+    client.force_login(importeur)
+
+    assert "MIJN-KOLOM" in client.get(admin_url("savedmapping", "changelist", app="imports")).text
 
 
 def test_the_administrator_sees_everything(client, world):
     found = pages(client, "admin", world)
     all_text = "".join(found.values())
 
-    assert all(secret in all_text for secret in (*ITEM_SECRETS, *JOB_SECRETS, MAPPING_HEADER, ADMIN_JOB_CELL))
+    assert all(
+        secret in all_text
+        for secret in (*ITEM_SECRETS, *JOB_SECRETS, MAPPING_HEADER, ADMIN_MAPPING_HEADER, ADMIN_JOB_CELL)
+    )
     assert SUBJECT in found[autocomplete("workflowinstance", "item", "GEHEIM")]
     assert SUBJECT in found[admin_url("reviewtask", "changelist")]
     assert JOB_FILE in found[admin_url("importjob", "changelist", app="imports")]

@@ -15,6 +15,7 @@ and the tests all call these, by the names this package re-exports:
     storing.py     the commit, and the commit task's body (run_commit); what it stored
     jobs.py        the state moves every step shares: fail, cancel, queued, claimed, progress
     rejected.py    the rejected-rows file
+    remembering.py which saved mapping is offered to whom: remembered for its owner, shared
     undoing.py     the undo and its preview
     reaping.py     ending a job whose worker died, and removing what it wrote
 
@@ -40,12 +41,20 @@ from imports.services.refusals import (
     RowsInvalid,
     earlier_import,
     imported_before_message,
+    may_name_importer,
     rows_invalid,
     state_refusal,
     storage_fault,
     undo_refusal,
 )
 from imports.services.rejected import write_rejected_rows_file
+from imports.services.remembering import (
+    remember_mapping,
+    remembered_mapping,
+    share_mapping,
+    shared_mappings,
+    sharing_refusal,
+)
 from imports.services.rows import spec_for
 from imports.services.staging import discard_staging, prune_stale_staging, rejected_path, staging_path
 from imports.services.starting import choose_sheet, set_mapping, shown_sheet, start_import, suggest_mapping_for
@@ -78,14 +87,20 @@ __all__ = [
     "items_per_destination",
     "job_progress",
     "mark_queued",
+    "may_name_importer",
     "prune_stale_staging",
     "rejected_path",
+    "remember_mapping",
+    "remembered_mapping",
     "remove_leftover_manifests",
     "request_cancel",
     "rows_invalid",
     "run_commit",
     "run_validation",
     "set_mapping",
+    "share_mapping",
+    "shared_mappings",
+    "sharing_refusal",
     "shown_sheet",
     "spec_for",
     "staging_path",

@@ -67,17 +67,30 @@ def earlier_import(*, job: ImportJob) -> ImportJob | None:
     return earlier.select_related("user", "item_type").order_by("-finished_at").first()
 
 
-def imported_before_message(earlier: ImportJob) -> str:
+def may_name_importer(earlier: ImportJob, viewer) -> bool:
+    """Whether `viewer` may be told who ran `earlier` and its id: his own import, or he is
+    an administrator (a superuser); anyone else reads "another user"."""
+    if viewer is None or not getattr(viewer, "is_active", False):
+        return False
+    return viewer.is_superuser or earlier.user_id == viewer.pk
+
+
+def imported_before_message(earlier: ImportJob, *, viewer) -> str:
+    """The sentence for an earlier import of the same file, as `viewer` may read it: the
+    user and the import's id only for his own import or for an administrator."""
     finished = timezone.localtime(earlier.finished_at or earlier.created_at)
-    return _(
-        "This file was imported before for type %(type)s: on %(date)s by %(user)s, %(count)s items (import %(job)s)."
-    ) % {
+    values = {
         "type": earlier.item_type.code,
         "date": finished.strftime("%d-%m-%Y %H:%M"),
-        "user": earlier.user.get_username(),
         "count": earlier.items_created,
-        "job": earlier.pk,
     }
+    if not may_name_importer(earlier, viewer):
+        return (
+            _("This file was imported before for type %(type)s: on %(date)s by another user, %(count)s items.") % values
+        )
+    return _(
+        "This file was imported before for type %(type)s: on %(date)s by %(user)s, %(count)s items (import %(job)s)."
+    ) % {**values, "user": earlier.user.get_username(), "job": earlier.pk}
 
 
 def rows_invalid(job: ImportJob) -> RowsInvalid:

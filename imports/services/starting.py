@@ -17,9 +17,10 @@ from dossier.services import store_file
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline import mapping as mapping_module
 from imports.pipeline.attachments import ArchiveError, AttachmentArchive
-from imports.pipeline.mapping import MappingProblem, check_mapping, header_key
+from imports.pipeline.mapping import MappingProblem, check_mapping
 from imports.services.jobs import fail_job, move_job
 from imports.services.refusals import ImportRefused, storage_fault
+from imports.services.remembering import remembered_mapping
 from imports.services.rows import spec_for
 from spreadsheets.reading import ReadError, file_format, sample
 
@@ -143,16 +144,20 @@ def shown_sheet(job: ImportJob) -> str | None:
     return (job.sheet or None) if has_sheets else None
 
 
-def suggest_mapping_for(job: ImportJob) -> dict[str, dict]:
-    saved = SavedMapping.objects.filter(item_type=job.item_type, header_key=header_key(job.headers)).first()
+def suggest_mapping_for(job: ImportJob, *, chosen: SavedMapping | None = None) -> dict[str, dict]:
+    """The mapping offered for the job: the `chosen` saved one (a shared mapping the user
+    picked), else the mapping remembered for the job's own user, type and headers, where its
+    columns still exist; the rest matched by name. Never another user's remembered mapping."""
+    saved = chosen or remembered_mapping(job=job)
     return mapping_module.suggest_mapping(
         spec_for(job), job.headers, saved.mapping if saved else None, saved_headers=saved.headers if saved else None
     )
 
 
 def set_mapping(*, job: ImportJob, mapping: dict[str, dict]) -> list[MappingProblem]:
-    """Store the mapping when it can work (and remember it for this type and header set);
-    otherwise return its problems and change nothing."""
+    """Store the mapping when it can work; otherwise return its problems and change nothing.
+    It is remembered for the user only once it worked (remember_mapping: the wizard when the
+    check ran, the command line after a run that was not refused and did not fail)."""
     problems = check_mapping(spec_for(job), job.headers, mapping)
     if problems:
         return problems
@@ -160,9 +165,4 @@ def set_mapping(*, job: ImportJob, mapping: dict[str, dict]) -> list[MappingProb
     job.mapping = mapping
     job.validated_at = None  # staged rows of another mapping are no use
     job.save(update_fields=["mapping", "state", "validated_at"])
-    SavedMapping.objects.update_or_create(
-        item_type=job.item_type,
-        header_key=header_key(job.headers),
-        defaults={"headers": job.headers, "mapping": mapping, "updated_by": job.user},
-    )
     return []

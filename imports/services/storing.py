@@ -45,7 +45,7 @@ def commit_import(
     is refused (ImportedBefore) unless `again`. Returns what it stored. Writes the job's
     heartbeat and progress while it works, outside the database (`imports.progress`)."""
     if not again and (earlier := earlier_import(job=job)):
-        raise ImportedBefore(imported_before_message(earlier), job=job, earlier=earlier)
+        raise ImportedBefore(imported_before_message(earlier, viewer=job.user), job=job, earlier=earlier)
     spec = spec_for(job)
     with JobMonitor(job) as monitor:
         if job.state != ImportJob.State.VALIDATED or not _staging_is_current(job):
@@ -70,7 +70,7 @@ def run_commit(*, job_id: str, skip_invalid: bool = False, again: bool = False) 
         if reason := import_refusal(job.user, job.item_type, job.creation_profile):
             fail_job(job, reason)
         elif not again and (earlier := earlier_import(job=job)):
-            fail_job(job, imported_before_message(earlier))
+            fail_job(job, imported_before_message(earlier, viewer=job.user))
         else:
             _commit_queued(job, skip_invalid)
     except RowsInvalid as refusal:

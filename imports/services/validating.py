@@ -18,6 +18,7 @@ from imports.pipeline.outcomes import Summary, ValidationResult
 from imports.progress import VALIDATING, ImportCancelled, JobMonitor, estimate_rows, remove_marks, staging_folder
 from imports.services.jobs import claim_job, end_cancelled, fail_job_on, load_job, move_job
 from imports.services.refusals import ImportRefused, earlier_import
+from imports.services.remembering import remember_mapping
 from imports.services.rows import ProgressCallback, open_attachments, spec_for, validated_rows
 from imports.services.staging import prune_stale_staging, rejected_path, staging_path
 
@@ -45,6 +46,7 @@ def run_validation(*, job_id: str) -> str:
         job.state = ImportJob.State.VALIDATED
         job.save(update_fields=["state"])
         remove_marks(job.pk)
+        remember_mapping(job=job)  # the check ran: the mapping worked (never on a refusal)
     return job.state
 
 

@@ -81,7 +81,9 @@ def test_a_problem_in_a_column_of_a_repeated_name_names_its_letter(demo):
 
 def test_a_saved_mapping_by_letter_comes_back_for_the_same_header_row_only(demo):
     mapping = {"relation": {"column": "Relatienummer"}, "subject": {"letter": "D"}}
-    assert services.set_mapping(job=start(TWO_SUBJECTS), mapping=mapping) == []
+    first = start(TWO_SUBJECTS)
+    assert services.set_mapping(job=first, mapping=mapping) == []
+    services.remember_mapping(job=first)
     assert services.suggest_mapping_for(start(TWO_SUBJECTS)) == {**mapping, "text": {"column": "Toelichting"}}
     reordered = start("Relatienummer;onderwerp;Onderwerp;Toelichting\n10001;CV;Brief;tekst\n")
     assert services.suggest_mapping_for(reordered) == {
@@ -92,7 +94,9 @@ def test_a_saved_mapping_by_letter_comes_back_for_the_same_header_row_only(demo)
 
 def test_a_mapping_saved_for_headers_without_repeats_is_still_found(demo):
     mapping = {"relation": {"column": "Relatienummer"}, "subject": {"column": "Omschrijving"}}
-    assert services.set_mapping(job=start("Relatienummer;Omschrijving\n10001;a\n"), mapping=mapping) == []
+    first = start("Relatienummer;Omschrijving\n10001;a\n")
+    assert services.set_mapping(job=first, mapping=mapping) == []
+    services.remember_mapping(job=first)
     assert services.suggest_mapping_for(start("omschrijving;RELATIENUMMER\nb;10002\n")) == {
         "relation": {"column": "RELATIENUMMER"},
         "subject": {"column": "omschrijving"},

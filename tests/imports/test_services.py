@@ -92,10 +92,12 @@ def test_a_file_without_rows_is_refused_and_recorded_as_failed(demo, content, me
         assert ImportJob.objects.get(pk=caught.value.job.pk).state == "failed"
 
 
-def test_a_mapping_is_saved_and_offered_first_next_time(demo):
+def test_a_mapping_that_worked_is_remembered_and_offered_first_next_time(demo):
     job = start("Kolom A;Kolom B\n10001;x\n")
     mapping = {"relation": {"column": "Kolom A"}, "subject": {"column": "Kolom B"}}
     assert services.set_mapping(job=job, mapping=mapping) == []
+    assert not SavedMapping.objects.exists()  # not before the check ran
+    services.remember_mapping(job=job)
     assert SavedMapping.objects.get(item_type__code="SOLL").mapping == mapping
     again = start("Kolom B;Kolom A\n\nx;10002\n")
     assert services.suggest_mapping_for(again) == mapping

@@ -89,7 +89,10 @@ def test_saving_stores_the_mapping_and_goes_to_the_check_with_the_validation_que
         "submitted_at": {"column": "Instuurdatum"},
     }
     shown = [str(m) for m in response.wsgi_request._messages]
-    assert shown == ["The mapping of rows.csv was saved; it is used again for files with the same columns."]
+    assert shown == [
+        "The mapping of rows.csv was saved; once its rows are checked, it is offered to you again for files with the same columns."
+    ]
+    assert not SavedMapping.objects.exists()  # remembered once the check has run
 
 
 def test_a_required_field_left_unmapped_is_refused_with_its_sentence(job, client):
@@ -170,6 +173,7 @@ def test_a_remembered_mapping_is_offered_and_shown_as_remembered(demo, client):
     services.set_mapping(
         job=first, mapping={"relation": {"column": "Nummer van de relatie"}, "subject": {"column": "Wat"}}
     )
+    services.remember_mapping(job=first)
     again = start_job("Wat;Nummer van de relatie\nCV;10002\n")
     response = client.get(map_url(again))
     assert response.context["remembered"] == SavedMapping.objects.get(header_key=header_key(again.headers))

@@ -3,7 +3,10 @@ services as the wizard. Exit codes: 0 everything asked was done (or a dry run fo
 errors), 1 rows were invalid and nothing was stored, 2 the import was refused or the file
 could not be read (one sentence on stderr, never a traceback): also a damaged attachments
 ZIP, a full or unwritable storage, a rejected-rows file that cannot be written, and a file
-imported before for the same type (unless --again)."""
+imported before for the same type (unless --again).
+
+The mapping a run used is remembered for its --user (offered to him alone next time) only
+when the run was neither refused nor failed: exit code 0, rows stored or a clean dry run."""
 
 import argparse
 import json
@@ -20,8 +23,8 @@ from django.utils.translation import gettext as _
 from dossier.models import CreationProfile, ItemType
 from imports import services
 from imports.management.plain import PlainErrorsCommand
-from imports.models import ImportJob, SavedMapping
-from imports.pipeline.mapping import duplicate_column_warnings, field_sources, header_key
+from imports.models import ImportJob
+from imports.pipeline.mapping import duplicate_column_warnings, field_sources
 from imports.pipeline.outcomes import Problem
 from spreadsheets.reading import column_letter
 
@@ -66,6 +69,11 @@ class Command(PlainErrorsCommand):
             "--mapping",
             help='JSON file: {"field": "Column"}, {"field": {"letter": "C"}} or {"field": {"fixed": "value"}}',
         )
+        parser.add_argument(
+            "--shared-mapping",
+            metavar="NAME",
+            help="use the mapping shared under this name for the type and these columns (instead of --mapping)",
+        )
         parser.add_argument("--sheet", help="sheet name (default: the first visible one)")
         parser.add_argument(
             "--header-row", type=header_row, help="row that holds the column names (default: the first non-empty)"
@@ -96,11 +104,13 @@ class Command(PlainErrorsCommand):
                 % {"name": rejected_out},
                 returncode=2,
             )
+        if options.get("mapping") and options.get("shared_mapping"):
+            raise CommandError(_("Give --mapping or --shared-mapping, not both."), returncode=2)
         job = self._start(path, user, item_type, profile, options)
-        self._map(job, options.get("mapping"))
+        self._map(job, options.get("mapping"), options.get("shared_mapping"))
         self.earlier = services.earlier_import(job=job)
         if self.earlier and not options["again"] and not options["dry_run"]:
-            message = services.imported_before_message(self.earlier)
+            message = services.imported_before_message(self.earlier, viewer=job.user)
             services.cancel_import(job=job, reason=message)
             hint = _("Give --again to import it once more.")
             raise CommandError(f"{message} {hint}", returncode=2)
@@ -109,6 +119,7 @@ class Command(PlainErrorsCommand):
         except services.ImportRefused as refusal:
             self._end_progress()
             raise CommandError(refusal.message, returncode=2) from None
+        services.remember_mapping(job=job)  # exit code 0: the mapping worked
 
     def _validate_and_commit(self, job, options):
         summary = services.validate_import(job=job, progress=self._progress("validated")).summary
@@ -122,7 +133,9 @@ class Command(PlainErrorsCommand):
         if options["dry_run"]:
             services.discard_staging(job=job)
             self._report(job, summary.problems)
-            sys.exit(1 if summary.error_count else 0)
+            if summary.error_count:
+                sys.exit(1)
+            return
         if summary.error_count and not options["skip_invalid"]:
             self._report(
                 job,
@@ -204,7 +217,7 @@ class Command(PlainErrorsCommand):
             except services.ImportRefused as refusal:
                 raise CommandError(refusal.message, returncode=2) from None
 
-    def _map(self, job, mapping_file):
+    def _map(self, job, mapping_file, shared_name=None):
         for warning in duplicate_column_warnings(job.headers):
             self.stderr.write(_("Warning: %(warning)s") % {"warning": warning})
         if mapping_file:
@@ -221,12 +234,14 @@ class Command(PlainErrorsCommand):
                 if isinstance(raw, dict)
                 else raw
             )
+        elif shared_name:
+            mapping = services.suggest_mapping_for(job, chosen=self._shared(job, shared_name))
         else:
             self._say_remembered(job)
             mapping = services.suggest_mapping_for(job)
 
         def show_mapping() -> None:
-            if not mapping_file:  # the suggested one, last, so it can be cut out and saved
+            if not mapping_file and not shared_name:  # the suggested one, last, so it can be cut out and saved
                 self.stderr.write(_("Mapping used (save it as JSON and pass --mapping to change it):"))
                 self.stderr.write(json.dumps(mapping, ensure_ascii=False, indent=2))
 
@@ -248,13 +263,9 @@ class Command(PlainErrorsCommand):
         show_mapping()
 
     def _say_remembered(self, job) -> None:
-        """A mapping remembered from an earlier import is used again: say whose and when, so
-        that nobody is surprised by another user's choices."""
-        saved = (
-            SavedMapping.objects.filter(item_type=job.item_type, header_key=header_key(job.headers))
-            .select_related("updated_by")
-            .first()
-        )
+        """The user's own mapping remembered from an earlier import is used again: say when,
+        so that he is not surprised by an old choice (nobody else's is ever used)."""
+        saved = services.remembered_mapping(job=job)
         if saved is None:
             return
         self.stderr.write(
@@ -262,11 +273,27 @@ class Command(PlainErrorsCommand):
                 "Mapping remembered from %(user)s's import of %(date)s for type %(type)s and these columns; pass --mapping to change it."
             )
             % {
-                "user": saved.updated_by.get_username() if saved.updated_by else _("an unknown user"),
+                "user": job.user.get_username(),
                 "date": formats.date_format(timezone.localtime(saved.updated_at), "d-m-Y H:i"),
                 "type": job.item_type.code,
             }
         )
+
+    def _shared(self, job, name):
+        """The mapping shared under `name` for the job's type and columns, for its user."""
+        shared = services.shared_mappings(job=job, user=job.user)
+        found = next((mapping for mapping in shared if mapping.name == name), None)
+        if found is None:
+            names = ", ".join(f"'{mapping.name}'" for mapping in shared) or _("none")
+            message = _(
+                "No mapping is shared as '%(name)s' for type %(type)s and these columns; shared ones: %(names)s."
+            ) % {"name": name, "type": job.item_type.code, "names": names}
+            services.cancel_import(job=job, reason=message)
+            raise CommandError(message, returncode=2)
+        self.stderr.write(
+            _("Mapping shared as '%(name)s' for type %(type)s used.") % {"name": found.name, "type": job.item_type.code}
+        )
+        return found
 
     def _progress(self, verb):
         verb = _("rows validated") if verb == "validated" else _("rows imported")
@@ -317,13 +344,15 @@ class Command(PlainErrorsCommand):
         }
         summary["earlier_import"] = None  # the same file imported before for the type, if it was
         if self.earlier:
+            # Who ran it and its id only for the user's own import, or for an administrator.
+            named = services.may_name_importer(self.earlier, job.user)
             summary["earlier_import"] = {
-                "job": str(self.earlier.pk),
+                "job": str(self.earlier.pk) if named else None,
                 "finished_at": (self.earlier.finished_at or self.earlier.created_at).isoformat(),
-                "user": self.earlier.user.get_username(),
+                "user": self.earlier.user.get_username() if named else None,
                 "items_created": self.earlier.items_created,
             }
-            note = " ".join(filter(None, [note, services.imported_before_message(self.earlier)]))
+            note = " ".join(filter(None, [note, services.imported_before_message(self.earlier, viewer=job.user)]))
         if note:
             summary["note"] = note
         if self.as_json:

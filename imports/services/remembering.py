@@ -1,0 +1,79 @@
+"""Which saved mapping is offered to whom.
+
+A mapping belongs to its user. Remembered: the wizard keeps the mapping of a job whose check
+ran (`remember_mapping`, from the validation task), the command line the mapping of a run that
+was neither refused nor failed; it is offered (applied on the mapping step, and by
+`import_items` without --mapping) to that user only. Shared: a user who may change the type
+saves a mapping under a name (`share_mapping`); the type's other users see it as a choice on
+the mapping step and get it, fixed values included, only when they choose it. Nothing else
+reaches another user."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from dossier.models import ItemType
+from imports.models import ImportJob, SavedMapping
+from imports.pipeline.mapping import header_key
+from imports.services.refusals import ImportRefused
+
+SHARE_PERMISSION = "dossier.change_itemtype"
+NAME_LENGTH = SavedMapping._meta.get_field("name").max_length
+
+
+def remember_mapping(*, job: ImportJob) -> SavedMapping | None:
+    """Remember the job's mapping for its owner, type and header set (his earlier one for
+    these headers is replaced). Call it only once the mapping worked: the check ran."""
+    if not job.mapping or not job.headers:
+        return None
+    saved, _created = SavedMapping.objects.update_or_create(
+        owner=job.user,
+        shared=False,
+        item_type=job.item_type,
+        header_key=header_key(job.headers),
+        defaults={"headers": job.headers, "mapping": job.mapping, "updated_by": job.user, "name": ""},
+    )
+    return saved
+
+
+def sharing_refusal(user, item_type: ItemType) -> str | None:
+    """Why `user` may not share a mapping with the users of `item_type`, or None when he may:
+    he may change types (dossier.change_itemtype, or a superuser) and use this one."""
+    if not getattr(user, "is_active", False) or not user.has_perm(SHARE_PERMISSION):
+        return _("Only a user who may change item types can share a mapping with the other users of a type.")
+    if not ItemType.objects.usable_by(user).filter(pk=item_type.pk).exists():
+        return _("You may not use type %(type)s, so you cannot share a mapping for it.") % {"type": item_type.code}
+    return None
+
+
+@transaction.atomic
+def share_mapping(*, job: ImportJob, user, name: str) -> SavedMapping:
+    """Share the job's (checked) mapping, fixed values included, with the users of its type
+    for this header set under `name`; a shared mapping of that name is replaced. Raises
+    ImportRefused when `user` may not share it or the name is empty."""
+    if reason := sharing_refusal(user, job.item_type):
+        raise ImportRefused(reason, job=job)
+    name = " ".join(name.split())[:NAME_LENGTH]
+    if not name:
+        raise ImportRefused(_("Give the shared mapping a name, so that others can choose it."), job=job)
+    if not job.mapping:
+        raise ImportRefused(_("Save a mapping that works before you share it."), job=job)
+    saved, _created = SavedMapping.objects.update_or_create(
+        shared=True,
+        item_type=job.item_type,
+        header_key=header_key(job.headers),
+        name=name,
+        defaults={"headers": job.headers, "mapping": job.mapping, "owner": user, "updated_by": user},
+    )
+    return saved
+
+
+def remembered_mapping(*, job: ImportJob) -> SavedMapping | None:
+    """The mapping remembered for the job's own user, type and header set, if any."""
+    return SavedMapping.objects.remembered_for(job.user, job.item_type, header_key(job.headers))
+
+
+def shared_mappings(*, job: ImportJob, user) -> list[SavedMapping]:
+    """The named mappings shared for the job's type and header set that `user` may choose."""
+    return list(SavedMapping.objects.shared_for(user, job.item_type, header_key(job.headers)))
