@@ -745,14 +745,14 @@ def unknown_relation_message(key: str, holder: tuple[str, Relation] | None) -> s
         return _(
             "%(key)s is the %(role)s of %(name)s, not a relation number. Use relation number %(number)s instead."
         ) % {
-            "key": key,
+            "key": parse.quoted(key),
             "role": ROLE_NUMBER_LABELS[role](),
             "name": relation.name,
             "number": relation.number,
         }
     return _(
         "There is no organisation/person with number %(key)s. Use an existing relation number (not an employee or debtor number)."
-    ) % {"key": key}
+    ) % {"key": parse.quoted(key)}
 
 
 ROLE_LABELS: dict[str, Callable[[], str]] = {

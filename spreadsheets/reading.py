@@ -54,6 +54,9 @@ UTF8_LEADS = (b"\xc2", b"\xc3", b"\xc5", b"\xe2")
 SCAN_BYTES = 1 << 20
 CSV_DELIMITERS = ";,\t"
 SAMPLE_BYTES = 64 * 1024
+# A column name longer than this is cut (with "…"): names are shown in every column choice of
+# the mapping page, kept with the job and matched by the mapping; no real one is this long.
+HEADER_MAX_LENGTH = 100
 # A sheet whose XML unpacks to more than this is parsed by a second process (background.py).
 BACKGROUND_READ_BYTES = 16 * 2**20
 
@@ -196,7 +199,8 @@ def _find_header(source: Iterator[Row], header_row: int | None) -> tuple[list[An
 def header_names(cells: list[Any]) -> list[str]:
     """Header texts, trimmed, without control characters, never empty: an empty one (a
     merged or blank cell, or a formula without its value) gets its column letter. A name
-    given twice stays as it is: the caller tells the columns apart by their letters."""
+    given twice stays as it is: the caller tells the columns apart by their letters. A name
+    longer than HEADER_MAX_LENGTH is cut short."""
     while cells and cells[-1] is not UNCOMPUTED and _blank(cells[-1]):
         cells = cells[:-1]
     headers: list[str] = []
@@ -204,6 +208,8 @@ def header_names(cells: list[Any]) -> list[str]:
         text = "" if cell is UNCOMPUTED or _blank(cell) else " ".join(without_controls(str(cell)).split())
         if isinstance(cell, float) and cell.is_integer():
             text = str(int(cell))
+        if len(text) > HEADER_MAX_LENGTH:
+            text = text[: HEADER_MAX_LENGTH - 1] + "…"
         headers.append(text or _("Column %(letter)s") % {"letter": column_letter(index)})
     return headers
 
