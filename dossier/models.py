@@ -799,9 +799,10 @@ def _filled_index(field: str, name: str) -> models.Index:
 
 
 # The longest text an item holds: its text and a free field of kind long text (a subject and a
-# free text field hold one line of 255). ItemSpec checks it (dossier/spec.py); it stays under
-# the cell limit (settings.IMPORT_MAX_CELL_LENGTH), so an exported item reads back.
-TEXT_MAX_LENGTH = 100_000
+# free text field hold one line of 255). ItemSpec checks it (dossier/spec.py). It is what one
+# Excel cell holds, so an item exported to .xlsx opens whole, and it stays under the cell
+# limit (settings.IMPORT_MAX_CELL_LENGTH), so an exported item reads back.
+TEXT_MAX_LENGTH = 32_767
 
 
 class DossierItem(models.Model):

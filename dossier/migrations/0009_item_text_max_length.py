@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='dossieritem',
             name='text',
-            field=models.TextField(blank=True, max_length=100000, verbose_name='text'),
+            field=models.TextField(blank=True, max_length=32767, verbose_name='text'),
         ),
     ]
