@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from spreadsheets.cells import MAX_CELL_LENGTH, UNCOMPUTED, CellTooLong
-from spreadsheets.xmlparts import CHUNK, Done, make_parser, open_member, parse_whole
+from spreadsheets.xmlparts import BYTES_PER_CHARACTER, CHUNK, Done, make_parser, open_member, parse_whole, tag_run
 
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
@@ -349,12 +349,16 @@ class _SheetReader:
         parser = make_parser(namespaces=self.names.qualified)
         self._install(parser)
         ready = self.ready
+        longest, run = self.cell_limit * BYTES_PER_CHARACTER + CHUNK, 0
         try:
             while chunk := stream.read(CHUNK):
                 parser.Parse(chunk, False)
                 if ready:
                     yield from _expand(ready)
                     ready.clear()
+                run = tag_run(run, chunk)
+                if run > longest:  # one tag (an attribute) longer than a cell may be: never held whole
+                    raise CellTooLong(*self.position(), self.cell_limit)
             parser.Parse(b"", True)
         except Done:
             pass
@@ -517,6 +521,12 @@ class _SheetReader:
                 if not nested:
                     raise Done
                 nested -= 1
+
+        def position() -> tuple[int, int]:
+            """The row and column being read (a cell's start tag not yet handled: its own)."""
+            return number, len(cells) + empty
+
+        self.position = position
 
         def add(text):
             nonlocal length

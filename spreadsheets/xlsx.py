@@ -24,7 +24,16 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from spreadsheets.cells import MAX_CELL_LENGTH, UNCOMPUTED, CellTooLong
-from spreadsheets.xmlparts import CHUNK, Done, local, make_parser, open_member, parse_whole
+from spreadsheets.xmlparts import (
+    BYTES_PER_CHARACTER,
+    CHUNK,
+    Done,
+    local,
+    make_parser,
+    open_member,
+    parse_whole,
+    tag_run,
+)
 
 BUILTIN_DATE_FORMATS = set(range(14, 23)) | {45, 46, 47}
 DATE_TOKENS = re.compile(r"[dmyhs]", re.IGNORECASE)
@@ -395,12 +404,16 @@ class XlsxBook:
         parser.StartElementHandler = start
         parser.EndElementHandler = end
         parser.CharacterDataHandler = chars
+        longest, run = limit * BYTES_PER_CHARACTER + CHUNK, 0
         with stream:
             while chunk := stream.read(CHUNK):
                 parser.Parse(chunk, False)
                 if ready:
                     yield from ready
                     ready.clear()
+                run = tag_run(run, chunk)
+                if run > longest:  # one tag (an attribute) longer than a cell may be: never held whole
+                    raise CellTooLong(row_number, next_column, limit)
             parser.Parse(b"", True)
         yield from ready
 

@@ -194,3 +194,22 @@ def test_the_ods_reader_never_holds_a_cell_longer_than_the_limit(tmp_path):
     path = write_long_ods(tmp_path / "bomb.ods", text("x" * cell))
     assert path.stat().st_size < 100_000
     assert peak_while(refuses(open_ods, path)) < cell // 8
+
+
+def test_an_ods_value_attribute_longer_than_the_limit_is_never_held_whole(tmp_path):
+    cell = 8 * 2**20
+    attribute = f'<table:table-cell office:value-type="string" office:string-value="{"x" * cell}"/>'
+    path = write_long_ods(tmp_path / "attribute.ods", attribute)
+    assert peak_while(refuses(open_ods, path)) < cell // 8
+
+
+def test_an_xlsx_tag_longer_than_a_cell_may_be_is_never_held_whole(tmp_path):
+    cell = 8 * 2**20
+    path = write_xlsx(tmp_path / "tag.xlsx", "kort")
+    with zipfile.ZipFile(path) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    sheet = sheet.replace('<c r="C3" t="inlineStr">', f'<c r="C3" t="inlineStr" x="{"y" * cell}">')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", WORKBOOK)
+        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+    assert peak_while(refuses(open_xlsx, path)) < cell // 8
