@@ -250,9 +250,10 @@ def _header_position(headers: list[str], name: str) -> int | None:
 
 
 def _fixed_text(spec_field, value: Any) -> str:
+    """A fixed value as the job's page shows it: a long text cut short."""
     if isinstance(value, bool):
         return _("yes") if value else _("no")
-    text = str(value)
+    text = shortened(str(value), SHOWN_VALUE_LENGTH)
     if spec_field is None:
         return text
     if spec_field.choices and text in spec_field.choices:
