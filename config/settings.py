@@ -195,6 +195,12 @@ IMPORT_ATTACHMENT_LIMITS = {
     "ratio": env.int("IMPORT_ZIP_MAX_RATIO", default=200),
 }
 IMPORT_VALIDATION_MAX_AGE = env.int("IMPORT_VALIDATION_MAX_AGE", default=3600)
+# The most characters one cell may hold, in every format and on every path (the wizard, the
+# command line, the admin's Import button): a longer cell refuses the file, naming its row
+# and column. The readers stop collecting a cell's text here, so memory stays flat. Keep it
+# at or above the longest item field (dossier.models.TEXT_MAX_LENGTH, 32,767), so an
+# exported item reads back.
+IMPORT_MAX_CELL_LENGTH = env.int("IMPORT_MAX_CELL_LENGTH", default=131_072)
 # The admin's Import button for master data holds a whole file in memory (django-import-export):
 # at most this many rows per file (size and unpacked size: the limits above).
 MASTER_DATA_IMPORT_MAX_ROWS = env.int("MASTER_DATA_IMPORT_MAX_ROWS", default=100_000)

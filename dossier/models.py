@@ -798,6 +798,13 @@ def _filled_index(field: str, name: str) -> models.Index:
     return models.Index(fields=[field], name=name, condition=Q(**{f"{field}__isnull": False}))
 
 
+# The longest text an item holds: its text and a free field of kind long text (a subject and a
+# free text field hold one line of 255). ItemSpec checks it (dossier/spec.py). It is what one
+# Excel cell holds, so an item exported to .xlsx opens whole, and it stays under the cell
+# limit (settings.IMPORT_MAX_CELL_LENGTH), so an exported item reads back.
+TEXT_MAX_LENGTH = 32_767
+
+
 class DossierItem(models.Model):
     class Priority(models.TextChoices):
         HIGH = "high", _("high")
@@ -813,7 +820,7 @@ class DossierItem(models.Model):
     )
     number = models.PositiveIntegerField(_("number"))
     subject = models.CharField(_("subject"), max_length=255, blank=True)
-    text = models.TextField(_("text"), blank=True)
+    text = models.TextField(_("text"), max_length=TEXT_MAX_LENGTH, blank=True)
     begin_date = models.DateField(_("begin date"), null=True, blank=True)
     end_date = models.DateField(_("end date"), null=True, blank=True)
     done = models.BooleanField(_("done"), default=False)

@@ -32,6 +32,7 @@ from dossier import values as parse
 from dossier.models import (
     EXTRA_MODELS,
     REGARDING_ROLES,
+    TEXT_MAX_LENGTH,
     CharacteristicValue,
     CreationProfile,
     CreationProfileField,
@@ -84,8 +85,10 @@ class Group(StrEnum):
 
 
 FREE_PREFIX = "free_"
-# A free text field holds one line, like the subject (a long text free field has no limit).
+# A free text field holds one line, like the subject; a long text free field as much as the
+# item's text. Every text field has a limit (`_make_parser` falls back on TEXT_MAX_LENGTH).
 FREE_TEXT_MAX_LENGTH = 255
+FREE_LONG_TEXT_MAX_LENGTH = TEXT_MAX_LENGTH
 CHARACTERISTIC_CODES = ("characteristic_1", "characteristic_2", "characteristic_3")
 
 
@@ -195,7 +198,13 @@ class ItemSpec:
                 max_length=DossierItem._meta.get_field("subject").max_length,
             ),
             FieldSpec(
-                "text", gettext_lazy("text"), Kind.LONG_TEXT, opt(t.has_text), Group.OPTION, afas_names=("SbTx",)
+                "text",
+                gettext_lazy("text"),
+                Kind.LONG_TEXT,
+                opt(t.has_text),
+                Group.OPTION,
+                afas_names=("SbTx",),
+                max_length=DossierItem._meta.get_field("text").max_length,
             ),
             FieldSpec(
                 "begin_date",
@@ -362,7 +371,10 @@ class ItemSpec:
                 Group.FREE,
                 choices=free.choice_map(),
                 afas_names=(free.code,),
-                max_length=FREE_TEXT_MAX_LENGTH if free.kind == FreeField.Kind.TEXT else None,
+                max_length={
+                    FreeField.Kind.TEXT: FREE_TEXT_MAX_LENGTH,
+                    FreeField.Kind.LONG_TEXT: FREE_LONG_TEXT_MAX_LENGTH,
+                }.get(free.kind),
             )
             for free in self.item_type.free_fields.all()
         ]
@@ -470,7 +482,8 @@ class ItemSpec:
 
     def _make_parser(self, spec: FieldSpec, epoch: int) -> Callable[[Any], Any]:
         if spec.kind in (Kind.TEXT, Kind.LONG_TEXT):
-            return partial(parse.clean_text, max_length=spec.max_length)  # removes control characters itself
+            # removes control characters itself; every text has a limit
+            return partial(parse.clean_text, max_length=spec.max_length or TEXT_MAX_LENGTH)
         return parse.without_controls_first(self._value_parser(spec, epoch))
 
     def _value_parser(self, spec: FieldSpec, epoch: int) -> Callable[[Any], Any]:
@@ -732,14 +745,14 @@ def unknown_relation_message(key: str, holder: tuple[str, Relation] | None) -> s
         return _(
             "%(key)s is the %(role)s of %(name)s, not a relation number. Use relation number %(number)s instead."
         ) % {
-            "key": key,
+            "key": parse.quoted(key),
             "role": ROLE_NUMBER_LABELS[role](),
             "name": relation.name,
             "number": relation.number,
         }
     return _(
         "There is no organisation/person with number %(key)s. Use an existing relation number (not an employee or debtor number)."
-    ) % {"key": key}
+    ) % {"key": parse.quoted(key)}
 
 
 ROLE_LABELS: dict[str, Callable[[], str]] = {

@@ -43,6 +43,17 @@ class ValueCorrected(Exception):
         self.message = message
 
 
+# The most characters of a raw value a message quotes: a cell may hold 131,072 characters, and
+# a problem's message is shown on the check page and kept with the import job.
+QUOTED_LENGTH = 60
+
+
+def quoted(raw) -> str:
+    """A raw value as a message quotes it: cut short (with "…") when it is long."""
+    text = str(raw)
+    return text if len(text) <= QUOTED_LENGTH else text[: QUOTED_LENGTH - 1] + "…"
+
+
 def clean_text(raw, *, max_length: int | None = None) -> str:
     """A text value: trimmed, without control characters (ValueCorrected, with the cleaned
     text, when it held any) and at most `max_length` characters long (else ValueProblem)."""
@@ -128,7 +139,8 @@ def _year(text: str) -> int:
 def _date_problem(raw) -> ValueProblem:
     return ValueProblem(
         "invalid_date",
-        _("'%(value)s' is not a date. Write it as dd-mm-yyyy (for example 31-12-2025) or yyyy-mm-dd.") % {"value": raw},
+        _("'%(value)s' is not a date. Write it as dd-mm-yyyy (for example 31-12-2025) or yyyy-mm-dd.")
+        % {"value": quoted(raw)},
     )
 
 
@@ -197,7 +209,7 @@ def parse_datetime(raw, *, epoch: int = 1900, tz: dt.tzinfo | None = None) -> dt
                 if not match:
                     raise ValueProblem(
                         "invalid_datetime",
-                        _("'%(value)s' is not a date and time. Write it as dd-mm-yyyy hh:mm.") % {"value": raw},
+                        _("'%(value)s' is not a date and time. Write it as dd-mm-yyyy hh:mm.") % {"value": quoted(raw)},
                     ) from None
                 hour, minute, second = match.groups()
                 try:
@@ -205,7 +217,7 @@ def parse_datetime(raw, *, epoch: int = 1900, tz: dt.tzinfo | None = None) -> dt
                 except ValueError:
                     raise ValueProblem(
                         "invalid_datetime",
-                        _("'%(value)s' has an invalid time. Write it as dd-mm-yyyy hh:mm.") % {"value": raw},
+                        _("'%(value)s' has an invalid time. Write it as dd-mm-yyyy hh:mm.") % {"value": quoted(raw)},
                     ) from None
             value = dt.datetime.combine(day, time)
     if timezone.is_naive(value):
@@ -216,7 +228,8 @@ def parse_datetime(raw, *, epoch: int = 1900, tz: dt.tzinfo | None = None) -> dt
         except OverflowError:
             raise ValueProblem(
                 "invalid_datetime",
-                _("'%(value)s' lies outside the calendar. Write a date and time as dd-mm-yyyy hh:mm.") % {"value": raw},
+                _("'%(value)s' lies outside the calendar. Write a date and time as dd-mm-yyyy hh:mm.")
+                % {"value": quoted(raw)},
             ) from None
     return value
 
@@ -234,7 +247,7 @@ def _checked_size(value: Decimal, raw) -> Decimal:
         raise ValueProblem(
             "number_too_large",
             _("'%(value)s' is too large: a number holds at most %(digits)s digits before the decimal point.")
-            % {"value": raw, "digits": MAX_WHOLE_DIGITS},
+            % {"value": quoted(raw), "digits": MAX_WHOLE_DIGITS},
         )
     return value
 
@@ -244,7 +257,7 @@ def parse_decimal(raw) -> Decimal:
     separator followed by exactly three digits and repeated (1.234.567) groups thousands.
     At most MAX_WHOLE_DIGITS digits before the decimal point."""
     if isinstance(raw, bool):
-        raise ValueProblem("invalid_number", _("'%(value)s' is not a number.") % {"value": raw})
+        raise ValueProblem("invalid_number", _("'%(value)s' is not a number.") % {"value": quoted(raw)})
     if isinstance(raw, int):
         return _checked_size(Decimal(raw), raw)
     if isinstance(raw, Decimal):
@@ -265,7 +278,7 @@ def parse_decimal(raw) -> Decimal:
     except InvalidOperation:
         raise ValueProblem(
             "invalid_number",
-            _("'%(value)s' is not a number. Write it as 1234,56 or 1234.56.") % {"value": raw},
+            _("'%(value)s' is not a number. Write it as 1234,56 or 1234.56.") % {"value": quoted(raw)},
         ) from None
     if not value.is_finite():
         _not_a_number(raw)
@@ -273,13 +286,13 @@ def parse_decimal(raw) -> Decimal:
 
 
 def _not_a_number(raw) -> NoReturn:
-    raise ValueProblem("invalid_number", _("'%(value)s' is not a number.") % {"value": raw})
+    raise ValueProblem("invalid_number", _("'%(value)s' is not a number.") % {"value": quoted(raw)})
 
 
 def parse_integer(raw) -> int:
     value = parse_decimal(raw)
     if value != value.to_integral_value():
-        raise ValueProblem("invalid_integer", _("'%(value)s' is not a whole number.") % {"value": raw})
+        raise ValueProblem("invalid_integer", _("'%(value)s' is not a whole number.") % {"value": quoted(raw)})
     return int(value)
 
 
@@ -300,7 +313,7 @@ def parse_boolean(raw) -> bool:
         return False
     raise ValueProblem(
         "invalid_boolean",
-        _("'%(value)s' is not yes or no. Write ja or nee (also accepted: yes/no, 1/0, x).") % {"value": raw},
+        _("'%(value)s' is not yes or no. Write ja or nee (also accepted: yes/no, 1/0, x).") % {"value": quoted(raw)},
     )
 
 
@@ -322,7 +335,7 @@ def choice_parser(choices: dict[str, str]) -> Callable[[Any], str]:
             raise ValueProblem(
                 "invalid_choice",
                 _("'%(value)s' is not one of the allowed values: %(allowed)s.")
-                % {"value": raw, "allowed": ", ".join(choices) or "-"},
+                % {"value": quoted(raw), "allowed": ", ".join(choices) or "-"},
             )
         return code
 

@@ -28,6 +28,12 @@ from imports.models import ImportJob
 from imports.pipeline.mapping import letter_position, same_name
 from spreadsheets.reading import column_letter
 
+# What a page shows of one cell at most: a sample value of the mapping page, a problem's value
+# and message (a cell holds up to 131,072 characters; the job keeps values cut already, but a
+# page cuts again, also for jobs kept from before).
+SAMPLE_LENGTH = 100
+SHOWN_VALUE_LENGTH = 200
+SHOWN_MESSAGE_LENGTH = 1000
 WIZARD_ADDRESS = "/admin/imports/new/"  # a fixed address (design.md), also before the wizard exists
 ROWS_PER_PAGE = 50
 
@@ -69,6 +75,11 @@ CODE_TITLES = {
     "attachment_name_without_number": gettext_lazy("Attachment name without the relation number"),
     "attachment_used_twice": gettext_lazy("Attachment used twice"),
 }
+
+
+def shortened(text: str, length: int = SAMPLE_LENGTH) -> str:
+    """A text cut to `length` characters (the last one "…") when it is longer."""
+    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 def wizard_url() -> str:
@@ -239,9 +250,10 @@ def _header_position(headers: list[str], name: str) -> int | None:
 
 
 def _fixed_text(spec_field, value: Any) -> str:
+    """A fixed value as the job's page shows it: a long text cut short."""
     if isinstance(value, bool):
         return _("yes") if value else _("no")
-    text = str(value)
+    text = shortened(str(value), SHOWN_VALUE_LENGTH)
     if spec_field is None:
         return text
     if spec_field.choices and text in spec_field.choices:
@@ -399,7 +411,7 @@ def _problem_list(
     for problem in problems:
         key = (_column_of(problem), str(problem.get("code") or ""))
         rows_by_group.setdefault(key, set()).add(problem.get("row"))
-        example.setdefault(key, str(problem.get("message", "")))
+        example.setdefault(key, shortened(str(problem.get("message", "")), SHOWN_MESSAGE_LENGTH))
     size = {key: len(rows) for key, rows in rows_by_group.items()}
     groups = [
         ProblemGroup(
@@ -416,8 +428,8 @@ def _problem_list(
         ProblemRow(
             row=problem.get("row"),
             column=_column_of(problem),
-            value=str(problem.get("value") or ""),
-            message=str(problem.get("message", "")),
+            value=shortened(str(problem.get("value") or ""), SHOWN_VALUE_LENGTH),
+            message=shortened(str(problem.get("message", "")), SHOWN_MESSAGE_LENGTH),
             code=str(problem.get("code") or ""),
         )
         for problem in problems

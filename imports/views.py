@@ -320,11 +320,12 @@ def _preview(job: ImportJob, sheet_name: str) -> dict[str, Any]:
 
 
 def _shown(cell: Any) -> str:
+    """A cell as the mapping page's samples show it: cut short (presenting.SAMPLE_LENGTH)."""
     if cell is None:
         return ""
     if hasattr(cell, "strftime"):
         return cell.strftime("%d-%m-%Y %H:%M" if getattr(cell, "hour", 0) or getattr(cell, "minute", 0) else "%d-%m-%Y")
-    return str(cell)
+    return presenting.shortened(str(cell))
 
 
 # --- step c: the mapping --------------------------------------------------------------------

@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from spreadsheets.cells import MAX_CELL_LENGTH, CellTooLong
+
 BATCH = 2000  # rows per message at most
 BATCH_CELLS = 100_000  # cells per message at most: a row may be 16,384 cells wide
 PROJECT_ROOT = str(Path(__file__).resolve().parents[1])
@@ -30,10 +32,12 @@ class BackgroundReadError(Exception):
     pass
 
 
-def rows_in_background(path, sheet: str, kind: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """The same rows as `clean_rows(open_book(path).rows(sheet))` of the .xlsx or .ods reader
-    (`kind`), read by a second process."""
-    command = [sys.executable, "-I", "-c", CHILD, PROJECT_ROOT, kind, str(path), sheet]
+def rows_in_background(
+    path, sheet: str, kind: str, cell_limit: int = MAX_CELL_LENGTH
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The same rows as `clean_rows(open_book(path, cell_limit).rows(sheet))` of the .xlsx or
+    .ods reader (`kind`), read by a second process; a cell too long is CellTooLong here too."""
+    command = [sys.executable, "-I", "-c", CHILD, PROJECT_ROOT, kind, str(path), sheet, str(cell_limit)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE)  # noqa: S603 (its errors go to our stderr)
     try:
         while True:
@@ -45,6 +49,8 @@ def rows_in_background(path, sheet: str, kind: str) -> Iterator[tuple[int, tuple
                 return
             if isinstance(message, str):
                 raise BackgroundReadError(message)
+            if isinstance(message, CellTooLong):
+                raise message
             yield from message
     finally:
         process.stdout.close()
@@ -54,11 +60,11 @@ def rows_in_background(path, sheet: str, kind: str) -> Iterator[tuple[int, tuple
 
 
 def main(arguments: list[str]) -> None:
-    kind, path, sheet = arguments
-    _produce(kind, path, sheet, sys.stdout.buffer)
+    kind, path, sheet, cell_limit = arguments
+    _produce(kind, path, sheet, sys.stdout.buffer, int(cell_limit))
 
 
-def _produce(kind: str, path: str, sheet: str, out: IO[bytes]) -> None:
+def _produce(kind: str, path: str, sheet: str, out: IO[bytes], cell_limit: int = MAX_CELL_LENGTH) -> None:
     from spreadsheets.cells import clean_rows
 
     def send(message) -> None:
@@ -69,7 +75,7 @@ def _produce(kind: str, path: str, sheet: str, out: IO[bytes]) -> None:
             from spreadsheets.ods import open_book
         else:
             from spreadsheets.xlsx import open_book
-        book = open_book(path)
+        book = open_book(path, cell_limit)
         try:
             batch, cells = [], 0
             for row in clean_rows(book.rows(sheet)):
@@ -84,6 +90,8 @@ def _produce(kind: str, path: str, sheet: str, out: IO[bytes]) -> None:
         send(None)
     except BrokenPipeError:
         pass  # the consumer stopped reading
+    except CellTooLong as error:
+        send(error)
     except Exception as error:
         send(f"{type(error).__name__}: {error}")
     out.flush()

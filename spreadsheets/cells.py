@@ -26,6 +26,20 @@ class _Uncomputed:
 
 UNCOMPUTED = _Uncomputed()
 
+# The most characters one cell may hold, in every format: the csv module's own field limit,
+# which the CSV reader always had. settings.IMPORT_MAX_CELL_LENGTH is what the readers are
+# given (reading.py); this is its default, and the default of the readers' `cell_limit`.
+MAX_CELL_LENGTH = 131_072
+
+
+class CellTooLong(Exception):
+    """A cell holds more than `limit` characters; the readers raise it as soon as they have
+    collected that many, so a longer text is never held whole. Pickles (background.py)."""
+
+    def __init__(self, row: int, column: int, limit: int):
+        super().__init__(row, column, limit)
+        self.row, self.column, self.limit = row, column, limit  # column: 0-based
+
 
 def clean_rows(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """Text cells trimmed of whitespace only, so a control character at an end is still

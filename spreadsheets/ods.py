@@ -31,8 +31,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from spreadsheets.cells import UNCOMPUTED
-from spreadsheets.xmlparts import CHUNK, Done, make_parser, open_member, parse_whole
+from spreadsheets.cells import MAX_CELL_LENGTH, UNCOMPUTED, CellTooLong
+from spreadsheets.xmlparts import BYTES_PER_CHARACTER, CHUNK, Done, make_parser, open_member, parse_whole, tag_run
 
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
@@ -93,8 +93,9 @@ class _Names:
 
 
 class OdsBook:
-    def __init__(self, archive: zipfile.ZipFile):
+    def __init__(self, archive: zipfile.ZipFile, cell_limit: int = MAX_CELL_LENGTH):
         self.archive = archive
+        self.cell_limit = cell_limit  # the most characters a cell may hold (CellTooLong)
         if self._encrypted():
             raise OdsEncrypted("the document is encrypted")
         self._check_mimetype()
@@ -182,16 +183,17 @@ class OdsBook:
             return *_parse_sheet_names(stream), _Names.full()
 
     def rows(self, sheet: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
-        """(row number, cells) for every row of the sheet that holds a value, in order."""
-        reader = _SheetReader(self._names, self.sheet_names.index(sheet))
+        """(row number, cells) for every row of the sheet that holds a value, in order; a cell
+        whose text passes `cell_limit` characters raises CellTooLong as soon as it does."""
+        reader = _SheetReader(self._names, self.sheet_names.index(sheet), self.cell_limit)
         with self._content() as stream:
             yield from reader.read(stream)
 
 
-def open_book(path) -> OdsBook:
+def open_book(path, cell_limit: int = MAX_CELL_LENGTH) -> OdsBook:
     archive = zipfile.ZipFile(path)
     try:
-        return OdsBook(archive)
+        return OdsBook(archive, cell_limit)
     except Exception:
         archive.close()
         raise
@@ -337,21 +339,26 @@ class _SheetReader:
     """The expat handlers for one sheet: they skip to the index-th top-level table, then
     collect its rows into `ready` and stop at its end."""
 
-    def __init__(self, names: _Names, index: int):
+    def __init__(self, names: _Names, index: int, cell_limit: int = MAX_CELL_LENGTH):
         self.names = names
         self.index = index
+        self.cell_limit = cell_limit
         self.ready: list[tuple[int, tuple[Any, ...], int]] = []  # (row number, cells, repeats)
 
     def read(self, stream: IO[bytes]) -> Iterator[tuple[int, tuple[Any, ...]]]:
         parser = make_parser(namespaces=self.names.qualified)
         self._install(parser)
         ready = self.ready
+        longest, run = self.cell_limit * BYTES_PER_CHARACTER + CHUNK, 0
         try:
             while chunk := stream.read(CHUNK):
                 parser.Parse(chunk, False)
                 if ready:
                     yield from _expand(ready)
                     ready.clear()
+                run = tag_run(run, chunk)
+                if run > longest:  # one tag (an attribute) longer than a cell may be: never held whole
+                    raise CellTooLong(*self.position(), self.cell_limit)
             parser.Parse(b"", True)
         except Done:
             pass
@@ -390,6 +397,7 @@ class _SheetReader:
         value: Any = None
         columns = 1
         parts: list[str] = []  # the text of a cell whose value is its text
+        limit, length = self.cell_limit, 0  # length: characters in `parts`
         paragraphs = 0
         in_paragraph = collecting = False
         uncomputed = False  # a formula cell without a value: UNCOMPUTED unless it has text
@@ -414,7 +422,7 @@ class _SheetReader:
 
         def start(name, attrs):
             nonlocal depth, nested, number, repeat, cells, empty, spaces_left, in_cell, value, columns
-            nonlocal parts, paragraphs, in_paragraph, collecting, skip, uncomputed
+            nonlocal parts, paragraphs, in_paragraph, collecting, skip, uncomputed, length
             if in_cell:
                 depth += 1
                 if value is not TEXT:
@@ -427,18 +435,18 @@ class _SheetReader:
                 elif depth == 1:
                     if name in (paragraph, heading):
                         if paragraphs:
-                            parts.append("\n")
+                            add("\n")
                         paragraphs += 1
                         in_paragraph = collecting = True
                 elif collecting:
                     if name == space:
                         count = min(_count(attrs.get(space_count)), spaces_left)
                         spaces_left -= count
-                        parts.append(" " * count)
+                        add(" " * min(count, limit + 1))
                     elif name == tab:
-                        parts.append("\t")
+                        add("\t")
                     elif name == line_break:
-                        parts.append("\n")
+                        add("\n")
             elif name in (cell, covered):
                 in_cell = True
                 depth = 0
@@ -456,8 +464,11 @@ class _SheetReader:
                         value = TEXT
                 else:
                     value = _typed(kind, attrs, attributes)
+                if value.__class__ is str and len(value) > limit:  # office:string-value and the like
+                    raise CellTooLong(number, len(cells) + empty, limit)
                 if value is TEXT:
                     parts = []
+                    length = 0
                     paragraphs = 0
                     uncomputed = formula in attrs
             elif name == row:
@@ -511,9 +522,22 @@ class _SheetReader:
                     raise Done
                 nested -= 1
 
+        def position() -> tuple[int, int]:
+            """The row and column being read (a cell's start tag not yet handled: its own)."""
+            return number, len(cells) + empty
+
+        self.position = position
+
+        def add(text):
+            nonlocal length
+            length += len(text)
+            if length > limit:
+                raise CellTooLong(number, len(cells) + empty, limit)
+            parts.append(text)
+
         def characters(data):
             if collecting:
-                parts.append(data)
+                add(data)
 
         parser.StartElementHandler = seek_start
         parser.EndElementHandler = seek_end

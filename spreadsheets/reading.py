@@ -17,7 +17,10 @@ Each format's reader returns an `OpenedSheet` (the sheets, which are hidden, the
 its rows, the date system, how to close it); .xlsx and .ods share one path (`_open_zip_book`).
 The sheet chosen by default is the first visible one. Refused with one sentence (ReadError):
 a damaged, encrypted or macro-enabled workbook, a ZIP that unpacks too far, a CSV with a
-quote that never closes or that is not written in one character set.
+quote that never closes or that is not written in one character set, and in every format a
+cell longer than settings.IMPORT_MAX_CELL_LENGTH characters (`cell_limit`), named by its row
+and column: the .xlsx and .ods readers stop collecting a cell's text at the limit, and the
+csv module stops at its field limit, so a longer text is never held whole.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from spreadsheets.background import rows_in_background
-from spreadsheets.cells import UNCOMPUTED, clean_rows
+from spreadsheets.cells import MAX_CELL_LENGTH, UNCOMPUTED, CellTooLong, clean_rows
 from spreadsheets.text import without_controls
 from spreadsheets.zipguard import unpacks_too_far
 
@@ -51,6 +54,9 @@ UTF8_LEADS = (b"\xc2", b"\xc3", b"\xc5", b"\xe2")
 SCAN_BYTES = 1 << 20
 CSV_DELIMITERS = ";,\t"
 SAMPLE_BYTES = 64 * 1024
+# A column name longer than this is cut (with "…"): names are shown in every column choice of
+# the mapping page, kept with the job and matched by the mapping; no real one is this long.
+HEADER_MAX_LENGTH = 100
 # A sheet whose XML unpacks to more than this is parsed by a second process (background.py).
 BACKGROUND_READ_BYTES = 16 * 2**20
 
@@ -105,6 +111,18 @@ class Table:
         if self._close is not None:
             self._close()
             self._close = None
+
+
+def cell_limit() -> int:
+    """The most characters one cell may hold, in every format (settings.IMPORT_MAX_CELL_LENGTH)."""
+    return getattr(settings, "IMPORT_MAX_CELL_LENGTH", MAX_CELL_LENGTH)
+
+
+def cell_too_long_message(row: int, column: int, limit: int) -> str:
+    """The refusal of a cell longer than the limit; `column` is 0-based."""
+    return _(
+        "Row %(row)s, column %(column)s holds more than %(limit)s characters, more than a cell may hold. Shorten it and upload the file again."
+    ) % {"row": row, "column": column_letter(column), "limit": number_format(limit, force_grouping=True)}
 
 
 def file_format(file_name: str) -> str:
@@ -181,7 +199,8 @@ def _find_header(source: Iterator[Row], header_row: int | None) -> tuple[list[An
 def header_names(cells: list[Any]) -> list[str]:
     """Header texts, trimmed, without control characters, never empty: an empty one (a
     merged or blank cell, or a formula without its value) gets its column letter. A name
-    given twice stays as it is: the caller tells the columns apart by their letters."""
+    given twice stays as it is: the caller tells the columns apart by their letters. A name
+    longer than HEADER_MAX_LENGTH is cut short."""
     while cells and cells[-1] is not UNCOMPUTED and _blank(cells[-1]):
         cells = cells[:-1]
     headers: list[str] = []
@@ -189,6 +208,8 @@ def header_names(cells: list[Any]) -> list[str]:
         text = "" if cell is UNCOMPUTED or _blank(cell) else " ".join(without_controls(str(cell)).split())
         if isinstance(cell, float) and cell.is_integer():
             text = str(int(cell))
+        if len(text) > HEADER_MAX_LENGTH:
+            text = text[: HEADER_MAX_LENGTH - 1] + "…"
         headers.append(text or _("Column %(letter)s") % {"letter": column_letter(index)})
     return headers
 
@@ -275,7 +296,9 @@ def _open_zip_book(path: Path, name: str, sheet: str | None, kind: str) -> Opene
         raise ReadError(_password_message(name))
     check_zip(path, name, None if kind == "xlsx" else damaged)
     try:
-        book = open_book(path)
+        book = open_book(path, limit := cell_limit())
+    except CellTooLong as error:  # a shared string is only refused where a cell uses it
+        raise ReadError(cell_too_long_message(error.row, error.column, error.limit)) from None
     except Refused:
         raise ReadError(_macros_message(name) if kind == "xlsx" else _password_message(name)) from None
     except Exception:
@@ -289,7 +312,9 @@ def _open_zip_book(path: Path, name: str, sheet: str | None, kind: str) -> Opene
 
     def rows():
         try:
-            yield from rows_in_background(path, chosen, kind) if background else clean_rows(book.rows(chosen))
+            yield from rows_in_background(path, chosen, kind, limit) if background else clean_rows(book.rows(chosen))
+        except CellTooLong as error:
+            raise ReadError(cell_too_long_message(error.row, error.column, error.limit)) from None
         except Exception:
             raise ReadError(damaged) from None
 
@@ -364,11 +389,17 @@ def _open_calamine(path: Path, name: str, sheet: str | None) -> OpenedSheet:
         workbook.close()
         raise ReadError(_("'%(name)s' could not be read.") % {"name": name}) from None
 
+    limit = cell_limit()
+
     def rows():
         # iter_rows starts at the sheet's first row, but at its first used column
         padding = (None,) * start_column
         for index, cells in enumerate(source):
-            yield index + 1, padding + tuple(None if cell == "" else cell for cell in cells)
+            row = padding + tuple(None if cell == "" else cell for cell in cells)
+            for column, cell in enumerate(row):  # python-calamine reads the whole sheet, an .xls
+                if cell.__class__ is str and len(cell) > limit:  # is no larger than its file
+                    raise ReadError(cell_too_long_message(index + 1, column, limit))
+            yield index + 1, row
 
     return OpenedSheet(
         sheet_names=names, sheet=chosen, rows=_non_empty(rows()), close=workbook.close, hidden_sheets=hidden
@@ -432,9 +463,13 @@ def _open_csv(path: Path, name: str, sheet: str | None) -> OpenedSheet:
     handle = path.open("r", encoding=encoding, errors="strict", newline="")
     raw = _RawLines(path, encoding)
 
+    limit = cell_limit()
+
     def rows():
         reader = csv.reader(itertools.chain(handle, ("\n",)), delimiter=delimiter)
         number = extra = 0  # the last record; the lines beyond one per record so far
+        # the csv module's field limit is the cell limit (one per process: set while reading)
+        previous = csv.field_size_limit(limit)
         try:
             for number, cells in enumerate(reader, start=1):  # a record is a row, even with quoted newlines
                 if reader.line_num != number + extra:  # this record spans lines
@@ -453,24 +488,16 @@ def _open_csv(path: Path, name: str, sheet: str | None) -> OpenedSheet:
             lines = raw.lines(number + extra + 1, reader.line_num)
             fields = _fields_of_line(lines[0] if lines else "", delimiter)
             if "field limit" in str(error):
-                limit = csv.field_size_limit()
                 if len(lines) > 1 and any(unclosed for _length, unclosed in fields):
                     _check_quotes(lines, number + 1, delimiter)
                 column = next((i for i, (length, _unclosed) in enumerate(fields) if length > limit), len(fields) - 1)
-                raise ReadError(
-                    _(
-                        "Row %(row)s, column %(column)s holds more than %(limit)s characters, more than a cell may hold. Shorten it and upload the file again."
-                    )
-                    % {
-                        "row": number + 1,
-                        "column": column_letter(column),
-                        "limit": number_format(limit, force_grouping=True),
-                    }
-                ) from None
+                raise ReadError(cell_too_long_message(number + 1, column, limit)) from None
             raise ReadError(
                 _("'%(name)s' row %(row)s cannot be read: %(error)s.")
                 % {"name": name, "row": number + 1, "error": error}
             ) from None
+        finally:
+            csv.field_size_limit(previous)
 
     def close():
         handle.close()

@@ -23,8 +23,17 @@ import zipfile
 from collections.abc import Iterator
 from typing import IO, Any
 
-from spreadsheets.cells import UNCOMPUTED
-from spreadsheets.xmlparts import CHUNK, Done, local, make_parser, open_member, parse_whole
+from spreadsheets.cells import MAX_CELL_LENGTH, UNCOMPUTED, CellTooLong
+from spreadsheets.xmlparts import (
+    BYTES_PER_CHARACTER,
+    CHUNK,
+    Done,
+    local,
+    make_parser,
+    open_member,
+    parse_whole,
+    tag_run,
+)
 
 BUILTIN_DATE_FORMATS = set(range(14, 23)) | {45, 46, 47}
 DATE_TOKENS = re.compile(r"[dmyhs]", re.IGNORECASE)
@@ -59,6 +68,14 @@ class _FormulaText(list):
 NO_VALUE = _NoValue()
 
 
+class _TooLong(str):
+    """A shared string longer than the cell limit, kept as this marker instead of its text: a
+    cell that uses it is refused with its row and column (CellTooLong)."""
+
+
+TOO_LONG = _TooLong()
+
+
 def column_index(reference: str) -> int:
     index = 0
     for char in reference:
@@ -88,8 +105,9 @@ class XlsxBook:
     """An opened .xlsx: its sheets (name -> member), which are hidden, the date system,
     shared strings and which cell styles are dates. `rows(sheet)` streams one sheet."""
 
-    def __init__(self, archive: zipfile.ZipFile):
+    def __init__(self, archive: zipfile.ZipFile, cell_limit: int = MAX_CELL_LENGTH):
         self.archive = archive
+        self.cell_limit = cell_limit  # the most characters a cell may hold (CellTooLong)
         self.sheets: dict[str, str] = {}  # name -> member path
         self.hidden_sheets: list[str] = []
         self.date1904 = False
@@ -208,12 +226,14 @@ class XlsxBook:
         if stream is None:
             return
         strings = self.shared_strings
-        state = {"parts": None, "in_text": False, "skip": 0}
+        limit = self.cell_limit
+        state = {"parts": None, "in_text": False, "skip": 0, "length": 0}
 
         def start(name, attrs):
             tag = local(name)
             if tag == "si":
                 state["parts"] = []
+                state["length"] = 0
             elif tag == "rPh":
                 state["skip"] += 1  # phonetic guides are not part of the text
             elif tag == "t" and not state["skip"]:
@@ -222,6 +242,9 @@ class XlsxBook:
         def end(name):
             tag = local(name)
             if tag == "si":
+                if state["length"] > limit:
+                    strings.append(TOO_LONG)
+                    return
                 text = "".join(state["parts"])
                 strings.append(unescape(text) if "_x" in text else text)
             elif tag == "rPh":
@@ -231,7 +254,11 @@ class XlsxBook:
 
         def chars(data):
             if state["in_text"]:
-                state["parts"].append(data)
+                length = state["length"] = state["length"] + len(data)
+                if length <= limit:
+                    state["parts"].append(data)
+                elif state["parts"]:
+                    state["parts"] = []  # past the limit: what was collected goes, nothing more comes
 
         with stream:
             parse_whole(stream, start, end, chars)
@@ -270,7 +297,9 @@ class XlsxBook:
         """(row number, cells) for every row the sheet stores, in order.
 
         The text of a cell is collected only inside its <v> or <t> (not in phonetic runs);
-        a formula (<f>) whose <v> is missing or empty is UNCOMPUTED."""
+        a formula (<f>) whose <v> is missing or empty is UNCOMPUTED. A cell whose text (its own
+        or the shared string it uses) passes `cell_limit` characters raises CellTooLong as
+        soon as it does."""
         stream = self._member(self.sheets[sheet])
         if stream is None:
             raise XlsxError(f"sheet {sheet} is missing")
@@ -282,6 +311,7 @@ class XlsxBook:
         ends: dict[str, str] = {}  # the same for end tags, where <v> and <t> are both "text"
         row_number, cells, next_column = 0, {}, 0
         column, kind, style, text = 0, "n", None, None
+        limit, length = self.cell_limit, 0  # length: characters of the cell's text so far
         collecting = False  # inside a <v> or <t> of the cell's text
         phonetic = 0  # nesting inside <rPh>
         columns: dict[str, int] = {}  # column letters -> index
@@ -297,7 +327,7 @@ class XlsxBook:
             return tag
 
         def start(name, attrs):
-            nonlocal row_number, cells, next_column, column, kind, style, text, collecting, phonetic
+            nonlocal row_number, cells, next_column, column, kind, style, text, collecting, phonetic, length
             tag = elements[name] if name in elements else element(name)
             if tag == "c":
                 reference = attrs.get("r")
@@ -311,6 +341,7 @@ class XlsxBook:
                 kind = attrs.get("t", "n")
                 style = attrs.get("s")
                 text = None
+                length = 0
             elif tag == "v":
                 if text is None:
                     text = []
@@ -342,7 +373,9 @@ class XlsxBook:
                     value = text[0] if len(text) == 1 else "".join(text)
                     if value:
                         if kind == "s":
-                            cells[column] = strings[int(value)]
+                            shared = cells[column] = strings[int(value)]
+                            if shared is TOO_LONG:
+                                raise CellTooLong(row_number, column, limit)
                         elif kind == "inlineStr" or kind == "str":
                             cells[column] = value if "_x" not in value else unescape(value)
                         else:
@@ -361,18 +394,26 @@ class XlsxBook:
                 phonetic -= 1
 
         def chars(data):
+            nonlocal length
             if collecting:
+                length += len(data)
+                if length > limit:
+                    raise CellTooLong(row_number, column, limit)
                 text.append(data)
 
         parser.StartElementHandler = start
         parser.EndElementHandler = end
         parser.CharacterDataHandler = chars
+        longest, run = limit * BYTES_PER_CHARACTER + CHUNK, 0
         with stream:
             while chunk := stream.read(CHUNK):
                 parser.Parse(chunk, False)
                 if ready:
                     yield from ready
                     ready.clear()
+                run = tag_run(run, chunk)
+                if run > longest:  # one tag (an attribute) longer than a cell may be: never held whole
+                    raise CellTooLong(row_number, next_column, limit)
             parser.Parse(b"", True)
         yield from ready
 
@@ -429,10 +470,10 @@ def _is_date_format(code: str) -> bool:
     return bool(ELAPSED.search(code.split(";")[0])) or (bool(DATE_TOKENS.search(bare)) and "General" not in bare)
 
 
-def open_book(path) -> XlsxBook:
+def open_book(path, cell_limit: int = MAX_CELL_LENGTH) -> XlsxBook:
     archive = zipfile.ZipFile(path)
     try:
-        return XlsxBook(archive)
+        return XlsxBook(archive, cell_limit)
     except Exception:
         archive.close()
         raise

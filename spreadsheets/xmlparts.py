@@ -16,6 +16,8 @@ from xml.parsers import expat
 from defusedxml import DTDForbidden, EntitiesForbidden
 
 CHUNK = 1 << 16
+# Bytes of XML one character of a cell may take at most: &#1114111; is ten.
+BYTES_PER_CHARACTER = 10
 
 
 class Done(Exception):
@@ -39,6 +41,14 @@ def make_parser(namespaces: bool = False) -> expat.XMLParserType:
     parser.UnparsedEntityDeclHandler = forbid_entity
     parser.ExternalEntityRefHandler = lambda *args: False
     return parser
+
+
+def tag_run(run: int, chunk: bytes) -> int:
+    """Bytes since the last '<' once `chunk` is read too. Expat holds a tag whole before a
+    handler sees it (an attribute value of any length); a cell's text between tags is at most
+    its limit times BYTES_PER_CHARACTER. A longer run is a cell too long for the readers."""
+    last = chunk.rfind(b"<")
+    return run + len(chunk) if last < 0 else len(chunk) - last - 1
 
 
 def local(name: str) -> str:

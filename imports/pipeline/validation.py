@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from dossier.models import EXTRA_MODELS, ROLE_MODELS, Attachment, Contact, DossierItem, Relation
 from dossier.spec import REFERENCE_KINDS, FieldProblem, ItemSpec, Kind, unknown_relation_message
-from dossier.values import ValueCorrected, ValueProblem, as_text, without_controls_first
+from dossier.values import ValueCorrected, ValueProblem, as_text, quoted, without_controls_first
 from imports.pipeline.attachments import AttachmentSource, PathProblem
 from imports.pipeline.mapping import field_sources
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
@@ -45,6 +45,9 @@ QUERY_CHUNK = 900  # keys per IN (...) query, inside SQLite's variable limit eve
 DESTINATION_SEPARATORS = re.compile(r"[;,]")
 ATTACHMENT_NAME_MAX_LENGTH = Attachment._meta.get_field("original_name").max_length
 SHOWN_VALUE_LENGTH = 200
+# The most characters of a problem's message kept (its values are quoted cut short already:
+# dossier.values.quoted), so no cell makes the job or the check page grow.
+SHOWN_MESSAGE_LENGTH = 1000
 MAX_ITEM_NUMBER = 2**31 - 1  # a PositiveIntegerField holds this much on every database
 
 
@@ -81,6 +84,10 @@ def _shown(value: Any) -> str:
     (the job keeps up to 5,000 problems; the message gives a text's length)."""
     text = without_controls(as_text(value))
     return text if len(text) <= SHOWN_VALUE_LENGTH else text[: SHOWN_VALUE_LENGTH - 1] + "…"
+
+
+def _cut(text: str, length: int) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 def _is_item_number(key: str) -> bool:
@@ -434,7 +441,7 @@ class RowValidator:
             column=self.columns.get(field),
             value="" if value is None or value is UNCOMPUTED else _shown(value),
             code=code,
-            message=without_controls(message),
+            message=_cut(without_controls(message), SHOWN_MESSAGE_LENGTH),
             field=field if field in self.spec else None,
             is_warning=warning,
         )
@@ -469,5 +476,5 @@ class RowValidator:
             Kind.EXTRA: _("Use the code of an existing %(extra)s.") % {"extra": field.label},
             Kind.ITEM: _("Use the number of an existing item of this type."),
         }
-        unknown = _("%(field)s %(key)s does not exist.") % {"field": capfirst(field.label), "key": key}
+        unknown = _("%(field)s %(key)s does not exist.") % {"field": capfirst(field.label), "key": quoted(key)}
         return f"{unknown} {fixes[field.kind]}"

@@ -369,3 +369,13 @@ def test_the_item_page_of_an_item_on_a_contact_only_links_to_the_contacts_organi
     item = DossierItem.objects.get(subject="Course on the contact only")
     response = sign_in(client, "importeur").get(reverse("dossier:item-detail", args=[item.pk]))
     assert f'href="{dossier_url(organisation)}"' in response.content.decode()
+
+
+def test_a_long_subject_is_cut_in_the_dossier_and_whole_in_its_title(client, world, organisation):
+    subject = "Brief " + "s" * 249
+    add_item("CORR", relation=organisation, subject=subject, text="t" * 30_000)
+    response = sign_in(client, "admin").get(dossier_url(organisation))
+    content = response.content.decode()
+    assert f'title="{subject}"' in content
+    assert subject[:79] + "…" in content
+    assert "t" * 100 not in content

@@ -450,3 +450,19 @@ def test_it_refuses_to_choose_a_profile_of_another_type(alice, alice_type):
     form = ChooseTypeForm({"item_type": alice_type.code, "profile": profile.pk}, user=alice)
     assert not form.is_valid()
     assert form.has_error("profile", code="profile_of_other_type")
+
+
+def test_the_form_refuses_a_text_longer_than_the_item_holds_with_the_specs_message(alice):
+    from dossier.models import TEXT_MAX_LENGTH
+
+    item_type = ItemTypeFactory(has_text=True)
+    FreeFieldFactory(item_type=item_type, code="Notitie", label="Notitie", kind=FreeField.Kind.LONG_TEXT)
+    too_long = "x" * (TEXT_MAX_LENGTH + 1)
+    form = entry_form(item_type, {"subject": "Brief", "text": too_long, "free_Notitie": too_long}, user=alice)
+    assert not form.is_valid()
+    for name in ("text", "free_Notitie"):
+        assert form.has_error(name, code="too_long"), form.errors
+        assert str(TEXT_MAX_LENGTH) in form.errors[name][0]
+    fits = entry_form(item_type, {"subject": "Brief", "text": "x" * TEXT_MAX_LENGTH}, user=alice)
+    fits.is_valid()
+    assert "text" not in fits.errors

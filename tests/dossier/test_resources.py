@@ -823,3 +823,18 @@ def test_the_admin_export_of_relations_with_roles_takes_as_many_queries_for_many
         return len(queries)
 
     assert queries_for(2) == queries_for(20)
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["inline", "shared string"])
+def test_the_import_button_refuses_a_cell_over_the_cell_limit_with_its_row_and_column(
+    root_client, tmp_path, settings, shared
+):
+    from tests.spreadsheets.test_cell_limit import write_xlsx
+
+    settings.IMPORT_MAX_CELL_LENGTH = 1000
+    path = write_xlsx(tmp_path / "relations.xlsx", "x" * 2_000_000, shared=shared)  # 2 MB packed to kilobytes
+
+    response = post_import(root_client, models.Relation, "relations.xlsx", path.read_bytes(), "xlsx")
+
+    assert_told(response, "Row 3, column C holds more than 1,000 characters, more than a cell may hold.")
+    assert len(response.content) < 100_000

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from dossier.models import (
+    TEXT_MAX_LENGTH,
     CharacteristicCombination,
     CreationProfile,
     CreationProfileField,
@@ -478,15 +479,36 @@ def test_clean_refuses_a_subject_longer_than_the_item_holds():
     assert caught.value.code == "too_long"
 
 
-def test_free_text_fields_hold_255_characters_and_long_text_free_fields_any_length():
+def test_free_text_fields_hold_255_characters_and_long_text_free_fields_as_much_as_the_text():
     item_type = ItemTypeFactory(kind="own")
     FreeFieldFactory(item_type=item_type, code="Functie", label="Functie", kind=FreeField.Kind.TEXT)
     FreeFieldFactory(item_type=item_type, code="Notitie", label="Notitie", kind=FreeField.Kind.LONG_TEXT)
     spec = import_spec(item_type)
-    assert spec.clean("free_Notitie", "x" * 50_000) == "x" * 50_000
+    assert spec.clean("free_Notitie", "x" * TEXT_MAX_LENGTH) == "x" * TEXT_MAX_LENGTH
+    for code, limit in (("free_Functie", 255), ("free_Notitie", TEXT_MAX_LENGTH)):
+        with pytest.raises(ValueProblem) as caught:
+            spec.clean(code, "x" * (limit + 1))
+        assert caught.value.code == "too_long"
+
+
+def test_the_item_text_has_the_limit_of_the_model_field():
+    spec = import_spec(ItemTypeFactory())
+    assert spec["text"].max_length == DossierItem._meta.get_field("text").max_length == TEXT_MAX_LENGTH
+    assert spec.clean("text", "x" * TEXT_MAX_LENGTH) == "x" * TEXT_MAX_LENGTH
     with pytest.raises(ValueProblem) as caught:
-        spec.clean("free_Functie", "x" * 256)
+        spec.clean("text", "x" * (TEXT_MAX_LENGTH + 1))
     assert caught.value.code == "too_long"
+    assert str(TEXT_MAX_LENGTH) in caught.value.message
+
+
+def test_every_text_field_the_spec_cleans_has_a_limit():
+    item_type = ItemTypeFactory(kind="own")
+    for kind in (FreeField.Kind.TEXT, FreeField.Kind.LONG_TEXT):
+        FreeFieldFactory(item_type=item_type, code=f"f_{kind}", label=str(kind), kind=kind)
+    spec = import_spec(item_type)
+    texts = [field for field in spec.fields if field.kind in (Kind.TEXT, Kind.LONG_TEXT)]
+    assert len(texts) >= 4
+    assert all(field.max_length for field in texts)
 
 
 def test_clean_returns_a_text_without_its_control_characters():

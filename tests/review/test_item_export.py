@@ -376,3 +376,20 @@ def test_the_queries_of_an_export_do_not_grow_with_the_number_of_items(client, w
 
     with django_assert_num_queries(len(few)):
         assert len(rows_of(export(client, fmt, type_filter("CORR")), fmt)) == 1 + 4 + 30
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_an_item_text_as_long_as_its_limit_is_exported_whole_and_reads_back(client, world, tmp_path, fmt):
+    from dossier.models import TEXT_MAX_LENGTH
+    from spreadsheets.reading import open_table
+
+    add_item("CORR", 300, subject="Lange brief", text="t" * (TEXT_MAX_LENGTH - 1) + "!")
+    content = export(logged_in(client, "importeur"), fmt, type_filter("CORR"))
+    [row] = [r for r in records(content, fmt) if r["Subject"] == "Lange brief"]
+    assert row["Text"] == "t" * (TEXT_MAX_LENGTH - 1) + "!"
+
+    path = tmp_path / f"export.{fmt}"
+    path.write_bytes(content)
+    table = open_table(path)
+    position = table.headers.index("Text")
+    assert ("t" * (TEXT_MAX_LENGTH - 1) + "!") in [r.cells[position] for r in table.rows()]

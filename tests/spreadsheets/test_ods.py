@@ -410,7 +410,7 @@ def test_a_large_ods_is_read_by_a_second_process_to_the_same_rows(tmp_path, monk
     monkeypatch.setattr(reading, "rows_in_background", lambda *args: calls.append(args) or rows_in_background(*args))
     table_ = open_table(path)
     assert [(r.number, r.cells) for r in table_.rows()] == background[1:]
-    assert [args[1:] for args in calls] == [("Blad1", "ods")]
+    assert [args[1:3] for args in calls] == [("Blad1", "ods")]
 
 
 def test_rows_as_wide_as_a_sheet_allows_come_from_the_second_process_in_small_batches(tmp_path):
