@@ -647,6 +647,13 @@ def cancel(request: HttpRequest, pk) -> HttpResponse:
         services.request_cancel(job=job)
     except services.ImportRefused as refusal:
         messages.error(request, refusal.message)
+    except OSError:  # the cancel mark cannot be written: the job goes on, so say so
+        messages.error(
+            request,
+            _(
+                "The cancel could not be recorded: the server cannot write to its storage. Ask an administrator to check the storage."
+            ),
+        )
     else:
         messages.info(request, _("Cancel asked: the import stops and stores nothing."))
     return redirect(step_url(job))
@@ -674,7 +681,7 @@ def result(request: HttpRequest, pk) -> HttpResponse:
         "duration": presenting.duration_text(job.duration),
         "items_url": presenting.items_url(job),
         "problems": presenting.problem_report(job, request.GET) if job.invalid_row_count else None,
-        "can_check_again": bool(job.mapping) and job.state == State.FAILED,
+        "can_check_again": bool(job.mapping) and job.state == State.FAILED and bool(job.file),
         "correct_url": _correct_url(job),
         "history_url": history_url(job),
         "discard_url": discard_url(request, job),

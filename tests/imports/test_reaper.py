@@ -418,3 +418,21 @@ def test_the_settings_keep_uploads_to_the_application_user():
     from django.conf import settings
 
     assert (settings.FILE_UPLOAD_PERMISSIONS, settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS) == (0o600, 0o700)
+
+
+def test_a_failed_import_whose_files_were_removed_offers_an_upload_again_not_a_run_again(
+    demo, private_files, settings, client
+):
+    from tests.imports.wizard import user
+
+    settings.IMPORT_RETENTION_DAYS = 7
+    job = mapped(SOLL_ROWS)
+    ImportJob.objects.filter(pk=job.pk).update(
+        state="failed", error_message="It went wrong.", finished_at=timezone.now()
+    )
+    services.remove_expired_files(now=timezone.now() + dt.timedelta(days=8))
+    client.force_login(user(job.user.username))
+    page = client.get(f"/admin/imports/new/{job.pk}/result/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="result-again"' not in page
+    assert 'id="result-upload-again"' in page
+    assert "Its files were removed after 7 days." in page

@@ -465,3 +465,13 @@ def test_an_attachment_the_storage_cannot_read_is_one_sentence_on_the_item_page(
         response = client.get(reverse("dossier:attachment-download", args=[attachment.pk]))
     assert response.status_code == 503
     assert said_once(response, "cannot be read from the server's storage just now")
+
+
+def test_a_cancel_the_storage_cannot_record_says_so_and_the_job_goes_on(importeur, client, private_files):
+    job = wizard_job(state="mapped")
+    ImportJob.objects.filter(pk=job.pk).update(state="validating")
+    with read_only(private_files, errno.EROFS):
+        response = client.post(f"/admin/imports/new/{job.pk}/cancel/", follow=True)
+    assert response.status_code == 200
+    assert said_once(response, "The cancel could not be recorded: the server cannot write to its storage.")
+    assert ImportJob.objects.get(pk=job.pk).state == "validating"
