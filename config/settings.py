@@ -179,7 +179,10 @@ MAX_UPLOAD_SIZE = env.int("MAX_UPLOAD_SIZE", default=200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=5000)
-FILE_UPLOAD_PERMISSIONS = 0o640
+# Private storage is readable by the application's user only: uploads and the folders
+# Django makes for them (the files the import writes itself are made 0600 by its code).
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # The dossier item import: limits on what a file may unpack to, and how long a validation
 # stays good for the commit that follows it.
@@ -201,6 +204,10 @@ IMPORT_VALIDATION_MAX_AGE = env.int("IMPORT_VALIDATION_MAX_AGE", default=3600)
 # at or above the longest item field (dossier.models.TEXT_MAX_LENGTH, 32,767), so an
 # exported item reads back.
 IMPORT_MAX_CELL_LENGTH = env.int("IMPORT_MAX_CELL_LENGTH", default=131_072)
+# Retention: the reaper removes the files (upload, ZIP, staged rows) of an import never
+# continued (uploaded, mapped or checked, untouched this many days; it shows as discarded)
+# and of a failed or cancelled one this many days after it ended. The record stays.
+IMPORT_RETENTION_DAYS = env.int("IMPORT_RETENTION_DAYS", default=30)
 # The admin's Import button for master data holds a whole file in memory (django-import-export):
 # at most this many rows per file (size and unpacked size: the limits above).
 MASTER_DATA_IMPORT_MAX_ROWS = env.int("MASTER_DATA_IMPORT_MAX_ROWS", default=100_000)

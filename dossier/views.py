@@ -134,12 +134,17 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
     visible = DossierItem.objects.visible_to(request.user)
     attachment = get_object_or_404(Attachment.objects.filter(item__in=visible), pk=pk)
     try:
         content = attachment.file.open("rb")
     except FileNotFoundError:
         raise Http404(_("The file of this attachment is missing.")) from None
+    except OSError:  # the storage cannot be read (permissions, a disk gone): one sentence, no 500 page
+        reason = _(
+            "The file of this attachment cannot be read from the server's storage just now; ask an administrator to check the storage."
+        )
+        return admin_page(request, "dossier/refused.html", {"title": _("Not available"), "reason": reason}, status=503)
     # Names stored before invisible characters were removed still lose them here (U+202E).
     return FileResponse(content, as_attachment=True, filename=visible_name(attachment.original_name))

@@ -218,8 +218,8 @@ class ImportJobAdmin(BaseAdmin):
             raise Http404
         try:
             content = file.open("rb")
-        except FileNotFoundError:
-            messages.error(request, _("The file '%(name)s' is no longer stored.") % {"name": visible_name(name)})
+        except OSError as error:  # gone missing, or the storage cannot be read: one sentence
+            messages.error(request, services.download_fault(error, visible_name(name)))
             return self._back_to(job)
         return FileResponse(content, as_attachment=True, filename=visible_name(name))
 
@@ -227,16 +227,21 @@ class ImportJobAdmin(BaseAdmin):
         if not job.file or not job.invalid_row_count:
             raise Http404
         name = visible_name(f"{Path(job.file_name).stem[:60]}-{_('rejected')}.{fmt}")
-        folder = Path(tempfile.mkdtemp(prefix="rejected-"))
+        folder = None
         try:
+            folder = Path(tempfile.mkdtemp(prefix="rejected-"))
             target = folder / name
             services.write_rejected_rows_file(job=job, target=target, fmt=fmt)
             content = target.open("rb")  # stays readable once its folder is removed below
         except services.ImportRefused as refusal:
             messages.error(request, refusal.message)
             return self._back_to(job)
+        except OSError as error:  # no room for the file, or the storage cannot be read
+            messages.error(request, services.rejected_rows_fault(error))
+            return self._back_to(job)
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
         return FileResponse(content, as_attachment=True, filename=name)
 
 

@@ -32,24 +32,28 @@ class ImportJob(models.Model):
         FAILED = "failed", pgettext_lazy("import state", "failed")
         CANCELLED = "cancelled", pgettext_lazy("import state", "cancelled")
         UNDONE = "undone", pgettext_lazy("import state", "undone")
+        # Its owner discarded it before it was imported, or it waited IMPORT_RETENTION_DAYS
+        # without being continued: its files are gone, its record stays.
+        DISCARDED = "discarded", pgettext_lazy("import state", "discarded")
 
     class Source(models.TextChoices):
         WIZARD = "wizard", pgettext_lazy("import source", "wizard")
         COMMAND_LINE = "command line", pgettext_lazy("import source", "command line")
 
     TRANSITIONS: dict[str, set[str]] = {
-        State.UPLOADED: {State.MAPPED, State.CANCELLED, State.FAILED},
+        State.UPLOADED: {State.MAPPED, State.CANCELLED, State.FAILED, State.DISCARDED},
         # A commit validates first when the validation is missing or out of date.
-        State.MAPPED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED},
+        State.MAPPED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED, State.DISCARDED},
         State.VALIDATING: {State.VALIDATED, State.FAILED, State.CANCELLED},
-        State.VALIDATED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED},
+        State.VALIDATED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED, State.DISCARDED},
         # Back to validated when the commit's re-check finds invalid rows the user did not
         # choose to leave out.
         State.IMPORTING: {State.DONE, State.FAILED, State.CANCELLED, State.VALIDATED},
-        State.FAILED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED},
+        State.FAILED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED, State.DISCARDED},
         State.DONE: {State.UNDONE},
-        State.CANCELLED: set(),
+        State.CANCELLED: {State.DISCARDED},
         State.UNDONE: set(),
+        State.DISCARDED: set(),
     }
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -101,6 +105,9 @@ class ImportJob(models.Model):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+    # When the job's files (upload, ZIP, staged rows) were removed: discarded by its owner,
+    # or by the reaper after IMPORT_RETENTION_DAYS (imports.services.reaping).
+    files_removed_at = models.DateTimeField(_("files removed"), null=True, blank=True)
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -129,6 +136,11 @@ class ImportJob(models.Model):
     def is_running(self) -> bool:
         """Validating or importing: queued for the worker, or at work."""
         return self.state in (self.State.VALIDATING, self.State.IMPORTING)
+
+    @property
+    def can_be_discarded(self) -> bool:
+        """Not imported and not running: its owner may discard it (its files go)."""
+        return self.can_move_to(self.State.DISCARDED)
 
     @property
     def duration(self):

@@ -48,6 +48,32 @@ def staging_folder() -> Path:
     return Path(ImportJob._meta.get_field("file").storage.path("imports"))
 
 
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_FOLDER_MODE = 0o700
+
+
+def make_staging_folder() -> Path:
+    """The staging folder, made for the application's user only when it is missing."""
+    folder = staging_folder()
+    if not folder.is_dir():
+        folder.mkdir(mode=PRIVATE_FOLDER_MODE, parents=True, exist_ok=True)
+        folder.chmod(PRIVATE_FOLDER_MODE)  # whatever the umask
+    return folder
+
+
+def private_open(path: Path, mode: str = "w", **kwargs):
+    """`path.open(mode)` for a file the import writes itself, readable and writable by the
+    application's user only (0600 whatever the umask), as FILE_UPLOAD_PERMISSIONS makes
+    the uploads."""
+
+    def opener(name: str, flags: int) -> int:
+        descriptor = os.open(name, flags, PRIVATE_FILE_MODE)
+        os.fchmod(descriptor, PRIVATE_FILE_MODE)
+        return descriptor
+
+    return open(path, mode, opener=opener, **kwargs)
+
+
 def progress_path(job_id) -> Path:
     return staging_folder() / f"{job_id}-progress.json"
 
@@ -65,8 +91,8 @@ def cancel_requested(job_id) -> bool:
 
 
 def mark_cancel(job_id) -> None:
-    staging_folder().mkdir(parents=True, exist_ok=True)
-    cancel_path(job_id).touch()
+    make_staging_folder()
+    private_open(cancel_path(job_id), "a").close()
 
 
 def read_progress_file(job_id) -> dict | None:
@@ -87,10 +113,15 @@ def last_beat(job: ImportJob) -> dt.datetime | None:
     return max(beats, default=None)
 
 
-def remove_marks(job_id) -> None:
-    """The progress file and the cancel mark of a job that stopped."""
-    progress_path(job_id).unlink(missing_ok=True)
-    cancel_path(job_id).unlink(missing_ok=True)
+def remove_marks(job_id, *, quietly: bool = False) -> None:
+    """The progress file and the cancel mark of a job that stopped. `quietly`: storage that
+    cannot be written (read-only) is no reason to fail here (the job is being ended for it)."""
+    for path in (progress_path(job_id), cancel_path(job_id)):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            if not quietly:
+                raise
 
 
 class ImportCancelled(Exception):
@@ -120,7 +151,7 @@ class JobMonitor:
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> JobMonitor:
-        staging_folder().mkdir(parents=True, exist_ok=True)
+        make_staging_folder()
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat {self.job_id}", daemon=True)
         self._thread.start()
         return self
@@ -130,7 +161,8 @@ class JobMonitor:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        progress_path(self.job_id).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # storage gone read-only: the job's row tells the rest
+            progress_path(self.job_id).unlink(missing_ok=True)
 
     def start_phase(self, phase: str, *, total: int, in_database: bool) -> None:
         with self._lock:
@@ -174,7 +206,8 @@ class JobMonitor:
             }
             target = progress_path(self.job_id)
             partial = target.with_name(f"{target.name}.{uuid.uuid4().hex}.partial")
-            partial.write_text(json.dumps(data), encoding="utf-8")
+            with private_open(partial, "w", encoding="utf-8") as handle:
+                handle.write(json.dumps(data))
             partial.replace(target)
 
     def _write_database(self) -> None:

@@ -27,12 +27,31 @@ from imports.services.staging import uuid_or_none
 
 @task()
 def validate_job(job_id: str) -> str:
-    return services.run_validation(job_id=job_id)
+    try:
+        return services.run_validation(job_id=job_id)
+    except OSError as error:
+        return _storage_failed(job_id, error)
 
 
 @task()
 def commit_job(job_id: str, skip_invalid: bool = False, again: bool = False) -> str:
-    return services.run_commit(job_id=job_id, skip_invalid=skip_invalid, again=again)
+    try:
+        return services.run_commit(job_id=job_id, skip_invalid=skip_invalid, again=again)
+    except OSError as error:
+        return _storage_failed(job_id, error)
+
+
+def _storage_failed(job_id: str, error: OSError) -> str:
+    """A storage fault the run could not record itself (before or after its own handling,
+    e.g. the staging folder that cannot be made): the job fails with the sentence, at once
+    instead of after the reaper's wait. Any other error goes on as it is."""
+    message = services.storage_fault(error)
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if message is None or job is None:
+        raise error
+    if job.is_running:
+        services.fail_job(job, message)
+    return job.state
 
 
 # --- queueing -------------------------------------------------------------------------------
@@ -117,6 +136,7 @@ def reap_stale_imports() -> list[ImportJob]:
             _fail_task(job)
             ended.append(job)
     services.remove_leftover_manifests()
+    services.remove_expired_files()  # retention: IMPORT_RETENTION_DAYS
     return ended
 
 

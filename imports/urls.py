@@ -17,6 +17,7 @@ urlpatterns = [
     path("<uuid:pk>/import/", views.import_rows, name="import"),
     path("<uuid:pk>/cancel/", views.cancel, name="cancel"),
     path("<uuid:pk>/result/", views.result, name="result"),
+    path("<uuid:pk>/discard/", views.discard, name="discard"),
     path("template/<str:type_code>/", views.template, name="template"),
     path("relations/", views.relation_search, name="relation-search"),
 ]

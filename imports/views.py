@@ -10,7 +10,9 @@ user is authorised for (R3)."""
 
 from __future__ import annotations
 
+import functools
 import itertools
+import logging
 from typing import Any
 from urllib.parse import urlencode
 
@@ -39,6 +41,8 @@ from imports.template_workbook import template_file_name, write_template
 from imports.uploads import SizeLimitedUploadHandler, recognised_name, upload_limits
 from spreadsheets.reading import ReadError, Row, column_letter, open_table, sample
 
+logger = logging.getLogger(__name__)
+
 SAMPLE_ROWS = 5
 PREVIEW_ROWS = 12
 RELATION_RESULTS = 20
@@ -57,6 +61,38 @@ STEP_STATES: dict[str, set[str]] = {
 
 def _refused(request: HttpRequest, reason: str) -> HttpResponse:
     return admin_page(request, "dossier/refused.html", {"title": _("Not allowed"), "reason": reason}, status=403)
+
+
+def storage_faults_answered(view):
+    """A fault of the server's storage (read-only, full, no permission, a file gone missing:
+    an OSError) in a wizard page is one sentence, never a 500 page: the job of the page, if it
+    waits for its user (uploaded, mapped, checked), fails with the sentence and the page goes
+    to its result; otherwise the sentence is the page (503)."""
+
+    @functools.wraps(view)
+    def answered(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except OSError as error:
+            return _storage_fault_page(request, error, kwargs.get("pk"))
+
+    return answered
+
+
+def _storage_fault_page(request: HttpRequest, error: OSError, pk) -> HttpResponse:
+    message = services.storage_fault(error)
+    if message is None:
+        logger.exception("The storage failed in %s", request.path, exc_info=error)
+        message = _(
+            "The server's storage failed, so the import stopped and nothing was stored; ask an administrator to check the storage, then import again."
+        )
+    job = ImportJob.objects.visible_to(request.user).filter(pk=pk).first() if pk else None
+    if job is not None and job.state in (State.UPLOADED, State.MAPPED, State.VALIDATED):
+        services.fail_job(job, message)
+        return redirect("imports:result", pk=job.pk)
+    return admin_page(
+        request, "dossier/refused.html", {"title": _("The server's storage failed"), "reason": message}, status=503
+    )
 
 
 def _get_job_for_user(request: HttpRequest, pk) -> ImportJob:
@@ -138,6 +174,7 @@ def new(request: HttpRequest) -> HttpResponse:
 @csrf_exempt  # checked by csrf_protect below, once the size-limited upload handler is in place
 @require_http_methods(["GET", "HEAD", "POST"])
 @submitter_required
+@storage_faults_answered
 def upload(request: HttpRequest, type_code: str) -> HttpResponse:
     """Step b: the spreadsheet and an optional attachments ZIP for the chosen type and profile.
     The type and profile are checked before the body is read; a file over its limit is
@@ -185,8 +222,10 @@ def _corrected_job(request: HttpRequest, item_type: ItemType) -> ImportJob | Non
 
 
 def _upload_page(request, form, item_type, profile, *, body_error: str | None = None, status: int = 200):
+    corrects = _corrected_job(request, item_type)
     context = {
-        "corrects": _corrected_job(request, item_type),
+        "corrects": corrects,
+        "corrects_discard_url": discard_url(request, corrects) if corrects else "",
         "title": _("Upload the file"),
         "form": form,
         "item_type": item_type,
@@ -245,6 +284,7 @@ def _start(
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @submitter_required
+@storage_faults_answered
 def sheet(request: HttpRequest, pk) -> HttpResponse:
     """Which sheet, and which row holds the column names, with a preview of its first rows.
     "Show" previews another sheet; "Next" reads the headers there."""
@@ -333,6 +373,7 @@ def _shown(cell: Any) -> str:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @submitter_required
+@storage_faults_answered
 def map_columns(request: HttpRequest, pk) -> HttpResponse:
     """Step c: every field of the type with its column or fixed value, saved by
     `services.set_mapping`. Offered first: the user's own mapping remembered for the type and
@@ -491,6 +532,7 @@ def _column_rows(headers: list[str], mapping: dict[str, dict], spec, samples) ->
 
 @require_GET
 @submitter_required
+@storage_faults_answered
 def template(request: HttpRequest, type_code: str) -> HttpResponse:
     """The type's template workbook: one column per field, required ones marked, drop-down
     lists, an example row and an instructions sheet in the user's language."""
@@ -524,6 +566,7 @@ REFRESH_SECONDS = 2
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @submitter_required
+@storage_faults_answered
 def check(request: HttpRequest, pk) -> HttpResponse:
     """Step d: the validation's progress while it runs (the page refreshes itself; a script
     polls `progress` instead when it can), then its result: counts, problems grouped and row
@@ -540,7 +583,12 @@ def check(request: HttpRequest, pk) -> HttpResponse:
         return redirect("imports:check", pk=job.pk)
     if job.state not in (State.MAPPED, State.VALIDATING, State.VALIDATED):
         return redirect(step_url(job))
-    context: dict[str, Any] = {"title": _("Check the rows"), "job": job, "step": 4}
+    context: dict[str, Any] = {
+        "title": _("Check the rows"),
+        "job": job,
+        "step": 4,
+        "discard_url": discard_url(request, job),
+    }
     if job.state == State.VALIDATING:
         return _progress_page(request, job, context)
     if job.state == State.VALIDATED:
@@ -580,6 +628,7 @@ def _correct_url(job: ImportJob) -> str:
 
 @require_GET
 @submitter_required
+@storage_faults_answered
 def progress(request: HttpRequest, pk) -> JsonResponse:
     """Where the job stands, for the progress page's script: `Progress.as_dict()` and, when
     the job no longer runs, the page to go to (`next`)."""
@@ -596,6 +645,7 @@ def progress(request: HttpRequest, pk) -> JsonResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @submitter_required
+@storage_faults_answered
 def import_rows(request: HttpRequest, pk) -> HttpResponse:
     """Step e. POST starts the commit (`rows`: "all" or "valid"; `again` for a file imported
     before); rights (R2) and the type (R3) are checked again by tasks.start_commit. GET
@@ -624,6 +674,7 @@ def import_rows(request: HttpRequest, pk) -> HttpResponse:
 
 @require_http_methods(["POST"])
 @submitter_required
+@storage_faults_answered
 def cancel(request: HttpRequest, pk) -> HttpResponse:
     """Cancel a running validation or import (services.request_cancel): a validation stops
     between batches, an import is rolled back."""
@@ -632,6 +683,13 @@ def cancel(request: HttpRequest, pk) -> HttpResponse:
         services.request_cancel(job=job)
     except services.ImportRefused as refusal:
         messages.error(request, refusal.message)
+    except OSError:  # the cancel mark cannot be written: the job goes on, so say so
+        messages.error(
+            request,
+            _(
+                "The cancel could not be recorded: the server cannot write to its storage. Ask an administrator to check the storage."
+            ),
+        )
     else:
         messages.info(request, _("Cancel asked: the import stops and stores nothing."))
     return redirect(step_url(job))
@@ -642,6 +700,7 @@ def cancel(request: HttpRequest, pk) -> HttpResponse:
 
 @require_GET
 @submitter_required
+@storage_faults_answered
 def result(request: HttpRequest, pk) -> HttpResponse:
     """Step f: counts that add up, items per destination, duration, the created items and the
     rejected rows; or, for a cancelled or failed job, its sentence and how to run it again."""
@@ -658,8 +717,49 @@ def result(request: HttpRequest, pk) -> HttpResponse:
         "duration": presenting.duration_text(job.duration),
         "items_url": presenting.items_url(job),
         "problems": presenting.problem_report(job, request.GET) if job.invalid_row_count else None,
-        "can_check_again": bool(job.mapping) and job.state == State.FAILED,
+        "can_check_again": bool(job.mapping) and job.state == State.FAILED and bool(job.file),
         "correct_url": _correct_url(job),
         "history_url": history_url(job),
+        "discard_url": discard_url(request, job),
     }
     return admin_page(request, "imports/result.html", context)
+
+
+# --- discarding an unfinished import -------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@submitter_required
+@storage_faults_answered
+def discard(request: HttpRequest, pk) -> HttpResponse:
+    """The owner gives up his own import before it is imported: GET asks to confirm, POST
+    removes its uploaded file, attachments ZIP and checked rows (services.discard_import);
+    the history keeps the record, as discarded. Only the owner: 404 for anyone else."""
+    job = get_object_or_404(ImportJob.objects.filter(user=request.user).select_related("item_type"), pk=pk)
+    if request.method == "POST":
+        try:
+            services.discard_import(job=job)
+        except services.ImportRefused as refusal:
+            messages.error(request, refusal.message)
+            return redirect(step_url(job))
+        messages.success(
+            request,
+            _("The import of %(file)s was discarded: its files were removed; the history keeps its record.")
+            % {"file": job.file_name},
+        )
+        return redirect(history_url(job))
+    if not job.can_be_discarded:
+        return redirect(step_url(job))
+    context = {
+        "title": _("Discard the import of %(file)s") % {"file": job.file_name},
+        "job": job,
+        "back_url": step_url(job),
+    }
+    return admin_page(request, "imports/discard.html", context)
+
+
+def discard_url(request: HttpRequest, job: ImportJob) -> str:
+    """The discard page of the user's own job, when it may be discarded ("" otherwise)."""
+    if job.user_id != request.user.pk or not job.can_be_discarded:
+        return ""
+    return reverse("imports:discard", args=[job.pk])

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -228,7 +229,7 @@ class WrittenFiles:
     @contextmanager
     def recording(self) -> Iterator[WrittenFiles]:
         storage, thread = self.storage, threading.get_ident()
-        handle = self.manifest.open("a", encoding="utf-8") if self.manifest else None
+        handle = open(self.manifest, "a", encoding="utf-8", opener=_owner_only) if self.manifest else None  # noqa: SIM115
         save = storage._save  # the one place every write of the storage passes
 
         def noted_save(name: str, content) -> str:
@@ -396,3 +397,10 @@ class Committer:
             store_file(attachment.file, attachment.original_name, ContentFile(content))
             attachments.append(attachment)
         Attachment.objects.bulk_create(attachments)
+
+
+def _owner_only(name: str, flags: int) -> int:
+    """Open the manifest readable by the application's user only (0600, whatever the umask)."""
+    descriptor = os.open(name, flags, 0o600)
+    os.fchmod(descriptor, 0o600)
+    return descriptor

@@ -17,7 +17,8 @@ and the tests all call these, by the names this package re-exports:
     rejected.py    the rejected-rows file
     remembering.py which saved mapping is offered to whom: remembered for its owner, shared
     undoing.py     the undo and its preview
-    reaping.py     ending a job whose worker died, and removing what it wrote
+    reaping.py     ending a job whose worker died, and removing what it wrote; retention
+                   (files removed after IMPORT_RETENTION_DAYS) and discarding an import
 
 The wizard runs the validation and the commit in the task worker instead: `imports.tasks`
 queues them (start_validation, start_commit), holds the tasks, whose bodies call
@@ -33,15 +34,23 @@ The modules import one another downwards only (refusals and staging first, then 
 jobs, then the steps), never this package: it imports them.
 """
 
-from imports.services.jobs import cancel_import, job_progress, mark_queued, request_cancel
-from imports.services.reaping import end_dead_import, remove_leftover_manifests
+from imports.services.jobs import cancel_import, fail_job, job_progress, mark_queued, request_cancel
+from imports.services.reaping import (
+    discard_import,
+    end_dead_import,
+    expired_imports,
+    remove_expired_files,
+    remove_leftover_manifests,
+)
 from imports.services.refusals import (
     ImportedBefore,
     ImportRefused,
     RowsInvalid,
+    download_fault,
     earlier_import,
     imported_before_message,
     may_name_importer,
+    rejected_rows_fault,
     rows_invalid,
     state_refusal,
     storage_fault,
@@ -79,9 +88,13 @@ __all__ = [
     "choose_sheet",
     "commit_import",
     "commit_result",
+    "discard_import",
     "discard_staging",
+    "download_fault",
     "earlier_import",
     "end_dead_import",
+    "expired_imports",
+    "fail_job",
     "imported_before_message",
     "is_foreign_key_violation",
     "items_per_destination",
@@ -90,8 +103,10 @@ __all__ = [
     "may_name_importer",
     "prune_stale_staging",
     "rejected_path",
+    "rejected_rows_fault",
     "remember_mapping",
     "remembered_mapping",
+    "remove_expired_files",
     "remove_leftover_manifests",
     "request_cancel",
     "rows_invalid",

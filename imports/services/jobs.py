@@ -44,7 +44,7 @@ def fail_job(job: ImportJob, message: str) -> None:
     ImportJob.objects.filter(pk=job.pk).update(
         state=job.state, error_message=message, finished_at=job.finished_at, validated_at=None
     )
-    remove_marks(job.pk)
+    remove_marks(job.pk, quietly=True)  # the storage may be what failed
 
 
 def fail_job_on(job: ImportJob, error: BaseException, generic: str, log: str) -> None:

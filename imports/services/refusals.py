@@ -38,11 +38,12 @@ class ImportedBefore(ImportRefused):
 
 STORAGE_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 STORAGE_UNWRITABLE = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+STORAGE_MISSING = frozenset({errno.ENOENT})
 
 
 def storage_fault(error: BaseException) -> str | None:
-    """The user's sentence for a fault of the server's storage (full, or not writable);
-    None for any other error."""
+    """The user's sentence for a fault of the server's storage (full, not writable, or a
+    file of the import gone missing); None for any other error."""
     if not isinstance(error, OSError):
         return None
     if error.errno in STORAGE_FULL:
@@ -53,7 +54,27 @@ def storage_fault(error: BaseException) -> str | None:
         return _(
             "The server cannot write to its storage, so the import stopped and nothing was stored; ask an administrator to check the storage, then import again."
         )
+    if error.errno in STORAGE_MISSING:
+        return _(
+            "A file of this import is no longer in the server's storage, so the import stopped and nothing was stored; upload the file again."
+        )
     return None
+
+
+def download_fault(error: OSError, name: str) -> str:
+    """The user's sentence for a file that cannot be sent from the server's storage."""
+    if error.errno in STORAGE_MISSING:
+        return _("The file '%(name)s' is no longer stored.") % {"name": name}
+    return _(
+        "The file '%(name)s' cannot be read from the server's storage just now; ask an administrator to check the storage."
+    ) % {"name": name}
+
+
+def rejected_rows_fault(error: OSError) -> str:
+    """The user's sentence for a rejected-rows file the server cannot write or read."""
+    return _(
+        "The rejected rows cannot be written just now (%(reason)s); ask an administrator to check the storage."
+    ) % {"reason": error.strerror or error.__class__.__name__}
 
 
 def earlier_import(*, job: ImportJob) -> ImportJob | None:

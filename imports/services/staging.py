@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 
 from imports.models import ImportJob
-from imports.progress import staging_folder
+from imports.progress import remove_marks, staging_folder
 
 
 def staging_path(job: ImportJob) -> Path:
@@ -65,6 +65,18 @@ def remove_staging(job: ImportJob) -> None:
     for path in (staging_path(job), rejected_path(job)):
         path.unlink(missing_ok=True)
         path.with_suffix(".partial").unlink(missing_ok=True)
+
+
+def remove_job_files(job: ImportJob) -> None:
+    """Everything the job keeps in private storage: its staged and rejected rows, its marks,
+    the uploaded file and the attachments ZIP (raises OSError when the storage cannot remove
+    them). The job's file fields are emptied, not saved."""
+    remove_staging(job)
+    remove_marks(job.pk)
+    for stored in (job.file, job.attachments_zip):
+        if stored:
+            stored.storage.delete(stored.name)
+    job.file = job.attachments_zip = ""
 
 
 def discard_staging(*, job: ImportJob) -> None:

@@ -15,7 +15,15 @@ from dossier.spec import ItemSpec
 from imports.models import ImportJob
 from imports.pipeline.committing import ItemRows, stage_rejected, stage_row
 from imports.pipeline.outcomes import Summary, ValidationResult
-from imports.progress import VALIDATING, ImportCancelled, JobMonitor, estimate_rows, remove_marks, staging_folder
+from imports.progress import (
+    VALIDATING,
+    ImportCancelled,
+    JobMonitor,
+    estimate_rows,
+    make_staging_folder,
+    private_open,
+    remove_marks,
+)
 from imports.services.jobs import claim_job, end_cancelled, fail_job_on, load_job, move_job
 from imports.services.refusals import ImportRefused, earlier_import
 from imports.services.remembering import remember_mapping
@@ -71,7 +79,7 @@ def validate_and_stage(
     partials = [target.with_suffix(".partial") for target in targets]
     try:
         prune_stale_staging()
-        staging_folder().mkdir(parents=True, exist_ok=True)
+        make_staging_folder()
         total = job.row_count or estimate_rows(Path(job.file.path), job.file_name, job.header_row, job.sheet or None)
         monitor.start_phase(VALIDATING, total=total, in_database=True)
 
@@ -82,8 +90,8 @@ def validate_and_stage(
 
         with (
             open_attachments(job) as attachments,
-            partials[0].open("w", encoding="utf-8") as staged,
-            partials[1].open("w", encoding="utf-8") as rejected,
+            private_open(partials[0], "w", encoding="utf-8") as staged,
+            private_open(partials[1], "w", encoding="utf-8") as rejected,
         ):
             rows = ItemRows(spec, job=job)
             item_count = attachment_count = 0
@@ -99,7 +107,8 @@ def validate_and_stage(
             partial.replace(target)
     except BaseException as error:
         for path in partials:
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # read-only storage: nothing was written there
+                path.unlink(missing_ok=True)
         if isinstance(error, ImportCancelled):
             end_cancelled(job)
             raise ImportRefused(job.error_message, job=job) from None

@@ -5,6 +5,7 @@ waiting behind a live one, is left alone. The worker killed for real: test_worke
 import datetime as dt
 import io
 import json
+import os
 import time
 
 import pytest
@@ -180,3 +181,258 @@ def test_the_reaper_loop_survives_a_round_that_fails_on_the_database(db, monkeyp
     with pytest.raises(KeyboardInterrupt):  # the second round: it went on after the first
         call_command("reap_imports", "--loop", "--every", "0", stdout=io.StringIO())
     assert "the next one tries again" in caplog.text
+
+
+# --- retention and discarding (issue 14, part 10) -------------------------------------------
+
+
+def aged(job: ImportJob, days: float) -> ImportJob:
+    """The job as if it was made, and last touched, `days` ago."""
+    then = timezone.now() - dt.timedelta(days=days)
+    fields = {"created_at": then}
+    for name in ("started_at", "queued_at", "heartbeat_at", "validated_at", "finished_at"):
+        if getattr(job, name):
+            fields[name] = then
+    ImportJob.objects.filter(pk=job.pk).update(**fields)
+    return fresh(job)
+
+
+def stored_files(job: ImportJob) -> list[str]:
+    return [f.name for f in (job.file, job.attachments_zip) if f and f.storage.exists(f.name)]
+
+
+def test_a_checked_import_never_continued_loses_its_files_after_the_retention_days_and_keeps_its_record(
+    demo, private_files, settings
+):
+    settings.IMPORT_RETENTION_DAYS = 30
+    job = mapped(SOLL_ROWS)
+    services.validate_import(job=job)
+    job = aged(fresh(job), 31)
+    names = stored_files(job)
+    assert names and services.staging_path(job).exists()
+
+    tasks.reap_stale_imports()  # each round of the reaper removes what is due
+    job = fresh(job)
+    assert job.state == "discarded"
+    assert job.files_removed_at is not None
+    assert "Its files were removed after 30 days." in job.error_message
+    assert (job.file.name, job.attachments_zip.name) == ("", "")
+    assert [name for name in names if private_files.exists(name)] == []
+    assert not services.staging_path(job).exists() and not services.rejected_path(job).exists()
+    assert (job.file_name, job.row_count) == ("rows.csv", 2)  # the record stays
+
+
+def test_an_import_touched_within_the_retention_days_keeps_its_files(demo, private_files, settings):
+    settings.IMPORT_RETENTION_DAYS = 30
+    job = mapped(SOLL_ROWS)
+    services.validate_import(job=job)
+    job = aged(fresh(job), 29)
+    assert services.remove_expired_files() == []
+    job = fresh(job)
+    assert job.state == "validated" and stored_files(job) and services.staging_path(job).exists()
+
+
+def test_an_import_created_long_ago_but_checked_lately_keeps_its_files(demo, private_files, settings):
+    settings.IMPORT_RETENTION_DAYS = 30
+    job = aged(mapped(SOLL_ROWS), 40)
+    services.validate_import(job=job)  # touched today
+    assert services.remove_expired_files() == []
+    assert fresh(job).state == "validated"
+
+
+@pytest.mark.parametrize("state", ["failed", "cancelled"])
+def test_the_files_of_a_failed_or_cancelled_import_go_after_the_retention_days_and_its_state_stays(
+    demo, private_files, settings, state
+):
+    settings.IMPORT_RETENTION_DAYS = 7
+    job = mapped(SOLL_ROWS)
+    ImportJob.objects.filter(pk=job.pk).update(state=state, error_message="It went wrong.", finished_at=timezone.now())
+    job = aged(fresh(job), 8)
+    names = stored_files(job)
+    assert names
+
+    assert [cleared.pk for cleared in services.remove_expired_files()] == [job.pk]
+    job = fresh(job)
+    assert job.state == state
+    assert job.error_message == "It went wrong. Its files were removed after 7 days."
+    assert [name for name in names if private_files.exists(name)] == []
+    assert services.remove_expired_files() == []  # once
+
+
+def test_a_refused_upload_loses_its_file_after_the_retention_days(demo, private_files, settings):
+    from tests.imports.wizard import start_job
+
+    settings.IMPORT_RETENTION_DAYS = 30
+    with pytest.raises(services.ImportRefused):
+        start_job("Relatienummer;Onderwerp\n")  # column names, no rows: refused, failed
+    job = ImportJob.objects.get()
+    assert job.state == "failed" and stored_files(job)
+    job = aged(job, 31)
+    services.remove_expired_files()
+    assert stored_files(fresh(job)) == [] and fresh(job).files_removed_at is not None
+
+
+def test_done_and_running_imports_keep_their_files_whatever_their_age(demo, private_files, settings):
+    settings.IMPORT_RETENTION_DAYS = 1
+    done = mapped(SOLL_ROWS)
+    services.commit_import(job=done)
+    running = died_while("validating", mapped(SOLL_ROWS.replace("CV", "Cv")), beat_ago=dt.timedelta(days=5))
+    aged(fresh(done), 10), aged(running, 10)
+    assert services.remove_expired_files() == []
+    assert stored_files(fresh(done)) and stored_files(fresh(running))
+
+
+def test_a_retention_of_zero_days_keeps_every_file(demo, private_files, settings):
+    settings.IMPORT_RETENTION_DAYS = 0
+    job = aged(mapped(SOLL_ROWS), 400)
+    assert services.remove_expired_files() == []
+    assert fresh(job).state == "mapped"
+
+
+def test_the_history_says_when_the_files_were_removed(demo, private_files, settings, client):
+    from tests.imports.wizard import user
+
+    settings.IMPORT_RETENTION_DAYS = 30
+    job = aged(mapped(SOLL_ROWS), 31)
+    services.remove_expired_files()
+    client.force_login(user("importeur"))
+    page = client.get(f"/admin/imports/importjob/{job.pk}/change/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="history-files-removed"' in page
+    assert "Its files were removed after 30 days." in page
+    assert "history-download-file" not in page
+
+
+@pytest.mark.parametrize("state", ["uploaded", "mapped", "validated", "failed"])
+def test_an_owner_discards_his_unfinished_import_and_its_files_go(demo, private_files, client, state):
+    from tests.imports.wizard import user
+
+    job = mapped(SOLL_ROWS)
+    if state == "validated":
+        services.validate_import(job=job)
+    elif state != "mapped":
+        ImportJob.objects.filter(pk=job.pk).update(state=state)
+    job = fresh(job)
+    names = stored_files(job)
+    client.force_login(user(job.user.username))
+    url = f"/admin/imports/new/{job.pk}/discard/"
+    confirm = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert confirm.status_code == 200 and 'id="discard-yes"' in confirm.content.decode()
+    assert fresh(job).state == state  # a GET asks, it changes nothing
+
+    response = client.post(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 302
+    job = fresh(job)
+    assert job.state == "discarded" and job.files_removed_at is not None
+    assert [name for name in names if private_files.exists(name)] == []
+    assert not services.staging_path(job).exists()
+    assert ImportJob.objects.filter(pk=job.pk).exists()  # the record stays
+
+
+def test_a_discard_needs_its_csrf_token(demo, private_files):
+    from django.test import Client
+
+    from tests.imports.wizard import user
+
+    job = mapped(SOLL_ROWS)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user(job.user.username))
+    assert client.post(f"/admin/imports/new/{job.pk}/discard/").status_code == 403
+    assert fresh(job).state == "mapped"
+
+
+def test_only_the_owner_discards_an_import_not_even_an_administrator(demo, private_files, client):
+    from tests.imports.wizard import user
+
+    job = mapped(SOLL_ROWS)
+    client.force_login(user("admin"))
+    assert client.post(f"/admin/imports/new/{job.pk}/discard/").status_code == 404
+    assert fresh(job).state == "mapped" and stored_files(fresh(job))
+
+
+@pytest.mark.parametrize("state", ["validating", "importing", "done", "undone"])
+def test_a_running_or_imported_job_cannot_be_discarded(demo, private_files, state):
+    job = mapped(SOLL_ROWS)
+    ImportJob.objects.filter(pk=job.pk).update(state=state)
+    with pytest.raises(services.ImportRefused, match="cannot be discarded"):
+        services.discard_import(job=fresh(job))
+    assert fresh(job).state == state and stored_files(fresh(job))
+
+
+def test_the_check_and_result_pages_offer_the_owner_to_discard(demo, private_files, client):
+    from tests.imports.wizard import user
+
+    job = mapped(SOLL_ROWS)
+    services.validate_import(job=job)
+    client.force_login(user(job.user.username))
+    assert 'id="discard-button"' in client.get(f"/admin/imports/new/{job.pk}/check/").content.decode()
+    ImportJob.objects.filter(pk=job.pk).update(state="failed")
+    assert 'id="discard-button"' in client.get(f"/admin/imports/new/{job.pk}/result/").content.decode()
+    upload_again = client.get(f"/admin/imports/new/upload/SOLL/?corrects={job.pk}").content.decode()
+    assert 'id="discard-button"' in upload_again
+
+
+# --- files readable by the application's user only -------------------------------------------
+
+
+def mode_of(path) -> int:
+    return os.stat(path).st_mode & 0o777
+
+
+def test_every_file_the_import_keeps_is_readable_by_the_application_user_only(demo, private_files, settings):
+    settings.FILE_UPLOAD_PERMISSIONS = 0o600
+    settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+    private_files.file_permissions_mode = 0o600
+    private_files.directory_permissions_mode = 0o700
+    old = os.umask(0o002)  # a lenient umask must not make them readable to others
+    try:
+        job = mapped(SOLL_ROWS)
+        services.validate_import(job=job)
+        mark_cancel(job.pk)
+        from imports.progress import JobMonitor
+
+        with JobMonitor(job) as monitor:
+            monitor.start_phase("validating", total=2, in_database=False)
+            progress = mode_of(progress_path(job.pk))
+        job = fresh(job)
+        written = {
+            "upload": mode_of(job.file.path),
+            "staged rows": mode_of(services.staging_path(job)),
+            "rejected rows": mode_of(services.rejected_path(job)),
+            "cancel mark": mode_of(staging_folder() / f"{job.pk}-cancel"),
+            "progress": progress,
+            "staging folder": mode_of(staging_folder()),
+        }
+    finally:
+        os.umask(old)
+    assert written == {
+        "upload": 0o600,
+        "staged rows": 0o600,
+        "rejected rows": 0o600,
+        "cancel mark": 0o600,
+        "progress": 0o600,
+        "staging folder": 0o700,
+    }
+
+
+def test_the_settings_keep_uploads_to_the_application_user():
+    from django.conf import settings
+
+    assert (settings.FILE_UPLOAD_PERMISSIONS, settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS) == (0o600, 0o700)
+
+
+def test_a_failed_import_whose_files_were_removed_offers_an_upload_again_not_a_run_again(
+    demo, private_files, settings, client
+):
+    from tests.imports.wizard import user
+
+    settings.IMPORT_RETENTION_DAYS = 7
+    job = mapped(SOLL_ROWS)
+    ImportJob.objects.filter(pk=job.pk).update(
+        state="failed", error_message="It went wrong.", finished_at=timezone.now()
+    )
+    services.remove_expired_files(now=timezone.now() + dt.timedelta(days=8))
+    client.force_login(user(job.user.username))
+    page = client.get(f"/admin/imports/new/{job.pk}/result/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="result-again"' not in page
+    assert 'id="result-upload-again"' in page
+    assert "Its files were removed after 7 days." in page

@@ -4,6 +4,7 @@ and the next import works. The faults are simulated: the storage (or the staging
 part of a file, then fails with the errno the operating system would give."""
 
 import errno
+import html
 import io
 import os
 import zipfile
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 
 from dossier.models import DossierItem, ItemType
 from imports import services
@@ -201,3 +203,275 @@ def test_the_command_line_says_the_disk_is_full_in_one_sentence_and_exits_2(demo
     code, _out, _err = import_items(rows, "--type", "SOLL", "--user", "importeur", "--attachments", archive)
     assert code == 0
     assert DossierItem.objects.filter(item_type__code="SOLL").count() == 3
+
+
+# --- every step of the wizard and every download (issue 14, part 5) -------------------------
+#
+# `read_only` makes the private storage refuse every write with the errno given, as a
+# read-only, full or locked-down disk does, while reads go on; `unreadable` makes its reads
+# fail too. Each step then answers with one sentence, never a 500 page, and a job the page
+# was about fails with that sentence instead of staying in its state.
+
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+@contextmanager
+def read_only(storage, code: int, *, reads_too: bool = False) -> Iterator[None]:
+    """Inside, every write under the storage's folder (storage saves and deletes, and the files
+    the import writes itself: staged rows, progress, cancel marks) fails with `code`."""
+    import builtins
+
+    root = str(storage.base_location)
+
+    def under(path) -> bool:
+        return not isinstance(path, int) and os.fsdecode(os.fspath(path)).startswith(root)
+
+    def fault(path):
+        raise OSError(code, os.strerror(code), os.fsdecode(os.fspath(path)))
+
+    real_open, real_os_open = builtins.open, os.open
+
+    def guarded_open(file, mode="r", *args, **kwargs):
+        if under(file) and (reads_too or set(mode) & set("wax+")):
+            fault(file)
+        return real_open(file, mode, *args, **kwargs)
+
+    def guarded_os_open(path, flags, *args, **kwargs):
+        if under(path) and (reads_too or flags & WRITE_FLAGS):
+            fault(path)
+        return real_os_open(path, flags, *args, **kwargs)
+
+    def guarded(real):
+        def call(path, *args, **kwargs):
+            if under(path):
+                fault(path)
+            return real(path, *args, **kwargs)
+
+        return call
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(builtins, "open", guarded_open)
+        patch.setattr(io, "open", guarded_open)
+        patch.setattr(os, "open", guarded_os_open)
+        for name in ("unlink", "remove", "mkdir", "replace", "rename", "rmdir"):
+            patch.setattr(os, name, guarded(getattr(os, name)))
+        yield
+
+
+STORAGE_FAULTS = [
+    pytest.param(errno.EROFS, UNWRITABLE, id="read-only"),
+    pytest.param(errno.ENOSPC, FULL, id="full"),
+    pytest.param(errno.EACCES, UNWRITABLE, id="no permission"),
+]
+IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+def wizard_job(*, state: str = "uploaded"):
+    """importeur's job of three rows, brought to `state` (uploaded, mapped or validated)."""
+    job = start()
+    if state in ("mapped", "validated"):
+        assert services.set_mapping(job=job, mapping=services.suggest_mapping_for(job)) == []
+    if state == "validated":
+        services.validate_import(job=job)
+    job.refresh_from_db()
+    assert job.state == state
+    return job
+
+
+def said_once(response, message: str) -> bool:
+    """The page says the sentence, and shows no traceback."""
+    page = html.unescape(response.content.decode())
+    return message in page and "Traceback" not in page
+
+
+@pytest.mark.parametrize(("code", "message"), STORAGE_FAULTS)
+def test_a_storage_fault_at_the_upload_is_one_sentence_on_the_form_and_a_failed_job(
+    importeur, client, private_files, code, message
+):
+    from tests.imports.wizard import upload_file
+
+    with read_only(private_files, code):
+        response = client.post("/admin/imports/new/upload/SOLL/", {"file": upload_file(ROWS, "rows.csv")})
+    assert response.status_code == 200
+    assert said_once(response, message)
+    assert ImportJob.objects.get().state == "failed"
+    assert files_in(private_files, "imports") == []
+
+
+@pytest.mark.parametrize(("code", "message"), STORAGE_FAULTS)
+def test_a_storage_fault_at_the_mapping_step_fails_the_job_with_one_sentence_not_a_500_page(
+    importeur, client, private_files, code, message
+):
+    from tests.imports.test_wizard_map import form_data
+
+    job = wizard_job()
+    form = form_data(client.get(f"/admin/imports/new/{job.pk}/map/"))
+    with read_only(private_files, code):
+        response = client.post(f"/admin/imports/new/{job.pk}/map/", form, follow=True)
+    assert response.status_code == 200
+    assert said_once(response, message)
+    job.refresh_from_db()
+    assert job.state == "failed" and job.error_message.startswith(message)
+
+    # The storage back, the same job is checked again from its result page.
+    client.post(f"/admin/imports/new/{job.pk}/check/")
+    assert ImportJob.objects.get(pk=job.pk).state == "validating"
+
+
+@pytest.mark.parametrize(("code", "message"), STORAGE_FAULTS)
+def test_a_storage_fault_when_the_check_starts_fails_the_job_with_one_sentence(
+    importeur, client, private_files, code, message
+):
+    job = wizard_job(state="mapped")
+    with read_only(private_files, code):
+        response = client.post(f"/admin/imports/new/{job.pk}/check/", follow=True)
+    assert response.status_code == 200
+    assert said_once(response, message)
+    job.refresh_from_db()
+    assert job.state == "failed" and job.error_message.startswith(message)
+
+
+@pytest.mark.parametrize(("code", "message"), STORAGE_FAULTS)
+def test_a_storage_fault_when_the_import_starts_fails_the_job_instead_of_leaving_it_validated(
+    importeur, client, private_files, code, message
+):
+    job = wizard_job(state="validated")
+    with read_only(private_files, code):
+        response = client.post(f"/admin/imports/new/{job.pk}/import/", {"rows": "all"}, follow=True)
+    assert response.status_code == 200
+    assert said_once(response, message)
+    job.refresh_from_db()
+    assert job.state == "failed" and job.error_message.startswith(message)
+    assert not DossierItem.objects.filter(import_job=job).exists()
+
+
+@pytest.mark.parametrize(("code", "message"), STORAGE_FAULTS)
+@pytest.mark.parametrize("step", ["check", "import"])
+def test_a_storage_fault_in_the_task_worker_fails_the_job_with_one_sentence(
+    importeur, client, private_files, settings, django_capture_on_commit_callbacks, code, message, step
+):
+    settings.TASKS = IMMEDIATE
+    job = wizard_job(state="mapped" if step == "check" else "validated")
+    services.discard_staging(job=job)  # the commit validates again: it writes staged rows
+    if step == "import":
+        ImportJob.objects.filter(pk=job.pk).update(state="validated")
+    url = f"/admin/imports/new/{job.pk}/{step}/"
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(url, {"rows": "all"})
+    assert response.status_code == 302
+    with read_only(private_files, code):
+        for callback in queued:
+            callback()  # the worker runs while the storage fails
+    job.refresh_from_db()
+    assert job.state == "failed" and job.error_message.startswith(message)
+    assert not DossierItem.objects.filter(import_job=job).exists()
+    response = client.get(f"/admin/imports/new/{job.pk}/result/")
+    assert response.status_code == 200 and said_once(response, message)
+
+
+MISSING = "A file of this import is no longer in the server's storage"
+
+
+@pytest.mark.parametrize("step", ["sheet", "map", "check", "result"])
+def test_an_uploaded_file_gone_missing_is_never_a_500_page(importeur, client, private_files, step):
+    job = wizard_job(state="uploaded" if step in ("sheet", "map") else "validated")
+    private_files.delete(job.file.name)
+    response = client.get(f"/admin/imports/new/{job.pk}/{step}/", follow=True)
+    assert response.status_code == 200
+
+
+def test_an_uploaded_file_gone_missing_fails_the_check_with_one_sentence(
+    importeur, client, private_files, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = IMMEDIATE
+    job = wizard_job(state="mapped")
+    private_files.delete(job.file.name)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/admin/imports/new/{job.pk}/check/")
+    job.refresh_from_db()
+    assert job.state == "failed"
+    assert "cannot be found" in job.error_message or job.error_message.startswith(MISSING)
+
+
+def test_a_storage_fault_unknown_to_the_sentences_is_still_one_sentence_and_a_failed_job(
+    importeur, client, private_files
+):
+    job = wizard_job(state="mapped")
+    with read_only(private_files, errno.EIO):
+        response = client.post(f"/admin/imports/new/{job.pk}/check/", follow=True)
+    assert response.status_code == 200
+    assert said_once(response, "The server's storage failed, so the import stopped and nothing was stored")
+    assert ImportJob.objects.get(pk=job.pk).state == "failed"
+
+
+def test_the_template_download_with_a_full_disk_is_one_sentence_not_a_500_page(importeur, client, monkeypatch):
+    from imports import views
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(views, "write_template", full)
+    response = client.get("/admin/imports/new/template/SOLL/")
+    assert response.status_code == 503
+    assert said_once(response, "The server's storage is full")
+
+
+@pytest.mark.parametrize("what", ["file", "attachments"])
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [("missing", "is no longer stored"), ("unreadable", "cannot be read from the server's storage just now")],
+)
+def test_a_history_download_from_failing_storage_is_one_sentence_on_the_job_page(
+    importeur, client, private_files, what, fault, message
+):
+    job = start()
+    stored = job.file if what == "file" else job.attachments_zip
+    url = f"/admin/imports/importjob/{job.pk}/download/{what}/"
+    if fault == "missing":
+        private_files.delete(stored.name)
+        response = client.get(url, follow=True)
+    else:
+        with read_only(private_files, errno.EACCES, reads_too=True):
+            response = client.get(url, follow=True)
+    assert response.status_code == 200
+    assert said_once(response, message)
+
+
+def test_the_rejected_rows_download_on_a_full_disk_is_one_sentence_on_the_job_page(
+    importeur, client, private_files, monkeypatch
+):
+    import tempfile
+
+    job = start(rows=ROWS + "E0009;Brief;10001_brief.pdf\n")
+    assert services.set_mapping(job=job, mapping=services.suggest_mapping_for(job)) == []
+    services.validate_import(job=job)
+    assert ImportJob.objects.get(pk=job.pk).invalid_row_count == 1
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(tempfile, "mkdtemp", full)
+    response = client.get(f"/admin/imports/importjob/{job.pk}/download/rejected-xlsx/", follow=True)
+    assert response.status_code == 200
+    assert said_once(response, "The rejected rows cannot be written just now")
+
+
+def test_an_attachment_the_storage_cannot_read_is_one_sentence_on_the_item_page(importeur, client, private_files):
+    from dossier.models import Attachment
+
+    assert import_all() == 3
+    attachment = Attachment.objects.filter(item__item_type__code="SOLL").first()
+    with read_only(private_files, errno.EACCES, reads_too=True):
+        response = client.get(reverse("dossier:attachment-download", args=[attachment.pk]))
+    assert response.status_code == 503
+    assert said_once(response, "cannot be read from the server's storage just now")
+
+
+def test_a_cancel_the_storage_cannot_record_says_so_and_the_job_goes_on(importeur, client, private_files):
+    job = wizard_job(state="mapped")
+    ImportJob.objects.filter(pk=job.pk).update(state="validating")
+    with read_only(private_files, errno.EROFS):
+        response = client.post(f"/admin/imports/new/{job.pk}/cancel/", follow=True)
+    assert response.status_code == 200
+    assert said_once(response, "The cancel could not be recorded: the server cannot write to its storage.")
+    assert ImportJob.objects.get(pk=job.pk).state == "validating"
