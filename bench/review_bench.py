@@ -30,8 +30,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 USERS = ("admin", "importeur", "profit", "zonderrechten")
-POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/dossier_itemlist_bench"
+POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/dossier_bench"
+SQLITE_FILE = ROOT / "data" / "bench" / "review_bench.sqlite3"
 BATCH = 5000
+EMPTY_JOBS = 40  # per user: jobs that created no items
 
 
 def main() -> None:
@@ -50,10 +52,11 @@ def main() -> None:
             url = POSTGRES_URL
             if not options.reuse:
                 psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc"]
-                subprocess.run([*psql, "DROP DATABASE IF EXISTS dossier_itemlist_bench"], check=True)
-                subprocess.run([*psql, "CREATE DATABASE dossier_itemlist_bench"], check=True)
+                subprocess.run([*psql, "DROP DATABASE IF EXISTS dossier_bench"], check=True)
+                subprocess.run([*psql, "CREATE DATABASE dossier_bench"], check=True)
         else:
-            path = Path(options.sqlite_file or Path(tempfile.mkdtemp(prefix="review-bench-")) / "bench.sqlite3")
+            path = Path(options.sqlite_file or SQLITE_FILE)
+            path.parent.mkdir(parents=True, exist_ok=True)
             if not options.reuse:
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -124,13 +127,24 @@ def seed(count: int) -> None:
     }
     users = list(get_user_model().objects.order_by("pk").values_list("pk", flat=True))
     jobs = {}
-    for item_type in types[:3]:
-        for username in ("admin", "importeur"):
-            user = get_user_model().objects.get(username=username)
+    bench_users = {u.username: u for u in get_user_model().objects.filter(username__in=USERS)}
+    for username in ("admin", "importeur", "profit"):
+        user = bench_users[username]
+        own_types = types if user.is_superuser else list(ItemType.objects.authorised_for(user).order_by("code"))
+        for item_type in own_types[:3]:
             job = ImportJob.objects.create(
-                user=user, item_type=item_type, file_name=f"bench-{item_type.code}-{username}.xlsx", state="committed"
+                user=user, item_type=item_type, file_name=f"bench-{item_type.code}-{username}.xlsx", state="done"
             )
             jobs.setdefault(item_type.pk, []).append(ImportJob._meta.pk.get_db_prep_value(job.pk, connection))
+        # A history as a year of use leaves it: most jobs created nothing (checked and not
+        # continued, refused, failed, cancelled, undone). The import filter must not pay
+        # for each of them with a walk over the type's items.
+        for n in range(EMPTY_JOBS):
+            item_type = own_types[n % len(own_types)] if own_types else types[0]
+            state = ("validated", "failed", "cancelled", "undone")[n % 4]
+            ImportJob.objects.create(
+                user=user, item_type=item_type, file_name=f"bench-empty-{n}-{username}.xlsx", state=state
+            )
     tasks = list(WorkflowTask.objects.values_list("pk", "workflow_id"))
     numbers = {t.pk: t.last_number for t in types}
     now = timezone.now()
@@ -255,7 +269,8 @@ def pages() -> list[tuple[str, object]]:
         ("items list", items),
         ("items page 2", f"{items}?p=1"),
         ("items by type", f"{items}?item_type__id__exact={sample.item_type_id}"),
-        ("items by import", f"{items}?import_job__id__exact={job.pk}"),
+        ("items by import", lambda user: import_page(user, items)),
+        ("items by other's import", f"{items}?import_job__id__exact={job.pk}"),
         ("items by relation", f"{items}?relation={busy.number}"),
         ("items by date range", f"{items}?submitted_from={year}-03-01&submitted_to={year}-03-31"),
         ("items by done", f"{items}?done__exact=1"),
@@ -270,6 +285,18 @@ def pages() -> list[tuple[str, object]]:
         ("relations list", "/admin/dossier/relation/"),
         ("import history", "/admin/imports/importjob/"),
     ]
+
+
+def import_page(user, items: str) -> str:
+    """The items list filtered on the user's newest import that created items."""
+    from django.db.models import Exists, OuterRef
+
+    from dossier.models import DossierItem
+    from imports.models import ImportJob
+
+    made = DossierItem.objects.filter(import_job=OuterRef("pk"))
+    job = ImportJob.objects.visible_to(user).filter(user=user).filter(Exists(made)).order_by("-created_at").first()
+    return f"{items}?import_job__id__exact={job.pk}" if job else ""
 
 
 def item_page(user, relation) -> str:

@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from dossier.demo import DEMO_TZ
 from dossier.models import Contact, DossierItem, Employee, ItemType, Relation
 from imports import services
+from imports.models import ImportJob
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -376,3 +377,17 @@ def test_the_queries_of_an_export_do_not_grow_with_the_number_of_items(client, w
 
     with django_assert_num_queries(len(few)):
         assert len(rows_of(export(client, fmt, type_filter("CORR")), fmt)) == 1 + 4 + 30
+
+
+def test_the_export_of_a_list_filtered_on_another_users_import_exports_nothing(client, world):
+    job = ImportJob.objects.create(user=user("admin"), item_type=item_type("CORR"), file_name="admins-letters.csv")
+    DossierItem.objects.filter(item_type__code="CORR").update(import_job=job)
+    query = f"?import_job__id__exact={job.pk}"
+    logged_in(client, "profit")
+
+    page = client.get(f"{EXPORT_URL}{query}")
+    content = export(client, "csv", query)
+
+    assert page.context["item_count"] == 0
+    assert exported_keys(content, "csv") == set()
+    assert b"admins-letters" not in content
