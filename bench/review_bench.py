@@ -194,13 +194,15 @@ def seed(count: int) -> None:
                 contact = contacts[n % len(contacts)] if contacts and n % 3 == 0 else None
                 values = values_of.get(item_type.pk)
                 value = values[n % len(values)] if values else None
+                # Every fourth item of a type that has imports came from one of them.
+                number = numbers[item_type.pk]
                 type_jobs = jobs.get(item_type.pk)
-                job = type_jobs[n % len(type_jobs)] if type_jobs and n % 4 == 0 else None
+                job = type_jobs[(number // 4) % len(type_jobs)] if type_jobs and number % 4 == 0 else None
                 submitted = adapt(start + dt.timedelta(seconds=(n * 7_919_993) % (3 * 365 * 86400)))
                 rows.append(
                     (
                         item_type.pk,
-                        numbers[item_type.pk],
+                        number,
                         f"Brief {n} over {('levering', 'factuur', 'contract', 'klacht')[n % 4]}",
                         "",
                         n % 5 == 0,
