@@ -964,10 +964,11 @@ class DossierItem(models.Model):
             ),
             *(_filled_index(field, name) for field, name in OPTIONAL_KEYS_INDEXED.items()),
             # An import's items in the list's order ("Show the created items", the import
-            # filter): the first page without sorting the import's items, and the undo's and
-            # the import filter's lookups by import. Only where an import is set.
+            # filter): the first page without sorting the import's items, its capped count
+            # with the user's types from the index alone, and the undo's and the import
+            # filter's lookups by import. Only where an import is set.
             models.Index(
-                fields=["import_job", "-submitted_at", "-id"],
+                fields=["import_job", "-submitted_at", "-id", "item_type"],
                 name="item_import_job_idx",
                 condition=Q(import_job__isnull=False),
             ),

@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
             model_name="dossieritem",
             index=models.Index(
                 condition=models.Q(("import_job__isnull", False)),
-                fields=["import_job", "-submitted_at", "-id"],
+                fields=["import_job", "-submitted_at", "-id", "item_type"],
                 name="item_import_job_idx",
             ),
         ),
