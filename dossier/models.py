@@ -790,7 +790,6 @@ OPTIONAL_KEYS_INDEXED = {
     "characteristic_value_2": "item_characteristic_2_idx",
     "characteristic_value_3": "item_characteristic_3_idx",
     "creation_profile": "item_creation_profile_idx",
-    "import_job": "item_import_job_idx",
 }
 
 
@@ -957,19 +956,29 @@ class DossierItem(models.Model):
         ordering = ["-submitted_at", "-pk"]
         constraints = [models.UniqueConstraint(fields=["item_type", "number"], name="unique_item_number")]
         indexes = [
-            # The dossier's order; with the type in it, the relations list counts each shown
-            # relation's visible items from the index alone (`for_relation_in_parts`).
-            models.Index(fields=["relation", "-submitted_at", "item_type"], name="item_relation_idx"),
+            # The dossier's order; with the type and done in it, the relations list counts each
+            # shown relation's visible items, and the dossier its counts per type and done,
+            # from the index alone (`for_relation_in_parts`, `central.count_items`).
+            models.Index(fields=["relation", "-submitted_at", "item_type", "done"], name="item_relation_idx"),
             # The items list: its default order, and one type (or a user's types) by date.
             models.Index(fields=["-submitted_at", "-id"], name="item_submitted_idx"),
             models.Index(fields=["item_type", "-submitted_at", "-id"], name="item_type_submitted_idx"),
             # Items on a contact, for the dossier and the counts; only where a contact is set.
             models.Index(
-                fields=["contact", "relation", "item_type"],
+                fields=["contact", "relation", "item_type", "done"],
                 name="item_contact_dossier_idx",
                 condition=Q(contact__isnull=False),
             ),
             *(_filled_index(field, name) for field, name in OPTIONAL_KEYS_INDEXED.items()),
+            # An import's items in the list's order ("Show the created items", the import
+            # filter): the first page without sorting the import's items, its capped count
+            # with the user's types from the index alone, and the undo's and the import
+            # filter's lookups by import. Only where an import is set.
+            models.Index(
+                fields=["import_job", "-submitted_at", "-id", "item_type"],
+                name="item_import_job_idx",
+                condition=Q(import_job__isnull=False),
+            ),
         ]
         verbose_name = _("dossier item")
         verbose_name_plural = _("dossier items")

@@ -5,6 +5,7 @@ type set taken from `ItemType.objects.authorised_for`, the same rule's source.""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django import forms
 from django.contrib import admin, messages
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from dossier.models import (
     CharacteristicCombination,
     CharacteristicValue,
+    DossierItem,
     ItemType,
     Relation,
     WorkflowInstance,
@@ -37,13 +39,63 @@ class VisibleTypeFilter(admin.RelatedFieldListFilter):
 
 class ImportJobFilter(admin.RelatedOnlyFieldListFilter):
     """The imports that created visible items, of those the user may see (his own; all for
-    superusers). One EXISTS per job on the item's import index, never a DISTINCT over items."""
+    superusers).
+
+    The choices cost one probe of the item's import index per job: the existence of the
+    job's items, without the visibility rule, which is applied to the job's type instead
+    (a job's items are all of its type). The rule on the items themselves would have the
+    database walk the type's items for every job that created nothing.
+
+    An import the user may not see (another user's, one that does not exist, or a lookup on
+    anything but the import's key) is said so in a message and lists nothing, never the
+    list without the filter: a link on it is not "the filtered list", nor is its export."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        own = {f"{field_path}__{field.target_field.name}__exact", f"{field_path}__isnull"}
+        # Any other lookup on the import (import_job=, import_job__in=, import_job__user=)
+        # would filter on something this filter does not check: refused as a whole.
+        foreign = [name for name in params if name.split("__")[0] == field_path and name not in own]
+        for name in foreign:
+            params.pop(name)
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.refused = bool(foreign) or not self._may_see(request.user, self.lookup_val or [])
+        if self.refused:
+            messages.warning(request, REFUSED_IMPORT)
+
+    @staticmethod
+    def _may_see(user, values: list[str]) -> bool:
+        keys = set()
+        for value in values:
+            try:
+                keys.add(uuid.UUID(str(value)))
+            except ValueError:
+                return False
+        return not keys or ImportJob.objects.visible_to(user).filter(pk__in=keys).count() == len(keys)
+
+    def has_output(self) -> bool:
+        # Without output the filter would not be applied: the list would show every item.
+        return super().has_output() or bool(self.lookup_val or self.lookup_val_isnull or self.refused)
+
+    def queryset(self, request, queryset):
+        if self.refused:
+            return queryset.none()
+        return super().queryset(request, queryset)
 
     def field_choices(self, field, request, model_admin):
-        items = model_admin.get_queryset(request).filter(import_job=OuterRef("pk"))
-        jobs = ImportJob.objects.visible_to(request.user).filter(Exists(items))
+        made = DossierItem.objects.filter(import_job=OuterRef("pk"))
+        jobs = ImportJob.objects.visible_to(request.user).filter(Exists(made))
+        if not request.user.is_superuser:
+            jobs = jobs.filter(
+                item_type__in=list(ItemType.objects.authorised_for(request.user).values_list("pk", flat=True))
+            )
         jobs = jobs.select_related("item_type").order_by("-created_at")
         return [(job.pk, f"{job.created_at:%Y-%m-%d %H:%M} {job}") for job in jobs]
+
+
+REFUSED_IMPORT = _(
+    "The list was asked for the items of an import that does not exist or that you may not see: "
+    "it shows no items. Choose one of your imports under 'import'."
+)
 
 
 class InputFilter(admin.ListFilter):

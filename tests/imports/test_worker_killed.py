@@ -84,7 +84,7 @@ def world(tmp_path):
         "LOG_FILE": "",
         "LANGUAGE_CODE": "en",
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
-        "IMPORT_STALE_AFTER": "4",
+        "IMPORT_STALE_AFTER": "10",  # a loaded machine starts a worker slowly
         "IMPORT_HEARTBEAT_EVERY": "0.5",
         "IMPORT_PROGRESS_EVERY": "0",
     }

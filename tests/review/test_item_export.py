@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from dossier.demo import DEMO_TZ
 from dossier.models import Contact, DossierItem, Employee, ItemType, Relation
 from imports import services
+from imports.models import ImportJob
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -393,3 +394,17 @@ def test_an_item_text_as_long_as_its_limit_is_exported_whole_and_reads_back(clie
     table = open_table(path)
     position = table.headers.index("Text")
     assert ("t" * (TEXT_MAX_LENGTH - 1) + "!") in [r.cells[position] for r in table.rows()]
+
+
+def test_the_export_of_a_list_filtered_on_another_users_import_exports_nothing(client, world):
+    job = ImportJob.objects.create(user=user("admin"), item_type=item_type("CORR"), file_name="admins-letters.csv")
+    DossierItem.objects.filter(item_type__code="CORR").update(import_job=job)
+    query = f"?import_job__id__exact={job.pk}"
+    logged_in(client, "profit")
+
+    page = client.get(f"{EXPORT_URL}{query}")
+    content = export(client, "csv", query)
+
+    assert page.context["item_count"] == 0
+    assert exported_keys(content, "csv") == set()
+    assert b"admins-letters" not in content

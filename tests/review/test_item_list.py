@@ -388,3 +388,73 @@ def test_a_list_longer_than_the_count_cap_says_more_than_and_pages_the_first_row
     assert len(response.context["cl"].result_list) == 2
     monkeypatch.setattr(CappedCountPaginator, "cap", visible)
     assert "More than" not in listing(client, admin).text
+
+
+# --- a link on an import the user may not see ------------------------------------------------
+
+
+@pytest.fixture
+def admins_letters(world):
+    """Admin's import of the CORR letters, items profit may see (CORR is his type)."""
+    users, types = world["users"], world["types"]
+    job = ImportJob.objects.create(user=users["admin"], item_type=types["CORR"], file_name="admins-letters.csv")
+    DossierItem.objects.filter(item_type__code="CORR").update(import_job=job)
+    return job
+
+
+REFUSED = "an import that does not exist or that you may not see"
+
+
+def test_a_list_filtered_on_another_users_import_says_so_and_lists_nothing(client, world, admins_letters):
+    response = listing(client, world["users"]["profit"], import_job__id__exact=admins_letters.pk)
+
+    assert REFUSED in response.text
+    assert list(response.context["cl"].result_list) == []
+    assert "admins-letters.csv" not in response.text
+
+
+def test_a_list_filtered_on_an_import_that_does_not_exist_says_so_and_lists_nothing(client, world, admins_letters):
+    for key in ("0b8f5a5e-4c1e-4f7a-9d61-000000000000", "not-a-key"):
+        response = listing(client, world["users"]["profit"], import_job__id__exact=key)
+
+        assert REFUSED in response.text
+        assert list(response.context["cl"].result_list) == []
+
+
+def test_another_lookup_on_the_import_is_refused_as_well(client, world, admins_letters):
+    for name in ("import_job", "import_job__exact", "import_job__id", "import_job__in"):
+        client.force_login(world["users"]["profit"])
+        response = client.get(URL, {name: str(admins_letters.pk)})
+
+        assert response.status_code in (200, 400)
+        if response.status_code == 200:
+            assert REFUSED in response.text
+            assert list(response.context["cl"].result_list) == []
+
+
+def test_the_owner_still_lists_the_items_of_his_import(client, world, admins_letters):
+    response = listing(client, world["users"]["admin"], import_job__id__exact=admins_letters.pk)
+
+    assert REFUSED not in response.text
+    assert codes(response) == {"CORR"}
+    assert response.context["cl"].result_count == DossierItem.objects.filter(import_job=admins_letters).count()
+
+
+def test_the_import_filter_costs_the_same_queries_for_5_and_for_50_jobs_that_made_nothing(
+    client, world, django_assert_max_num_queries
+):
+    profit = world["users"]["profit"]
+    letters = world["types"]["CORR"]
+
+    def jobs(count: int) -> None:
+        for n in range(count):
+            ImportJob.objects.create(user=profit, item_type=letters, file_name=f"empty-{n}.csv", state="failed")
+
+    jobs(5)
+    client.force_login(profit)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(URL).status_code == 200
+    jobs(45)
+
+    with django_assert_max_num_queries(len(queries)):
+        assert client.get(URL).status_code == 200
