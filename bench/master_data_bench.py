@@ -99,7 +99,11 @@ def main() -> None:
         write_file(changed, args.rows, suffix=" (changed)")
         print(f"{args.rows:,} relations, {args.database_url or 'SQLite'}")
         print(f"{'step':<22} {'rows/s':>9} {'seconds':>8} {'peak MB':>8}  result")
-        for step, title in (("dry-run", "dry run (preview)"), ("create", "import, all new"), ("update", "import, all changed")):
+        for step, title in (
+            ("dry-run", "dry run (preview)"),
+            ("create", "import, all new"),
+            ("update", "import, all changed"),
+        ):
             url = args.database_url or f"sqlite:///{folder / f'{step}.sqlite3'}"
             env = {**os.environ, "DATABASE_URL": url, "PRIVATE_STORAGE_ROOT": str(folder / "private")}
             out = subprocess.run(

@@ -7,6 +7,7 @@ An import is all or nothing: a row with an error rolls back every row of the fil
 
 from __future__ import annotations
 
+import copy
 import logging
 import tempfile
 from pathlib import Path
@@ -365,9 +366,24 @@ class MasterDataResource(resources.ModelResource):
                 )
         return renamed
 
+    # Set by the task worker (`dossier.masterdata`): called with the rows done after each row;
+    # and the rows whose changes the preview shows (later rows are counted, not drawn).
+    on_progress = None
+    diff_rows: int | None = None
+
     def before_import_row(self, row, **kwargs) -> None:
         super().before_import_row(row, **kwargs)
         self._row_number = kwargs.get("row_number")
+        if self.diff_rows is not None and (self._row_number or 0) > self.diff_rows and not self._meta.skip_html_diff:
+            self._meta = copy.copy(self._meta)  # this resource's own options, not the class's
+            self._meta.skip_html_diff = True
+
+    def after_import_row(self, row, row_result, **kwargs) -> None:
+        super().after_import_row(row, row_result, **kwargs)
+        if self.diff_rows is not None and (kwargs.get("row_number") or 0) > self.diff_rows:
+            row_result.original = None  # not shown: do not keep a copy of every row
+        if self.on_progress is not None:
+            self.on_progress(kwargs.get("row_number") or 0)
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True) -> None:
         """The model's and the widgets' problems, each named by its row and column. The key's
