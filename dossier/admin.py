@@ -178,6 +178,8 @@ class MasterDataAdmin(RedactedDeletionMixin, ImportExportModelAdmin):
             if "confirm" in request.POST:
                 tasks.start_import(job=job)
             return redirect(self._job_url(job))
+        if masterdata.end_if_worker_died(job):
+            job.refresh_from_db()
         running = job.state in (MasterDataImport.State.CHECKING, MasterDataImport.State.IMPORTING)
         done, total = masterdata.read_progress(job) if running else (job.row_count, job.row_count)
         context = {

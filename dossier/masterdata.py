@@ -94,6 +94,37 @@ def read_progress(job: MasterDataImport) -> tuple[int, int]:
         return 0, job.row_count
 
 
+def progress_age(job: MasterDataImport) -> float | None:
+    """Seconds since the running step last wrote its progress; None before it started."""
+    try:
+        return time.time() - _progress_path(job.pk).stat().st_mtime
+    except OSError:
+        return None
+
+
+def end_if_worker_died(job: MasterDataImport) -> bool:
+    """A step whose progress has not moved for IMPORT_STALE_AFTER seconds lost its worker
+    (killed, or the machine restarted): its transaction never committed, so nothing of the
+    file was stored. The job fails with one sentence (and its file goes). A job still waiting
+    for a worker is left waiting. True when it ended the job."""
+    if job.state not in (State.CHECKING, State.IMPORTING):
+        return False
+    age = progress_age(job)
+    if age is None or age < settings.IMPORT_STALE_AFTER:
+        return False
+    ended = MasterDataImport.objects.filter(pk=job.pk, state=job.state).update(
+        state=State.FAILED,
+        message=_("The task worker stopped before the file was done; nothing was stored. Upload the file again."),
+        finished_at=timezone.now(),
+    )
+    if ended:
+        job.refresh_from_db()
+        _remove_file(job)
+        job.save(update_fields=["file"])
+        _remove_progress(job.pk)
+    return bool(ended)
+
+
 def _remove_progress(job_id) -> None:
     _progress_path(job_id).unlink(missing_ok=True)
 

@@ -143,6 +143,7 @@ class StrictChoiceWidget(widgets.CharWidget):
         super().__init__(**kwargs)
         self.choices = choices
         self.empty = empty  # what an empty cell is: "" (the model then says it is required) or None
+        self._words: dict[str, str] | None = None
 
     def labels(self, language: str) -> dict[str, str]:
         with translation.override(language):
@@ -160,7 +161,9 @@ class StrictChoiceWidget(widgets.CharWidget):
     def clean(self, value, row=None, **kwargs) -> str | None:
         if is_empty(value):
             return self.empty
-        code = self.accepted_words().get(as_text(value).casefold())
+        if self._words is None:  # once per resource (each has its own widgets), not per row
+            self._words = self.accepted_words()
+        code = self._words.get(as_text(value).casefold())
         if code is None:
             raise ValueError(self.refusal(value))
         return code

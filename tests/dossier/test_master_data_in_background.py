@@ -2,6 +2,8 @@
 worker, never inside the web request; their pages are their owner's."""
 
 import io
+import os
+import time
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -243,3 +245,21 @@ def test_an_import_that_meets_a_problem_the_check_did_not_see_stores_no_row(
     page = root_client.get(job_url(job))
     assert "D3 is already the debtor number of" in page.text
     assert 'name="confirm"' not in page.text
+
+
+def test_a_job_whose_worker_stopped_answering_fails_with_one_sentence(root_client, small_threshold, settings):
+    settings.TASKS = DATABASE
+    settings.IMPORT_STALE_AFTER = 60
+    upload(root_client, relations_csv(8))
+    job = models.MasterDataImport.objects.get()
+    masterdata.write_progress(job.pk, 3, 8)
+    assert "3 of 8 rows done" in root_client.get(job_url(job)).text  # moving: left alone
+    progress = masterdata._progress_path(job.pk)
+    os.utime(progress, (time.time() - 120, time.time() - 120))
+
+    page = root_client.get(job_url(job))
+
+    assert "The task worker stopped before the file was done; nothing was stored." in page.text
+    job.refresh_from_db()
+    assert job.state == "failed" and not job.file
+    assert not progress.exists()
