@@ -98,7 +98,7 @@ def main() -> None:
         write_file(file, args.rows)
         write_file(changed, args.rows, suffix=" (changed)")
         print(f"{args.rows:,} relations, {args.database_url or 'SQLite'}")
-        print(f"{'step':<22} {'rows/s':>9} {'seconds':>8} {'peak MB':>8}  result")
+        print(f"{'step':<22} {'rows/s':>9} {'seconds':>8} {'peak MB':>8}  result", flush=True)
         for step, title in (
             ("dry-run", "dry run (preview)"),
             ("create", "import, all new"),
@@ -119,7 +119,8 @@ def main() -> None:
             figures = json.loads(out.stdout.strip().splitlines()[-1])
             print(
                 f"{title:<22} {figures['rows'] / figures['seconds']:>9,.0f} {figures['seconds']:>8.1f}"
-                f" {figures['peak_mb']:>8.0f}  {figures['totals']}{' ERRORS' if figures['errors'] else ''}"
+                f" {figures['peak_mb']:>8.0f}  {figures['totals']}{' ERRORS' if figures['errors'] else ''}",
+                flush=True,
             )
 
 

@@ -456,6 +456,11 @@ class MasterDataResource(resources.ModelResource):
         )
 
     def import_data(self, dataset, *args, rollback_on_validation_errors: bool = True, **kwargs):
+        dry_run = kwargs.get("dry_run", args[0] if args else False)
+        if not dry_run and not self._meta.skip_html_diff:
+            # The import itself shows no preview (the dry run did): draw no changes.
+            self._meta = copy.copy(self._meta)
+            self._meta.skip_html_diff = True
         result = super().import_data(
             dataset, *args, rollback_on_validation_errors=rollback_on_validation_errors, **kwargs
         )
