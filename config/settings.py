@@ -211,6 +211,10 @@ IMPORT_RETENTION_DAYS = env.int("IMPORT_RETENTION_DAYS", default=30)
 # The admin's Import button for master data holds a whole file in memory (django-import-export):
 # at most this many rows per file (size and unpacked size: the limits above).
 MASTER_DATA_IMPORT_MAX_ROWS = env.int("MASTER_DATA_IMPORT_MAX_ROWS", default=100_000)
+# A master-data file of more rows is checked and imported by the task worker, with a progress
+# page, not inside the web request; its preview shows at most MASTER_DATA_PREVIEW_ROWS rows.
+MASTER_DATA_BACKGROUND_ROWS = env.int("MASTER_DATA_BACKGROUND_ROWS", default=1_000)
+MASTER_DATA_PREVIEW_ROWS = env.int("MASTER_DATA_PREVIEW_ROWS", default=1_000)
 
 
 def _server_folders(text: str) -> dict[str, str]:

@@ -16,17 +16,18 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, Max, Q
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from config.admin_base import BaseAdmin, RedactedDeletionMixin
-from dossier import resources
+from dossier import masterdata, resources, tasks
 from dossier.access import import_refusal, type_refusal
 from dossier.models import (
     EXTRA_MODELS,
@@ -45,6 +46,7 @@ from dossier.models import (
     Employee,
     FreeField,
     ItemType,
+    MasterDataImport,
     Project,
     PurchaseRelation,
     Relation,
@@ -107,7 +109,21 @@ class MasterDataAdmin(RedactedDeletionMixin, ImportExportModelAdmin):
         storage.save(b"".join(import_file.chunks()))  # one join, not a copy per chunk
         return storage
 
+    def get_urls(self):
+        # Before the admin's own: its `<path:object_id>/` would take the address.
+        return [
+            path(
+                "import/<uuid:job_id>/",
+                self.admin_site.admin_view(self.background_import_view),
+                name="{}_{}_import_job".format(*self.get_model_info()),
+            ),
+            *super().get_urls(),
+        ]
+
     def import_action(self, request, **kwargs):
+        queued = self.import_in_background(request) if request.method == "POST" else None
+        if queued is not None:
+            return queued
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None) or {}
         stored = getattr(request.FILES.get("import_file"), "tmp_storage_name", None)
@@ -115,6 +131,71 @@ class MasterDataAdmin(RedactedDeletionMixin, ImportExportModelAdmin):
             # Refused or invalid: no confirmation will read the stored copy; do not keep it.
             self.get_tmp_storage_class()(name=stored).remove()
         return response
+
+    def import_in_background(self, request):
+        """A valid upload of more than MASTER_DATA_BACKGROUND_ROWS rows: stored and queued for
+        the task worker, answered with the job's progress page. None for anything else (a
+        smaller file, a form or file with a problem): the usual steps deal with it."""
+        if not self.has_import_permission(request):
+            return None  # the usual steps refuse it
+        form = self.create_import_form(request)
+        if not form.is_valid():
+            return None
+        upload = form.cleaned_data["import_file"]
+        index = int(form.cleaned_data["format"])
+        input_format = self.get_import_formats()[index]()
+        input_format.file_name = upload.name
+        try:
+            rows = len(input_format.create_dataset(b"".join(upload.chunks())))
+        except Exception:  # the usual steps read it again and say what is wrong
+            return None
+        if rows <= settings.MASTER_DATA_BACKGROUND_ROWS:
+            return None
+        with transaction.atomic():
+            job = masterdata.start(
+                user=request.user,
+                resource_class=self.choose_import_resource_class(form, request),
+                upload=upload,
+                file_format=index,
+                row_count=rows,
+            )
+            tasks.start_check(job=job)
+        return redirect(self._job_url(job))
+
+    def _job_url(self, job: MasterDataImport) -> str:
+        app_label, model_name = self.get_model_info()
+        return reverse(f"admin:{app_label}_{model_name}_import_job", args=[job.pk], current_app=self.admin_site.name)
+
+    def background_import_view(self, request, job_id):
+        """A master-data import in the task worker: its progress (the page refreshes itself),
+        then the preview with the confirmation, then its outcome. Its owner's (and the
+        superusers') only: anyone else is answered 404."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        names = [resource.__name__ for resource in self.get_import_resource_classes(request)]
+        job = get_object_or_404(MasterDataImport.objects.visible_to(request.user), pk=job_id, resource__in=names)
+        if request.method == "POST":
+            if "confirm" in request.POST:
+                tasks.start_import(job=job)
+            return redirect(self._job_url(job))
+        if masterdata.end_if_worker_died(job):
+            job.refresh_from_db()
+        running = job.state in (MasterDataImport.State.CHECKING, MasterDataImport.State.IMPORTING)
+        done, total = masterdata.read_progress(job) if running else (job.row_count, job.row_count)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import"),
+            "opts": self.model._meta,
+            "job": job,
+            "running": running,
+            "done": done,
+            "total": total,
+            "preview": job.preview or {},
+            "can_confirm": masterdata.can_confirm(job),
+            "refresh_seconds": 2,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/import_export/background_import.html", context)
 
     def add_data_read_fail_error_to_form(self, form, e) -> None:
         if isinstance(e, ReadError):

@@ -1092,3 +1092,53 @@ class ReviewTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item}: {self.reviewer}"
+
+
+class MasterDataImportQuerySet(models.QuerySet):
+    def visible_to(self, user) -> MasterDataImportQuerySet:
+        """A master-data import (its file, its rows and their problems) is its owner's and
+        the superusers', nobody else's."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self if user.is_superuser else self.filter(user=user)
+
+
+class MasterDataImport(models.Model):
+    """A master-data file (relations, contacts, roles, extras) too large to check and import
+    inside a web request: the task worker checks it (the preview), and after the user's
+    confirmation imports it (`dossier.masterdata`, `dossier.tasks`)."""
+
+    class State(models.TextChoices):
+        CHECKING = "checking", pgettext_lazy("master data import state", "checking")
+        CHECKED = "checked", pgettext_lazy("master data import state", "checked")
+        IMPORTING = "importing", pgettext_lazy("master data import state", "importing")
+        DONE = "done", pgettext_lazy("master data import state", "done")
+        FAILED = "failed", pgettext_lazy("master data import state", "failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    resource = models.CharField(_("resource"), max_length=100)
+    file = models.FileField(_("file"), upload_to="masterdata/", storage=private_storage, max_length=255, blank=True)
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_format = models.PositiveSmallIntegerField(_("format"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.CHECKING)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    totals = models.JSONField(_("totals"), default=dict, blank=True)
+    preview = models.JSONField(_("preview"), default=dict, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    task_id = models.CharField(_("task"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    objects = MasterDataImportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("master data import")
+        verbose_name_plural = _("master data imports")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_state_display()})"

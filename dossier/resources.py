@@ -7,6 +7,7 @@ An import is all or nothing: a row with an error rolls back every row of the fil
 
 from __future__ import annotations
 
+import copy
 import logging
 import tempfile
 from pathlib import Path
@@ -20,7 +21,7 @@ from django.utils.encoding import force_str
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from import_export import fields, resources, results, widgets
+from import_export import fields, instance_loaders, resources, results, widgets
 from import_export.formats import base_formats
 from import_export.forms import SelectableFieldsExportForm
 
@@ -142,6 +143,7 @@ class StrictChoiceWidget(widgets.CharWidget):
         super().__init__(**kwargs)
         self.choices = choices
         self.empty = empty  # what an empty cell is: "" (the model then says it is required) or None
+        self._words: dict[str, str] | None = None
 
     def labels(self, language: str) -> dict[str, str]:
         with translation.override(language):
@@ -159,7 +161,9 @@ class StrictChoiceWidget(widgets.CharWidget):
     def clean(self, value, row=None, **kwargs) -> str | None:
         if is_empty(value):
             return self.empty
-        code = self.accepted_words().get(as_text(value).casefold())
+        if self._words is None:  # once per resource (each has its own widgets), not per row
+            self._words = self.accepted_words()
+        code = self._words.get(as_text(value).casefold())
         if code is None:
             raise ValueError(self.refusal(value))
         return code
@@ -253,9 +257,43 @@ class StyleFreeDiff(resources.Diff):
         return cells
 
 
+class KeyedInstanceLoader(instance_loaders.ModelInstanceLoader):
+    """The stored rows a file names, looked up once per file (in batches), not one query a
+    row; a row saved during the import is remembered, so a later row with the same key
+    updates it. Because every row of the file is found here by its key, the key's own
+    uniqueness check (one query a row) is left out (`MasterDataResource.validate_instance`)."""
+
+    def __init__(self, resource, dataset=None):
+        super().__init__(resource, dataset)
+        self.key = resource.fields[resource.get_import_id_fields()[0]]
+        self.instances: dict[Any, Any] = {}
+        resource._instance_loader = self
+        column = self.key.column_name
+        if dataset is None or column not in (dataset.headers or []):
+            return
+        values = set()
+        for value in dataset[column]:
+            try:
+                values.add(self.key.clean({column: value}))
+            except (ValueError, ValidationError):
+                continue
+        values = sorted(str(v) for v in values - {None, ""})
+        for start in range(0, len(values), LOOKUP_BATCH):
+            batch = values[start : start + LOOKUP_BATCH]
+            for instance in self.get_queryset().filter(**{f"{self.key.attribute}__in": batch}):
+                self.remember(instance)
+
+    def remember(self, instance) -> None:
+        self.instances[getattr(instance, self.key.attribute)] = instance
+
+    def get_instance(self, row):
+        return self.instances.get(self.key.clean(row))
+
+
 class MasterDataResource(resources.ModelResource):
     """Shared behaviour: model validation on every row, unchanged rows skipped, and an
     import that stores every row or none (a row with a validation error rolls back all).
+    Stored rows are looked up per file (`KeyedInstanceLoader`), not per row.
 
     Column names may be written in any language of the site ("nummer", "soort", "naam" as
     well as "number", "kind", "name"); a row's problem names its row in the file (the header
@@ -266,6 +304,7 @@ class MasterDataResource(resources.ModelResource):
         skip_unchanged = True
         report_skipped = True
         use_transactions = True
+        instance_loader_class = KeyedInstanceLoader
 
     def before_import(self, dataset, **kwargs) -> None:
         """Read column names in either language; refuse a file without the key columns; look
@@ -330,16 +369,47 @@ class MasterDataResource(resources.ModelResource):
                 )
         return renamed
 
+    # Set by the task worker (`dossier.masterdata`): called with the rows done after each row;
+    # and the rows whose changes the preview shows (later rows are counted, not drawn).
+    on_progress = None
+    diff_rows: int | None = None
+
     def before_import_row(self, row, **kwargs) -> None:
         super().before_import_row(row, **kwargs)
         self._row_number = kwargs.get("row_number")
+        if self.diff_rows is not None and (self._row_number or 0) > self.diff_rows and not self._meta.skip_html_diff:
+            self._meta = copy.copy(self._meta)  # this resource's own options, not the class's
+            self._meta.skip_html_diff = True
+
+    def after_import_row(self, row, row_result, **kwargs) -> None:
+        super().after_import_row(row, row_result, **kwargs)
+        if self.diff_rows is not None and (kwargs.get("row_number") or 0) > self.diff_rows:
+            row_result.original = None  # not shown: do not keep a copy of every row
+        if self.on_progress is not None:
+            self.on_progress(kwargs.get("row_number") or 0)
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True) -> None:
-        """The model's and the widgets' problems, each named by its row and column."""
+        """The model's and the widgets' problems, each named by its row and column. The key's
+        uniqueness needs no query a row: `KeyedInstanceLoader` found every stored row with
+        the file's keys, so a row that is new has a key no row holds."""
+        errors = dict(import_validation_errors or {})
+        if validate_unique and self._meta.clean_model_instances:
+            loader = getattr(self, "_instance_loader", None)
+            keys = {loader.key.attribute} if isinstance(loader, KeyedInstanceLoader) else set()
+            try:
+                instance.validate_unique(exclude=set(errors) | keys)
+            except ValidationError as error:
+                errors = error.update_error_dict(errors)
         try:
-            super().validate_instance(instance, import_validation_errors, validate_unique)
+            super().validate_instance(instance, errors, validate_unique=False)
         except ValidationError as error:
             raise ValidationError(self.located(error.update_error_dict({}))) from None
+
+    def after_save_instance(self, instance, row, **kwargs) -> None:
+        super().after_save_instance(instance, row, **kwargs)
+        loader = getattr(self, "_instance_loader", None)
+        if isinstance(loader, KeyedInstanceLoader) and instance.pk is not None:
+            loader.remember(instance)
 
     def located(self, errors: dict[str, list]) -> dict[str, list[str]]:
         columns = {field.attribute: field.column_name for field in self.fields.values() if field.attribute}
@@ -386,6 +456,11 @@ class MasterDataResource(resources.ModelResource):
         )
 
     def import_data(self, dataset, *args, rollback_on_validation_errors: bool = True, **kwargs):
+        dry_run = kwargs.get("dry_run", args[0] if args else False)
+        if not dry_run and not self._meta.skip_html_diff:
+            # The import itself shows no preview (the dry run did): draw no changes.
+            self._meta = copy.copy(self._meta)
+            self._meta.skip_html_diff = True
         result = super().import_data(
             dataset, *args, rollback_on_validation_errors=rollback_on_validation_errors, **kwargs
         )
@@ -482,13 +557,42 @@ class RelationResource(MasterDataResource):
                 errors[field.attribute] = ValidationError(problem)
         super().validate_instance(instance, errors, validate_unique)
 
+    def before_import(self, dataset, **kwargs) -> None:
+        """Also look up, once per file, which relation holds each role number of the file
+        (kept up to date as rows give relations their numbers, `after_save_instance`)."""
+        super().before_import(dataset, **kwargs)
+        self._role_holders: dict[str, dict[str, Any]] = {}
+        for field in self.role_fields():
+            if field.column_name not in (dataset.headers or []):
+                continue
+            numbers = sorted({natural_key_text(v) for v in dataset[field.column_name]} - {""})
+            holders = self._role_holders.setdefault(field.role, {})
+            for start in range(0, len(numbers), LOOKUP_BATCH):
+                batch = numbers[start : start + LOOKUP_BATCH]
+                for role in ROLE_MODELS[field.role].objects.filter(number__in=batch).select_related("relation"):
+                    holders[role.number] = role
+
+    def after_init_instance(self, instance, new, row, **kwargs) -> None:
+        """A new relation holds no role yet: say so, so that reading its roles after it is
+        saved (the preview's diff, `RoleNumberField.held`) asks the database nothing."""
+        super().after_init_instance(instance, new, row, **kwargs)
+        if new:
+            for field in self.role_fields():
+                getattr(Relation, field.accessor).related.set_cached_value(instance, None)
+
+    def role_holder(self, field: RoleNumberField, number: str):
+        holders = getattr(self, "_role_holders", {}).get(field.role)
+        if holders is not None:
+            return holders.get(number)
+        return ROLE_MODELS[field.role].objects.filter(number=number).select_related("relation").first()
+
     def role_number_problem(self, relation: Relation, field: RoleNumberField, number: str) -> str | None:
         model = ROLE_MODELS[field.role]
         limit = model._meta.get_field("number").max_length
         if len(number) > limit:
             return _("'%(value)s' is longer than %(max)s characters: shorten it.") % {"value": number, "max": limit}
-        holder = model.objects.filter(number=number).exclude(relation_id=relation.pk).select_related("relation").first()
-        if holder is not None:
+        holder = self.role_holder(field, number)
+        if holder is not None and (relation.pk is None or holder.relation_id != relation.pk):
             return _("%(number)s is already the %(role)s of %(relation)s: a number belongs to one relation.") % {
                 "number": number,
                 "role": field.title(),
@@ -506,9 +610,15 @@ class RelationResource(MasterDataResource):
             role = getattr(instance, field.accessor, None)
             if role is None:
                 role = ROLE_MODELS[field.role](relation=instance)
+            holders = getattr(self, "_role_holders", {}).get(field.role)
+            held_before = holders.get(role.number) if holders is not None else None
+            if held_before is not None and role.pk is not None and held_before.pk == role.pk:
+                del holders[role.number]  # renumbered: its old number is free
             role.number = number
             role.save()
             setattr(instance, field.accessor, role)
+            if holders is not None:
+                holders[number] = role
 
 
 class ContactResource(MasterDataResource):
