@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.middleware.RefuseNulMiddleware",
+    # A write that waited out SQLite's busy timeout: a 503 page with one sentence.
+    "config.middleware.BusyDatabaseMiddleware",
     # After the session and the user are known: a signed-in user's own language wins.
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
