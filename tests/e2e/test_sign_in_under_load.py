@@ -6,11 +6,10 @@ that writes waits for the busy timeout and then fails. Signing in and reading pa
 therefore write nothing: sessions live in signed cookies, last_login is skipped while the lock
 is held, and django-axes writes nothing on a successful sign-in.
 
-Each scenario holds the lock as its operation does, from another connection, for as long as the
-browser works (longer than the live server's busy timeout, conftest.BUSY_TIMEOUT, whenever a
-request waits for it). A further scenario (an undo, a master-data import running in the
-worker) is one more entry of SCENARIOS: a context manager taking the database file that holds
-the lock while the browser signs in.
+Each scenario holds the lock as its operation does (an open IMMEDIATE transaction that has
+written to the operation's own tables), from another connection, for as long as the browser
+works (longer than the live server's busy timeout, conftest.BUSY_TIMEOUT, whenever a request
+waits for it).
 """
 
 import sqlite3
@@ -39,12 +38,14 @@ def write_is_refused(path) -> bool:
 
 
 @contextmanager
-def an_item_import_commits(path):
-    """The commit of an item import: one IMMEDIATE transaction that writes rows and stays open."""
+def an_open_write(path, *statements):
+    """One IMMEDIATE transaction that has written (the statements) and stays open: how the task
+    worker holds the lock while it stores an import, an undo or a master-data import."""
     holder = sqlite3.connect(path, timeout=0, isolation_level=None)
     holder.execute("PRAGMA journal_mode=WAL")
     holder.execute("BEGIN IMMEDIATE")
-    holder.execute("UPDATE accounts_user SET first_name = first_name")  # written, not committed
+    for statement in statements:
+        holder.execute(statement)  # written, not committed
     try:
         yield
     finally:
@@ -52,8 +53,25 @@ def an_item_import_commits(path):
         holder.close()
 
 
+def an_item_import_commits(path):
+    """The commit allocates the type's numbers, then inserts the items."""
+    return an_open_write(path, "UPDATE dossier_itemtype SET last_number = last_number + 1000")
+
+
+def an_undo_runs(path):
+    """The undo deletes an import's items in one transaction."""
+    return an_open_write(path, "DELETE FROM dossier_dossieritem")
+
+
+def a_master_data_import_runs(path):
+    """The master-data import writes relations in one transaction."""
+    return an_open_write(path, "UPDATE dossier_relation SET name = name")
+
+
 SCENARIOS = {
     "an item import commits": an_item_import_commits,
+    "an undo runs": an_undo_runs,
+    "a master-data import runs": a_master_data_import_runs,
 }
 
 
