@@ -32,6 +32,8 @@ class ImportJob(models.Model):
         FAILED = "failed", pgettext_lazy("import state", "failed")
         CANCELLED = "cancelled", pgettext_lazy("import state", "cancelled")
         UNDONE = "undone", pgettext_lazy("import state", "undone")
+        # An undo queued for the task worker or at work (back to done if it fails).
+        UNDOING = "undoing", pgettext_lazy("import state", "undoing")
 
     class Source(models.TextChoices):
         WIZARD = "wizard", pgettext_lazy("import source", "wizard")
@@ -47,7 +49,9 @@ class ImportJob(models.Model):
         # choose to leave out.
         State.IMPORTING: {State.DONE, State.FAILED, State.CANCELLED, State.VALIDATED},
         State.FAILED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED},
-        State.DONE: {State.UNDONE},
+        State.DONE: {State.UNDOING, State.UNDONE},
+        # An undo that fails or whose worker dies leaves the import done, as it was.
+        State.UNDOING: {State.UNDONE, State.DONE},
         State.CANCELLED: set(),
         State.UNDONE: set(),
     }

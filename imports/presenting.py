@@ -499,4 +499,6 @@ def job_page(job: ImportJob, params: QueryDict | None = None) -> dict[str, Any]:
         "state_text": state_text(job),
         "file_url": download_url(job, "file") if job.file else "",
         "attachments_url": download_url(job, "attachments") if job.attachments_zip else "",
+        # An undo removes the uploaded files (personal documents); the record stays.
+        "files_removed": job.state == ImportJob.State.UNDONE,
     }
