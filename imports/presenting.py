@@ -157,7 +157,13 @@ class Counts:
         return lines
 
 
-CHECKED_STATES = {ImportJob.State.VALIDATED, ImportJob.State.IMPORTING, ImportJob.State.DONE, ImportJob.State.UNDONE}
+CHECKED_STATES = {
+    ImportJob.State.VALIDATED,
+    ImportJob.State.IMPORTING,
+    ImportJob.State.DONE,
+    ImportJob.State.UNDOING,
+    ImportJob.State.UNDONE,
+}
 
 
 def counts(job: ImportJob) -> Counts:
@@ -168,7 +174,7 @@ def counts(job: ImportJob) -> Counts:
         invalid=job.invalid_row_count,
         items=job.items_created,
         checked=checked,
-        committed=job.state in (ImportJob.State.DONE, ImportJob.State.UNDONE),
+        committed=job.state in (ImportJob.State.DONE, ImportJob.State.UNDOING, ImportJob.State.UNDONE),
         skip_invalid=bool(job.skip_invalid),
     )
 
@@ -204,7 +210,7 @@ def options_in_words(job: ImportJob) -> list[str]:
         words.append(_("Attachments come from the ZIP '%(name)s'.") % {"name": name})
     else:
         words.append(_("No attachments ZIP was uploaded."))
-    if job.state in (ImportJob.State.IMPORTING, ImportJob.State.DONE, ImportJob.State.UNDONE):
+    if job.state in (ImportJob.State.IMPORTING, ImportJob.State.DONE, ImportJob.State.UNDOING, ImportJob.State.UNDONE):
         if job.skip_invalid:
             words.append(_("Only the valid rows are imported; the invalid rows are left out."))
         else:
