@@ -193,12 +193,12 @@ def _remove(job: ImportJob, monitor: JobMonitor) -> int | None:
     holds the row (PostgreSQL) or the database's write lock (SQLite) to the end, so the
     reaper cannot end the undo while it works, and an undo the reaper ended is not done
     (None)."""
-    ids = list(DossierItem.objects.filter(import_job=job).order_by().values_list("pk", flat=True))
-    monitor.start_phase(UNDOING, total=len(ids), in_database=False)
+    monitor.start_phase(UNDOING, total=job.progress_total, in_database=False)  # counted by claim_undo
     with transaction.atomic():
         if not ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.UNDOING).update(heartbeat_at=timezone.now()):
             return None
         ids = list(DossierItem.objects.filter(import_job=job).order_by().values_list("pk", flat=True))
+        monitor.total = len(ids)
         count = 0
         for start in range(0, len(ids), DELETE_BATCH):
             count += delete_items(items=DossierItem.objects.filter(pk__in=ids[start : start + DELETE_BATCH]))
