@@ -95,7 +95,7 @@ def test_the_worker_goes_on_after_its_poll_failed_several_times_and_runs_the_que
     result = remember.enqueue("after the outage")
     calls = fail_polls(monkeypatch, 4, error)
 
-    with caplog.at_level(logging.WARNING, logger="django_tasks_db"):
+    with caplog.at_level(logging.INFO, logger="django_tasks_db"):
         worker().run()
 
     assert RAN == ["after the outage"]
@@ -104,6 +104,9 @@ def test_the_worker_goes_on_after_its_poll_failed_several_times_and_runs_the_que
     assert waits == [0.5, 1.0, 2.0, 4.0]
     lines = [record.getMessage() for record in caplog.records if "could not reach the database" in record.message]
     assert len(lines) == 4 and all("\n" not in line for line in lines)
+    assert [record.getMessage() for record in caplog.records].count(
+        "Starting worker worker_id=test-worker queues=default"
+    ) == 1  # one line a failure, no more
 
 
 def test_the_wait_between_tries_backs_off_to_a_few_seconds_at_most(queue, waits, monkeypatch):

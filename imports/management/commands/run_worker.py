@@ -29,33 +29,43 @@ class PatientWorker(db_worker.Worker):
 
     def run(self) -> None:
         failures = 0
-        while True:
-            started = time.monotonic()
-            try:
-                super().run()
-                return
-            except (DatabaseError, InterfaceError) as error:
-                if not self.running:  # asked to stop meanwhile: stop, as asked
+        quiet = _WithoutStartLine()
+        try:
+            while True:
+                started = time.monotonic()
+                try:
+                    super().run()
                     return
-                if time.monotonic() - started > 2 * RETRY_MOST:
-                    failures = 0  # it worked for a while: start the back-off afresh
-                failures += 1
-                wait = min(RETRY_MOST, RETRY_FIRST * 2 ** (failures - 1))
-                first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-                logger.warning(
-                    "The task worker could not reach the database (%s: %s); it tries again in %s s.",
-                    type(error).__name__,
-                    first_line,
-                    f"{wait:g}",
-                )
-                self.wait(wait)
-                self.startup_delay = False
-                reconnect()
+                except (DatabaseError, InterfaceError) as error:
+                    if not self.running:  # asked to stop meanwhile: stop, as asked
+                        return
+                    if time.monotonic() - started > 2 * RETRY_MOST:
+                        failures = 0  # it worked for a while: start the back-off afresh
+                    failures += 1
+                    wait = min(RETRY_MOST, RETRY_FIRST * 2 ** (failures - 1))
+                    first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+                    logger.warning(
+                        "The task worker could not reach the database (%s: %s); it tries again in %s s.",
+                        type(error).__name__,
+                        first_line,
+                        f"{wait:g}",
+                    )
+                    self.wait(wait)
+                    self.startup_delay = False
+                    logger.addFilter(quiet)  # one line a failure: no "Starting worker" again
+                    reconnect()
+        finally:
+            logger.removeFilter(quiet)
 
     def wait(self, seconds: float) -> None:
         """Between two tries. SIGINT or SIGTERM here end the process at once (`shutdown`:
         no task is running)."""
         time.sleep(seconds)
+
+
+class _WithoutStartLine(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Starting worker")
 
 
 def reconnect() -> None:
