@@ -74,20 +74,40 @@ run: seed ## Install, migrate, seed, then run the web server and the task worker
 	@echo "  Open http://$(ADDRPORT)/admin/"
 	@echo "  Demo sign-ins (password = user name, demo world only):"
 	@echo "    admin/admin  importeur/importeur  profit/profit  zonderrechten/zonderrechten"
-	@echo "  The task worker (manage.py db_worker) and the reaper of imports whose worker died"
-	@echo "  (manage.py reap_imports --loop) run in the background; Ctrl-C stops all three."
+	@echo "  The task worker (manage.py run_worker) and the reaper of imports whose worker died"
+	@echo "  (manage.py reap_imports --loop) run in the background, each started again should it"
+	@echo "  exit; Ctrl-C stops all three."
 	@echo
 	@# Ctrl-C reaches the worker and the reaper too (the worker then stops after its current
-	@# task). When runserver ends any other way they get SIGTERM: with DEBUG on, db_worker
+	@# task): their loops are then only told to start nothing again (USR1). When runserver
+	@# ends any other way, the loops get SIGTERM and pass it on. With DEBUG on, run_worker
 	@# runs under the autoreloader, so the real worker is its child, which stops gracefully
 	@# and the parent follows; signalling the parent itself would kill the child abruptly.
-	@$(PY) manage.py db_worker & worker=$$!; \
-	$(PY) manage.py reap_imports --loop & reaper=$$!; \
+	@$(call keep_running,$(PY) manage.py run_worker,The task worker) & worker=$$!; \
+	$(call keep_running,$(PY) manage.py reap_imports --loop,The reaper) & reaper=$$!; \
 	trap 'interrupted=1' INT; \
-	trap 'if [ -z "$${interrupted:-}" ]; then pkill -TERM -P $$worker 2>/dev/null || kill -TERM $$worker 2>/dev/null; \
-		kill -TERM $$reaper 2>/dev/null; fi; \
+	trap 'if [ -z "$${interrupted:-}" ]; then kill -TERM $$worker $$reaper 2>/dev/null; \
+		else kill -USR1 $$worker $$reaper 2>/dev/null; fi; \
 		wait $$worker $$reaper 2>/dev/null' EXIT; \
 	$(PY) manage.py runserver $(ADDRPORT)
+
+# $(1) run again RESTART_PAUSE seconds after it exits, for as long as `make run` runs; $(2)
+# names it in the line that says so. SIGTERM stops the loop and is passed on to the command
+# (to its children first: the autoreloader's worker); SIGUSR1 (after Ctrl-C, which reached the
+# command itself) only stops the loop, which then waits for the command to end.
+RESTART_PAUSE := 2
+define keep_running
+( trap 'stopping=1; pkill -TERM -P $$child 2>/dev/null || kill -TERM $$child 2>/dev/null' TERM; \
+  trap 'stopping=1' USR1; \
+  while :; do \
+    $(1) & child=$$!; \
+    wait $$child; wait $$child 2>/dev/null; \
+    [ -n "$${stopping:-}" ] && break; \
+    echo "$(2) exited; it starts again in $(RESTART_PAUSE) s." >&2; \
+    sleep $(RESTART_PAUSE) & pause=$$!; wait $$pause; kill $$pause 2>/dev/null; \
+    [ -n "$${stopping:-}" ] && break; \
+  done )
+endef
 
 test: install .env ## Run the test suite on SQLite (extra pytest arguments: ARGS="-k spec")
 	DATABASE_URL=$(SQLITE_URL) $(PY) -m pytest $(ARGS)

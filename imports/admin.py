@@ -17,8 +17,10 @@ from accounts import rights
 from config.admin_base import BaseAdmin
 from config.views import error_page
 from dossier.services import visible_name
-from imports import presenting, services
+from imports import presenting, services, tasks
 from imports.models import ImportJob, SavedMapping
+
+UNDO_REFRESH_SECONDS = 2  # how often the undo's progress page reloads itself
 
 
 @admin.register(ImportJob)
@@ -112,6 +114,11 @@ class ImportJobAdmin(BaseAdmin):
                 name="{}_{}_download".format(*info),
             ),
             path(
+                "<path:object_id>/undo/progress/",
+                self.admin_site.admin_view(self.undo_progress_view),
+                name="{}_{}_undo_progress".format(*info),
+            ),
+            path(
                 "<path:object_id>/undo/",
                 self.admin_site.admin_view(self.undo_view),
                 name="{}_{}_undo".format(*info),
@@ -144,16 +151,20 @@ class ImportJobAdmin(BaseAdmin):
             **presenting.job_page(job, request.GET),
             "wizard_url": _wizard_url(request, job),
             "undo_url": _undo_url(request, job),
+            "undo_progress_url": reverse("admin:imports_importjob_undo_progress", args=[job.pk])
+            if job.state == ImportJob.State.UNDOING
+            else "",
             **(extra_context or {}),
         }
         return TemplateResponse(request, self.job_template, context)
 
     def undo_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Undo a whole import: GET shows what goes (the counts, and the items changed since
-        the import that the user may see) and asks; POST (CSRF-protected by the admin) undoes
-        it and goes back to the job's page. A job the user may not see is 404; a user who
-        may see it but not undo it gets 403 with the reason; a job that is not done (any
-        more) sends him back to its page with the reason."""
+        the import that the user may see) and asks; POST (CSRF-protected by the admin) queues
+        the undo for the task worker (`tasks.start_undo`; nothing is removed in the request)
+        and goes to its progress page. A job the user may not see is 404; a user who may see
+        it but not undo it gets 403 with the reason; a job that is not done (any more, or
+        being undone) sends him back to its page with the reason."""
         if request.method not in ("GET", "HEAD", "POST"):
             return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
         job = self._job_for(request, object_id)
@@ -166,20 +177,11 @@ class ImportJobAdmin(BaseAdmin):
             return error_page(request, "403.html", 403, reason=refusal)
         if request.method == "POST":
             try:
-                count = services.undo_import(job=job, user=request.user)
+                tasks.start_undo(job=job, user=request.user)
             except services.ImportRefused as refusal:
                 messages.error(request, refusal.message)
-            else:
-                messages.success(
-                    request,
-                    ngettext(
-                        "The import was undone: %(count)s item was removed.",
-                        "The import was undone: %(count)s items were removed.",
-                        count,
-                    )
-                    % {"count": count},
-                )
-            return self._back_to(job)
+                return self._back_to(job)
+            return redirect(reverse("admin:imports_importjob_undo_progress", args=[job.pk]))
         request.current_app = self.admin_site.name
         preview = services.undo_preview(job=job, user=request.user)
         context = {
@@ -191,6 +193,47 @@ class ImportJobAdmin(BaseAdmin):
             "job_url": reverse("admin:imports_importjob_change", args=[job.pk]),
         }
         return TemplateResponse(request, "admin/imports/importjob/undo.html", context)
+
+    def undo_progress_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """An undo's progress (items removed of items in total) while it is queued or runs:
+        the page reloads itself every UNDO_REFRESH_SECONDS, no JavaScript needed. Once the
+        undo has ended, the job's page with the result: how many items went, or why nothing
+        did. For whoever may see the job."""
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        job = self._job_for(request, object_id)
+        if not self.has_view_permission(request, job):
+            raise PermissionDenied
+        if job.state == ImportJob.State.UNDONE:
+            messages.success(
+                request,
+                ngettext(
+                    "The import was undone: %(count)s item was removed.",
+                    "The import was undone: %(count)s items were removed.",
+                    job.progress_done,
+                )
+                % {"count": job.progress_done},
+            )
+            return self._back_to(job)
+        if job.state != ImportJob.State.UNDOING:
+            if job.error_message and job.state == ImportJob.State.DONE:
+                messages.error(request, job.error_message)
+            return self._back_to(job)
+        done, total = services.undo_progress(job)
+        request.current_app = self.admin_site.name
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Undoing the import of %(file)s") % {"file": job.file_name or job.item_type.code},
+            "job": job,
+            "done": done,
+            "total": total,
+            "percent": min(100, int(100 * done / total)) if total else 0,
+            "waiting": services.undo_waiting(job),
+            "refresh": UNDO_REFRESH_SECONDS,
+            "job_url": reverse("admin:imports_importjob_change", args=[job.pk]),
+        }
+        return TemplateResponse(request, "admin/imports/importjob/undo_progress.html", context)
 
     def download_view(self, request: HttpRequest, object_id: str, what: str) -> HttpResponse:
         """The job's original file, its attachments ZIP, or its rejected rows (.xlsx, .csv):

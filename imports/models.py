@@ -35,6 +35,8 @@ class ImportJob(models.Model):
         # Its owner discarded it before it was imported, or it waited IMPORT_RETENTION_DAYS
         # without being continued: its files are gone, its record stays.
         DISCARDED = "discarded", pgettext_lazy("import state", "discarded")
+        # An undo queued for the task worker or at work (back to done if it fails).
+        UNDOING = "undoing", pgettext_lazy("import state", "undoing")
 
     class Source(models.TextChoices):
         WIZARD = "wizard", pgettext_lazy("import source", "wizard")
@@ -50,7 +52,9 @@ class ImportJob(models.Model):
         # choose to leave out.
         State.IMPORTING: {State.DONE, State.FAILED, State.CANCELLED, State.VALIDATED},
         State.FAILED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED, State.DISCARDED},
-        State.DONE: {State.UNDONE},
+        State.DONE: {State.UNDOING, State.UNDONE},
+        # An undo that fails or whose worker dies leaves the import done, as it was.
+        State.UNDOING: {State.UNDONE, State.DONE},
         State.CANCELLED: {State.DISCARDED},
         State.UNDONE: set(),
         State.DISCARDED: set(),

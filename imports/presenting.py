@@ -168,7 +168,13 @@ class Counts:
         return lines
 
 
-CHECKED_STATES = {ImportJob.State.VALIDATED, ImportJob.State.IMPORTING, ImportJob.State.DONE, ImportJob.State.UNDONE}
+CHECKED_STATES = {
+    ImportJob.State.VALIDATED,
+    ImportJob.State.IMPORTING,
+    ImportJob.State.DONE,
+    ImportJob.State.UNDOING,
+    ImportJob.State.UNDONE,
+}
 
 
 def counts(job: ImportJob) -> Counts:
@@ -179,7 +185,7 @@ def counts(job: ImportJob) -> Counts:
         invalid=job.invalid_row_count,
         items=job.items_created,
         checked=checked,
-        committed=job.state in (ImportJob.State.DONE, ImportJob.State.UNDONE),
+        committed=job.state in (ImportJob.State.DONE, ImportJob.State.UNDOING, ImportJob.State.UNDONE),
         skip_invalid=bool(job.skip_invalid),
     )
 
@@ -215,7 +221,7 @@ def options_in_words(job: ImportJob) -> list[str]:
         words.append(_("Attachments come from the ZIP '%(name)s'.") % {"name": name})
     else:
         words.append(_("No attachments ZIP was uploaded."))
-    if job.state in (ImportJob.State.IMPORTING, ImportJob.State.DONE, ImportJob.State.UNDONE):
+    if job.state in (ImportJob.State.IMPORTING, ImportJob.State.DONE, ImportJob.State.UNDOING, ImportJob.State.UNDONE):
         if job.skip_invalid:
             words.append(_("Only the valid rows are imported; the invalid rows are left out."))
         else:
@@ -511,4 +517,6 @@ def job_page(job: ImportJob, params: QueryDict | None = None) -> dict[str, Any]:
         "state_text": state_text(job),
         "file_url": download_url(job, "file") if job.file else "",
         "attachments_url": download_url(job, "attachments") if job.attachments_zip else "",
+        # An undo removes the uploaded files (personal documents); the record stays.
+        "files_removed": job.state == ImportJob.State.UNDONE,
     }

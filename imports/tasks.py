@@ -1,9 +1,10 @@
 """The import's background work, and the one module that knows the queue (django.tasks; by
-default django-tasks-db, worked off by `manage.py db_worker`). The wizard queues a job's
+default django-tasks-db, worked off by `manage.py run_worker`). The wizard queues a job's
 validation or commit here (`start_validation`, `start_commit`): the job moves to validating or
-importing, and its task is enqueued once the transaction commits. Each task is one service call
-with the job's id (`services.run_validation`, `services.run_commit`), and the job records what
-came of it. A task whose worker dies is ended by the reaper (`reap_stale_imports`,
+importing, and its task is enqueued once the transaction commits; the history's undo page
+queues an undo (`start_undo`: the job moves to undoing). Each task is one service call with
+the job's id (`services.run_validation`, `services.run_commit`, `services.run_undo`), and the
+job records what came of it. A task whose worker dies is ended by the reaper (`reap_stale_imports`,
 `manage.py reap_imports`), which reads the queue's task rows to tell a job that waits from one
 whose task died.
 
@@ -54,6 +55,11 @@ def _storage_failed(job_id: str, error: OSError) -> str:
     return job.state
 
 
+@task()
+def undo_job(job_id: str) -> int:
+    return services.run_undo(job_id=job_id)
+
+
 # --- queueing -------------------------------------------------------------------------------
 
 
@@ -94,6 +100,16 @@ def start_commit(*, job: ImportJob, skip_invalid: bool = False, again: bool = Fa
     return job
 
 
+@transaction.atomic
+def start_undo(*, job: ImportJob, user) -> ImportJob:
+    """Queue the undo of a done job for the task worker (undoing): only its owner or an
+    administrator, and not while another undo of it runs (ImportRefused, one sentence).
+    Nothing is removed in this transaction."""
+    services.claim_undo(job=job, user=user)
+    _enqueue(job, undo_job)
+    return job
+
+
 def _enqueue(job: ImportJob, task, **kwargs) -> None:
     def enqueue() -> None:
         result = task.enqueue(str(job.pk), **kwargs)
@@ -111,10 +127,15 @@ def reap_stale_imports() -> list[ImportJob]:
     heartbeat, or when it waited that long while no worker showed any sign of life; one with
     a cancel mark ends cancelled. What such a job wrote goes: its staging, and the files a
     commit wrote (by its manifest). Nothing was stored (its transaction never committed), and
-    it can be run again. Returns the jobs it ended."""
+    it can be run again. An undo whose worker died goes back to done, with all its items (its
+    transaction never committed). Returns the jobs it ended."""
     now = timezone.now()
     stale_after = dt.timedelta(seconds=settings.IMPORT_STALE_AFTER)
-    running = list(ImportJob.objects.filter(state__in=[ImportJob.State.VALIDATING, ImportJob.State.IMPORTING]))
+    running = list(
+        ImportJob.objects.filter(
+            state__in=[ImportJob.State.VALIDATING, ImportJob.State.IMPORTING, ImportJob.State.UNDOING]
+        )
+    )
     beats = {job.pk: last_beat(job) for job in running}
     # A sign of life of the workers: a job beating now, or one that beat lately (a worker
     # writes the heartbeat when it takes a job and when it finishes it; the reaper never does).
@@ -124,6 +145,10 @@ def reap_stale_imports() -> list[ImportJob]:
     ended = []
     for job in running:
         beat = beats[job.pk]
+        if job.state == ImportJob.State.UNDOING:
+            if _reap_undo(job, beat, now, stale_after, worker_alive):
+                ended.append(job)
+            continue
         if beat is None:
             if not _never_started(job, now, stale_after, worker_alive):
                 continue
@@ -138,6 +163,21 @@ def reap_stale_imports() -> list[ImportJob]:
     services.remove_leftover_manifests()
     services.remove_expired_files()  # retention: IMPORT_RETENTION_DAYS
     return ended
+
+
+def _reap_undo(job: ImportJob, beat, now: dt.datetime, stale_after: dt.timedelta, worker_alive: bool) -> bool:
+    if beat is None:
+        if not _never_started(job, now, stale_after, worker_alive):
+            return False
+        message = services.undo_never_started_message()
+    elif now - beat >= stale_after:
+        message = services.undo_stale_message(settings.IMPORT_STALE_AFTER)
+    else:
+        return False
+    if not services.end_dead_undo(job=job, message=message):
+        return False
+    _fail_task(job)
+    return True
 
 
 def _never_started(job: ImportJob, now: dt.datetime, stale_after: dt.timedelta, worker_alive: bool) -> bool:

@@ -6,6 +6,7 @@ and the tests all call these, by the names this package re-exports:
     result = validate_import(job=job)                                       # validated
     result = commit_import(job=job, skip_invalid=False)                     # done
     undo_import(job=job, user=user)                                         # undone
+    (or claim_undo(job=job, user=user), then run_undo(job_id=job.pk) in the worker)
 
     refusals.py    ImportRefused and its kinds, and the checks that make them
     starting.py    the upload stored, the sheet chosen, the mapping suggested and set
@@ -16,14 +17,14 @@ and the tests all call these, by the names this package re-exports:
     jobs.py        the state moves every step shares: fail, cancel, queued, claimed, progress
     rejected.py    the rejected-rows file
     remembering.py which saved mapping is offered to whom: remembered for its owner, shared
-    undoing.py     the undo and its preview
+    undoing.py     the undo (queued, run by the worker, ended by the reaper) and its preview
     reaping.py     ending a job whose worker died, and removing what it wrote; retention
                    (files removed after IMPORT_RETENTION_DAYS) and discarding an import
 
 The wizard runs the validation and the commit in the task worker instead: `imports.tasks`
-queues them (start_validation, start_commit), holds the tasks, whose bodies call
-run_validation and run_commit here, and the reaper (reap_stale_imports). The services never
-import `imports.tasks`. request_cancel(job=job) asks a running job to stop; job_progress(job)
+queues them (start_validation, start_commit; start_undo for the history's undo), holds the
+tasks, whose bodies call run_validation, run_commit and run_undo here, and the reaper
+(reap_stale_imports). The services never import `imports.tasks`. request_cancel(job=job) asks a running job to stop; job_progress(job)
 -> Progress tells where it stands.
 
 Every refusal is an ImportRefused with one sentence for the user. A full disk or storage that
@@ -74,7 +75,20 @@ from imports.services.storing import (
     items_per_destination,
     run_commit,
 )
-from imports.services.undoing import ChangedItem, UndoPreview, changed_since_import, undo_import, undo_preview
+from imports.services.undoing import (
+    ChangedItem,
+    UndoPreview,
+    changed_since_import,
+    claim_undo,
+    end_dead_undo,
+    run_undo,
+    undo_import,
+    undo_never_started_message,
+    undo_preview,
+    undo_progress,
+    undo_stale_message,
+    undo_waiting,
+)
 from imports.services.validating import run_validation, validate_import
 
 __all__ = [
@@ -86,6 +100,7 @@ __all__ = [
     "cancel_import",
     "changed_since_import",
     "choose_sheet",
+    "claim_undo",
     "commit_import",
     "commit_result",
     "discard_import",
@@ -93,6 +108,7 @@ __all__ = [
     "download_fault",
     "earlier_import",
     "end_dead_import",
+    "end_dead_undo",
     "expired_imports",
     "fail_job",
     "imported_before_message",
@@ -111,6 +127,7 @@ __all__ = [
     "request_cancel",
     "rows_invalid",
     "run_commit",
+    "run_undo",
     "run_validation",
     "set_mapping",
     "share_mapping",
@@ -124,8 +141,12 @@ __all__ = [
     "storage_fault",
     "suggest_mapping_for",
     "undo_import",
+    "undo_never_started_message",
     "undo_preview",
+    "undo_progress",
     "undo_refusal",
+    "undo_stale_message",
+    "undo_waiting",
     "validate_import",
     "write_rejected_rows_file",
 ]

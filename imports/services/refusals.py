@@ -144,6 +144,11 @@ def state_refusal(job: ImportJob) -> str | None:
             "user": job.undone_by.get_username() if job.undone_by else _("an unknown user"),
             "when": formats.date_format(timezone.localtime(job.undone_at), "d-m-Y H:i") if job.undone_at else "-",
         }
+    if job.state == ImportJob.State.UNDOING:
+        return _("This import is being undone already, by %(user)s since %(when)s.") % {
+            "user": job.undone_by.get_username() if job.undone_by else _("an unknown user"),
+            "when": formats.date_format(timezone.localtime(job.undone_at), "d-m-Y H:i") if job.undone_at else "-",
+        }
     if job.state != ImportJob.State.DONE:
         return _("This import has state '%(state)s'; only an import that is done can be undone.") % {
             "state": job.get_state_display()

@@ -1,6 +1,14 @@
 """Undo: what taking an import back removes and which of its items were changed since
-(`undo_preview`), and the undo itself (`undo_import`). Who may undo is `undo_refusal`
-(`refusals.py`)."""
+(`undo_preview`), and the undo itself. Who may undo is `undo_refusal` (`refusals.py`).
+
+The history's undo page queues it (`claim_undo`, by `imports.tasks.start_undo`: the job moves
+from done to undoing) and the task worker does it (`run_undo`), with its progress in the
+job's progress file (`undo_progress`); `manage.py undo_import` does both in its own process
+(`undo_import`). The removal is one transaction: an undo that fails, or whose worker dies
+(`end_dead_undo`, by the reaper), leaves the import done with all its items, and says why.
+Once it has committed, the import's uploaded sheet and attachments ZIP (they hold personal
+documents) and its staged and rejected rows go from storage too; the history keeps the record:
+file name, checksum, counts, who undid it and when."""
 
 from __future__ import annotations
 
@@ -8,19 +16,23 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.conf import settings
+from django.db import OperationalError, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dossier.models import Attachment, DossierItem, Reaction, ReviewTask, WorkflowInstance
-from dossier.services import delete_items
+from dossier.services import DELETE_BATCH, delete_items, remove_files
 from imports.models import ImportJob
+from imports.progress import JobMonitor, last_beat, read_progress_file, remove_marks
 from imports.services.refusals import ImportRefused, state_refusal, undo_refusal
+from imports.services.staging import remove_staging
 
 logger = logging.getLogger(__name__)
 CHANGED_ITEMS_SHOWN = 100
+UNDOING = "undoing"  # the phase in the progress file
 
 
 @dataclass(frozen=True)
@@ -106,28 +118,173 @@ def undo_preview(*, job: ImportJob, user) -> UndoPreview:
     )
 
 
-def undo_import(*, job: ImportJob, user) -> int:
-    """Take a whole import back, in one transaction: its items with their attachments
-    (generated documents included), reactions, workflow entries and review tasks; the job
-    becomes undone, by `user`, now. The attachments' files are removed once the transaction
-    has committed. Only the job's owner or an administrator, only a done job (ImportRefused
-    otherwise). Returns the number of items removed.
-
-    Two undos at once, or an undo beside a running commit, never half-undo: the job moves
-    from done to undone by a conditional UPDATE first, which holds the job's row (PostgreSQL)
-    or the database's write lock (SQLite) until the end; the second undo then finds the job
-    undone and is refused."""
+def claim_undo(*, job: ImportJob, user) -> ImportJob:
+    """Move a done job to undoing, for `user` (its owner or an administrator), to be worked
+    off by `run_undo`. The move is a conditional UPDATE: of two undos at once, the second
+    finds the job undoing (or undone) and is refused with a sentence (ImportRefused), as is
+    anyone who may not undo it. Nothing is removed yet."""
     if reason := undo_refusal(job=job, user=user):
         raise ImportRefused(reason, job=job)
     now = timezone.now()
+    total = DossierItem.objects.filter(import_job=job).count()
+    fields = {
+        "state": ImportJob.State.UNDOING,
+        "undone_at": now,
+        "undone_by": user,
+        "queued_at": now,
+        "heartbeat_at": None,
+        "task_id": "",
+        "progress_done": 0,
+        "progress_total": total,
+        "error_message": "",
+    }
     with transaction.atomic():
-        claimed = ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.DONE).update(
-            state=ImportJob.State.UNDONE, undone_at=now, undone_by=user
-        )
-        if not claimed:
+        if not ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.DONE).update(**fields):
             job.refresh_from_db()
             raise ImportRefused(state_refusal(job) or _("This import cannot be undone now."), job=job)
-        count = delete_items(items=DossierItem.objects.filter(import_job=job))
-    job.state, job.undone_at, job.undone_by = ImportJob.State.UNDONE, now, user
-    logger.info("Import %s undone by %s: %s items removed.", job.pk, user.get_username(), count)
+    for name, value in fields.items():
+        setattr(job, name, value)
+    return job
+
+
+def run_undo(*, job_id) -> int:
+    """The undo of a job claimed by `claim_undo` (the task worker's part): remove its items in
+    one transaction, batch by batch with the progress in the job's progress file (read by
+    `undo_progress`: SQLite's write lock keeps the row's unseen until the end), then mark it
+    undone, now. A failure rolls everything back and puts the job back to done with one
+    sentence in its error; it is raised again for the worker's log. A job that is no longer
+    undoing (reaped meanwhile) is left alone. Returns the number of items removed."""
+    job = ImportJob.objects.select_related("undone_by").filter(pk=job_id).first()
+    if job is None or job.state != ImportJob.State.UNDOING:
+        return 0
+    try:
+        with JobMonitor(job) as monitor:
+            count = _remove(job, monitor)
+    except Exception:
+        logger.exception("The undo of import %s failed; nothing was removed.", job.pk)
+        ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.UNDOING).update(
+            state=ImportJob.State.DONE,
+            undone_at=None,
+            undone_by=None,
+            heartbeat_at=timezone.now(),
+            error_message=undo_failed_message(),
+        )
+        job.refresh_from_db()
+        raise
+    if count is None:
+        return 0
+    remove_marks(job.pk)
+    logger.info("Import %s undone by %s: %s items removed.", job.pk, _username(job.undone_by), count)
     return count
+
+
+def undo_import(*, job: ImportJob, user) -> int:
+    """Take a whole import back in this process (`manage.py undo_import`): `claim_undo`, then
+    `run_undo`. Only the job's owner or an administrator, only a done job (ImportRefused
+    otherwise). Returns the number of items removed."""
+    claim_undo(job=job, user=user)
+    count = run_undo(job_id=job.pk)
+    job.refresh_from_db()
+    return count
+
+
+def _remove(job: ImportJob, monitor: JobMonitor) -> int | None:
+    """The removal itself, in one transaction. Its first statement writes the job's row: it
+    holds the row (PostgreSQL) or the database's write lock (SQLite) to the end, so the
+    reaper cannot end the undo while it works, and an undo the reaper ended is not done
+    (None)."""
+    monitor.start_phase(UNDOING, total=job.progress_total, in_database=False)  # counted by claim_undo
+    with transaction.atomic():
+        if not ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.UNDOING).update(heartbeat_at=timezone.now()):
+            return None
+        ids = list(DossierItem.objects.filter(import_job=job).order_by().values_list("pk", flat=True))
+        monitor.total = len(ids)
+        count = 0
+        for start in range(0, len(ids), DELETE_BATCH):
+            count += delete_items(items=DossierItem.objects.filter(pk__in=ids[start : start + DELETE_BATCH]))
+            monitor.update(count)
+        files = [name for name in (job.file.name, job.attachments_zip.name) if name]
+        ImportJob.objects.filter(pk=job.pk).update(
+            state=ImportJob.State.UNDONE,
+            undone_at=timezone.now(),
+            progress_done=count,
+            progress_total=count,
+            file="",
+            attachments_zip="",
+            heartbeat_at=timezone.now(),
+        )
+        transaction.on_commit(lambda: remove_import_files(job, files))
+    return count
+
+
+def remove_import_files(job: ImportJob, names: list[str]) -> None:
+    """What an undone import kept in storage: the uploaded sheet and attachments ZIP, and its
+    staged and rejected rows. One that cannot be removed is logged, never raised."""
+    remove_files(ImportJob._meta.get_field("file").storage, names)
+    try:
+        remove_staging(job)
+    except OSError:
+        logger.warning("The staged rows of undone import %s could not be removed.", job.pk, exc_info=True)
+
+
+def undo_progress(job: ImportJob) -> tuple[int, int]:
+    """Items removed so far and items in total, for the undo's progress page: from the
+    progress file while the worker removes them, else from the job's row."""
+    if job.state == ImportJob.State.UNDOING:
+        data = read_progress_file(job.pk)
+        if data and data.get("phase") == UNDOING:
+            return int(data.get("done", 0)), int(data.get("total", 0))
+        return 0, job.progress_total
+    return job.progress_done, job.progress_total
+
+
+def undo_waiting(job: ImportJob) -> bool:
+    """Queued: no worker has taken the undo up yet."""
+    return job.state == ImportJob.State.UNDOING and job.heartbeat_at is None and read_progress_file(job.pk) is None
+
+
+def end_dead_undo(*, job: ImportJob, message: str) -> bool:
+    """For the reaper: put back to done an undo whose worker died (its transaction never
+    committed, so nothing was removed), with `message`, unless it turns out alive: on
+    PostgreSQL a working undo holds its row (skipped), on SQLite its write lock makes this
+    fail and the next round tries again. True when it ended the undo."""
+    try:
+        with transaction.atomic():
+            locked = ImportJob.objects.select_for_update(skip_locked=True).filter(
+                pk=job.pk, state=ImportJob.State.UNDOING, heartbeat_at=job.heartbeat_at
+            )
+            if not list(locked.values_list("pk", flat=True)):
+                return False
+            latest = last_beat(job)
+            if latest and timezone.now() - latest < dt.timedelta(seconds=settings.IMPORT_STALE_AFTER):
+                return False
+            locked.update(state=ImportJob.State.DONE, undone_at=None, undone_by=None, error_message=message)
+    except OperationalError:
+        logger.warning("The reaper could not end the undo of import %s now (the database is busy).", job.pk)
+        return False
+    job.state, job.error_message, job.undone_at, job.undone_by = ImportJob.State.DONE, message, None, None
+    remove_marks(job.pk)
+    logger.warning("The undo of import %s ended by the reaper: %s", job.pk, message)
+    return True
+
+
+def undo_failed_message() -> str:
+    return _(
+        "The undo failed, so nothing was removed: the import is done as before. Try again, or ask an administrator."
+    )
+
+
+def undo_stale_message(seconds: float) -> str:
+    return _(
+        "The undo stopped: its worker gave no sign of life for %(seconds)s seconds, so nothing was removed. Undo it again."
+    ) % {"seconds": int(seconds)}
+
+
+def undo_never_started_message() -> str:
+    return _(
+        "The undo never started: no task worker took it up, so nothing was removed. Ask an administrator to start the worker, then undo it again."
+    )
+
+
+def _username(user) -> str:
+    return user.get_username() if user else "-"

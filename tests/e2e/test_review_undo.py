@@ -1,8 +1,12 @@
 """Undoing an import in Chromium: importeur opens a done import of his from the history, reads
-the confirmation page (what goes, the item changed since), undoes it and sees the job undone;
-no policy violation. Writes docs/screenshots/review-undo.png (the confirmation page)."""
+the confirmation page (what goes, the item changed since), undoes it, sees the undo wait for
+the task worker on its progress page, which reloads itself onto the job page, undone, once the
+worker has done it; no policy violation. Writes docs/screenshots/review-undo.png (the confirmation page)."""
+
+import io
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from dossier.models import Attachment, DossierItem, Reaction
@@ -14,7 +18,8 @@ from tests.imports.test_undo import soll_with_attachments, user
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_importer_undoes_his_import_through_the_confirmation_page(demo, live_server, watched):
+def test_an_importer_undoes_his_import_through_the_confirmation_page(demo, live_server, watched, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     page, violations = watched
     job = soll_with_attachments()
     files = list(Attachment.objects.filter(item__import_job=job).values_list("file", flat=True))
@@ -38,7 +43,13 @@ def test_an_importer_undoes_his_import_through_the_confirmation_page(demo, live_
     shot(page, "review-undo.png")
 
     page.get_by_role("button", name="Yes, undo this import").click()
-    page.wait_for_url(f"**/admin/imports/importjob/{job.pk}/change/")
+    page.wait_for_url(f"**/admin/imports/importjob/{job.pk}/undo/progress/")
+    violations.extend(page.evaluate("window.__violations"))
+    assert "The undo waits for the task worker to start." in page.locator("#undo-phase").text_content()
+    assert DossierItem.objects.filter(import_job=job).count() == job.items_created  # nothing gone yet
+
+    call_command("run_worker", "--batch", "--no-reload", "--no-startup-delay", stdout=io.StringIO())
+    page.wait_for_url(f"**/admin/imports/importjob/{job.pk}/change/")  # the page reloads itself
     violations.extend(page.evaluate("window.__violations"))
 
     assert f"{job.items_created} items were removed" in page.locator(".messagelist").text_content()

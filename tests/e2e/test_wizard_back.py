@@ -1,7 +1,7 @@
 """The wizard's check, import and result in a real browser (Chromium) against a real web
-server (`manage.py runserver`), a real task worker (`manage.py db_worker`) and the reaper
-(`manage.py reap_imports --loop`), sharing one SQLite file: the work the pages start runs
-for real in the background. Each step's screenshot goes to docs/screenshots/
+server (`manage.py runserver`), a real task worker (`manage.py run_worker`, as `make run`
+starts it) and the reaper (`manage.py reap_imports --loop`), sharing one SQLite file: the work
+the pages start runs for real in the background. Each step's screenshot goes to docs/screenshots/
 (wizard-5-check.png ... wizard-8-result.png)."""
 
 import json
@@ -73,7 +73,7 @@ class World:
         manage("migrate", "-v0", env=self.env)
         manage("seed_demo", env=self.env)
         self.start("web", "runserver", "--noreload", f"127.0.0.1:{port}")
-        self.start("worker", "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2")
+        self.start("worker", "run_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2")
         self.start("reaper", "reap_imports", "--loop", "--every", str(REAPER_EVERY))
         self.wait_for(self.answers, "the web server")
 
@@ -297,7 +297,7 @@ def test_the_worker_killed_during_a_commit_fails_the_job_leaves_nothing_and_it_r
     page.wait_for_url("**/result/", timeout=30_000)
     assert "The import failed: nothing was stored." in page.content()
 
-    world.start("worker", "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2")
+    world.start("worker", "run_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2")
     page.click("#result-again")
     page.wait_for_selector("#check-confirm", timeout=60_000)
     page.click("#import-all")

@@ -1,6 +1,7 @@
 """Undoing a whole import: the service (what goes, when the files go, who may, twice, a
 rollback), what it says will go, and the confirmation page with its rights."""
 
+import datetime as dt
 import io
 import subprocess
 import sys
@@ -17,9 +18,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from dossier.models import Attachment, DossierItem, ItemType, Reaction, ReviewTask, WorkflowInstance
-from imports import services
+from imports import services, tasks
 from imports.models import ImportJob
+from imports.progress import JobMonitor
 from imports.services import undoing
+from imports.services.staging import rejected_path, staging_path
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -337,12 +340,71 @@ def test_the_owner_or_an_administrator_is_asked_and_nothing_changes_on_get(clien
     assert job.state == ImportJob.State.DONE and DossierItem.objects.filter(import_job=job).count() == 2
 
 
-def test_posting_undoes_and_goes_back_to_the_job_page_which_says_who_undid_it(client, demo):
+def progress_url(job: ImportJob) -> str:
+    return reverse("admin:imports_importjob_undo_progress", args=[job.pk])
+
+
+DATABASE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+def test_posting_removes_nothing_in_the_request_and_queues_one_undo_task(
+    client, demo, settings, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = DATABASE
+    job = soll_with_attachments()
+    files = stored_files(job)
+    tasks_before = DBTaskResult.objects.count()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in(client, "importeur").post(undo_url(job))
+
+    assert response.status_code == 302 and response["Location"] == progress_url(job)
+    assert DossierItem.objects.filter(import_job=job).count() == job.items_created
+    assert all(exists(name) for name in files)
+    assert DBTaskResult.objects.count() == tasks_before + 1
+    queued = DBTaskResult.objects.order_by("enqueued_at").last()
+    assert (queued.task_path, queued.status, queued.args_kwargs["args"]) == (
+        "imports.tasks.undo_job",
+        "READY",
+        [str(job.pk)],
+    )
+    job.refresh_from_db()
+    assert (job.state, job.undone_by, job.task_id) == (ImportJob.State.UNDOING, user("importeur"), str(queued.pk))
+
+
+def test_the_progress_page_says_how_many_items_are_removed_and_reloads_itself(client, demo, settings):
+    settings.TASKS = DATABASE
+    settings.IMPORT_PROGRESS_EVERY = 0
     job = done_job()
+    tasks.start_undo(job=job, user=user("importeur"))
     client = signed_in(client, "importeur")
 
-    response = client.post(undo_url(job), follow=True)
+    waiting = client.get(progress_url(job))
+    assert waiting.status_code == 200
+    assert "The undo waits for the task worker to start." in waiting.text
+    assert "0 of 2 items removed" in waiting.text
+    assert '<meta http-equiv="refresh" content="2">' in waiting.text
 
+    with JobMonitor(job) as monitor:
+        monitor.start_phase(undoing.UNDOING, total=2, in_database=False)
+        monitor.update(1)
+        running = client.get(progress_url(job))
+    assert "Removing the items of this import." in running.text
+    assert "1 of 2 items removed (50%)" in running.text
+    assert f'href="{progress_url(job)}"' in client.get(job_url(job)).text  # the job's page leads here
+
+
+def test_the_worker_removes_the_items_and_the_progress_page_then_shows_the_result(client, demo, settings):
+    settings.TASKS = DATABASE
+    job = done_job()
+    tasks.start_undo(job=job, user=user("importeur"))
+
+    assert services.run_undo(job_id=job.pk) == 2
+
+    response = signed_in(client, "importeur").get(progress_url(job), follow=True)
     assert response.redirect_chain[-1][0] == job_url(job)
     assert "The import was undone: 2 items were removed." in response.text
     assert "Undone by importeur at" in response.text
@@ -350,6 +412,120 @@ def test_posting_undoes_and_goes_back_to_the_job_page_which_says_who_undid_it(cl
     assert not DossierItem.objects.filter(import_job=job).exists()
     listing = client.get(reverse("admin:imports_importjob_changelist")).text
     assert "undone by importeur at" in listing
+
+
+def test_posting_with_an_immediate_queue_ends_on_the_job_page_with_the_result(
+    client, demo, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = IMMEDIATE
+    job = done_job()
+    client = signed_in(client, "importeur")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(undo_url(job))
+    response = client.get(progress_url(job), follow=True)
+    assert response.redirect_chain[-1][0] == job_url(job)
+    assert "The import was undone: 2 items were removed." in response.text
+
+
+def test_a_second_undo_while_one_runs_is_refused_with_a_sentence(client, demo, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = DATABASE
+    job = done_job(username="importeur")
+    tasks.start_undo(job=job, user=user("importeur"))
+    queued = DBTaskResult.objects.count()
+
+    with pytest.raises(services.ImportRefused, match="This import is being undone already, by importeur since"):
+        tasks.start_undo(job=ImportJob.objects.get(pk=job.pk), user=user("admin"))
+    response = signed_in(client, "admin").post(undo_url(job), follow=True)
+
+    assert response.redirect_chain[-1][0] == job_url(job)
+    assert "This import is being undone already, by importeur since" in response.text
+    assert DBTaskResult.objects.count() == queued
+    assert DossierItem.objects.filter(import_job=job).count() == 2
+
+
+def test_a_failed_undo_in_the_worker_leaves_everything_as_it_was_and_says_why(client, demo, settings, monkeypatch):
+    settings.TASKS = DATABASE
+    job = soll_with_attachments()
+    files = stored_files(job)
+    items = set(DossierItem.objects.filter(import_job=job).values_list("pk", flat=True))
+    tasks.start_undo(job=job, user=user("importeur"))
+    real_delete = undoing.delete_items
+
+    def delete_then_fail(*, items):
+        real_delete(items=items)
+        raise OperationalError("disk I/O error")
+
+    monkeypatch.setattr(undoing, "delete_items", delete_then_fail)
+    with pytest.raises(OperationalError):
+        services.run_undo(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert (job.state, job.undone_at, job.undone_by) == (ImportJob.State.DONE, None, None)
+    assert set(DossierItem.objects.filter(import_job=job).values_list("pk", flat=True)) == items
+    assert stored_files(job) == files and all(exists(name) for name in files)
+    assert job.file and job.attachments_zip and job.file.storage.exists(job.file.name)
+    response = signed_in(client, "importeur").get(progress_url(job), follow=True)
+    assert response.redirect_chain[-1][0] == job_url(job)
+    assert "The undo failed, so nothing was removed: the import is done as before." in response.text
+    assert "Undo this import" in response.text  # it may be tried again
+
+
+def test_the_undo_removes_the_uploaded_sheet_and_zip_and_the_history_keeps_the_record(
+    client, demo, django_capture_on_commit_callbacks
+):
+    job = soll_with_attachments()
+    storage = job.file.storage
+    sheet, archive = job.file.name, job.attachments_zip.name
+    assert storage.exists(sheet) and storage.exists(archive)
+    staging_path(job).parent.mkdir(parents=True, exist_ok=True)  # the staged and rejected rows go too
+    staging_path(job).write_text("{}\n")
+    rejected_path(job).write_text("{}\n")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.undo_import(job=job, user=user("importeur"))
+
+    assert not storage.exists(sheet) and not storage.exists(archive)
+    assert not staging_path(job).exists() and not rejected_path(job).exists()
+    job.refresh_from_db()
+    assert not job.file and not job.attachments_zip
+    assert (job.file_name, job.attachments_name) == ("rows.csv", "bijlagen.zip")
+    assert len(job.file_sha256) == 64 and job.items_created > 0 and job.undone_by == user("importeur")
+
+    page = signed_in(client, "importeur").get(job_url(job)).text
+    assert 'id="history-removed-file"' in page and 'id="history-removed-attachments"' in page
+    assert page.count("removed with the undo") == 2
+    assert reverse("admin:imports_importjob_download", args=[job.pk, "file"]) not in page
+    download = client.get(reverse("admin:imports_importjob_download", args=[job.pk, "attachments"]))
+    assert download.status_code == 404
+
+
+def test_the_reaper_ends_an_undo_whose_worker_died_and_nothing_is_removed(demo, settings):
+    settings.TASKS = DATABASE
+    settings.IMPORT_STALE_AFTER = 60
+    job = done_job()
+    tasks.start_undo(job=job, user=user("importeur"))
+    long_ago = timezone.now() - dt.timedelta(minutes=10)
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=long_ago, queued_at=long_ago)  # taken up, then silent
+
+    ended = tasks.reap_stale_imports()
+
+    assert [reaped.pk for reaped in ended] == [job.pk]
+    job.refresh_from_db()
+    assert (job.state, job.undone_by, job.undone_at) == (ImportJob.State.DONE, None, None)
+    assert job.error_message.startswith("The undo stopped: its worker gave no sign of life for 60 seconds")
+    assert DossierItem.objects.filter(import_job=job).count() == 2
+
+
+def test_the_reaper_leaves_an_undo_that_beats_alone(demo, settings):
+    settings.TASKS = DATABASE
+    job = done_job()
+    tasks.start_undo(job=job, user=user("importeur"))
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+    assert tasks.reap_stale_imports() == []
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.UNDOING
 
 
 def test_the_job_page_offers_the_undo_only_for_a_done_job_to_who_may_undo(client, demo):

@@ -1,6 +1,6 @@
-"""The worker killed for real: a `manage.py db_worker` process on a SQLite file commits a few
-thousand rows with attachments and is killed with SIGKILL halfway; a real
-`manage.py reap_imports --loop` ends the job failed, nothing of it stays (no item, no orphan
+"""The worker killed for real: a `manage.py run_worker` process (as `make run` starts it) on a
+SQLite file commits a few thousand rows with attachments and is killed with SIGKILL halfway; a
+real `manage.py reap_imports --loop` ends the job failed, nothing of it stays (no item, no orphan
 file, no staging), and running it again succeeds. On the way, another process reads the
 progress while the commit's transaction holds SQLite's write lock, without waiting."""
 
@@ -143,7 +143,11 @@ def test_a_worker_killed_during_a_commit_leaves_nothing_and_the_import_runs_agai
     staging = tmp_path / "private" / "imports"
     progress_file = staging / f"{job}-progress.json"
 
-    worker = start(processes, env, tmp_path, "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2")
+    worker = start(processes, env, tmp_path, "run_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2")
+    # The reaper (stale after 4 s) only once the worker is up: a loaded machine may take longer
+    # than that to start a Django process, and the queued job would be reaped as never started.
+    log = tmp_path / "run_worker-0.log"
+    wait_for(lambda: True if "Starting worker" in log.read_text() else None, "the worker to start")
     reaper_env = {**env, "DATABASE_URL": env["DATABASE_URL"] + "?timeout=1"}
     start(processes, reaper_env, tmp_path, "reap_imports", "--loop", "--every", "1")
 
@@ -171,7 +175,9 @@ def test_a_worker_killed_during_a_commit_leaves_nothing_and_the_import_runs_agai
     assert files_under(attachments) == before  # no orphan file
     assert sorted(path.name for path in staging.glob(f"{job}-*")) == [f"{job}-attachments.zip"]
 
-    start(processes, env, tmp_path, "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2")
+    start(processes, env, tmp_path, "run_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2")
+    log = tmp_path / "run_worker-2.log"
+    wait_for(lambda: True if "Starting worker" in log.read_text() else None, "the second worker to start")
     manage("shell", env=env, code=AGAIN.replace("JOB", repr(job)))
     done = wait_for(lambda: ((s := state(env, job))["state"] in ("done", "failed") and s) or None, "the second run")
     assert (done["state"], done["items"]) == ("done", ROWS), done["message"]
