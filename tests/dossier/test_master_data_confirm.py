@@ -28,7 +28,8 @@ def root_client(client, root):
 def previewed(client) -> dict:
     upload = SimpleUploadedFile("relations.csv", RELATIONS.encode(), content_type="text/csv")
     preview = client.post(
-        reverse("admin:dossier_relation_import"), {"format": format_index(models.Relation, "csv"), "import_file": upload}
+        reverse("admin:dossier_relation_import"),
+        {"format": format_index(models.Relation, "csv"), "import_file": upload},
     )
     assert preview.status_code == 200
     return dict(preview.context["confirm_form"].initial)
