@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.utils import NestedObjects, quote
+from django.contrib.admin.widgets import AutocompleteMixin
+from django.core.exceptions import ValidationError
 from django.db import router
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
@@ -66,5 +68,56 @@ class RedactedDeletionMixin:
         return deleted_objects(objs, request, self.admin_site)
 
 
-class BaseAdmin(RedactedDeletionMixin, admin.ModelAdmin):
+class CheckedAutocompleteMixin:
+    """Django's autocomplete widget looks the posted value up to show it again
+    (`AutocompleteMixin.optgroups`) before the form's own check has a say, so a forged
+    value ("abc" for a relation) ended in a server error when a form with another mistake
+    was shown again. The values its field would refuse are left out of that lookup; the
+    form field still says what is wrong."""
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        opts = remote.model._meta
+        target = opts.get_field(getattr(remote, "field_name", None) or opts.pk.attname)
+        return super().optgroups(name, [v for v in value if _is_valid_key(target, v)], attr)
+
+
+def _is_valid_key(field, value) -> bool:
+    try:
+        field.run_validators(field.to_python(value))
+    except (ValidationError, TypeError, ValueError, OverflowError):
+        return False
+    return True
+
+
+class CheckedAutocompleteSelect(CheckedAutocompleteMixin, admin.widgets.AutocompleteSelect):
+    pass
+
+
+class CheckedAutocompleteSelectMultiple(CheckedAutocompleteMixin, admin.widgets.AutocompleteSelectMultiple):
+    pass
+
+
+class CheckedAutocompleteFields:
+    """A ModelAdmin's or inline's `autocomplete_fields` with `CheckedAutocompleteSelect`."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        _check_autocomplete(field)
+        return field
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        _check_autocomplete(field)
+        return field
+
+
+def _check_autocomplete(field) -> None:
+    widget = getattr(field, "widget", None)
+    if isinstance(widget, AutocompleteMixin) and not isinstance(widget, CheckedAutocompleteMixin):
+        multiple = isinstance(widget, admin.widgets.AutocompleteSelectMultiple)
+        widget.__class__ = CheckedAutocompleteSelectMultiple if multiple else CheckedAutocompleteSelect
+
+
+class BaseAdmin(CheckedAutocompleteFields, RedactedDeletionMixin, admin.ModelAdmin):
     """The ModelAdmin of every model of the project."""

@@ -19,7 +19,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
-# Error pages in the admin's look and the user's language (500.html: Django's own view).
+# Error pages in the admin's look and the user's language (500.html without a request context), each
+# with the security headers (config.views.with_security_headers).
 handler400 = "config.views.bad_request"
 handler403 = "config.views.permission_denied"
 handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"

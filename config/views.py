@@ -1,12 +1,20 @@
 """The admin frame of our own pages, and the error pages (400, 403, 404 and the CSRF failure)
-in the admin's look and the user's language; 500.html is rendered by Django itself, without a
-request or the database."""
+in the admin's look and the user's language; 500.html is rendered without a request context
+or the database (`server_error`).
+
+Every error page carries the security headers the other pages carry (`with_security_headers`):
+an error raised in a middleware (a request too large, an unknown host, a NUL character) is
+answered before the response passes the middlewares that would add them."""
 
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.csp import ContentSecurityPolicyMiddleware
+from django.middleware.security import SecurityMiddleware
 from django.shortcuts import render
+from django.template import loader
 
 
 def admin_page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
@@ -28,7 +36,21 @@ def error_page(request: HttpRequest, template: str, status: int, **context: Any)
         "has_permission": signed_in,
         **context,
     }
-    return render(request, template, context, status=status)
+    return with_security_headers(request, render(request, template, context, status=status))
+
+
+def with_security_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The headers SecurityMiddleware, XFrameOptionsMiddleware and the Content-Security-Policy
+    middleware add (X-Content-Type-Options, Referrer-Policy, Cross-Origin-Opener-Policy,
+    Strict-Transport-Security over HTTPS, X-Frame-Options, Content-Security-Policy), set
+    here too; none is set twice when the response passes them after all."""
+    for middleware in (SecurityMiddleware, XFrameOptionsMiddleware, ContentSecurityPolicyMiddleware):
+        response = middleware(_unused_get_response).process_response(request, response)
+    return response
+
+
+def _unused_get_response(request: HttpRequest) -> HttpResponse:
+    raise NotImplementedError  # only process_response of the middlewares is called
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -47,3 +69,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """Django's own page has an inline style the Content-Security-Policy blocks; the reason
     (for developers) stays out of the page."""
     return error_page(request, "403_csrf.html", 403)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's own 500 page (templates/500.html, no request context, no database), with the
+    security headers."""
+    return with_security_headers(request, HttpResponseServerError(loader.get_template("500.html").render()))

@@ -7,6 +7,7 @@ itself needs the imports too, so it lives in review/admin.py on `VisibleItemsAdm
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from functools import partial
 from pathlib import PurePosixPath
@@ -15,6 +16,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import Count, Max, Q
@@ -25,8 +27,10 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
+from import_export.forms import ConfirmImportForm
+from import_export.tmp_storages import TempFolderStorage
 
-from config.admin_base import BaseAdmin, RedactedDeletionMixin
+from config.admin_base import BaseAdmin, CheckedAutocompleteFields, RedactedDeletionMixin
 from dossier import masterdata, resources, tasks
 from dossier.access import import_refusal, type_refusal
 from dossier.models import (
@@ -79,7 +83,64 @@ def _links(objects, url_name: str):
     )
 
 
-class MasterDataAdmin(RedactedDeletionMixin, ImportExportModelAdmin):
+CONFIRMATION_SALT = "dossier.admin.master-data-confirmation"
+
+
+def sign_confirmation(request, stored_name: str, fmt, resource) -> str:
+    """The confirmation's token: the stored copy's name, the format and the resource, signed
+    for the signed-in user."""
+    value = {"name": stored_name, "format": str(fmt), "resource": str(resource or "")}
+    return signing.dumps(value, salt=f"{CONFIRMATION_SALT}:{request.user.pk}", compress=True)
+
+
+class MasterDataConfirmForm(ConfirmImportForm):
+    """The confirmation of a master-data import. Its hidden fields are checked, never
+    trusted: django-import-export would read any name in its temporary folder, index its
+    formats and resources with any number, and answer a forged value with a server error.
+    Here the file, format and resource come from the signed token the preview made
+    (`sign_confirmation`); anything else, or a copy no longer stored (confirmed already), is
+    one sentence."""
+
+    original_file_name = forms.CharField(widget=forms.HiddenInput(), max_length=255)
+    request = None
+    storage_class = None
+
+    def clean_import_file_name(self) -> str:
+        return self.cleaned_data["import_file_name"]  # checked in clean(), with the format
+
+    def clean(self):
+        cleaned = super().clean()
+        token = cleaned.get("import_file_name", "")
+        user = getattr(self.request, "user", None)
+        try:
+            value = signing.loads(token, salt=f"{CONFIRMATION_SALT}:{getattr(user, 'pk', '')}")
+            name = PurePosixPath(str(value["name"])).name
+            fmt = int(value["format"])
+            resource = str(value.get("resource", ""))
+            if not name or not 0 <= fmt < len(resources.IMPORT_FORMATS):
+                raise ValueError(name)
+        except (signing.BadSignature, KeyError, TypeError, ValueError):
+            raise forms.ValidationError(
+                _("This confirmation does not belong to a file you uploaded. Choose the file again and import it.")
+            ) from None
+        if not self._stored(name):
+            raise forms.ValidationError(
+                _("The uploaded file is no longer there (was it imported already?). Choose the file again.")
+            )
+        cleaned.update(import_file_name=name, format=str(fmt), resource=resource)
+        return cleaned
+
+    def _stored(self, name: str) -> bool:
+        storage = (self.storage_class or TempFolderStorage)(name=name)
+        if hasattr(storage, "get_full_path"):
+            return os.path.isfile(storage.get_full_path())
+        try:
+            return storage.read() is not None
+        except (OSError, ValueError):
+            return False
+
+
+class MasterDataAdmin(CheckedAutocompleteFields, RedactedDeletionMixin, ImportExportModelAdmin):
     """Master data with Import and Export buttons. Importing creates and changes rows, so it
     needs both add and change permission (django-import-export allows it to any user of the
     admin unless a setting says otherwise); exporting needs its own permission.
@@ -92,8 +153,25 @@ class MasterDataAdmin(RedactedDeletionMixin, ImportExportModelAdmin):
     export_formats = writing.EXPORT_FORMATS
     export_form_class = resources.MasterDataExportForm
 
+    confirm_form_class = MasterDataConfirmForm
+
     def has_import_permission(self, request) -> bool:
         return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def get_confirm_form_initial(self, request, import_form):
+        """The confirmation carries what it confirms (the stored copy, its format, the
+        resource) signed for this user: the step reads nothing the user did not upload."""
+        initial = super().get_confirm_form_initial(request, import_form)
+        if initial:
+            initial["import_file_name"] = sign_confirmation(
+                request, initial["import_file_name"], initial["format"], initial.get("resource", "")
+            )
+        return initial
+
+    def create_confirm_form(self, request, import_form=None):
+        form = super().create_confirm_form(request, import_form)
+        form.request, form.storage_class = request, self.get_tmp_storage_class()
+        return form
 
     def has_export_permission(self, request) -> bool:
         return self.has_view_permission(request) and request.user.has_perm(EXPORT_PERMISSION)

@@ -44,7 +44,7 @@ class ImportJobAdmin(BaseAdmin):
     )
     list_display_links = ("file_name",)
     list_filter = ("state", ("item_type", admin.RelatedOnlyFieldListFilter))
-    list_select_related = ("user", "item_type", "undone_by")
+    list_select_related = ("user", "item_type", "undone_by", "cancelled_by")
     search_fields = ("file_name", "file_sha256", "user__username", "item_type__code")
     date_hierarchy = "created_at"
     job_template = "admin/imports/importjob/job.html"
@@ -123,6 +123,11 @@ class ImportJobAdmin(BaseAdmin):
                 self.admin_site.admin_view(self.undo_view),
                 name="{}_{}_undo".format(*info),
             ),
+            path(
+                "<path:object_id>/cancel/",
+                self.admin_site.admin_view(self.cancel_view),
+                name="{}_{}_cancel".format(*info),
+            ),
         ]
         return own + super().get_urls()
 
@@ -133,7 +138,9 @@ class ImportJobAdmin(BaseAdmin):
             pk = uuid.UUID(str(object_id))
         except ValueError:
             raise Http404 from None
-        jobs = self.get_queryset(request).select_related("user", "item_type", "creation_profile", "undone_by")
+        jobs = self.get_queryset(request).select_related(
+            "user", "item_type", "creation_profile", "undone_by", "cancelled_by"
+        )
         return get_object_or_404(jobs, pk=pk)
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
@@ -154,6 +161,7 @@ class ImportJobAdmin(BaseAdmin):
             "undo_progress_url": reverse("admin:imports_importjob_undo_progress", args=[job.pk])
             if job.state == ImportJob.State.UNDOING
             else "",
+            "cancel_url": _cancel_url(job),
             **(extra_context or {}),
         }
         return TemplateResponse(request, self.job_template, context)
@@ -234,6 +242,32 @@ class ImportJobAdmin(BaseAdmin):
             "job_url": reverse("admin:imports_importjob_change", args=[job.pk]),
         }
         return TemplateResponse(request, "admin/imports/importjob/undo_progress.html", context)
+
+    def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Cancel a running import (POST, CSRF-protected by the admin): a user who may read
+        the job in the history, its owner or an administrator, may stop it
+        (services.request_cancel); the job records who asked and when (cancelled_by,
+        cancelled_at). Continuing or committing stays the owner's, in the wizard. A job the
+        user may not see is 404; one that is not running (any more) goes back to its page
+        with the reason."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        job = self._job_for(request, object_id)
+        if not self.has_view_permission(request, job):
+            raise PermissionDenied
+        if not job.is_running:
+            messages.error(
+                request,
+                _("This import has state '%(state)s' and cannot be cancelled.") % {"state": job.get_state_display()},
+            )
+            return self._back_to(job)
+        try:
+            services.request_cancel(job=job, by=request.user)
+        except services.ImportRefused as refusal:
+            messages.error(request, refusal.message)
+        else:
+            messages.info(request, _("Cancel asked: the import stops and stores nothing."))
+        return self._back_to(job)
 
     def download_view(self, request: HttpRequest, object_id: str, what: str) -> HttpResponse:
         """The job's original file, its attachments ZIP, or its rejected rows (.xlsx, .csv):
@@ -335,6 +369,12 @@ def _undo_url(request: HttpRequest, job: ImportJob) -> str:
     if services.undo_refusal(job=job, user=request.user):
         return ""
     return reverse("admin:imports_importjob_undo", args=[job.pk])
+
+
+def _cancel_url(job: ImportJob) -> str:
+    """The history's cancel of a running import, for whoever may read the job (its owner,
+    an administrator)."""
+    return reverse("admin:imports_importjob_cancel", args=[job.pk]) if job.is_running else ""
 
 
 def _wizard_url(request: HttpRequest, job: ImportJob) -> str:

@@ -20,6 +20,15 @@ class ImportJobQuerySet(models.QuerySet):
             return self.none()
         return self if user.is_superuser else self.filter(user=user)
 
+    def owned_by(self, user) -> ImportJobQuerySet:
+        """The jobs a user may act on in the wizard (choose the sheet, map, check, commit,
+        cancel, correct): his own, nobody else's. Administrators read other users' jobs
+        (`visible_to`) and may cancel a running one from the history, never continue one:
+        its items would be submitted as its owner."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self.filter(user=user)
+
 
 class ImportJob(models.Model):
     class State(models.TextChoices):
@@ -119,6 +128,17 @@ class ImportJob(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("undone by"),
+    )
+    # Who asked to cancel, and when: the owner in the wizard or the history, or an
+    # administrator in the history. A running job ends cancelled a little later (finished_at).
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
     )
 
     objects = ImportJobQuerySet.as_manager()

@@ -102,11 +102,16 @@ def problem_totals(job: ImportJob) -> ProblemTotals:
 
 
 def state_text(job: ImportJob) -> str:
-    """The job's state in words; an undone job with who undid it and when."""
+    """The job's state in words; an undone or cancelled job with who did it and when."""
     if job.state == ImportJob.State.UNDONE and job.undone_at:
         return _("undone by %(user)s at %(when)s") % {
             "user": job.undone_by.get_username() if job.undone_by else _("an unknown user"),
             "when": formats.date_format(timezone.localtime(job.undone_at), "DATETIME_FORMAT"),
+        }
+    if job.state == ImportJob.State.CANCELLED and job.cancelled_at:
+        return _("cancelled by %(user)s at %(when)s") % {
+            "user": job.cancelled_by.get_username() if job.cancelled_by else _("an unknown user"),
+            "when": formats.date_format(timezone.localtime(job.cancelled_at), "DATETIME_FORMAT"),
         }
     return job.get_state_display()
 

@@ -6,7 +6,7 @@ by the commit's own connection stays invisible until the end. So a running job k
 small files next to its staged rows in private storage (shared by web servers and workers):
 
     imports/<job>-progress.json   phase, rows done, rows in total, phase start, last beat
-    imports/<job>-cancel          present when the user asked to cancel
+    imports/<job>-cancel          present when a user asked to cancel: who and when (JSON)
     imports/<job>-written.txt     files the commit wrote (attachments, documents), each
                                   named before it is written, for the reaper
 
@@ -90,9 +90,30 @@ def cancel_requested(job_id) -> bool:
     return cancel_path(job_id).exists()
 
 
-def mark_cancel(job_id) -> None:
+def mark_cancel(job_id, *, by=None) -> None:
+    """Ask the job to stop, noting who asked (`by`, a user) and when; the job records them
+    (cancelled_by, cancelled_at) once it has ended cancelled."""
     make_staging_folder()
-    private_open(cancel_path(job_id), "a").close()
+    mark = {"by": getattr(by, "pk", None), "at": timezone.now().isoformat()}
+    with private_open(cancel_path(job_id), "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(mark))
+
+
+def cancel_mark(job_id) -> tuple[int | None, dt.datetime | None]:
+    """Who asked to cancel the job (a user's id) and when, from its cancel mark; (None, None)
+    when there is no mark or it says neither (one made by an older version)."""
+    try:
+        mark = json.loads(cancel_path(job_id).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, None
+    if not isinstance(mark, dict):
+        return None, None
+    by = mark.get("by") if isinstance(mark.get("by"), int) else None
+    try:
+        at = dt.datetime.fromisoformat(mark["at"])
+    except (KeyError, TypeError, ValueError):
+        at = None
+    return by, at
 
 
 def read_progress_file(job_id) -> dict | None:

@@ -3,7 +3,8 @@
 workbook and the relation search of the mapping step.
 
 The wizard's state is the ImportJob in the URL, never the session. Every job view opens with
-`_get_job_for_user` (the user's own job, else 404) and `_stale_page`, which sends a page the
+`_get_job_for_user` (the user's own job, `ImportJob.objects.owned_by`; else 404, also for an
+administrator) and `_stale_page`, which sends a page the
 job has moved past to the step its state belongs to (STEP_STATES, `step_url`). Every view
 needs InSite or Profit rights (R2: else 403 with the reason) and only offers the types the
 user is authorised for (R3)."""
@@ -96,10 +97,11 @@ def _storage_fault_page(request: HttpRequest, error: OSError, pk) -> HttpRespons
 
 
 def _get_job_for_user(request: HttpRequest, pk) -> ImportJob:
-    """The job, when it is the user's own or the user is an administrator (404 otherwise):
-    one rule, ImportJob.objects.visible_to. An administrator may follow and finish another
-    user's import; the commit checks the rights of the job's own user (R2, R3)."""
-    jobs = ImportJob.objects.visible_to(request.user)
+    """The job, when it is the user's own (404 otherwise, administrators included): one
+    rule, ImportJob.objects.owned_by. The wizard acts on a job (its items are submitted as
+    its owner); an administrator reads other users' imports in the history and may cancel a
+    running one there (imports/admin.py), never continue or commit one here."""
+    jobs = ImportJob.objects.owned_by(request.user)
     return get_object_or_404(jobs.select_related("item_type", "creation_profile", "user"), pk=pk)
 
 
@@ -216,7 +218,7 @@ def _corrected_job(request: HttpRequest, item_type: ItemType) -> ImportJob | Non
     """The user's earlier job of this type that a corrected file replaces (`?corrects=`)."""
     pk = request.GET.get("corrects", "")
     try:
-        return ImportJob.objects.filter(user=request.user, item_type=item_type).get(pk=pk) if pk else None
+        return ImportJob.objects.owned_by(request.user).filter(item_type=item_type).get(pk=pk) if pk else None
     except (ImportJob.DoesNotExist, ValidationError, ValueError):
         return None
 
@@ -456,7 +458,7 @@ def _mapping_of_corrected(request: HttpRequest, job: ImportJob) -> dict[str, dic
     file still has by the same name (and every fixed value)."""
     pk = request.GET.get("from", "")
     try:
-        earlier = ImportJob.objects.filter(user=request.user, item_type=job.item_type).get(pk=pk) if pk else None
+        earlier = ImportJob.objects.owned_by(request.user).filter(item_type=job.item_type).get(pk=pk) if pk else None
     except (ImportJob.DoesNotExist, ValidationError, ValueError):
         earlier = None
     if earlier is None:
@@ -680,7 +682,7 @@ def cancel(request: HttpRequest, pk) -> HttpResponse:
     between batches, an import is rolled back."""
     job = _get_job_for_user(request, pk)
     try:
-        services.request_cancel(job=job)
+        services.request_cancel(job=job, by=request.user)
     except services.ImportRefused as refusal:
         messages.error(request, refusal.message)
     except OSError:  # the cancel mark cannot be written: the job goes on, so say so

@@ -15,6 +15,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_base import CheckedAutocompleteFields
 from dossier.admin import VisibleItemsAdmin, url_or_none
 from dossier.models import (
     Attachment,
@@ -64,7 +65,7 @@ class AttachmentInline(admin.TabularInline):
         return format_html('<a href="{}">{}</a>', url, attachment.original_name) if url else attachment.original_name
 
 
-class ReactionInline(admin.TabularInline):
+class ReactionInline(CheckedAutocompleteFields, admin.TabularInline):
     model = Reaction
     fields = ("author", "text", "created_at")
     autocomplete_fields = ("author",)

@@ -12,6 +12,7 @@ from imports.models import ImportJob
 from imports.pipeline.attachments import ArchiveError
 from imports.progress import (
     Progress,
+    cancel_mark,
     cancel_requested,
     cancelled_message,
     mark_cancel,
@@ -70,38 +71,50 @@ def end_cancelled(job: ImportJob) -> None:
     job.error_message = cancelled_message()
     job.finished_at = timezone.now()
     job.validated_at = None
+    job.cancelled_by_id, asked_at = cancel_mark(job.pk)
+    job.cancelled_at = asked_at or job.finished_at
     ImportJob.objects.filter(pk=job.pk).update(
-        state=job.state, error_message=job.error_message, finished_at=job.finished_at, validated_at=None
+        state=job.state,
+        error_message=job.error_message,
+        finished_at=job.finished_at,
+        validated_at=None,
+        cancelled_by=job.cancelled_by_id,
+        cancelled_at=job.cancelled_at,
     )
     remove_staging(job)
     remove_marks(job.pk)
 
 
-def cancel_import(*, job: ImportJob, reason: str = "") -> None:
+def cancel_import(*, job: ImportJob, reason: str = "", by=None) -> None:
     """Stop an import that will not be committed (the command line gave up on it, with
-    `reason`): it is cancelled for good and its staged rows are removed."""
+    `reason`; or a user cancelled it, `by`): it is cancelled for good and its staged rows are
+    removed."""
     move_job(job, ImportJob.State.CANCELLED)
     job.error_message = reason
     job.finished_at = timezone.now()
-    job.save(update_fields=["state", "error_message", "finished_at"])
+    if by is not None:
+        job.cancelled_by, job.cancelled_at = by, job.finished_at
+    job.save(update_fields=["state", "error_message", "finished_at", "cancelled_by", "cancelled_at"])
     staging_path(job).unlink(missing_ok=True)
     rejected_path(job).unlink(missing_ok=True)
 
 
-def request_cancel(*, job: ImportJob) -> None:
+def request_cancel(*, job: ImportJob, by=None) -> None:
     """Ask a running job to stop. A validation stops between batches and a commit rolls back
     (nothing stored); the job then ends cancelled. The mark is a file, never a database
-    write, so the request does not wait on a running commit's transaction. A job that is not
-    running is cancelled at once; one that has ended cannot be."""
+    write, so the request does not wait on a running commit's transaction; it notes who asked
+    (`by`: the owner, or an administrator in the history) and when, and the job records them
+    as it ends (cancelled_by, cancelled_at). A job that is not running is cancelled at once;
+    one that has ended cannot be."""
     if job.is_running:
-        mark_cancel(job.pk)
+        mark_cancel(job.pk, by=by)
         return
     if not job.can_move_to(ImportJob.State.CANCELLED):
         raise ImportRefused(
             _("This import has state '%(state)s' and cannot be cancelled.") % {"state": job.get_state_display()},
             job=job,
         )
-    cancel_import(job=job, reason=cancelled_message())
+    cancel_import(job=job, reason=cancelled_message(), by=by)
 
 
 def mark_queued(*, job: ImportJob, state: str) -> None:

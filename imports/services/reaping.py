@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from dossier.models import Attachment
 from imports.models import ImportJob
 from imports.pipeline.committing import remove_listed
-from imports.progress import last_beat, manifest_path, remove_marks, staging_folder
+from imports.progress import cancel_mark, last_beat, manifest_path, remove_marks, staging_folder
 from imports.services.jobs import move_job
 from imports.services.refusals import ImportRefused, storage_fault
 from imports.services.staging import remove_job_files, remove_staging, uuid_or_none
@@ -43,7 +43,11 @@ def end_dead_import(*, job: ImportJob, message: str, cancelled: bool) -> bool:
             latest = last_beat(job)
             if latest and timezone.now() - latest < dt.timedelta(seconds=settings.IMPORT_STALE_AFTER):
                 return False  # it beat just now
-            locked.update(state=state, error_message=message, finished_at=timezone.now(), validated_at=None)
+            ended = {"state": state, "error_message": message, "finished_at": timezone.now(), "validated_at": None}
+            if cancelled:  # who asked to cancel, and when (the cancel mark)
+                ended["cancelled_by"], asked_at = cancel_mark(job.pk)
+                ended["cancelled_at"] = asked_at or ended["finished_at"]
+            locked.update(**ended)
     except OperationalError:
         logger.warning("The reaper could not end import %s now (the database is busy); it tries again.", job.pk)
         return False
