@@ -1,17 +1,26 @@
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from config.admin_base import RedactedDeletionMixin
+from config.admin_base import CheckedAutocompleteFields, RedactedDeletionMixin
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(CheckedAutocompleteFields, RedactedDeletionMixin, DjangoGroupAdmin):
+    """Django's, with the project's checked selects and redacted delete page."""
 
 
 @admin.register(User)
-class UserAdmin(RedactedDeletionMixin, DjangoUserAdmin):
+class UserAdmin(CheckedAutocompleteFields, RedactedDeletionMixin, DjangoUserAdmin):
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
         (_("Preferences"), {"fields": ("language",)}),

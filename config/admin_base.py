@@ -3,6 +3,7 @@ no app: a model takes part through its manager's `visible_to(user)`, the one vis
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import NestedObjects, quote
 from django.contrib.admin.widgets import AutocompleteMixin
@@ -99,7 +100,8 @@ class CheckedAutocompleteSelectMultiple(CheckedAutocompleteMixin, admin.widgets.
 
 
 class CheckedAutocompleteFields:
-    """A ModelAdmin's or inline's `autocomplete_fields` with `CheckedAutocompleteSelect`."""
+    """A ModelAdmin's or inline's `autocomplete_fields` with `CheckedAutocompleteSelect`, and its
+    many-to-many selects refusing a key out of range as an invalid choice."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -109,7 +111,22 @@ class CheckedAutocompleteFields:
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         _check_autocomplete(field)
+        if type(field) is forms.ModelMultipleChoiceField:
+            field.__class__ = CheckedModelMultipleChoiceField
         return field
+
+
+class CheckedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Django's, except that a key beyond the database's integer range is an invalid choice:
+    SQLite raises OverflowError when it binds one in the field's `pk__in` lookup."""
+
+    def _check_values(self, value):
+        try:
+            return super()._check_values(value)
+        except OverflowError:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": "…"}
+            ) from None
 
 
 def _check_autocomplete(field) -> None:

@@ -87,7 +87,7 @@ def _storage_fault_page(request: HttpRequest, error: OSError, pk) -> HttpRespons
         message = _(
             "The server's storage failed, so the import stopped and nothing was stored; ask an administrator to check the storage, then import again."
         )
-    job = ImportJob.objects.visible_to(request.user).filter(pk=pk).first() if pk else None
+    job = ImportJob.objects.owned_by(request.user).filter(pk=pk).first() if pk else None
     if job is not None and job.state in (State.UPLOADED, State.MAPPED, State.VALIDATED):
         services.fail_job(job, message)
         return redirect("imports:result", pk=job.pk)

@@ -180,17 +180,7 @@ def admin_pages() -> list[str]:
     return urls
 
 
-OPEN_FINDING = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "open (issue 14 part 6): a key beyond the integer range in a many-to-many select "
-        "(permissions=99999999999999999999 on the group and user pages, 7 variants) ends in "
-        "OverflowError on SQLite: ModelMultipleChoiceField's pk__in lookup has no overflow guard"
-    ),
-)
-
-
-@pytest.mark.parametrize("username", [pytest.param("admin", marks=OPEN_FINDING), "importeur"])
+@pytest.mark.parametrize("username", ["admin", "importeur"])
 def test_no_forged_value_on_any_admin_form_ends_in_a_server_error(demo, quiet, username):
     quiet.force_login(User.objects.get(username=username))
     failures = []

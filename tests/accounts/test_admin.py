@@ -90,3 +90,23 @@ def test_it_keeps_non_staff_users_out_of_the_user_admin(client, charlie):
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+@pytest.mark.parametrize("page", ["group", "user"])
+def test_a_permission_key_beyond_the_integer_range_is_an_invalid_choice_not_a_server_error(client, root, page):
+    target = Group.objects.create(name="Importers") if page == "group" else root
+    client.force_login(root)
+    client.raise_request_exception = False
+    url = reverse(f"admin:{'auth' if page == 'group' else 'accounts'}_{page}_change", args=[target.pk])
+    form = (
+        {"name": "Importers"}
+        if page == "group"
+        else {"username": "root", "date_joined_0": "2026-01-01", "date_joined_1": "10:00", "language": ""}
+    )
+
+    response = client.post(
+        url, {**form, "user_permissions" if page == "user" else "permissions": "99999999999999999999"}
+    )
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.text
