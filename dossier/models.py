@@ -643,8 +643,9 @@ class CharacteristicCombination(models.Model):
             2: self.item_type.characteristic_2_id,
             3: self.item_type.characteristic_3_id,
         }
-        for level, value in ((1, self.value_1), (2, self.value_2), (3, self.value_3)):
-            if value is not None and value.characteristic_id != levels[level]:
+        for level, value_id in enumerate(self.value_ids(), start=1):
+            # A value the form refused is not set (its id is None): the form says so itself.
+            if value_id is not None and getattr(self, f"value_{level}").characteristic_id != levels[level]:
                 raise ValidationError(
                     {
                         f"value_{level}": _("This value does not belong to characteristic %(level)s of the type.")
