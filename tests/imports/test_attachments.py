@@ -400,7 +400,7 @@ def stored_names(job) -> list[tuple[str, str]]:
 
 
 @pytest.mark.django_db
-def test_each_file_of_a_row_is_stored_for_each_item_of_the_row_with_its_own_copy(demo):
+def test_r08_r23_each_file_of_a_row_is_stored_for_each_item_of_the_row_with_its_own_copy(demo):
     job = import_job(TWO_FILES_TWO_RELATIONS, FILES)
     summary = services.validate_import(job=job).summary
     assert summary.errors == []
