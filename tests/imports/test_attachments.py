@@ -15,6 +15,7 @@ import zipfile
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import translation
 
 from dossier.models import Attachment, DossierItem, ItemType
 from imports import services
@@ -23,6 +24,7 @@ from imports.pipeline.attachments import (
     AttachmentArchive,
     AttachmentSource,
     PathProblem,
+    attachment_message,
     attachment_names,
     relative_path,
 )
@@ -606,3 +608,19 @@ def test_rows_staged_before_a_row_could_name_several_files_are_read_as_one_file(
         (3, ["a.pdf", "b.pdf"]),
         (4, []),
     ]
+
+
+def test_the_new_messages_come_in_dutch_too(tmp_path, settings):
+    settings.IMPORT_ATTACHMENT_MAX_SIZE = 1
+    archive = AttachmentArchive.open(make_zip(tmp_path / "a.zip", {"a/cv.pdf": b"12", "b/cv.pdf": b"2"}))
+    with translation.override("nl"):
+        with pytest.raises(PathProblem) as ambiguous:
+            archive.resolve("cv.pdf")
+        with pytest.raises(PathProblem) as too_large:
+            archive.resolve("a/cv.pdf")
+        unnamed = attachment_message("attachment_not_named", name="b/cv.pdf")
+    assert ambiguous.value.message == (
+        "Meerdere bestanden in de ZIP heten 'cv.pdf' (a/cv.pdf, b/cv.pdf): geef ook de map op, bijvoorbeeld a/cv.pdf."
+    )
+    assert too_large.value.message.startswith("'a/cv.pdf' is 2\xa0bytes, meer dan de 1\xa0byte die een bijlage mag zijn")
+    assert unnamed.startswith("'b/cv.pdf' in de ZIP met bijlagen wordt door geen enkele rij genoemd")
