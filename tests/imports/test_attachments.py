@@ -622,5 +622,7 @@ def test_the_new_messages_come_in_dutch_too(tmp_path, settings):
     assert ambiguous.value.message == (
         "Meerdere bestanden in de ZIP heten 'cv.pdf' (a/cv.pdf, b/cv.pdf): geef ook de map op, bijvoorbeeld a/cv.pdf."
     )
-    assert too_large.value.message.startswith("'a/cv.pdf' is 2\xa0bytes, meer dan de 1\xa0byte die een bijlage mag zijn")
+    assert too_large.value.message.startswith(
+        "'a/cv.pdf' is 2\xa0bytes, meer dan de 1\xa0byte die een bijlage mag zijn"
+    )
     assert unnamed.startswith("'b/cv.pdf' in de ZIP met bijlagen wordt door geen enkele rij genoemd")
