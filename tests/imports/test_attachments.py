@@ -24,6 +24,7 @@ from imports.pipeline.attachments import (
     AttachmentArchive,
     AttachmentSource,
     PathProblem,
+    ServerFolders,
     attachment_message,
     attachment_names,
     relative_path,
@@ -127,6 +128,18 @@ def folder(tmp_path):
     (tmp_path / "secret.txt").write_text("not for you")
     (root / "link.pdf").symlink_to(tmp_path / "secret.txt")
     return root
+
+
+def test_a_server_folders_file_is_checked_for_size_and_type_like_a_zips(folder, settings):
+    (folder / "sollicitaties" / "10001_cv.exe").write_bytes(b"MZ")
+    source = AttachmentSource(folders=ServerFolders({"C$/Import": folder}))
+    with pytest.raises(PathProblem) as refused_type:
+        source.resolve("\\\\client\\C$\\Import\\sollicitaties\\10001_cv.exe")
+    settings.IMPORT_ATTACHMENT_MAX_SIZE = 3
+    with pytest.raises(PathProblem) as refused_size:
+        source.resolve("\\\\client\\C$\\Import\\sollicitaties\\10001_cv.pdf")
+    assert (refused_type.value.code, refused_size.value.code) == ("attachment_type_not_allowed", "attachment_too_large")
+    assert source.unnamed() == []  # a folder's files are not listed: it is not the user's upload
 
 
 def test_a_unc_path_is_found_in_the_mapped_server_folder(folder):
