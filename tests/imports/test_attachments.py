@@ -639,3 +639,16 @@ def test_the_new_messages_come_in_dutch_too(tmp_path, settings):
         "'a/cv.pdf' is 2\xa0bytes, meer dan de 1\xa0byte die een bijlage mag zijn"
     )
     assert unnamed.startswith("'b/cv.pdf' in de ZIP met bijlagen wordt door geen enkele rij genoemd")
+
+
+@pytest.mark.django_db
+def test_a_cell_of_several_files_without_a_zip_is_one_problem_on_its_row(demo):
+    job = services.start_import(
+        user=get_user_model().objects.get(username="importeur"),
+        item_type=ItemType.objects.get(code="SOLL"),
+        file=io.BytesIO('Relatienummer;Onderwerp;Bijlage\n10001;Brief;"a.pdf;b.pdf;c.pdf"\n'.encode()),
+        file_name="rows.csv",
+    )
+    assert services.set_mapping(job=job, mapping=services.suggest_mapping_for(job)) == []
+    summary = services.validate_import(job=job).summary
+    assert [(p.row, p.code) for p in summary.problems] == [(2, "attachment_no_archive")]
