@@ -646,7 +646,7 @@ def test_a_cell_of_several_files_without_a_zip_is_one_problem_on_its_row(demo):
     job = services.start_import(
         user=get_user_model().objects.get(username="importeur"),
         item_type=ItemType.objects.get(code="SOLL"),
-        file=io.BytesIO('Relatienummer;Onderwerp;Bijlage\n10001;Brief;"a.pdf;b.pdf;c.pdf"\n'.encode()),
+        file=io.BytesIO(b'Relatienummer;Onderwerp;Bijlage\n10001;Brief;"a.pdf;b.pdf;c.pdf"\n'),
         file_name="rows.csv",
     )
     assert services.set_mapping(job=job, mapping=services.suggest_mapping_for(job)) == []
