@@ -315,7 +315,7 @@ class ItemSpec:
                 "attachment",
                 gettext_lazy("attachment"),
                 Kind.FILE,
-                option if t.attach_file else hidden,  # R22; one per row (R23)
+                option if t.attach_file else hidden,  # R22; several files a row, separated by ';' (R23)
                 Group.ATTACHMENT,
                 afas_names=("FileName", "FlNm"),
             )

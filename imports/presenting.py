@@ -74,6 +74,10 @@ CODE_TITLES = {
     "attachment_name_too_long": gettext_lazy("Attachment name too long"),
     "attachment_name_without_number": gettext_lazy("Attachment name without the relation number"),
     "attachment_used_twice": gettext_lazy("Attachment used twice"),
+    "attachment_too_large": gettext_lazy("Attachment too large"),
+    "attachment_type_not_allowed": gettext_lazy("Attachment type not accepted"),
+    "attachment_named_twice": gettext_lazy("Attachment named twice in one cell"),
+    "attachment_not_named": gettext_lazy("File in the ZIP that no row names"),
 }
 
 
@@ -400,6 +404,8 @@ class ProblemReport:
 def _column_of(problem: dict) -> str:
     if problem.get("column"):
         return str(problem["column"])
+    if problem.get("row") is None and str(problem.get("code") or "").startswith("attachment_"):  # a file in the ZIP
+        return _("(the attachments ZIP)")
     return _("(a fixed value)") if problem.get("field") else _("(the row)")
 
 
@@ -419,9 +425,10 @@ def _problem_list(
     page_name = f"{kind}_page"
     rows_by_group: dict[tuple[str, str], set] = {}
     example: dict[tuple[str, str], str] = {}
-    for problem in problems:
+    for index, problem in enumerate(problems):
         key = (_column_of(problem), str(problem.get("code") or ""))
-        rows_by_group.setdefault(key, set()).add(problem.get("row"))
+        row = problem.get("row")
+        rows_by_group.setdefault(key, set()).add(row if row is not None else ("file", index))  # each counts
         example.setdefault(key, shortened(str(problem.get("message", "")), SHOWN_MESSAGE_LENGTH))
     size = {key: len(rows) for key, rows in rows_by_group.items()}
     groups = [

@@ -30,11 +30,12 @@ class Problem:
 
 @dataclass
 class CleanRow:
-    """A valid row: one item per destination (R8), sharing values and attachment."""
+    """A valid row: one item per destination (R8), sharing values and attachments (each
+    item gets its own copy of each file)."""
 
     number: int
     items: list[dict[str, Any]]  # validated values per destination (ItemSpec.validate output)
-    attachment: Any = None  # an attachments.Member, or None
+    attachments: list[Any] = field(default_factory=list)  # attachments.Member, in the cell's order
 
 
 @dataclass
@@ -71,12 +72,17 @@ class Summary:
         else:
             self.invalid_rows += 1
         for problem in result.problems:
-            if problem.is_warning:
-                self.warning_count += 1
-            else:
-                self.error_count += 1
-            if len(self.problems) < self.problem_limit:
-                self.problems.append(problem)
+            self.add_problem(problem)
+
+    def add_problem(self, problem: Problem) -> None:
+        """Count and keep one problem; also one of the file as a whole (without a row), such
+        as a file of the attachments ZIP that no row names."""
+        if problem.is_warning:
+            self.warning_count += 1
+        else:
+            self.error_count += 1
+        if len(self.problems) < self.problem_limit:
+            self.problems.append(problem)
 
     @property
     def errors(self) -> list[Problem]:

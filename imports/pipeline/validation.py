@@ -6,8 +6,11 @@ Rows are taken in batches. For each batch:
    that are not known yet are loaded with one query per kind: the number of queries does
    not grow with the number of rows;
 3. each row is resolved, expanded to one item per destination (R8) and checked as a whole
-   by ItemSpec.validate; attachments are found in the ZIP (R22-R25).
-Every problem names the spreadsheet row, the column, the value and the fix (R26).
+   by ItemSpec.validate; attachments are found in the ZIP (R22-R25), several a cell when
+   separated by semicolons.
+Every problem names the spreadsheet row, the column, the value and the fix (R26). After the
+last row, `file_problems` lists the files of the ZIP that no row named (warnings: they are
+not stored).
 """
 
 from __future__ import annotations
@@ -27,7 +30,14 @@ from django.utils.translation import gettext as _
 from dossier.models import EXTRA_MODELS, ROLE_MODELS, Attachment, Contact, DossierItem, Relation
 from dossier.spec import REFERENCE_KINDS, FieldProblem, ItemSpec, Kind, unknown_relation_message
 from dossier.values import ValueCorrected, ValueProblem, as_text, quoted, without_controls_first
-from imports.pipeline.attachments import AttachmentSource, PathProblem
+from imports.pipeline.attachments import (
+    AttachmentArchive,
+    AttachmentSource,
+    Member,
+    PathProblem,
+    attachment_message,
+    attachment_names,
+)
 from imports.pipeline.mapping import field_sources
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
 from spreadsheets.cells import UNCOMPUTED
@@ -185,7 +195,7 @@ class RowValidator:
         user,
         now: dt.datetime | None = None,
         epoch: int = 1900,
-        attachments: AttachmentSource | None = None,
+        attachments: AttachmentSource | AttachmentArchive | None = None,
         batch_size: int = BATCH_SIZE,
     ):
         self.spec = spec
@@ -312,9 +322,9 @@ class RowValidator:
                 else:
                     resolved[code] = found
 
-        member = None
+        members: list[Member] = []
         if "attachment" in values and not self.spec["attachment"].is_hidden:
-            member = self._attachment(row.number, self._cell(row, "attachment"), values["attachment"], problems)
+            members = self._attachments(row.number, self._cell(row, "attachment"), values["attachment"], problems)
 
         # A field whose value was refused is reported once, not again as missing.
         failed = {p.field for p in problems if not p.is_warning}
@@ -339,11 +349,14 @@ class RowValidator:
                     problems.append(problem)
             completed.pop("attachment", None)
             items.append(completed)
-            if member is not None and relation is not None:
-                problems.extend(self._attachment_warnings(row.number, self._cell(row, "attachment"), member, relation))
+            if relation is not None:
+                for member in members:
+                    problems.extend(
+                        self._attachment_warnings(row.number, self._cell(row, "attachment"), member, relation)
+                    )
 
         is_valid = not any(not p.is_warning for p in problems)
-        clean = CleanRow(number=row.number, items=items, attachment=member) if is_valid else None
+        clean = CleanRow(number=row.number, items=items, attachments=members) if is_valid else None
         cells = row.cells
         if not is_valid and UNCOMPUTED in cells:  # the rejected rows file gets plain values
             cells = tuple(None if cell is UNCOMPUTED else cell for cell in cells)
@@ -360,8 +373,33 @@ class RowValidator:
             return self.lookups.items.get(key)
         return None
 
-    def _attachment(self, number: int, cell, path: str, problems: list[Problem]):
+    def _attachments(self, number: int, cell, text: str, problems: list[Problem]) -> list[Member]:
+        """The files a cell names (separated by semicolons), each found and checked on its
+        own; a file named twice is attached once, with a warning."""
+        members: list[Member] = []
+        for path in attachment_names(text):
+            member = self._attachment(number, cell, path, problems)
+            if member is None:
+                continue
+            if member in members:
+                problems.append(
+                    self._problem(
+                        number,
+                        "attachment",
+                        cell,
+                        "attachment_named_twice",
+                        attachment_message("attachment_named_twice", name=member.name),
+                        warning=True,
+                    )
+                )
+                continue
+            members.append(member)
+        return members
+
+    def _attachment(self, number: int, cell, path: str, problems: list[Problem]) -> Member | None:
         if self.attachments is None:
+            if any(p.code == "attachment_no_archive" and p.row == number for p in problems):
+                return None  # once a row, however many files its cell names
             problems.append(
                 self._problem(
                     number,
@@ -430,6 +468,26 @@ class RowValidator:
                 )
             )
         return warnings
+
+    def file_problems(self) -> list[Problem]:
+        """After the last row: a warning for each file of the ZIP that no row named (it is
+        not stored), without a row or column; its value is the file's path in the ZIP."""
+        if self.attachments is None:
+            return []
+        return [
+            Problem(
+                row=None,
+                column=None,
+                value=_shown(member.name),
+                code="attachment_not_named",
+                message=_cut(
+                    without_controls(attachment_message("attachment_not_named", name=member.name)),
+                    SHOWN_MESSAGE_LENGTH,
+                ),
+                is_warning=True,
+            )
+            for member in self.attachments.unnamed()
+        ]
 
     # --- messages --------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from dossier.spec import ItemSpec
 from imports.models import ImportJob
 from imports.pipeline.committing import ItemRows, stage_rejected, stage_row
-from imports.pipeline.outcomes import Summary, ValidationResult
+from imports.pipeline.outcomes import Problem, Summary, ValidationResult
 from imports.progress import (
     VALIDATING,
     ImportCancelled,
@@ -95,14 +95,17 @@ def validate_and_stage(
         ):
             rows = ItemRows(spec, job=job)
             item_count = attachment_count = 0
-            for result in validated_rows(job, spec, attachments, report, total):
+            file_problems: list[Problem] = []
+            for result in validated_rows(job, spec, attachments, report, total, file_problems=file_problems):
                 summary.add(result)
                 if result.is_valid:
                     stage_row(staged, result.clean, rows)
                     item_count += len(result.clean.items)
-                    attachment_count += result.clean.attachment is not None
+                    attachment_count += len(result.clean.attachments)
                 else:
                     stage_rejected(rejected, result)
+            for problem in file_problems:  # after the rows: the ZIP's files no row named
+                summary.add_problem(problem)
         for partial, target in zip(partials, targets, strict=True):
             partial.replace(target)
     except BaseException as error:

@@ -378,7 +378,7 @@ class Command(PlainErrorsCommand):
         for p in problems[:SHOWN_PROBLEMS]:
             kind = _("warning") if p.is_warning else _("error")
             where = (
-                _("row %(row)s") % {"row": p.row}
+                (_("row %(row)s") % {"row": p.row} if p.row is not None else _("attachments ZIP"))
                 + (_(", column '%(column)s'") % {"column": p.column} if p.column else "")
                 + (_(", value '%(value)s'") % {"value": p.value} if p.value else "")
             )
