@@ -198,8 +198,6 @@ def remove_expired_files(now: dt.datetime | None = None) -> list[MasterDataImpor
             logger.warning("The file of master data import %s could not be removed now; the next round tries again.", job.pk)
             continue
         message = note if job.state == State.CHECKED else f"{job.message} {note}".strip()
-        if job.state == State.DONE:
-            message = job.message  # its file went when it was imported; nothing to say
         MasterDataImport.objects.filter(pk=job.pk).update(file="", message=message)
         job.message = message
         cleared.append(job)
