@@ -195,7 +195,9 @@ def remove_expired_files(now: dt.datetime | None = None) -> list[MasterDataImpor
         try:
             job.file.delete(save=False)
         except OSError:
-            logger.warning("The file of master data import %s could not be removed now; the next round tries again.", job.pk)
+            logger.warning(
+                "The file of master data import %s could not be removed now; the next round tries again.", job.pk
+            )
             continue
         message = note if job.state == State.CHECKED else f"{job.message} {note}".strip()
         MasterDataImport.objects.filter(pk=job.pk).update(file="", message=message)

@@ -95,16 +95,14 @@ def test_a_role_number_a_later_row_frees_is_still_taken_for_an_earlier_row(db):
 
 
 def test_a_role_moves_to_a_relation_an_earlier_row_left_and_not_to_one_still_held(db):
-    first, second, third = (RelationFactory(number=n) for n in ("10001", "10002", "10003"))
+    first, second, _third = (RelationFactory(number=n) for n in ("10001", "10002", "10003"))
     EmployeeFactory(relation=first, number="E1")
     EmployeeFactory(relation=second, number="E2")
 
     held = EmployeeResource().import_data(csv("number,relation\nE1,10002\nE2,10003\n"), dry_run=True)
     moved = EmployeeResource().import_data(csv("number,relation\nE2,10003\nE1,10002\n"))
 
-    assert row_messages(held) == [
-        "Row 2, column B (relation): Employee with this Organisation/person already exists."
-    ]
+    assert row_messages(held) == ["Row 2, column B (relation): Employee with this Organisation/person already exists."]
     assert not moved.has_validation_errors(), row_messages(moved)
     assert dict(models.Employee.objects.values_list("number", "relation__number")) == {"E1": "10002", "E2": "10003"}
 

@@ -73,9 +73,7 @@ def test_the_file_of_a_check_never_confirmed_is_removed_after_the_retention_days
     assert MasterDataImport.objects.get(pk=recent.pk).file  # not yet
 
 
-def test_the_file_of_a_failed_master_data_job_is_removed_after_the_retention_days_and_its_sentence_kept(
-    root, settings
-):
+def test_the_file_of_a_failed_master_data_job_is_removed_after_the_retention_days_and_its_sentence_kept(root, settings):
     settings.IMPORT_RETENTION_DAYS = 30
     old = timezone.now() - dt.timedelta(days=40)
     failed = a_job(root, "failed", created_at=old, finished_at=old, message="The file has problems.")
