@@ -5,6 +5,7 @@ import io
 import time
 
 import pytest
+from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -97,6 +98,10 @@ def test_a_file_above_the_threshold_is_queued_and_the_worker_checks_and_imports_
     assert job.state == "done"
     assert models.Relation.objects.count() == 12
     assert models.SalesRelation.objects.get(relation__number="40003").number == "D3"
+    assert LogEntry.objects.filter(action_flag=ADDITION).count() == 12  # the admin's history names each
+    assert set(LogEntry.objects.values_list("object_id", flat=True)) == {
+        str(pk) for pk in models.Relation.objects.values_list("pk", flat=True)
+    }
     assert "Import finished: 12 new, 0 changed, 0 unchanged." in client.get(job_url(job)).text
     assert not job.file  # the stored copy is gone once imported
 

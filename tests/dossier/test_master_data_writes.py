@@ -5,12 +5,15 @@ the check reports (new, changed and unchanged rows, the preview, row problems) i
 checking row by row against stored rows reported."""
 
 import pytest
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from dossier import models
 from dossier.resources import EmployeeResource, RelationResource
-from tests.dossier.test_resources import csv, row_messages
+from tests.dossier.test_resources import csv, format_index, row_messages
 from tests.factories import EmployeeFactory, RelationFactory, SalesRelationFactory
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "SAVEPOINT", "BEGIN", "REPLACE")
@@ -141,3 +144,21 @@ def test_a_key_another_user_stores_between_check_and_write_is_checked_again_and_
     assert checks == [2, 1]  # the write met the stored key; the second check found it
     assert not result.has_errors()
     assert dict(models.Relation.objects.values_list("number", "name")) == {"10001": "A", "10002": "B"}
+
+
+def test_the_admins_history_names_each_relation_a_confirmed_import_in_the_request_made_or_changed(root_client):
+    RelationFactory(number="10001", name="Old name")
+    upload = SimpleUploadedFile(
+        "relations.csv", b"number,kind,name\n10001,person,New name\n20001,organisation,Acme\n", content_type="text/csv"
+    )
+    preview = root_client.post(
+        reverse("admin:dossier_relation_import"),
+        {"format": format_index(models.Relation, "csv"), "import_file": upload},
+    )
+    assert not models.Relation.objects.filter(number="20001").exists()  # the preview wrote nothing
+
+    root_client.post(reverse("admin:dossier_relation_process_import"), dict(preview.context["confirm_form"].initial))
+
+    acme = models.Relation.objects.get(number="20001")
+    logged = {(entry.object_id, entry.action_flag) for entry in LogEntry.objects.all()}
+    assert logged == {(str(acme.pk), ADDITION), (str(models.Relation.objects.get(number="10001").pk), CHANGE)}
