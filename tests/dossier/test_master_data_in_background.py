@@ -7,6 +7,7 @@ import time
 import pytest
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth.models import Permission
+from django.core.files.storage import InMemoryStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
@@ -266,3 +267,58 @@ def test_a_job_whose_worker_stopped_answering_fails_with_one_sentence(root_clien
     job.refresh_from_db()
     assert job.state == "failed" and not job.file
     assert masterdata.read_progress(job) == (0, 8)  # its progress is gone
+
+
+@pytest.fixture
+def storage_without_paths(monkeypatch):
+    """Private storage without local paths, as S3 is: `path()` raises NotImplementedError."""
+    storage = InMemoryStorage()
+    monkeypatch.setattr(models.MasterDataImport._meta.get_field("file"), "storage", storage)
+    return storage
+
+
+def test_the_progress_of_a_running_step_goes_through_the_storage_api_without_a_local_path(
+    root_client, small_threshold, settings, monkeypatch, storage_without_paths, django_capture_on_commit_callbacks
+):
+    settings.TASKS = IMMEDIATE
+    seen = []
+    noted = masterdata._Progress.__call__
+
+    def looking_midway(self, done):
+        noted(self, done)
+        if done == 6:
+            self.write()  # as its thread does every IMPORT_PROGRESS_EVERY seconds
+            job = models.MasterDataImport.objects.get()
+            seen.append(masterdata.read_progress(job))
+            seen.append(masterdata.progress_age(job) < 5)
+            seen.append("6 of 9 rows done" in root_client.get(job_url(job)).text)
+
+    monkeypatch.setattr(masterdata._Progress, "__call__", looking_midway)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(root_client, relations_csv(9))
+
+    assert seen == [(6, 9), True, True]
+    job = models.MasterDataImport.objects.get()
+    assert job.state == "checked" and masterdata.can_confirm(job)
+    assert storage_without_paths.listdir("masterdata")[1] == [job.file.name.split("/")[-1]]  # progress gone
+
+
+def test_a_dead_worker_is_told_by_its_beat_in_a_storage_without_local_paths(
+    root_client, small_threshold, settings, storage_without_paths
+):
+    settings.TASKS = DATABASE
+    settings.IMPORT_STALE_AFTER = 60
+    upload(root_client, relations_csv(8))
+    job = models.MasterDataImport.objects.get()
+    masterdata.write_progress(job.pk, 3, 8, slot=0, beat=time.time() - 200)
+    masterdata.write_progress(job.pk, 5, 8, slot=1, beat=time.time() - 10)  # the later beat counts
+    assert masterdata.read_progress(job) == (5, 8)
+    assert masterdata.end_dead_jobs() == []
+
+    masterdata.write_progress(job.pk, 5, 8, slot=1, beat=time.time() - 100)
+
+    assert masterdata.end_dead_jobs() == [job]
+    job.refresh_from_db()
+    assert job.state == "failed" and not job.file
+    assert storage_without_paths.listdir("masterdata") == ([], [])
