@@ -499,7 +499,7 @@ class RoleNumberField(fields.Field):
         )
 
     def title(self) -> str:
-        return str(ROLE_NUMBER_LABELS[self.role]())
+        return str(ROLE_NUMBER_LABELS[self.role])
 
     def held(self, relation: Relation) -> str:
         role = getattr(relation, self.accessor, None) if relation.pk else None

@@ -26,6 +26,7 @@ from dossier.models import Relation
 from dossier.spec import ItemSpec, Kind
 from imports.models import ImportJob
 from imports.pipeline.mapping import letter_position, same_name
+from spreadsheets.messages import render
 from spreadsheets.reading import column_letter
 
 # What a page shows of one cell at most: a sample value of the mapping page, a problem's value
@@ -422,7 +423,7 @@ def _problem_list(
     for problem in problems:
         key = (_column_of(problem), str(problem.get("code") or ""))
         rows_by_group.setdefault(key, set()).add(problem.get("row"))
-        example.setdefault(key, shortened(str(problem.get("message", "")), SHOWN_MESSAGE_LENGTH))
+        example.setdefault(key, shortened(render(problem.get("message")), SHOWN_MESSAGE_LENGTH))
     size = {key: len(rows) for key, rows in rows_by_group.items()}
     groups = [
         ProblemGroup(
@@ -440,7 +441,7 @@ def _problem_list(
             row=problem.get("row"),
             column=_column_of(problem),
             value=shortened(str(problem.get("value") or ""), SHOWN_VALUE_LENGTH),
-            message=shortened(str(problem.get("message", "")), SHOWN_MESSAGE_LENGTH),
+            message=shortened(render(problem.get("message")), SHOWN_MESSAGE_LENGTH),
             code=str(problem.get("code") or ""),
         )
         for problem in problems

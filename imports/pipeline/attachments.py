@@ -29,6 +29,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from dossier.services import visible_name
+from spreadsheets.messages import N_, Message
 from spreadsheets.zipguard import unpacks_too_far
 
 NESTED_ARCHIVES = {".zip", ".7z", ".rar", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
@@ -43,7 +44,9 @@ class ArchiveError(Exception):
 
 
 class PathProblem(Exception):
-    def __init__(self, code: str, message: str):
+    """A path a row names that gives no attachment; `message` is a Message (shown later)."""
+
+    def __init__(self, code: str, message: str | Message):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -170,19 +173,19 @@ class AttachmentArchive:
             elif len(paths) > 1:
                 raise PathProblem(
                     "attachment_ambiguous",
-                    _("Several files in the ZIP are called '%(name)s': give the folder too, e.g. %(example)s.")
+                    N_("Several files in the ZIP are called '%(name)s': give the folder too, e.g. %(example)s.")
                     % {"name": PurePosixPath(relative).name, "example": candidates[0].name},
                 )
         if found is None:
             raise PathProblem(
                 "attachment_not_found",
-                _("'%(path)s' is not in the attachments ZIP: add the file to the ZIP or correct the path.")
+                N_("'%(path)s' is not in the attachments ZIP: add the file to the ZIP or correct the path.")
                 % {"path": visible_name(raw_path)},
             )
         if len(found) > 1:
             raise PathProblem(
                 "attachment_name_collision",
-                _(
+                N_(
                     "The attachments ZIP holds %(count)s files named '%(name)s' (names that differ only in upper and lower case, invisible characters or how an accent is written count as the same): keep one of them and make the ZIP again."
                 )
                 % {"count": len(found), "name": found[0].name},
@@ -234,7 +237,7 @@ def relative_path(raw_path: str) -> str:
         unc = "\\\\client\\" + text[0].upper() + "$" + text[2:].replace("/", "\\")
         raise PathProblem(
             "attachment_local_path",
-            _(
+            N_(
                 "'%(path)s' is a local drive path, which the server cannot reach. Write it as %(unc)s (and add the file to the attachments ZIP)."
             )
             % {"path": visible_name(raw_path), "unc": visible_name(unc)},
@@ -246,7 +249,7 @@ def relative_path(raw_path: str) -> str:
     if not parts or ".." in parts:
         raise PathProblem(
             "attachment_path_invalid",
-            _("'%(path)s' is not a usable file path. Write it as \\\\client\\C$\\Import\\file.pdf.")
+            N_("'%(path)s' is not a usable file path. Write it as \\\\client\\C$\\Import\\file.pdf.")
             % {"path": visible_name(raw_path)},
         )
     return "/".join(parts)
@@ -289,13 +292,13 @@ class ServerFolders:
             if not target.is_relative_to(root):
                 raise PathProblem(
                     "attachment_path_invalid",
-                    _("'%(path)s' points outside the server's import folder; it is refused.")
+                    N_("'%(path)s' points outside the server's import folder; it is refused.")
                     % {"path": visible_name(raw_path)},
                 )
             if not target.is_file():
                 raise PathProblem(
                     "attachment_not_found",
-                    _("'%(path)s' is not in the server's import folder: put the file there or correct the path.")
+                    N_("'%(path)s' is not in the server's import folder: put the file there or correct the path.")
                     % {"path": visible_name(raw_path)},
                 )
             return Member(name=remainder, size=target.stat().st_size, zip_name="", path=str(target))
@@ -321,7 +324,7 @@ class AttachmentSource:
             relative_path(raw_path)  # the same refusals (local drive, climbing out) as for the ZIP
             raise PathProblem(
                 "attachment_not_found",
-                _(
+                N_(
                     "'%(path)s' is neither in the attachments ZIP nor in a server import folder: add the file to the ZIP or correct the path."
                 )
                 % {"path": visible_name(raw_path)},
