@@ -213,13 +213,9 @@ class ItemSpec:
                 Group.OPTION,
                 afas_names=("DtFr",),
             ),
-            FieldSpec(
-                "end_date", N_("end date"), Kind.DATE, opt(t.has_end_date), Group.OPTION, afas_names=("DtTo",)
-            ),
+            FieldSpec("end_date", N_("end date"), Kind.DATE, opt(t.has_end_date), Group.OPTION, afas_names=("DtTo",)),
             FieldSpec("done", N_("done"), Kind.BOOLEAN, opt(t.has_done), Group.OPTION, afas_names=("St",)),
-            FieldSpec(
-                "done_date", N_("date done"), Kind.DATE, opt(t.has_done), Group.OPTION, afas_names=("DtSt",)
-            ),
+            FieldSpec("done_date", N_("date done"), Kind.DATE, opt(t.has_done), Group.OPTION, afas_names=("DtSt",)),
             FieldSpec(
                 "responsible",
                 N_("responsible"),
@@ -230,9 +226,7 @@ class ItemSpec:
                 Group.OPTION,
                 afas_names=("EmIdResp",),
             ),
-            FieldSpec(
-                "cause", N_("cause"), Kind.ITEM, opt(t.has_cause), Group.OPTION, afas_names=("SbIdCause",)
-            ),
+            FieldSpec("cause", N_("cause"), Kind.ITEM, opt(t.has_cause), Group.OPTION, afas_names=("SbIdCause",)),
             FieldSpec(
                 "priority",
                 N_("priority"),
@@ -296,7 +290,7 @@ class ItemSpec:
                 )
             )
         extra_afas = {"project": ("PjId",), "course": ("CrId",)}
-        for code, model in EXTRA_MODELS.items():
+        for code in EXTRA_MODELS:
             fields.append(
                 FieldSpec(
                     code,
@@ -564,7 +558,9 @@ class ItemSpec:
             if _blank(values.get(spec.code)):
                 problems.append(
                     FieldProblem(
-                        spec.code, "required", N_("%(field)s is required: fill it in.") % {"field": capitalised(spec.label)}
+                        spec.code,
+                        "required",
+                        N_("%(field)s is required: fill it in.") % {"field": capitalised(spec.label)},
                     )
                 )
         problems += self._one_of_problems(values)
@@ -603,7 +599,9 @@ class ItemSpec:
                 names = ", ".join(str(f.label) for f in one_of)
                 problems.append(
                     FieldProblem(
-                        one_of[0].code, "one_of_required", N_("Fill in at least one of: %(fields)s.") % {"fields": names}
+                        one_of[0].code,
+                        "one_of_required",
+                        N_("Fill in at least one of: %(fields)s.") % {"fields": names},
                     )
                 )
         return problems

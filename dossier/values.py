@@ -16,9 +16,8 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
-from django.utils import timezone
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 
 from spreadsheets.messages import N_, Message
 from spreadsheets.text import CONTROL_CHARACTERS, WHITESPACE, without_controls
@@ -212,7 +211,8 @@ def parse_datetime(raw, *, epoch: int = 1900, tz: dt.tzinfo | None = None) -> dt
                 if not match:
                     raise ValueProblem(
                         "invalid_datetime",
-                        N_("'%(value)s' is not a date and time. Write it as dd-mm-yyyy hh:mm.") % {"value": quoted(raw)},
+                        N_("'%(value)s' is not a date and time. Write it as dd-mm-yyyy hh:mm.")
+                        % {"value": quoted(raw)},
                     ) from None
                 hour, minute, second = match.groups()
                 try:

@@ -78,11 +78,17 @@ class Message(Promise):
     def __contains__(self, part: str) -> bool:
         return part in str(self)
 
+    def __len__(self) -> int:
+        return len(str(self))
+
     def __add__(self, other: str) -> str:
         return str(self) + other
 
     def __radd__(self, other: str) -> str:
         return other + str(self)
+
+    def _proxy____cast(self) -> str:  # what Django asks a lazy text for (a model field's value)
+        return str(self)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or not hasattr(str, name):
@@ -102,7 +108,11 @@ class Message(Promise):
         if self.params is None:
             return self
         params = {
-            key: value.with_texts(change) if isinstance(value, Message) else change(value) if isinstance(value, str) else value
+            key: value.with_texts(change)
+            if isinstance(value, Message)
+            else change(value)
+            if isinstance(value, str)
+            else value
             for key, value in self.params.items()
         }
         return Message(self.msgid, params, capitalised=self.capitalised)
@@ -126,7 +136,7 @@ class Message(Promise):
         return cls(str(data["msgid"]), params, capitalised=bool(data.get("capitalised")))
 
 
-def N_(msgid: str) -> Message:  # noqa: N802 (the gettext name for "mark now, translate later")
+def N_(msgid: str) -> Message:
     """A sentence to be translated when it is shown: `N_("... %(x)s ...") % {"x": ...}`."""
     return Message(msgid)
 
@@ -164,6 +174,18 @@ def render(value: Any) -> str:
     if is_stored_message(value):
         value = Message.from_data(value)
     return str(value)
+
+
+def sentences(first: Any, second: Any) -> Message:
+    """Two sentences as one message, each translated when shown."""
+    return N_("%(first)s %(second)s") % {"first": first, "second": second}
+
+
+def message_of(error: BaseException) -> str | Message:
+    """The sentence an exception was raised with, as a Message when it is one (to be stored
+    language-free), else as text."""
+    first = error.args[0] if error.args else None
+    return first if isinstance(first, Message) else str(error)
 
 
 def capitalised(label: Any) -> Any:

@@ -26,7 +26,6 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 
 from dossier.services import visible_name
 from spreadsheets.messages import N_, Message
@@ -86,7 +85,7 @@ class AttachmentArchive:
         try:
             archive = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError):
-            raise ArchiveError(_("The attachments file is not a valid ZIP archive.")) from None
+            raise ArchiveError(N_("The attachments file is not a valid ZIP archive.")) from None
         try:
             members = cls._safe_members(archive)
         except ArchiveError:
@@ -102,7 +101,7 @@ class AttachmentArchive:
         infos = archive.infolist()
         if len(infos) > limits["members"]:
             raise ArchiveError(
-                _("The attachments ZIP holds more than %(max)s files; split the files over more imports.")
+                N_("The attachments ZIP holds more than %(max)s files; split the files over more imports.")
                 % {"max": limits["members"]}
             )
         members = []
@@ -112,38 +111,38 @@ class AttachmentArchive:
                 continue
             if info.flag_bits & 0x1:
                 raise ArchiveError(
-                    _("'%(name)s' in the attachments ZIP is encrypted; zip it without a password.") % {"name": name}
+                    N_("'%(name)s' in the attachments ZIP is encrypted; zip it without a password.") % {"name": name}
                 )
             if stat.S_ISLNK(info.external_attr >> 16):
                 raise ArchiveError(
-                    _("'%(name)s' in the attachments ZIP is a symbolic link; only plain files are accepted.")
+                    N_("'%(name)s' in the attachments ZIP is a symbolic link; only plain files are accepted.")
                     % {"name": name}
                 )
             parts = PurePosixPath(name).parts
             if name.startswith("/") or LOCAL_DRIVE.match(name) or ".." in parts:
                 raise ArchiveError(
-                    _(
+                    N_(
                         "'%(name)s' in the attachments ZIP points outside the archive; it is refused. Zip the files again from their folder."
                     )
                     % {"name": name}
                 )
             if PurePosixPath(name).suffix.lower() in NESTED_ARCHIVES:
                 raise ArchiveError(
-                    _("'%(name)s' is an archive inside the attachments ZIP; put its files in the ZIP itself.")
+                    N_("'%(name)s' is an archive inside the attachments ZIP; put its files in the ZIP itself.")
                     % {"name": name}
                 )
             members.append(Member(name=name, size=info.file_size, zip_name=info.filename))
         reason = unpacks_too_far(infos, limits)
         if reason == "bytes":
             raise ArchiveError(
-                _(
+                N_(
                     "The attachments ZIP unpacks to more than %(max)s MB, more than this server accepts: split the files over more imports."
                 )
                 % {"max": limits["uncompressed_bytes"] // 1024**2}
             )
         if reason == "ratio":
             raise ArchiveError(
-                _(
+                N_(
                     "The attachments ZIP is packed suspiciously tight (more than %(ratio)s to 1), as a ZIP bomb is: zip the files again with ordinary compression."
                 )
                 % {"ratio": limits["ratio"]}
@@ -216,15 +215,15 @@ class AttachmentArchive:
             raise ArchiveError(damaged_member(member)) from None
         except NotImplementedError:  # a compression method zipfile lacks, e.g. Deflate64
             raise ArchiveError(
-                _(
+                N_(
                     "'%(name)s' in the attachments ZIP is packed with a method this server cannot unpack; make the ZIP again with ordinary (Deflate) compression."
                 )
                 % {"name": member.name}
             ) from None
 
 
-def damaged_member(member: Member) -> str:
-    return _(
+def damaged_member(member: Member) -> Message:
+    return N_(
         "'%(name)s' in the attachments ZIP is damaged (its size or checksum does not match its contents); make the ZIP again."
     ) % {"name": member.name}
 

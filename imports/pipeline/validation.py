@@ -29,7 +29,7 @@ from imports.pipeline.attachments import AttachmentSource, PathProblem
 from imports.pipeline.mapping import field_sources
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
 from spreadsheets.cells import UNCOMPUTED
-from spreadsheets.messages import N_, Message, capitalised
+from spreadsheets.messages import N_, Message, capitalised, sentences
 from spreadsheets.reading import Row
 from spreadsheets.text import without_controls
 
@@ -483,4 +483,4 @@ class RowValidator:
             Kind.ITEM: N_("Use the number of an existing item of this type."),
         }
         unknown = N_("%(field)s %(key)s does not exist.") % {"field": capitalised(field.label), "key": quoted(key)}
-        return N_("%(problem)s %(fix)s") % {"problem": unknown, "fix": fixes[field.kind]}
+        return sentences(unknown, fixes[field.kind])

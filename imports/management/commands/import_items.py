@@ -359,7 +359,9 @@ class Command(PlainErrorsCommand):
                 "user": self.earlier.user.get_username() if named else None,
                 "items_created": self.earlier.items_created,
             }
-            note = " ".join(filter(None, [note, services.imported_before_message(self.earlier, viewer=job.user)]))
+            note = " ".join(
+                str(part) for part in [note, services.imported_before_message(self.earlier, viewer=job.user)] if part
+            )
         if note:
             summary["note"] = note
         if self.as_json:
