@@ -46,6 +46,7 @@ CODE_TITLES = {
     "invalid_integer": gettext_lazy("Whole number expected"),
     "invalid_boolean": gettext_lazy("Yes/no value cannot be read"),
     "invalid_choice": gettext_lazy("Value not allowed"),
+    "ambiguous_choice": gettext_lazy("Label of more than one value"),
     "too_long": gettext_lazy("Text too long"),
     "number_too_large": gettext_lazy("Number too large"),
     "formula_without_value": gettext_lazy("Formula without a computed value"),

@@ -104,6 +104,26 @@ def test_the_command_line_gives_the_same_result_under_dutch_and_english(demo, se
     assert results["nl"][1:3] == (3, 3)
 
 
+def test_the_wizard_gives_the_same_result_to_a_dutch_and_an_english_user(
+    importeur, client, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    jobs = {}
+    for language in ("nl", "en"):
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+        response = client.post(
+            reverse("imports:upload", args=["KLACHT"]), {"file": upload_file(KLACHT_CSV, "klachten.csv")}
+        )
+        job = ImportJob.objects.get(pk=response["Location"].split("/")[-3])
+        form = client.get(reverse("imports:map", args=[job.pk])).context["form"]
+        data = {name: form[name].value() or "" for name in form.fields}
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post(reverse("imports:map", args=[job.pk]), data).status_code == 302
+        jobs[language] = stored(job)
+    assert jobs["nl"] == jobs["en"]
+    assert jobs["nl"]["counts"][1:3] == (3, 3)
+
+
 def test_the_check_page_shows_problems_found_in_dutch_in_the_readers_language(importeur, client):
     job = checked_in("nl")
     english = html.unescape(client.get(reverse("imports:check", args=[job.pk])).content.decode())
