@@ -148,7 +148,9 @@ def test_a_text_that_is_the_label_of_two_choices_names_neither_and_the_problem_s
     with pytest.raises(ValueProblem) as caught:
         parse_choice("HOOG", choices)
     assert caught.value.code == "ambiguous_choice"
-    assert str(caught.value.message) == "'HOOG' is the label of more than one allowed value (high, TOP): write the code."
+    assert (
+        str(caught.value.message) == "'HOOG' is the label of more than one allowed value (high, TOP): write the code."
+    )
     assert parse_choice("top", choices) == "TOP"  # a code is never ambiguous
     assert parse_choice("high", choices) == "high"
 

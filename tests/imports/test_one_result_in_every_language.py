@@ -51,7 +51,9 @@ def stored(job: ImportJob) -> dict:
         "counts": (job.row_count, job.valid_row_count, job.invalid_row_count, job.staged_items),
         "problems": job.problems,
         "error_message": kept_error(job),
-        "staged": re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+", "NOW", staged.replace(job.pk.hex, "JOB")),
+        "staged": re.sub(
+            r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+", "NOW", staged.replace(job.pk.hex, "JOB").replace(str(job.pk), "JOB")
+        ),
         "rejected": rejected_path(job).read_text(encoding="utf-8") if rejected_path(job).exists() else "",
     }
 
