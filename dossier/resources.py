@@ -652,7 +652,7 @@ class RoleNumberField(fields.Field):
         )
 
     def title(self) -> str:
-        return str(ROLE_NUMBER_LABELS[self.role]())
+        return str(ROLE_NUMBER_LABELS[self.role])
 
     def held(self, relation: Relation) -> str:
         """The number of the role the relation holds (one planned by the import included):

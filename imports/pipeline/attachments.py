@@ -34,10 +34,11 @@ from typing import IO
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
-from django.utils.translation import gettext as _
+from django.utils import translation
 from django.utils.translation import gettext_noop
 
 from dossier.services import visible_name
+from spreadsheets.messages import N_, Message
 from spreadsheets.zipguard import unpacks_too_far
 
 NESTED_ARCHIVES = {".zip", ".7z", ".rar", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
@@ -71,9 +72,15 @@ MESSAGES = {
 }
 
 
-def attachment_message(code: str, **params) -> str:
-    """The message of `code` (MESSAGES) with its parameters, in the active language."""
-    return _(MESSAGES[code]) % params
+def attachment_message(code: str, **params) -> Message:
+    """The message of `code` (MESSAGES) with its parameters, rendered in the reader's language."""
+    return Message(MESSAGES[code], params)
+
+
+def size_text(size: int) -> str:
+    """A size as one text in every language (a message keeps it as it is made)."""
+    with translation.override("en"):
+        return filesizeformat(size)
 
 
 def attachment_names(cell: str) -> list[str]:
@@ -102,8 +109,8 @@ def refuse_unaccepted(member: Member) -> None:
             attachment_message(
                 "attachment_too_large",
                 name=member.name,
-                size=filesizeformat(member.size),
-                max=filesizeformat(limit),
+                size=size_text(member.size),
+                max=size_text(limit),
             ),
         )
     accepted = accepted_types()
@@ -125,7 +132,9 @@ class ArchiveError(Exception):
 
 
 class PathProblem(Exception):
-    def __init__(self, code: str, message: str):
+    """A path a row names that gives no attachment; `message` is a Message (shown later)."""
+
+    def __init__(self, code: str, message: str | Message):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -166,7 +175,7 @@ class AttachmentArchive:
         try:
             archive = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError):
-            raise ArchiveError(_("The attachments file is not a valid ZIP archive.")) from None
+            raise ArchiveError(N_("The attachments file is not a valid ZIP archive.")) from None
         try:
             members = cls._safe_members(archive)
         except ArchiveError:
@@ -182,7 +191,7 @@ class AttachmentArchive:
         infos = archive.infolist()
         if len(infos) > limits["members"]:
             raise ArchiveError(
-                _("The attachments ZIP holds more than %(max)s files; split the files over more imports.")
+                N_("The attachments ZIP holds more than %(max)s files; split the files over more imports.")
                 % {"max": limits["members"]}
             )
         members = []
@@ -192,38 +201,38 @@ class AttachmentArchive:
                 continue
             if info.flag_bits & 0x1:
                 raise ArchiveError(
-                    _("'%(name)s' in the attachments ZIP is encrypted; zip it without a password.") % {"name": name}
+                    N_("'%(name)s' in the attachments ZIP is encrypted; zip it without a password.") % {"name": name}
                 )
             if stat.S_ISLNK(info.external_attr >> 16):
                 raise ArchiveError(
-                    _("'%(name)s' in the attachments ZIP is a symbolic link; only plain files are accepted.")
+                    N_("'%(name)s' in the attachments ZIP is a symbolic link; only plain files are accepted.")
                     % {"name": name}
                 )
             parts = PurePosixPath(name).parts
             if name.startswith("/") or LOCAL_DRIVE.match(name) or ".." in parts:
                 raise ArchiveError(
-                    _(
+                    N_(
                         "'%(name)s' in the attachments ZIP points outside the archive; it is refused. Zip the files again from their folder."
                     )
                     % {"name": name}
                 )
             if PurePosixPath(name).suffix.lower() in NESTED_ARCHIVES:
                 raise ArchiveError(
-                    _("'%(name)s' is an archive inside the attachments ZIP; put its files in the ZIP itself.")
+                    N_("'%(name)s' is an archive inside the attachments ZIP; put its files in the ZIP itself.")
                     % {"name": name}
                 )
             members.append(Member(name=name, size=info.file_size, zip_name=info.filename))
         reason = unpacks_too_far(infos, limits)
         if reason == "bytes":
             raise ArchiveError(
-                _(
+                N_(
                     "The attachments ZIP unpacks to more than %(max)s MB, more than this server accepts: split the files over more imports."
                 )
                 % {"max": limits["uncompressed_bytes"] // 1024**2}
             )
         if reason == "ratio":
             raise ArchiveError(
-                _(
+                N_(
                     "The attachments ZIP is packed suspiciously tight (more than %(ratio)s to 1), as a ZIP bomb is: zip the files again with ordinary compression."
                 )
                 % {"ratio": limits["ratio"]}
@@ -264,7 +273,7 @@ class AttachmentArchive:
         if found is None:
             raise PathProblem(
                 "attachment_not_found",
-                _("'%(path)s' is not in the attachments ZIP: add the file to the ZIP or correct the path.")
+                N_("'%(path)s' is not in the attachments ZIP: add the file to the ZIP or correct the path.")
                 % {"path": visible_name(raw_path)},
             )
         self._named.update(member.zip_name for member in found)
@@ -306,15 +315,15 @@ class AttachmentArchive:
             raise ArchiveError(damaged_member(member)) from None
         except NotImplementedError:  # a compression method zipfile lacks, e.g. Deflate64
             raise ArchiveError(
-                _(
+                N_(
                     "'%(name)s' in the attachments ZIP is packed with a method this server cannot unpack; make the ZIP again with ordinary (Deflate) compression."
                 )
                 % {"name": member.name}
             ) from None
 
 
-def damaged_member(member: Member) -> str:
-    return _(
+def damaged_member(member: Member) -> Message:
+    return N_(
         "'%(name)s' in the attachments ZIP is damaged (its size or checksum does not match its contents); make the ZIP again."
     ) % {"name": member.name}
 
@@ -327,7 +336,7 @@ def relative_path(raw_path: str) -> str:
         unc = "\\\\client\\" + text[0].upper() + "$" + text[2:].replace("/", "\\")
         raise PathProblem(
             "attachment_local_path",
-            _(
+            N_(
                 "'%(path)s' is a local drive path, which the server cannot reach. Write it as %(unc)s (and add the file to the attachments ZIP)."
             )
             % {"path": visible_name(raw_path), "unc": visible_name(unc)},
@@ -339,7 +348,7 @@ def relative_path(raw_path: str) -> str:
     if not parts or ".." in parts:
         raise PathProblem(
             "attachment_path_invalid",
-            _("'%(path)s' is not a usable file path. Write it as \\\\client\\C$\\Import\\file.pdf.")
+            N_("'%(path)s' is not a usable file path. Write it as \\\\client\\C$\\Import\\file.pdf.")
             % {"path": visible_name(raw_path)},
         )
     return "/".join(parts)
@@ -382,13 +391,13 @@ class ServerFolders:
             if not target.is_relative_to(root):
                 raise PathProblem(
                     "attachment_path_invalid",
-                    _("'%(path)s' points outside the server's import folder; it is refused.")
+                    N_("'%(path)s' points outside the server's import folder; it is refused.")
                     % {"path": visible_name(raw_path)},
                 )
             if not target.is_file():
                 raise PathProblem(
                     "attachment_not_found",
-                    _("'%(path)s' is not in the server's import folder: put the file there or correct the path.")
+                    N_("'%(path)s' is not in the server's import folder: put the file there or correct the path.")
                     % {"path": visible_name(raw_path)},
                 )
             member = Member(name=remainder, size=target.stat().st_size, zip_name="", path=str(target))
@@ -416,7 +425,7 @@ class AttachmentSource:
             relative_path(raw_path)  # the same refusals (local drive, climbing out) as for the ZIP
             raise PathProblem(
                 "attachment_not_found",
-                _(
+                N_(
                     "'%(path)s' is neither in the attachments ZIP nor in a server import folder: add the file to the ZIP or correct the path."
                 )
                 % {"path": visible_name(raw_path)},

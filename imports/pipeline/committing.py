@@ -45,6 +45,7 @@ from dossier.spec import ItemSpec
 from imports.pipeline.attachments import AttachmentSource, Member
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
 from spreadsheets.cells import UNCOMPUTED
+from spreadsheets.messages import restored, stored
 
 BATCH_SIZE = 1000
 BATCHES_PER_INSERT = 20  # without follow-ups: on PostgreSQL one COPY per 20,000 rows
@@ -178,7 +179,7 @@ def read_staged(handle: IO[str]) -> Iterator[tuple[int, list[Member], list]]:
 def stage_rejected(handle: IO[str], result: RowResult) -> None:
     """One invalid row as one JSON line: its row number, its cells as read and its errors,
     what the rejected-rows file needs, so it is written without reading the file again."""
-    errors = [[p.column, p.value, p.code, p.message, p.field] for p in result.problems if not p.is_warning]
+    errors = [[p.column, p.value, p.code, stored(p.message), p.field] for p in result.problems if not p.is_warning]
     line = [result.number, [_cell_to_json(cell) for cell in result.cells], errors]
     handle.write(STAGING_ENCODER.encode(line) + "\n")
 
@@ -187,7 +188,8 @@ def read_rejected(handle: IO[str]) -> Iterator[RowResult]:
     for line in handle:
         number, cells, errors = json.loads(line)
         problems = [
-            Problem(number, column, value, code, message, field) for column, value, code, message, field in errors
+            Problem(number, column, value, code, restored(message), field)
+            for column, value, code, message, field in errors
         ]
         yield RowResult(number, tuple(_cell_from_json(cell) for cell in cells), None, problems)
 

@@ -3,29 +3,41 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+
+from spreadsheets.messages import Message, render, restored, stored
 
 
 @dataclass(frozen=True)
 class Problem:
     """One problem in the file: where (spreadsheet row, column header), what (value, stable
-    code) and how to fix it (message). Warnings are shown but do not block (R25)."""
+    code) and how to fix it (message). Warnings are shown but do not block (R25).
+
+    The message is a Message (spreadsheets/messages.py): kept as its msgid and parameters,
+    stored so (`as_dict`) and translated when shown (`text`), in the reader's language. A
+    plain text (stored before, or made by code that translates at once) is shown as it is."""
 
     row: int | None
     column: str | None
     value: str
     code: str
-    message: str
+    message: str | Message
     field: str | None = None
     is_warning: bool = False
 
+    @property
+    def text(self) -> str:
+        """The message in the active language: what every page, command and file shows."""
+        return render(self.message)
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON data, the same in every language (the job's `problems`)."""
+        return asdict(replace(self, message="")) | {"message": stored(self.message)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Problem:
-        return cls(**data)
+        return cls(**(data | {"message": restored(data.get("message", ""))}))
 
 
 @dataclass

@@ -24,8 +24,6 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from django.utils.text import capfirst
-from django.utils.translation import gettext as _
 
 from dossier.models import EXTRA_MODELS, ROLE_MODELS, Attachment, Contact, DossierItem, Relation
 from dossier.spec import REFERENCE_KINDS, FieldProblem, ItemSpec, Kind, unknown_relation_message
@@ -41,6 +39,7 @@ from imports.pipeline.attachments import (
 from imports.pipeline.mapping import field_sources
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
 from spreadsheets.cells import UNCOMPUTED
+from spreadsheets.messages import N_, Message, capitalised, sentences
 from spreadsheets.reading import Row
 from spreadsheets.text import without_controls
 
@@ -98,6 +97,10 @@ def _shown(value: Any) -> str:
 
 def _cut(text: str, length: int) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _clean_text(text: str) -> str:
+    return _cut(without_controls(text), SHOWN_MESSAGE_LENGTH)
 
 
 def _is_item_number(key: str) -> bool:
@@ -406,7 +409,7 @@ class RowValidator:
                     "attachment",
                     cell,
                     "attachment_no_archive",
-                    _(
+                    N_(
                         "The file names an attachment, but no attachments ZIP was uploaded: upload the ZIP with the files, or leave the column unmapped."
                     ),
                 )
@@ -424,7 +427,7 @@ class RowValidator:
                     "attachment",
                     cell,
                     "attachment_name_too_long",
-                    _(
+                    N_(
                         "The file name is %(length)s characters long, and at most %(max)s fit: rename the file to at most %(max)s characters, in the ZIP and in this cell."
                     )
                     % {"length": len(member.file_name), "max": ATTACHMENT_NAME_MAX_LENGTH},
@@ -444,7 +447,7 @@ class RowValidator:
                     "attachment",
                     cell,
                     "attachment_name_without_number",
-                    _(
+                    N_(
                         "'%(name)s' does not start with relation number %(number)s; check that the file belongs to this relation."
                     )
                     % {"name": member.file_name, "number": relation.number},
@@ -460,7 +463,7 @@ class RowValidator:
                     "attachment",
                     cell,
                     "attachment_used_twice",
-                    _(
+                    N_(
                         "'%(name)s' is also attached for relation %(number)s in row %(row)s; give each document its own file."
                     )
                     % {"name": member.file_name, "number": relation.number, "row": first},
@@ -491,15 +494,18 @@ class RowValidator:
 
     # --- messages --------------------------------------------------------------------------
 
-    def _problem(self, row: int, field: str, value, code: str, message: str, *, warning: bool = False) -> Problem:
+    def _problem(
+        self, row: int, field: str, value, code: str, message: str | Message, *, warning: bool = False
+    ) -> Problem:
         """A problem at a row and a field's column. Its value and message hold no control
-        characters: they are shown on terminals and pages and written to .xlsx."""
+        characters: they are shown on terminals and pages and written to .xlsx. The message
+        stays a Message (translated when shown), its texts cleaned the same way."""
         return Problem(
             row=row,
             column=self.columns.get(field),
             value="" if value is None or value is UNCOMPUTED else _shown(value),
             code=code,
-            message=_cut(without_controls(message), SHOWN_MESSAGE_LENGTH),
+            message=message.with_texts(_clean_text) if isinstance(message, Message) else _clean_text(message),
             field=field if field in self.spec else None,
             is_warning=warning,
         )
@@ -510,7 +516,7 @@ class RowValidator:
             field,
             None,
             "formula_without_value",
-            _(
+            N_(
                 "This cell holds a formula whose result the file does not store. Open the file in your spreadsheet program and save it again, so that the program calculates the formulas; then import it again."
             ),
         )
@@ -524,15 +530,15 @@ class RowValidator:
         )
         return problem_at if field == problem.field else replace(problem_at, field=problem.field)
 
-    def _unknown_relation(self, key: str) -> str:
+    def _unknown_relation(self, key: str) -> Message:
         return unknown_relation_message(key, self.lookups.role_holders.get(key))
 
-    def _unknown(self, field, key: str) -> str:
+    def _unknown(self, field, key: str) -> Message:
         fixes = {
-            Kind.CONTACT: _("Use the contact id of a person at the organisation."),
-            Kind.USER: _("Use the user name of an existing user."),
-            Kind.EXTRA: _("Use the code of an existing %(extra)s.") % {"extra": field.label},
-            Kind.ITEM: _("Use the number of an existing item of this type."),
+            Kind.CONTACT: N_("Use the contact id of a person at the organisation."),
+            Kind.USER: N_("Use the user name of an existing user."),
+            Kind.EXTRA: N_("Use the code of an existing %(extra)s.") % {"extra": field.label},
+            Kind.ITEM: N_("Use the number of an existing item of this type."),
         }
-        unknown = _("%(field)s %(key)s does not exist.") % {"field": capfirst(field.label), "key": quoted(key)}
-        return f"{unknown} {fixes[field.kind]}"
+        unknown = N_("%(field)s %(key)s does not exist.") % {"field": capitalised(field.label), "key": quoted(key)}
+        return sentences(unknown, fixes[field.kind])

@@ -9,7 +9,6 @@ import contextlib
 from pathlib import Path
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from dossier.spec import ItemSpec
 from imports.models import ImportJob
@@ -29,6 +28,7 @@ from imports.services.refusals import ImportRefused, earlier_import
 from imports.services.remembering import remember_mapping
 from imports.services.rows import ProgressCallback, open_attachments, spec_for, validated_rows
 from imports.services.staging import prune_stale_staging, rejected_path, staging_path
+from spreadsheets.messages import N_
 
 MAX_STORED_PROBLEMS = 5000
 
@@ -115,7 +115,7 @@ def validate_and_stage(
         if isinstance(error, ImportCancelled):
             end_cancelled(job)
             raise ImportRefused(job.error_message, job=job) from None
-        fail_job_on(job, error, _("The validation failed: %(error)s"), "Validation of import %s failed")
+        fail_job_on(job, error, N_("The validation failed: %(error)s"), "Validation of import %s failed")
         raise
     if move:
         job.state = ImportJob.State.VALIDATED
