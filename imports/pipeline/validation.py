@@ -483,10 +483,7 @@ class RowValidator:
                 column=None,
                 value=_shown(member.name),
                 code="attachment_not_named",
-                message=_cut(
-                    without_controls(attachment_message("attachment_not_named", name=member.name)),
-                    SHOWN_MESSAGE_LENGTH,
-                ),
+                message=attachment_message("attachment_not_named", name=member.name).with_texts(_clean_text),
                 is_warning=True,
             )
             for member in self.attachments.unnamed()
