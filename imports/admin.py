@@ -285,6 +285,8 @@ class ImportJobAdmin(BaseAdmin):
         if what == "attachments":
             name = job.attachments_name or "attachments.zip"
             return self._send(request, job, job.attachments_zip, name)
+        if what.startswith("workbook-"):
+            return self._send_workbook(request, job, what.removeprefix("workbook-"))
         return self._send_rejected_rows(request, job, what.removeprefix("rejected-"))
 
     def _back_to(self, job: ImportJob) -> HttpResponse:
@@ -299,6 +301,28 @@ class ImportJobAdmin(BaseAdmin):
             messages.error(request, services.download_fault(error, visible_name(name)))
             return self._back_to(job)
         return FileResponse(content, as_attachment=True, filename=visible_name(name))
+
+    def _send_workbook(self, request: HttpRequest, job: ImportJob, fmt: str) -> HttpResponse:
+        """The reconciliation workbook: the uploaded sheet with every row's status."""
+        if job.state not in presenting.WORKBOOK_STATES or not services.has_row_record(job):
+            raise Http404
+        name = visible_name(services.workbook_name(job, fmt))
+        folder = None
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="workbook-"))
+            target = folder / name
+            services.write_reconciliation_file(job=job, target=target, fmt=fmt)
+            content = target.open("rb")  # stays readable once its folder is removed below
+        except services.ImportRefused as refusal:
+            messages.error(request, refusal.message)
+            return self._back_to(job)
+        except OSError as error:  # no room for the file, or the storage cannot be read
+            messages.error(request, services.rejected_rows_fault(error))
+            return self._back_to(job)
+        finally:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+        return FileResponse(content, as_attachment=True, filename=name)
 
     def _send_rejected_rows(self, request: HttpRequest, job: ImportJob, fmt: str) -> HttpResponse:
         if not job.file or not job.invalid_row_count:

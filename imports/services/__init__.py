@@ -16,6 +16,8 @@ and the tests all call these, by the names this package re-exports:
     storing.py     the commit, and the commit task's body (run_commit); what it stored
     jobs.py        the state moves every step shares: fail, cancel, queued, claimed, progress
     rejected.py    the rejected-rows file
+    reconciling.py the reconciliation workbook (every row with its status) and the rows an
+                   earlier import created, recognised in a file uploaded again
     remembering.py which saved mapping is offered to whom: remembered for its owner, shared
     undoing.py     the undo (queued, run by the worker, ended by the reaper) and its preview
     reaping.py     ending a job whose worker died, and removing what it wrote; retention
@@ -56,6 +58,14 @@ from imports.services.refusals import (
     state_refusal,
     storage_fault,
     undo_refusal,
+)
+from imports.services.reconciling import (
+    has_row_record,
+    read_row_statuses,
+    recognised_rows,
+    status_text,
+    workbook_name,
+    write_reconciliation_file,
 )
 from imports.services.rejected import write_rejected_rows_file
 from imports.services.remembering import (
@@ -149,4 +159,10 @@ __all__ = [
     "undo_waiting",
     "validate_import",
     "write_rejected_rows_file",
+    "write_reconciliation_file",
+    "has_row_record",
+    "read_row_statuses",
+    "recognised_rows",
+    "status_text",
+    "workbook_name",
 ]

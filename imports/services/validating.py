@@ -6,6 +6,7 @@ rejected-rows file. On the command line (`validate_import`) or in the worker
 from __future__ import annotations
 
 import contextlib
+import json
 from pathlib import Path
 
 from django.utils import timezone
@@ -15,6 +16,7 @@ from dossier.spec import ItemSpec
 from imports.models import ImportJob
 from imports.pipeline.committing import ItemRows, stage_rejected, stage_row
 from imports.pipeline.outcomes import Summary, ValidationResult
+from imports.pipeline.reconciliation import CREATED, INVALID, READY, RowFingerprints, RowStatus
 from imports.progress import (
     VALIDATING,
     ImportCancelled,
@@ -28,9 +30,11 @@ from imports.services.jobs import claim_job, end_cancelled, fail_job_on, load_jo
 from imports.services.refusals import ImportRefused, earlier_import
 from imports.services.remembering import remember_mapping
 from imports.services.rows import ProgressCallback, open_attachments, spec_for, validated_rows
-from imports.services.staging import prune_stale_staging, rejected_path, staging_path
+from imports.services.reconciling import recognised_rows
+from imports.services.staging import prune_stale_staging, rejected_path, row_record_path, staging_path
 
 MAX_STORED_PROBLEMS = 5000
+RECORD_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def validate_import(*, job: ImportJob, progress: ProgressCallback | None = None) -> ValidationResult:
@@ -75,7 +79,7 @@ def validate_and_stage(
     job.heartbeat_at = timezone.now()
     job.save(update_fields=["state", "started_at", "heartbeat_at"])
     summary = Summary(problem_limit=MAX_STORED_PROBLEMS)
-    targets = [staging_path(job), rejected_path(job)]
+    targets = [staging_path(job), rejected_path(job), row_record_path(job)]
     partials = [target.with_suffix(".partial") for target in targets]
     try:
         prune_stale_staging()
@@ -88,21 +92,33 @@ def validate_and_stage(
             if progress:
                 progress(done, total)
 
+        created_before = recognised_rows(job)  # a reconciliation workbook uploaded again
+        fingerprints = RowFingerprints(job.headers)
         with (
             open_attachments(job) as attachments,
             private_open(partials[0], "w", encoding="utf-8") as staged,
             private_open(partials[1], "w", encoding="utf-8") as rejected,
+            private_open(partials[2], "w", encoding="utf-8") as record,
         ):
             rows = ItemRows(spec, job=job)
             item_count = attachment_count = 0
             for result in validated_rows(job, spec, attachments, report, total):
-                summary.add(result)
-                if result.is_valid:
+                print_ = fingerprints.of(result.cells)
+                if result.number in created_before:
+                    summary.add_recognised()
+                    status = RowStatus(result.number, print_, CREATED, list(created_before[result.number]))
+                elif result.is_valid:
+                    summary.add(result)
                     stage_row(staged, result.clean, rows)
                     item_count += len(result.clean.items)
                     attachment_count += result.clean.attachment is not None
+                    status = RowStatus(result.number, print_, READY, len(result.clean.items))
                 else:
+                    summary.add(result)
                     stage_rejected(rejected, result)
+                    errors = [p.as_dict() for p in result.problems if not p.is_warning]
+                    status = RowStatus(result.number, print_, INVALID, errors)
+                record.write(RECORD_ENCODER.encode(status.as_json()) + "\n")
         for partial, target in zip(partials, targets, strict=True):
             partial.replace(target)
     except BaseException as error:
@@ -133,6 +149,7 @@ RECORDED = [
     "row_count",
     "valid_row_count",
     "invalid_row_count",
+    "recognised_row_count",
     "progress_total",
     "progress_done",
     "problems",
@@ -145,6 +162,7 @@ def _record(job: ImportJob, summary: Summary) -> None:
     job.row_count = summary.rows
     job.valid_row_count = summary.valid_rows
     job.invalid_row_count = summary.invalid_rows
+    job.recognised_row_count = summary.recognised_rows
     job.progress_total = summary.rows
     job.progress_done = summary.rows
     job.problems = [p.as_dict() for p in summary.problems]

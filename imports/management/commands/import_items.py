@@ -26,6 +26,7 @@ from imports.management.plain import PlainErrorsCommand
 from imports.models import ImportJob
 from imports.pipeline.mapping import duplicate_column_warnings, field_sources
 from imports.pipeline.outcomes import Problem
+from imports.pipeline.reconciliation import is_status_column
 from spreadsheets.reading import column_letter
 
 SHOWN_PROBLEMS = 50
@@ -400,5 +401,5 @@ def not_imported_columns(job) -> list[dict[str, str]]:
     return [
         {"column": str(header), "letter": column_letter(position)}
         for position, header in enumerate(job.headers)
-        if position not in taken
+        if position not in taken and not is_status_column(header)
     ]
