@@ -270,7 +270,8 @@ class ImportJobAdmin(BaseAdmin):
         return self._back_to(job)
 
     def download_view(self, request: HttpRequest, object_id: str, what: str) -> HttpResponse:
-        """The job's original file, its attachments ZIP, or its rejected rows (.xlsx, .csv):
+        """The job's original file, its attachments ZIP, or its reconciliation workbook (the
+        uploaded sheet with every row's status, .xlsx or .csv):
         for the job's owner and superusers; 404 for anyone else (also a user who may view
         imports), as for a job that does not exist."""
         if request.method not in ("GET", "HEAD"):
@@ -285,9 +286,7 @@ class ImportJobAdmin(BaseAdmin):
         if what == "attachments":
             name = job.attachments_name or "attachments.zip"
             return self._send(request, job, job.attachments_zip, name)
-        if what.startswith("workbook-"):
-            return self._send_workbook(request, job, what.removeprefix("workbook-"))
-        return self._send_rejected_rows(request, job, what.removeprefix("rejected-"))
+        return self._send_workbook(request, job, what.removeprefix("workbook-"))
 
     def _back_to(self, job: ImportJob) -> HttpResponse:
         return redirect(reverse("admin:imports_importjob_change", args=[job.pk]))
@@ -317,34 +316,12 @@ class ImportJobAdmin(BaseAdmin):
             messages.error(request, refusal.message)
             return self._back_to(job)
         except OSError as error:  # no room for the file, or the storage cannot be read
-            messages.error(request, services.rejected_rows_fault(error))
+            messages.error(request, services.workbook_fault(error))
             return self._back_to(job)
         finally:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
         return FileResponse(content, as_attachment=True, filename=name)
-
-    def _send_rejected_rows(self, request: HttpRequest, job: ImportJob, fmt: str) -> HttpResponse:
-        if not job.file or not job.invalid_row_count:
-            raise Http404
-        name = visible_name(f"{Path(job.file_name).stem[:60]}-{_('rejected')}.{fmt}")
-        folder = None
-        try:
-            folder = Path(tempfile.mkdtemp(prefix="rejected-"))
-            target = folder / name
-            services.write_rejected_rows_file(job=job, target=target, fmt=fmt)
-            content = target.open("rb")  # stays readable once its folder is removed below
-        except services.ImportRefused as refusal:
-            messages.error(request, refusal.message)
-            return self._back_to(job)
-        except OSError as error:  # no room for the file, or the storage cannot be read
-            messages.error(request, services.rejected_rows_fault(error))
-            return self._back_to(job)
-        finally:
-            if folder is not None:
-                shutil.rmtree(folder, ignore_errors=True)
-        return FileResponse(content, as_attachment=True, filename=name)
-
 
 @admin.register(SavedMapping)
 class SavedMappingAdmin(BaseAdmin):

@@ -503,7 +503,7 @@ def problem_report(job: ImportJob, params: QueryDict | None = None, *, downloads
 
 # --- downloads and the job page --------------------------------------------------------------
 
-DOWNLOADS = ("file", "attachments", "rejected-xlsx", "rejected-csv", "workbook-xlsx", "workbook-csv")
+DOWNLOADS = ("file", "attachments", "workbook-xlsx", "workbook-csv")
 # The reconciliation workbook is offered once the rows were checked, and after the import.
 WORKBOOK_STATES = (
     ImportJob.State.VALIDATED,

@@ -53,11 +53,11 @@ from imports.services.refusals import (
     earlier_import,
     imported_before_message,
     may_name_importer,
-    rejected_rows_fault,
     rows_invalid,
     state_refusal,
     storage_fault,
     undo_refusal,
+    workbook_fault,
 )
 from imports.services.reconciling import (
     has_row_record,
@@ -129,7 +129,6 @@ __all__ = [
     "may_name_importer",
     "prune_stale_staging",
     "rejected_path",
-    "rejected_rows_fault",
     "remember_mapping",
     "remembered_mapping",
     "remove_expired_files",
@@ -160,6 +159,7 @@ __all__ = [
     "validate_import",
     "write_rejected_rows_file",
     "write_reconciliation_file",
+    "workbook_fault",
     "has_row_record",
     "read_row_statuses",
     "recognised_rows",

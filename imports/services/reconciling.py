@@ -141,7 +141,8 @@ def status_text(job: ImportJob, status: RowStatus | None) -> str:
 
 
 def workbook_name(job: ImportJob, fmt: str) -> str:
-    return f"{Path(job.file_name).stem[:60]}-{_('status')}.{fmt}"
+    label = _("status")  # a word of the file's name
+    return f"{Path(job.file_name).stem[:60]}-{label}.{fmt}"
 
 
 def write_reconciliation_file(*, job: ImportJob, target: Path, fmt: str | None = None) -> int:
