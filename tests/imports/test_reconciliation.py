@@ -239,3 +239,27 @@ def test_each_created_row_is_recognised_once():
     created.add("same", [6])
     found = reconciliation.recognise([(2, "same", ()), (3, "same", ()), (4, "same", ())], created)
     assert found == {2: (5,), 3: (6,)}
+
+
+def test_the_wizards_corrected_upload_records_the_import_it_corrects(demo, client, tmp_path):
+    from django.urls import reverse
+
+    from tests.imports.wizard import upload_file
+
+    job = imported_with_two_bad_rows(tmp_path)
+    client.force_login(user("importeur"))
+    url = reverse("imports:upload", args=["SOLL"]) + f"?corrects={job.pk}"
+    response = client.post(url, {"file": upload_file(sheet_bytes(ROWS[:1]), "brieven.xlsx")})
+    assert response.status_code == 302
+    latest = ImportJob.objects.exclude(pk=job.pk).latest("created_at")
+    assert latest.corrects_id == job.pk
+
+
+def test_the_result_page_offers_the_workbook_and_the_corrected_upload(demo, client, tmp_path):
+    from django.urls import reverse
+
+    job = imported_with_two_bad_rows(tmp_path)
+    client.force_login(user("importeur"))
+    content = client.get(reverse("imports:result", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert reverse("admin:imports_importjob_download", args=[job.pk, "workbook-xlsx"]) in content
+    assert 'id="result-upload-corrected"' in content and f"corrects={job.pk}" in content
