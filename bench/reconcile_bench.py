@@ -54,7 +54,7 @@ def child(step: str, database_url: str, storage: str, **arguments) -> dict:
         "PRIVATE_STORAGE_ROOT": storage,
     }
     command = [sys.executable, __file__, "--child", step, "--arguments", json.dumps(arguments)]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT, check=False)  # noqa: S603
+    result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT, check=False)
     if result.returncode != 0:
         raise SystemExit(f"{step} failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -83,7 +83,9 @@ def main() -> None:
     rows = options.rows
     child("setup", url, storage)
     checked = child("validate", url, storage, path=str(path))
-    print(f"{rows:,} rows ({rows // BAD_EVERY:,} invalid), {options.database}; seconds and peak MB of each step's process:")
+    print(
+        f"{rows:,} rows ({rows // BAD_EVERY:,} invalid), {options.database}; seconds and peak MB of each step's process:"
+    )
     print(f"  check (validation with the row record)      {checked['seconds']:6.1f} s {checked['peak_mb']:5.0f} MB")
     for fmt in ("xlsx", "csv"):
         made = child("workbook", url, storage, job=checked["job"], fmt=fmt, target=str(folder / f"checked.{fmt}"))
@@ -135,7 +137,12 @@ def step_workbook(job: str, fmt: str, target: str) -> dict:
     written = services.write_reconciliation_file(job=job, target=Path(target), fmt=fmt)
     seconds = time.monotonic() - started
     assert written == job.row_count
-    return {"seconds": seconds, "peak_mb": import_bench.peak_mb(), "rows": written, "mb": Path(target).stat().st_size / 2**20}
+    return {
+        "seconds": seconds,
+        "peak_mb": import_bench.peak_mb(),
+        "rows": written,
+        "mb": Path(target).stat().st_size / 2**20,
+    }
 
 
 def step_commit(job: str) -> dict:

@@ -323,6 +323,7 @@ class ImportJobAdmin(BaseAdmin):
                 shutil.rmtree(folder, ignore_errors=True)
         return FileResponse(content, as_attachment=True, filename=name)
 
+
 @admin.register(SavedMapping)
 class SavedMappingAdmin(BaseAdmin):
     """Saved mappings: each user's remembered ones, and those shared under a name with a

@@ -524,7 +524,8 @@ def _column_rows(headers: list[str], mapping: dict[str, dict], spec, samples) ->
         {
             "letter": column_letter(i),
             "header": header,
-            "field": fed_by.get(i) or (_("the status of the rows (never a field)") if is_status_column(header) else None),
+            "field": fed_by.get(i)
+            or (_("the status of the rows (never a field)") if is_status_column(header) else None),
             "sample": samples[i] if i < len(samples) else [],
         }
         for i, header in enumerate(headers)

@@ -234,9 +234,7 @@ def _write_comments(package: zipfile.ZipFile, comments, author: str, size: tuple
     with package.open("xl/drawings/vmlDrawing1.vml", "w") as part:
         part.write(_VML_HEAD.encode())
         for shape, (row, column, _text) in enumerate(comments, start=1025):
-            part.write(
-                _VML_SHAPE.format(id=shape, row=row - 1, column=column, width=width, height=height).encode()
-            )
+            part.write(_VML_SHAPE.format(id=shape, row=row - 1, column=column, width=width, height=height).encode())
         part.write(b"</xml>")
 
 

@@ -8,8 +8,9 @@ continue with the open rows only.
   "column not imported"). The headers are not translated by gettext on purpose: a workbook
   downloaded in Dutch and uploaded by an English reader is still recognised.
 - **Rows already created** are recognised by their content, not only by the status text a
-  user may edit: `fingerprint` (the row's cells by column name, the status column left
-  out) is compared with the rows the earlier import created; a row whose cells were changed
+  user may edit: `RowFingerprints` (the row's cells by column name, the status column left
+  out) of each row is compared with those of the rows the earlier import created (its own
+  file read again: the check of an ordinary file pays nothing for it); a row whose cells were changed
   since is still recognised when its status names exactly the item numbers one row of that
   import created (`status_numbers`), and each created row is recognised once per file.
 - **Writing** streams the rows of the uploaded file (read again, in order) beside the job's
@@ -24,6 +25,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -84,7 +86,7 @@ def _normal(cell: Any) -> str:
         return cell.date().isoformat() if cell.time() == dt.time() else cell.isoformat()
     if isinstance(cell, dt.date):
         return cell.isoformat()
-    return " ".join(str(cell).split())
+    return str(cell).strip()
 
 
 class RowFingerprints:
@@ -94,21 +96,27 @@ class RowFingerprints:
 
     def __init__(self, headers: Sequence[Any]):
         skip = status_position(headers)
-        self.columns = sorted(
+        names = sorted(
             (same_name(str(header)), position) for position, header in enumerate(headers) if position != skip
         )
+        self.columns = [(name + "\x1e", position) for name, position in names]
+        # Names that repeat: their parts are sorted by value, whatever their order in the sheet.
+        self.repeated = len({name for name, _position in names}) < len(names)
 
     def of(self, cells: Sequence[Any]) -> str:
         width = len(cells)
         parts = []
-        for name, position in self.columns:
-            if position < width and (value := _normal(cells[position])):
-                parts.append((name, value))
-        parts.sort()  # names that repeat: by value, whatever their order in the sheet
-        digest = hashlib.blake2b(digest_size=12)
-        for name, value in parts:
-            digest.update(f"{name}\x1e{value}\x1f".encode())
-        return digest.hexdigest()
+        for name, position in self.columns:  # a hot path: one call per row of every check
+            if position < width:
+                cell = cells[position]
+                if cell.__class__ is str:  # the readers trim; an empty text is no value
+                    if cell:
+                        parts.append(name + cell)
+                elif cell is not None and (value := _normal(cell)):
+                    parts.append(name + value)
+        if self.repeated:
+            parts.sort()
+        return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
 
 
 def fingerprint(headers: Sequence[Any], cells: Sequence[Any]) -> str:
@@ -192,22 +200,33 @@ DUPLICATE = "duplicate"
 
 @dataclass(frozen=True)
 class RowStatus:
-    """One row's status, as the job's row record keeps it (one JSON line a row):
-    `[number, fingerprint, kind, payload]`; payload: an item count (ready), the problems as
-    dicts (invalid), item numbers (created), or what it duplicates (duplicate)."""
+    """One row's status, as the job's row record keeps it: one line a row, `number kind
+    payload`; payload: an item count (ready), item numbers (created), the problems as stored
+    dicts in JSON (invalid), what it duplicates in JSON (duplicate). The lines of the common
+    kinds are plain text: the validation writes one for every row."""
 
     number: int
-    fingerprint: str
     kind: str
     payload: Any = None
 
-    def as_json(self) -> list[Any]:
-        return [self.number, self.fingerprint, self.kind, self.payload]
+    def as_line(self) -> str:
+        if self.kind == READY:
+            return f"{self.number} {READY} {self.payload}\n"
+        if self.kind == CREATED:
+            return f"{self.number} {CREATED} {','.join(map(str, self.payload))}\n"
+        return f"{self.number} {self.kind} {RECORD_ENCODER.encode(self.payload)}\n"
 
     @classmethod
-    def from_json(cls, line: list[Any]) -> RowStatus:
-        number, print_, kind, payload = line
-        return cls(number, print_, kind, payload)
+    def from_line(cls, line: str) -> RowStatus:
+        number, kind, payload = line.rstrip("\n").split(" ", 2)
+        if kind == READY:
+            return cls(int(number), kind, int(payload))
+        if kind == CREATED:
+            return cls(int(number), kind, [int(n) for n in payload.split(",") if n])
+        return cls(int(number), kind, json.loads(payload))
+
+
+RECORD_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def numbered(statuses: Iterable[RowStatus], first_number: int | None) -> Iterator[RowStatus]:
@@ -218,7 +237,7 @@ def numbered(statuses: Iterable[RowStatus], first_number: int | None) -> Iterato
     for status in statuses:
         if status.kind == READY and next_number is not None:
             count = int(status.payload or 0)
-            yield RowStatus(status.number, status.fingerprint, CREATED, list(range(next_number, next_number + count)))
+            yield RowStatus(status.number, CREATED, list(range(next_number, next_number + count)))
             next_number += count
         else:
             yield status
@@ -252,7 +271,7 @@ class Layout:
         return next((p for p, h in enumerate(self.headers) if p != self.status_at and same_name(h) == wanted), None)
 
 
-def _rows_with_status(rows: Iterable[Row], statuses: Iterable[RowStatus]) -> Iterator[tuple[Row, RowStatus | None]]:
+def rows_with_status(rows: Iterable[Row], statuses: Iterable[RowStatus]) -> Iterator[tuple[Row, RowStatus | None]]:
     """The file's rows beside their statuses; both come in row order."""
     pending = iter(statuses)
     status = next(pending, None)
@@ -300,7 +319,7 @@ def write_workbook(
             yield []
         yield layout.headers
         at = layout.header_row
-        for row, status in _rows_with_status(rows, statuses):
+        for row, status in rows_with_status(rows, statuses):
             while at + 1 < row.number:  # keep the file's row numbers: the messages name them
                 yield []
                 at += 1
@@ -342,7 +361,7 @@ def _write_csv(
             writer.writerow([])
         writer.writerow([escape_csv_cell(header) for header in layout.headers])
         written, at = 0, layout.header_row
-        for row, status in _rows_with_status(rows, statuses):
+        for row, status in rows_with_status(rows, statuses):
             while at + 1 < row.number:
                 writer.writerow([])
                 at += 1

@@ -45,6 +45,14 @@ from imports.services.reaping import (
     remove_expired_files,
     remove_leftover_manifests,
 )
+from imports.services.reconciling import (
+    has_row_record,
+    read_row_statuses,
+    recognised_rows,
+    status_text,
+    workbook_name,
+    write_reconciliation_file,
+)
 from imports.services.refusals import (
     ImportedBefore,
     ImportRefused,
@@ -58,14 +66,6 @@ from imports.services.refusals import (
     storage_fault,
     undo_refusal,
     workbook_fault,
-)
-from imports.services.reconciling import (
-    has_row_record,
-    read_row_statuses,
-    recognised_rows,
-    status_text,
-    workbook_name,
-    write_reconciliation_file,
 )
 from imports.services.rejected import write_rejected_rows_file
 from imports.services.remembering import (
@@ -121,6 +121,7 @@ __all__ = [
     "end_dead_undo",
     "expired_imports",
     "fail_job",
+    "has_row_record",
     "imported_before_message",
     "is_foreign_key_violation",
     "items_per_destination",
@@ -128,6 +129,8 @@ __all__ = [
     "mark_queued",
     "may_name_importer",
     "prune_stale_staging",
+    "read_row_statuses",
+    "recognised_rows",
     "rejected_path",
     "remember_mapping",
     "remembered_mapping",
@@ -147,6 +150,7 @@ __all__ = [
     "staging_path",
     "start_import",
     "state_refusal",
+    "status_text",
     "storage_fault",
     "suggest_mapping_for",
     "undo_import",
@@ -157,12 +161,8 @@ __all__ = [
     "undo_stale_message",
     "undo_waiting",
     "validate_import",
-    "write_rejected_rows_file",
-    "write_reconciliation_file",
     "workbook_fault",
-    "has_row_record",
-    "read_row_statuses",
-    "recognised_rows",
-    "status_text",
     "workbook_name",
+    "write_reconciliation_file",
+    "write_rejected_rows_file",
 ]

@@ -6,7 +6,6 @@ left alone, so no row is created twice."""
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from itertools import batched
 from pathlib import Path
@@ -19,7 +18,7 @@ from imports.models import ImportJob
 from imports.pipeline import reconciliation
 from imports.pipeline.attachments import ArchiveError
 from imports.pipeline.outcomes import problem_message
-from imports.pipeline.reconciliation import CREATED, DUPLICATE, INVALID, READY, CreatedRows, Layout, RowStatus
+from imports.pipeline.reconciliation import CREATED, DUPLICATE, INVALID, CreatedRows, Layout, RowStatus
 from imports.services.refusals import ImportRefused
 from imports.services.staging import row_record_path
 from spreadsheets.reading import ReadError, file_format, open_table
@@ -38,7 +37,7 @@ def read_row_statuses(job: ImportJob) -> Iterator[RowStatus]:
     def lines() -> Iterator[RowStatus]:
         with handle:
             for line in handle:
-                yield RowStatus.from_json(json.loads(line))
+                yield RowStatus.from_line(line)
 
     if job.state in CREATED_STATES:
         return reconciliation.numbered(lines(), job.first_number)
@@ -85,14 +84,25 @@ def recognised_rows(job: ImportJob) -> dict[int, tuple[int, ...]]:
         pk__in=sources - {job.pk}, item_type=job.item_type, state__in=CREATED_STATES
     ).order_by("created_at")
     for other in earlier:
-        with contextlib.suppress(FileNotFoundError):
-            for status in read_row_statuses(other):
-                if status.kind == CREATED and status.payload:
-                    created.add(status.fingerprint, status.payload)
+        with contextlib.suppress(FileNotFoundError, ReadError):
+            _add_created_rows(other, created)
     if not created:
         return {}
     found = reconciliation.recognise(entries, created)
     return _still_there(job, found)
+
+
+def _add_created_rows(job: ImportJob, created: CreatedRows) -> None:
+    """The rows `job` created (or recognised as created), each with its fingerprint: its own
+    file read again beside its row record (both in row order)."""
+    if not job.file:
+        return
+    statuses = read_row_statuses(job)
+    table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
+    fingerprints = reconciliation.RowFingerprints(table.headers)
+    for row, status in reconciliation.rows_with_status(table.rows(), statuses):
+        if status is not None and status.kind == CREATED and status.payload:
+            created.add(fingerprints.of(row.cells), status.payload)
 
 
 def _still_there(job: ImportJob, found: dict[int, tuple[int, ...]]) -> dict[int, tuple[int, ...]]:

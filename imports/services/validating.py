@@ -6,7 +6,6 @@ rejected-rows file. On the command line (`validate_import`) or in the worker
 from __future__ import annotations
 
 import contextlib
-import json
 from pathlib import Path
 
 from django.utils import timezone
@@ -16,7 +15,7 @@ from dossier.spec import ItemSpec
 from imports.models import ImportJob
 from imports.pipeline.committing import ItemRows, stage_rejected, stage_row
 from imports.pipeline.outcomes import Summary, ValidationResult
-from imports.pipeline.reconciliation import CREATED, INVALID, READY, RowFingerprints, RowStatus
+from imports.pipeline.reconciliation import CREATED, INVALID, READY, RowStatus
 from imports.progress import (
     VALIDATING,
     ImportCancelled,
@@ -27,14 +26,13 @@ from imports.progress import (
     remove_marks,
 )
 from imports.services.jobs import claim_job, end_cancelled, fail_job_on, load_job, move_job
+from imports.services.reconciling import recognised_rows
 from imports.services.refusals import ImportRefused, earlier_import
 from imports.services.remembering import remember_mapping
 from imports.services.rows import ProgressCallback, open_attachments, spec_for, validated_rows
-from imports.services.reconciling import recognised_rows
 from imports.services.staging import prune_stale_staging, rejected_path, row_record_path, staging_path
 
 MAX_STORED_PROBLEMS = 5000
-RECORD_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def validate_import(*, job: ImportJob, progress: ProgressCallback | None = None) -> ValidationResult:
@@ -93,7 +91,6 @@ def validate_and_stage(
                 progress(done, total)
 
         created_before = recognised_rows(job)  # a reconciliation workbook uploaded again
-        fingerprints = RowFingerprints(job.headers)
         with (
             open_attachments(job) as attachments,
             private_open(partials[0], "w", encoding="utf-8") as staged,
@@ -103,22 +100,21 @@ def validate_and_stage(
             rows = ItemRows(spec, job=job)
             item_count = attachment_count = 0
             for result in validated_rows(job, spec, attachments, report, total):
-                print_ = fingerprints.of(result.cells)
                 if result.number in created_before:
                     summary.add_recognised()
-                    status = RowStatus(result.number, print_, CREATED, list(created_before[result.number]))
+                    status = RowStatus(result.number, CREATED, list(created_before[result.number]))
                 elif result.is_valid:
                     summary.add(result)
                     stage_row(staged, result.clean, rows)
                     item_count += len(result.clean.items)
                     attachment_count += result.clean.attachment is not None
-                    status = RowStatus(result.number, print_, READY, len(result.clean.items))
+                    status = RowStatus(result.number, READY, len(result.clean.items))
                 else:
                     summary.add(result)
                     stage_rejected(rejected, result)
                     errors = [p.as_dict() for p in result.problems if not p.is_warning]
-                    status = RowStatus(result.number, print_, INVALID, errors)
-                record.write(RECORD_ENCODER.encode(status.as_json()) + "\n")
+                    status = RowStatus(result.number, INVALID, errors)
+                record.write(status.as_line())
         for partial, target in zip(partials, targets, strict=True):
             partial.replace(target)
     except BaseException as error:

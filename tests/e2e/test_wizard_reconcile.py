@@ -4,8 +4,6 @@ checked, its good rows imported; the workbook downloaded from the result page ha
 with its status; the two rows are fixed in it (with openpyxl, as a user would in Excel) and
 it is uploaded again through "Upload it": only the two open rows are imported."""
 
-from pathlib import Path
-
 import openpyxl
 import pytest
 
