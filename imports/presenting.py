@@ -484,8 +484,10 @@ def problem_report(job: ImportJob, params: QueryDict | None = None, *, downloads
     totals = problem_totals(job)
     errors = [problem for problem in problems if not problem.get("is_warning")]
     warnings = [problem for problem in problems if problem.get("is_warning")]
+    from imports.services import has_row_record
+
     links = []
-    if downloads and job.file and job.state in WORKBOOK_STATES and job.row_count:
+    if downloads and job.state in WORKBOOK_STATES and job.row_count and has_row_record(job):
         links = [
             (_("Your file with the status of every row (.xlsx)"), download_url(job, "workbook-xlsx")),
             (_("Your file with the status of every row (.csv)"), download_url(job, "workbook-csv")),

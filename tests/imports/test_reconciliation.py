@@ -263,3 +263,15 @@ def test_the_result_page_offers_the_workbook_and_the_corrected_upload(demo, clie
     content = client.get(reverse("imports:result", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert reverse("admin:imports_importjob_download", args=[job.pk, "workbook-xlsx"]) in content
     assert 'id="result-upload-corrected"' in content and f"corrects={job.pk}" in content
+
+
+def test_the_command_line_leaves_the_rows_created_before_alone_and_says_so(demo, tmp_path):
+    from tests.imports.commands import import_items
+
+    job = imported_with_two_bad_rows(tmp_path)
+    workbook = workbook_of(job, tmp_path)
+    code, out, err = import_items(workbook, "--type", "SOLL", "--user", "importeur", "--skip-invalid")
+    assert code == 0, err
+    assert "2 rows were created by an earlier import already" in out
+    assert "Import status" not in err  # no column not imported
+    assert DossierItem.objects.filter(item_type__code="SOLL", subject="Sollicitatiebrief").count() == 1

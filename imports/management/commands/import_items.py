@@ -331,6 +331,7 @@ class Command(PlainErrorsCommand):
             "rows": job.row_count,
             "valid_rows": job.valid_row_count,
             "invalid_rows": job.invalid_row_count,
+            "rows_created_before": job.recognised_row_count,
             "items_created": job.items_created,
             "errors": job.error_count,
             "warnings": job.warning_count,
@@ -376,6 +377,13 @@ class Command(PlainErrorsCommand):
                 "items": job.items_created,
             }
         )
+        if job.recognised_row_count:
+            self.stdout.write(
+                _(
+                    "  %(count)s rows were created by an earlier import already (the status column names their items): left alone."
+                )
+                % {"count": job.recognised_row_count}
+            )
         for p in problems[:SHOWN_PROBLEMS]:
             kind = _("warning") if p.is_warning else _("error")
             where = (
