@@ -270,7 +270,8 @@ class ImportJobAdmin(BaseAdmin):
         return self._back_to(job)
 
     def download_view(self, request: HttpRequest, object_id: str, what: str) -> HttpResponse:
-        """The job's original file, its attachments ZIP, or its rejected rows (.xlsx, .csv):
+        """The job's original file, its attachments ZIP, or its reconciliation workbook (the
+        uploaded sheet with every row's status, .xlsx or .csv):
         for the job's owner and superusers; 404 for anyone else (also a user who may view
         imports), as for a job that does not exist."""
         if request.method not in ("GET", "HEAD"):
@@ -285,7 +286,7 @@ class ImportJobAdmin(BaseAdmin):
         if what == "attachments":
             name = job.attachments_name or "attachments.zip"
             return self._send(request, job, job.attachments_zip, name)
-        return self._send_rejected_rows(request, job, what.removeprefix("rejected-"))
+        return self._send_workbook(request, job, what.removeprefix("workbook-"))
 
     def _back_to(self, job: ImportJob) -> HttpResponse:
         return redirect(reverse("admin:imports_importjob_change", args=[job.pk]))
@@ -300,21 +301,22 @@ class ImportJobAdmin(BaseAdmin):
             return self._back_to(job)
         return FileResponse(content, as_attachment=True, filename=visible_name(name))
 
-    def _send_rejected_rows(self, request: HttpRequest, job: ImportJob, fmt: str) -> HttpResponse:
-        if not job.file or not job.invalid_row_count:
+    def _send_workbook(self, request: HttpRequest, job: ImportJob, fmt: str) -> HttpResponse:
+        """The reconciliation workbook: the uploaded sheet with every row's status."""
+        if job.state not in presenting.WORKBOOK_STATES or not services.has_row_record(job):
             raise Http404
-        name = visible_name(f"{Path(job.file_name).stem[:60]}-{_('rejected')}.{fmt}")
+        name = visible_name(services.workbook_name(job, fmt))
         folder = None
         try:
-            folder = Path(tempfile.mkdtemp(prefix="rejected-"))
+            folder = Path(tempfile.mkdtemp(prefix="workbook-"))
             target = folder / name
-            services.write_rejected_rows_file(job=job, target=target, fmt=fmt)
+            services.write_reconciliation_file(job=job, target=target, fmt=fmt)
             content = target.open("rb")  # stays readable once its folder is removed below
         except services.ImportRefused as refusal:
             messages.error(request, refusal.message)
             return self._back_to(job)
         except OSError as error:  # no room for the file, or the storage cannot be read
-            messages.error(request, services.rejected_rows_fault(error))
+            messages.error(request, services.workbook_fault(error))
             return self._back_to(job)
         finally:
             if folder is not None:

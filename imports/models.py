@@ -130,7 +130,18 @@ class ImportJob(models.Model):
     row_count = models.PositiveIntegerField(_("rows"), default=0)
     valid_row_count = models.PositiveIntegerField(_("valid rows"), default=0)
     invalid_row_count = models.PositiveIntegerField(_("invalid rows"), default=0)
+    # Rows of a reconciliation workbook uploaded again that an earlier import created already:
+    # left alone (rows = valid + invalid + these).
+    recognised_row_count = models.PositiveIntegerField(_("rows created before"), default=0)
     items_created = models.PositiveIntegerField(_("items created"), default=0)
+    # The number of the first item the commit made: the items are numbered on from it in the
+    # order of the rows (R28), so the reconciliation workbook names each row's items.
+    first_number = models.PositiveIntegerField(_("first item number"), null=True, blank=True)
+    # The import whose file this one corrects ("Upload a corrected file"): the rows it created
+    # are recognised in this file and left alone.
+    corrects = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("corrects")
+    )
     error_count = models.PositiveIntegerField(_("errors"), default=0)
     warning_count = models.PositiveIntegerField(_("warnings"), default=0)
     # What the validation tells the commit: when it ran and what it staged.

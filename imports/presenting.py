@@ -26,7 +26,8 @@ from dossier.models import Relation
 from dossier.spec import ItemSpec, Kind
 from imports.models import ImportJob
 from imports.pipeline.mapping import letter_position, same_name
-from spreadsheets.messages import render
+from imports.pipeline.outcomes import problem_message
+from imports.pipeline.reconciliation import is_status_column
 from spreadsheets.reading import column_letter
 
 # What a page shows of one cell at most: a sample value of the mapping page, a problem's value
@@ -154,22 +155,32 @@ class Counts:
     checked: bool  # the rows were read and checked
     committed: bool  # the import was done (items were created, or none were to be made)
     skip_invalid: bool
+    recognised: int = 0  # rows an earlier import created (a reconciliation workbook again)
 
     @property
     def add_up(self) -> bool:
-        return self.rows == self.valid + self.invalid
+        return self.rows == self.valid + self.invalid + self.recognised
 
     def sentences(self) -> list[str]:
         if not self.checked:
             return [_("The rows have not been checked yet.")]
         numbers = {"rows": _number(self.rows), "valid": _number(self.valid), "invalid": _number(self.invalid)}
-        lines = [_("Rows read: %(rows)s = %(valid)s valid + %(invalid)s invalid.") % numbers]
+        if self.recognised:
+            numbers["recognised"] = _number(self.recognised)
+            lines = [
+                _(
+                    "Rows read: %(rows)s = %(valid)s valid + %(invalid)s invalid + %(recognised)s created before (by an earlier import; left alone)."
+                )
+                % numbers
+            ]
+        else:
+            lines = [_("Rows read: %(rows)s = %(valid)s valid + %(invalid)s invalid.") % numbers]
         if self.committed:
             left_out = self.invalid if self.skip_invalid else 0
             lines.append(
                 _("Rows imported: %(imported)s; left out as invalid: %(left_out)s; items created: %(items)s.")
                 % {
-                    "imported": _number(self.rows - left_out),
+                    "imported": _number(self.rows - left_out - self.recognised),
                     "left_out": _number(left_out),
                     "items": _number(self.items),
                 }
@@ -198,6 +209,7 @@ def counts(job: ImportJob) -> Counts:
         checked=checked,
         committed=job.state in (ImportJob.State.DONE, ImportJob.State.UNDOING, ImportJob.State.UNDONE),
         skip_invalid=bool(job.skip_invalid),
+        recognised=job.recognised_row_count,
     )
 
 
@@ -331,7 +343,7 @@ def columns_not_imported(job: ImportJob, rows: list[MappingRow]) -> list[str]:
     return [
         f"{header} ({column_letter(position)})"
         for position, header in enumerate(job.headers)
-        if column_letter(position) not in taken and str(header).strip()
+        if column_letter(position) not in taken and str(header).strip() and not is_status_column(header)
     ]
 
 
@@ -431,7 +443,7 @@ def _problem_list(
         key = (_column_of(problem), str(problem.get("code") or ""))
         row = problem.get("row")
         rows_by_group.setdefault(key, set()).add(row if row is not None else ("file", index))  # each counts
-        example.setdefault(key, shortened(render(problem.get("message")), SHOWN_MESSAGE_LENGTH))
+        example.setdefault(key, shortened(problem_message(problem), SHOWN_MESSAGE_LENGTH))
     size = {key: len(rows) for key, rows in rows_by_group.items()}
     groups = [
         ProblemGroup(
@@ -449,7 +461,7 @@ def _problem_list(
             row=problem.get("row"),
             column=_column_of(problem),
             value=shortened(str(problem.get("value") or ""), SHOWN_VALUE_LENGTH),
-            message=shortened(render(problem.get("message")), SHOWN_MESSAGE_LENGTH),
+            message=shortened(problem_message(problem), SHOWN_MESSAGE_LENGTH),
             code=str(problem.get("code") or ""),
         )
         for problem in problems
@@ -480,11 +492,13 @@ def problem_report(job: ImportJob, params: QueryDict | None = None, *, downloads
     totals = problem_totals(job)
     errors = [problem for problem in problems if not problem.get("is_warning")]
     warnings = [problem for problem in problems if problem.get("is_warning")]
+    from imports.services import has_row_record
+
     links = []
-    if downloads and job.invalid_row_count and job.file:
+    if downloads and job.state in WORKBOOK_STATES and job.row_count and has_row_record(job):
         links = [
-            (_("Rejected rows (.xlsx)"), download_url(job, "rejected-xlsx")),
-            (_("Rejected rows (.csv)"), download_url(job, "rejected-csv")),
+            (_("Your file with the status of every row (.xlsx)"), download_url(job, "workbook-xlsx")),
+            (_("Your file with the status of every row (.csv)"), download_url(job, "workbook-csv")),
         ]
     return ProblemReport(
         totals=totals,
@@ -499,7 +513,14 @@ def problem_report(job: ImportJob, params: QueryDict | None = None, *, downloads
 
 # --- downloads and the job page --------------------------------------------------------------
 
-DOWNLOADS = ("file", "attachments", "rejected-xlsx", "rejected-csv")
+DOWNLOADS = ("file", "attachments", "workbook-xlsx", "workbook-csv")
+# The reconciliation workbook is offered once the rows were checked, and after the import.
+WORKBOOK_STATES = (
+    ImportJob.State.VALIDATED,
+    ImportJob.State.DONE,
+    ImportJob.State.FAILED,
+    ImportJob.State.CANCELLED,
+)
 
 
 def download_url(job: ImportJob, what: str) -> str:

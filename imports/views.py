@@ -38,6 +38,7 @@ from imports import presenting, services, tasks
 from imports.forms import ChooseTypeForm, MappingForm, SheetForm, UploadForm
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline.mapping import letter_position
+from imports.pipeline.reconciliation import is_status_column
 from imports.template_workbook import template_file_name, write_template
 from imports.uploads import SizeLimitedUploadHandler, recognised_name, upload_limits
 from spreadsheets.reading import ReadError, Row, column_letter, open_table, sample
@@ -265,6 +266,7 @@ def _start(
             attachments=attachments,
             attachments_name=attachments_name,
             source=ImportJob.Source.WIZARD,
+            corrects=corrects,
         )
     except services.ImportRefused as refusal:
         form.add_error("file", refusal.message)
@@ -522,7 +524,8 @@ def _column_rows(headers: list[str], mapping: dict[str, dict], spec, samples) ->
         {
             "letter": column_letter(i),
             "header": header,
-            "field": fed_by.get(i),
+            "field": fed_by.get(i)
+            or (_("the status of the rows (never a field)") if is_status_column(header) else None),
             "sample": samples[i] if i < len(samples) else [],
         }
         for i, header in enumerate(headers)
@@ -718,7 +721,7 @@ def result(request: HttpRequest, pk) -> HttpResponse:
         "result": services.commit_result(job=job) if done else None,
         "duration": presenting.duration_text(job.duration),
         "items_url": presenting.items_url(job),
-        "problems": presenting.problem_report(job, request.GET) if job.invalid_row_count else None,
+        "problems": presenting.problem_report(job, request.GET) if job.row_count else None,
         "can_check_again": bool(job.mapping) and job.state == State.FAILED and bool(job.file),
         "correct_url": _correct_url(job),
         "history_url": history_url(job),

@@ -142,12 +142,50 @@ def _xlsx_cell_xml(ref: str, value: Any) -> str:
     return _xlsx_cell_xml(ref, str(value))
 
 
-def stream_xlsx(rows, stream, *, title: str | None = None) -> None:
+# Cell comments (notes): the comments part holds their texts, and a VML drawing the shapes
+# Excel shows them in (without it Excel repairs the file); both written as strings, streamed.
+_VML_HEAD = (
+    '<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+    'xmlns:x="urn:schemas-microsoft-com:office:excel"><o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="1"/>'
+    '</o:shapelayout><v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" '
+    'path="m,l,21600r21600,l21600,xe"><v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/>'
+    "</v:shapetype>"
+)
+_VML_SHAPE = (
+    '<v:shape id="_x0000_s{id}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;'
+    'width:{width}pt;height:{height}pt;z-index:1;visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto">'
+    '<v:fill color2="#ffffe1"/><v:shadow color="black" obscured="t"/><v:path o:connecttype="none"/>'
+    '<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>'
+    '<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/><x:AutoFill>False</x:AutoFill>'
+    "<x:Row>{row}</x:Row><x:Column>{column}</x:Column></x:ClientData></v:shape>"
+)
+_SHEET_RELS = (
+    _XML_HEAD + f'<Relationships xmlns="{_RELS}">'
+    f'<Relationship Id="rId1" Type="{_DOC_RELS}/comments" Target="../comments1.xml"/>'
+    f'<Relationship Id="rId2" Type="{_DOC_RELS}/vmlDrawing" Target="../drawings/vmlDrawing1.vml"/></Relationships>'
+)
+_COMMENT_TYPES = (
+    '<Default Extension="vml" ContentType="application/vnd.openxmlformats-officedocument.vmlDrawing"/>'
+    '<Override PartName="/xl/comments1.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"/></Types>'
+)
+
+
+def stream_xlsx(
+    rows,
+    stream,
+    *,
+    title: str | None = None,
+    comments: list[tuple[int, int, str]] | None = None,
+    author: str = "",
+    comment_size: tuple[int, int] = (240, 80),
+) -> None:
     """Write rows (the first one the headers) as one safe .xlsx sheet into `stream`, row by
-    row (the rows may be a generator)."""
+    row (the rows may be a generator; an empty row is left empty). `comments`: (row number,
+    column index from 0, text) of cell comments, read once every row is written, so the
+    rows' generator may add to it while it is read; `comment_size` in points."""
     name = _xml_text(xlsx_text(title)[:31] if title else "Sheet1").replace('"', "&quot;")
     with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as package:
-        package.writestr("[Content_Types].xml", _CONTENT_TYPES)
         package.writestr("_rels/.rels", _ROOT_RELS)
         package.writestr(
             "xl/workbook.xml",
@@ -156,19 +194,48 @@ def stream_xlsx(rows, stream, *, title: str | None = None) -> None:
         )
         package.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
         package.writestr("xl/styles.xml", _STYLES)
+        letters: list[str] = []
         with package.open("xl/worksheets/sheet1.xml", "w") as sheet:
-            sheet.write(f'{_XML_HEAD}<worksheet xmlns="{_MAIN}"><sheetData>'.encode())
-            letters: list[str] = []
+            sheet.write(f'{_XML_HEAD}<worksheet xmlns="{_MAIN}" xmlns:r="{_DOC_RELS}"><sheetData>'.encode())
             chunk: list[str] = []
             for number, row in enumerate(rows, start=1):
                 while len(letters) < len(row):
                     letters.append(get_column_letter(len(letters) + 1))
-                cells = "".join(_xlsx_cell_xml(f"{letters[i]}{number}", v) for i, v in enumerate(row))
-                chunk.append(f'<row r="{number}">{cells}</row>')
+                if row:
+                    cells = "".join(_xlsx_cell_xml(f"{letters[i]}{number}", v) for i, v in enumerate(row))
+                    chunk.append(f'<row r="{number}">{cells}</row>')
                 if len(chunk) == 1000:
                     sheet.write("".join(chunk).encode())
                     chunk = []
-            sheet.write(("".join(chunk) + "</sheetData></worksheet>").encode())
+            ending = "</sheetData>" + ('<legacyDrawing r:id="rId2"/>' if comments else "") + "</worksheet>"
+            sheet.write(("".join(chunk) + ending).encode())
+        content_types = _CONTENT_TYPES
+        if comments:
+            _write_comments(package, comments, author, comment_size)
+            package.writestr("xl/worksheets/_rels/sheet1.xml.rels", _SHEET_RELS)
+            content_types = content_types.removesuffix("</Types>") + _COMMENT_TYPES
+        package.writestr("[Content_Types].xml", content_types)
+
+
+def _write_comments(package: zipfile.ZipFile, comments, author: str, size: tuple[int, int]) -> None:
+    width, height = size
+    with package.open("xl/comments1.xml", "w") as part:
+        part.write(
+            f'{_XML_HEAD}<comments xmlns="{_MAIN}"><authors><author>{_xml_text(author)}</author></authors>'
+            "<commentList>".encode()
+        )
+        for row, column, text in comments:
+            ref = f"{get_column_letter(column + 1)}{row}"
+            part.write(
+                f'<comment ref="{ref}" authorId="0"><text><r><t xml:space="preserve">{_xml_text(text)}</t></r>'
+                "</text></comment>".encode()
+            )
+        part.write(b"</commentList></comments>")
+    with package.open("xl/drawings/vmlDrawing1.vml", "w") as part:
+        part.write(_VML_HEAD.encode())
+        for shape, (row, column, _text) in enumerate(comments, start=1025):
+            part.write(_VML_SHAPE.format(id=shape, row=row - 1, column=column, width=width, height=height).encode())
+        part.write(b"</xml>")
 
 
 # --- django-import-export formats ----------------------------------------------------------

@@ -308,6 +308,7 @@ class Committer:
         # The files written until the transaction commits, removed if it does not.
         self.written = written or WrittenFiles(Attachment._meta.get_field("file").storage)
         # Attachments, workflow entries (R17) and profiles (R21) need the ids of the stored items.
+        self.first_number: int | None = None  # the first item's number, once allocated
         self.follows_up = attachments is not None or spec.profile is not None or bool(spec.workflow_of_combination)
 
     def commit(
@@ -326,7 +327,10 @@ class Committer:
         rows_done = 0
         try:
             with self.written.recording(), transaction.atomic():
-                numbers = iter(allocate_numbers(item_type=self.spec.item_type, count=item_count))
+                allocated = allocate_numbers(item_type=self.spec.item_type, count=item_count)
+                # The items are numbered on from here in the order of the staged rows.
+                self.first_number = allocated.start if allocated else None
+                numbers = iter(allocated)
                 if self.follows_up:  # each batch its own insert, so its items can be followed up
                     for batch in batched(staged, self.batch_size):
                         with self.rows.inserter() as insert:

@@ -33,6 +33,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from dossier.spec import FieldSpec, ItemSpec
+from imports.pipeline.reconciliation import is_status_column
 from spreadsheets.reading import column_letter
 from spreadsheets.text import CONTROL_CHARACTERS
 
@@ -95,8 +96,10 @@ def normalise(text: str) -> str:
 
 
 def header_key(headers: Sequence[str]) -> str:
-    """Identifies a header set, whatever the column order, for saved mappings."""
-    joined = "\n".join(sorted(normalise(h) for h in headers))
+    """Identifies a header set, whatever the column order, for saved mappings. The
+    reconciliation workbook's status column does not count: that workbook finds the mapping
+    its file was imported with."""
+    joined = "\n".join(sorted(normalise(h) for h in headers if not is_status_column(h)))
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
@@ -166,7 +169,8 @@ def suggest_mapping(
     A saved entry by letter needs `saved_headers`, the header row it was saved with."""
     fields = spec.fillable_fields
     mapping: dict[str, dict] = {}
-    used: set[int] = set()
+    # The reconciliation workbook's status column is never a field.
+    used: set[int] = {position for position, header in enumerate(headers) if is_status_column(header)}
     positions = _name_positions(headers)
     for code, source in (saved or {}).items():
         if code not in spec or spec[code].is_hidden or not isinstance(source, dict):

@@ -40,6 +40,15 @@ class Problem:
         return cls(**(data | {"message": restored(data.get("message", ""))}))
 
 
+def problem_message(problem: Problem | dict[str, Any]) -> str:
+    """The text a reader sees for a stored problem: the one place a problem is rendered, for
+    the check and history pages and the reconciliation workbook alike (so a change in how
+    problems are rendered, such as the reader's language, reaches all of them)."""
+    if isinstance(problem, Problem):
+        return problem.text
+    return render(problem.get("message"))
+
+
 @dataclass
 class CleanRow:
     """A valid row: one item per destination (R8), sharing values and attachments (each
@@ -70,11 +79,18 @@ class Summary:
     rows: int = 0
     valid_rows: int = 0
     invalid_rows: int = 0
+    recognised_rows: int = 0  # created by an earlier import already: left alone
     items: int = 0  # items the valid rows will make (or made)
     error_count: int = 0
     warning_count: int = 0
     problems: list[Problem] = field(default_factory=list)
     problem_limit: int = 5000
+
+    def add_recognised(self) -> None:
+        """A row an earlier import created already (a reconciliation workbook uploaded again):
+        counted, neither valid nor invalid; its problems do not count, nothing is made of it."""
+        self.rows += 1
+        self.recognised_rows += 1
 
     def add(self, result: RowResult) -> None:
         self.rows += 1
@@ -118,7 +134,8 @@ class ValidationResult:
 @dataclass(frozen=True)
 class CommitResult:
     """What a commit stored. The counts add up: rows_read = rows_imported + rows_left_out
-    (rows left out as invalid, when the user chose to import only the valid rows)."""
+    + rows_created_before (rows left out as invalid, when the user chose to import only the
+    valid rows; rows an earlier import created, in a reconciliation workbook uploaded again)."""
 
     items_created: int
     rows_read: int
@@ -126,3 +143,4 @@ class CommitResult:
     rows_left_out: int
     per_destination: dict[str, int] = field(default_factory=dict)  # relation number -> items
     duration: dt.timedelta | None = None
+    rows_created_before: int = 0

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from imports.pipeline.outcomes import RowResult
+from imports.pipeline.outcomes import RowResult, problem_message
 from spreadsheets import writing
 
 FORMULA_STARTS = writing.FORMULA_STARTS
@@ -25,7 +25,7 @@ FORMULA_STARTS = writing.FORMULA_STARTS
 
 def problem_text(result: RowResult) -> str:
     return "; ".join(
-        f"{p.column or p.field or ''}: {p.text}" if (p.column or p.field) else p.text
+        f"{p.column or p.field or ''}: {problem_message(p)}" if (p.column or p.field) else problem_message(p)
         for p in result.problems
         if not p.is_warning
     )

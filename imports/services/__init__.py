@@ -16,6 +16,8 @@ and the tests all call these, by the names this package re-exports:
     storing.py     the commit, and the commit task's body (run_commit); what it stored
     jobs.py        the state moves every step shares: fail, cancel, queued, claimed, progress
     rejected.py    the rejected-rows file
+    reconciling.py the reconciliation workbook (every row with its status) and the rows an
+                   earlier import created, recognised in a file uploaded again
     remembering.py which saved mapping is offered to whom: remembered for its owner, shared
     undoing.py     the undo (queued, run by the worker, ended by the reaper) and its preview
     reaping.py     ending a job whose worker died, and removing what it wrote; retention
@@ -43,6 +45,14 @@ from imports.services.reaping import (
     remove_expired_files,
     remove_leftover_manifests,
 )
+from imports.services.reconciling import (
+    has_row_record,
+    read_row_statuses,
+    recognised_rows,
+    status_text,
+    workbook_name,
+    write_reconciliation_file,
+)
 from imports.services.refusals import (
     ImportedBefore,
     ImportRefused,
@@ -51,11 +61,11 @@ from imports.services.refusals import (
     earlier_import,
     imported_before_message,
     may_name_importer,
-    rejected_rows_fault,
     rows_invalid,
     state_refusal,
     storage_fault,
     undo_refusal,
+    workbook_fault,
 )
 from imports.services.rejected import write_rejected_rows_file
 from imports.services.remembering import (
@@ -111,6 +121,7 @@ __all__ = [
     "end_dead_undo",
     "expired_imports",
     "fail_job",
+    "has_row_record",
     "imported_before_message",
     "is_foreign_key_violation",
     "items_per_destination",
@@ -118,8 +129,9 @@ __all__ = [
     "mark_queued",
     "may_name_importer",
     "prune_stale_staging",
+    "read_row_statuses",
+    "recognised_rows",
     "rejected_path",
-    "rejected_rows_fault",
     "remember_mapping",
     "remembered_mapping",
     "remove_expired_files",
@@ -138,6 +150,7 @@ __all__ = [
     "staging_path",
     "start_import",
     "state_refusal",
+    "status_text",
     "storage_fault",
     "suggest_mapping_for",
     "undo_import",
@@ -148,5 +161,8 @@ __all__ = [
     "undo_stale_message",
     "undo_waiting",
     "validate_import",
+    "workbook_fault",
+    "workbook_name",
+    "write_reconciliation_file",
     "write_rejected_rows_file",
 ]

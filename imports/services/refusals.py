@@ -71,10 +71,10 @@ def download_fault(error: OSError, name: str) -> str:
     ) % {"name": name}
 
 
-def rejected_rows_fault(error: OSError) -> str:
-    """The user's sentence for a rejected-rows file the server cannot write or read."""
+def workbook_fault(error: OSError) -> str:
+    """The user's sentence for a reconciliation workbook the server cannot write or read."""
     return _(
-        "The rejected rows cannot be written just now (%(reason)s); ask an administrator to check the storage."
+        "The file with the status of every row cannot be written just now (%(reason)s); ask an administrator to check the storage."
     ) % {"reason": error.strerror or error.__class__.__name__}
 
 

@@ -25,6 +25,13 @@ def rejected_path(job: ImportJob) -> Path:
     return staging_folder() / f"{job.pk}-rejected.jsonl"
 
 
+def row_record_path(job: ImportJob) -> Path:
+    """Every row's status, one JSON line a row in file order (reconciliation.RowStatus): what
+    the reconciliation workbook writes beside each row, and what a later upload of it
+    recognises rows by. Kept while the job keeps its file (not pruned with the staging)."""
+    return staging_folder() / f"{job.pk}-rows.jsonl"
+
+
 STAGING_PATTERNS = ("*-staged.jsonl", "*-staged.partial", "*-rejected.jsonl", "*-rejected.partial")
 
 
@@ -72,6 +79,7 @@ def remove_job_files(job: ImportJob) -> None:
     the uploaded file and the attachments ZIP (raises OSError when the storage cannot remove
     them). The job's file fields are emptied, not saved."""
     remove_staging(job)
+    row_record_path(job).unlink(missing_ok=True)
     remove_marks(job.pk)
     for stored in (job.file, job.attachments_zip):
         if stored:
@@ -83,5 +91,6 @@ def discard_staging(*, job: ImportJob) -> None:
     """Forget the staged rows of a validation that will not be committed (a dry run)."""
     staging_path(job).unlink(missing_ok=True)
     rejected_path(job).unlink(missing_ok=True)
+    row_record_path(job).unlink(missing_ok=True)
     job.validated_at = None
     job.save(update_fields=["validated_at"])

@@ -47,10 +47,12 @@ def start_import(
     header_row: int | None = None,
     options: dict | None = None,
     source: str = ImportJob.Source.WIZARD,
+    corrects: ImportJob | None = None,
 ) -> ImportJob:
     """Check the user, type and profile, store the file privately, and read its headers.
     Raises ImportRefused; a file that cannot be read, or stored (a full disk), leaves a failed
-    job behind (R29), and no partial file."""
+    job behind (R29), and no partial file. `corrects`: the import this file corrects; the
+    rows that import created are recognised in this file and left alone."""
     if reason := import_refusal(user, item_type, profile):
         raise ImportRefused(reason)
     job = ImportJob(
@@ -63,6 +65,7 @@ def start_import(
         header_row=header_row,
         options=options or {},
         source=source,
+        corrects=corrects,
     )
     try:
         store_file(job.file, f"{job.pk}{Path(file_name).suffix.lower()}", File(file))

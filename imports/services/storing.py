@@ -117,6 +117,7 @@ def _commit(job: ImportJob, spec: ItemSpec, progress: ProgressCallback | None, m
     def finish(created: int) -> None:
         job.state = ImportJob.State.DONE
         job.items_created = created
+        job.first_number = committer.first_number
         job.finished_at = timezone.now()
         job.heartbeat_at = timezone.now()
         job.progress_done = job.progress_total = total
@@ -125,6 +126,7 @@ def _commit(job: ImportJob, spec: ItemSpec, progress: ProgressCallback | None, m
             update_fields=[
                 "state",
                 "items_created",
+                "first_number",
                 "finished_at",
                 "heartbeat_at",
                 "progress_done",
@@ -200,6 +202,7 @@ def commit_result(*, job: ImportJob) -> CommitResult:
         rows_read=job.row_count,
         rows_imported=job.valid_row_count if job.state in (ImportJob.State.DONE, ImportJob.State.UNDONE) else 0,
         rows_left_out=job.invalid_row_count,
+        rows_created_before=job.recognised_row_count,
         per_destination=items_per_destination(job=job),
         duration=job.duration,
     )

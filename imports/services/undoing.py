@@ -28,7 +28,7 @@ from dossier.services import DELETE_BATCH, delete_items, remove_files
 from imports.models import ImportJob
 from imports.progress import JobMonitor, last_beat, read_progress_file, remove_marks
 from imports.services.refusals import ImportRefused, state_refusal, undo_refusal
-from imports.services.staging import remove_staging
+from imports.services.staging import remove_staging, row_record_path
 from spreadsheets.messages import N_, Message
 
 logger = logging.getLogger(__name__)
@@ -224,6 +224,7 @@ def remove_import_files(job: ImportJob, names: list[str]) -> None:
     remove_files(ImportJob._meta.get_field("file").storage, names)
     try:
         remove_staging(job)
+        row_record_path(job).unlink(missing_ok=True)  # its rows are open again
     except OSError:
         logger.warning("The staged rows of undone import %s could not be removed.", job.pk, exc_info=True)
 

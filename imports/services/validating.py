@@ -14,6 +14,7 @@ from dossier.spec import ItemSpec
 from imports.models import ImportJob
 from imports.pipeline.committing import ItemRows, stage_rejected, stage_row
 from imports.pipeline.outcomes import Problem, Summary, ValidationResult
+from imports.pipeline.reconciliation import CREATED, INVALID, READY, RowStatus
 from imports.progress import (
     VALIDATING,
     ImportCancelled,
@@ -24,10 +25,11 @@ from imports.progress import (
     remove_marks,
 )
 from imports.services.jobs import claim_job, end_cancelled, fail_job_on, load_job, move_job
+from imports.services.reconciling import recognised_rows
 from imports.services.refusals import ImportRefused, earlier_import
 from imports.services.remembering import remember_mapping
 from imports.services.rows import ProgressCallback, open_attachments, spec_for, validated_rows
-from imports.services.staging import prune_stale_staging, rejected_path, staging_path
+from imports.services.staging import prune_stale_staging, rejected_path, row_record_path, staging_path
 from spreadsheets.messages import N_
 
 MAX_STORED_PROBLEMS = 5000
@@ -75,7 +77,7 @@ def validate_and_stage(
     job.heartbeat_at = timezone.now()
     job.save(update_fields=["state", "started_at", "heartbeat_at"])
     summary = Summary(problem_limit=MAX_STORED_PROBLEMS)
-    targets = [staging_path(job), rejected_path(job)]
+    targets = [staging_path(job), rejected_path(job), row_record_path(job)]
     partials = [target.with_suffix(".partial") for target in targets]
     try:
         prune_stale_staging()
@@ -88,22 +90,32 @@ def validate_and_stage(
             if progress:
                 progress(done, total)
 
+        created_before = recognised_rows(job)  # a reconciliation workbook uploaded again
         with (
             open_attachments(job) as attachments,
             private_open(partials[0], "w", encoding="utf-8") as staged,
             private_open(partials[1], "w", encoding="utf-8") as rejected,
+            private_open(partials[2], "w", encoding="utf-8") as record,
         ):
             rows = ItemRows(spec, job=job)
             item_count = attachment_count = 0
             file_problems: list[Problem] = []
             for result in validated_rows(job, spec, attachments, report, total, file_problems=file_problems):
-                summary.add(result)
-                if result.is_valid:
+                if result.number in created_before:
+                    summary.add_recognised()
+                    status = RowStatus(result.number, CREATED, list(created_before[result.number]))
+                elif result.is_valid:
+                    summary.add(result)
                     stage_row(staged, result.clean, rows)
                     item_count += len(result.clean.items)
                     attachment_count += len(result.clean.attachments)
+                    status = RowStatus(result.number, READY, len(result.clean.items))
                 else:
+                    summary.add(result)
                     stage_rejected(rejected, result)
+                    errors = [p.as_dict() for p in result.problems if not p.is_warning]
+                    status = RowStatus(result.number, INVALID, errors)
+                record.write(status.as_line())
             for problem in file_problems:  # after the rows: the ZIP's files no row named
                 summary.add_problem(problem)
         for partial, target in zip(partials, targets, strict=True):
@@ -136,6 +148,7 @@ RECORDED = [
     "row_count",
     "valid_row_count",
     "invalid_row_count",
+    "recognised_row_count",
     "progress_total",
     "progress_done",
     "problems",
@@ -148,6 +161,7 @@ def _record(job: ImportJob, summary: Summary) -> None:
     job.row_count = summary.rows
     job.valid_row_count = summary.valid_rows
     job.invalid_row_count = summary.invalid_rows
+    job.recognised_row_count = summary.recognised_rows
     job.progress_total = summary.rows
     job.progress_done = summary.rows
     job.problems = [p.as_dict() for p in summary.problems]

@@ -181,7 +181,7 @@ def test_a_file_with_errors_shows_them_grouped_and_only_the_valid_rows_are_impor
     assert page.locator("#import-all").count() == 0
     shot(page, "wizard-6-errors.png")
     with page.expect_download() as download:
-        page.click("text=Rejected rows (.csv)")
+        page.click("text=Your file with the status of every row (.csv)")
     rejected = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert "E0002" in rejected
     button = page.locator("#import-valid")

@@ -14,6 +14,7 @@ from imports import services
 from imports.models import ImportJob
 from imports.pipeline import committing
 from imports.progress import estimate_rows, manifest_path, progress_path, staging_folder
+from imports.services.staging import row_record_path
 from tests.imports.commands import import_items
 from tests.imports.test_services import _stored_attachment_files, _with_batch_size, mapped
 
@@ -41,9 +42,15 @@ def zip_with_letter() -> io.BytesIO:
 
 
 def staged_files(job) -> list:
-    """What the running job wrote beside its uploads: staged rows, progress, marks, manifest."""
-    uploads = {job.file.name.rpartition("/")[2], job.attachments_zip.name.rpartition("/")[2]}
-    return [path.name for path in staging_folder().glob(f"{job.pk}*") if path.name not in uploads]
+    """What the running job wrote beside its uploads: staged rows, progress, marks, manifest.
+    Not the check's row record (the status of every row, for the status workbook), which
+    stays with the uploads: a job that failed or was cancelled still offers that workbook."""
+    kept = {
+        job.file.name.rpartition("/")[2],
+        job.attachments_zip.name.rpartition("/")[2],
+        row_record_path(job).name,
+    }
+    return [path.name for path in staging_folder().glob(f"{job.pk}*") if path.name not in kept]
 
 
 def test_a_cancel_stops_the_validation_between_batches_and_leaves_nothing(demo):

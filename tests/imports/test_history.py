@@ -492,31 +492,33 @@ def test_the_owner_downloads_the_attachments_zip(client, demo):
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
-def test_the_owner_downloads_the_rejected_rows(client, demo, fmt):
+def test_the_owner_downloads_every_row_with_its_status(client, demo, fmt):
     job = make_job("importeur", MISTAKES, attachments=ZIP, file_name="fouten.csv")
 
-    response = signed_in(client, "importeur").get(download(job, f"rejected-{fmt}"))
+    response = signed_in(client, "importeur").get(download(job, f"workbook-{fmt}"))
 
     assert response.status_code == 200
-    assert f'filename="fouten-rejected.{fmt}"' in response.headers["Content-Disposition"]
+    assert f'filename="fouten-status.{fmt}"' in response.headers["Content-Disposition"]
     content = body(response)
     if fmt == "csv":
         rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
     else:
         sheet = openpyxl.load_workbook(io.BytesIO(content), read_only=True).worksheets[0]
         rows = [[cell if cell is not None else "" for cell in row] for row in sheet.iter_rows(values_only=True)]
-    assert [row[0] for row in rows[1:]] == ["E0002", "10085"]
+    assert rows[0] == ["Relatienummer", "Onderwerp", "Bijlage", "Import status"]
+    assert [row[0] for row in rows[1:]] == ["10001", "E0002", "10085"]  # every row, valid ones too
+    assert [row[3].split(":")[0] for row in rows[1:]] == ["Ready to import", "Invalid", "Invalid"]
 
 
-def test_a_rejected_rows_file_that_cannot_be_made_brings_the_sentence_back_to_the_job(client, demo, monkeypatch):
+def test_a_status_workbook_that_cannot_be_made_brings_the_sentence_back_to_the_job(client, demo, monkeypatch):
     job = make_job("importeur", MISTAKES, attachments=ZIP)
 
     def refuse(*, job, target, fmt=None):
-        raise services.ImportRefused("The rejected rows could not be written to x.xlsx: No space left on device.")
+        raise services.ImportRefused("The file x.xlsx could not be written: No space left on device.")
 
-    monkeypatch.setattr(services, "write_rejected_rows_file", refuse)
+    monkeypatch.setattr(services, "write_reconciliation_file", refuse)
     client = signed_in(client, "importeur")
-    response = client.get(download(job, "rejected-xlsx"), follow=True)
+    response = client.get(download(job, "workbook-xlsx"), follow=True)
 
     assert response.redirect_chain == [(job_url(job), 302)]
     assert "No space left on device." in response.text
@@ -554,11 +556,14 @@ def test_an_unknown_download_answers_404(client, demo):
     assert signed_in(client, "importeur").get(download(job, "staging")).status_code == 404
 
 
-def test_rejected_rows_are_not_offered_when_every_row_is_valid(client, demo):
+def test_the_status_workbook_is_offered_also_when_every_row_is_valid_but_not_before_the_check(client, demo):
     job = make_job("importeur", CLEAN)
     client = signed_in(client, "importeur")
-    assert 'id="history-rejected"' not in client.get(job_url(job)).text
-    assert client.get(download(job, "rejected-csv")).status_code == 404
+    assert 'id="history-rejected"' in client.get(job_url(job)).text
+    assert client.get(download(job, "workbook-csv")).status_code == 200
+    unchecked = make_job("importeur", CLEAN, validate=False)
+    assert 'id="history-rejected"' not in client.get(job_url(unchecked)).text
+    assert client.get(download(unchecked, "workbook-csv")).status_code == 404
 
 
 def test_the_job_page_offers_the_downloads_to_its_owner(client, demo):
@@ -607,7 +612,8 @@ def test_the_history_and_a_job_speak_english(client, demo):
         assert english in page, english
 
 
-def test_the_rejected_rows_file_is_named_in_the_users_language(client, demo):
+def test_the_status_workbook_is_named_and_written_in_the_users_language(client, demo):
     job = make_job("importeur", MISTAKES, attachments=ZIP, file_name="fouten.csv")
-    response = signed_in(client, "importeur").get(download(job, "rejected-csv"), HTTP_ACCEPT_LANGUAGE="nl")
-    assert 'filename="fouten-afgekeurd.csv"' in response.headers["Content-Disposition"]
+    response = signed_in(client, "importeur").get(download(job, "workbook-csv"), HTTP_ACCEPT_LANGUAGE="nl")
+    assert 'filename="fouten-status.csv"' in response.headers["Content-Disposition"]
+    assert "Importstatus" in b"".join(response.streaming_content).decode("utf-8-sig")

@@ -437,7 +437,7 @@ def test_a_history_download_from_failing_storage_is_one_sentence_on_the_job_page
     assert said_once(response, message)
 
 
-def test_the_rejected_rows_download_on_a_full_disk_is_one_sentence_on_the_job_page(
+def test_the_status_workbook_download_on_a_full_disk_is_one_sentence_on_the_job_page(
     importeur, client, private_files, monkeypatch
 ):
     import tempfile
@@ -451,9 +451,9 @@ def test_the_rejected_rows_download_on_a_full_disk_is_one_sentence_on_the_job_pa
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(tempfile, "mkdtemp", full)
-    response = client.get(f"/admin/imports/importjob/{job.pk}/download/rejected-xlsx/", follow=True)
+    response = client.get(f"/admin/imports/importjob/{job.pk}/download/workbook-xlsx/", follow=True)
     assert response.status_code == 200
-    assert said_once(response, "The rejected rows cannot be written just now")
+    assert said_once(response, "The file with the status of every row cannot be written just now")
 
 
 def test_an_attachment_the_storage_cannot_read_is_one_sentence_on_the_item_page(importeur, client, private_files):

@@ -73,14 +73,14 @@ def test_the_progress_url_answers_json_and_names_the_next_page_once_done(importe
     assert (ended["running"], ended["next"]) == (False, check_url(job))
 
 
-def test_the_result_shows_counts_grouped_problems_rejected_rows_and_only_the_valid_rows(importeur, client):
+def test_the_result_shows_counts_grouped_problems_the_status_workbook_and_only_the_valid_rows(importeur, client):
     job = validated(WITH_ERRORS)
     response = client.get(check_url(job))
     content = response.content.decode()
     assert "Rows read: 3 = 2 valid + 1 invalid." in content
     assert 'id="history-problems-report"' in content
-    assert reverse("admin:imports_importjob_download", args=[job.pk, "rejected-xlsx"]) in content
-    assert reverse("admin:imports_importjob_download", args=[job.pk, "rejected-csv"]) in content
+    assert reverse("admin:imports_importjob_download", args=[job.pk, "workbook-xlsx"]) in content
+    assert reverse("admin:imports_importjob_download", args=[job.pk, "workbook-csv"]) in content
     assert "Import only the 2 valid rows" in content
     assert 'id="import-all"' not in content
 

@@ -35,7 +35,7 @@ def test_only_the_valid_rows_are_imported_when_chosen_and_the_result_adds_up(
     assert (result.context["result"].rows_imported, result.context["result"].rows_left_out) == (2, 1)
     assert f"?import_job__id__exact={job.pk}" in content
     assert result.context["result"].per_destination == {"10001": 1, "10002": 1}
-    assert reverse("admin:imports_importjob_download", args=[job.pk, "rejected-csv"]) in content
+    assert reverse("admin:imports_importjob_download", args=[job.pk, "workbook-csv"]) in content
 
 
 def test_import_all_rows_is_refused_when_rows_are_invalid(importeur, client):

@@ -173,7 +173,8 @@ def test_a_worker_killed_during_a_commit_leaves_nothing_and_the_import_runs_agai
     assert "Run it again" in ended["message"]
     assert ended["items"] == 0
     assert files_under(attachments) == before  # no orphan file
-    assert sorted(path.name for path in staging.glob(f"{job}-*")) == [f"{job}-attachments.zip"]
+    # The upload's ZIP, and the check's row record (the status workbook's), stay; nothing else.
+    assert sorted(path.name for path in staging.glob(f"{job}-*")) == [f"{job}-attachments.zip", f"{job}-rows.jsonl"]
 
     start(processes, env, tmp_path, "run_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2")
     log = tmp_path / "run_worker-2.log"

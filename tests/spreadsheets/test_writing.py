@@ -4,6 +4,7 @@ tested in tests/dossier/test_exports.py and tests/dossier/test_item_export.py.""
 
 import datetime as dt
 import io
+import zipfile
 from decimal import Decimal
 
 import openpyxl
@@ -46,3 +47,28 @@ def test_the_streamed_xlsx_keeps_numbers_dates_and_yes_no_as_themselves():
 
     assert workbook.sheetnames == ["CORR"]
     assert [c.value for c in workbook.active[2]] == ["a & <b>", 7, 3150.5, dt.datetime(2025, 2, 1), moment, True, None]
+
+
+def test_stream_xlsx_writes_cell_comments_that_openpyxl_and_excels_drawing_part_carry():
+    comments: list[tuple[int, int, str]] = []
+
+    def rows():
+        yield ["Naam", "Status"]
+        yield []  # an empty row stays empty
+        comments.append((3, 0, "Fix <this> & that"))  # added while the rows are read
+        yield ["=1+1", "Invalid"]
+
+    stream = io.BytesIO()
+    writing.stream_xlsx(rows(), stream, title="Brieven", comments=comments, author="Import")
+    sheet = openpyxl.load_workbook(io.BytesIO(stream.getvalue()))["Brieven"]
+    assert sheet["A3"].value == "=1+1" and sheet["A3"].data_type == "s"
+    assert sheet["A3"].comment.text == "Fix <this> & that"
+    assert sheet["A2"].value is None and sheet["B3"].comment is None
+    names = zipfile.ZipFile(stream).namelist()
+    assert "xl/drawings/vmlDrawing1.vml" in names and "xl/comments1.xml" in names
+
+
+def test_stream_xlsx_without_comments_writes_no_comment_parts():
+    stream = io.BytesIO()
+    writing.stream_xlsx([["a"], ["b"]], stream)
+    assert not [name for name in zipfile.ZipFile(stream).namelist() if "comment" in name or "vml" in name]

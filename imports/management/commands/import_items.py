@@ -26,6 +26,7 @@ from imports.management.plain import PlainErrorsCommand
 from imports.models import ImportJob
 from imports.pipeline.mapping import duplicate_column_warnings, field_sources
 from imports.pipeline.outcomes import Problem
+from imports.pipeline.reconciliation import is_status_column
 from spreadsheets.reading import column_letter
 
 SHOWN_PROBLEMS = 50
@@ -330,6 +331,7 @@ class Command(PlainErrorsCommand):
             "rows": job.row_count,
             "valid_rows": job.valid_row_count,
             "invalid_rows": job.invalid_row_count,
+            "rows_created_before": job.recognised_row_count,
             "items_created": job.items_created,
             "errors": job.error_count,
             "warnings": job.warning_count,
@@ -384,6 +386,13 @@ class Command(PlainErrorsCommand):
                 "items": job.items_created,
             }
         )
+        if job.recognised_row_count:
+            self.stdout.write(
+                _(
+                    "  %(count)s rows were created by an earlier import already (the status column names their items): left alone."
+                )
+                % {"count": job.recognised_row_count}
+            )
         for p in problems[:SHOWN_PROBLEMS]:
             kind = _("warning") if p.is_warning else _("error")
             where = (
@@ -409,5 +418,5 @@ def not_imported_columns(job) -> list[dict[str, str]]:
     return [
         {"column": str(header), "letter": column_letter(position)}
         for position, header in enumerate(job.headers)
-        if position not in taken
+        if position not in taken and not is_status_column(header)
     ]
