@@ -140,12 +140,14 @@ def test_the_check_page_shows_problems_found_in_dutch_in_the_readers_language(im
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_the_rejected_rows_file_is_written_in_the_language_of_who_downloads_it(importeur, client, fmt):
+def test_the_status_workbook_is_written_in_the_language_of_who_downloads_it(importeur, client, fmt):
+    """Its status column, statuses and problems are in the reader's language (an upload
+    recognises the status column by either name)."""
     job = checked_in("nl")
-    url = reverse("admin:imports_importjob_download", args=[job.pk, f"rejected-{fmt}"])
+    url = reverse("admin:imports_importjob_download", args=[job.pk, f"workbook-{fmt}"])
     for language, header, message in (
-        ("en", "Problems", "'Hoogst' is not one of the allowed values: LAAG, MIDDEN, HOOG."),
-        ("nl", "Problemen", "'Hoogst' is geen van de toegestane waarden: LAAG, MIDDEN, HOOG."),
+        ("en", "Import status", "'Hoogst' is not one of the allowed values: LAAG, MIDDEN, HOOG."),
+        ("nl", "Importstatus", "'Hoogst' is geen van de toegestane waarden: LAAG, MIDDEN, HOOG."),
     ):
         response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
         content = b"".join(response.streaming_content)
