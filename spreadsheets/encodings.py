@@ -67,11 +67,18 @@ def _utf16_without_bom(head: bytes) -> str | None:
     even, odd = head[0::2], head[1::2]
     if len(head) < 4:
         return None
-    if odd.count(0) >= 0.9 * len(odd) and even.count(0) <= 0.1 * len(even):
-        return "utf-16-le"
-    if even.count(0) >= 0.9 * len(even) and odd.count(0) <= 0.1 * len(odd):
-        return "utf-16-be"
-    return None
+    if odd.count(0) >= len(odd) / 3 and even.count(0) <= len(even) / 20:
+        encoding = "utf-16-le"
+    elif even.count(0) >= len(even) / 3 and odd.count(0) <= len(odd) / 20:
+        encoding = "utf-16-be"
+    else:
+        return None
+    try:
+        text = head[: len(head) - len(head) % 2].decode(encoding)
+    except UnicodeDecodeError:
+        return None  # a binary file
+    controls = sum(1 for char in text if char < " " and char not in "\t\r\n")
+    return encoding if controls * 100 <= len(text) else None
 
 
 def ansi_code_page(head: bytes) -> str | None:

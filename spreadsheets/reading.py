@@ -61,6 +61,8 @@ SCAN_BYTES = 1 << 20
 CSV_DELIMITERS = ";,\t|"  # in this order among equals
 # Records of a CSV's first 64 KB that decide its delimiter and header line.
 LAYOUT_RECORDS = 200
+# A line above the column names that starts so is a comment, however many cells it has.
+COMMENT_STARTS = ("# ", "## ", "#!")
 SAMPLE_BYTES = 64 * 1024
 # A column name longer than this is cut (with "…"): names are shown in every column choice of
 # the mapping page, kept with the job and matched by the mapping; no real one is this long.
@@ -178,9 +180,12 @@ def open_table(
     file_name: str | None = None,
     sheet: str | None = None,
     header_row: int | None = None,
+    guess_header: bool = True,
 ) -> Table:
-    """Open one sheet of a file at its header row (default: the first non-empty row).
-    Raises ReadError with one clear sentence for every file it cannot use."""
+    """Open one sheet of a file at its header row (default: the first non-empty row; in a
+    CSV the first as wide as the rows under it, see `detect_layout`, unless `guess_header`
+    is false). Without a sheet, the first visible one with data. Raises ReadError with one
+    clear sentence for every file it cannot use."""
     path = Path(path)
     name = file_name or path.name
     kind = file_format(name)
@@ -198,7 +203,7 @@ def open_table(
     readers = {"xlsx": _open_xlsx, "xls": _open_calamine, "ods": _open_ods, "csv": _open_csv}
     opened = readers[kind](path, name, sheet)
     try:
-        headers, found_row = _find_header(opened.rows, header_row or opened.header_row)
+        headers, found_row = _find_header(opened.rows, header_row or (opened.header_row if guess_header else None))
         if headers is None and sheet is None and header_row is None:
             headers, found_row = _first_sheet_with_data(opened)
     except BaseException:
@@ -502,15 +507,19 @@ def detect_layout(text: str, *, complete: bool = True) -> tuple[str, int | None]
     that gives most records that width wins (then the wider, then the earlier in
     CSV_DELIMITERS). A title or a comment above the column names ("Export of 3 March",
     "# made by Profit, 2025") is narrower than the body: the column names are on the first
-    record at least half as wide as the body."""
+    record at least half as wide as the body that is no comment ("# ...")."""
     records = _records(text, complete)
     best: tuple[int, int, int] | None = None
     chosen, widths_of = ";", []
     for rank, delimiter in enumerate(CSV_DELIMITERS):
-        widths = [(number, len(cells)) for number, cells in _split(records, delimiter) if any(map(str.strip, cells))]
+        widths = [
+            (number, len(cells), cells[0].startswith(COMMENT_STARTS))
+            for number, cells in _split(records, delimiter)
+            if any(map(str.strip, cells))
+        ]
         if not widths:
             continue
-        counts = collections.Counter(width for _number, width in widths)
+        counts = collections.Counter(width for _number, width, _comment in widths)
         width, support = max(counts.items(), key=lambda item: (item[1], item[0]))
         if width < 2:
             continue
@@ -520,7 +529,9 @@ def detect_layout(text: str, *, complete: bool = True) -> tuple[str, int | None]
     if best is None:
         return ";", None
     body = best[1]
-    header = next((number for number, width in widths_of if width >= 2 and 2 * width >= body), None)
+    header = next(
+        (number for number, width, comment in widths_of if width >= 2 and 2 * width >= body and not comment), None
+    )
     first = widths_of[0][0] if widths_of else None
     return chosen, (header if header != first else None)
 
