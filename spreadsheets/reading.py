@@ -29,6 +29,7 @@ import collections
 import csv
 import io
 import itertools
+import re
 import zipfile
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ CSV_DELIMITERS = ";,\t|"  # in this order among equals
 LAYOUT_RECORDS = 200
 # A line above the column names that starts so is a comment, however many cells it has.
 COMMENT_STARTS = ("# ", "## ", "#!")
+VALUE = re.compile(r"[-+]?\d[\d.,:/ -]*")  # 10001, 1.234,56, 03-04-2025, 14:30
 SAMPLE_BYTES = 64 * 1024
 # A column name longer than this is cut (with "…"): names are shown in every column choice of
 # the mapping page, kept with the job and matched by the mapping; no real one is this long.
@@ -502,38 +504,63 @@ def detect_layout(text: str, *, complete: bool = True) -> tuple[str, int | None]
     the first non-empty one), from the first records of a CSV (`complete`: `text` is the
     whole file, else its last record may be cut off).
 
-    The body decides, not the first line: each delimiter splits the records into some
-    number of cells, and the body's width is the number most records have; the delimiter
-    that gives most records that width wins (then the wider, then the earlier in
-    CSV_DELIMITERS). A title or a comment above the column names ("Export of 3 March",
-    "# made by Profit, 2025") is narrower than the body: the column names are on the first
-    record at least half as wide as the body that is no comment ("# ...")."""
-    records = _records(text, complete)
+    The body decides, not the first line. Each delimiter splits the records into some number
+    of cells; the body's width is the number most records have, and the delimiter that gives
+    most records that width wins (then the wider, then the earlier in CSV_DELIMITERS). The
+    column names are on the first record as wide as the body, so a title or a comment above
+    them ("Export of 3 March", "# made by Profit, 2025") is left out; when that record holds
+    values (a number, a date), it is the first row of data and the names are on the record
+    just above it, narrower or wider than the body (a last column without a name)."""
+    lines = _records(text, complete)
     best: tuple[int, int, int] | None = None
-    chosen, widths_of = ";", []
+    chosen = ";"
     for rank, delimiter in enumerate(CSV_DELIMITERS):
-        widths = [
-            (number, len(cells), cells[0].startswith(COMMENT_STARTS))
-            for number, cells in _split(records, delimiter)
-            if any(map(str.strip, cells))
-        ]
-        if not widths:
+        counts = collections.Counter(len(cells) for _number, cells in _split(lines, delimiter) if _filled(cells))
+        if not counts:
             continue
-        counts = collections.Counter(width for _number, width, _comment in widths)
         width, support = max(counts.items(), key=lambda item: (item[1], item[0]))
         if width < 2:
             continue
         score = (support, width, -rank)
         if best is None or score > best:
-            best, chosen, widths_of = score, delimiter, widths
+            best, chosen = score, delimiter
     if best is None:
         return ";", None
-    body = best[1]
-    header = next(
-        (number for number, width, comment in widths_of if width >= 2 and 2 * width >= body and not comment), None
-    )
-    first = widths_of[0][0] if widths_of else None
-    return chosen, (header if header != first else None)
+    records = [
+        (number, _width(cells), cells)
+        for number, cells in _split(lines, chosen)
+        if _filled(cells) and not cells[0].startswith(COMMENT_STARTS)
+    ]
+    counts = collections.Counter(width for _number, width, _cells in records)
+    body, support = max(counts.items(), key=lambda item: (item[1], item[0]))
+    first = next((index for index, (_number, width, _cells) in enumerate(records) if width == body), None)
+    if first is None or support < 2:
+        return chosen, None  # no body to go by
+    if _holds_values(records[first][2]) and first > 0:
+        above = records[first - 1]
+        if above[0] == records[first][0] - 1 and above[1] >= 2 and not _holds_values(above[2]):
+            first -= 1
+    if any(width >= body for _number, width, _cells in records[:first]):
+        return chosen, None  # what is above is no title
+    top = next((number for number, cells in _split(lines, chosen) if _filled(cells)), None)
+    return chosen, (records[first][0] if records[first][0] != top else None)
+
+
+def _filled(cells: list[str]) -> bool:
+    return any(map(str.strip, cells))
+
+
+def _width(cells: list[str]) -> int:
+    """Cells up to the last one that is not blank."""
+    width = len(cells)
+    while width and not cells[width - 1].strip():
+        width -= 1
+    return width
+
+
+def _holds_values(cells: list[str]) -> bool:
+    """Whether a record holds a number or a date, as rows of data do and column names seldom."""
+    return any(VALUE.fullmatch(cell.strip()) for cell in cells)
 
 
 def _records(text: str, complete: bool) -> list[str]:

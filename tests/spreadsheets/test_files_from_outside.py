@@ -192,7 +192,11 @@ def test_a_workbook_whose_first_sheet_is_empty_reads_the_first_sheet_with_data(t
     data.append([10001, "CV"])
     workbook.save(tmp_path / "cover.xlsx")
     found, rows = read_all(tmp_path / "cover.xlsx")
-    assert (found.sheet, found.sheet_names, found.headers) == ("Gegevens", ["Voorblad", "Leeg", "Gegevens"], ["Nummer", "Onderwerp"])
+    assert (found.sheet, found.sheet_names, found.headers) == (
+        "Gegevens",
+        ["Voorblad", "Leeg", "Gegevens"],
+        ["Nummer", "Onderwerp"],
+    )
     assert rows == [(2, (10001, "CV"))]
     with pytest.raises(ReadError, match=r"^The sheet 'Voorblad' holds no data\.$"):
         open_table(tmp_path / "cover.xlsx", sheet="Voorblad")  # asked for by name: that one
@@ -326,7 +330,7 @@ def test_the_header_line_may_be_narrower_than_the_rows_under_it(tmp_path):
 
 def test_a_csv_without_a_title_keeps_its_first_line_as_the_column_names(tmp_path):
     path = tmp_path / "rows.csv"
-    path.write_text("Nummer,Tekst\n10001,kort\n10002,\"met, komma\"\n", encoding="utf-8")
+    path.write_text('Nummer,Tekst\n10001,kort\n10002,"met, komma"\n', encoding="utf-8")
     assert detect_layout(path.read_text()) == (",", None)
     assert read_all(path)[0].header_row == 1
 
