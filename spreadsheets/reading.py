@@ -14,13 +14,17 @@ Cells keep their type (str, int, float, bool, date, datetime, time, timedelta); 
 stored without its computed value is `cells.UNCOMPUTED`; parsing is ItemSpec's job.
 
 Each format's reader returns an `OpenedSheet` (the sheets, which are hidden, the chosen one,
-its rows, the date system, how to close it); .xlsx and .ods share one path (`_open_zip_book`).
-The sheet chosen by default is the first visible one. Refused with one sentence (ReadError):
-a damaged, encrypted or macro-enabled workbook, a ZIP that unpacks too far, a CSV with a
-quote that never closes or that is not written in one character set, and in every format a
-cell longer than settings.IMPORT_MAX_CELL_LENGTH characters (`cell_limit`), named by its row
-and column: the .xlsx and .ods readers stop collecting a cell's text at the limit, and the
-csv module stops at its field limit, so a longer text is never held whole.
+its rows, the date system, how to close it, how to read another sheet); .xlsx and .ods share
+one path (`_open_zip_book`). The sheet chosen by default is the first visible one with data.
+A CSV's delimiter and line of column names come from its body (`detect_layout`), its
+character set from `encodings.py`. Refused with one sentence (ReadError): a damaged,
+encrypted or macro-enabled workbook, an .xlsb, a ZIP that unpacks too far, a CSV with a
+quote that never closes, that is not written in one character set or whose character set
+cannot be told, and in every format a cell longer than settings.IMPORT_MAX_CELL_LENGTH
+characters (`cell_limit`), named by its row and column (the .xlsx and .ods readers stop
+collecting a cell's text at the limit, and the csv module stops at its field limit, so a
+longer text is never held whole), and a sheet with more than settings.IMPORT_MAX_CELLS cells,
+repeated ones counted before they are expanded (`max_cells`).
 """
 
 from __future__ import annotations
