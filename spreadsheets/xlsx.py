@@ -423,7 +423,13 @@ class XlsxBook:
                         cells_left -= width
                         if cells_left < 0:
                             raise TooManyCells(row_number, max_cells)
-                    ready.append((row_number, tuple([cells.get(i) for i in range(width)])))
+                    if width == len(cells):  # every column written: the common case
+                        ready.append((row_number, tuple([cells[i] for i in range(width)])))
+                    else:  # a sparse row: the empty cells made at C speed
+                        values = [None] * width
+                        for index, value in cells.items():
+                            values[index] = value
+                        ready.append((row_number, tuple(values)))
                 text = None
             elif tag == "rPh":
                 phonetic -= 1
