@@ -623,9 +623,13 @@ def _open_csv(path: Path, name: str, sheet: str | None) -> OpenedSheet:
 
     limit = cell_limit()
 
+    sheet_name = sheet or Path(name).stem
+    most = max_cells()
+
     def rows():
         reader = csv.reader(itertools.chain(handle, ("\n",)), delimiter=delimiter)
         number = extra = 0  # the last record; the lines beyond one per record so far
+        cells_left = most
         # the csv module's field limit is the cell limit (one per process: set while reading)
         previous = csv.field_size_limit(limit)
         try:
@@ -633,6 +637,9 @@ def _open_csv(path: Path, name: str, sheet: str | None) -> OpenedSheet:
                 if reader.line_num != number + extra:  # this record spans lines
                     _check_quotes(raw.lines(number + extra, reader.line_num), number, delimiter)
                     extra = reader.line_num - number
+                cells_left -= len(cells)
+                if cells_left < 0:
+                    raise ReadError(too_many_cells_message(sheet_name, number, most))
                 yield number, tuple(map(_unescape_formula, cells))
         except UnicodeDecodeError:
             if encoding.startswith("utf-16"):
@@ -662,8 +669,8 @@ def _open_csv(path: Path, name: str, sheet: str | None) -> OpenedSheet:
         raw.close()
 
     return OpenedSheet(
-        sheet_names=[sheet or Path(name).stem],
-        sheet=sheet or Path(name).stem,
+        sheet_names=[sheet_name],
+        sheet=sheet_name,
         rows=_non_empty(rows()),
         close=close,
         header_row=header_guess,

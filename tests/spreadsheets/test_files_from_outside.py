@@ -287,6 +287,15 @@ def test_an_xlsx_whose_rows_reach_the_last_column_counts_them_as_wide(tmp_path, 
     assert len(read_all(tmp_path / "far.xlsx")[1]) == 9
 
 
+def test_a_csv_over_the_cell_limit_is_refused_alike(tmp_path, settings):
+    settings.IMPORT_MAX_CELLS = 10
+    path = tmp_path / "rows.csv"
+    path.write_text("A;B;C\n1;2;3\n4;5;6\n7;8;9\n", encoding="utf-8")
+    found = open_table(path)
+    with pytest.raises(ReadError, match=r"^Sheet 'rows' holds more than 10 cells by row 4 "):
+        list(found.rows())
+
+
 def test_a_sheet_over_the_cell_limit_in_a_second_process_is_refused_alike(tmp_path, settings, monkeypatch):
     from spreadsheets import reading
 
