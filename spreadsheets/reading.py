@@ -53,14 +53,15 @@ from spreadsheets.zipguard import unpacks_too_far
 BINARY_WORKBOOK = ".xlsb"
 FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods", ".csv": "csv", ".txt": "csv"}
 MACRO_SUFFIXES = (".xlsm",)
-# Per code page, the lead bytes of the UTF-8 sequences its text uses: West-European (Latin-1
-# letters and signs, Œ Š Ž, € ’ “ – …), Cyrillic, Greek. Read in that code page they are
-# letters followed by a byte of 0x80-0xBF (Â Ã Å â in Windows-1252), which its real text
-# hardly ever has: a sign of UTF-8 lines in the file.
-UTF8_LEADS = {
-    "cp1252": (b"\xc2", b"\xc3", b"\xc5", b"\xe2"),
-    "cp1251": (b"\xd0", b"\xd1"),
-    "cp1253": (b"\xce", b"\xcf"),
+# Lead bytes of the UTF-8 sequences West-European text uses (Latin-1 letters and signs, Œ Š Ž,
+# € ’ “ – …); in Windows-1252 text they are Â Ã Å â followed by a byte of 0x80-0xBF, which
+# real text hardly ever has.
+UTF8_LEADS = (b"\xc2", b"\xc3", b"\xc5", b"\xe2")
+# Two Cyrillic or Greek letters in UTF-8, as Windows-1251 or -1253 would read them: a capital
+# followed by a sign, twice ("РџСЂ"). One such pair is real Ukrainian ("Рі"); two are not.
+UTF8_LETTERS = {
+    "cp1251": re.compile(rb"[\xd0\xd1][\x80-\xbf][\xd0\xd1][\x80-\xbf]"),
+    "cp1253": re.compile(rb"[\xce\xcf][\x80-\xbf][\xce\xcf][\x80-\xbf]"),
 }
 SCAN_BYTES = 1 << 20
 CSV_DELIMITERS = ";,\t|"  # in this order among equals
@@ -616,7 +617,7 @@ def _open_csv(path: Path, name: str, sheet: str | None) -> OpenedSheet:
         )
     text_sample = sample.decode(encoding, errors="ignore")
     delimiter, header_guess = detect_layout(text_sample, complete=complete)
-    if encoding in UTF8_LEADS and (utf8 := _utf8_text_offset(path, UTF8_LEADS[encoding])) is not None:
+    if encoding in ("cp1252", *UTF8_LETTERS) and (utf8 := _utf8_text_offset(path, encoding)) is not None:
         raise ReadError(_mixed_message(name, path, encoding, delimiter, max(utf8, _undecodable_offset(path, "utf-8"))))
     handle = path.open("r", encoding=encoding, errors="strict", newline="")
     raw = _RawLines(path, encoding)
@@ -743,15 +744,20 @@ def _fields_of_line(line: str, delimiter: str) -> list[tuple[int, bool]]:
     return fields
 
 
-def _utf8_text_offset(path: Path, leads: tuple[bytes, ...]) -> int | None:
-    """Where a file read in a code page first holds UTF-8 text (see UTF8_LEADS), if it does."""
+def _utf8_text_offset(path: Path, encoding: str = "cp1252") -> int | None:
+    """Where a file read in a code page first holds UTF-8 text (see UTF8_LEADS and
+    UTF8_LETTERS), if it does."""
     offset, tail = 0, b""
+    letters = UTF8_LETTERS.get(encoding)
     with path.open("rb") as handle:
         while chunk := handle.read(SCAN_BYTES):
             data, base = tail + chunk, offset - len(tail)
             found = None
-            if not data.isascii():
-                for lead in leads:
+            if letters is not None:
+                match = letters.search(data)
+                found = match.start() if match else None
+            elif not data.isascii():
+                for lead in UTF8_LEADS:
                     size = 3 if lead == b"\xe2" else 2
                     start = data.find(lead)
                     while 0 <= start <= len(data) - size and (found is None or start < found):
@@ -762,7 +768,7 @@ def _utf8_text_offset(path: Path, leads: tuple[bytes, ...]) -> int | None:
             if found is not None:
                 return base + found
             offset += len(chunk)
-            tail = data[-2:]
+            tail = data[-3:]
     return None
 
 

@@ -408,6 +408,13 @@ def test_the_code_page_is_told_from_how_the_words_read(text, encoding):
     assert detect_encoding(text.encode(encoding), complete=True) == encoding
 
 
+def test_ukrainian_letters_after_r_and_s_are_not_taken_for_utf8_in_a_cyrillic_csv(tmp_path):
+    text = "Номер;Тема\r\n10001;Різдво, Сірий, Рік\r\n10002;Лист про прийом на роботу\r\n"
+    path = tmp_path / "rows.csv"
+    path.write_bytes(text.encode("cp1251"))
+    assert read_all(path)[1] == [(2, ("10001", "Різдво, Сірий, Рік")), (3, ("10002", "Лист про прийом на роботу"))]
+
+
 def test_a_csv_whose_code_page_cannot_be_told_is_refused_not_read_as_mojibake(tmp_path):
     path = tmp_path / "rows.csv"
     path.write_bytes("Имя;Город\r\nИван Петров;Москва\r\n".encode("koi8-r"))
