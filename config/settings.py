@@ -199,6 +199,17 @@ IMPORT_ATTACHMENT_LIMITS = {
     "uncompressed_bytes": env.int("IMPORT_ATTACHMENTS_MAX_UNPACKED", default=4 * 1024**3),
     "ratio": env.int("IMPORT_ZIP_MAX_RATIO", default=200),
 }
+# Each file a row names in the attachments ZIP (or a server import folder): at most this
+# many bytes, and one of these types by its extension (an empty list accepts every type).
+# Checked in the check step from the ZIP's directory, before anything is stored.
+IMPORT_ATTACHMENT_MAX_SIZE = env.int("IMPORT_ATTACHMENT_MAX_SIZE", default=100 * 1024**2)
+IMPORT_ATTACHMENT_TYPES = env.list(
+    "IMPORT_ATTACHMENT_TYPES",
+    default=[
+        "pdf", "doc", "docx", "odt", "rtf", "txt", "xls", "xlsx", "ods", "csv", "ppt", "pptx", "odp",
+        "jpg", "jpeg", "png", "gif", "tif", "tiff", "bmp", "heic", "eml", "msg", "xml",
+    ],
+)  # fmt: skip
 IMPORT_VALIDATION_MAX_AGE = env.int("IMPORT_VALIDATION_MAX_AGE", default=3600)
 # The most characters one cell may hold, in every format and on every path (the wizard, the
 # command line, the admin's Import button): a longer cell refuses the file, naming its row

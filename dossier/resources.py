@@ -3,7 +3,10 @@ extras. Files name every object by its natural key (relation number, contact id,
 extra code), never by database id, so a file exported here can be edited and imported again,
 and a file from another system can be loaded as it is.
 
-An import is all or nothing: a row with an error rolls back every row of the file."""
+An import is all or nothing, and it writes briefly: every row is checked first without writing
+anything (no transaction, so on SQLite no write lock: the preview is this check), and only a
+file without problems is then written in one short transaction of bulk statements
+(`MasterDataResource.import_data`, `WritePlan`)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from typing import Any
 import tablib
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.html import format_html, format_html_join
@@ -52,6 +56,8 @@ logger = logging.getLogger(__name__)
 
 # SQLite allows 32766 variables per statement; stay far below it.
 LOOKUP_BATCH = 500
+# Rows a bulk INSERT writes at once.
+WRITE_BATCH = 500
 
 
 def natural_key_text(value: Any) -> str:
@@ -369,6 +375,10 @@ class MasterDataResource(resources.ModelResource):
                 )
         return renamed
 
+    # Unique fields besides the key that the resource checks itself, against the database and
+    # the rows planned before (the rows are not written while they are checked).
+    unique_in_memory: tuple[str, ...] = ()
+
     # Set by the task worker (`dossier.masterdata`): called with the rows done after each row;
     # and the rows whose changes the preview shows (later rows are counted, not drawn).
     on_progress = None
@@ -376,7 +386,7 @@ class MasterDataResource(resources.ModelResource):
 
     def before_import_row(self, row, **kwargs) -> None:
         super().before_import_row(row, **kwargs)
-        self._row_number = kwargs.get("row_number")
+        self._row_number, self._saved = kwargs.get("row_number"), None
         if self.diff_rows is not None and (self._row_number or 0) > self.diff_rows and not self._meta.skip_html_diff:
             self._meta = copy.copy(self._meta)  # this resource's own options, not the class's
             self._meta.skip_html_diff = True
@@ -385,6 +395,9 @@ class MasterDataResource(resources.ModelResource):
         super().after_import_row(row, row_result, **kwargs)
         if self.diff_rows is not None and (kwargs.get("row_number") or 0) > self.diff_rows:
             row_result.original = None  # not shown: do not keep a copy of every row
+        saved, self._saved = getattr(self, "_saved", None), None
+        if saved is not None and row_result.import_type == results.RowResult.IMPORT_TYPE_NEW:
+            self.plan.new_rows.append((row_result, saved))
         if self.on_progress is not None:
             self.on_progress(kwargs.get("row_number") or 0)
 
@@ -397,7 +410,7 @@ class MasterDataResource(resources.ModelResource):
             loader = getattr(self, "_instance_loader", None)
             keys = {loader.key.attribute} if isinstance(loader, KeyedInstanceLoader) else set()
             try:
-                instance.validate_unique(exclude=set(errors) | keys)
+                instance.validate_unique(exclude=set(errors) | keys | set(self.unique_in_memory))
             except ValidationError as error:
                 errors = error.update_error_dict(errors)
         try:
@@ -406,9 +419,11 @@ class MasterDataResource(resources.ModelResource):
             raise ValidationError(self.located(error.update_error_dict({}))) from None
 
     def after_save_instance(self, instance, row, **kwargs) -> None:
+        """A row's instance is remembered by its key (written or only planned), so a later
+        row with the same key changes it, as it would once written."""
         super().after_save_instance(instance, row, **kwargs)
         loader = getattr(self, "_instance_loader", None)
-        if isinstance(loader, KeyedInstanceLoader) and instance.pk is not None:
+        if isinstance(loader, KeyedInstanceLoader):
             loader.remember(instance)
 
     def located(self, errors: dict[str, list]) -> dict[str, list[str]]:
@@ -455,18 +470,156 @@ class MasterDataResource(resources.ModelResource):
             default=field.default,
         )
 
-    def import_data(self, dataset, *args, rollback_on_validation_errors: bool = True, **kwargs):
-        dry_run = kwargs.get("dry_run", args[0] if args else False)
+    # Set by the caller (the task worker, `dossier.masterdata`): called with the result inside
+    # the write's transaction, after the rows are written; what it writes commits with them,
+    # and what it raises rolls all of it back.
+    while_writing = None
+
+    def import_data(
+        self,
+        dataset,
+        dry_run: bool = False,
+        raise_errors: bool = False,
+        use_transactions: bool | None = None,
+        collect_failed_rows: bool = False,
+        rollback_on_validation_errors: bool = True,
+        **kwargs,
+    ):
+        """Every row or none, holding the database's write lock only while writing:
+
+        1. every row is checked as django-import-export checks it (widgets, model validation,
+           the key, role numbers), without a write and without a transaction: what a row
+           would store is gathered in a `WritePlan` (on SQLite nobody waits for a check);
+        2. a dry run (the preview) ends there, with the same new / changed / unchanged rows,
+           diff and problems a dry run in a rolled-back transaction gave;
+        3. a file with any problem writes nothing; otherwise the plan is written in one
+           transaction of bulk statements (`write_plan`), which commits all rows or none.
+           Should the database refuse it (another user took a key or number meanwhile),
+           the file is checked and written once more, so the problem reaches its row.
+
+        `use_transactions` is not used: the check needs none, the write always has one."""
         if not dry_run and not self._meta.skip_html_diff:
             # The import itself shows no preview (the dry run did): draw no changes.
             self._meta = copy.copy(self._meta)
             self._meta.skip_html_diff = True
-        result = super().import_data(
-            dataset, *args, rollback_on_validation_errors=rollback_on_validation_errors, **kwargs
+        for attempt in (1, 2):
+            result = self.check_rows(dataset, raise_errors, collect_failed_rows, **kwargs)
+            if dry_run or result.has_errors() or result.has_validation_errors():
+                return result
+            try:
+                self.write_plan(result)
+            except IntegrityError as error:
+                logger.warning("Master data import met a change made meanwhile (attempt %s): %s", attempt, error)
+                continue
+            return result
+        result.append_base_error(
+            self.get_error_result_class()(
+                ValueError(
+                    _(
+                        "Another user changed the same records while this file was imported; nothing of the "
+                        "file was stored. Import the file again."
+                    )
+                )
+            )
         )
+        return result
+
+    def check_rows(self, dataset, raise_errors: bool, collect_failed_rows: bool, **kwargs):
+        """Step 1 of `import_data`: django-import-export's row loop without a transaction and
+        with dry_run set, so that `save_instance` only plans (see there); the file's own
+        errors (missing columns) are the result's base errors, as before."""
+        self.plan = WritePlan(self._meta.model)
+        result = self.import_data_inner(dataset, True, raise_errors, False, collect_failed_rows, **kwargs)
         for invalid in result.invalid_rows:  # the row in the file, as the messages name it
             invalid.number = file_row(invalid.number)
         return result
+
+    def save_instance(self, instance, is_create, row, **kwargs) -> None:
+        """Plan the row's write; nothing is written until every row has been checked."""
+        self.before_save_instance(instance, row, **kwargs)
+        self.plan.add(instance, created=is_create)
+        self._saved = instance
+        self.after_save_instance(instance, row, **kwargs)
+
+    def write_plan(self, result) -> None:
+        """Step 3 of `import_data`: the planned rows in one transaction, with bulk statements
+        (a few per 500 rows instead of one or more per row), then `while_writing`. A new
+        row's instance gets its id, so the admin's history can name it."""
+        database = router.db_for_write(self._meta.model)
+        with transaction.atomic(using=database):
+            self.plan.write(connections[database], self.written_columns())
+            self.write_more(connections[database])
+            if self.while_writing is not None:
+                self.while_writing(result)
+        for row_result, instance in self.plan.new_rows:
+            row_result.object_id = instance.pk
+
+    def written_columns(self) -> list[str]:
+        """The model fields a changed row writes: those of the file's columns (not the key)."""
+        given = getattr(self, "_file_columns", {})  # the file's columns, as before_import named them
+        names = []
+        for field in self.get_import_fields():
+            if field.column_name not in given or field.column_name in self._meta.import_id_fields:
+                continue
+            try:
+                model_field = self._meta.model._meta.get_field(field.attribute)
+            except (FieldDoesNotExist, TypeError):
+                continue
+            if model_field.concrete and not model_field.primary_key:
+                names.append(model_field.name)
+        return names
+
+    def write_more(self, connection) -> None:
+        """What a resource writes besides its own rows (the relations' roles), in the same
+        transaction."""
+
+
+class WritePlan:
+    """What an import will write, gathered while its rows are checked: the new and the
+    changed instances of the resource's model, each once (a key the file gives twice is one
+    instance, changed by both rows), in the order of the file."""
+
+    def __init__(self, model):
+        self.model = model
+        self.created: dict[int, Any] = {}
+        self.changed: dict[int, Any] = {}
+        self.new_rows: list[tuple[Any, Any]] = []  # (row result, instance): ids once written
+
+    def add(self, instance, *, created: bool) -> None:
+        if created:
+            self.created[id(instance)] = instance
+        elif id(instance) not in self.created:
+            self.changed[id(instance)] = instance
+
+    def write(self, connection, fields: list[str]) -> None:
+        """INSERT the new rows in batches (their ids come back), UPDATE the changed ones with
+        one prepared statement run for every row."""
+        if self.created:
+            self.model.objects.bulk_create(list(self.created.values()), batch_size=WRITE_BATCH)
+        if self.changed and fields:
+            update_rows(connection, self.model, list(self.changed.values()), fields)
+
+
+def update_rows(connection, model, instances: list, fields: list[str]) -> None:
+    """UPDATE the given fields of each instance by its id: one statement, run for every row
+    (executemany), in the order given. Values are prepared as `save()` prepares them."""
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    # Names from the model's metadata, quoted; every value is a parameter.
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
+        quote(meta.db_table),
+        ", ".join(f"{quote(column.column)} = %s" for column in columns),
+        quote(meta.pk.column),
+    )
+    params = [
+        [column.get_db_prep_save(getattr(instance, column.attname), connection) for column in columns]
+        + [meta.pk.get_db_prep_save(instance.pk, connection)]
+        for instance in instances
+    ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), WRITE_BATCH):
+            cursor.executemany(sql, params[start : start + WRITE_BATCH])
 
 
 def file_row(data_row: int | None) -> int | None:
@@ -499,10 +652,13 @@ class RoleNumberField(fields.Field):
         )
 
     def title(self) -> str:
-        return str(ROLE_NUMBER_LABELS[self.role]())
+        return str(ROLE_NUMBER_LABELS[self.role])
 
     def held(self, relation: Relation) -> str:
-        role = getattr(relation, self.accessor, None) if relation.pk else None
+        """The number of the role the relation holds (one planned by the import included):
+        a relation of the file has its roles at hand (`RelationResource.get_queryset`,
+        `after_init_instance`), so this asks the database nothing."""
+        role = getattr(relation, self.accessor, None)
         return role.number if role is not None else ""
 
     def get_value(self, relation: Relation) -> str:
@@ -592,7 +748,7 @@ class RelationResource(MasterDataResource):
         if len(number) > limit:
             return _("'%(value)s' is longer than %(max)s characters: shorten it.") % {"value": number, "max": limit}
         holder = self.role_holder(field, number)
-        if holder is not None and (relation.pk is None or holder.relation_id != relation.pk):
+        if holder is not None and not held_by(holder, relation):
             return _("%(number)s is already the %(role)s of %(relation)s: a number belongs to one relation.") % {
                 "number": number,
                 "role": field.title(),
@@ -601,7 +757,8 @@ class RelationResource(MasterDataResource):
         return None
 
     def after_save_instance(self, instance, row, **kwargs) -> None:
-        """Give the relation the role numbers of its row (see RoleNumberField)."""
+        """Give the relation the role numbers of its row (see RoleNumberField): planned, as
+        the relation itself is, and written with it (`write_more`)."""
         super().after_save_instance(instance, row, **kwargs)
         for field in self.role_fields():
             number = instance.__dict__.pop(field.attribute, None)
@@ -610,15 +767,42 @@ class RelationResource(MasterDataResource):
             role = getattr(instance, field.accessor, None)
             if role is None:
                 role = ROLE_MODELS[field.role](relation=instance)
+                self._new_roles[id(role)] = role
             holders = getattr(self, "_role_holders", {}).get(field.role)
             held_before = holders.get(role.number) if holders is not None else None
-            if held_before is not None and role.pk is not None and held_before.pk == role.pk:
+            if held_before is not None and (held_before is role or (role.pk is not None and held_before.pk == role.pk)):
                 del holders[role.number]  # renumbered: its old number is free
             role.number = number
-            role.save()
+            if role.pk is not None:
+                self._renumbered.append((type(role), role.pk, number))
             setattr(instance, field.accessor, role)
             if holders is not None:
                 holders[number] = role
+
+    def check_rows(self, dataset, raise_errors: bool, collect_failed_rows: bool, **kwargs):
+        self._new_roles: dict[int, Any] = {}
+        self._renumbered: list[tuple[type, int, str]] = []  # (model, id, number), in the file's order
+        return super().check_rows(dataset, raise_errors, collect_failed_rows, **kwargs)
+
+    def write_more(self, connection) -> None:
+        """The roles the file gives or renumbers, after the relations (a new role needs its
+        relation's id). Renumbered roles first, one UPDATE each in the file's order, as the
+        rows did it (a number one row frees, a later row may take); then the new roles, with
+        their final numbers, in bulk."""
+        for model, pk, number in self._renumbered:
+            model.objects.filter(pk=pk).update(number=number)
+        by_model: dict[type, list] = {}
+        for role in self._new_roles.values():
+            by_model.setdefault(type(role), []).append(role)
+        for model, roles in by_model.items():
+            model.objects.bulk_create(roles, batch_size=WRITE_BATCH)
+
+
+def held_by(role, relation: Relation) -> bool:
+    """Whether the role (stored, or planned by this import) is the relation's."""
+    if relation.pk is not None and role.relation_id is not None:
+        return role.relation_id == relation.pk
+    return type(role).relation.is_cached(role) and role.relation is relation
 
 
 class ContactResource(MasterDataResource):
@@ -647,6 +831,7 @@ class RoleResource(MasterDataResource):
     the relation number."""
 
     relation = fields.Field(attribute="relation", column_name="relation", widget=RelationNumberWidget())
+    unique_in_memory = ("relation",)
 
     class Meta(MasterDataResource.Meta):
         fields = ("number", "relation")
@@ -654,6 +839,40 @@ class RoleResource(MasterDataResource):
 
     def get_queryset(self):
         return super().get_queryset().select_related("relation")
+
+    def before_import(self, dataset, **kwargs) -> None:
+        """Which role number each relation of the file holds, and which relation each role
+        number of the file has, looked up once: a relation holds one role of a kind, and the
+        rows are checked before any is written (kept up to date in `after_save_instance`)."""
+        super().before_import(dataset, **kwargs)
+        model, headers = self._meta.model, dataset.headers or []
+        relations = sorted({r.pk for r in self.fields["relation"].widget._cache.values()})
+        numbers = sorted({natural_key_text(v) for v in dataset["number"]} - {""}) if "number" in headers else []
+        self._holding: dict[int, str] = {}  # relation id -> the number of its role
+        for key, values in (("relation_id__in", relations), ("number__in", numbers)):
+            for start in range(0, len(values), LOOKUP_BATCH):
+                query = model.objects.filter(**{key: values[start : start + LOOKUP_BATCH]})
+                self._holding.update(query.values_list("relation_id", "number"))
+        self._has_relation = {number: relation for relation, number in self._holding.items()}
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True) -> None:
+        errors = dict(import_validation_errors or {})
+        holding = getattr(self, "_holding", None)
+        if holding is not None and "relation" not in errors and instance.relation_id is not None:
+            number = holding.get(instance.relation_id)
+            if number is not None and number != instance.number:
+                errors["relation"] = instance.unique_error_message(type(instance), ("relation",))
+        super().validate_instance(instance, errors, validate_unique)
+
+    def after_save_instance(self, instance, row, **kwargs) -> None:
+        super().after_save_instance(instance, row, **kwargs)
+        if getattr(self, "_holding", None) is None:
+            return
+        before = self._has_relation.get(instance.number)
+        if before is not None and self._holding.get(before) == instance.number:
+            del self._holding[before]  # the role moved to another relation
+        self._holding[instance.relation_id] = instance.number
+        self._has_relation[instance.number] = instance.relation_id
 
 
 class EmployeeResource(RoleResource):

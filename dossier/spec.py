@@ -23,10 +23,6 @@ from functools import cached_property, partial
 from typing import Any
 
 from django.utils import timezone
-from django.utils.functional import Promise
-from django.utils.text import capfirst
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from dossier import values as parse
 from dossier.models import (
@@ -43,6 +39,7 @@ from dossier.models import (
     Relation,
 )
 from dossier.values import ValueCorrected, ValueProblem
+from spreadsheets.messages import N_, Message, capitalised
 
 
 class Kind(StrEnum):
@@ -90,12 +87,14 @@ FREE_PREFIX = "free_"
 FREE_TEXT_MAX_LENGTH = 255
 FREE_LONG_TEXT_MAX_LENGTH = TEXT_MAX_LENGTH
 CHARACTERISTIC_CODES = ("characteristic_1", "characteristic_2", "characteristic_3")
+# The extras' labels, as their models name them (the same msgids), kept translatable.
+EXTRA_LABELS = {"project": N_("project"), "course": N_("course")}
 
 
 @dataclass(frozen=True)
 class FieldSpec:
     code: str
-    label: str | Promise
+    label: str | Message  # a Message (translated when shown) or a name typed in the admin
     kind: Kind
     state: FieldState
     group: Group
@@ -129,7 +128,7 @@ class FieldProblem:
 
     field: str
     code: str
-    message: str
+    message: str | Message  # translated when shown (spreadsheets/messages.py)
     is_warning: bool = False
 
 
@@ -190,7 +189,7 @@ class ItemSpec:
         fields = [
             FieldSpec(
                 "subject",
-                gettext_lazy("subject"),
+                N_("subject"),
                 Kind.TEXT,
                 opt(t.has_subject),
                 Group.OPTION,
@@ -199,7 +198,7 @@ class ItemSpec:
             ),
             FieldSpec(
                 "text",
-                gettext_lazy("text"),
+                N_("text"),
                 Kind.LONG_TEXT,
                 opt(t.has_text),
                 Group.OPTION,
@@ -208,22 +207,18 @@ class ItemSpec:
             ),
             FieldSpec(
                 "begin_date",
-                gettext_lazy("begin date"),
+                N_("begin date"),
                 Kind.DATE,
                 opt(t.has_begin_date),
                 Group.OPTION,
                 afas_names=("DtFr",),
             ),
-            FieldSpec(
-                "end_date", gettext_lazy("end date"), Kind.DATE, opt(t.has_end_date), Group.OPTION, afas_names=("DtTo",)
-            ),
-            FieldSpec("done", gettext_lazy("done"), Kind.BOOLEAN, opt(t.has_done), Group.OPTION, afas_names=("St",)),
-            FieldSpec(
-                "done_date", gettext_lazy("date done"), Kind.DATE, opt(t.has_done), Group.OPTION, afas_names=("DtSt",)
-            ),
+            FieldSpec("end_date", N_("end date"), Kind.DATE, opt(t.has_end_date), Group.OPTION, afas_names=("DtTo",)),
+            FieldSpec("done", N_("done"), Kind.BOOLEAN, opt(t.has_done), Group.OPTION, afas_names=("St",)),
+            FieldSpec("done_date", N_("date done"), Kind.DATE, opt(t.has_done), Group.OPTION, afas_names=("DtSt",)),
             FieldSpec(
                 "responsible",
-                gettext_lazy("responsible"),
+                N_("responsible"),
                 Kind.USER,
                 FieldState.REQUIRED
                 if (t.has_responsible and t.responsible_required and not is_import)
@@ -231,21 +226,19 @@ class ItemSpec:
                 Group.OPTION,
                 afas_names=("EmIdResp",),
             ),
-            FieldSpec(
-                "cause", gettext_lazy("cause"), Kind.ITEM, opt(t.has_cause), Group.OPTION, afas_names=("SbIdCause",)
-            ),
+            FieldSpec("cause", N_("cause"), Kind.ITEM, opt(t.has_cause), Group.OPTION, afas_names=("SbIdCause",)),
             FieldSpec(
                 "priority",
-                gettext_lazy("priority"),
+                N_("priority"),
                 Kind.CHOICE,
                 opt(t.has_priority),
                 Group.OPTION,
-                choices={"high": _("high"), "normal": _("normal"), "low": _("low")},
+                choices={"high": N_("high"), "normal": N_("normal"), "low": N_("low")},
                 afas_names=("Pr",),
             ),
             FieldSpec(
                 "submitter",
-                gettext_lazy("submitter"),
+                N_("submitter"),
                 Kind.USER,
                 option if is_import else hidden,
                 Group.SUBMISSION,
@@ -253,7 +246,7 @@ class ItemSpec:
             ),
             FieldSpec(
                 "submitted_at",
-                gettext_lazy("submit date"),
+                N_("submit date"),
                 Kind.DATETIME,
                 option if is_import else hidden,
                 Group.SUBMISSION,
@@ -261,7 +254,7 @@ class ItemSpec:
             ),
             FieldSpec(
                 "relation",
-                gettext_lazy("organisation/person"),
+                N_("organisation/person"),
                 Kind.RELATION,
                 self._state(t.relation_state),
                 Group.DESTINATION,
@@ -269,7 +262,7 @@ class ItemSpec:
             ),
             FieldSpec(
                 "contact",
-                gettext_lazy("contact"),
+                N_("contact"),
                 Kind.CONTACT,
                 self._state(t.contact_state),
                 Group.DESTINATION,
@@ -277,11 +270,11 @@ class ItemSpec:
             ),
         ]
         regarding_labels = {
-            "regarding_relation": (gettext_lazy("regarding organisation/person"), "ToBC"),
-            "regarding_employee": (gettext_lazy("regarding employee"), "ToEM"),
-            "regarding_sales": (gettext_lazy("regarding sales relation"), "ToSR"),
-            "regarding_purchase": (gettext_lazy("regarding purchase relation"), "ToPR"),
-            "regarding_applicant": (gettext_lazy("regarding applicant"), "ToAP"),
+            "regarding_relation": (N_("regarding organisation/person"), "ToBC"),
+            "regarding_employee": (N_("regarding employee"), "ToEM"),
+            "regarding_sales": (N_("regarding sales relation"), "ToSR"),
+            "regarding_purchase": (N_("regarding purchase relation"), "ToPR"),
+            "regarding_applicant": (N_("regarding applicant"), "ToAP"),
         }
         for code, (label, afas) in regarding_labels.items():
             state = self._state(getattr(t, f"{code}_state"))
@@ -297,11 +290,11 @@ class ItemSpec:
                 )
             )
         extra_afas = {"project": ("PjId",), "course": ("CrId",)}
-        for code, model in EXTRA_MODELS.items():
+        for code in EXTRA_MODELS:
             fields.append(
                 FieldSpec(
                     code,
-                    model._meta.verbose_name,
+                    EXTRA_LABELS[code],
                     Kind.EXTRA,
                     self._state(getattr(t, f"{code}_state")),
                     Group.EXTRA,
@@ -313,9 +306,9 @@ class ItemSpec:
         fields.append(
             FieldSpec(
                 "attachment",
-                gettext_lazy("attachment"),
+                N_("attachment"),
                 Kind.FILE,
-                option if t.attach_file else hidden,  # R22; one per row (R23)
+                option if t.attach_file else hidden,  # R22; several files a row, separated by ';' (R23)
                 Group.ATTACHMENT,
                 afas_names=("FileName", "FlNm"),
             )
@@ -565,7 +558,9 @@ class ItemSpec:
             if _blank(values.get(spec.code)):
                 problems.append(
                     FieldProblem(
-                        spec.code, "required", _("%(field)s is required: fill it in.") % {"field": capfirst(spec.label)}
+                        spec.code,
+                        "required",
+                        N_("%(field)s is required: fill it in.") % {"field": capitalised(spec.label)},
                     )
                 )
         problems += self._one_of_problems(values)
@@ -577,19 +572,19 @@ class ItemSpec:
         if begin and end and end < begin:
             problems.append(
                 FieldProblem(
-                    "end_date", "end_before_begin", _("The end date lies before the begin date: correct one of them.")
+                    "end_date", "end_before_begin", N_("The end date lies before the begin date: correct one of them.")
                 )
             )
         if values.get("done_date") and not values.get("done"):
             values["done"] = True
         return values, problems
 
-    def _not_allowed_message(self, spec: FieldSpec) -> str:
+    def _not_allowed_message(self, spec: FieldSpec) -> Message:
         if spec.group == Group.ATTACHMENT:
-            return _("Type %(type)s does not allow attachments (attach file is off): leave this column empty.") % {
+            return N_("Type %(type)s does not allow attachments (attach file is off): leave this column empty.") % {
                 "type": self.item_type.code
             }
-        return _("Type %(type)s does not allow %(field)s: leave it empty or change the type's settings.") % {
+        return N_("Type %(type)s does not allow %(field)s: leave it empty or change the type's settings.") % {
             "type": self.item_type.code,
             "field": spec.label,
         }
@@ -604,7 +599,9 @@ class ItemSpec:
                 names = ", ".join(str(f.label) for f in one_of)
                 problems.append(
                     FieldProblem(
-                        one_of[0].code, "one_of_required", _("Fill in at least one of: %(fields)s.") % {"fields": names}
+                        one_of[0].code,
+                        "one_of_required",
+                        N_("Fill in at least one of: %(fields)s.") % {"fields": names},
                     )
                 )
         return problems
@@ -617,7 +614,7 @@ class ItemSpec:
                 FieldProblem(
                     "contact",
                     "contact_not_of_relation",
-                    _(
+                    N_(
                         "Contact %(contact)s belongs to organisation %(org)s, not to %(relation)s: use a contact of %(relation)s or relation number %(org)s."
                     )
                     % {"contact": contact.contact_id, "org": contact.organisation.number, "relation": relation.number},
@@ -630,7 +627,7 @@ class ItemSpec:
                     FieldProblem(
                         wanted[0],
                         "regarding_without_relation",
-                        _("A regarding role needs an organisation/person: fill in the relation number."),
+                        N_("A regarding role needs an organisation/person: fill in the relation number."),
                     )
                 )
         elif wanted:
@@ -643,17 +640,17 @@ class ItemSpec:
                             code,
                             "regarding_role_missing",
                             (
-                                _(
+                                N_(
                                     "Relation %(relation)s is not registered as %(role)s, which type %(type)s requires: use the number of a relation that is."
                                 )
                                 if self[code].auto
-                                else _(
+                                else N_(
                                     "Relation %(relation)s is not registered as %(role)s, so %(field)s cannot be set: use the number of a relation that is, or set it to 'nee'."
                                 )
                             )
                             % {
                                 "relation": relation.number,
-                                "role": ROLE_LABELS[role](),
+                                "role": ROLE_LABELS[role],
                                 "field": self[code].label,
                                 "type": self.item_type.code,
                             },
@@ -688,7 +685,7 @@ class ItemSpec:
                     FieldProblem(
                         first,
                         "characteristic_required",
-                        _("Type %(type)s needs at least one characteristic: fill in %(field)s.")
+                        N_("Type %(type)s needs at least one characteristic: fill in %(field)s.")
                         % {"type": self.item_type.code, "field": self[first].label},
                     )
                 ]
@@ -699,7 +696,7 @@ class ItemSpec:
                 FieldProblem(
                     first,
                     "characteristic_combination",
-                    _("These characteristic values do not form a combination of the type. Allowed: %(allowed)s.")
+                    N_("These characteristic values do not form a combination of the type. Allowed: %(allowed)s.")
                     % {"allowed": allowed},
                 )
             ]
@@ -730,34 +727,34 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value)
 
 
-ROLE_NUMBER_LABELS: dict[str, Callable[[], str]] = {
-    "employee": lambda: _("employee number"),
-    "sales": lambda: _("debtor number"),
-    "purchase": lambda: _("creditor number"),
-    "applicant": lambda: _("applicant number"),
+ROLE_NUMBER_LABELS: dict[str, Message] = {
+    "employee": N_("employee number"),
+    "sales": N_("debtor number"),
+    "purchase": N_("creditor number"),
+    "applicant": N_("applicant number"),
 }
 
 
-def unknown_relation_message(key: str, holder: tuple[str, Relation] | None) -> str:
+def unknown_relation_message(key: str, holder: tuple[str, Relation] | None) -> Message:
     """R19: an unknown relation number; when it is a role number, which number to use."""
     if holder:
         role, relation = holder
-        return _(
+        return N_(
             "%(key)s is the %(role)s of %(name)s, not a relation number. Use relation number %(number)s instead."
         ) % {
             "key": parse.quoted(key),
-            "role": ROLE_NUMBER_LABELS[role](),
+            "role": ROLE_NUMBER_LABELS[role],
             "name": relation.name,
             "number": relation.number,
         }
-    return _(
+    return N_(
         "There is no organisation/person with number %(key)s. Use an existing relation number (not an employee or debtor number)."
     ) % {"key": parse.quoted(key)}
 
 
-ROLE_LABELS: dict[str, Callable[[], str]] = {
-    "employee": lambda: _("employee"),
-    "sales": lambda: _("sales relation"),
-    "purchase": lambda: _("purchase relation"),
-    "applicant": lambda: _("applicant"),
+ROLE_LABELS: dict[str, Message] = {
+    "employee": N_("employee"),
+    "sales": N_("sales relation"),
+    "purchase": N_("purchase relation"),
+    "applicant": N_("applicant"),
 }

@@ -16,16 +16,18 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.conf import settings
+from django.utils import timezone, translation
 
+from spreadsheets.messages import N_, Message
 from spreadsheets.text import CONTROL_CHARACTERS, WHITESPACE, without_controls
 
 
 class ValueProblem(ValueError):
-    """A raw value that cannot become the wanted type; `code` is stable, `message` says the fix."""
+    """A raw value that cannot become the wanted type; `code` is stable, `message` says the fix
+    (a Message, translated when shown: spreadsheets/messages.py; a text from older callers)."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str | Message):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -36,7 +38,7 @@ class ValueCorrected(Exception):
     warning with a stable `code` and a `message`. Not a ValueProblem, so that no caller takes
     it for an error."""
 
-    def __init__(self, value: Any, code: str, message: str):
+    def __init__(self, value: Any, code: str, message: str | Message):
         super().__init__(message)
         self.value = value
         self.code = code
@@ -64,7 +66,7 @@ def clean_text(raw, *, max_length: int | None = None) -> str:
     if max_length and len(text) > max_length:
         raise ValueProblem(
             "too_long",
-            _("The text is %(length)s characters long, and at most %(max)s fit: shorten it to %(max)s characters.")
+            N_("The text is %(length)s characters long, and at most %(max)s fit: shorten it to %(max)s characters.")
             % {"length": len(text), "max": max_length},
         )
     if corrected:
@@ -78,7 +80,7 @@ def controls_removed(value: Any, text: str) -> ValueCorrected:
     return ValueCorrected(
         value,
         "control_characters_removed",
-        _("The cell held invisible control characters (such as U+%(code)04X), which were left out: check the value.")
+        N_("The cell held invisible control characters (such as U+%(code)04X), which were left out: check the value.")
         % {"code": ord(found)},
     )
 
@@ -139,7 +141,7 @@ def _year(text: str) -> int:
 def _date_problem(raw) -> ValueProblem:
     return ValueProblem(
         "invalid_date",
-        _("'%(value)s' is not a date. Write it as dd-mm-yyyy (for example 31-12-2025) or yyyy-mm-dd.")
+        N_("'%(value)s' is not a date. Write it as dd-mm-yyyy (for example 31-12-2025) or yyyy-mm-dd.")
         % {"value": quoted(raw)},
     )
 
@@ -209,7 +211,8 @@ def parse_datetime(raw, *, epoch: int = 1900, tz: dt.tzinfo | None = None) -> dt
                 if not match:
                     raise ValueProblem(
                         "invalid_datetime",
-                        _("'%(value)s' is not a date and time. Write it as dd-mm-yyyy hh:mm.") % {"value": quoted(raw)},
+                        N_("'%(value)s' is not a date and time. Write it as dd-mm-yyyy hh:mm.")
+                        % {"value": quoted(raw)},
                     ) from None
                 hour, minute, second = match.groups()
                 try:
@@ -217,7 +220,7 @@ def parse_datetime(raw, *, epoch: int = 1900, tz: dt.tzinfo | None = None) -> dt
                 except ValueError:
                     raise ValueProblem(
                         "invalid_datetime",
-                        _("'%(value)s' has an invalid time. Write it as dd-mm-yyyy hh:mm.") % {"value": quoted(raw)},
+                        N_("'%(value)s' has an invalid time. Write it as dd-mm-yyyy hh:mm.") % {"value": quoted(raw)},
                     ) from None
             value = dt.datetime.combine(day, time)
     if timezone.is_naive(value):
@@ -228,7 +231,7 @@ def parse_datetime(raw, *, epoch: int = 1900, tz: dt.tzinfo | None = None) -> dt
         except OverflowError:
             raise ValueProblem(
                 "invalid_datetime",
-                _("'%(value)s' lies outside the calendar. Write a date and time as dd-mm-yyyy hh:mm.")
+                N_("'%(value)s' lies outside the calendar. Write a date and time as dd-mm-yyyy hh:mm.")
                 % {"value": quoted(raw)},
             ) from None
     return value
@@ -246,7 +249,7 @@ def _checked_size(value: Decimal, raw) -> Decimal:
     if value and value.adjusted() >= MAX_WHOLE_DIGITS:  # adjusted(): the exponent of its first digit
         raise ValueProblem(
             "number_too_large",
-            _("'%(value)s' is too large: a number holds at most %(digits)s digits before the decimal point.")
+            N_("'%(value)s' is too large: a number holds at most %(digits)s digits before the decimal point.")
             % {"value": quoted(raw), "digits": MAX_WHOLE_DIGITS},
         )
     return value
@@ -257,7 +260,7 @@ def parse_decimal(raw) -> Decimal:
     separator followed by exactly three digits and repeated (1.234.567) groups thousands.
     At most MAX_WHOLE_DIGITS digits before the decimal point."""
     if isinstance(raw, bool):
-        raise ValueProblem("invalid_number", _("'%(value)s' is not a number.") % {"value": quoted(raw)})
+        raise ValueProblem("invalid_number", N_("'%(value)s' is not a number.") % {"value": quoted(raw)})
     if isinstance(raw, int):
         return _checked_size(Decimal(raw), raw)
     if isinstance(raw, Decimal):
@@ -278,7 +281,7 @@ def parse_decimal(raw) -> Decimal:
     except InvalidOperation:
         raise ValueProblem(
             "invalid_number",
-            _("'%(value)s' is not a number. Write it as 1234,56 or 1234.56.") % {"value": quoted(raw)},
+            N_("'%(value)s' is not a number. Write it as 1234,56 or 1234.56.") % {"value": quoted(raw)},
         ) from None
     if not value.is_finite():
         _not_a_number(raw)
@@ -286,13 +289,13 @@ def parse_decimal(raw) -> Decimal:
 
 
 def _not_a_number(raw) -> NoReturn:
-    raise ValueProblem("invalid_number", _("'%(value)s' is not a number.") % {"value": quoted(raw)})
+    raise ValueProblem("invalid_number", N_("'%(value)s' is not a number.") % {"value": quoted(raw)})
 
 
 def parse_integer(raw) -> int:
     value = parse_decimal(raw)
     if value != value.to_integral_value():
-        raise ValueProblem("invalid_integer", _("'%(value)s' is not a whole number.") % {"value": quoted(raw)})
+        raise ValueProblem("invalid_integer", N_("'%(value)s' is not a whole number.") % {"value": quoted(raw)})
     return int(value)
 
 
@@ -313,30 +316,63 @@ def parse_boolean(raw) -> bool:
         return False
     raise ValueProblem(
         "invalid_boolean",
-        _("'%(value)s' is not yes or no. Write ja or nee (also accepted: yes/no, 1/0, x).") % {"value": quoted(raw)},
+        N_("'%(value)s' is not yes or no. Write ja or nee (also accepted: yes/no, 1/0, x).") % {"value": quoted(raw)},
     )
 
 
-def parse_choice(raw, choices: dict[str, str]) -> str:
+def parse_choice(raw, choices: dict[str, Any]) -> str:
     """A choice by its code or its label, case-insensitively; returns the code."""
     return choice_parser(choices)(raw)
 
 
-def choice_parser(choices: dict[str, str]) -> Callable[[Any], str]:
-    """`parse_choice` for one set of choices, with the folded codes and labels worked out once."""
+def choice_labels(label: Any) -> list[str]:
+    """A choice's label as written in each language of the site: a translatable label
+    (a Message, a lazy text) in each, a label typed in the admin as it is."""
+    if isinstance(label, str):
+        return [label]
+    labels = []
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            text = str(label)
+        if text not in labels:
+            labels.append(text)
+    return labels
+
+
+def choice_parser(choices: dict[str, Any]) -> Callable[[Any], str]:
+    """`parse_choice` for one set of choices, with the folded codes and labels worked out once.
+
+    A choice is named by its code or by its label in any language of the site, whatever the
+    active one (hoog and high are both the priority high), so a file gives the same values
+    under every language. A code wins over a label; a text that is the label of two choices
+    (in two languages, or twice in the list) names neither: the problem says which."""
     codes: dict[str, str] = {}
-    for code, label in reversed(choices.items()):  # the first choice wins, as in the list
-        codes[label.casefold()] = code
-        codes[code.casefold()] = code
+    by_label: dict[str, list[str]] = {}
+    for code, label in choices.items():
+        codes.setdefault(code.casefold(), code)
+        for text in choice_labels(label):
+            found = by_label.setdefault(text.casefold(), [])
+            if code not in found:
+                found.append(code)
+    words = {text: found[0] for text, found in by_label.items() if len(found) == 1}
+    ambiguous = {text: found for text, found in by_label.items() if len(found) > 1}
+    words.update(codes)
 
     def parse(raw) -> str:
-        code = codes.get(as_text(raw).casefold())
-        if code is None:
+        text = as_text(raw).casefold()
+        code = words.get(text)
+        if code is not None:
+            return code
+        if text in ambiguous:
             raise ValueProblem(
-                "invalid_choice",
-                _("'%(value)s' is not one of the allowed values: %(allowed)s.")
-                % {"value": quoted(raw), "allowed": ", ".join(choices) or "-"},
+                "ambiguous_choice",
+                N_("'%(value)s' is the label of more than one allowed value (%(codes)s): write the code.")
+                % {"value": quoted(raw), "codes": ", ".join(ambiguous[text])},
             )
-        return code
+        raise ValueProblem(
+            "invalid_choice",
+            N_("'%(value)s' is not one of the allowed values: %(allowed)s.")
+            % {"value": quoted(raw), "allowed": ", ".join(choices) or "-"},
+        )
 
     return parse

@@ -26,6 +26,7 @@ from dossier.models import Relation
 from dossier.spec import ItemSpec, Kind
 from imports.models import ImportJob
 from imports.pipeline.mapping import letter_position, same_name
+from spreadsheets.messages import render
 from spreadsheets.reading import column_letter
 
 # What a page shows of one cell at most: a sample value of the mapping page, a problem's value
@@ -45,6 +46,7 @@ CODE_TITLES = {
     "invalid_integer": gettext_lazy("Whole number expected"),
     "invalid_boolean": gettext_lazy("Yes/no value cannot be read"),
     "invalid_choice": gettext_lazy("Value not allowed"),
+    "ambiguous_choice": gettext_lazy("Label of more than one value"),
     "too_long": gettext_lazy("Text too long"),
     "number_too_large": gettext_lazy("Number too large"),
     "formula_without_value": gettext_lazy("Formula without a computed value"),
@@ -74,6 +76,10 @@ CODE_TITLES = {
     "attachment_name_too_long": gettext_lazy("Attachment name too long"),
     "attachment_name_without_number": gettext_lazy("Attachment name without the relation number"),
     "attachment_used_twice": gettext_lazy("Attachment used twice"),
+    "attachment_too_large": gettext_lazy("Attachment too large"),
+    "attachment_type_not_allowed": gettext_lazy("Attachment type not accepted"),
+    "attachment_named_twice": gettext_lazy("Attachment named twice in one cell"),
+    "attachment_not_named": gettext_lazy("File in the ZIP that no row names"),
 }
 
 
@@ -400,6 +406,8 @@ class ProblemReport:
 def _column_of(problem: dict) -> str:
     if problem.get("column"):
         return str(problem["column"])
+    if problem.get("row") is None and str(problem.get("code") or "").startswith("attachment_"):  # a file in the ZIP
+        return _("(the attachments ZIP)")
     return _("(a fixed value)") if problem.get("field") else _("(the row)")
 
 
@@ -419,10 +427,11 @@ def _problem_list(
     page_name = f"{kind}_page"
     rows_by_group: dict[tuple[str, str], set] = {}
     example: dict[tuple[str, str], str] = {}
-    for problem in problems:
+    for index, problem in enumerate(problems):
         key = (_column_of(problem), str(problem.get("code") or ""))
-        rows_by_group.setdefault(key, set()).add(problem.get("row"))
-        example.setdefault(key, shortened(str(problem.get("message", "")), SHOWN_MESSAGE_LENGTH))
+        row = problem.get("row")
+        rows_by_group.setdefault(key, set()).add(row if row is not None else ("file", index))  # each counts
+        example.setdefault(key, shortened(render(problem.get("message")), SHOWN_MESSAGE_LENGTH))
     size = {key: len(rows) for key, rows in rows_by_group.items()}
     groups = [
         ProblemGroup(
@@ -440,7 +449,7 @@ def _problem_list(
             row=problem.get("row"),
             column=_column_of(problem),
             value=shortened(str(problem.get("value") or ""), SHOWN_VALUE_LENGTH),
-            message=shortened(str(problem.get("message", "")), SHOWN_MESSAGE_LENGTH),
+            message=shortened(render(problem.get("message")), SHOWN_MESSAGE_LENGTH),
             code=str(problem.get("code") or ""),
         )
         for problem in problems

@@ -35,9 +35,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import OperationalError, connection
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from imports.models import ImportJob
+from spreadsheets.messages import N_, Message, render
 
 QUEUED, VALIDATING, IMPORTING = "queued", "validating", "importing"
 CANCEL_CHECK_EVERY = 0.5  # seconds: how often a running job looks for the cancel mark
@@ -276,7 +276,7 @@ class Progress:
     seconds_left: float | None = None
     heartbeat_at: dt.datetime | None = None
     cancel_requested: bool = False
-    message: str = ""
+    message: str | Message = ""
 
     @property
     def running(self) -> bool:
@@ -300,7 +300,7 @@ class Progress:
             "rows_per_second": round(self.rows_per_second, 1) if self.rows_per_second else None,
             "seconds_left": round(self.seconds_left) if self.seconds_left is not None else None,
             "cancel_requested": self.cancel_requested,
-            "message": self.message,
+            "message": render(self.message),  # in the reader's language
         }
 
 
@@ -382,17 +382,17 @@ def _xlsx_last_row(path: Path, sheet: str | None) -> int:
     return int(found.group(1)) if found else 0
 
 
-def stale_message(seconds: float) -> str:
-    return _(
+def stale_message(seconds: float) -> Message:
+    return N_(
         "The import stopped: its worker gave no sign of life for %(seconds)s seconds, so nothing was stored. Run it again."
     ) % {"seconds": int(seconds)}
 
 
-def never_started_message() -> str:
-    return _(
+def never_started_message() -> Message:
+    return N_(
         "The import never started: no task worker took it up, so nothing was stored. Ask an administrator to start the worker, then run it again."
     )
 
 
-def cancelled_message() -> str:
-    return _("The import was cancelled; nothing was stored.")
+def cancelled_message() -> Message:
+    return N_("The import was cancelled; nothing was stored.")

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
+from dossier import masterdata
 from dossier.access import import_refusal
 from imports import services
 from imports.models import ImportJob
@@ -128,7 +129,9 @@ def reap_stale_imports() -> list[ImportJob]:
     a cancel mark ends cancelled. What such a job wrote goes: its staging, and the files a
     commit wrote (by its manifest). Nothing was stored (its transaction never committed), and
     it can be run again. An undo whose worker died goes back to done, with all its items (its
-    transaction never committed). Returns the jobs it ended."""
+    transaction never committed). Master-data imports whose worker died are ended too
+    (`dossier.masterdata.end_dead_jobs`), and their stored files removed after
+    IMPORT_RETENTION_DAYS. Returns the item imports it ended."""
     now = timezone.now()
     stale_after = dt.timedelta(seconds=settings.IMPORT_STALE_AFTER)
     running = list(
@@ -162,6 +165,8 @@ def reap_stale_imports() -> list[ImportJob]:
             ended.append(job)
     services.remove_leftover_manifests()
     services.remove_expired_files()  # retention: IMPORT_RETENTION_DAYS
+    masterdata.end_dead_jobs()
+    masterdata.remove_expired_files()
     return ended
 
 

@@ -42,11 +42,11 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.utils.formats import number_format
-from django.utils.translation import gettext as _
 
 from spreadsheets.background import rows_in_background
 from spreadsheets.cells import MAX_CELL_LENGTH, MAX_CELLS, UNCOMPUTED, CellTooLong, TooManyCells, clean_rows
 from spreadsheets.encodings import detect_encoding, encoding_name
+from spreadsheets.messages import N_, Message
 from spreadsheets.text import without_controls
 from spreadsheets.zipguard import unpacks_too_far
 
@@ -79,7 +79,8 @@ BACKGROUND_READ_BYTES = 16 * 2**20
 
 
 class ReadError(Exception):
-    """The file cannot be read; the message is one sentence for the user."""
+    """The file cannot be read; the message is one sentence for the user, a Message
+    (spreadsheets/messages.py) kept language-free where it is stored (`message_of`)."""
 
 
 class Row(NamedTuple):
@@ -145,9 +146,9 @@ def max_cells() -> int:
     return getattr(settings, "IMPORT_MAX_CELLS", MAX_CELLS)
 
 
-def too_many_cells_message(sheet: str, row: int, limit: int) -> str:
+def too_many_cells_message(sheet: str, row: int, limit: int) -> Message:
     """The refusal of a sheet with more cells than the limit (`cells.TooManyCells`)."""
-    return _(
+    return N_(
         "Sheet '%(sheet)s' holds more than %(limit)s cells by row %(row)s (empty cells between values and cells the file repeats count too), more than one import reads. Delete the rows and columns that are not to be imported, or split the sheet over several files."
     ) % {
         "sheet": sheet,
@@ -156,9 +157,9 @@ def too_many_cells_message(sheet: str, row: int, limit: int) -> str:
     }
 
 
-def cell_too_long_message(row: int, column: int, limit: int) -> str:
+def cell_too_long_message(row: int, column: int, limit: int) -> Message:
     """The refusal of a cell longer than the limit; `column` is 0-based."""
-    return _(
+    return N_(
         "Row %(row)s, column %(column)s holds more than %(limit)s characters, more than a cell may hold. Shorten it and upload the file again."
     ) % {"row": row, "column": column_letter(column), "limit": number_format(limit, force_grouping=True)}
 
@@ -169,14 +170,14 @@ def file_format(file_name: str) -> str:
         raise ReadError(_macros_message(file_name))
     if suffix == BINARY_WORKBOOK:
         raise ReadError(
-            _(
+            N_(
                 "'%(name)s' is an Excel binary workbook (.xlsb), which is not read. Save it as .xlsx (Excel workbook) and upload that file."
             )
             % {"name": file_name}
         )
     if suffix not in FORMATS:
         raise ReadError(
-            _("'%(name)s' is not a spreadsheet: upload an .xlsx, .xls, .ods or .csv file.") % {"name": file_name}
+            N_("'%(name)s' is not a spreadsheet: upload an .xlsx, .xls, .ods or .csv file.") % {"name": file_name}
         )
     return FORMATS[suffix]
 
@@ -199,12 +200,12 @@ def open_table(
     try:
         size = path.stat().st_size
     except OSError:
-        raise ReadError(_("The file '%(name)s' cannot be found.") % {"name": name}) from None
+        raise ReadError(N_("The file '%(name)s' cannot be found.") % {"name": name}) from None
     if size == 0:
-        raise ReadError(_("The file '%(name)s' is empty.") % {"name": name})
+        raise ReadError(N_("The file '%(name)s' is empty.") % {"name": name})
     if size > settings.IMPORT_MAX_FILE_SIZE:
         raise ReadError(
-            _("The file is %(size)s MB; at most %(max)s MB can be imported. Split it into smaller files.")
+            N_("The file is %(size)s MB; at most %(max)s MB can be imported. Split it into smaller files.")
             % {"size": size // 2**20, "max": settings.IMPORT_MAX_FILE_SIZE // 2**20}
         )
     readers = {"xlsx": _open_xlsx, "xls": _open_calamine, "ods": _open_ods, "csv": _open_csv}
@@ -220,12 +221,12 @@ def open_table(
         opened.close()
         if header_row:
             raise ReadError(
-                _("Row %(row)s of the sheet is empty: choose the row that holds the column names.")
+                N_("Row %(row)s of the sheet is empty: choose the row that holds the column names.")
                 % {"row": header_row}
             )
         if sheet is None and len(_sheets_to_try(opened)) > 1:
-            raise ReadError(_("None of the sheets of '%(name)s' holds data.") % {"name": name})
-        raise ReadError(_("The sheet '%(sheet)s' holds no data.") % {"sheet": opened.sheet})
+            raise ReadError(N_("None of the sheets of '%(name)s' holds data.") % {"name": name})
+        raise ReadError(N_("The sheet '%(sheet)s' holds no data.") % {"sheet": opened.sheet})
     return Table(
         headers=header_names(headers),
         header_row=found_row,
@@ -274,7 +275,9 @@ def _find_header(source: Iterator[Row], header_row: int | None) -> tuple[list[An
 
 def header_names(cells: list[Any]) -> list[str]:
     """Header texts, trimmed, without control characters, never empty: an empty one (a
-    merged or blank cell, or a formula without its value) gets its column letter. A name
+    merged or blank cell, or a formula without its value) is its column letter in brackets,
+    "(C)", the same in every language (the headers are kept with the job and matched by the
+    saved mappings, so they may not depend on the language of whoever reads the file). A name
     given twice stays as it is: the caller tells the columns apart by their letters. A name
     longer than HEADER_MAX_LENGTH is cut short."""
     while cells and cells[-1] is not UNCOMPUTED and _blank(cells[-1]):
@@ -286,7 +289,7 @@ def header_names(cells: list[Any]) -> list[str]:
             text = str(int(cell))
         if len(text) > HEADER_MAX_LENGTH:
             text = text[: HEADER_MAX_LENGTH - 1] + "…"
-        headers.append(text or _("Column %(letter)s") % {"letter": column_letter(index)})
+        headers.append(text or f"({column_letter(index)})")
     return headers
 
 
@@ -312,7 +315,7 @@ def _non_empty(rows: Iterator[tuple[int, tuple[Any, ...]]], *, cleaned: bool = F
 # --- .xlsx and .ods -----------------------------------------------------------------------
 
 
-def check_zip(path: Path, name: str, damaged: str | None = None) -> None:
+def check_zip(path: Path, name: str, damaged: str | Message | None = None) -> None:
     """Refuse a ZIP container that would unpack to too much before anything parses it;
     `damaged` is the message for a file that is no ZIP at all."""
     try:
@@ -321,7 +324,7 @@ def check_zip(path: Path, name: str, damaged: str | None = None) -> None:
     except (zipfile.BadZipFile, OSError):
         raise ReadError(
             damaged
-            or _(
+            or N_(
                 "'%(name)s' is not a valid Excel file (it may be damaged, password-protected or another format). Save it again as .xlsx."
             )
             % {"name": name}
@@ -329,14 +332,14 @@ def check_zip(path: Path, name: str, damaged: str | None = None) -> None:
     reason = unpacks_too_far(members, settings.IMPORT_ZIP_LIMITS)
     if reason == "ratio":
         raise ReadError(
-            _(
+            N_(
                 "'%(name)s' is packed suspiciously tight, as a ZIP bomb is: open it in the spreadsheet program and save it again."
             )
             % {"name": name}
         )
     if reason:
         raise ReadError(
-            _(
+            N_(
                 "'%(name)s' unpacks to more than this server accepts (too many parts or too many bytes). Save it again without embedded objects, or split it."
             )
             % {"name": name}
@@ -358,14 +361,14 @@ def _open_zip_book(path: Path, name: str, sheet: str | None, kind: str) -> Opene
         from spreadsheets.xlsx import XlsxMacros as Refused
         from spreadsheets.xlsx import open_book
 
-        damaged = _(
+        damaged = N_(
             "'%(name)s' is not a valid Excel file (it may be damaged or another format). Save it again as .xlsx."
         ) % {"name": name}
     else:
         from spreadsheets.ods import OdsEncrypted as Refused
         from spreadsheets.ods import open_book
 
-        damaged = _(
+        damaged = N_(
             "'%(name)s' is not a valid spreadsheet (it may be damaged or another format). Save it again as .xlsx."
         ) % {"name": name}
     if _is_encrypted_office_file(path):
@@ -415,12 +418,12 @@ def _is_encrypted_office_file(path: Path) -> bool:
         return handle.read(8) == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def _password_message(name: str) -> str:
-    return _("'%(name)s' is protected with a password. Remove the password and upload it again.") % {"name": name}
+def _password_message(name: str) -> Message:
+    return N_("'%(name)s' is protected with a password. Remove the password and upload it again.") % {"name": name}
 
 
-def _macros_message(name: str) -> str:
-    return _(
+def _macros_message(name: str) -> Message:
+    return N_(
         "'%(name)s' is a workbook with macros, which are not imported. Save it as .xlsx (Excel workbook) and upload that file."
     ) % {"name": name}
 
@@ -428,12 +431,12 @@ def _macros_message(name: str) -> str:
 def _pick_sheet(names: list[str], sheet: str | None, file_name: str, hidden: Collection[str] = ()) -> str:
     """The sheet asked for (hidden or not), else the first visible one."""
     if not names:
-        raise ReadError(_("'%(name)s' has no sheets.") % {"name": file_name})
+        raise ReadError(N_("'%(name)s' has no sheets.") % {"name": file_name})
     if sheet is None:
         return next((name for name in names if name not in hidden), names[0])
     if sheet not in names:
         raise ReadError(
-            _("The file has no sheet '%(sheet)s'. Its sheets are: %(names)s.")
+            N_("The file has no sheet '%(sheet)s'. Its sheets are: %(names)s.")
             % {"sheet": sheet, "names": ", ".join(names)}
         )
     return sheet
@@ -451,7 +454,7 @@ def _open_calamine(path: Path, name: str, sheet: str | None) -> OpenedSheet:
         raise ReadError(_password_message(name)) from None
     except Exception:
         raise ReadError(
-            _("'%(name)s' is not a valid spreadsheet (it may be damaged or another format). Save it again as .xlsx.")
+            N_("'%(name)s' is not a valid spreadsheet (it may be damaged or another format). Save it again as .xlsx.")
             % {"name": name}
         ) from None
     names = list(workbook.sheet_names)
@@ -472,7 +475,7 @@ def _open_calamine(path: Path, name: str, sheet: str | None) -> OpenedSheet:
             start_column = (worksheet.start or (0, 0))[1]
             source = worksheet.iter_rows()
         except Exception:
-            raise ReadError(_("'%(name)s' could not be read.") % {"name": name}) from None
+            raise ReadError(N_("'%(name)s' could not be read.") % {"name": name}) from None
         # iter_rows starts at the sheet's first row, but at its first used column
         padding = (None,) * start_column
         cells_left = most
@@ -606,11 +609,11 @@ def _open_csv(path: Path, name: str, sheet: str | None) -> OpenedSheet:
     encoding = detect_encoding(sample, complete=complete)
     if encoding is None and b"\x00" in sample:
         raise ReadError(
-            _("'%(name)s' is not a text (CSV) file. Upload it as .xlsx or save it as CSV.") % {"name": name}
+            N_("'%(name)s' is not a text (CSV) file. Upload it as .xlsx or save it as CSV.") % {"name": name}
         )
     if encoding is None:
         raise ReadError(
-            _(
+            N_(
                 "'%(name)s' is not written in UTF-8 or Windows-1252 (West European), and its character set cannot be told for sure (Cyrillic and Greek can). Save it as CSV UTF-8 and upload it again."
             )
             % {"name": name}
@@ -644,7 +647,7 @@ def _open_csv(path: Path, name: str, sheet: str | None) -> OpenedSheet:
                 yield number, tuple(map(_unescape_formula, cells))
         except UnicodeDecodeError:
             if encoding.startswith("utf-16"):
-                message = _(
+                message = N_(
                     "'%(name)s' is not written in one character set (from row %(row)s on). Save it as CSV UTF-8 and upload it again."
                 ) % {"name": name, "row": number + 1}
                 raise ReadError(message) from None
@@ -659,7 +662,7 @@ def _open_csv(path: Path, name: str, sheet: str | None) -> OpenedSheet:
                 column = next((i for i, (length, _unclosed) in enumerate(fields) if length > limit), len(fields) - 1)
                 raise ReadError(cell_too_long_message(number + 1, column, limit)) from None
             raise ReadError(
-                _("'%(name)s' row %(row)s cannot be read: %(error)s.")
+                N_("'%(name)s' row %(row)s cannot be read: %(error)s.")
                 % {"name": name, "row": number + 1, "error": error}
             ) from None
         finally:
@@ -713,7 +716,7 @@ def _check_quotes(lines: list[str], number: int, delimiter: str) -> None:
         fields = _fields_of_line(lines[0] if lines else "", delimiter)
         column = next((i for i, (_length, unclosed) in enumerate(fields) if unclosed), len(fields) - 1)
         raise ReadError(
-            _(
+            N_(
                 'Row %(row)s, column %(column)s: a quote (") opens the cell but never closes, so the rows after it would be read into that cell. Close the quote or remove it, and upload the file again.'
             )
             % {"row": number, "column": column_letter(column)}
@@ -785,7 +788,7 @@ def _undecodable_offset(path: Path, codec: str) -> int:
     return offset
 
 
-def _mixed_message(name: str, path: Path, encoding: str, delimiter: str, offset: int) -> str:
+def _mixed_message(name: str, path: Path, encoding: str, delimiter: str, offset: int) -> Message:
     """The refusal of a file in two character sets, naming the row and column of `offset`."""
     row, cells = 0, []
     with path.open("rb") as handle:
@@ -804,10 +807,10 @@ def _mixed_message(name: str, path: Path, encoding: str, delimiter: str, offset:
     else:
         column = max(len(cells) - 1, 0)
     if encoding.startswith("utf-8") or encoding == "cp1252":
-        return _(
+        return N_(
             "'%(name)s' mixes character sets (UTF-8 and Windows-1252), first in row %(row)s, column %(column)s. Save it as CSV UTF-8 and upload it again."
         ) % {"name": name, "row": row, "column": column_letter(column)}
-    return _(
+    return N_(
         "'%(name)s' was read as %(encoding)s, but from row %(row)s, column %(column)s on it holds text in another character set. Save it as CSV UTF-8 and upload it again."
     ) % {"name": name, "row": row, "column": column_letter(column), "encoding": encoding_name(encoding)}
 

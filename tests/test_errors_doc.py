@@ -12,6 +12,8 @@ PATTERNS = [
     r'MappingProblem\(\s*[^,()]+,\s*"([a-z_]+)"',
     # self._problem(row, field, value, "code", ...): the value may be a call or an index
     r'self\._problem\(\s*[^,()]+,\s*[^,()]+,\s*[^,()]+(?:\([^()]*\))?(?:\[[^\]]*\])*,\s*"([a-z_]+)"',
+    # imports.pipeline.attachments.MESSAGES: code -> msgid, e.g. attachment_not_named
+    r'(?m)^\s+"([a-z_]+)": gettext_noop\(',
 ]
 # Built as f"{kind}_not_found" from the reference kinds of the mapped fields.
 BUILT_CODES = {"contact_not_found", "user_not_found", "project_not_found", "course_not_found", "item_not_found"}
@@ -28,7 +30,14 @@ def reported_codes() -> set[str]:
 
 def test_the_scan_finds_the_codes_it_should():
     codes = reported_codes()
-    assert {"invalid_date", "required", "relation_not_found", "attachment_local_path", "fed_twice"} <= codes
+    assert {
+        "invalid_date",
+        "required",
+        "relation_not_found",
+        "attachment_local_path",
+        "fed_twice",
+        "attachment_not_named",
+    } <= codes
 
 
 def test_every_reported_code_is_documented():

@@ -218,12 +218,13 @@ def test_model_names_follow_the_language():
 def test_a_dutch_error_message_keeps_its_values():
     from dossier.spec import unknown_relation_message
 
+    message = unknown_relation_message("12345", None)
     with translation.override("nl"):
-        message = unknown_relation_message("12345", None)
-    assert message == (
-        "Er is geen organisatie/persoon met nummer 12345. "
-        "Gebruik een bestaand relatienummer (geen medewerker- of debiteurnummer)."
-    )
+        assert str(message) == (
+            "Er is geen organisatie/persoon met nummer 12345. "
+            "Gebruik een bestaand relatienummer (geen medewerker- of debiteurnummer)."
+        )
+    assert str(message).startswith("There is no organisation/person with number 12345.")
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,19 @@ The ZIP is indexed once; members are looked up by their path and by their file n
 read as streams. Nothing is ever extracted to the file system under a member's own name.
 Names lose their invisible characters (dossier.services.visible_name) and are compared without
 regard to case or Unicode normalisation: members whose names then collide are a problem for
-the rows that name them, never silently one of them. A member is read once, when a row first
-names it, to prove that its declared size and checksum are true.
+the rows that name them, naming the candidates, never silently one of them. A cell may name
+several files, separated by semicolons (`attachment_names`). Before a member is read, its
+size and type are checked against the settings (IMPORT_ATTACHMENT_MAX_SIZE,
+IMPORT_ATTACHMENT_TYPES) from the central directory alone; then it is read once, in chunks,
+when a row first names it, to prove that its declared size and checksum are true. After the
+rows, `unnamed()` lists the members no row named: they are not stored.
 
     archive = AttachmentArchive.open(path)         # refuses unsafe or oversized archives
     member = archive.resolve("\\\\client\\C$\\Import\\10001_cv.pdf")   # R24
     with archive.open_member(member) as stream: ...
+
+Every message about one named file is built here, by `attachment_message`, from one msgid
+with %(name)s parameters in MESSAGES.
 """
 
 from __future__ import annotations
@@ -26,9 +33,12 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from django.conf import settings
-from django.utils.translation import gettext as _
+from django.template.defaultfilters import filesizeformat
+from django.utils import translation
+from django.utils.translation import gettext_noop
 
 from dossier.services import visible_name
+from spreadsheets.messages import N_, Message
 from spreadsheets.zipguard import unpacks_too_far
 
 NESTED_ARCHIVES = {".zip", ".7z", ".rar", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
@@ -36,6 +46,85 @@ LOCAL_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 UNC = re.compile(r"^(\\\\|//)[^\\/]+[\\/]([A-Za-z])\$[\\/](?P<path>.+)$")
 # What reading a member raises when its directory entry lies about it (size, checksum, place).
 DAMAGED_MEMBER = (zipfile.BadZipFile, EOFError, zlib.error)
+NAME_SEPARATOR = ";"
+SHOWN_CANDIDATES = 5  # the most candidates a message names
+
+# The messages about one named file (or one file no row names), by problem code: one msgid
+# each, its parameters named, so that a message can be kept as code plus parameters and
+# rendered in the reader's language.
+MESSAGES = {
+    "attachment_ambiguous": gettext_noop(
+        "Several files in the ZIP are called '%(name)s' (%(candidates)s): give the folder too, e.g. %(example)s."
+    ),
+    "attachment_name_collision": gettext_noop(
+        "The attachments ZIP holds %(count)s files named '%(name)s' (%(candidates)s; names that differ only in upper and lower case, invisible characters or how an accent is written count as the same): keep one of them and make the ZIP again."
+    ),
+    "attachment_too_large": gettext_noop(
+        "'%(name)s' is %(size)s, more than the %(max)s an attachment may be: make the file smaller, or leave it out of this cell."
+    ),
+    "attachment_type_not_allowed": gettext_noop(
+        "'%(name)s' is not of a type accepted as an attachment (accepted: %(types)s): save it as one of those, e.g. as PDF, or leave it out of this cell."
+    ),
+    "attachment_named_twice": gettext_noop("'%(name)s' is named more than once in this cell; it is attached once."),
+    "attachment_not_named": gettext_noop(
+        "'%(name)s' in the attachments ZIP is named by no row, so it will not be stored: name it in a row's attachment cell, or leave it out of the ZIP."
+    ),
+}
+
+
+def attachment_message(code: str, **params) -> Message:
+    """The message of `code` (MESSAGES) with its parameters, rendered in the reader's language."""
+    return Message(MESSAGES[code], params)
+
+
+def size_text(size: int) -> str:
+    """A size as one text in every language (a message keeps it as it is made)."""
+    with translation.override("en"):
+        return filesizeformat(size)
+
+
+def attachment_names(cell: str) -> list[str]:
+    """The file names one cell gives, separated by semicolons; empty parts left out."""
+    if NAME_SEPARATOR not in cell:
+        return [cell] if cell.strip() else []
+    return [part.strip() for part in cell.split(NAME_SEPARATOR) if part.strip()]
+
+
+def candidates_text(members: list[Member]) -> str:
+    """The candidates' paths as a message names them: at most SHOWN_CANDIDATES, then "…"."""
+    names = [member.name for member in members[:SHOWN_CANDIDATES]]
+    if len(members) > SHOWN_CANDIDATES:
+        names.append("…")
+    return ", ".join(names)
+
+
+def refuse_unaccepted(member: Member) -> None:
+    """Raise a PathProblem when the member is larger than IMPORT_ATTACHMENT_MAX_SIZE or its
+    extension is not in IMPORT_ATTACHMENT_TYPES (an empty list accepts every type). Only the
+    directory's size and the name are looked at: nothing is read."""
+    limit = settings.IMPORT_ATTACHMENT_MAX_SIZE
+    if limit and member.size > limit:
+        raise PathProblem(
+            "attachment_too_large",
+            attachment_message(
+                "attachment_too_large",
+                name=member.name,
+                size=size_text(member.size),
+                max=size_text(limit),
+            ),
+        )
+    accepted = accepted_types()
+    if accepted and PurePosixPath(member.file_name).suffix.lower().lstrip(".") not in accepted:
+        raise PathProblem(
+            "attachment_type_not_allowed",
+            attachment_message(
+                "attachment_type_not_allowed", name=member.name, types=", ".join(f".{t}" for t in sorted(accepted))
+            ),
+        )
+
+
+def accepted_types() -> set[str]:
+    return {t.strip().lower().lstrip(".") for t in settings.IMPORT_ATTACHMENT_TYPES if t.strip()}
 
 
 class ArchiveError(Exception):
@@ -43,7 +132,9 @@ class ArchiveError(Exception):
 
 
 class PathProblem(Exception):
-    def __init__(self, code: str, message: str):
+    """A path a row names that gives no attachment; `message` is a Message (shown later)."""
+
+    def __init__(self, code: str, message: str | Message):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -77,13 +168,14 @@ class AttachmentArchive:
             self._by_path.setdefault(name_key(member.name), []).append(member)
             self._by_name.setdefault(name_key(member.file_name), []).append(member)
         self._checked: set[str] = set()
+        self._named: set[str] = set()  # the members a row named (or named among others)
 
     @classmethod
     def open(cls, path: str | Path) -> AttachmentArchive:
         try:
             archive = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError):
-            raise ArchiveError(_("The attachments file is not a valid ZIP archive.")) from None
+            raise ArchiveError(N_("The attachments file is not a valid ZIP archive.")) from None
         try:
             members = cls._safe_members(archive)
         except ArchiveError:
@@ -99,7 +191,7 @@ class AttachmentArchive:
         infos = archive.infolist()
         if len(infos) > limits["members"]:
             raise ArchiveError(
-                _("The attachments ZIP holds more than %(max)s files; split the files over more imports.")
+                N_("The attachments ZIP holds more than %(max)s files; split the files over more imports.")
                 % {"max": limits["members"]}
             )
         members = []
@@ -109,38 +201,38 @@ class AttachmentArchive:
                 continue
             if info.flag_bits & 0x1:
                 raise ArchiveError(
-                    _("'%(name)s' in the attachments ZIP is encrypted; zip it without a password.") % {"name": name}
+                    N_("'%(name)s' in the attachments ZIP is encrypted; zip it without a password.") % {"name": name}
                 )
             if stat.S_ISLNK(info.external_attr >> 16):
                 raise ArchiveError(
-                    _("'%(name)s' in the attachments ZIP is a symbolic link; only plain files are accepted.")
+                    N_("'%(name)s' in the attachments ZIP is a symbolic link; only plain files are accepted.")
                     % {"name": name}
                 )
             parts = PurePosixPath(name).parts
             if name.startswith("/") or LOCAL_DRIVE.match(name) or ".." in parts:
                 raise ArchiveError(
-                    _(
+                    N_(
                         "'%(name)s' in the attachments ZIP points outside the archive; it is refused. Zip the files again from their folder."
                     )
                     % {"name": name}
                 )
             if PurePosixPath(name).suffix.lower() in NESTED_ARCHIVES:
                 raise ArchiveError(
-                    _("'%(name)s' is an archive inside the attachments ZIP; put its files in the ZIP itself.")
+                    N_("'%(name)s' is an archive inside the attachments ZIP; put its files in the ZIP itself.")
                     % {"name": name}
                 )
             members.append(Member(name=name, size=info.file_size, zip_name=info.filename))
         reason = unpacks_too_far(infos, limits)
         if reason == "bytes":
             raise ArchiveError(
-                _(
+                N_(
                     "The attachments ZIP unpacks to more than %(max)s MB, more than this server accepts: split the files over more imports."
                 )
                 % {"max": limits["uncompressed_bytes"] // 1024**2}
             )
         if reason == "ratio":
             raise ArchiveError(
-                _(
+                N_(
                     "The attachments ZIP is packed suspiciously tight (more than %(ratio)s to 1), as a ZIP bomb is: zip the files again with ordinary compression."
                 )
                 % {"ratio": limits["ratio"]}
@@ -168,27 +260,37 @@ class AttachmentArchive:
             if len(paths) == 1:
                 found = self._by_path[paths.pop()]
             elif len(paths) > 1:
+                self._named.update(candidate.zip_name for candidate in candidates)
                 raise PathProblem(
                     "attachment_ambiguous",
-                    _("Several files in the ZIP are called '%(name)s': give the folder too, e.g. %(example)s.")
-                    % {"name": PurePosixPath(relative).name, "example": candidates[0].name},
+                    attachment_message(
+                        "attachment_ambiguous",
+                        name=PurePosixPath(relative).name,
+                        candidates=candidates_text(candidates),
+                        example=candidates[0].name,
+                    ),
                 )
         if found is None:
             raise PathProblem(
                 "attachment_not_found",
-                _("'%(path)s' is not in the attachments ZIP: add the file to the ZIP or correct the path.")
+                N_("'%(path)s' is not in the attachments ZIP: add the file to the ZIP or correct the path.")
                 % {"path": visible_name(raw_path)},
             )
+        self._named.update(member.zip_name for member in found)
         if len(found) > 1:
             raise PathProblem(
                 "attachment_name_collision",
-                _(
-                    "The attachments ZIP holds %(count)s files named '%(name)s' (names that differ only in upper and lower case, invisible characters or how an accent is written count as the same): keep one of them and make the ZIP again."
-                )
-                % {"count": len(found), "name": found[0].name},
+                attachment_message(
+                    "attachment_name_collision", count=len(found), name=found[0].name, candidates=candidates_text(found)
+                ),
             )
+        refuse_unaccepted(found[0])
         self._check(found[0])
         return found[0]
+
+    def unnamed(self) -> list[Member]:
+        """The members no row named so far, in the ZIP's order: they will not be stored."""
+        return [member for member in self.members if member.zip_name not in self._named]
 
     def _check(self, member: Member) -> None:
         """Read a member once, to the end: zipfile checks its checksum at the end, and what
@@ -213,15 +315,15 @@ class AttachmentArchive:
             raise ArchiveError(damaged_member(member)) from None
         except NotImplementedError:  # a compression method zipfile lacks, e.g. Deflate64
             raise ArchiveError(
-                _(
+                N_(
                     "'%(name)s' in the attachments ZIP is packed with a method this server cannot unpack; make the ZIP again with ordinary (Deflate) compression."
                 )
                 % {"name": member.name}
             ) from None
 
 
-def damaged_member(member: Member) -> str:
-    return _(
+def damaged_member(member: Member) -> Message:
+    return N_(
         "'%(name)s' in the attachments ZIP is damaged (its size or checksum does not match its contents); make the ZIP again."
     ) % {"name": member.name}
 
@@ -234,7 +336,7 @@ def relative_path(raw_path: str) -> str:
         unc = "\\\\client\\" + text[0].upper() + "$" + text[2:].replace("/", "\\")
         raise PathProblem(
             "attachment_local_path",
-            _(
+            N_(
                 "'%(path)s' is a local drive path, which the server cannot reach. Write it as %(unc)s (and add the file to the attachments ZIP)."
             )
             % {"path": visible_name(raw_path), "unc": visible_name(unc)},
@@ -246,7 +348,7 @@ def relative_path(raw_path: str) -> str:
     if not parts or ".." in parts:
         raise PathProblem(
             "attachment_path_invalid",
-            _("'%(path)s' is not a usable file path. Write it as \\\\client\\C$\\Import\\file.pdf.")
+            N_("'%(path)s' is not a usable file path. Write it as \\\\client\\C$\\Import\\file.pdf.")
             % {"path": visible_name(raw_path)},
         )
     return "/".join(parts)
@@ -289,16 +391,18 @@ class ServerFolders:
             if not target.is_relative_to(root):
                 raise PathProblem(
                     "attachment_path_invalid",
-                    _("'%(path)s' points outside the server's import folder; it is refused.")
+                    N_("'%(path)s' points outside the server's import folder; it is refused.")
                     % {"path": visible_name(raw_path)},
                 )
             if not target.is_file():
                 raise PathProblem(
                     "attachment_not_found",
-                    _("'%(path)s' is not in the server's import folder: put the file there or correct the path.")
+                    N_("'%(path)s' is not in the server's import folder: put the file there or correct the path.")
                     % {"path": visible_name(raw_path)},
                 )
-            return Member(name=remainder, size=target.stat().st_size, zip_name="", path=str(target))
+            member = Member(name=remainder, size=target.stat().st_size, zip_name="", path=str(target))
+            refuse_unaccepted(member)
+            return member
         return None
 
 
@@ -321,12 +425,16 @@ class AttachmentSource:
             relative_path(raw_path)  # the same refusals (local drive, climbing out) as for the ZIP
             raise PathProblem(
                 "attachment_not_found",
-                _(
+                N_(
                     "'%(path)s' is neither in the attachments ZIP nor in a server import folder: add the file to the ZIP or correct the path."
                 )
                 % {"path": visible_name(raw_path)},
             )
         return member
+
+    def unnamed(self) -> list[Member]:
+        """The ZIP's members no row named (a server folder's files are not listed)."""
+        return self.archive.unnamed() if self.archive is not None else []
 
     @contextmanager
     def open_member(self, member: Member) -> Iterator[IO[bytes]]:

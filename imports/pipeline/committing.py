@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -26,7 +27,7 @@ from operator import attrgetter, methodcaller
 from pathlib import Path
 from typing import IO, Any
 
-from django.core.files.base import ContentFile
+from django.core.files.base import File
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -44,6 +45,7 @@ from dossier.spec import ItemSpec
 from imports.pipeline.attachments import AttachmentSource, Member
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
 from spreadsheets.cells import UNCOMPUTED
+from spreadsheets.messages import restored, stored
 
 BATCH_SIZE = 1000
 BATCHES_PER_INSERT = 20  # without follow-ups: on PostgreSQL one COPY per 20,000 rows
@@ -158,23 +160,26 @@ def _converter(field: models.Field) -> Callable[[Any], Any] | None:
 
 
 def stage_row(handle: IO[str], row: CleanRow, rows: ItemRows) -> None:
-    """One valid row as one JSON line: its row number, attachment and items."""
-    member = row.attachment
+    """One valid row as one JSON line: its row number, attachments and items."""
     items = [[rows.spec.workflow_id_for(values), rows.prepare(values)] for values in row.items]
-    line = [row.number, [member.name, member.size, member.zip_name, member.path] if member else None, items]
+    members = [[m.name, m.size, m.zip_name, m.path] for m in row.attachments]
+    line = [row.number, members or None, items]
     handle.write(STAGING_ENCODER.encode(line) + "\n")
 
 
-def read_staged(handle: IO[str]) -> Iterator[tuple[int, Member | None, list]]:
+def read_staged(handle: IO[str]) -> Iterator[tuple[int, list[Member], list]]:
+    """The staged rows: (row number, its attachments, its items)."""
     for line in handle:
-        number, member, items = json.loads(line)
-        yield number, Member(*member) if member else None, items
+        number, members, items = json.loads(line)
+        if members and isinstance(members[0], str):  # staged before a row could name several
+            members = [members]
+        yield number, [Member(*member) for member in members or ()], items
 
 
 def stage_rejected(handle: IO[str], result: RowResult) -> None:
     """One invalid row as one JSON line: its row number, its cells as read and its errors,
     what the rejected-rows file needs, so it is written without reading the file again."""
-    errors = [[p.column, p.value, p.code, p.message, p.field] for p in result.problems if not p.is_warning]
+    errors = [[p.column, p.value, p.code, stored(p.message), p.field] for p in result.problems if not p.is_warning]
     line = [result.number, [_cell_to_json(cell) for cell in result.cells], errors]
     handle.write(STAGING_ENCODER.encode(line) + "\n")
 
@@ -183,7 +188,8 @@ def read_rejected(handle: IO[str]) -> Iterator[RowResult]:
     for line in handle:
         number, cells, errors = json.loads(line)
         problems = [
-            Problem(number, column, value, code, message, field) for column, value, code, message, field in errors
+            Problem(number, column, value, code, restored(message), field)
+            for column, value, code, message, field in errors
         ]
         yield RowResult(number, tuple(_cell_from_json(cell) for cell in cells), None, problems)
 
@@ -306,7 +312,7 @@ class Committer:
 
     def commit(
         self,
-        staged: Iterable[tuple[int, Member | None, list]],
+        staged: Iterable[tuple[int, list[Member], list]],
         *,
         item_count: int,
         finish: Callable[[int], None] | None = None,
@@ -345,21 +351,21 @@ class Committer:
             raise
         return item_count
 
-    def _commit_batch(self, batch, insert, numbers: Iterator[int]) -> list[tuple[int, Member | None, int | None]]:
-        """Insert one batch; returns (number, attachment, workflow id) of each item."""
+    def _commit_batch(self, batch, insert, numbers: Iterator[int]) -> list[tuple[int, list[Member], int | None]]:
+        """Insert one batch; returns (number, attachments, workflow id) of each item."""
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         entries, rows = [], []
-        for _row_number, member, items in batch:
+        for _row_number, members, items in batch:
             for workflow_id, values in items:
                 number = next(numbers, None)
                 if number is None:
                     raise RuntimeError("The staged rows hold more items than the validation counted.")
-                entries.append((number, member, workflow_id))
+                entries.append((number, members, workflow_id))
                 rows.append(self.rows.database_row(number, now, values))
         insert(rows)
         return entries
 
-    def _follow_up(self, entries: list[tuple[int, Member | None, int | None]]) -> None:
+    def _follow_up(self, entries: list[tuple[int, list[Member], int | None]]) -> None:
         if not entries:
             return
         ids = dict(
@@ -379,24 +385,55 @@ class Committer:
             items = list(DossierItem.objects.filter(pk__in=item_ids).select_related("relation", "contact", "item_type"))
             apply_creation_profile(items=items, profile=self.spec.profile)
 
-    def _attach_files(self, item_ids: list[int], members: list[Member | None]) -> None:
+    def _attach_files(self, item_ids: list[int], members_of_items: list[list[Member]]) -> None:
+        """Each item its own copy of each file its row names. A file is copied out of the ZIP
+        once for the items of its row, in chunks, to a temporary file (SPOOL_IN_MEMORY bytes
+        at most stay in memory), and stored from there for each item."""
         if self.attachments is None:
             return
         attachments = []
-        for item_id, member in zip(item_ids, members, strict=True):
-            if member is None:
-                continue
-            with self.attachments.open_member(member) as stream:
-                content = stream.read()
-            attachment = Attachment(
-                item_id=item_id,
-                original_name=visible_name(member.file_name),
-                size=len(content),
-                sha256=hashlib.sha256(content).hexdigest(),
-            )
-            store_file(attachment.file, attachment.original_name, ContentFile(content))
-            attachments.append(attachment)
+        spooled: list[tuple[Member, IO[bytes], str, int]] = []
+        row_members: list[Member] | None = None
+        try:
+            for item_id, members in zip(item_ids, members_of_items, strict=True):
+                if members is not row_members:  # the items of one row share its list
+                    _close_all(spooled)
+                    spooled = [(member, *self._spool(member)) for member in members]
+                    row_members = members
+                for member, copy, sha256, size in spooled:
+                    copy.seek(0)
+                    attachment = Attachment(
+                        item_id=item_id, original_name=visible_name(member.file_name), size=size, sha256=sha256
+                    )
+                    store_file(attachment.file, attachment.original_name, File(copy))
+                    attachments.append(attachment)
+        finally:
+            _close_all(spooled)
         Attachment.objects.bulk_create(attachments)
+
+    def _spool(self, member: Member) -> tuple[IO[bytes], str, int]:
+        """The member copied to a temporary file in chunks: (the copy, its sha256, its size)."""
+        copy = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 (closed by the caller)
+        digest, size = hashlib.sha256(), 0
+        try:
+            with self.attachments.open_member(member) as stream:
+                while chunk := stream.read(CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    copy.write(chunk)
+        except BaseException:
+            copy.close()
+            raise
+        return copy, digest.hexdigest(), size
+
+
+SPOOL_IN_MEMORY = 1 << 20  # an attachment up to this size is copied in memory, a larger one to disk
+CHUNK = 1 << 20
+
+
+def _close_all(spooled: list[tuple[Member, IO[bytes], str, int]]) -> None:
+    for _member, copy, _sha256, _size in spooled:
+        copy.close()
 
 
 def _owner_only(name: str, flags: int) -> int:

@@ -3,38 +3,51 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+
+from spreadsheets.messages import Message, render, restored, stored
 
 
 @dataclass(frozen=True)
 class Problem:
     """One problem in the file: where (spreadsheet row, column header), what (value, stable
-    code) and how to fix it (message). Warnings are shown but do not block (R25)."""
+    code) and how to fix it (message). Warnings are shown but do not block (R25).
+
+    The message is a Message (spreadsheets/messages.py): kept as its msgid and parameters,
+    stored so (`as_dict`) and translated when shown (`text`), in the reader's language. A
+    plain text (stored before, or made by code that translates at once) is shown as it is."""
 
     row: int | None
     column: str | None
     value: str
     code: str
-    message: str
+    message: str | Message
     field: str | None = None
     is_warning: bool = False
 
+    @property
+    def text(self) -> str:
+        """The message in the active language: what every page, command and file shows."""
+        return render(self.message)
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON data, the same in every language (the job's `problems`)."""
+        return asdict(replace(self, message="")) | {"message": stored(self.message)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Problem:
-        return cls(**data)
+        return cls(**(data | {"message": restored(data.get("message", ""))}))
 
 
 @dataclass
 class CleanRow:
-    """A valid row: one item per destination (R8), sharing values and attachment."""
+    """A valid row: one item per destination (R8), sharing values and attachments (each
+    item gets its own copy of each file)."""
 
     number: int
     items: list[dict[str, Any]]  # validated values per destination (ItemSpec.validate output)
-    attachment: Any = None  # an attachments.Member, or None
+    attachments: list[Any] = field(default_factory=list)  # attachments.Member, in the cell's order
 
 
 @dataclass
@@ -71,12 +84,17 @@ class Summary:
         else:
             self.invalid_rows += 1
         for problem in result.problems:
-            if problem.is_warning:
-                self.warning_count += 1
-            else:
-                self.error_count += 1
-            if len(self.problems) < self.problem_limit:
-                self.problems.append(problem)
+            self.add_problem(problem)
+
+    def add_problem(self, problem: Problem) -> None:
+        """Count and keep one problem; also one of the file as a whole (without a row), such
+        as a file of the attachments ZIP that no row names."""
+        if problem.is_warning:
+            self.warning_count += 1
+        else:
+            self.error_count += 1
+        if len(self.problems) < self.problem_limit:
+            self.problems.append(problem)
 
     @property
     def errors(self) -> list[Problem]:

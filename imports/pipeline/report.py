@@ -25,7 +25,7 @@ FORMULA_STARTS = writing.FORMULA_STARTS
 
 def problem_text(result: RowResult) -> str:
     return "; ".join(
-        f"{p.column or p.field or ''}: {p.message}" if (p.column or p.field) else p.message
+        f"{p.column or p.field or ''}: {p.text}" if (p.column or p.field) else p.text
         for p in result.problems
         if not p.is_warning
     )

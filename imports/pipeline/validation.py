@@ -6,8 +6,11 @@ Rows are taken in batches. For each batch:
    that are not known yet are loaded with one query per kind: the number of queries does
    not grow with the number of rows;
 3. each row is resolved, expanded to one item per destination (R8) and checked as a whole
-   by ItemSpec.validate; attachments are found in the ZIP (R22-R25).
-Every problem names the spreadsheet row, the column, the value and the fix (R26).
+   by ItemSpec.validate; attachments are found in the ZIP (R22-R25), several a cell when
+   separated by semicolons.
+Every problem names the spreadsheet row, the column, the value and the fix (R26). After the
+last row, `file_problems` lists the files of the ZIP that no row named (warnings: they are
+not stored).
 """
 
 from __future__ import annotations
@@ -21,16 +24,22 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from django.utils.text import capfirst
-from django.utils.translation import gettext as _
 
 from dossier.models import EXTRA_MODELS, ROLE_MODELS, Attachment, Contact, DossierItem, Relation
 from dossier.spec import REFERENCE_KINDS, FieldProblem, ItemSpec, Kind, unknown_relation_message
 from dossier.values import ValueCorrected, ValueProblem, as_text, quoted, without_controls_first
-from imports.pipeline.attachments import AttachmentSource, PathProblem
+from imports.pipeline.attachments import (
+    AttachmentArchive,
+    AttachmentSource,
+    Member,
+    PathProblem,
+    attachment_message,
+    attachment_names,
+)
 from imports.pipeline.mapping import field_sources
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
 from spreadsheets.cells import UNCOMPUTED
+from spreadsheets.messages import N_, Message, capitalised, sentences
 from spreadsheets.reading import Row
 from spreadsheets.text import without_controls
 
@@ -88,6 +97,10 @@ def _shown(value: Any) -> str:
 
 def _cut(text: str, length: int) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _clean_text(text: str) -> str:
+    return _cut(without_controls(text), SHOWN_MESSAGE_LENGTH)
 
 
 def _is_item_number(key: str) -> bool:
@@ -185,7 +198,7 @@ class RowValidator:
         user,
         now: dt.datetime | None = None,
         epoch: int = 1900,
-        attachments: AttachmentSource | None = None,
+        attachments: AttachmentSource | AttachmentArchive | None = None,
         batch_size: int = BATCH_SIZE,
     ):
         self.spec = spec
@@ -312,9 +325,9 @@ class RowValidator:
                 else:
                     resolved[code] = found
 
-        member = None
+        members: list[Member] = []
         if "attachment" in values and not self.spec["attachment"].is_hidden:
-            member = self._attachment(row.number, self._cell(row, "attachment"), values["attachment"], problems)
+            members = self._attachments(row.number, self._cell(row, "attachment"), values["attachment"], problems)
 
         # A field whose value was refused is reported once, not again as missing.
         failed = {p.field for p in problems if not p.is_warning}
@@ -339,11 +352,14 @@ class RowValidator:
                     problems.append(problem)
             completed.pop("attachment", None)
             items.append(completed)
-            if member is not None and relation is not None:
-                problems.extend(self._attachment_warnings(row.number, self._cell(row, "attachment"), member, relation))
+            if relation is not None:
+                for member in members:
+                    problems.extend(
+                        self._attachment_warnings(row.number, self._cell(row, "attachment"), member, relation)
+                    )
 
         is_valid = not any(not p.is_warning for p in problems)
-        clean = CleanRow(number=row.number, items=items, attachment=member) if is_valid else None
+        clean = CleanRow(number=row.number, items=items, attachments=members) if is_valid else None
         cells = row.cells
         if not is_valid and UNCOMPUTED in cells:  # the rejected rows file gets plain values
             cells = tuple(None if cell is UNCOMPUTED else cell for cell in cells)
@@ -360,15 +376,40 @@ class RowValidator:
             return self.lookups.items.get(key)
         return None
 
-    def _attachment(self, number: int, cell, path: str, problems: list[Problem]):
+    def _attachments(self, number: int, cell, text: str, problems: list[Problem]) -> list[Member]:
+        """The files a cell names (separated by semicolons), each found and checked on its
+        own; a file named twice is attached once, with a warning."""
+        members: list[Member] = []
+        for path in attachment_names(text):
+            member = self._attachment(number, cell, path, problems)
+            if member is None:
+                continue
+            if member in members:
+                problems.append(
+                    self._problem(
+                        number,
+                        "attachment",
+                        cell,
+                        "attachment_named_twice",
+                        attachment_message("attachment_named_twice", name=member.name),
+                        warning=True,
+                    )
+                )
+                continue
+            members.append(member)
+        return members
+
+    def _attachment(self, number: int, cell, path: str, problems: list[Problem]) -> Member | None:
         if self.attachments is None:
+            if any(p.code == "attachment_no_archive" and p.row == number for p in problems):
+                return None  # once a row, however many files its cell names
             problems.append(
                 self._problem(
                     number,
                     "attachment",
                     cell,
                     "attachment_no_archive",
-                    _(
+                    N_(
                         "The file names an attachment, but no attachments ZIP was uploaded: upload the ZIP with the files, or leave the column unmapped."
                     ),
                 )
@@ -386,7 +427,7 @@ class RowValidator:
                     "attachment",
                     cell,
                     "attachment_name_too_long",
-                    _(
+                    N_(
                         "The file name is %(length)s characters long, and at most %(max)s fit: rename the file to at most %(max)s characters, in the ZIP and in this cell."
                     )
                     % {"length": len(member.file_name), "max": ATTACHMENT_NAME_MAX_LENGTH},
@@ -406,7 +447,7 @@ class RowValidator:
                     "attachment",
                     cell,
                     "attachment_name_without_number",
-                    _(
+                    N_(
                         "'%(name)s' does not start with relation number %(number)s; check that the file belongs to this relation."
                     )
                     % {"name": member.file_name, "number": relation.number},
@@ -422,7 +463,7 @@ class RowValidator:
                     "attachment",
                     cell,
                     "attachment_used_twice",
-                    _(
+                    N_(
                         "'%(name)s' is also attached for relation %(number)s in row %(row)s; give each document its own file."
                     )
                     % {"name": member.file_name, "number": relation.number, "row": first},
@@ -431,17 +472,37 @@ class RowValidator:
             )
         return warnings
 
+    def file_problems(self) -> list[Problem]:
+        """After the last row: a warning for each file of the ZIP that no row named (it is
+        not stored), without a row or column; its value is the file's path in the ZIP."""
+        if self.attachments is None:
+            return []
+        return [
+            Problem(
+                row=None,
+                column=None,
+                value=_shown(member.name),
+                code="attachment_not_named",
+                message=attachment_message("attachment_not_named", name=member.name).with_texts(_clean_text),
+                is_warning=True,
+            )
+            for member in self.attachments.unnamed()
+        ]
+
     # --- messages --------------------------------------------------------------------------
 
-    def _problem(self, row: int, field: str, value, code: str, message: str, *, warning: bool = False) -> Problem:
+    def _problem(
+        self, row: int, field: str, value, code: str, message: str | Message, *, warning: bool = False
+    ) -> Problem:
         """A problem at a row and a field's column. Its value and message hold no control
-        characters: they are shown on terminals and pages and written to .xlsx."""
+        characters: they are shown on terminals and pages and written to .xlsx. The message
+        stays a Message (translated when shown), its texts cleaned the same way."""
         return Problem(
             row=row,
             column=self.columns.get(field),
             value="" if value is None or value is UNCOMPUTED else _shown(value),
             code=code,
-            message=_cut(without_controls(message), SHOWN_MESSAGE_LENGTH),
+            message=message.with_texts(_clean_text) if isinstance(message, Message) else _clean_text(message),
             field=field if field in self.spec else None,
             is_warning=warning,
         )
@@ -452,7 +513,7 @@ class RowValidator:
             field,
             None,
             "formula_without_value",
-            _(
+            N_(
                 "This cell holds a formula whose result the file does not store. Open the file in your spreadsheet program and save it again, so that the program calculates the formulas; then import it again."
             ),
         )
@@ -466,15 +527,15 @@ class RowValidator:
         )
         return problem_at if field == problem.field else replace(problem_at, field=problem.field)
 
-    def _unknown_relation(self, key: str) -> str:
+    def _unknown_relation(self, key: str) -> Message:
         return unknown_relation_message(key, self.lookups.role_holders.get(key))
 
-    def _unknown(self, field, key: str) -> str:
+    def _unknown(self, field, key: str) -> Message:
         fixes = {
-            Kind.CONTACT: _("Use the contact id of a person at the organisation."),
-            Kind.USER: _("Use the user name of an existing user."),
-            Kind.EXTRA: _("Use the code of an existing %(extra)s.") % {"extra": field.label},
-            Kind.ITEM: _("Use the number of an existing item of this type."),
+            Kind.CONTACT: N_("Use the contact id of a person at the organisation."),
+            Kind.USER: N_("Use the user name of an existing user."),
+            Kind.EXTRA: N_("Use the code of an existing %(extra)s.") % {"extra": field.label},
+            Kind.ITEM: N_("Use the number of an existing item of this type."),
         }
-        unknown = _("%(field)s %(key)s does not exist.") % {"field": capfirst(field.label), "key": quoted(key)}
-        return f"{unknown} {fixes[field.kind]}"
+        unknown = N_("%(field)s %(key)s does not exist.") % {"field": capitalised(field.label), "key": quoted(key)}
+        return sentences(unknown, fixes[field.kind])

@@ -21,6 +21,7 @@ from imports.progress import (
 )
 from imports.services.refusals import ImportRefused, storage_fault
 from imports.services.staging import rejected_path, remove_staging, staging_path
+from spreadsheets.messages import N_, Message, message_of
 from spreadsheets.reading import ReadError
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def move_job(job: ImportJob, state: str) -> None:
     job.state = state
 
 
-def fail_job(job: ImportJob, message: str) -> None:
+def fail_job(job: ImportJob, message: str | Message) -> None:
     """The job failed with `message` (saved at once, whatever the job's other fields)."""
     job.state = ImportJob.State.FAILED
     job.error_message = message
@@ -48,13 +49,13 @@ def fail_job(job: ImportJob, message: str) -> None:
     remove_marks(job.pk, quietly=True)  # the storage may be what failed
 
 
-def fail_job_on(job: ImportJob, error: BaseException, generic: str, log: str) -> None:
+def fail_job_on(job: ImportJob, error: BaseException, generic: str | Message, log: str) -> None:
     """Record why a validation or commit stopped, and turn what the user can act on into an
     ImportRefused (raised from here); any other error is logged and goes on as it is."""
     if isinstance(error, ImportRefused):
         fail_job(job, error.message)
         return
-    message = str(error) if isinstance(error, (ReadError, ArchiveError)) else storage_fault(error)
+    message = message_of(error) if isinstance(error, (ReadError, ArchiveError)) else storage_fault(error)
     if message is not None:
         fail_job(job, message)
         raise ImportRefused(message, job=job) from None
@@ -62,7 +63,7 @@ def fail_job_on(job: ImportJob, error: BaseException, generic: str, log: str) ->
         logger.exception(log, job.pk)
         fail_job(job, generic % {"error": error})
     else:  # Ctrl-C on the command line, a worker told to stop at once: no need to wait for the reaper
-        fail_job(job, _("The import was interrupted, so nothing was stored. Run it again."))
+        fail_job(job, N_("The import was interrupted, so nothing was stored. Run it again."))
 
 
 def end_cancelled(job: ImportJob) -> None:
@@ -85,7 +86,7 @@ def end_cancelled(job: ImportJob) -> None:
     remove_marks(job.pk)
 
 
-def cancel_import(*, job: ImportJob, reason: str = "", by=None) -> None:
+def cancel_import(*, job: ImportJob, reason: str | Message = "", by=None) -> None:
     """Stop an import that will not be committed (the command line gave up on it, with
     `reason`; or a user cancelled it, `by`): it is cancelled for good and its staged rows are
     removed."""

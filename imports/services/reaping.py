@@ -24,6 +24,7 @@ from imports.progress import cancel_mark, last_beat, manifest_path, remove_marks
 from imports.services.jobs import move_job
 from imports.services.refusals import ImportRefused, storage_fault
 from imports.services.staging import remove_job_files, remove_staging, uuid_or_none
+from spreadsheets.messages import N_, sentences
 
 logger = logging.getLogger(__name__)
 
@@ -133,11 +134,11 @@ def remove_expired_files(now: dt.datetime | None = None) -> list[ImportJob]:
     Returns the jobs it cleared."""
     now = now or timezone.now()
     days = settings.IMPORT_RETENTION_DAYS
-    note = _("Its files were removed after %(days)s days.") % {"days": days}
+    note = N_("Its files were removed after %(days)s days.") % {"days": days}
     cleared = []
     for job in expired_imports(now):
         state = ImportJob.State.DISCARDED if job.state in NEVER_CONTINUED else job.state
-        message = f"{job.error_message} {note}".strip()
+        message = sentences(job.error_message, note) if job.error_message else note
         claimed = ImportJob.objects.filter(pk=job.pk, state=job.state, files_removed_at__isnull=True).update(
             state=state, error_message=message, files_removed_at=now, finished_at=job.finished_at or now
         )

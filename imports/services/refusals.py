@@ -11,6 +11,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from imports.models import ImportJob
+from spreadsheets.messages import N_, Message
 
 
 class ImportRefused(Exception):
@@ -41,21 +42,21 @@ STORAGE_UNWRITABLE = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 STORAGE_MISSING = frozenset({errno.ENOENT})
 
 
-def storage_fault(error: BaseException) -> str | None:
+def storage_fault(error: BaseException) -> Message | None:
     """The user's sentence for a fault of the server's storage (full, not writable, or a
     file of the import gone missing); None for any other error."""
     if not isinstance(error, OSError):
         return None
     if error.errno in STORAGE_FULL:
-        return _(
+        return N_(
             "The server's storage is full, so the import stopped and nothing was stored; ask an administrator to make room, then import again."
         )
     if error.errno in STORAGE_UNWRITABLE:
-        return _(
+        return N_(
             "The server cannot write to its storage, so the import stopped and nothing was stored; ask an administrator to check the storage, then import again."
         )
     if error.errno in STORAGE_MISSING:
-        return _(
+        return N_(
             "A file of this import is no longer in the server's storage, so the import stopped and nothing was stored; upload the file again."
         )
     return None
@@ -96,7 +97,7 @@ def may_name_importer(earlier: ImportJob, viewer) -> bool:
     return viewer.is_superuser or earlier.user_id == viewer.pk
 
 
-def imported_before_message(earlier: ImportJob, *, viewer) -> str:
+def imported_before_message(earlier: ImportJob, *, viewer) -> Message:
     """The sentence for an earlier import of the same file, as `viewer` may read it: the
     user and the import's id only for his own import or for an administrator."""
     finished = timezone.localtime(earlier.finished_at or earlier.created_at)
@@ -107,9 +108,10 @@ def imported_before_message(earlier: ImportJob, *, viewer) -> str:
     }
     if not may_name_importer(earlier, viewer):
         return (
-            _("This file was imported before for type %(type)s: on %(date)s by another user, %(count)s items.") % values
+            N_("This file was imported before for type %(type)s: on %(date)s by another user, %(count)s items.")
+            % values
         )
-    return _(
+    return N_(
         "This file was imported before for type %(type)s: on %(date)s by %(user)s, %(count)s items (import %(job)s)."
     ) % {**values, "user": earlier.user.get_username(), "job": earlier.pk}
 
@@ -119,7 +121,9 @@ def rows_invalid(job: ImportJob) -> RowsInvalid:
     out; it names the first invalid row."""
     first = next((p["row"] for p in job.problems if not p["is_warning"]), None)
     return RowsInvalid(
-        _("Row %(row)s is invalid, so nothing was imported. Correct the file, or choose to import only the valid rows.")
+        N_(
+            "Row %(row)s is invalid, so nothing was imported. Correct the file, or choose to import only the valid rows."
+        )
         % {"row": first},
         job=job,
     )

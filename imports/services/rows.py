@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from dossier.spec import ItemSpec, Purpose
 from imports.models import ImportJob
 from imports.pipeline.attachments import AttachmentArchive, AttachmentSource, ServerFolders
-from imports.pipeline.outcomes import RowResult
+from imports.pipeline.outcomes import Problem, RowResult
 from imports.pipeline.validation import RowValidator
 from imports.services.refusals import ImportRefused
 from spreadsheets.reading import open_table
@@ -40,9 +40,17 @@ def open_attachments(job: ImportJob) -> Iterator[AttachmentSource | None]:
 
 
 def validated_rows(
-    job: ImportJob, spec: ItemSpec, attachments, progress: ProgressCallback | None, total: int = 0
+    job: ImportJob,
+    spec: ItemSpec,
+    attachments,
+    progress: ProgressCallback | None,
+    total: int = 0,
+    *,
+    file_problems: list[Problem] | None = None,
 ) -> Iterator[RowResult]:
-    """Every row of the job's file, validated; reports progress every 500 rows."""
+    """Every row of the job's file, validated; reports progress every 500 rows. Once the
+    last row is given, the problems of the file as a whole (the ZIP's files that no row
+    named) are added to `file_problems`, when given."""
     table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
     if table.headers != job.headers:
         raise ImportRefused(_("The file's columns changed since it was mapped; map it again."), job=job)
@@ -60,3 +68,5 @@ def validated_rows(
         if progress and done % 500 == 0:
             progress(done, total)
         yield result
+    if file_problems is not None:
+        file_problems.extend(validator.file_problems())

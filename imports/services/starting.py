@@ -22,6 +22,7 @@ from imports.services.jobs import fail_job, move_job
 from imports.services.refusals import ImportRefused, storage_fault
 from imports.services.remembering import remembered_mapping
 from imports.services.rows import spec_for
+from spreadsheets.messages import N_, Message, message_of
 from spreadsheets.reading import ReadError, file_format, sample
 
 
@@ -90,8 +91,8 @@ def start_import(
         if attachments is not None:
             AttachmentArchive.open(job.attachments_zip.path).close()
     except (ReadError, ArchiveError) as error:
-        fail_job(job, str(error))
-        raise ImportRefused(str(error), job=job) from None
+        fail_job(job, message_of(error))
+        raise ImportRefused(message_of(error), job=job) from None
     job.headers = table.headers
     job.sheet = table.sheet
     job.header_row = table.header_row
@@ -100,12 +101,12 @@ def start_import(
     return job
 
 
-def _no_rows_message(file_name: str, sheet: str | None, other_sheets: list[str]) -> str:
+def _no_rows_message(file_name: str, sheet: str | None, other_sheets: list[str]) -> Message:
     """A file with column names and nothing under them; a workbook's other sheets are named,
     since the rows may be there (the wizard then offers the sheet step instead)."""
     if not other_sheets:
-        return _("'%(name)s' has column names but no rows to import.") % {"name": file_name}
-    return _(
+        return N_("'%(name)s' has column names but no rows to import.") % {"name": file_name}
+    return N_(
         "'%(name)s' has column names but no rows to import on sheet '%(sheet)s'. Its other sheets are "
         "%(others)s: choose the one with the rows (--sheet on the command line)."
     ) % {"name": file_name, "sheet": sheet, "others": ", ".join(f"'{name}'" for name in other_sheets)}

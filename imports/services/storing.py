@@ -11,7 +11,6 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from dossier.access import import_refusal
 from dossier.models import Attachment, DossierItem
@@ -32,6 +31,7 @@ from imports.services.refusals import (
 from imports.services.rows import ProgressCallback, open_attachments, spec_for
 from imports.services.staging import remove_staging, staging_path
 from imports.services.validating import validate_and_stage
+from spreadsheets.messages import N_
 
 logger = logging.getLogger(__name__)
 
@@ -160,12 +160,12 @@ def _commit(job: ImportJob, spec: ItemSpec, progress: ProgressCallback | None, m
             raise ImportRefused(job.error_message, job=job) from None
         ImportJob.objects.filter(pk=job.pk).update(validated_at=None)
         if isinstance(error, IntegrityError) and is_foreign_key_violation(error):
-            message = _(
+            message = N_(
                 "Something these rows refer to was changed or removed after the validation, so nothing was stored. Run the import again: it validates the rows first."
             )
             fail_job(job, message)
             raise ImportRefused(message, job=job) from None
-        fail_job_on(job, error, _("The import failed and nothing was stored: %(error)s"), "Import %s failed")
+        fail_job_on(job, error, N_("The import failed and nothing was stored: %(error)s"), "Import %s failed")
         raise
     manifest_path(job.pk).unlink(missing_ok=True)
     remove_staging(job)

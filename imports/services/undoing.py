@@ -29,6 +29,7 @@ from imports.models import ImportJob
 from imports.progress import JobMonitor, last_beat, read_progress_file, remove_marks
 from imports.services.refusals import ImportRefused, state_refusal, undo_refusal
 from imports.services.staging import remove_staging
+from spreadsheets.messages import N_, Message
 
 logger = logging.getLogger(__name__)
 CHANGED_ITEMS_SHOWN = 100
@@ -268,20 +269,20 @@ def end_dead_undo(*, job: ImportJob, message: str) -> bool:
     return True
 
 
-def undo_failed_message() -> str:
-    return _(
+def undo_failed_message() -> Message:
+    return N_(
         "The undo failed, so nothing was removed: the import is done as before. Try again, or ask an administrator."
     )
 
 
-def undo_stale_message(seconds: float) -> str:
-    return _(
+def undo_stale_message(seconds: float) -> Message:
+    return N_(
         "The undo stopped: its worker gave no sign of life for %(seconds)s seconds, so nothing was removed. Undo it again."
     ) % {"seconds": int(seconds)}
 
 
-def undo_never_started_message() -> str:
-    return _(
+def undo_never_started_message() -> Message:
+    return N_(
         "The undo never started: no task worker took it up, so nothing was removed. Ask an administrator to start the worker, then undo it again."
     )
 

@@ -9,12 +9,11 @@ import contextlib
 from pathlib import Path
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from dossier.spec import ItemSpec
 from imports.models import ImportJob
 from imports.pipeline.committing import ItemRows, stage_rejected, stage_row
-from imports.pipeline.outcomes import Summary, ValidationResult
+from imports.pipeline.outcomes import Problem, Summary, ValidationResult
 from imports.progress import (
     VALIDATING,
     ImportCancelled,
@@ -29,6 +28,7 @@ from imports.services.refusals import ImportRefused, earlier_import
 from imports.services.remembering import remember_mapping
 from imports.services.rows import ProgressCallback, open_attachments, spec_for, validated_rows
 from imports.services.staging import prune_stale_staging, rejected_path, staging_path
+from spreadsheets.messages import N_
 
 MAX_STORED_PROBLEMS = 5000
 
@@ -95,14 +95,17 @@ def validate_and_stage(
         ):
             rows = ItemRows(spec, job=job)
             item_count = attachment_count = 0
-            for result in validated_rows(job, spec, attachments, report, total):
+            file_problems: list[Problem] = []
+            for result in validated_rows(job, spec, attachments, report, total, file_problems=file_problems):
                 summary.add(result)
                 if result.is_valid:
                     stage_row(staged, result.clean, rows)
                     item_count += len(result.clean.items)
-                    attachment_count += result.clean.attachment is not None
+                    attachment_count += len(result.clean.attachments)
                 else:
                     stage_rejected(rejected, result)
+            for problem in file_problems:  # after the rows: the ZIP's files no row named
+                summary.add_problem(problem)
         for partial, target in zip(partials, targets, strict=True):
             partial.replace(target)
     except BaseException as error:
@@ -112,7 +115,7 @@ def validate_and_stage(
         if isinstance(error, ImportCancelled):
             end_cancelled(job)
             raise ImportRefused(job.error_message, job=job) from None
-        fail_job_on(job, error, _("The validation failed: %(error)s"), "Validation of import %s failed")
+        fail_job_on(job, error, N_("The validation failed: %(error)s"), "Validation of import %s failed")
         raise
     if move:
         job.state = ImportJob.State.VALIDATED

@@ -2,11 +2,12 @@
 worker, never inside the web request; their pages are their owner's."""
 
 import io
-import os
 import time
 
 import pytest
+from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth.models import Permission
+from django.core.files.storage import InMemoryStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
@@ -98,6 +99,10 @@ def test_a_file_above_the_threshold_is_queued_and_the_worker_checks_and_imports_
     assert job.state == "done"
     assert models.Relation.objects.count() == 12
     assert models.SalesRelation.objects.get(relation__number="40003").number == "D3"
+    assert LogEntry.objects.filter(action_flag=ADDITION).count() == 12  # the admin's history names each
+    assert set(LogEntry.objects.values_list("object_id", flat=True)) == {
+        str(pk) for pk in models.Relation.objects.values_list("pk", flat=True)
+    }
     assert "Import finished: 12 new, 0 changed, 0 unchanged." in client.get(job_url(job)).text
     assert not job.file  # the stored copy is gone once imported
 
@@ -254,12 +259,66 @@ def test_a_job_whose_worker_stopped_answering_fails_with_one_sentence(root_clien
     job = models.MasterDataImport.objects.get()
     masterdata.write_progress(job.pk, 3, 8)
     assert "3 of 8 rows done" in root_client.get(job_url(job)).text  # moving: left alone
-    progress = masterdata._progress_path(job.pk)
-    os.utime(progress, (time.time() - 120, time.time() - 120))
+    masterdata.write_progress(job.pk, 3, 8, beat=time.time() - 120)  # its last beat, 2 minutes ago
 
     page = root_client.get(job_url(job))
 
     assert "The task worker stopped before the file was done; nothing was stored." in page.text
     job.refresh_from_db()
     assert job.state == "failed" and not job.file
-    assert not progress.exists()
+    assert masterdata.read_progress(job) == (0, 8)  # its progress is gone
+
+
+@pytest.fixture
+def storage_without_paths(monkeypatch):
+    """Private storage without local paths, as S3 is: `path()` raises NotImplementedError."""
+    storage = InMemoryStorage()
+    monkeypatch.setattr(models.MasterDataImport._meta.get_field("file"), "storage", storage)
+    return storage
+
+
+def test_the_progress_of_a_running_step_goes_through_the_storage_api_without_a_local_path(
+    root_client, small_threshold, settings, monkeypatch, storage_without_paths, django_capture_on_commit_callbacks
+):
+    settings.TASKS = IMMEDIATE
+    seen = []
+    noted = masterdata._Progress.__call__
+
+    def looking_midway(self, done):
+        noted(self, done)
+        if done == 6:
+            self.write()  # as its thread does every IMPORT_PROGRESS_EVERY seconds
+            job = models.MasterDataImport.objects.get()
+            seen.append(masterdata.read_progress(job))
+            seen.append(masterdata.progress_age(job) < 5)
+            seen.append("6 of 9 rows done" in root_client.get(job_url(job)).text)
+
+    monkeypatch.setattr(masterdata._Progress, "__call__", looking_midway)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(root_client, relations_csv(9))
+
+    assert seen == [(6, 9), True, True]
+    job = models.MasterDataImport.objects.get()
+    assert job.state == "checked" and masterdata.can_confirm(job)
+    assert storage_without_paths.listdir("masterdata")[1] == [job.file.name.split("/")[-1]]  # progress gone
+
+
+def test_a_dead_worker_is_told_by_its_beat_in_a_storage_without_local_paths(
+    root_client, small_threshold, settings, storage_without_paths
+):
+    settings.TASKS = DATABASE
+    settings.IMPORT_STALE_AFTER = 60
+    upload(root_client, relations_csv(8))
+    job = models.MasterDataImport.objects.get()
+    masterdata.write_progress(job.pk, 3, 8, slot=0, beat=time.time() - 200)
+    masterdata.write_progress(job.pk, 5, 8, slot=1, beat=time.time() - 10)  # the later beat counts
+    assert masterdata.read_progress(job) == (5, 8)
+    assert masterdata.end_dead_jobs() == []
+
+    masterdata.write_progress(job.pk, 5, 8, slot=1, beat=time.time() - 100)
+
+    assert masterdata.end_dead_jobs() == [job]
+    job.refresh_from_db()
+    assert job.state == "failed" and not job.file
+    assert storage_without_paths.listdir("masterdata") == ([], [])

@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from dossier.values import (
     ValueCorrected,
@@ -17,6 +18,7 @@ from dossier.values import (
     parse_decimal,
     parse_integer,
 )
+from spreadsheets.messages import N_
 
 
 @pytest.mark.parametrize(
@@ -124,6 +126,37 @@ def test_it_matches_choices_by_code_or_label():
     with pytest.raises(ValueProblem) as caught:
         parse_choice("oproep", choices)
     assert "VAST, TIJDELIJK" in caught.value.message
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_a_translatable_choice_is_read_by_its_code_and_its_dutch_and_english_label_in_either_language(language):
+    choices = {"high": N_("high"), "normal": N_("normal"), "low": N_("low")}
+    with translation.override(language):
+        assert [parse_choice(text, choices) for text in ("hoog", "High", "normaal", "normal", "LOW", "laag")] == [
+            "high",
+            "high",
+            "normal",
+            "normal",
+            "low",
+            "low",
+        ]
+
+
+def test_a_text_that_is_the_label_of_two_choices_names_neither_and_the_problem_says_so():
+    # "hoog" is the Dutch label of the one and the label typed for the other.
+    choices = {"high": N_("high"), "TOP": "Hoog"}
+    with pytest.raises(ValueProblem) as caught:
+        parse_choice("HOOG", choices)
+    assert caught.value.code == "ambiguous_choice"
+    assert (
+        str(caught.value.message) == "'HOOG' is the label of more than one allowed value (high, TOP): write the code."
+    )
+    assert parse_choice("top", choices) == "TOP"  # a code is never ambiguous
+    assert parse_choice("high", choices) == "high"
+
+
+def test_a_code_wins_over_the_label_of_another_choice():
+    assert parse_choice("b", {"a": "B", "b": "A"}) == "b"
 
 
 def test_codes_keep_their_text():

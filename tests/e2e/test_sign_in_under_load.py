@@ -64,7 +64,8 @@ def an_undo_runs(path):
 
 
 def a_master_data_import_runs(path):
-    """The master-data import writes relations in one transaction."""
+    """The master-data import writes its relations in one transaction, after checking them
+    without a lock (a few seconds for 30,000; held here for longer)."""
     return an_open_write(path, "UPDATE dossier_relation SET name = name")
 
 

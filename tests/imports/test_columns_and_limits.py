@@ -113,14 +113,14 @@ def test_a_mapping_saved_for_headers_without_repeats_is_still_found(demo):
         ("nl", "De tekst is 300 tekens lang, maar er passen er maximaal 255 in: kort de tekst in tot 255 tekens."),
     ],
 )
-def test_a_subject_over_its_limit_is_a_row_problem_in_the_users_language(demo, language, message):
+def test_a_subject_over_its_limit_is_a_row_problem_in_the_readers_language(demo, language, message):
     rows = "\n\nRelatienummer;Onderwerp\n10001;Brief\n10002;" + "x" * 300 + "\n"  # the header in row 3
     job = start(rows)
     assert services.set_mapping(job=job, mapping=services.suggest_mapping_for(job)) == []
-    with translation.override(language):
-        summary = services.validate_import(job=job).summary
+    summary = services.validate_import(job=job).summary
     (problem,) = summary.errors
-    assert (problem.row, problem.column, problem.code, problem.message) == (5, "Onderwerp", "too_long", message)
+    with translation.override(language):
+        assert (problem.row, problem.column, problem.code, problem.text) == (5, "Onderwerp", "too_long", message)
     with pytest.raises(services.RowsInvalid):
         services.commit_import(job=job)
     assert not DossierItem.objects.filter(import_job=job).exists()

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 EXAMPLES = Path(__file__).resolve().parent.parent.parent / "docs" / "examples"
 
 
-def test_the_soll_example_imports_four_items_with_their_attachments(demo):
+def test_the_soll_example_imports_four_items_with_every_file_of_its_zip(demo):
     code, out, _err = import_items(
         EXAMPLES / "soll.csv",
         "--type",
@@ -28,7 +28,13 @@ def test_the_soll_example_imports_four_items_with_their_attachments(demo):
     assert {p["code"] for p in summary["problems"]} == {"attachment_name_without_number"}
     items = DossierItem.objects.filter(item_type__code="SOLL")
     assert sorted(items.values_list("relation__number", flat=True)) == ["10001", "10002", "10003", "10004"]
-    assert all(item.attachments.count() == 1 for item in items)
+    attached = {item.relation.number: sorted(a.original_name for a in item.attachments.all()) for item in items}
+    assert attached == {
+        "10001": ["10001_getuigschrift.pdf", "10001_sollicitatiebrief.pdf"],
+        "10002": ["10002_cv.pdf", "10002_diploma.pdf"],
+        "10003": ["reglement.pdf"],
+        "10004": ["reglement.pdf"],
+    }
 
 
 def test_the_example_with_mistakes_reports_them_and_stores_nothing(demo):
@@ -48,7 +54,14 @@ def test_the_example_with_mistakes_reports_them_and_stores_nothing(demo):
         (3, "relation_not_found"),
         (3, "attachment_local_path"),
         (4, "regarding_role_missing"),
+        *[(None, "attachment_not_named")] * 4,  # the ZIP's files that no row names
     ]
+    assert {p["value"] for p in summary["problems"] if p["row"] is None} == {
+        "Import/10001_sollicitatiebrief.pdf",
+        "Import/10002_cv.pdf",
+        "Import/10002_diploma.pdf",
+        "Import/reglement.pdf",
+    }
     assert not DossierItem.objects.filter(item_type__code="SOLL").exists()
 
 

@@ -321,7 +321,7 @@ def test_r24_a_unc_path_is_found_in_the_zip(soll, employee, alice, archive):
         archive=archive,
     )
     assert errors(results) == []
-    assert results[0].clean.attachment.name == "Import/10001_brief.pdf"
+    assert [m.name for m in results[0].clean.attachments] == ["Import/10001_brief.pdf"]
 
 
 def test_r24_a_local_drive_path_is_refused_with_the_accepted_notation(soll, employee, alice, archive):

@@ -55,7 +55,7 @@ job = ImportJob.objects.get(pk=JOB)
 progress = services.job_progress(job)
 print(json.dumps({
     "state": job.state,
-    "message": job.error_message,
+    "message": str(job.error_message),  # a Message: in the language of this process
     "items": DossierItem.objects.filter(import_job=job).count(),
     "phase": progress.phase,
     "done": progress.done,

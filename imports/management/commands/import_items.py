@@ -251,7 +251,7 @@ class Command(PlainErrorsCommand):
         if problems:
             show_mapping()
             lines = "\n".join(f"  - {p.message}" for p in problems)
-            services.cancel_import(job=job, reason="; ".join(p.message for p in problems))
+            services.cancel_import(job=job, reason="; ".join(str(p.message) for p in problems))
             raise CommandError(_("The mapping cannot be used:") + f"\n{lines}", returncode=2)
         self.not_imported = not_imported_columns(job)
         for column in self.not_imported:
@@ -340,7 +340,14 @@ class Command(PlainErrorsCommand):
             "not_imported_columns": getattr(self, "not_imported", []),
             "seconds": round(time.monotonic() - self.started, 2),
             "problems": [
-                {k: p.as_dict()[k] for k in ("row", "column", "value", "code", "message", "is_warning")}
+                {
+                    "row": p.row,
+                    "column": p.column,
+                    "value": p.value,
+                    "code": p.code,
+                    "message": p.text,  # in the language of the run; the code is the same in all
+                    "is_warning": p.is_warning,
+                }
                 for p in problems
             ],
         }
@@ -354,7 +361,9 @@ class Command(PlainErrorsCommand):
                 "user": self.earlier.user.get_username() if named else None,
                 "items_created": self.earlier.items_created,
             }
-            note = " ".join(filter(None, [note, services.imported_before_message(self.earlier, viewer=job.user)]))
+            note = " ".join(
+                str(part) for part in [note, services.imported_before_message(self.earlier, viewer=job.user)] if part
+            )
         if note:
             summary["note"] = note
         if self.as_json:
@@ -380,11 +389,11 @@ class Command(PlainErrorsCommand):
         for p in problems[:SHOWN_PROBLEMS]:
             kind = _("warning") if p.is_warning else _("error")
             where = (
-                _("row %(row)s") % {"row": p.row}
+                (_("row %(row)s") % {"row": p.row} if p.row is not None else _("attachments ZIP"))
                 + (_(", column '%(column)s'") % {"column": p.column} if p.column else "")
                 + (_(", value '%(value)s'") % {"value": p.value} if p.value else "")
             )
-            self.stdout.write(f"  {kind} {where}: [{p.code}] {p.message}")
+            self.stdout.write(f"  {kind} {where}: [{p.code}] {p.text}")
         total = job.error_count + job.warning_count
         if total > SHOWN_PROBLEMS:
             self.stdout.write(
