@@ -1,7 +1,8 @@
-"""One huge cell against the readers: prints figures, asserts nothing. Not part of the test suite.
+"""One huge cell, and one cell repeated billions of times, against the readers: prints
+figures, asserts nothing. Not part of the test suite.
 
     .venv/bin/python bench/cell_limit_bench.py              # a cell of 300 MB
-    .venv/bin/python bench/cell_limit_bench.py --megabytes 50
+    .venv/bin/python bench/cell_limit_bench.py --megabytes 50 --timeout 120
 
 Builds a workbook (.xlsx with the cell inline, .xlsx with it as a shared string, and an .ods)
 whose one cell holds N MB of text, packed under the ZIP ratio limit (a letter at random every
@@ -9,6 +10,12 @@ whose one cell holds N MB of text, packed under the ZIP ratio limit (a letter at
 wizard, `import_items` and the admin's Import button, in a fresh process. Prints the file's
 size, the seconds until the refusal, the process's peak memory and the sentence. Before the
 cell limit (issue 14) such a cell took 47 s and 1.9 GB on the mapping page.
+
+Two more files test the limit on the cells of a sheet (IMPORT_MAX_CELLS, issue 15): a 1.3 KB
+.ods whose second row is repeated 1,048,575 times and holds one cell repeated 16,384 times
+(17 billion cells), and an .xlsx of 1,000,000 rows that each hold a cell in column A and one
+in column XFD. Each is read to its end (every row counted, as validation would), or until the
+refusal; `--timeout` stops a reader that has not finished (the code before the limit).
 """
 
 from __future__ import annotations
@@ -26,7 +33,13 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-KINDS = ("xlsx inline", "xlsx shared string", "ods")
+KINDS = ("xlsx inline", "xlsx shared string", "ods", "ods repeated cell", "xlsx far cells")
+REPEATED_ODS = (
+    '<table:table table:name="Blad1"><table:table-row>'
+    '<table:table-cell office:value-type="string"><text:p>Nummer</text:p></table:table-cell></table:table-row>'
+    '<table:table-row table:number-rows-repeated="1048575"><table:table-cell table:number-columns-repeated="16384" '
+    'office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row></table:table>'
+)
 
 
 def huge_text(megabytes: int):
@@ -43,6 +56,21 @@ def write(path: Path, kind: str, megabytes: int) -> None:
     from tests.spreadsheets.test_ods import BODY_END, BODY_START, HEAD, MANIFEST
 
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        if kind == "ods repeated cell":
+            archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+            archive.writestr("META-INF/manifest.xml", MANIFEST.format(extra=""))
+            archive.writestr("content.xml", HEAD + BODY_START + REPEATED_ODS + BODY_END)
+            return
+        if kind == "xlsx far cells":
+            archive.writestr("xl/workbook.xml", WORKBOOK)
+            with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+                member.write((SHEET_HEAD + f'<row r="1">{inline("A1", "Nummer")}</row>').encode())
+                for number in range(2, 1_000_001):
+                    member.write(
+                        f'<row r="{number}"><c r="A{number}"><v>{number}</v></c><c r="XFD{number}"><v>1</v></c></row>'.encode()
+                    )
+                member.write(b"</sheetData></worksheet>")
+            return
         if kind == "ods":
             archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
             archive.writestr("META-INF/manifest.xml", MANIFEST.format(extra=""))
@@ -108,6 +136,8 @@ def read(path: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--megabytes", type=int, default=300)
+    parser.add_argument("--timeout", type=float, default=None, help="seconds a reader may take (default: no limit)")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="which files, comma-separated")
     parser.add_argument("--child")
     options = parser.parse_args()
     if options.child:
@@ -121,17 +151,25 @@ def main() -> None:
         "ENV_FILE": "/dev/null",
     }
     with tempfile.TemporaryDirectory() as folder:
-        for kind in KINDS:
-            path = Path(folder) / ("huge.ods" if kind == "ods" else "huge.xlsx")
+        for kind in options.kinds.split(","):
+            path = Path(folder) / ("huge.ods" if kind.startswith("ods") else "huge.xlsx")
             write(path, kind, options.megabytes)
             command = [sys.executable, __file__, "--child", str(path)]
-            result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT, check=False)
+            size = path.stat().st_size / 2**20
+            try:
+                result = subprocess.run(
+                    command, env=env, capture_output=True, text=True, cwd=ROOT, check=False, timeout=options.timeout
+                )
+            except subprocess.TimeoutExpired:
+                print(f"{kind:20} file {size:.3f} MB: not finished after {options.timeout} s (stopped)")
+                path.unlink()
+                continue
             if result.returncode != 0:
                 raise SystemExit(f"{kind} failed:\n{result.stderr[-3000:]}")
             figures = json.loads(result.stdout.strip().splitlines()[-1])
-            size = path.stat().st_size / 2**20
+            what = "" if kind in ("ods repeated cell", "xlsx far cells") else f"cell {options.megabytes} MB, "
             print(
-                f"{kind:20} cell {options.megabytes} MB, file {size:.1f} MB: {figures['seconds']} s, "
+                f"{kind:20} {what}file {size:.3f} MB: {figures['seconds']} s, "
                 f"peak {figures['peak_mb']} MB; {figures['outcome']}"
             )
             path.unlink()

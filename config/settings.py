@@ -217,6 +217,13 @@ IMPORT_VALIDATION_MAX_AGE = env.int("IMPORT_VALIDATION_MAX_AGE", default=3600)
 # at or above the longest item field (dossier.models.TEXT_MAX_LENGTH, 32,767), so an
 # exported item reads back.
 IMPORT_MAX_CELL_LENGTH = env.int("IMPORT_MAX_CELL_LENGTH", default=131_072)
+# The most cells one sheet may hand to an import, in every format: each row counts as wide as
+# its last value, and a row or cell an .ods repeats (number-rows-repeated,
+# number-columns-repeated) as often as it is repeated, counted before it is expanded; a far
+# cell (XFD1) makes an .xlsx row 16,384 wide. A sheet over it is refused with its own sentence
+# as soon as the count passes it, so a small file that repeats one cell billions of times
+# costs no time. 50,000,000 is 1,048,576 rows of 47 columns.
+IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=50_000_000)
 # Retention: the reaper removes the files (upload, ZIP, staged rows) of an import never
 # continued (uploaded, mapped or checked, untouched this many days; it shows as discarded)
 # and of a failed or cancelled one this many days after it ended. The record stays.

@@ -6,8 +6,10 @@ browser upload's name is whatever the user's computer called it: an Excel workbo
 "rows.csv", a CSV export named "rows.xlsx". `recognised_name` looks at the first bytes and
 gives the name the readers need (the user's name with the right extension):
 
-- a ZIP holding `xl/workbook.xml` is an .xlsx; one whose `mimetype` says OpenDocument
-  spreadsheet is an .ods; any other ZIP keeps its name (the reader says what is wrong);
+- a ZIP holding `xl/workbook.xml` is an .xlsx, one holding `xl/workbook.bin` an .xlsb (which
+  the reader refuses as what it is); one whose `mimetype` says OpenDocument spreadsheet is an
+  .ods; any other ZIP keeps its name (the reader says what is wrong); part names are compared
+  without case and with backslashes read as slashes;
 - an OLE2 container is an .xls, unless it holds an `EncryptedPackage` (a password-protected
   .xlsx, which the .xlsx reader refuses with the password message);
 - text (no NUL byte in the first 64 KB, or a UTF-16 byte order mark) is a .csv;
@@ -29,7 +31,7 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 TEXT_SAMPLE = 64 * 1024
-SPREADSHEET_SUFFIXES = (".xlsx", ".xls", ".ods", ".csv", ".txt")
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsb", ".xls", ".ods", ".csv", ".txt")
 
 
 class SizeLimitedUploadHandler(FileUploadHandler):
@@ -87,10 +89,13 @@ def content_format(handle: IO[bytes]) -> str | None:
 def _zip_format(handle: IO[bytes]) -> str | None:
     try:
         with zipfile.ZipFile(handle) as archive:
-            names = set(archive.namelist())
+            # part names are case-insensitive, and some writers use backslashes
+            names = {name.replace("\\", "/").lower(): name for name in archive.namelist()}
             if "xl/workbook.xml" in names:
                 return "xlsx"
-            if "mimetype" in names and archive.read("mimetype").strip().startswith(ODS_MIMETYPE):
+            if "xl/workbook.bin" in names:
+                return "xlsb"  # the reader refuses it as what it is
+            if "mimetype" in names and archive.read(names["mimetype"]).strip().startswith(ODS_MIMETYPE):
                 return "ods"
     except (zipfile.BadZipFile, OSError, KeyError):
         return None
@@ -112,7 +117,7 @@ def recognised_name(handle: IO[bytes], file_name: str) -> tuple[str, str | None]
     found = content_format(handle)
     if found is None or suffix == ".xlsm":
         return name, None
-    said = {".xlsx": "xlsx", ".xls": "xls", ".ods": "ods", ".csv": "csv", ".txt": "csv"}.get(suffix)
+    said = {".xlsx": "xlsx", ".xlsb": "xlsb", ".xls": "xls", ".ods": "ods", ".csv": "csv", ".txt": "csv"}.get(suffix)
     if said == found:
         return name, None
     stem = Path(name).stem if suffix in SPREADSHEET_SUFFIXES else name

@@ -343,7 +343,8 @@ def _as_number(value: Any) -> int | None:
 def _preview(job: ImportJob, sheet_name: str) -> dict[str, Any]:
     """The first rows of a sheet from its first non-empty row on, as the program numbers them."""
     try:
-        table = open_table(job.file.path, file_name=job.file_name, sheet=sheet_name)
+        # from the first non-empty row, even where a CSV's column names are found below it
+        table = open_table(job.file.path, file_name=job.file_name, sheet=sheet_name, guess_header=False)
         try:
             # The rows as they are, not cut to the width of the first one (a title).
             rows = list(itertools.islice(table._rows or (), PREVIEW_ROWS))

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from spreadsheets.cells import MAX_CELL_LENGTH, CellTooLong
+from spreadsheets.cells import MAX_CELL_LENGTH, CellTooLong, TooManyCells
 
 BATCH = 2000  # rows per message at most
 BATCH_CELLS = 100_000  # cells per message at most: a row may be 16,384 cells wide
@@ -33,11 +33,13 @@ class BackgroundReadError(Exception):
 
 
 def rows_in_background(
-    path, sheet: str, kind: str, cell_limit: int = MAX_CELL_LENGTH
+    path, sheet: str, kind: str, cell_limit: int = MAX_CELL_LENGTH, max_cells: int | None = None
 ) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """The same rows as `clean_rows(open_book(path, cell_limit).rows(sheet))` of the .xlsx or
-    .ods reader (`kind`), read by a second process; a cell too long is CellTooLong here too."""
-    command = [sys.executable, "-I", "-c", CHILD, PROJECT_ROOT, kind, str(path), sheet, str(cell_limit)]
+    """The same rows as `clean_rows(open_book(path, cell_limit, max_cells).rows(sheet))` of the
+    .xlsx or .ods reader (`kind`), read by a second process; a cell too long is CellTooLong
+    here too, and a sheet with too many cells TooManyCells."""
+    limit = "" if max_cells is None else str(max_cells)
+    command = [sys.executable, "-I", "-c", CHILD, PROJECT_ROOT, kind, str(path), sheet, str(cell_limit), limit]
     process = subprocess.Popen(command, stdout=subprocess.PIPE)  # noqa: S603 (its errors go to our stderr)
     try:
         while True:
@@ -49,7 +51,7 @@ def rows_in_background(
                 return
             if isinstance(message, str):
                 raise BackgroundReadError(message)
-            if isinstance(message, CellTooLong):
+            if isinstance(message, (CellTooLong, TooManyCells)):
                 raise message
             yield from message
     finally:
@@ -60,11 +62,13 @@ def rows_in_background(
 
 
 def main(arguments: list[str]) -> None:
-    kind, path, sheet, cell_limit = arguments
-    _produce(kind, path, sheet, sys.stdout.buffer, int(cell_limit))
+    kind, path, sheet, cell_limit, max_cells = arguments
+    _produce(kind, path, sheet, sys.stdout.buffer, int(cell_limit), int(max_cells) if max_cells else None)
 
 
-def _produce(kind: str, path: str, sheet: str, out: IO[bytes], cell_limit: int = MAX_CELL_LENGTH) -> None:
+def _produce(
+    kind: str, path: str, sheet: str, out: IO[bytes], cell_limit: int = MAX_CELL_LENGTH, max_cells: int | None = None
+) -> None:
     from spreadsheets.cells import clean_rows
 
     def send(message) -> None:
@@ -75,7 +79,7 @@ def _produce(kind: str, path: str, sheet: str, out: IO[bytes], cell_limit: int =
             from spreadsheets.ods import open_book
         else:
             from spreadsheets.xlsx import open_book
-        book = open_book(path, cell_limit)
+        book = open_book(path, cell_limit, max_cells)
         try:
             batch, cells = [], 0
             for row in clean_rows(book.rows(sheet)):
@@ -90,7 +94,7 @@ def _produce(kind: str, path: str, sheet: str, out: IO[bytes], cell_limit: int =
         send(None)
     except BrokenPipeError:
         pass  # the consumer stopped reading
-    except CellTooLong as error:
+    except (CellTooLong, TooManyCells) as error:
         send(error)
     except Exception as error:
         send(f"{type(error).__name__}: {error}")

@@ -41,6 +41,21 @@ class CellTooLong(Exception):
         self.row, self.column, self.limit = row, column, limit  # column: 0-based
 
 
+# The most cells one sheet may hand to an import (settings.IMPORT_MAX_CELLS): every row counts
+# as wide as its last value, and a row or cell that a file repeats (an .ods writes
+# number-rows-repeated and number-columns-repeated) counts as often as it is repeated, when its
+# element is read, before anything is expanded. A sheet of 1,048,576 rows of 48 columns fits.
+MAX_CELLS = 50_000_000
+
+
+class TooManyCells(Exception):
+    """A sheet holds more than `limit` cells by row `row` (see MAX_CELLS). Pickles."""
+
+    def __init__(self, row: int, limit: int):
+        super().__init__(row, limit)
+        self.row, self.limit = row, limit
+
+
 def clean_rows(rows: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """Text cells trimmed of whitespace only, so a control character at an end is still
     seen and warned of (blank text becomes None), empty rows left out; UNCOMPUTED stays.

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from spreadsheets.cells import MAX_CELL_LENGTH, UNCOMPUTED, CellTooLong
+from spreadsheets.cells import MAX_CELL_LENGTH, UNCOMPUTED, CellTooLong, TooManyCells
 from spreadsheets.xmlparts import BYTES_PER_CHARACTER, CHUNK, Done, make_parser, open_member, parse_whole, tag_run
 
 MAX_ROWS = 1_048_576
@@ -93,9 +93,10 @@ class _Names:
 
 
 class OdsBook:
-    def __init__(self, archive: zipfile.ZipFile, cell_limit: int = MAX_CELL_LENGTH):
+    def __init__(self, archive: zipfile.ZipFile, cell_limit: int = MAX_CELL_LENGTH, max_cells: int | None = None):
         self.archive = archive
         self.cell_limit = cell_limit  # the most characters a cell may hold (CellTooLong)
+        self.max_cells = max_cells  # the most cells a sheet may yield, repeats counted (TooManyCells)
         if self._encrypted():
             raise OdsEncrypted("the document is encrypted")
         self._check_mimetype()
@@ -185,15 +186,15 @@ class OdsBook:
     def rows(self, sheet: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
         """(row number, cells) for every row of the sheet that holds a value, in order; a cell
         whose text passes `cell_limit` characters raises CellTooLong as soon as it does."""
-        reader = _SheetReader(self._names, self.sheet_names.index(sheet), self.cell_limit)
+        reader = _SheetReader(self._names, self.sheet_names.index(sheet), self.cell_limit, self.max_cells)
         with self._content() as stream:
             yield from reader.read(stream)
 
 
-def open_book(path, cell_limit: int = MAX_CELL_LENGTH) -> OdsBook:
+def open_book(path, cell_limit: int = MAX_CELL_LENGTH, max_cells: int | None = None) -> OdsBook:
     archive = zipfile.ZipFile(path)
     try:
-        return OdsBook(archive, cell_limit)
+        return OdsBook(archive, cell_limit, max_cells)
     except Exception:
         archive.close()
         raise
@@ -339,10 +340,11 @@ class _SheetReader:
     """The expat handlers for one sheet: they skip to the index-th top-level table, then
     collect its rows into `ready` and stop at its end."""
 
-    def __init__(self, names: _Names, index: int, cell_limit: int = MAX_CELL_LENGTH):
+    def __init__(self, names: _Names, index: int, cell_limit: int = MAX_CELL_LENGTH, max_cells: int | None = None):
         self.names = names
         self.index = index
         self.cell_limit = cell_limit
+        self.max_cells = max_cells
         self.ready: list[tuple[int, tuple[Any, ...], int]] = []  # (row number, cells, repeats)
 
     def read(self, stream: IO[bytes]) -> Iterator[tuple[int, tuple[Any, ...]]]:
@@ -398,6 +400,7 @@ class _SheetReader:
         columns = 1
         parts: list[str] = []  # the text of a cell whose value is its text
         limit, length = self.cell_limit, 0  # length: characters in `parts`
+        cells_left = MAX_ROWS * MAX_COLUMNS if self.max_cells is None else self.max_cells
         paragraphs = 0
         in_paragraph = collecting = False
         uncomputed = False  # a formula cell without a value: UNCOMPUTED unless it has text
@@ -482,7 +485,7 @@ class _SheetReader:
                 nested += 1
 
         def end(name):
-            nonlocal depth, nested, number, cells, empty, in_cell, value, in_paragraph, collecting, skip
+            nonlocal depth, nested, number, cells, empty, in_cell, value, in_paragraph, collecting, skip, cells_left
             if in_cell:
                 if depth:
                     depth -= 1
@@ -514,6 +517,9 @@ class _SheetReader:
                         cells.extend([value] * min(columns, room))
             elif name == row:
                 if cells:
+                    cells_left -= repeat * len(cells)  # repeated rows count before they are expanded
+                    if cells_left < 0:
+                        raise TooManyCells(number, self.max_cells)
                     ready.append((number, tuple(cells), repeat))
                     cells = []
                 number += repeat

@@ -14,22 +14,26 @@ Cells keep their type (str, int, float, bool, date, datetime, time, timedelta); 
 stored without its computed value is `cells.UNCOMPUTED`; parsing is ItemSpec's job.
 
 Each format's reader returns an `OpenedSheet` (the sheets, which are hidden, the chosen one,
-its rows, the date system, how to close it); .xlsx and .ods share one path (`_open_zip_book`).
-The sheet chosen by default is the first visible one. Refused with one sentence (ReadError):
-a damaged, encrypted or macro-enabled workbook, a ZIP that unpacks too far, a CSV with a
-quote that never closes or that is not written in one character set, and in every format a
-cell longer than settings.IMPORT_MAX_CELL_LENGTH characters (`cell_limit`), named by its row
-and column: the .xlsx and .ods readers stop collecting a cell's text at the limit, and the
-csv module stops at its field limit, so a longer text is never held whole.
+its rows, the date system, how to close it, how to read another sheet); .xlsx and .ods share
+one path (`_open_zip_book`). The sheet chosen by default is the first visible one with data.
+A CSV's delimiter and line of column names come from its body (`detect_layout`), its
+character set from `encodings.py`. Refused with one sentence (ReadError): a damaged,
+encrypted or macro-enabled workbook, an .xlsb, a ZIP that unpacks too far, a CSV with a
+quote that never closes, that is not written in one character set or whose character set
+cannot be told, and in every format a cell longer than settings.IMPORT_MAX_CELL_LENGTH
+characters (`cell_limit`), named by its row and column (the .xlsx and .ods readers stop
+collecting a cell's text at the limit, and the csv module stops at its field limit, so a
+longer text is never held whole), and a sheet with more than settings.IMPORT_MAX_CELLS cells,
+repeated ones counted before they are expanded (`max_cells`).
 """
 
 from __future__ import annotations
 
-import codecs
 import collections
 import csv
 import io
 import itertools
+import re
 import zipfile
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
@@ -40,19 +44,32 @@ from django.conf import settings
 from django.utils.formats import number_format
 
 from spreadsheets.background import rows_in_background
-from spreadsheets.cells import MAX_CELL_LENGTH, UNCOMPUTED, CellTooLong, clean_rows
+from spreadsheets.cells import MAX_CELL_LENGTH, MAX_CELLS, UNCOMPUTED, CellTooLong, TooManyCells, clean_rows
+from spreadsheets.encodings import detect_encoding, encoding_name
 from spreadsheets.messages import N_, Message
 from spreadsheets.text import without_controls
 from spreadsheets.zipguard import unpacks_too_far
 
+BINARY_WORKBOOK = ".xlsb"
 FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods", ".csv": "csv", ".txt": "csv"}
 MACRO_SUFFIXES = (".xlsm",)
 # Lead bytes of the UTF-8 sequences West-European text uses (Latin-1 letters and signs, Œ Š Ž,
 # € ’ “ – …); in Windows-1252 text they are Â Ã Å â followed by a byte of 0x80-0xBF, which
 # real text hardly ever has.
 UTF8_LEADS = (b"\xc2", b"\xc3", b"\xc5", b"\xe2")
+# Two Cyrillic or Greek letters in UTF-8, as Windows-1251 or -1253 would read them: a capital
+# followed by a sign, twice ("РџСЂ"). One such pair is real Ukrainian ("Рі"); two are not.
+UTF8_LETTERS = {
+    "cp1251": re.compile(rb"[\xd0\xd1][\x80-\xbf][\xd0\xd1][\x80-\xbf]"),
+    "cp1253": re.compile(rb"[\xce\xcf][\x80-\xbf][\xce\xcf][\x80-\xbf]"),
+}
 SCAN_BYTES = 1 << 20
-CSV_DELIMITERS = ";,\t"
+CSV_DELIMITERS = ";,\t|"  # in this order among equals
+# Records of a CSV's first 64 KB that decide its delimiter and header line.
+LAYOUT_RECORDS = 200
+# A line above the column names that starts so is a comment, however many cells it has.
+COMMENT_STARTS = ("# ", "## ", "#!")
+VALUE = re.compile(r"[-+]?\d[\d.,:/ -]*")  # 10001, 1.234,56, 03-04-2025, 14:30
 SAMPLE_BYTES = 64 * 1024
 # A column name longer than this is cut (with "…"): names are shown in every column choice of
 # the mapping page, kept with the job and matched by the mapping; no real one is this long.
@@ -81,6 +98,10 @@ class OpenedSheet:
     close: Callable[[], None]
     hidden_sheets: list[str] = field(default_factory=list)
     epoch: int = 1900
+    # the rows of another sheet of the same open book (None: the file has one sheet)
+    rows_of: Callable[[str], Iterator[Row]] | None = None
+    header_row: int | None = None  # where the column names are when nobody says (a CSV's guess)
+    encoding: str | None = None  # a CSV's
 
 
 @dataclass
@@ -93,6 +114,7 @@ class Table:
     sheet_names: list[str]
     epoch: int = 1900  # Excel's date system, for serial-number dates
     hidden_sheets: list[str] = field(default_factory=list)
+    encoding: str | None = None  # the character set a CSV was read in ("cp1251"), else None
     _rows: Iterator[Row] | None = field(default=None, repr=False)
     _close: Any = field(default=None, repr=False)
 
@@ -119,6 +141,22 @@ def cell_limit() -> int:
     return getattr(settings, "IMPORT_MAX_CELL_LENGTH", MAX_CELL_LENGTH)
 
 
+def max_cells() -> int:
+    """The most cells one sheet may hand to an import, repeats counted (settings.IMPORT_MAX_CELLS)."""
+    return getattr(settings, "IMPORT_MAX_CELLS", MAX_CELLS)
+
+
+def too_many_cells_message(sheet: str, row: int, limit: int) -> Message:
+    """The refusal of a sheet with more cells than the limit (`cells.TooManyCells`)."""
+    return N_(
+        "Sheet '%(sheet)s' holds more than %(limit)s cells by row %(row)s (empty cells between values and cells the file repeats count too), more than one import reads. Delete the rows and columns that are not to be imported, or split the sheet over several files."
+    ) % {
+        "sheet": sheet,
+        "row": number_format(row, force_grouping=True),
+        "limit": number_format(limit, force_grouping=True),
+    }
+
+
 def cell_too_long_message(row: int, column: int, limit: int) -> Message:
     """The refusal of a cell longer than the limit; `column` is 0-based."""
     return N_(
@@ -130,6 +168,13 @@ def file_format(file_name: str) -> str:
     suffix = Path(file_name).suffix.lower()
     if suffix in MACRO_SUFFIXES:
         raise ReadError(_macros_message(file_name))
+    if suffix == BINARY_WORKBOOK:
+        raise ReadError(
+            N_(
+                "'%(name)s' is an Excel binary workbook (.xlsb), which is not read. Save it as .xlsx (Excel workbook) and upload that file."
+            )
+            % {"name": file_name}
+        )
     if suffix not in FORMATS:
         raise ReadError(
             N_("'%(name)s' is not a spreadsheet: upload an .xlsx, .xls, .ods or .csv file.") % {"name": file_name}
@@ -143,9 +188,12 @@ def open_table(
     file_name: str | None = None,
     sheet: str | None = None,
     header_row: int | None = None,
+    guess_header: bool = True,
 ) -> Table:
-    """Open one sheet of a file at its header row (default: the first non-empty row).
-    Raises ReadError with one clear sentence for every file it cannot use."""
+    """Open one sheet of a file at its header row (default: the first non-empty row; in a
+    CSV the first as wide as the rows under it, see `detect_layout`, unless `guess_header`
+    is false). Without a sheet, the first visible one with data. Raises ReadError with one
+    clear sentence for every file it cannot use."""
     path = Path(path)
     name = file_name or path.name
     kind = file_format(name)
@@ -163,7 +211,9 @@ def open_table(
     readers = {"xlsx": _open_xlsx, "xls": _open_calamine, "ods": _open_ods, "csv": _open_csv}
     opened = readers[kind](path, name, sheet)
     try:
-        headers, found_row = _find_header(opened.rows, header_row)
+        headers, found_row = _find_header(opened.rows, header_row or (opened.header_row if guess_header else None))
+        if headers is None and sheet is None and header_row is None:
+            headers, found_row = _first_sheet_with_data(opened)
     except BaseException:
         opened.close()
         raise
@@ -174,6 +224,8 @@ def open_table(
                 N_("Row %(row)s of the sheet is empty: choose the row that holds the column names.")
                 % {"row": header_row}
             )
+        if sheet is None and len(_sheets_to_try(opened)) > 1:
+            raise ReadError(N_("None of the sheets of '%(name)s' holds data.") % {"name": name})
         raise ReadError(N_("The sheet '%(sheet)s' holds no data.") % {"sheet": opened.sheet})
     return Table(
         headers=header_names(headers),
@@ -182,9 +234,33 @@ def open_table(
         sheet_names=opened.sheet_names,
         epoch=opened.epoch,
         hidden_sheets=opened.hidden_sheets,
+        encoding=opened.encoding,
         _rows=opened.rows,
         _close=opened.close,
     )
+
+
+def _sheets_to_try(opened: OpenedSheet) -> list[str]:
+    """The sheets a default choice may fall on: the visible ones (all, when all are hidden)."""
+    visible = [name for name in opened.sheet_names if name not in opened.hidden_sheets]
+    return visible or list(opened.sheet_names)
+
+
+def _first_sheet_with_data(opened: OpenedSheet) -> tuple[list[Any] | None, int]:
+    """When the sheet chosen by default is empty: the first sheet after it that is not, made
+    the chosen one (`opened` changes). A workbook whose first sheet is a blank cover sheet
+    is read, and the wizard offers its sheet step (there is more than one sheet)."""
+    if opened.rows_of is None:
+        return None, 0
+    candidates = _sheets_to_try(opened)
+    start = candidates.index(opened.sheet) + 1 if opened.sheet in candidates else 0
+    for other in candidates[start:]:
+        rows = opened.rows_of(other)
+        headers, found_row = _find_header(rows, None)
+        if headers is not None:
+            opened.rows, opened.sheet = rows, other
+            return headers, found_row
+    return None, 0
 
 
 def _find_header(source: Iterator[Row], header_row: int | None) -> tuple[list[Any] | None, int]:
@@ -299,7 +375,7 @@ def _open_zip_book(path: Path, name: str, sheet: str | None, kind: str) -> Opene
         raise ReadError(_password_message(name))
     check_zip(path, name, None if kind == "xlsx" else damaged)
     try:
-        book = open_book(path, limit := cell_limit())
+        book = open_book(path, limit := cell_limit(), max_cells())
     except CellTooLong as error:  # a shared string is only refused where a cell uses it
         raise ReadError(cell_too_long_message(error.row, error.column, error.limit)) from None
     except Refused:
@@ -311,23 +387,28 @@ def _open_zip_book(path: Path, name: str, sheet: str | None, kind: str) -> Opene
     except ReadError:
         book.close()
         raise
-    background = book.sheet_size(chosen) >= BACKGROUND_READ_BYTES
 
-    def rows():
+    def rows(name: str):
         try:
-            yield from rows_in_background(path, chosen, kind, limit) if background else clean_rows(book.rows(chosen))
+            if book.sheet_size(name) >= BACKGROUND_READ_BYTES:
+                yield from rows_in_background(path, name, kind, limit, book.max_cells)
+            else:
+                yield from clean_rows(book.rows(name))
         except CellTooLong as error:
             raise ReadError(cell_too_long_message(error.row, error.column, error.limit)) from None
+        except TooManyCells as error:
+            raise ReadError(too_many_cells_message(name, error.row, error.limit)) from None
         except Exception:
             raise ReadError(damaged) from None
 
     return OpenedSheet(
         sheet_names=book.sheet_names,
         sheet=chosen,
-        rows=_non_empty(rows(), cleaned=True),
+        rows=_non_empty(rows(chosen), cleaned=True),
         close=book.close,
         hidden_sheets=list(book.hidden_sheets),
         epoch=book.epoch,
+        rows_of=lambda name: _non_empty(rows(name), cleaned=True),
     )
 
 
@@ -382,60 +463,130 @@ def _open_calamine(path: Path, name: str, sheet: str | None) -> OpenedSheet:
     ]
     try:
         chosen = _pick_sheet(names, sheet, name, hidden)
-        worksheet = workbook.get_sheet_by_name(chosen)
-        start_column = (worksheet.start or (0, 0))[1]
-        source = worksheet.iter_rows()
     except ReadError:
         workbook.close()
         raise
-    except Exception:
-        workbook.close()
-        raise ReadError(N_("'%(name)s' could not be read.") % {"name": name}) from None
 
-    limit = cell_limit()
+    limit, most = cell_limit(), max_cells()
 
-    def rows():
+    def rows(chosen: str):
+        try:
+            worksheet = workbook.get_sheet_by_name(chosen)
+            start_column = (worksheet.start or (0, 0))[1]
+            source = worksheet.iter_rows()
+        except Exception:
+            raise ReadError(N_("'%(name)s' could not be read.") % {"name": name}) from None
         # iter_rows starts at the sheet's first row, but at its first used column
         padding = (None,) * start_column
+        cells_left = most
         for index, cells in enumerate(source):
             row = padding + tuple(None if cell == "" else cell for cell in cells)
+            cells_left -= len(row)
+            if cells_left < 0:
+                raise ReadError(too_many_cells_message(chosen, index + 1, most))
             for column, cell in enumerate(row):  # python-calamine reads the whole sheet, an .xls
                 if cell.__class__ is str and len(cell) > limit:  # is no larger than its file
                     raise ReadError(cell_too_long_message(index + 1, column, limit))
             yield index + 1, row
 
     return OpenedSheet(
-        sheet_names=names, sheet=chosen, rows=_non_empty(rows()), close=workbook.close, hidden_sheets=hidden
+        sheet_names=names,
+        sheet=chosen,
+        rows=_non_empty(rows(chosen)),
+        close=workbook.close,
+        hidden_sheets=hidden,
+        rows_of=lambda other: _non_empty(rows(other)),
     )
 
 
 # --- .csv ----------------------------------------------------------------------------------
 
 
-def detect_encoding(sample: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 (by its BOM) or else Windows-1252."""
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as error:
-        if error.start < len(sample) - 3:  # not just a character cut off by the sample's end
-            return "cp1252"
-    return "utf-8"
-
-
 def detect_delimiter(text: str) -> str:
-    """The delimiter among ; , and tab that splits the first lines most consistently."""
-    lines = [line for line in text.splitlines()[:20] if line.strip()]
-    if not lines:
-        return ";"
+    """The delimiter of a CSV whose first lines are `text` (see `detect_layout`)."""
+    return detect_layout(text)[0]
+
+
+def detect_layout(text: str, *, complete: bool = True) -> tuple[str, int | None]:
+    """The delimiter among ; , tab and | and the record that holds the column names (None:
+    the first non-empty one), from the first records of a CSV (`complete`: `text` is the
+    whole file, else its last record may be cut off).
+
+    The body decides, not the first line. Each delimiter splits the records into some number
+    of cells; the body's width is the number most records have, and the delimiter that gives
+    most records that width wins (then the wider, then the earlier in CSV_DELIMITERS). The
+    column names are on the first record as wide as the body, so a title or a comment above
+    them ("Export of 3 March", "# made by Profit, 2025") is left out; when that record holds
+    values (a number, a date), it is the first row of data and the names are on the record
+    just above it, narrower or wider than the body (a last column without a name)."""
+    lines = _records(text, complete)
+    best: tuple[int, int, int] | None = None
+    chosen = ";"
+    for rank, delimiter in enumerate(CSV_DELIMITERS):
+        counts = collections.Counter(len(cells) for _number, cells in _split(lines, delimiter) if _filled(cells))
+        if not counts:
+            continue
+        width, support = max(counts.items(), key=lambda item: (item[1], item[0]))
+        if width < 2:
+            continue
+        score = (support, width, -rank)
+        if best is None or score > best:
+            best, chosen = score, delimiter
+    if best is None:
+        return ";", None
+    records = [
+        (number, _width(cells), cells)
+        for number, cells in _split(lines, chosen)
+        if _filled(cells) and not cells[0].startswith(COMMENT_STARTS)
+    ]
+    counts = collections.Counter(width for _number, width, _cells in records)
+    body, support = max(counts.items(), key=lambda item: (item[1], item[0]))
+    first = next((index for index, (_number, width, _cells) in enumerate(records) if width == body), None)
+    if first is None or support < 2:
+        return chosen, None  # no body to go by
+    if _holds_values(records[first][2]) and first > 0:
+        above = records[first - 1]
+        if above[0] == records[first][0] - 1 and above[1] >= 2 and not _holds_values(above[2]):
+            first -= 1
+    if any(width >= body for _number, width, _cells in records[:first]):
+        return chosen, None  # what is above is no title
+    top = next((number for number, cells in _split(lines, chosen) if _filled(cells)), None)
+    return chosen, (records[first][0] if records[first][0] != top else None)
+
+
+def _filled(cells: list[str]) -> bool:
+    return any(map(str.strip, cells))
+
+
+def _width(cells: list[str]) -> int:
+    """Cells up to the last one that is not blank."""
+    width = len(cells)
+    while width and not cells[width - 1].strip():
+        width -= 1
+    return width
+
+
+def _holds_values(cells: list[str]) -> bool:
+    """Whether a record holds a number or a date, as rows of data do and column names seldom."""
+    return any(VALUE.fullmatch(cell.strip()) for cell in cells)
+
+
+def _records(text: str, complete: bool) -> list[str]:
+    """The lines of `text` as the reader splits them, the last left out when it may be cut off."""
+    lines = io.StringIO(text, newline="").readlines()
+    if not complete and len(lines) > 1:
+        lines = lines[:-1]
+    return lines
+
+
+def _split(lines: list[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(record number, cells) as the reader numbers them, for the first LAYOUT_RECORDS; a
+    record the reader cannot read ends them (the open_table's reader names it)."""
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
-        return csv.Sniffer().sniff("\n".join(lines), delimiters=CSV_DELIMITERS).delimiter
+        yield from itertools.islice(enumerate(reader, start=1), LAYOUT_RECORDS)
     except csv.Error:
-        counts = {d: lines[0].count(d) for d in CSV_DELIMITERS}
-        return max(counts, key=counts.get) if any(counts.values()) else ";"
+        return
 
 
 def _unescape_formula(cell: str) -> str:
@@ -453,24 +604,36 @@ def _open_csv(path: Path, name: str, sheet: str | None) -> OpenedSheet:
        such records cost. An empty line after the file makes a quote left open on the last
        line span two lines too."""
     with path.open("rb") as handle:
-        sample = handle.read(SAMPLE_BYTES)
-    if b"\x00" in sample and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        sample = handle.read(SAMPLE_BYTES + 4)  # four more: a character the sample's end cuts off
+    complete = len(sample) < SAMPLE_BYTES + 4
+    encoding = detect_encoding(sample, complete=complete)
+    if encoding is None and b"\x00" in sample:
         raise ReadError(
             N_("'%(name)s' is not a text (CSV) file. Upload it as .xlsx or save it as CSV.") % {"name": name}
         )
-    encoding = detect_encoding(sample)
+    if encoding is None:
+        raise ReadError(
+            N_(
+                "'%(name)s' is not written in UTF-8 or Windows-1252 (West European), and its character set cannot be told for sure (Cyrillic and Greek can). Save it as CSV UTF-8 and upload it again."
+            )
+            % {"name": name}
+        )
     text_sample = sample.decode(encoding, errors="ignore")
-    delimiter = detect_delimiter(text_sample)
-    if encoding == "cp1252" and (utf8 := _utf8_text_offset(path)) is not None:
+    delimiter, header_guess = detect_layout(text_sample, complete=complete)
+    if encoding in ("cp1252", *UTF8_LETTERS) and (utf8 := _utf8_text_offset(path, encoding)) is not None:
         raise ReadError(_mixed_message(name, path, encoding, delimiter, max(utf8, _undecodable_offset(path, "utf-8"))))
     handle = path.open("r", encoding=encoding, errors="strict", newline="")
     raw = _RawLines(path, encoding)
 
     limit = cell_limit()
 
+    sheet_name = sheet or Path(name).stem
+    most = max_cells()
+
     def rows():
         reader = csv.reader(itertools.chain(handle, ("\n",)), delimiter=delimiter)
         number = extra = 0  # the last record; the lines beyond one per record so far
+        cells_left = most
         # the csv module's field limit is the cell limit (one per process: set while reading)
         previous = csv.field_size_limit(limit)
         try:
@@ -478,6 +641,9 @@ def _open_csv(path: Path, name: str, sheet: str | None) -> OpenedSheet:
                 if reader.line_num != number + extra:  # this record spans lines
                     _check_quotes(raw.lines(number + extra, reader.line_num), number, delimiter)
                     extra = reader.line_num - number
+                cells_left -= len(cells)
+                if cells_left < 0:
+                    raise ReadError(too_many_cells_message(sheet_name, number, most))
                 yield number, tuple(map(_unescape_formula, cells))
         except UnicodeDecodeError:
             if encoding.startswith("utf-16"):
@@ -507,7 +673,12 @@ def _open_csv(path: Path, name: str, sheet: str | None) -> OpenedSheet:
         raw.close()
 
     return OpenedSheet(
-        sheet_names=[sheet or Path(name).stem], sheet=sheet or Path(name).stem, rows=_non_empty(rows()), close=close
+        sheet_names=[sheet_name],
+        sheet=sheet_name,
+        rows=_non_empty(rows()),
+        close=close,
+        header_row=header_guess,
+        encoding=encoding,
     )
 
 
@@ -576,14 +747,19 @@ def _fields_of_line(line: str, delimiter: str) -> list[tuple[int, bool]]:
     return fields
 
 
-def _utf8_text_offset(path: Path) -> int | None:
-    """Where a file read as Windows-1252 first holds UTF-8 text (see UTF8_LEADS), if it does."""
+def _utf8_text_offset(path: Path, encoding: str = "cp1252") -> int | None:
+    """Where a file read in a code page first holds UTF-8 text (see UTF8_LEADS and
+    UTF8_LETTERS), if it does."""
     offset, tail = 0, b""
+    letters = UTF8_LETTERS.get(encoding)
     with path.open("rb") as handle:
         while chunk := handle.read(SCAN_BYTES):
             data, base = tail + chunk, offset - len(tail)
             found = None
-            if not data.isascii():
+            if letters is not None:
+                match = letters.search(data)
+                found = match.start() if match else None
+            elif not data.isascii():
                 for lead in UTF8_LEADS:
                     size = 3 if lead == b"\xe2" else 2
                     start = data.find(lead)
@@ -595,7 +771,7 @@ def _utf8_text_offset(path: Path) -> int | None:
             if found is not None:
                 return base + found
             offset += len(chunk)
-            tail = data[-2:]
+            tail = data[-3:]
     return None
 
 
@@ -630,9 +806,13 @@ def _mixed_message(name: str, path: Path, encoding: str, delimiter: str, offset:
         row, column = row + 1, 0
     else:
         column = max(len(cells) - 1, 0)
+    if encoding.startswith("utf-8") or encoding == "cp1252":
+        return N_(
+            "'%(name)s' mixes character sets (UTF-8 and Windows-1252), first in row %(row)s, column %(column)s. Save it as CSV UTF-8 and upload it again."
+        ) % {"name": name, "row": row, "column": column_letter(column)}
     return N_(
-        "'%(name)s' mixes character sets (UTF-8 and Windows-1252), first in row %(row)s, column %(column)s. Save it as CSV UTF-8 and upload it again."
-    ) % {"name": name, "row": row, "column": column_letter(column)}
+        "'%(name)s' was read as %(encoding)s, but from row %(row)s, column %(column)s on it holds text in another character set. Save it as CSV UTF-8 and upload it again."
+    ) % {"name": name, "row": row, "column": column_letter(column), "encoding": encoding_name(encoding)}
 
 
 class _Prefix(io.RawIOBase):

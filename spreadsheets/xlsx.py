@@ -23,13 +23,14 @@ import zipfile
 from collections.abc import Iterator
 from typing import IO, Any
 
-from spreadsheets.cells import MAX_CELL_LENGTH, UNCOMPUTED, CellTooLong
+from spreadsheets.cells import MAX_CELL_LENGTH, UNCOMPUTED, CellTooLong, TooManyCells
 from spreadsheets.xmlparts import (
     BYTES_PER_CHARACTER,
     CHUNK,
     Done,
     local,
     make_parser,
+    member_info,
     open_member,
     parse_whole,
     tag_run,
@@ -105,15 +106,17 @@ class XlsxBook:
     """An opened .xlsx: its sheets (name -> member), which are hidden, the date system,
     shared strings and which cell styles are dates. `rows(sheet)` streams one sheet."""
 
-    def __init__(self, archive: zipfile.ZipFile, cell_limit: int = MAX_CELL_LENGTH):
+    def __init__(self, archive: zipfile.ZipFile, cell_limit: int = MAX_CELL_LENGTH, max_cells: int | None = None):
         self.archive = archive
         self.cell_limit = cell_limit  # the most characters a cell may hold (CellTooLong)
+        self.max_cells = max_cells  # the most cells a sheet may yield, rows as wide as their last value
         self.sheets: dict[str, str] = {}  # name -> member path
         self.hidden_sheets: list[str] = []
         self.date1904 = False
         self.shared_strings: list[str] = []
         self.date_styles: set[int] = set()
         self.duration_styles: set[int] = set()
+        self.content_types: dict[str, str] = {}  # the last word of a part's content type -> its name
         if self._has_macros():
             raise XlsxMacros("the workbook holds macros")
         parts = self._read_workbook(self._workbook_path())
@@ -130,10 +133,8 @@ class XlsxBook:
 
     def sheet_size(self, sheet: str) -> int:
         """Bytes of the sheet's XML, unpacked: how much work reading it is."""
-        try:
-            return self.archive.getinfo(self.sheets[sheet]).file_size
-        except KeyError:
-            return 0
+        info = member_info(self.archive, self.sheets.get(sheet, ""))
+        return 0 if info is None else info.file_size
 
     def close(self) -> None:
         self.archive.close()
@@ -148,11 +149,16 @@ class XlsxBook:
         if types is None:
             return False
         found: list[str] = []
+        overrides = self.content_types
 
         def start(name, attrs):
-            if MACRO_CONTENT_TYPE in attrs.get("ContentType", ""):
+            kind = attrs.get("ContentType", "")
+            if MACRO_CONTENT_TYPE in kind:
                 found.append(name)
                 raise Done
+            if local(name) == "Override" and (part := attrs.get("PartName")):
+                # application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml
+                overrides.setdefault(kind.rsplit(".", 1)[-1].split("+", 1)[0], part.replace("\\", "/").lstrip("/"))
 
         with types:
             parse_whole(types, start=start)
@@ -184,35 +190,58 @@ class XlsxBook:
         for kind, target in self._relations("").values():
             if kind == RELATIONSHIP_DOCUMENT[1:] and target:
                 return target
-        return "xl/workbook.xml"
+        return self.content_types.get("main") or "xl/workbook.xml"
 
     def _read_workbook(self, path: str) -> dict[str, str]:
         """Reads the sheets and the date system; returns where the shared strings and the
         styles are."""
         relations = self._relations(path)
         folder = posixpath.dirname(path)
+        # where the relationships do not say, [Content_Types].xml does, else the usual place
         parts = {
-            "sharedStrings": posixpath.join(folder, "sharedStrings.xml"),
-            "styles": posixpath.join(folder, "styles.xml"),
+            kind: self.content_types.get(kind) or posixpath.join(folder, f"{kind}.xml")
+            for kind in ("sharedStrings", "styles")
         }
         for kind, target in relations.values():
             if kind in parts:
                 parts[kind] = target
         sheets: list[tuple[str, str, str]] = []
+        # Only the workbook's own workbookPr (a child of the root, in the root's namespace)
+        # says which date system it uses: Excel also writes an x15ac or x14 workbookPr inside
+        # extLst, whose attributes mean something else.
+        scopes: list[dict[str, str]] = []  # per open element: its namespace declarations
+        root: list[str | None] = []  # the root element's namespace
+        found_properties = False
+
+        def namespace(name: str, attrs: dict[str, str]) -> str | None:
+            prefix = name.rsplit(":", 1)[0] if ":" in name else ""
+            key = f"xmlns:{prefix}" if prefix else "xmlns"
+            if key in attrs:
+                return attrs[key]
+            return next((scope[key] for scope in reversed(scopes) if key in scope), None)
 
         def workbook(name, attrs):
+            nonlocal found_properties
             tag = local(name)
-            if tag == "sheet":
+            depth = len(scopes)
+            scopes.append({k: v for k, v in attrs.items() if k == "xmlns" or k.startswith("xmlns:")})
+            if depth == 0:
+                root.append(namespace(name, attrs))
+            elif tag == "sheet":
                 rid = next((v for k, v in attrs.items() if local(k) == "id"), "")
                 sheets.append((attrs.get("name", ""), rid, attrs.get("state", "visible")))
-            elif tag == "workbookPr":
-                self.date1904 = attrs.get("date1904", "0") in ("1", "true")
+            elif tag == "workbookPr" and depth == 1 and not found_properties and namespace(name, attrs) == root[0]:
+                found_properties = True
+                self.date1904 = attrs.get("date1904", "0").strip().lower() in ("1", "true")
+
+        def workbook_end(name):
+            scopes.pop()
 
         book = self._member(path)
         if book is None:
             raise XlsxError("no workbook")
         with book:
-            parse_whole(book, start=workbook)
+            parse_whole(book, start=workbook, end=workbook_end)
         for position, (name, rid, state) in enumerate(sheets, start=1):
             kind, target = relations.get(rid, ("", ""))
             # without relationships, the sheets are where every generator puts them
@@ -315,6 +344,8 @@ class XlsxBook:
         collecting = False  # inside a <v> or <t> of the cell's text
         phonetic = 0  # nesting inside <rPh>
         columns: dict[str, int] = {}  # column letters -> index
+        max_cells = self.max_cells
+        cells_left = max_cells if max_cells is not None else -1  # -1: no limit
 
         def element(name: str) -> str:
             tag = local(name)
@@ -366,7 +397,7 @@ class XlsxBook:
                 phonetic += 1
 
         def end(name):
-            nonlocal next_column, text, collecting, phonetic
+            nonlocal next_column, text, collecting, phonetic, cells_left
             tag = ends[name] if name in ends else end_element(name)
             if tag == "c":
                 if text is not None:
@@ -388,7 +419,17 @@ class XlsxBook:
             elif tag == "row":
                 if cells:
                     width = max(cells) + 1
-                    ready.append((row_number, tuple([cells.get(i) for i in range(width)])))
+                    if max_cells is not None:  # counted before the row is built: a far cell makes it wide
+                        cells_left -= width
+                        if cells_left < 0:
+                            raise TooManyCells(row_number, max_cells)
+                    if width == len(cells):  # every column written: the common case
+                        ready.append((row_number, tuple([cells[i] for i in range(width)])))
+                    else:  # a sparse row: the empty cells made at C speed
+                        values = [None] * width
+                        for index, value in cells.items():
+                            values[index] = value
+                        ready.append((row_number, tuple(values)))
                 text = None
             elif tag == "rPh":
                 phonetic -= 1
@@ -470,10 +511,10 @@ def _is_date_format(code: str) -> bool:
     return bool(ELAPSED.search(code.split(";")[0])) or (bool(DATE_TOKENS.search(bare)) and "General" not in bare)
 
 
-def open_book(path, cell_limit: int = MAX_CELL_LENGTH) -> XlsxBook:
+def open_book(path, cell_limit: int = MAX_CELL_LENGTH, max_cells: int | None = None) -> XlsxBook:
     archive = zipfile.ZipFile(path)
     try:
-        return XlsxBook(archive, cell_limit)
+        return XlsxBook(archive, cell_limit, max_cells)
     except Exception:
         archive.close()
         raise

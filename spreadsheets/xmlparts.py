@@ -80,9 +80,30 @@ def parse_whole(
         pass
 
 
-def open_member(archive: zipfile.ZipFile, path: str) -> IO[bytes] | None:
-    """A member of the package, or None when the package does not have it."""
+def member_info(archive: zipfile.ZipFile, path: str) -> zipfile.ZipInfo | None:
+    """A member of the package by its part name, or None when the package does not have it.
+    Part names are case-insensitive (OPC), and some writers put backslashes in the ZIP's
+    names (`xl\\SharedStrings.xml`): when the exact name is missing, the member whose name
+    folds to the same is taken."""
     try:
-        return archive.open(path)
+        return archive.getinfo(path)
     except KeyError:
-        return None
+        pass
+    folded = getattr(archive, "_folded_names", None)
+    if folded is None:
+        folded = {}
+        for info in archive.infolist():
+            folded.setdefault(fold(info.filename), info)
+        archive._folded_names = folded  # type: ignore[attr-defined]
+    return folded.get(fold(path))
+
+
+def fold(name: str) -> str:
+    """A part name as compared: forward slashes, no leading slash, lower case."""
+    return name.replace("\\", "/").lstrip("/").lower()
+
+
+def open_member(archive: zipfile.ZipFile, path: str) -> IO[bytes] | None:
+    """A member of the package (see `member_info`), or None when the package does not have it."""
+    info = member_info(archive, path)
+    return None if info is None else archive.open(info)

@@ -274,6 +274,45 @@ def test_a_first_sheet_with_column_names_only_goes_to_the_sheet_step_to_choose_t
     assert job.sheet == "Items"
 
 
+def test_a_workbook_whose_first_sheet_is_empty_is_not_refused_and_offers_the_sheet_step(importeur, client):
+    content = xlsx_bytes({"Voorblad": [], "Items": SOLL_XLSX_ROWS})
+    response = post(client, content, "book.xlsx")
+    job = ImportJob.objects.get()
+    assert response["Location"] == reverse("imports:sheet", args=[job.pk])
+    assert (job.state, job.sheet, job.headers) == ("uploaded", "Items", ["Relatienummer", "Onderwerp"])
+    page = client.get(reverse("imports:sheet", args=[job.pk])).content.decode()
+    assert '<option value="Items" selected>' in page
+    assert "Sollicitatiebrief" in page
+
+
+def test_a_comma_csv_with_a_title_offers_the_sheet_step_naming_the_row_taken_as_column_names(importeur, client):
+    text = "Overzicht sollicitaties, maart\n\n" + SOLL_CSV.replace(";", ",")
+    response = post(client, text.encode(), "rows.csv")
+    job = ImportJob.objects.get()
+    assert (job.header_row, job.headers) == (3, ["Relatienummer", "Onderwerp", "Instuurdatum"])
+    assert response["Location"] == reverse("imports:sheet", args=[job.pk])
+    page = client.get(reverse("imports:sheet", args=[job.pk])).content.decode()
+    assert "Overzicht sollicitaties" in page  # the preview shows the title above them
+    assert (
+        "Row 3, highlighted, is taken as the row with the column names; the rows above it (a title or a comment) "
+        "are not imported." in page
+    )
+    response = client.post(reverse("imports:sheet", args=[job.pk]), {"sheet": job.sheet, "header_row": "3"})
+    assert response["Location"] == reverse("imports:map", args=[job.pk])
+
+
+def test_an_xlsb_gets_its_own_sentence_on_the_form(importeur, client):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("xl/workbook.bin", b"\x83\x01\x00")
+    response = post(client, archive.getvalue(), "rows.xlsb")
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"] == [
+        "'rows.xlsb' is an Excel binary workbook (.xlsb), which is not read. Save it as .xlsx (Excel workbook) "
+        "and upload that file."
+    ]
+
+
 def test_a_header_row_without_rows_under_it_gets_one_sentence(importeur, client):
     content = xlsx_bytes({"Items": SOLL_XLSX_ROWS, "Toelichting": [["Lees dit eerst"]]})
     post(client, content, "book.xlsx")

@@ -75,9 +75,11 @@ class Command(PlainErrorsCommand):
             metavar="NAME",
             help="use the mapping shared under this name for the type and these columns (instead of --mapping)",
         )
-        parser.add_argument("--sheet", help="sheet name (default: the first visible one)")
+        parser.add_argument("--sheet", help="sheet name (default: the first visible one with data)")
         parser.add_argument(
-            "--header-row", type=header_row, help="row that holds the column names (default: the first non-empty)"
+            "--header-row",
+            type=header_row,
+            help="row that holds the column names (default: the first non-empty; in a CSV the first as wide as the rows under it)",
         )
         parser.add_argument("--dry-run", action="store_true", help="validate only; store nothing")
         parser.add_argument(
