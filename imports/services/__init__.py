@@ -44,9 +44,11 @@ from imports.services.reaping import (
     remove_leftover_manifests,
 )
 from imports.services.refusals import (
+    ColumnsLeftOut,
     ImportedBefore,
     ImportRefused,
     RowsInvalid,
+    columns_left_out,
     download_fault,
     earlier_import,
     imported_before_message,
@@ -93,6 +95,7 @@ from imports.services.validating import run_validation, validate_import
 
 __all__ = [
     "ChangedItem",
+    "ColumnsLeftOut",
     "ImportRefused",
     "ImportedBefore",
     "RowsInvalid",
@@ -101,6 +104,7 @@ __all__ = [
     "changed_since_import",
     "choose_sheet",
     "claim_undo",
+    "columns_left_out",
     "commit_import",
     "commit_result",
     "discard_import",

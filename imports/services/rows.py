@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from dossier.spec import ItemSpec, Purpose
 from imports.models import ImportJob
 from imports.pipeline.attachments import AttachmentArchive, AttachmentSource, ServerFolders
+from imports.pipeline.columns import ColumnWatch, LeftOutColumn
 from imports.pipeline.outcomes import RowResult
 from imports.pipeline.validation import RowValidator
 from imports.services.refusals import ImportRefused
@@ -40,9 +41,15 @@ def open_attachments(job: ImportJob) -> Iterator[AttachmentSource | None]:
 
 
 def validated_rows(
-    job: ImportJob, spec: ItemSpec, attachments, progress: ProgressCallback | None, total: int = 0
+    job: ImportJob,
+    spec: ItemSpec,
+    attachments,
+    progress: ProgressCallback | None,
+    total: int = 0,
+    left_out: list[LeftOutColumn] | None = None,
 ) -> Iterator[RowResult]:
-    """Every row of the job's file, validated; reports progress every 500 rows."""
+    """Every row of the job's file, validated; reports progress every 500 rows. Once every
+    row is read, `left_out` holds the columns with data that no field takes."""
     table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
     if table.headers != job.headers:
         raise ImportRefused(_("The file's columns changed since it was mapped; map it again."), job=job)
@@ -56,7 +63,10 @@ def validated_rows(
         now=timezone.now(),
     )
     total = total or job.row_count
-    for done, result in enumerate(validator.validate(table.rows()), start=1):
+    watch = ColumnWatch(table.headers, job.mapping)
+    for done, result in enumerate(validator.validate(watch.rows(table.rows())), start=1):
         if progress and done % 500 == 0:
             progress(done, total)
         yield result
+    if left_out is not None:
+        left_out[:] = watch.left_out(table.beyond)

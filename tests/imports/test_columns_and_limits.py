@@ -39,16 +39,17 @@ def test_the_headers_keep_both_columns_of_a_repeated_name(demo):
     assert job.headers == ["Relatienummer", "Onderwerp", "Toelichting", "onderwerp"]
 
 
-def test_the_command_warns_about_a_repeated_name_and_maps_neither_column_by_itself(demo, tmp_path):
+def test_the_command_warns_about_a_repeated_name_maps_neither_column_by_itself_and_refuses_to_drop_both(demo, tmp_path):
     path = tmp_path / "rows.csv"
     path.write_text(TWO_SUBJECTS, encoding="utf-8")
     code, _out, err = import_items(path, "--type", "SOLL", "--user", "importeur", "--dry-run")
-    assert code == 0
+    assert code == 2
+    assert "Columns hold data that no field takes: 'Onderwerp' (B, from row 2) and 'onderwerp' (D, from row 2)." in err
     assert (
         "Warning: The column name 'Onderwerp' is given to columns B and D: such a column is mapped by its letter, "
         'for example {"letter": "B"}.'
     ) in err
-    used = json.loads(err.split("change it):", 1)[1])
+    used = json.loads(err.split("change it):", 1)[1].split("\nColumns hold", 1)[0])
     assert "subject" not in used
 
 
@@ -57,7 +58,16 @@ def test_the_command_refuses_a_mapping_by_a_repeated_name_and_takes_one_by_lette
     path.write_text(TWO_SUBJECTS, encoding="utf-8")
     by_name, by_letter = tmp_path / "by_name.json", tmp_path / "by_letter.json"
     by_name.write_text(json.dumps({"relation": "Relatienummer", "subject": "Onderwerp"}))
-    by_letter.write_text(json.dumps({"relation": "Relatienummer", "subject": {"letter": "D"}}))
+    by_letter.write_text(
+        json.dumps(
+            {
+                "relation": "Relatienummer",
+                "subject": {"letter": "D"},
+                "text": "Toelichting",
+                "not_imported": [{"letter": "B"}],
+            }
+        )
+    )
 
     code, _out, err = import_items(path, "--type", "SOLL", "--user", "importeur", "--mapping", by_name)
     assert code == 2

@@ -337,13 +337,23 @@ def test_a_file_that_cannot_be_read_exits_2_with_one_sentence(demo, soll_csv, mo
     assert "Traceback" not in out + err
 
 
-def test_a_column_no_field_takes_is_named_as_not_imported(demo, tmp_path):
+def test_a_column_holding_data_no_field_takes_is_refused_until_it_is_ignored_by_name(demo, tmp_path):
     rows = tmp_path / "rows.csv"
-    rows.write_text("Relatienummer;Onderwerp;Afdeling\n10001;Brief;HR\n", encoding="utf-8")
+    rows.write_text("Relatienummer;Onderwerp;Afdeling\n10001;Brief;\n10002;Brief;HR\n", encoding="utf-8")
     code, out, err = import_items(rows, "--type", "SOLL", "--user", "importeur", "--json")
+    assert code == 2
+    assert "Columns hold data that no field takes: 'Afdeling' (C, from row 3)." in err
+    assert "--ignore-column" in err
+    assert not DossierItem.objects.filter(import_job__isnull=False).exists()
+
+    code, out, err = import_items(
+        rows, "--type", "SOLL", "--user", "importeur", "--json", "--ignore-column", "Afdeling"
+    )
     assert code == 0
     assert "Warning: Column 'Afdeling' (C) is not imported: no field takes it." in err
-    assert json.loads(out)["not_imported_columns"] == [{"column": "Afdeling", "letter": "C"}]
+    summary = json.loads(out)
+    assert summary["not_imported_columns"] == [{"column": "Afdeling", "letter": "C"}]
+    assert [(c["letter"], c["row"], c["confirmed"]) for c in summary["left_out_columns"]] == [("C", 3, True)]
 
 
 def test_every_column_taken_means_no_not_imported_warning(demo, soll_csv):
