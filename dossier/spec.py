@@ -133,6 +133,33 @@ class FieldProblem:
     is_warning: bool = False
 
 
+# The values the import fills in by itself, each a warning on its row (ItemSpec.filled_in):
+# code -> (the field, the message with its parameters).
+FILLED_IN: dict[str, tuple[str, Promise]] = {
+    "submitter_filled_in": (
+        "submitter",
+        gettext_lazy("No submitter given: %(user)s, who imports the file, is filled in (R9)."),
+    ),
+    "submit_date_filled_in": (
+        "submitted_at",
+        gettext_lazy("No submit date given: the moment of the import, %(date)s, is filled in (R10)."),
+    ),
+    "responsible_filled_in": (
+        "responsible",
+        gettext_lazy("No responsible given: the submitter %(user)s is filled in, as type %(type)s says."),
+    ),
+    "relation_from_contact": (
+        "relation",
+        gettext_lazy(
+            "No organisation/person given: %(relation)s, the organisation of contact %(contact)s, is filled in."
+        ),
+    ),
+    "set_by_type": ("", gettext_lazy("%(field)s is set to yes: type %(type)s sets it on every item (R13).")),
+    "done_from_date": ("done", gettext_lazy("A date done is given, so done is set to yes.")),
+}
+FILLED_IN_MEMORY = 1024  # warnings kept made, per ItemSpec
+
+
 class ItemSpec:
     """The fields of one item type (optionally with a creation profile) for one purpose."""
 
@@ -169,6 +196,7 @@ class ItemSpec:
         self._fills_responsible = item_type.submitter_is_default_responsible and not self["responsible"].is_hidden
         self._relation_fillable = not self["relation"].is_hidden
         self._characteristic_levels = item_type.characteristics()
+        self._filled_in: dict[tuple, FieldProblem] = {}
 
     # --- the field list --------------------------------------------------------------------
 
@@ -534,17 +562,32 @@ class ItemSpec:
         }
         problems: list[FieldProblem] = []
 
-        # 1. completion
+        # 1. completion; on import, every value filled in is a warning (`filled_in`)
+        warn = self.purpose == Purpose.IMPORT
+        if warn and "submitter" not in values and user is not None:
+            problems.append(self.filled_in("submitter_filled_in", user=user.get_username()))
         if self.purpose == Purpose.IMPORT or "submitter" not in values:
             values.setdefault("submitter", user)
-        values.setdefault("submitted_at", now or timezone.now())
-        if self._fills_responsible:
-            values.setdefault("responsible", values["submitter"])
+        if "submitted_at" not in values:
+            values["submitted_at"] = now or timezone.now()
+            if warn:
+                shown = timezone.localtime(values["submitted_at"]).strftime("%d-%m-%Y %H:%M")
+                problems.append(self.filled_in("submit_date_filled_in", date=shown))
+        if self._fills_responsible and "responsible" not in values:
+            values["responsible"] = values["submitter"]
+            if warn and values["submitter"] is not None:
+                user_name = values["submitter"].get_username()
+                problems.append(self.filled_in("responsible_filled_in", user=user_name, type=self.item_type.code))
         contact = values.get("contact")
         if contact is not None and "relation" not in values and self._relation_fillable:
             values["relation"] = contact.organisation
+            if warn:
+                number, contact_id = contact.organisation.number, contact.contact_id
+                problems.append(self.filled_in("relation_from_contact", relation=number, contact=contact_id))
         for code in self._auto_codes:
             values[code] = True
+            if warn:
+                problems.append(self.filled_in("set_by_type", field=code, type=self.item_type.code))
         for spec in self._plain_defaults:
             if spec.code not in values:
                 # A bad profile default is the admin's problem; it shows as a missing value.
@@ -582,7 +625,25 @@ class ItemSpec:
             )
         if values.get("done_date") and not values.get("done"):
             values["done"] = True
+            if warn:
+                problems.append(self.filled_in("done_from_date"))
         return values, problems
+
+    def filled_in(self, code: str, **params: str) -> FieldProblem:
+        """The warning that the import filled in a value by itself (FILLED_IN: the code, the
+        field and the message, one msgid each). Made once per code and parameters: the same
+        warning repeats on many rows."""
+        key = (code, *params.values())
+        problem = self._filled_in.get(key)
+        if problem is None:
+            field, message = FILLED_IN[code]
+            if code == "set_by_type":
+                field = params["field"]
+                params = {**params, "field": capfirst(self[field].label)}
+            problem = FieldProblem(field, code, str(message) % params, is_warning=True)
+            if len(self._filled_in) < FILLED_IN_MEMORY:
+                self._filled_in[key] = problem
+        return problem
 
     def _not_allowed_message(self, spec: FieldSpec) -> str:
         if spec.group == Group.ATTACHMENT:

@@ -504,18 +504,16 @@ def _column_samples(job: ImportJob) -> tuple[list[list[str]], dict[int, int]]:
     found: dict[int, int] = {}
     try:
         table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
-        rows = table.rows()
         try:
-            for row in itertools.islice(rows, SCAN_ROWS):
+            # The rows as they are, not cut to the header's width: cells right of it count.
+            for row in itertools.islice(table._rows or (), SCAN_ROWS):
                 for position, cell in enumerate(row.cells):
                     if cell is not None:
                         found.setdefault(position, row.number)
                         if len(values := samples.setdefault(position, [])) < SAMPLE_ROWS and (text := _shown(cell)):
                             values.append(text)
         finally:
-            rows.close()
-        for position, number in table.beyond.items():
-            found.setdefault(position, number)
+            table.close()
     except ReadError:
         pass
     for column in job.left_out_columns or []:

@@ -52,7 +52,9 @@ class RowResult:
 @dataclass
 class Summary:
     """Counts of a whole file, and its problems: all of them counted, the first
-    `problem_limit` kept (a file of a million bad rows must not fill the memory)."""
+    `problem_limit` errors and the first `problem_limit` warnings kept (a file of a million
+    bad rows must not fill the memory; warnings on every row, such as a submit date filled
+    in, must not crowd out the errors)."""
 
     rows: int = 0
     valid_rows: int = 0
@@ -62,6 +64,7 @@ class Summary:
     warning_count: int = 0
     problems: list[Problem] = field(default_factory=list)
     problem_limit: int = 5000
+    kept_warnings: int = 0
 
     def add(self, result: RowResult) -> None:
         self.rows += 1
@@ -73,10 +76,13 @@ class Summary:
         for problem in result.problems:
             if problem.is_warning:
                 self.warning_count += 1
+                if self.kept_warnings < self.problem_limit:
+                    self.kept_warnings += 1
+                    self.problems.append(problem)
             else:
                 self.error_count += 1
-            if len(self.problems) < self.problem_limit:
-                self.problems.append(problem)
+                if len(self.problems) - self.kept_warnings < self.problem_limit:
+                    self.problems.append(problem)
 
     @property
     def errors(self) -> list[Problem]:
