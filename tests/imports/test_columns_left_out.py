@@ -210,7 +210,7 @@ def test_the_mapping_file_may_say_not_imported(demo, tmp_path):
     mapping = written(
         tmp_path, json.dumps({"relation": "Relatienummer", "not_imported": ["Afdeling", {"letter": "D"}]}), "m.json"
     )
-    code, out, err = import_items(
+    code, _out, err = import_items(
         written(tmp_path, LEFT_OUT, "rows.csv"), "--type", "SOLL", "--user", "importeur", "--mapping", mapping, "--json"
     )
     assert code == 2  # Onderwerp (B) is not mapped and not said to be left out
