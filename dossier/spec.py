@@ -544,12 +544,14 @@ class ItemSpec:
         user=None,
         now: dt.datetime | None = None,
         roles_of: Callable[[Relation], set[str]] | None = None,
+        report_filled: bool = False,
     ) -> tuple[dict[str, Any], list[FieldProblem]]:
         """Complete and check one item whose values are already cleaned and resolved (model
         instances for references). Returns the completed values and every problem found.
 
         1. Fill what the rules fill: submitter (R9), submit date (R10), required regarding
-           roles (R13), the relation of a given contact, profile defaults (entry only).
+           roles (R13), the relation of a given contact, profile defaults (entry only);
+           with `report_filled` (the import) each value filled in is a warning.
         2. Refuse values for fields the type does not allow (R11, R13, R15, R22).
         3. Required fields; "one of these required" on manual entry.
         4. Cross-field rules: contact of the relation (R20), regarding roles the relation
@@ -562,8 +564,9 @@ class ItemSpec:
         }
         problems: list[FieldProblem] = []
 
-        # 1. completion; on import, every value filled in is a warning (`filled_in`)
-        warn = self.purpose == Purpose.IMPORT
+        # 1. completion; `report_filled` (the import's rows): every value filled in is a
+        # warning (`filled_in`)
+        warn = report_filled
         if warn and "submitter" not in values and user is not None:
             problems.append(self.filled_in("submitter_filled_in", user=user.get_username()))
         if self.purpose == Purpose.IMPORT or "submitter" not in values:

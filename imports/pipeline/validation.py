@@ -328,7 +328,7 @@ class RowValidator:
             if "attachment" in values:
                 item_values["attachment"] = values["attachment"]
             completed, field_problems = self.spec.validate(
-                item_values, user=self.user, now=self.now, roles_of=self.lookups.roles_of
+                item_values, user=self.user, now=self.now, roles_of=self.lookups.roles_of, report_filled=True
             )
             for fp in field_problems:
                 if fp.field in failed:

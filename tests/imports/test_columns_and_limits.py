@@ -160,7 +160,7 @@ def test_control_characters_are_left_out_of_the_stored_text_with_a_warning(demo)
     job = start("Relatienummer;Onderwerp;Toelichting\n10001;Brief\x1b[2J aan\u202e klant;regel\x85 1\tA\n")
     assert services.set_mapping(job=job, mapping=services.suggest_mapping_for(job)) == []
     summary = services.validate_import(job=job).summary
-    assert [(p.row, p.column, p.code) for p in summary.warnings] == [
+    assert [(p.row, p.column, p.code) for p in summary.warnings if p.code == "control_characters_removed"] == [
         (2, "Onderwerp", "control_characters_removed"),
         (2, "Toelichting", "control_characters_removed"),
     ]
@@ -185,5 +185,5 @@ def test_the_rejected_rows_file_holds_a_formula_without_value_as_an_empty_cell(d
         user=get_user_model().objects.get(username="importeur"),
     )
     results = list(validator.validate([Row(2, ("10001", UNCOMPUTED, UNCOMPUTED))]))
-    assert [p.code for p in results[0].problems] == ["formula_without_value"]
+    assert [p.code for p in results[0].problems if not p.is_warning] == ["formula_without_value"]
     assert write_rejected_rows(results, headers, tmp_path / f"rejected.{fmt}", fmt) == 1

@@ -37,7 +37,8 @@ def test_it_imports_and_prints_a_json_summary(demo, soll_csv):
         "invalid_rows": 0,
         "items_created": 2,
     }
-    assert summary["problems"] == []
+    assert [p for p in summary["problems"] if not p["is_warning"]] == []
+    assert {p["code"] for p in summary["problems"]} == {"submitter_filled_in", "submit_date_filled_in", "set_by_type"}
     assert summary["job"]
     assert ImportJob.objects.get(pk=summary["job"]).source == "command line"
     assert '"relation"' in err  # the mapping it used, on stderr
@@ -60,7 +61,7 @@ def test_invalid_rows_exit_1_and_store_nothing_with_every_problem_listed(demo, b
     assert code == 1
     summary = json.loads(out)
     assert (summary["state"], summary["invalid_rows"], summary["items_created"]) == ("validated", 1, 0)
-    (problem,) = summary["problems"]
+    (problem,) = [p for p in summary["problems"] if not p["is_warning"]]
     assert problem == {
         "row": 3,
         "column": "Relatienummer",
@@ -190,7 +191,14 @@ def test_a_file_full_of_mistakes_counts_them_all_and_lists_the_first(demo, tmp_p
     rows.write_text("Relatienummer;Onderwerp\n" + "".join(f"E{n:04d};CV\n" for n in range(1, 21)), encoding="utf-8")
     code, out, _err = import_items(rows, "--type", "SOLL", "--user", "importeur", "--json")
     summary = json.loads(out)
-    assert (code, summary["invalid_rows"], summary["errors"], len(summary["problems"])) == (1, 20, 20, 5)
+    errors = [p for p in summary["problems"] if not p["is_warning"]]  # 5 errors and 5 warnings kept
+    assert (code, summary["invalid_rows"], summary["errors"], len(errors), len(summary["problems"])) == (
+        1,
+        20,
+        20,
+        5,
+        10,
+    )
 
 
 def test_a_file_imported_before_is_refused_with_its_date_user_and_count_unless_again(demo, soll_csv):
