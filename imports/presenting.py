@@ -326,13 +326,20 @@ def mapping_rows(job: ImportJob, spec: ItemSpec | None = None) -> list[MappingRo
 
 
 def columns_not_imported(job: ImportJob, rows: list[MappingRow]) -> list[str]:
-    """The file's columns no field takes, as "Name (C)"."""
+    """The file's columns no field takes, as "Name (C)", one without a name as "(C)"; and
+    the cells right of the last column name that the check found, as "(F)"."""
     taken = {row.letter for row in rows if row.letter}
-    return [
-        f"{header} ({column_letter(position)})"
+    named = [
+        f"{header} ({column_letter(position)})" if str(header).strip() else f"({column_letter(position)})"
         for position, header in enumerate(job.headers)
-        if column_letter(position) not in taken and str(header).strip()
+        if column_letter(position) not in taken
     ]
+    beyond = [
+        f"({column['letter']})"
+        for column in job.left_out_columns or []
+        if isinstance(column, dict) and column.get("beyond")
+    ]
+    return named + beyond
 
 
 # --- problems --------------------------------------------------------------------------------

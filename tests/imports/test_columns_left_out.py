@@ -319,3 +319,14 @@ def test_the_check_page_shows_the_filled_in_values_as_warnings_not_in_the_file(i
     page = client.get(reverse("imports:check", args=[job.pk])).content.decode()
     assert "Submit date filled in" in page and "(not in the file)" in page
     assert "Submitter filled in" in page
+
+
+def test_the_history_page_names_the_columns_not_imported_by_letter_also_without_a_name(demo):
+    from imports import presenting
+
+    job = start("Relatienummer;;Onderwerp\n10001;x;Brief;y\n")
+    mapping = {**services.suggest_mapping_for(job), "not_imported": [{"letter": "B"}, {"letter": "D"}]}
+    assert services.set_mapping(job=job, mapping=mapping) == []
+    services.validate_import(job=job)
+    page = presenting.job_page(job)
+    assert page["not_imported"] == "(B) and (D)"
