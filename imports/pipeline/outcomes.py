@@ -49,10 +49,13 @@ class RowResult:
         return self.clean is not None and not any(not p.is_warning for p in self.problems)
 
 
+WARNING_SHARE = 5  # warnings are kept up to a fifth of the errors' limit
+
+
 @dataclass
 class Summary:
     """Counts of a whole file, and its problems: all of them counted, the first
-    `problem_limit` errors and the first `problem_limit` warnings kept (a file of a million
+    `problem_limit` errors and the first fifth as many warnings kept (a file of a million
     bad rows must not fill the memory; warnings on every row, such as a submit date filled
     in, must not crowd out the errors)."""
 
@@ -76,7 +79,7 @@ class Summary:
         for problem in result.problems:
             if problem.is_warning:
                 self.warning_count += 1
-                if self.kept_warnings < self.problem_limit:
+                if self.kept_warnings < self.problem_limit // WARNING_SHARE:
                     self.kept_warnings += 1
                     self.problems.append(problem)
             else:
