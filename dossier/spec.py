@@ -132,6 +132,31 @@ class FieldProblem:
     is_warning: bool = False
 
 
+# The values the import fills in by itself, each a warning on its row (ItemSpec.filled_in):
+# code -> (the field, the message with its parameters).
+FILLED_IN: dict[str, tuple[str, Message]] = {
+    "submitter_filled_in": (
+        "submitter",
+        N_("No submitter given: %(user)s, who imports the file, is filled in (R9)."),
+    ),
+    "submit_date_filled_in": (
+        "submitted_at",
+        N_("No submit date given: the moment of the import, %(date)s, is filled in (R10)."),
+    ),
+    "responsible_filled_in": (
+        "responsible",
+        N_("No responsible given: the submitter %(user)s is filled in, as type %(type)s says."),
+    ),
+    "relation_from_contact": (
+        "relation",
+        N_("No organisation/person given: %(relation)s, the organisation of contact %(contact)s, is filled in."),
+    ),
+    "set_by_type": ("", N_("%(field)s is set to yes: type %(type)s sets it on every item (R13).")),
+    "done_from_date": ("done", N_("A date done is given, so done is set to yes.")),
+}
+FILLED_IN_MEMORY = 1024  # warnings kept made, per ItemSpec
+
+
 class ItemSpec:
     """The fields of one item type (optionally with a creation profile) for one purpose."""
 
@@ -168,6 +193,7 @@ class ItemSpec:
         self._fills_responsible = item_type.submitter_is_default_responsible and not self["responsible"].is_hidden
         self._relation_fillable = not self["relation"].is_hidden
         self._characteristic_levels = item_type.characteristics()
+        self._filled_in: dict[tuple, FieldProblem] = {}
 
     # --- the field list --------------------------------------------------------------------
 
@@ -509,12 +535,14 @@ class ItemSpec:
         user=None,
         now: dt.datetime | None = None,
         roles_of: Callable[[Relation], set[str]] | None = None,
+        report_filled: bool = False,
     ) -> tuple[dict[str, Any], list[FieldProblem]]:
         """Complete and check one item whose values are already cleaned and resolved (model
         instances for references). Returns the completed values and every problem found.
 
         1. Fill what the rules fill: submitter (R9), submit date (R10), required regarding
-           roles (R13), the relation of a given contact, profile defaults (entry only).
+           roles (R13), the relation of a given contact, profile defaults (entry only);
+           with `report_filled` (the import) each value filled in is a warning.
         2. Refuse values for fields the type does not allow (R11, R13, R15, R22).
         3. Required fields; "one of these required" on manual entry.
         4. Cross-field rules: contact of the relation (R20), regarding roles the relation
@@ -527,17 +555,33 @@ class ItemSpec:
         }
         problems: list[FieldProblem] = []
 
-        # 1. completion
+        # 1. completion; `report_filled` (the import's rows): every value filled in is a
+        # warning (`filled_in`)
+        warn = report_filled
+        if warn and "submitter" not in values and user is not None:
+            problems.append(self.filled_in("submitter_filled_in", user=user.get_username()))
         if self.purpose == Purpose.IMPORT or "submitter" not in values:
             values.setdefault("submitter", user)
-        values.setdefault("submitted_at", now or timezone.now())
-        if self._fills_responsible:
-            values.setdefault("responsible", values["submitter"])
+        if "submitted_at" not in values:
+            values["submitted_at"] = now or timezone.now()
+            if warn:
+                shown = timezone.localtime(values["submitted_at"]).strftime("%d-%m-%Y %H:%M")
+                problems.append(self.filled_in("submit_date_filled_in", date=shown))
+        if self._fills_responsible and "responsible" not in values:
+            values["responsible"] = values["submitter"]
+            if warn and values["submitter"] is not None:
+                user_name = values["submitter"].get_username()
+                problems.append(self.filled_in("responsible_filled_in", user=user_name, type=self.item_type.code))
         contact = values.get("contact")
         if contact is not None and "relation" not in values and self._relation_fillable:
             values["relation"] = contact.organisation
+            if warn:
+                number, contact_id = contact.organisation.number, contact.contact_id
+                problems.append(self.filled_in("relation_from_contact", relation=number, contact=contact_id))
         for code in self._auto_codes:
             values[code] = True
+            if warn:
+                problems.append(self.filled_in("set_by_type", field=code, type=self.item_type.code))
         for spec in self._plain_defaults:
             if spec.code not in values:
                 # A bad profile default is the admin's problem; it shows as a missing value.
@@ -577,7 +621,25 @@ class ItemSpec:
             )
         if values.get("done_date") and not values.get("done"):
             values["done"] = True
+            if warn:
+                problems.append(self.filled_in("done_from_date"))
         return values, problems
+
+    def filled_in(self, code: str, **params: str) -> FieldProblem:
+        """The warning that the import filled in a value by itself (FILLED_IN: the code, the
+        field and the message, one msgid each). Made once per code and parameters: the same
+        warning repeats on many rows."""
+        key = (code, *params.values())
+        problem = self._filled_in.get(key)
+        if problem is None:
+            field, message = FILLED_IN[code]
+            if code == "set_by_type":
+                field = params["field"]
+                params = {**params, "field": capitalised(self[field].label)}
+            problem = FieldProblem(field, code, message % params, is_warning=True)
+            if len(self._filled_in) < FILLED_IN_MEMORY:
+                self._filled_in[key] = problem
+        return problem
 
     def _not_allowed_message(self, spec: FieldSpec) -> Message:
         if spec.group == Group.ATTACHMENT:

@@ -20,10 +20,19 @@ from dossier.models import EXTRA_MODELS, CreationProfile, ItemType
 from dossier.spec import FieldSpec, ItemSpec, Kind
 from dossier.values import ValueProblem
 from imports.pipeline.attachments import ArchiveError, AttachmentArchive
-from imports.pipeline.mapping import duplicated_columns, letter_position, same_name
+from imports.pipeline.columns import left_out_columns, unconfirmed_message
+from imports.pipeline.mapping import (
+    NOT_IMPORTED,
+    column_title,
+    duplicated_columns,
+    ignored_entry,
+    ignored_positions,
+    letter_position,
+    same_name,
+)
 from spreadsheets.reading import column_letter
 
-NOT_IMPORTED = ("", gettext_lazy("- not imported -"))
+NOT_IMPORTED_CHOICE = ("", gettext_lazy("- not imported -"))
 NO_FIXED_VALUE = ("", "-")
 SHARED_NAME_LENGTH = 100  # SavedMapping.name
 
@@ -162,13 +171,26 @@ class SheetForm(forms.Form):
         ]
 
 
+class TickedColumns(forms.MultipleChoiceField):
+    """Tick boxes of column letters; an empty value (no box ticked) is none."""
+
+    def to_python(self, value) -> list[str]:
+        return [letter for letter in super().to_python(value) if letter]
+
+
 class MappingForm(forms.Form):
     """Step c: for every field of the type a column of the file or a fixed value.
 
     For each fillable field `column_<code>` picks a column by its letter and `fixed_<code>`
     gives a fixed value (a drop-down for choices). `mapping()` turns them into the entries the
     mapping module takes: a column whose name is unique by that name (so the mapping is
-    remembered for files with the columns in another order), a repeated one by its letter."""
+    remembered for files with the columns in another order), a repeated one or one without a
+    name by its letter.
+
+    `data_columns` (position -> first row with something in it) are the columns known to hold
+    data, also those right of the last column name: each that no field takes must be ticked in
+    `not_imported` ("not imported", kept in the mapping's list of that name) before the
+    mapping is saved, so nothing is left out unasked."""
 
     error_css_class = "errors"
 
@@ -180,15 +202,18 @@ class MappingForm(forms.Form):
         user,
         initial_mapping: dict[str, dict],
         may_share: bool = False,
+        data_columns: dict[int, int] | None = None,
         **kwargs,
     ):
         super().__init__(*args, label_suffix="", **kwargs)
         self.spec, self.headers, self.user = spec, headers, user
         self.repeated = {p for found in duplicated_columns(headers).values() for p in found}
+        self.repeated |= {i for i, h in enumerate(headers) if not h}  # no name: by letter too
         self.unique = {same_name(h): i for i, h in enumerate(headers) if i not in self.repeated}
+        self.data_columns = dict(sorted((data_columns or {}).items()))
         column_choices = [
-            NOT_IMPORTED,
-            *((column_letter(i), f"{column_letter(i)}: {h}") for i, h in enumerate(headers)),
+            NOT_IMPORTED_CHOICE,
+            *((column_letter(i), f"{column_letter(i)}: {h or _('(no name)')}") for i, h in enumerate(headers)),
         ]
         self.spec_fields = spec.fillable_fields
         for field in self.spec_fields:
@@ -202,6 +227,15 @@ class MappingForm(forms.Form):
                 fixed.required = False
                 fixed.initial = (initial_mapping.get(field.code) or {}).get("fixed")
                 self.fields[f"fixed_{field.code}"] = fixed
+        if self.data_columns:
+            ignored = ignored_positions(headers, initial_mapping)
+            self.fields["not_imported"] = TickedColumns(
+                label=_("Not imported"),
+                choices=[(column_letter(p), column_title(headers, p)) for p in self.data_columns],
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                initial=[column_letter(p) for p in self.data_columns if p in ignored],
+            )
         if may_share:
             self.fields["share_as"] = forms.CharField(
                 label=_("Also share it with the users of type %(type)s as") % {"type": spec.item_type.code},
@@ -278,6 +312,14 @@ class MappingForm(forms.Form):
                 self.add_error(f"fixed_{field.code}", error)
         return cleaned
 
+    def left_out_error(self) -> str:
+        """Of a valid form: the sentence naming the columns with data that no field takes
+        and that are not ticked "not imported" ("" when there are none). The view adds it
+        with the mapping's own problems, so the page shows every problem at once."""
+        left_out = left_out_columns(self.headers, self.mapping(), self.data_columns)
+        unconfirmed = [column for column in left_out if not column.confirmed]
+        return unconfirmed_message(unconfirmed) if unconfirmed else ""
+
     def _check_fixed(self, field: FieldSpec, raw: str) -> None:
         """A fixed value is read as every row's would be, and what it names must exist."""
         try:
@@ -298,21 +340,32 @@ class MappingForm(forms.Form):
         """The name to share the mapping under (a valid form), or "" to keep it to oneself."""
         return " ".join((self.cleaned_data.get("share_as") or "").split())
 
-    def mapping(self) -> dict[str, dict]:
+    def mapping(self) -> dict[str, Any]:
         """The mapping the (valid) form describes; fields it does not feed are left out."""
-        return sources_of(self.spec_fields, self.headers, self.repeated, self.cleaned_data)
+        return self.mapping_of(self.cleaned_data)
 
-    def shown_mapping(self) -> dict[str, dict]:
+    def mapping_of(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The fields' sources, and the ticked columns with data that no field takes as the
+        list "not_imported" (a ticked column that a field takes after all is imported)."""
+        mapping = sources_of(self.spec_fields, self.headers, self.repeated, values)
+        fed = {letter_position(values.get(f"column_{field.code}") or "") for field in self.spec_fields}
+        ticked = [letter_position(letter) for letter in values.get("not_imported") or []]
+        ignored = [ignored_entry(self.headers, p) for p in ticked if p is not None and p not in fed]
+        if ignored:
+            mapping[NOT_IMPORTED] = ignored
+        return mapping
+
+    def shown_mapping(self) -> dict[str, Any]:
         """The mapping the page shows: what was sent, or else the initial one."""
         values = {}
         for name, field in self.fields.items():
             raw = self[name].value() if self.is_bound else field.initial
             values[name] = raw or ""
-        return sources_of(self.spec_fields, self.headers, self.repeated, values)
+        return self.mapping_of(values)
 
 
 def sources_of(fields: list[FieldSpec], headers: list[str], repeated: set[int], values: dict[str, Any]) -> dict:
-    mapping: dict[str, dict] = {}
+    mapping: dict[str, Any] = {}
     for field in fields:
         letter = values.get(f"column_{field.code}") or ""
         fixed = str(values.get(f"fixed_{field.code}") or "").strip()

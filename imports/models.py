@@ -150,6 +150,9 @@ class ImportJob(models.Model):
     staged_attachments = models.PositiveIntegerField(_("attachments staged"), default=0)
     skip_invalid = models.BooleanField(_("only the valid rows"), default=False)
     problems = models.JSONField(_("problems"), default=list, blank=True)
+    # Columns holding data that no field takes, found by the validation (LeftOutColumn.as_dict
+    # of imports/pipeline/columns.py): each confirmed by the mapping as not imported, or not.
+    left_out_columns = models.JSONField(_("columns not imported"), default=list, blank=True)
     error_message = MessageField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)

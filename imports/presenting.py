@@ -81,6 +81,12 @@ CODE_TITLES = {
     "attachment_type_not_allowed": gettext_lazy("Attachment type not accepted"),
     "attachment_named_twice": gettext_lazy("Attachment named twice in one cell"),
     "attachment_not_named": gettext_lazy("File in the ZIP that no row names"),
+    "submitter_filled_in": gettext_lazy("Submitter filled in"),
+    "submit_date_filled_in": gettext_lazy("Submit date filled in"),
+    "responsible_filled_in": gettext_lazy("Responsible filled in"),
+    "relation_from_contact": gettext_lazy("Organisation/person taken from the contact"),
+    "set_by_type": gettext_lazy("Set by the type"),
+    "done_from_date": gettext_lazy("Done set by the date done"),
 }
 
 
@@ -338,13 +344,20 @@ def mapping_rows(job: ImportJob, spec: ItemSpec | None = None) -> list[MappingRo
 
 
 def columns_not_imported(job: ImportJob, rows: list[MappingRow]) -> list[str]:
-    """The file's columns no field takes, as "Name (C)"."""
+    """The file's columns no field takes, as "Name (C)", one without a name as "(C)"; and
+    the cells right of the last column name that the check found, as "(F)"."""
     taken = {row.letter for row in rows if row.letter}
-    return [
-        f"{header} ({column_letter(position)})"
+    named = [
+        f"{header} ({column_letter(position)})" if str(header).strip() else f"({column_letter(position)})"
         for position, header in enumerate(job.headers)
-        if column_letter(position) not in taken and str(header).strip() and not is_status_column(header)
+        if column_letter(position) not in taken and not is_status_column(header)
     ]
+    beyond = [
+        f"({column['letter']})"
+        for column in job.left_out_columns or []
+        if isinstance(column, dict) and column.get("beyond")
+    ]
+    return named + beyond
 
 
 # --- problems --------------------------------------------------------------------------------
@@ -415,12 +428,16 @@ class ProblemReport:
         return f"{column}: {CODE_TITLES.get(code, code)}"
 
 
-def _column_of(problem: dict) -> str:
+def _column_of(problem: dict, fixed: frozenset[str] = frozenset()) -> str:
+    """The column a problem is in; for a field without one, a fixed value (`fixed`: the
+    fields the mapping gives one) or a value the import filled in for a field no column feeds."""
     if problem.get("column"):
         return str(problem["column"])
     if problem.get("row") is None and str(problem.get("code") or "").startswith("attachment_"):  # a file in the ZIP
         return _("(the attachments ZIP)")
-    return _("(a fixed value)") if problem.get("field") else _("(the row)")
+    if not problem.get("field"):
+        return _("(the row)")
+    return _("(a fixed value)") if problem["field"] in fixed else _("(not in the file)")
 
 
 def _query(params: QueryDict, **changes: Any) -> str:
@@ -434,13 +451,18 @@ def _query(params: QueryDict, **changes: Any) -> str:
 
 
 def _problem_list(
-    kind: str, problems: list[dict], total: int, params: QueryDict, chosen: tuple[str, str] | None
+    kind: str,
+    problems: list[dict],
+    total: int,
+    params: QueryDict,
+    chosen: tuple[str, str] | None,
+    fixed: frozenset[str] = frozenset(),
 ) -> ProblemList:
     page_name = f"{kind}_page"
     rows_by_group: dict[tuple[str, str], set] = {}
     example: dict[tuple[str, str], str] = {}
     for index, problem in enumerate(problems):
-        key = (_column_of(problem), str(problem.get("code") or ""))
+        key = (_column_of(problem, fixed), str(problem.get("code") or ""))
         row = problem.get("row")
         rows_by_group.setdefault(key, set()).add(row if row is not None else ("file", index))  # each counts
         example.setdefault(key, shortened(problem_message(problem), SHOWN_MESSAGE_LENGTH))
@@ -459,13 +481,13 @@ def _problem_list(
     shown = [
         ProblemRow(
             row=problem.get("row"),
-            column=_column_of(problem),
+            column=_column_of(problem, fixed),
             value=shortened(str(problem.get("value") or ""), SHOWN_VALUE_LENGTH),
             message=shortened(problem_message(problem), SHOWN_MESSAGE_LENGTH),
             code=str(problem.get("code") or ""),
         )
         for problem in problems
-        if chosen is None or (_column_of(problem), str(problem.get("code") or "")) == chosen
+        if chosen is None or (_column_of(problem, fixed), str(problem.get("code") or "")) == chosen
     ]
     shown.sort(key=lambda row: (row.row is None, row.row or 0))
     page = Paginator(shown, ROWS_PER_PAGE).get_page(params.get(page_name))
@@ -490,6 +512,8 @@ def problem_report(job: ImportJob, params: QueryDict | None = None, *, downloads
     if "problem_code" in params and "problem_column" in params:
         chosen = (params["problem_column"], params["problem_code"])
     totals = problem_totals(job)
+    mapping = job.mapping if isinstance(job.mapping, dict) else {}
+    fixed = frozenset(code for code, source in mapping.items() if isinstance(source, dict) and "fixed" in source)
     errors = [problem for problem in problems if not problem.get("is_warning")]
     warnings = [problem for problem in problems if problem.get("is_warning")]
     from imports.services import has_row_record
@@ -503,8 +527,8 @@ def problem_report(job: ImportJob, params: QueryDict | None = None, *, downloads
     return ProblemReport(
         totals=totals,
         kept=len(problems),
-        errors=_problem_list("error", errors, totals.errors, params, chosen),
-        warnings=_problem_list("warning", warnings, totals.warnings, params, chosen),
+        errors=_problem_list("error", errors, totals.errors, params, chosen, fixed),
+        warnings=_problem_list("warning", warnings, totals.warnings, params, chosen, fixed),
         chosen=chosen,
         clear_query=_query(params, problem_column=None, problem_code=None, error_page=None, warning_page=None),
         downloads=links,

@@ -89,6 +89,8 @@ def start_commit(*, job: ImportJob, skip_invalid: bool = False, again: bool = Fa
         raise services.ImportedBefore(
             services.imported_before_message(earlier, viewer=job.user), job=job, earlier=earlier
         )
+    if job.state == ImportJob.State.VALIDATED and (refusal := services.columns_left_out(job)):
+        raise refusal
     if job.state == ImportJob.State.VALIDATED and job.invalid_row_count and not skip_invalid:
         raise services.rows_invalid(job)
     if job.state != ImportJob.State.VALIDATED:

@@ -37,15 +37,19 @@ from dossier.views import submitter_required
 from imports import presenting, services, tasks
 from imports.forms import ChooseTypeForm, MappingForm, SheetForm, UploadForm
 from imports.models import ImportJob, SavedMapping
-from imports.pipeline.mapping import letter_position
+from imports.pipeline.columns import LeftOutColumn, column_list, unconfirmed, unconfirmed_message
+from imports.pipeline.mapping import check_mapping, field_entries, letter_position
 from imports.pipeline.reconciliation import is_status_column
 from imports.template_workbook import template_file_name, write_template
 from imports.uploads import SizeLimitedUploadHandler, recognised_name, upload_limits
-from spreadsheets.reading import ReadError, Row, column_letter, open_table, sample
+from spreadsheets.reading import ReadError, Row, column_letter, open_table
 
 logger = logging.getLogger(__name__)
 
 SAMPLE_ROWS = 5
+# The mapping page looks this far into the file for columns with data that no field takes;
+# the check reads every row and asks again for any found further down.
+SCAN_ROWS = 2000
 PREVIEW_ROWS = 12
 RELATION_RESULTS = 20
 State = ImportJob.State
@@ -397,12 +401,26 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
         initial = job.mapping or _mapping_of_corrected(request, job) or services.suggest_mapping_for(job)
     may_share = services.sharing_refusal(request.user, job.item_type) is None
     data = request.POST if request.method == "POST" else None
+    samples, data_columns = _column_samples(job)
     form = MappingForm(
-        data, spec=spec, headers=job.headers, user=request.user, initial_mapping=initial, may_share=may_share
+        data,
+        spec=spec,
+        headers=job.headers,
+        user=request.user,
+        initial_mapping=initial,
+        may_share=may_share,
+        data_columns=data_columns,
     )
     if form.is_valid():
-        problems = services.set_mapping(job=job, mapping=form.mapping()) if not _refresh(request) else None
-        if problems == []:
+        problems = None
+        if not _refresh(request) and (left_out := form.left_out_error()):
+            # Nothing is saved while data would be left out unasked; the mapping's own
+            # problems are shown with it.
+            form.add_error("not_imported", left_out)
+            problems = check_mapping(spec, job.headers, form.mapping())
+        elif not _refresh(request):
+            problems = services.set_mapping(job=job, mapping=form.mapping())
+        if problems == [] and not form.errors:
             messages.success(
                 request,
                 _(
@@ -428,14 +446,13 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
         for problem in problems or []:
             name = f"column_{problem.field}"
             form.add_error(name if name in form.fields else None, capfirst(problem.message))
-    samples = _column_samples(job)
     shown = form.shown_mapping()
     context = {
         "title": _("Map the columns"),
         "job": job,
         "form": form,
         "rows": _field_rows(form, spec, shown, samples),
-        "columns": _column_rows(job.headers, shown, spec, samples),
+        "columns": _column_rows(job.headers, shown, spec, samples, form),
         "auto_fields": [capfirst(f.label) for f in spec.fields if f.auto],
         "remembered": remembered if remembered and not job.mapping and chosen is None else None,
         "shared": shared,
@@ -481,15 +498,33 @@ def _refresh(request: HttpRequest) -> bool:
     return "refresh" in request.POST
 
 
-def _column_samples(job: ImportJob) -> list[list[str]]:
-    """The first rows of every column, as text."""
+def _column_samples(job: ImportJob) -> tuple[list[list[str]], dict[int, int]]:
+    """The first values of every column, as text (also of cells right of the last column
+    name); and the columns with data: position -> the first row with some. From the first
+    SCAN_ROWS rows, and from every row when the rows were checked before."""
+    width = len(job.headers)
+    samples: dict[int, list[str]] = {}
+    found: dict[int, int] = {}
     try:
-        _table, rows = sample(
-            job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row, size=SAMPLE_ROWS
-        )
+        table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
+        try:
+            # The rows as they are, not cut to the header's width: cells right of it count.
+            for row in itertools.islice(table._rows or (), SCAN_ROWS):
+                for position, cell in enumerate(row.cells):
+                    if cell is not None:
+                        found.setdefault(position, row.number)
+                        if len(values := samples.setdefault(position, [])) < SAMPLE_ROWS and (text := _shown(cell)):
+                            values.append(text)
+        finally:
+            table.close()
     except ReadError:
-        rows = []
-    return [[_shown(row.cells[i]) for row in rows if _shown(row.cells[i])] for i in range(len(job.headers))]
+        pass
+    for column in job.left_out_columns or []:
+        position = letter_position(column.get("letter", ""))
+        if position is not None:
+            found[position] = min(found.get(position, column.get("row", 0)), column.get("row", 0))
+    size = max([width - 1, *found]) + 1
+    return [samples.get(i, []) for i in range(size)], found
 
 
 def _field_rows(form: MappingForm, spec, mapping: dict[str, dict], samples: list[list[str]]) -> list[dict[str, Any]]:
@@ -512,24 +547,37 @@ def _field_rows(form: MappingForm, spec, mapping: dict[str, dict], samples: list
     return rows
 
 
-def _column_rows(headers: list[str], mapping: dict[str, dict], spec, samples) -> list[dict[str, Any]]:
-    """Every column of the file with the field it feeds, or none ("not imported")."""
+def _column_rows(headers: list[str], mapping: dict[str, Any], spec, samples, form: MappingForm) -> list[dict]:
+    """Every column of the file with the field it feeds, or none ("not imported"); the
+    columns right of the last column name that hold data too. A column with data that no
+    field takes has its "not imported" tick box."""
     fed_by: dict[int, str] = {}
-    unique = {h: i for i, h in enumerate(headers) if headers.count(h) == 1}
-    for code, source in mapping.items():
+    unique = {h: i for i, h in enumerate(headers) if h and headers.count(h) == 1}
+    for code, source in field_entries(mapping).items():
         if "column" in source and source["column"] in unique:
             fed_by[unique[source["column"]]] = capfirst(spec[code].label)
         elif "letter" in source and (position := letter_position(source["letter"])) is not None:
             fed_by[position] = capfirst(spec[code].label)
+    boxes = {}
+    if "not_imported" in form.fields:
+        boxes = {box.data["value"]: box for box in form["not_imported"]}
+    positions = [*range(len(headers)), *(p for p in form.data_columns if p >= len(headers))]
     return [
         {
             "letter": column_letter(i),
-            "header": header,
+            "header": headers[i] if i < len(headers) else "",
+            "beyond": i >= len(headers),
             "field": fed_by.get(i)
-            or (_("the status of the rows (never a field)") if is_status_column(header) else None),
+            or (
+                _("the status of the rows (never a field)")
+                if i < len(headers) and is_status_column(headers[i])
+                else None
+            ),
             "sample": samples[i] if i < len(samples) else [],
+            "first_row": form.data_columns.get(i),
+            "box": boxes.get(column_letter(i)),
         }
-        for i, header in enumerate(headers)
+        for i in positions
     ]
 
 
@@ -600,7 +648,13 @@ def check(request: HttpRequest, pk) -> HttpResponse:
     if job.state == State.VALIDATED:
         earlier = services.earlier_import(job=job)
         named = earlier is not None and services.may_name_importer(earlier, request.user)
+        left_out = [LeftOutColumn.from_dict(column) for column in job.left_out_columns or []]
+        waiting = unconfirmed(left_out)
         context.update(
+            left_out=[column for column in left_out if column.confirmed],
+            left_out_text=column_list(column for column in left_out if column.confirmed),
+            unconfirmed=waiting,
+            unconfirmed_message=unconfirmed_message(waiting) if waiting else "",
             counts=presenting.counts(job),
             problems=presenting.problem_report(job, request.GET),
             earlier=earlier,

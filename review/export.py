@@ -10,10 +10,11 @@ the exported types, in ItemSpec's order, with headers and values the import read
   item number, project and course by code, characteristic values by code, choices by code;
 - yes/no as yes/no (ja/nee in Dutch), dates as dates (ISO text in .csv), the submit date as
   local time to the second, free fields by their kind;
-- then three columns the import leaves alone: type, item number and import.
+- then three columns no field of the import takes: type, item number and import (the
+  import asks to confirm them as not imported: the wizard's tick boxes, --ignore-column).
 
-With one type, an export can be imported again as a new import of that type: every column
-maps by itself (`ItemExport` checks that with the mapping step's own `suggest_mapping`). With
+With one type, an export can be imported again as a new import of that type: every other
+column maps by itself (`ItemExport` checks that with the mapping step's own `suggest_mapping`). With
 several types the columns are the union of the types' fields; a column a type lacks stays
 empty on its rows. Cells are written by spreadsheets/writing.py (formulas neutralised).
 """

@@ -1,10 +1,13 @@
 """Reading: a spreadsheet file -> headers + streamed rows with their spreadsheet row numbers.
 
     table = open_table(path, file_name="docs.xlsx")
-    table.headers            # ["Relatienummer", "Onderwerp", ...], never empty; a name
-                             # given twice is kept (imports/pipeline/mapping.py tells them apart)
+    table.headers            # ["Relatienummer", "Onderwerp", ...]; a name given twice is
+                             # kept, a column without a name is "" (imports/pipeline/mapping.py
+                             # tells them apart by their letters)
     for row in table.rows(): # Row(number=2, cells=("10001", "CV", ...)); empty rows skipped
         ...
+    table.beyond             # {position: first row}: cells right of the last column name,
+                             # which rows() leaves out, recorded as it reads them
 
 .xlsx and .ods stream through our own expat readers (xlsx.py, ods.py), so memory stays flat
 for the largest sheet Excel or Calc allows; .xls goes through python-calamine, which reads
@@ -115,16 +118,27 @@ class Table:
     epoch: int = 1900  # Excel's date system, for serial-number dates
     hidden_sheets: list[str] = field(default_factory=list)
     encoding: str | None = None  # the character set a CSV was read in ("cp1251"), else None
+    # Cells right of the last column name that hold something (ragged rows, a last column
+    # without a name): their position -> the first row with one. Filled while rows() reads,
+    # so that what it leaves out is never dropped without a word.
+    beyond: dict[int, int] = field(default_factory=dict)
     _rows: Iterator[Row] | None = field(default=None, repr=False)
     _close: Any = field(default=None, repr=False)
 
     def rows(self) -> Iterator[Row]:
-        """The data rows under the header, empty ones skipped, cells padded to the headers."""
+        """The data rows under the header, empty ones skipped, cells padded or cut to the
+        headers (what is cut is recorded in `beyond`)."""
         width = len(self.headers)
+        beyond = self.beyond
         try:
             for row in self._rows or ():
-                cells = row.cells[:width]
-                if len(cells) < width:
+                cells = row.cells
+                if len(cells) > width:
+                    for position in range(width, len(cells)):
+                        if cells[position] is not None and position not in beyond:
+                            beyond[position] = row.number
+                    cells = cells[:width]
+                elif len(cells) < width:
                     cells = cells + (None,) * (width - len(cells))
                 yield Row(row.number, cells)
         finally:
@@ -274,22 +288,20 @@ def _find_header(source: Iterator[Row], header_row: int | None) -> tuple[list[An
 
 
 def header_names(cells: list[Any]) -> list[str]:
-    """Header texts, trimmed, without control characters, never empty: an empty one (a
-    merged or blank cell, or a formula without its value) is its column letter in brackets,
-    "(C)", the same in every language (the headers are kept with the job and matched by the
-    saved mappings, so they may not depend on the language of whoever reads the file). A name
-    given twice stays as it is: the caller tells the columns apart by their letters. A name
-    longer than HEADER_MAX_LENGTH is cut short."""
+    """Header texts, trimmed, without control characters. An empty one (a merged or blank
+    cell, or a formula without its value) stays "": such a column has no name in any
+    language, and is mapped by its letter, as a name given twice is. Blank cells after the
+    last name are left out. A name longer than HEADER_MAX_LENGTH is cut short."""
     while cells and cells[-1] is not UNCOMPUTED and _blank(cells[-1]):
         cells = cells[:-1]
     headers: list[str] = []
-    for index, cell in enumerate(cells):
+    for cell in cells:
         text = "" if cell is UNCOMPUTED or _blank(cell) else " ".join(without_controls(str(cell)).split())
         if isinstance(cell, float) and cell.is_integer():
             text = str(int(cell))
         if len(text) > HEADER_MAX_LENGTH:
             text = text[: HEADER_MAX_LENGTH - 1] + "…"
-        headers.append(text or f"({column_letter(index)})")
+        headers.append(text)
     return headers
 
 

@@ -7,11 +7,18 @@ gets one source: a column by its name, a column by its letter, or a fixed value:
      "text": {"letter": "D"}}
 
 A column name given twice in the header row (also when the two differ only in case or
-spaces, "Naam" and "naam") names no column: such a column is mapped by its letter, as the
-spreadsheet program shows it ("A", "B", ..., "AA"; case and spaces do not matter). Automatic
-matching never picks a repeated name, and mapping a field to one is a problem that names the
-letters. A saved mapping's letters are reused only when the saved header row had the same
-name at that letter (the header set that finds a saved mapping ignores the order).
+spaces, "Naam" and "naam") names no column, and neither does an empty one: such a column is
+mapped by its letter, as the spreadsheet program shows it ("A", "B", ..., "AA"; case and
+spaces do not matter), in every language alike. Automatic matching never picks a repeated
+name, and mapping a field to one is a problem that names the letters. A saved mapping's
+letters are reused only when the saved header row had the same name at that letter (the
+header set that finds a saved mapping ignores the order).
+
+Columns that hold data no field takes are never left out unasked: the mapping lists them
+under the key "not_imported", by name or letter (`ignored_positions`), and
+imports/pipeline/columns.py finds those it does not list:
+
+    {"relation": {"column": "Relatienummer"}, "not_imported": ["Opmerking", {"letter": "H"}]}
 
 `suggest_mapping` matches headers to fields on the field code, the English and Dutch labels,
 the AFAS connector names (Ds, SbTx, BcId, ...), a few common Dutch words, and fuzzily.
@@ -84,6 +91,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 
+NOT_IMPORTED = "not_imported"  # the key of the columns confirmed as not imported
+
+
 @dataclass(frozen=True)
 class MappingProblem:
     field: str | None
@@ -108,11 +118,65 @@ def same_name(header: str) -> str:
     return "".join(header.split()).casefold()
 
 
+def field_entries(mapping: dict[str, Any]) -> dict[str, Any]:
+    """The mapping's fields and their sources, without its list of columns not imported."""
+    return {code: source for code, source in mapping.items() if code != NOT_IMPORTED}
+
+
+def ignored_entries(mapping: dict[str, Any]) -> list[dict[str, str]]:
+    """The columns the mapping says are not imported, each as {"column": name} or
+    {"letter": letter} (a plain name is short for the first)."""
+    entries = mapping.get(NOT_IMPORTED) if isinstance(mapping, dict) else None
+    if not isinstance(entries, list):
+        return []
+    return [
+        {"column": entry} if isinstance(entry, str) else entry for entry in entries if isinstance(entry, str | dict)
+    ]
+
+
+def ignored_positions(headers: Sequence[str], mapping: dict[str, Any]) -> set[int]:
+    """The positions of the columns the mapping says are not imported: by a name that one
+    column has, or by a letter (also right of the last column name)."""
+    positions = _name_positions(headers)
+    found = set()
+    for entry in ignored_entries(mapping):
+        if entry.get("letter"):
+            position = letter_position(entry["letter"])
+        else:
+            position = positions.get(same_name(str(entry.get("column", "")))) if entry.get("column") else None
+        if position is not None:
+            found.add(position)
+    return found
+
+
+def ignored_entry(headers: Sequence[str], position: int) -> dict[str, str]:
+    """How a mapping names the column at `position` as not imported: by its name when one
+    column has it (so the entry holds for the same columns in another order), else by letter."""
+    if position < len(headers) and _name_positions(headers).get(same_name(headers[position])) == position:
+        return {"column": headers[position]}
+    return {"letter": column_letter(position)}
+
+
+def column_title(headers: Sequence[str], position: int) -> str:
+    """A column as problems and refusals name it, the same in every language: its header,
+    with its letter when the header is repeated ("Naam (D)"), its letter alone in brackets
+    when it has no name or lies right of the last name ("(F)")."""
+    header = headers[position] if position < len(headers) else ""
+    if not header:
+        return f"({column_letter(position)})"
+    if _name_positions(headers).get(same_name(header)) != position:
+        return f"{header} ({column_letter(position)})"
+    return header
+
+
 def duplicated_columns(headers: Sequence[str]) -> dict[str, list[int]]:
-    """Each name given to more than one column (as first written) -> the columns' positions."""
+    """Each name given to more than one column (as first written) -> the columns' positions;
+    columns without a name are no name given twice."""
     positions: dict[str, list[int]] = {}
     first: dict[str, str] = {}
     for position, header in enumerate(headers):
+        if not header:
+            continue
         key = same_name(header)
         positions.setdefault(key, []).append(position)
         first.setdefault(key, header)
@@ -168,11 +232,16 @@ def suggest_mapping(
     a name several columns share (or that reads the same after normalising) is never matched.
     A saved entry by letter needs `saved_headers`, the header row it was saved with."""
     fields = spec.fillable_fields
-    mapping: dict[str, dict] = {}
+    mapping: dict[str, Any] = {}
     # The reconciliation workbook's status column is never a field.
     used: set[int] = {position for position, header in enumerate(headers) if is_status_column(header)}
     positions = _name_positions(headers)
-    for code, source in (saved or {}).items():
+    ignored = [
+        entry
+        for entry in ignored_entries(saved or {})
+        if _saved_position(entry, headers, positions, saved_headers, beyond=True) is not None
+    ]
+    for code, source in field_entries(saved or {}).items():
         if code not in spec or spec[code].is_hidden or not isinstance(source, dict):
             continue
         if "fixed" in source:
@@ -211,22 +280,33 @@ def suggest_mapping(
         if best:
             mapping[field.code] = {"column": headers[best[1]]}
             used.add(best[1])
+    if ignored:
+        mapping[NOT_IMPORTED] = ignored
     return mapping
 
 
 def _name_positions(headers: Sequence[str]) -> dict[str, int | None]:
-    """Each header name (as `same_name` reads it) -> its position; None when it is repeated."""
+    """Each header name (as `same_name` reads it) -> its position; None when it is repeated.
+    A column without a name has none."""
     positions: dict[str, int | None] = {}
     for position, header in enumerate(headers):
+        if not header:
+            continue
         key = same_name(header)
         positions[key] = None if key in positions else position
     return positions
 
 
 def _saved_position(
-    source: dict, headers: Sequence[str], positions: dict[str, int | None], saved_headers: Sequence[str] | None
+    source: dict,
+    headers: Sequence[str],
+    positions: dict[str, int | None],
+    saved_headers: Sequence[str] | None,
+    *,
+    beyond: bool = False,
 ) -> int | None:
-    """The column a saved entry still names in these headers, or None."""
+    """The column a saved entry still names in these headers, or None. `beyond`: a letter
+    right of the last column name counts too, when the saved header row was as wide."""
     column, letter = source.get("column"), source.get("letter")
     if column and not letter:
         return positions.get(same_name(str(column))) if column in headers else None
@@ -234,6 +314,8 @@ def _saved_position(
         position = letter_position(letter)
         if position is not None and position < min(len(headers), len(saved_headers)):
             return position if same_name(headers[position]) == same_name(saved_headers[position]) else None
+        if beyond and position is not None and position >= len(headers) == len(saved_headers):
+            return position
     return None
 
 
@@ -256,6 +338,9 @@ def shape_problems(mapping: Any) -> list[MappingProblem]:
     problems = []
     for code, source in mapping.items():
         message, key = None, ""
+        if code == NOT_IMPORTED:
+            problems += _ignored_shape_problems(source)
+            continue
         if not isinstance(source, dict) or not source or not set(source) <= set(SOURCE_KEYS):
             message = _(
                 "The mapping of '%(field)s' must be a column name or an object with exactly one of"
@@ -280,14 +365,40 @@ def shape_problems(mapping: Any) -> list[MappingProblem]:
     return problems
 
 
+def _ignored_shape_problems(entries: Any) -> list[MappingProblem]:
+    """The list of columns not imported holds column names, or objects with a column name
+    or a letter."""
+    if isinstance(entries, list) and all(
+        (isinstance(entry, str) and entry)
+        or (
+            isinstance(entry, dict)
+            and len(entry) == 1
+            and set(entry) <= {"column", "letter"}
+            and all(isinstance(value, str) and value for value in entry.values())
+        )
+        for entry in entries
+    ):
+        return []
+    return [
+        MappingProblem(
+            None,
+            "mapping_malformed",
+            _(
+                'The columns "not_imported" in the mapping must be a list of column names or letters, such as ["Opmerking", {"letter": "H"}].'
+            ),
+        )
+    ]
+
+
 def check_mapping(spec: ItemSpec, headers: Sequence[str], mapping: dict[str, dict]) -> list[MappingProblem]:
     """Everything that makes a mapping unusable, each with its fix (first: its shape)."""
     problems = shape_problems(mapping)
     if problems:
         return problems
-    header_set = set(headers)
+    header_set = set(headers) - {""}
     duplicated = {same_name(name): positions for name, positions in duplicated_columns(headers).items()}
-    for code, source in mapping.items():
+    problems += _ignored_problems(headers, header_set, duplicated, mapping)
+    for code, source in field_entries(mapping).items():
         field = spec.get(code)
         if field is None or field.is_hidden:
             problems.append(
@@ -332,6 +443,48 @@ def check_mapping(spec: ItemSpec, headers: Sequence[str], mapping: dict[str, dic
                     "required_unmapped",
                     _("%(field)s is required: choose the column that holds it, or a fixed value.")
                     % {"field": field.label},
+                )
+            )
+    return problems
+
+
+def _ignored_problems(
+    headers: Sequence[str], header_set: set[str], duplicated: dict[str, list[int]], mapping: dict
+) -> list[MappingProblem]:
+    """A column said to be not imported must be one column of the file (a letter may also lie
+    right of the last column name, where cells without a name are)."""
+    problems = []
+    for entry in ignored_entries(mapping):
+        column = entry.get("column")
+        if entry.get("letter"):
+            if letter_position(entry["letter"]) is None:
+                problems.append(
+                    MappingProblem(
+                        None,
+                        "unknown_column",
+                        _("'%(letter)s' in \"not_imported\" is no column letter: write A, B, ..., Z, AA, ...")
+                        % {"letter": entry["letter"]},
+                    )
+                )
+        elif same_name(str(column)) in duplicated:
+            positions = duplicated[same_name(str(column))]
+            problems.append(
+                MappingProblem(
+                    None,
+                    "duplicate_column",
+                    _(
+                        'Columns %(letters)s share the name \'%(column)s\', so "not_imported" cannot name them by it: name each by its letter, for example {"letter": "%(letter)s"}.'
+                    )
+                    % {"letters": _letters(positions), "column": column, "letter": column_letter(positions[0])},
+                )
+            )
+        elif column not in header_set:
+            problems.append(
+                MappingProblem(
+                    None,
+                    "unknown_column",
+                    _("The file has no column '%(column)s' to leave out: choose one of its columns.")
+                    % {"column": column},
                 )
             )
     return problems
@@ -399,8 +552,8 @@ def _column_problems(
 
 class FieldSource(NamedTuple):
     """Where one field's raw value comes from: a column (its position) or a fixed value.
-    `column` names the column in problems: its header, with its letter when the header
-    is repeated ("Naam (D)")."""
+    `column` names the column in problems (`column_title`): its header, with its letter
+    when the header is repeated ("Naam (D)"), its letter alone when it has none ("(F)")."""
 
     code: str
     position: int | None
@@ -415,14 +568,11 @@ def field_sources(headers: Sequence[str], mapping: dict[str, dict]) -> list[Fiel
     """The fields a (checked) mapping feeds, in its order; a field with neither a column nor
     a fixed value is left out. Raises ValueError for a column the mapping cannot name."""
     positions = _name_positions(headers)
-    repeated = {p for found in duplicated_columns(headers).values() for p in found}
     sources = []
-    for code, source in mapping.items():
+    for code, source in field_entries(mapping).items():
         if source.get("column") or source.get("letter"):
             position = _position(source, headers, positions)
-            header = headers[position]
-            column = f"{header} ({column_letter(position)})" if position in repeated else header
-            sources.append(FieldSource(code, position, column, None))
+            sources.append(FieldSource(code, position, column_title(headers, position), None))
         elif source.get("fixed") not in (None, ""):
             sources.append(FieldSource(code, None, None, source["fixed"]))
     return sources

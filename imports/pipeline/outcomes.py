@@ -71,10 +71,15 @@ class RowResult:
         return self.clean is not None and not any(not p.is_warning for p in self.problems)
 
 
+WARNING_SHARE = 5  # warnings are kept up to a fifth of the errors' limit
+
+
 @dataclass
 class Summary:
     """Counts of a whole file, and its problems: all of them counted, the first
-    `problem_limit` kept (a file of a million bad rows must not fill the memory)."""
+    `problem_limit` errors and the first fifth as many warnings kept (a file of a million
+    bad rows must not fill the memory; warnings on every row, such as a submit date filled
+    in, must not crowd out the errors)."""
 
     rows: int = 0
     valid_rows: int = 0
@@ -85,6 +90,7 @@ class Summary:
     warning_count: int = 0
     problems: list[Problem] = field(default_factory=list)
     problem_limit: int = 5000
+    kept_warnings: int = 0
 
     def add_recognised(self) -> None:
         """A row an earlier import created already (a reconciliation workbook uploaded again):
@@ -104,13 +110,17 @@ class Summary:
 
     def add_problem(self, problem: Problem) -> None:
         """Count and keep one problem; also one of the file as a whole (without a row), such
-        as a file of the attachments ZIP that no row names."""
+        as a file of the attachments ZIP that no row names. Warnings keep at most a share of
+        the kept problems, so that warnings on every row cannot crowd the errors out."""
         if problem.is_warning:
             self.warning_count += 1
+            if self.kept_warnings < self.problem_limit // WARNING_SHARE:
+                self.kept_warnings += 1
+                self.problems.append(problem)
         else:
             self.error_count += 1
-        if len(self.problems) < self.problem_limit:
-            self.problems.append(problem)
+            if len(self.problems) - self.kept_warnings < self.problem_limit:
+                self.problems.append(problem)
 
     @property
     def errors(self) -> list[Problem]:

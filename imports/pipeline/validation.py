@@ -26,7 +26,15 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from dossier.models import EXTRA_MODELS, ROLE_MODELS, Attachment, Contact, DossierItem, Relation
-from dossier.spec import REFERENCE_KINDS, FieldProblem, ItemSpec, Kind, unknown_relation_message
+from dossier.spec import (
+    FILLED_IN,
+    FILLED_IN_MEMORY,
+    REFERENCE_KINDS,
+    FieldProblem,
+    ItemSpec,
+    Kind,
+    unknown_relation_message,
+)
 from dossier.values import ValueCorrected, ValueProblem, as_text, quoted, without_controls_first
 from imports.pipeline.attachments import (
     AttachmentArchive,
@@ -212,6 +220,7 @@ class RowValidator:
         self._key_kinds = {code: self._key_kind(code) for code in mapping}
         self._kinds = {code: spec[code].kind for code in mapping if code in spec}
         self._attachment_owners: dict[tuple[str, str], int] = {}
+        self._filled_in: dict[FieldProblem, Problem] = {}
         # Worked out once, used per row: where each mapped field's cell is and how it is
         # parsed; which fields name something to look up; which need more than parsing.
         self._sources = {source.code: source for source in field_sources(headers, mapping) if source.code in spec}
@@ -341,7 +350,7 @@ class RowValidator:
             if "attachment" in values:
                 item_values["attachment"] = values["attachment"]
             completed, field_problems = self.spec.validate(
-                item_values, user=self.user, now=self.now, roles_of=self.lookups.roles_of
+                item_values, user=self.user, now=self.now, roles_of=self.lookups.roles_of, report_filled=True
             )
             for fp in field_problems:
                 if fp.field in failed:
@@ -519,6 +528,13 @@ class RowValidator:
         )
 
     def _field_problem(self, row: Row, problem: FieldProblem) -> Problem:
+        if problem.code in FILLED_IN:  # on many rows: its Problem made once, then per row
+            made = self._filled_in.get(problem)
+            if made is None:
+                made = self._problem(0, problem.field, None, problem.code, problem.message, warning=True)
+                if len(self._filled_in) < FILLED_IN_MEMORY:
+                    self._filled_in[problem] = made
+            return Problem(row.number, made.column, "", made.code, made.message, made.field, True)
         field = problem.field
         if field not in self._sources and problem.code.startswith("regarding_"):
             field = "relation"  # a regarding role the type sets: the relation is what to fix

@@ -54,9 +54,11 @@ from imports.services.reconciling import (
     write_reconciliation_file,
 )
 from imports.services.refusals import (
+    ColumnsLeftOut,
     ImportedBefore,
     ImportRefused,
     RowsInvalid,
+    columns_left_out,
     download_fault,
     earlier_import,
     imported_before_message,
@@ -103,6 +105,7 @@ from imports.services.validating import run_validation, validate_import
 
 __all__ = [
     "ChangedItem",
+    "ColumnsLeftOut",
     "ImportRefused",
     "ImportedBefore",
     "RowsInvalid",
@@ -111,6 +114,7 @@ __all__ = [
     "changed_since_import",
     "choose_sheet",
     "claim_undo",
+    "columns_left_out",
     "commit_import",
     "commit_result",
     "discard_import",

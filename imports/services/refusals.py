@@ -11,6 +11,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from imports.models import ImportJob
+from imports.pipeline.columns import unconfirmed, unconfirmed_message
 from spreadsheets.messages import N_, Message
 
 
@@ -26,6 +27,21 @@ class ImportRefused(Exception):
 
 class RowsInvalid(ImportRefused):
     """Some rows are invalid and the user did not choose to import only the valid ones."""
+
+
+class ColumnsLeftOut(RowsInvalid):
+    """Columns hold data that no field takes, and the mapping does not confirm them as not
+    imported: nothing is stored until the user maps or confirms them (a RowsInvalid, so every
+    caller handles it as rows it must look at again)."""
+
+
+def columns_left_out(job: ImportJob) -> ColumnsLeftOut | None:
+    """The refusal of a checked job whose file holds data no field takes, unconfirmed."""
+    columns = unconfirmed(job.left_out_columns or [])
+    if not columns:
+        return None
+    command_line = job.source == ImportJob.Source.COMMAND_LINE
+    return ColumnsLeftOut(unconfirmed_message(columns, command_line=command_line), job=job)
 
 
 class ImportedBefore(ImportRefused):

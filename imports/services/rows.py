@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from dossier.spec import ItemSpec, Purpose
 from imports.models import ImportJob
 from imports.pipeline.attachments import AttachmentArchive, AttachmentSource, ServerFolders
+from imports.pipeline.columns import ColumnWatch, LeftOutColumn
 from imports.pipeline.outcomes import Problem, RowResult
 from imports.pipeline.validation import RowValidator
 from imports.services.refusals import ImportRefused
@@ -45,12 +46,14 @@ def validated_rows(
     attachments,
     progress: ProgressCallback | None,
     total: int = 0,
+    left_out: list[LeftOutColumn] | None = None,
     *,
     file_problems: list[Problem] | None = None,
 ) -> Iterator[RowResult]:
-    """Every row of the job's file, validated; reports progress every 500 rows. Once the
-    last row is given, the problems of the file as a whole (the ZIP's files that no row
-    named) are added to `file_problems`, when given."""
+    """Every row of the job's file, validated; reports progress every 500 rows. Once every
+    row is read, `left_out` holds the columns with data that no field takes, and the problems
+    of the file as a whole (the ZIP's files that no row named) are added to `file_problems`,
+    when given."""
     table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
     if table.headers != job.headers:
         raise ImportRefused(_("The file's columns changed since it was mapped; map it again."), job=job)
@@ -64,9 +67,12 @@ def validated_rows(
         now=timezone.now(),
     )
     total = total or job.row_count
-    for done, result in enumerate(validator.validate(table.rows()), start=1):
+    watch = ColumnWatch(table.headers, job.mapping)
+    for done, result in enumerate(validator.validate(watch.rows(table.rows())), start=1):
         if progress and done % 500 == 0:
             progress(done, total)
         yield result
     if file_problems is not None:
         file_problems.extend(validator.file_problems())
+    if left_out is not None:
+        left_out[:] = watch.left_out(table.beyond)

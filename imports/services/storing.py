@@ -24,6 +24,7 @@ from imports.services.refusals import (
     ImportedBefore,
     ImportRefused,
     RowsInvalid,
+    columns_left_out,
     earlier_import,
     imported_before_message,
     rows_invalid,
@@ -50,6 +51,8 @@ def commit_import(
     with JobMonitor(job) as monitor:
         if job.state != ImportJob.State.VALIDATED or not _staging_is_current(job):
             validate_and_stage(job, spec, progress, monitor)
+        if refusal := columns_left_out(job):
+            raise refusal
         if job.invalid_row_count and not skip_invalid:
             raise rows_invalid(job)
         move_job(job, ImportJob.State.IMPORTING)
@@ -94,11 +97,12 @@ def _commit_queued(job: ImportJob, skip_invalid: bool) -> CommitResult:
     with JobMonitor(job) as monitor:
         if not _staging_is_current(job):
             validate_and_stage(job, spec, None, monitor, move=False)
-        if job.invalid_row_count and not skip_invalid:
+        refusal = columns_left_out(job)
+        if refusal or (job.invalid_row_count and not skip_invalid):
             job.state = ImportJob.State.VALIDATED
             job.save(update_fields=["state"])
             remove_marks(job.pk)
-            raise rows_invalid(job)
+            raise refusal or rows_invalid(job)
         return _commit(job, spec, None, monitor)
 
 

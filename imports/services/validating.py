@@ -100,7 +100,8 @@ def validate_and_stage(
             rows = ItemRows(spec, job=job)
             item_count = attachment_count = 0
             file_problems: list[Problem] = []
-            for result in validated_rows(job, spec, attachments, report, total, file_problems=file_problems):
+            left_out: list = []
+            for result in validated_rows(job, spec, attachments, report, total, left_out, file_problems=file_problems):
                 if result.number in created_before:
                     summary.add_recognised()
                     status = RowStatus(result.number, CREATED, list(created_before[result.number]))
@@ -135,8 +136,19 @@ def validate_and_stage(
     job.staged_items = item_count
     job.staged_attachments = attachment_count
     job.heartbeat_at = timezone.now()
+    job.left_out_columns = [column.as_dict() for column in left_out]
     _record(job, summary)
-    job.save(update_fields=["state", "validated_at", "staged_items", "staged_attachments", "heartbeat_at", *RECORDED])
+    job.save(
+        update_fields=[
+            "state",
+            "validated_at",
+            "staged_items",
+            "staged_attachments",
+            "heartbeat_at",
+            "left_out_columns",
+            *RECORDED,
+        ]
+    )
     if move:
         remove_marks(job.pk)
     if progress:

@@ -37,7 +37,8 @@ def test_it_imports_and_prints_a_json_summary(demo, soll_csv):
         "invalid_rows": 0,
         "items_created": 2,
     }
-    assert summary["problems"] == []
+    assert [p for p in summary["problems"] if not p["is_warning"]] == []
+    assert {p["code"] for p in summary["problems"]} == {"submitter_filled_in", "submit_date_filled_in", "set_by_type"}
     assert summary["job"]
     assert ImportJob.objects.get(pk=summary["job"]).source == "command line"
     assert '"relation"' in err  # the mapping it used, on stderr
@@ -60,7 +61,7 @@ def test_invalid_rows_exit_1_and_store_nothing_with_every_problem_listed(demo, b
     assert code == 1
     summary = json.loads(out)
     assert (summary["state"], summary["invalid_rows"], summary["items_created"]) == ("validated", 1, 0)
-    (problem,) = summary["problems"]
+    (problem,) = [p for p in summary["problems"] if not p["is_warning"]]
     assert problem == {
         "row": 3,
         "column": "Relatienummer",
@@ -185,12 +186,19 @@ def test_attachments_come_from_the_zip(demo, tmp_path):
 def test_a_file_full_of_mistakes_counts_them_all_and_lists_the_first(demo, tmp_path, monkeypatch):
     from imports.services import validating
 
-    monkeypatch.setattr(validating, "MAX_STORED_PROBLEMS", 5)
+    monkeypatch.setattr(validating, "MAX_STORED_PROBLEMS", 5)  # and one warning (a fifth)
     rows = tmp_path / "rows.csv"
     rows.write_text("Relatienummer;Onderwerp\n" + "".join(f"E{n:04d};CV\n" for n in range(1, 21)), encoding="utf-8")
     code, out, _err = import_items(rows, "--type", "SOLL", "--user", "importeur", "--json")
     summary = json.loads(out)
-    assert (code, summary["invalid_rows"], summary["errors"], len(summary["problems"])) == (1, 20, 20, 5)
+    errors = [p for p in summary["problems"] if not p["is_warning"]]  # 5 errors and 1 warning kept
+    assert (code, summary["invalid_rows"], summary["errors"], len(errors), len(summary["problems"])) == (
+        1,
+        20,
+        20,
+        5,
+        6,
+    )
 
 
 def test_a_file_imported_before_is_refused_with_its_date_user_and_count_unless_again(demo, soll_csv):
@@ -337,13 +345,23 @@ def test_a_file_that_cannot_be_read_exits_2_with_one_sentence(demo, soll_csv, mo
     assert "Traceback" not in out + err
 
 
-def test_a_column_no_field_takes_is_named_as_not_imported(demo, tmp_path):
+def test_a_column_holding_data_no_field_takes_is_refused_until_it_is_ignored_by_name(demo, tmp_path):
     rows = tmp_path / "rows.csv"
-    rows.write_text("Relatienummer;Onderwerp;Afdeling\n10001;Brief;HR\n", encoding="utf-8")
+    rows.write_text("Relatienummer;Onderwerp;Afdeling\n10001;Brief;\n10002;Brief;HR\n", encoding="utf-8")
     code, out, err = import_items(rows, "--type", "SOLL", "--user", "importeur", "--json")
+    assert code == 2
+    assert "Columns hold data that no field takes: 'Afdeling' (C, from row 3)." in err
+    assert "--ignore-column" in err
+    assert not DossierItem.objects.filter(import_job__isnull=False).exists()
+
+    code, out, err = import_items(
+        rows, "--type", "SOLL", "--user", "importeur", "--json", "--ignore-column", "Afdeling"
+    )
     assert code == 0
     assert "Warning: Column 'Afdeling' (C) is not imported: no field takes it." in err
-    assert json.loads(out)["not_imported_columns"] == [{"column": "Afdeling", "letter": "C"}]
+    summary = json.loads(out)
+    assert summary["not_imported_columns"] == [{"column": "Afdeling", "letter": "C"}]
+    assert [(c["letter"], c["row"], c["confirmed"]) for c in summary["left_out_columns"]] == [("C", 3, True)]
 
 
 def test_every_column_taken_means_no_not_imported_warning(demo, soll_csv):

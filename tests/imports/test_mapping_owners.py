@@ -211,7 +211,7 @@ def test_the_wizard_remembers_nothing_when_a_mapping_is_only_saved(demo):
 @pytest.fixture
 def rows_csv(tmp_path):
     path = tmp_path / "rows.csv"
-    path.write_text("Relatienummer;Onderwerp;Wat\n10001;Brief;x\n", encoding="utf-8")
+    path.write_text("Relatienummer;Onderwerp;Wat\n10001;Brief;\n", encoding="utf-8")  # Wat: no data
     return path
 
 

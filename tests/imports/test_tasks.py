@@ -174,7 +174,7 @@ def test_a_commit_queued_after_a_new_mapping_validates_with_the_new_mapping(
 ):
     job = mapped("Relatienummer;Onderwerp;Titel\n10001;Sollicitatiebrief;Eerste\n")
     services.validate_import(job=job)
-    remapped = {"relation": {"column": "Relatienummer"}, "subject": {"column": "Titel"}}
+    remapped = {"relation": {"column": "Relatienummer"}, "subject": {"column": "Titel"}, "not_imported": ["Onderwerp"]}
     assert services.set_mapping(job=fresh(job), mapping=remapped) == []
     with django_capture_on_commit_callbacks(execute=True):
         tasks.start_commit(job=fresh(job))

@@ -162,9 +162,16 @@ def test_a_repeated_column_name_is_mapped_by_its_letter(demo, client):
     data = form_data(response)
     data.update(column_subject="C")
     response = client.post(map_url(job), data)
+    assert response.status_code == 200  # B holds data too: never both, nor one, dropped unasked
+    assert response.context["form"].errors["not_imported"] == [
+        "Columns hold data that no field takes: 'Naam' (B, from row 2). On the mapping page, choose a field for each, or tick 'not imported'."
+    ]
+    data.update(not_imported="B")
+    response = client.post(map_url(job), data)
     assert response.status_code == 302
     job.refresh_from_db()
     assert job.mapping["subject"] == {"letter": "C"}
+    assert job.mapping["not_imported"] == [{"letter": "B"}]
 
 
 def test_a_remembered_mapping_is_offered_and_shown_as_remembered(demo, client):
@@ -261,7 +268,7 @@ def test_the_command_line_warns_about_a_column_it_does_not_import(demo, tmp_path
 
     path = tmp_path / "rows.csv"
     path.write_text("Relatienummer;Onderwerp;Afdeling\n10001;Brief;HR\n", encoding="utf-8")
-    code, _out, err = import_items(path, "--type", "SOLL", "--user", "importeur", "--dry-run")
+    code, _out, err = import_items(path, "--type", "SOLL", "--user", "importeur", "--dry-run", "--ignore-column", "C")
     assert code == 0
     assert "Warning: Column 'Afdeling' (C) is not imported: no field takes it." in err
     assert "'Relatienummer' is not imported" not in err

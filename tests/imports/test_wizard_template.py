@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from dossier.models import ItemType
-from dossier.spec import ItemSpec, Purpose
+from dossier.spec import FILLED_IN, ItemSpec, Purpose
 from imports import services
 from imports.template_workbook import header_text, write_template
 from tests.imports.wizard import user
@@ -41,7 +41,7 @@ def test_the_example_row_of_every_demo_type_imports_cleanly(demo, code, language
         content = write_template(item_type, user=user("admin"))
         job, mapping, summary = import_example(item_type, content)
     assert summary.rows == 1
-    assert [p.message for p in summary.problems] == []
+    assert [p.message for p in summary.problems if p.code not in FILLED_IN] == []  # values filled in warn
     assert summary.valid_rows == 1
     # every column of the template is matched to its field, by its header alone
     spec = ItemSpec(item_type, purpose=Purpose.IMPORT)

@@ -285,7 +285,11 @@ def reimport(content: bytes, fmt: str, code: str, username: str = "importeur"):
         user=user(username), item_type=item_type(code), file=io.BytesIO(content), file_name=f"export.{fmt}"
     )
     mapping = services.suggest_mapping_for(job)
-    assert services.set_mapping(job=job, mapping=mapping) == []
+    fed = {source["column"] for source in mapping.values()}
+    # The export's own columns (type, item number, import) no field takes: the user leaves
+    # them out on purpose, as the wizard's tick boxes or --ignore-column do.
+    own = [{"column": header} for header in job.headers if header not in fed]
+    assert services.set_mapping(job=job, mapping={**mapping, "not_imported": own}) == []
     assert services.validate_import(job=job).summary.invalid_rows == 0
     services.commit_import(job=job)
     return job, mapping

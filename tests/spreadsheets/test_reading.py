@@ -98,16 +98,25 @@ def test_a_chosen_header_row_is_used(tmp_path):
 # --- headers -------------------------------------------------------------------------------
 
 
-def test_empty_headers_get_their_column_letter_and_repeated_names_stay_as_written():
-    with translation.override("nl"):  # the same name in every language: the job keeps it
-        assert header_names([None, "Naam"]) == ["(A)", "Naam"]
-    assert header_names(["Naam", "naam", None, " Datum  van ", "Naam", "", None]) == [
-        "Naam",
-        "naam",
-        "(C)",
-        "Datum van",
-        "Naam",
-    ]
+def test_empty_headers_stay_empty_in_every_language_and_repeated_names_stay_as_written():
+    for language in ("nl", "en"):
+        with translation.override(language):
+            assert header_names(["Naam", "naam", None, " Datum  van ", "Naam", "", None]) == [
+                "Naam",
+                "naam",
+                "",
+                "Datum van",
+                "Naam",
+            ]
+
+
+def test_cells_beyond_the_last_column_name_are_recorded_never_dropped_silently(tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text("Nummer;Naam;\n10001;Jan\n10002;Piet;extra;\n10003;Kees;;laatste\n", encoding="utf-8")
+    table, rows = read_all(path)
+    assert table.headers == ["Nummer", "Naam"]
+    assert rows == [(2, ("10001", "Jan")), (3, ("10002", "Piet")), (4, ("10003", "Kees"))]
+    assert table.beyond == {2: 3, 3: 4}
 
 
 # --- xlsx ----------------------------------------------------------------------------------
@@ -147,7 +156,7 @@ def test_merged_header_cells_get_a_column_name(tmp_path):
     sheet.append(["10001", "30001", "Brief"])
     workbook.save(tmp_path / "merged.xlsx")
     table, _rows = read_all(tmp_path / "merged.xlsx")
-    assert table.headers == ["Bestemming", "(B)", "Onderwerp"]
+    assert table.headers == ["Bestemming", "", "Onderwerp"]
 
 
 def test_sample_reads_only_the_first_rows(tmp_path):
@@ -438,10 +447,5 @@ def test_an_xls_whose_first_sheet_is_hidden_reads_the_first_visible_one():
     )
 
 
-def test_a_header_cell_holding_a_formula_without_value_is_blank_and_gets_its_column_name():
-    assert header_names(["Nummer", UNCOMPUTED, "Naam\x1b\u202e", UNCOMPUTED]) == [
-        "Nummer",
-        "(B)",
-        "Naam",
-        "(D)",
-    ]
+def test_a_header_cell_holding_a_formula_without_value_is_blank_and_has_no_name():
+    assert header_names(["Nummer", UNCOMPUTED, "Naam\x1b\u202e", UNCOMPUTED]) == ["Nummer", "", "Naam", ""]

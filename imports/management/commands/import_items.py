@@ -2,8 +2,9 @@
 services as the wizard. Exit codes: 0 everything asked was done (or a dry run found no
 errors), 1 rows were invalid and nothing was stored, 2 the import was refused or the file
 could not be read (one sentence on stderr, never a traceback): also a damaged attachments
-ZIP, a full or unwritable storage, a rejected-rows file that cannot be written, and a file
-imported before for the same type (unless --again).
+ZIP, a full or unwritable storage, a rejected-rows file that cannot be written, a file
+imported before for the same type (unless --again), and columns holding data that no field
+takes (unless the mapping's "not_imported" or --ignore-column names them).
 
 The mapping a run used is remembered for its --user (offered to him alone next time) only
 when the run was neither refused nor failed: exit code 0, rows stored or a clean dry run."""
@@ -24,7 +25,16 @@ from dossier.models import CreationProfile, ItemType
 from imports import services
 from imports.management.plain import PlainErrorsCommand
 from imports.models import ImportJob
-from imports.pipeline.mapping import duplicate_column_warnings, field_sources
+from imports.pipeline.mapping import (
+    NOT_IMPORTED,
+    column_title,
+    duplicate_column_warnings,
+    field_sources,
+    ignored_entries,
+    ignored_entry,
+    letter_position,
+    same_name,
+)
 from imports.pipeline.outcomes import Problem
 from imports.pipeline.reconciliation import is_status_column
 from spreadsheets.reading import column_letter
@@ -81,6 +91,13 @@ class Command(PlainErrorsCommand):
             type=header_row,
             help="row that holds the column names (default: the first non-empty; in a CSV the first as wide as the rows under it)",
         )
+        parser.add_argument(
+            "--ignore-column",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="leave out a column that holds data no field takes: its name, or its letter (repeatable)",
+        )
         parser.add_argument("--dry-run", action="store_true", help="validate only; store nothing")
         parser.add_argument(
             "--skip-invalid", action="store_true", help="import the valid rows and leave out the invalid ones"
@@ -110,7 +127,7 @@ class Command(PlainErrorsCommand):
         if options.get("mapping") and options.get("shared_mapping"):
             raise CommandError(_("Give --mapping or --shared-mapping, not both."), returncode=2)
         job = self._start(path, user, item_type, profile, options)
-        self._map(job, options.get("mapping"), options.get("shared_mapping"))
+        self._map(job, options.get("mapping"), options.get("shared_mapping"), options["ignore_column"])
         self.earlier = services.earlier_import(job=job)
         if self.earlier and not options["again"] and not options["dry_run"]:
             message = services.imported_before_message(self.earlier, viewer=job.user)
@@ -127,6 +144,9 @@ class Command(PlainErrorsCommand):
     def _validate_and_commit(self, job, options):
         summary = services.validate_import(job=job, progress=self._progress("validated")).summary
         self._end_progress()
+        if refusal := services.columns_left_out(job):  # nothing is left out unasked, also not in a dry run
+            services.cancel_import(job=job, reason=refusal.message)
+            raise refusal
         if options["rejected_out"] and summary.invalid_rows:
             try:
                 services.write_rejected_rows_file(job=job, target=Path(options["rejected_out"]))
@@ -220,7 +240,7 @@ class Command(PlainErrorsCommand):
             except services.ImportRefused as refusal:
                 raise CommandError(refusal.message, returncode=2) from None
 
-    def _map(self, job, mapping_file, shared_name=None):
+    def _map(self, job, mapping_file, shared_name=None, ignore_columns=()):
         for warning in duplicate_column_warnings(job.headers):
             self.stderr.write(_("Warning: %(warning)s") % {"warning": warning})
         if mapping_file:
@@ -248,6 +268,8 @@ class Command(PlainErrorsCommand):
                 self.stderr.write(_("Mapping used (save it as JSON and pass --mapping to change it):"))
                 self.stderr.write(json.dumps(mapping, ensure_ascii=False, indent=2))
 
+        if ignore_columns and isinstance(mapping, dict):
+            mapping = {**mapping, NOT_IMPORTED: [*ignored_entries(mapping), *self._ignored(job, ignore_columns)]}
         problems = services.set_mapping(job=job, mapping=mapping)
         if problems:
             show_mapping()
@@ -264,6 +286,19 @@ class Command(PlainErrorsCommand):
             )
             self.stderr.write(_("Warning: %(warning)s") % {"warning": message})
         show_mapping()
+
+    def _ignored(self, job, names) -> list[dict[str, str]]:
+        """--ignore-column: each a column's name (of one column), else a column letter."""
+        entries = []
+        for name in names:
+            named = [p for p, header in enumerate(job.headers) if header and same_name(header) == same_name(name)]
+            position = named[0] if len(named) == 1 else None if named else letter_position(name)
+            if position is None:
+                message = ignore_column_refusal(name)
+                services.cancel_import(job=job, reason=message)
+                raise CommandError(message, returncode=2)
+            entries.append(ignored_entry(job.headers, position))
+        return entries
 
     def _say_remembered(self, job) -> None:
         """The user's own mapping remembered from an earlier import is used again: say when,
@@ -340,6 +375,7 @@ class Command(PlainErrorsCommand):
             "rows_imported": result.rows_imported if result else 0,
             "rows_left_out": result.rows_left_out if result else 0,
             "not_imported_columns": getattr(self, "not_imported", []),
+            "left_out_columns": job.left_out_columns,
             "seconds": round(time.monotonic() - self.started, 2),
             "problems": [
                 {
@@ -395,7 +431,7 @@ class Command(PlainErrorsCommand):
                 )
                 % {"count": job.recognised_row_count}
             )
-        for p in problems[:SHOWN_PROBLEMS]:
+        for p in sorted(problems, key=lambda p: p.is_warning)[:SHOWN_PROBLEMS]:  # errors first
             kind = _("warning") if p.is_warning else _("error")
             where = (
                 (_("row %(row)s") % {"row": p.row} if p.row is not None else _("attachments ZIP"))
@@ -415,10 +451,18 @@ class Command(PlainErrorsCommand):
 
 def not_imported_columns(job) -> list[dict[str, str]]:
     """The columns of the file that no field of the mapping takes: never dropped without a
-    word. Each as {"column": header, "letter": its letter}."""
+    word. Each as {"column": its title (mapping.column_title), "letter": its letter}."""
     taken = {source.position for source in field_sources(job.headers, job.mapping) if source.position is not None}
     return [
-        {"column": str(header), "letter": column_letter(position)}
-        for position, header in enumerate(job.headers)
-        if position not in taken and not is_status_column(header)
+        {"column": column_title(job.headers, position), "letter": column_letter(position)}
+        for position in range(len(job.headers))
+        if position not in taken and not is_status_column(job.headers[position])
     ]
+
+
+def ignore_column_refusal(name: str) -> str:
+    """--ignore-column names no single column: a name given twice, or neither a name nor a
+    letter."""
+    return _(
+        "--ignore-column '%(name)s' names no single column of the file: give a column's name, or its letter when the name is given twice or missing (A, B, ..., Z, AA, ...)."
+    ) % {"name": name}

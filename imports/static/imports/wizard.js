@@ -69,6 +69,8 @@ function mappingFollowsChoice() {
       const field = fedBy[row.dataset.letter];
       const cell = row.querySelector(".wizard-fed-by");
       row.classList.toggle("not-imported", !field);
+      const leaveOut = row.querySelector(".wizard-leave-out label");
+      if (leaveOut) leaveOut.hidden = Boolean(field);
       cell.replaceChildren();
       if (field) {
         cell.textContent = field;
