@@ -42,6 +42,7 @@ def start(content: bytes, name: str, *, corrects=None):
         "relation": {"column": "Relatienummer"},
         "subject": {"column": "Onderwerp"},
         "submitted_at": {"column": "Instuurdatum"},
+        "not_imported": ["Opmerking"],  # a column no field takes is left out on purpose
     }
     assert services.set_mapping(job=job, mapping=mapping) == []
     return job
@@ -270,7 +271,9 @@ def test_the_command_line_leaves_the_rows_created_before_alone_and_says_so(demo,
 
     job = imported_with_two_bad_rows(tmp_path)
     workbook = workbook_of(job, tmp_path)
-    code, out, err = import_items(workbook, "--type", "SOLL", "--user", "importeur", "--skip-invalid")
+    code, out, err = import_items(
+        workbook, "--type", "SOLL", "--user", "importeur", "--skip-invalid", "--ignore-column", "Opmerking"
+    )
     assert code == 0, err
     assert "2 rows were created by an earlier import already" in out
     assert "Import status" not in err  # no column not imported

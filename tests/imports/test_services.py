@@ -365,7 +365,7 @@ def test_r23_a_row_names_several_attachments_separated_by_semicolons(demo):
     job = mapped(
         'Relatienummer;Bijlage\n10001;"10001_a.pdf; 10001_b.pdf"\n', attachments=archive, attachments_name="docs.zip"
     )
-    assert services.validate_import(job=job).summary.problems == []
+    assert services.validate_import(job=job).summary.errors == []
     assert services.commit_import(job=job).items_created == 1
     stored = DossierItem.objects.get(import_job=job).attachments.order_by("original_name")
     assert [(a.original_name, a.size) for a in stored] == [("10001_a.pdf", 1), ("10001_b.pdf", 2)]
