@@ -289,29 +289,36 @@ def render_document(*, template: DocumentTemplate, item: DossierItem) -> bytes:
 DELETE_BATCH = 500
 
 
-def delete_items(*, items: QuerySet[DossierItem]) -> int:
+def delete_items(*, items: QuerySet[DossierItem], files: list[str] | None = None) -> int:
     """Delete items with everything that hangs on them, in batches that stay inside
-    SQLite's limit of query variables; removes their attachment files once committed.
+    SQLite's limit of query variables; removes their attachment files once committed, or,
+    given `files`, adds their names to it for the caller to remove.
     Call inside a transaction to make it all or nothing."""
     count = 0
-    files: list[str] = []
+    names: list[str] = [] if files is None else files
     ids = list(items.order_by().values_list("pk", flat=True))
     for batch in batched(ids, DELETE_BATCH):
-        files += Attachment.objects.filter(item_id__in=batch).values_list("file", flat=True)
+        names += Attachment.objects.filter(item_id__in=batch).values_list("file", flat=True)
         DossierItem.objects.filter(pk__in=batch).delete()
         count += len(batch)
-    storage = Attachment._meta.get_field("file").storage
-    transaction.on_commit(lambda: remove_files(storage, files))
+    if files is None:
+        storage = Attachment._meta.get_field("file").storage
+        transaction.on_commit(lambda: remove_files(storage, names))
     return count
 
 
-def remove_files(storage, names: Iterable[str]) -> None:
+def remove_files(storage, names: Iterable[str]) -> list[str]:
     """Remove stored files after their rows are gone: one already missing is fine, and one
-    that cannot be removed is logged, never raised (the rows' transaction has committed)."""
+    that cannot be removed is logged, never raised (the rows' transaction has committed).
+    Any exception of the storage counts as a refusal (a remote storage raises its own).
+    Returns the names it could not remove."""
+    refused = []
     for name in names:
         try:
             storage.delete(name)
         except FileNotFoundError:
             pass
-        except OSError:
-            logger.warning("The file %s of a removed attachment could not be deleted.", name, exc_info=True)
+        except Exception:  # noqa: BLE001 - whatever the storage raises, the rows are gone
+            logger.warning("The stored file %s could not be deleted.", name, exc_info=True)
+            refused.append(name)
+    return refused

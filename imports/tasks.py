@@ -128,7 +128,8 @@ def reap_stale_imports() -> list[ImportJob]:
     a cancel mark ends cancelled. What such a job wrote goes: its staging, and the files a
     commit wrote (by its manifest). Nothing was stored (its transaction never committed), and
     it can be run again. An undo whose worker died goes back to done, with all its items (its
-    transaction never committed). Returns the jobs it ended."""
+    transaction never committed); the files an undo could not remove are tried again.
+    Returns the jobs it ended."""
     now = timezone.now()
     stale_after = dt.timedelta(seconds=settings.IMPORT_STALE_AFTER)
     running = list(
@@ -161,6 +162,7 @@ def reap_stale_imports() -> list[ImportJob]:
             _fail_task(job)
             ended.append(job)
     services.remove_leftover_manifests()
+    services.remove_undone_files()  # what the storage refused to remove at an undo
     services.remove_expired_files()  # retention: IMPORT_RETENTION_DAYS
     return ended
 
