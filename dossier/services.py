@@ -97,8 +97,7 @@ def create_item(
             if spec.profile is not None:
                 apply_creation_profile(items=[item], profile=spec.profile, stored=stored)
     except BaseException:
-        for stored_attachment in stored:
-            stored_attachment.file.storage.delete(stored_attachment.file.name)
+        remove_files(Attachment._meta.get_field("file").storage, [a.file.name for a in stored])
         raise
     return item
 
@@ -148,7 +147,7 @@ def change_item(
                 stored_attachment = add_attachment(item=item, content=attachment, name=attachment.name)
     except BaseException:
         if stored_attachment is not None:
-            stored_attachment.file.storage.delete(stored_attachment.file.name)
+            remove_files(stored_attachment.file.storage, [stored_attachment.file.name])
         raise
     return True
 
@@ -175,7 +174,7 @@ def add_attachment(*, item: DossierItem, content: File, name: str) -> Attachment
     try:
         attachment.save()
     except BaseException:
-        attachment.file.storage.delete(attachment.file.name)
+        remove_files(attachment.file.storage, [attachment.file.name])
         raise
     return attachment
 
@@ -206,8 +205,8 @@ def store_file(file: FieldFile, name: str, content: File) -> None:
     try:
         file.name = file.storage.save(target, content, max_length=field.max_length)
     except BaseException:
-        if ours:
-            file.storage.delete(target)
+        if ours:  # what was written of it; a storage that refuses that too must not hide why
+            remove_files(file.storage, [target])
         raise
     setattr(file.instance, field.attname, file.name)
     file._committed = True

@@ -617,3 +617,51 @@ def test_an_undo_from_the_history_on_read_only_storage_is_no_500_page_and_says_w
     assert all(private_files.exists(name) for name in names)
     page = client.get(reverse("admin:imports_importjob_change", args=[job.pk]))
     assert said_once(page, FILES_LEFT)
+
+
+# --- the other paths that write or remove a user's files --------------------------------------
+
+
+def test_a_reaper_round_on_read_only_storage_still_ends_the_dead_job_and_the_rest_of_the_round(
+    demo, private_files, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from imports import tasks
+
+    undone, names = undoable_job()
+    with read_only(private_files, errno.EROFS), django_capture_on_commit_callbacks(execute=True):
+        services.undo_import(job=undone, user=get_user_model().objects.get(username="importeur"))
+    dead = wizard_job(state="validated")
+    long_ago = timezone.now() - dt.timedelta(minutes=10)
+    ImportJob.objects.filter(pk=dead.pk).update(state="importing", heartbeat_at=long_ago, queued_at=long_ago)
+
+    with read_only(private_files, errno.EROFS):
+        ended = tasks.reap_stale_imports()
+
+    assert [job.pk for job in ended] == [dead.pk]
+    assert ImportJob.objects.get(pk=dead.pk).state == "failed"
+    assert set(names) <= set(ImportJob.objects.get(pk=undone.pk).files_left)  # tried, and kept for later
+
+
+def test_a_large_master_data_upload_the_storage_refuses_is_one_sentence_on_the_form_not_a_500_page(
+    demo, client, private_files, settings
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from dossier.models import MasterDataImport, Relation
+    from tests.dossier.test_resources import format_index
+
+    settings.MASTER_DATA_BACKGROUND_ROWS = 5
+    client.force_login(get_user_model().objects.get(username="admin"))
+    rows = "".join(f"{40000 + n},person,Relation {n},Delft,\n" for n in range(10))
+    content = ("number,kind,name,city,debtor_number\n" + rows).encode()
+    upload = {"format": format_index(Relation, "csv"), "import_file": SimpleUploadedFile("relations.csv", content)}
+    with read_only(private_files, errno.EROFS):
+        response = client.post(reverse("admin:dossier_relation_import"), upload, follow=True)
+    assert response.status_code == 200
+    assert said_once(response, "The server cannot store the file just now")
+    assert not MasterDataImport.objects.exists()
+    assert files_in(private_files, "masterdata") == []
