@@ -16,6 +16,10 @@ import pytest
 from django.conf import settings
 
 ROWS = 3000
+# A loaded machine may take minutes to start a Django process or migrate a database; PATIENCE
+# only bounds a wait for something bound to come. The limits that matter (how long a worker
+# may stay silent, how long a run may take) are derived from what the test observed.
+PATIENCE = 600
 BASE_DIR = Path(settings.BASE_DIR)
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32", reason="signals")]
@@ -103,7 +107,7 @@ def manage(*args, env, code=None) -> str:
     if code is not None:
         command += ["-c", code]
     done = subprocess.run(  # noqa: S603 (our own manage.py)
-        command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120, check=False
+        command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=PATIENCE, check=False
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
@@ -129,11 +133,6 @@ def wait_for(condition, what: str, timeout: float):
             return found
         time.sleep(0.05)
     raise AssertionError(f"gave up waiting for {what} after {timeout:.0f} s")
-
-
-# A loaded machine may take minutes to start a Django process; these only bound a wait for an
-# event that is bound to come. The limits that matter are derived from what the test observed.
-PATIENCE = 600
 
 
 def read_progress(path: Path) -> dict | None:
