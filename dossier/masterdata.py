@@ -229,7 +229,7 @@ def _remove_file(job: MasterDataImport) -> None:
     if job.file:
         try:
             job.file.delete(save=False)
-        except Exception:  # noqa: BLE001 - whatever the storage raises, the job's outcome stands
+        except Exception:  # whatever the storage raises, the job's outcome stands
             logger.warning("The file of master-data import %s could not be removed.", job.pk, exc_info=True)
 
 

@@ -317,7 +317,7 @@ def remove_files(storage, names: Iterable[str]) -> list[str]:
             storage.delete(name)
         except FileNotFoundError:
             pass
-        except Exception:  # noqa: BLE001 - whatever the storage raises, the rows are gone
+        except Exception:  # whatever the storage raises, the rows are gone
             logger.warning("The stored file %s could not be deleted.", name, exc_info=True)
             refused.append(name)
     return refused

@@ -212,7 +212,9 @@ def _remove(job: ImportJob, monitor: JobMonitor) -> int | None:
             monitor.update(count)
         files = [name for name in (job.file.name, job.attachments_zip.name) if name]
         staged = (staging_path(job), rejected_path(job))
-        files += [staged_name(path) for path in (*staged, *(p.with_suffix(".partial") for p in staged)) if path.exists()]
+        files += [
+            staged_name(path) for path in (*staged, *(p.with_suffix(".partial") for p in staged)) if path.exists()
+        ]
         ImportJob.objects.filter(pk=job.pk).update(
             state=ImportJob.State.UNDONE,
             undone_at=timezone.now(),

@@ -586,10 +586,8 @@ def test_the_files_of_an_undo_whose_worker_died_after_its_commit_are_removed_by_
 
 
 def test_an_undone_job_whose_files_are_gone_is_left_alone_by_the_reaper(
-    demo, private_files, django_capture_on_commit_callbacks, django_assert_max_num_queries
+    demo, private_files, django_capture_on_commit_callbacks
 ):
-    from imports import tasks
-
     job, names = undoable_job()
     with django_capture_on_commit_callbacks(execute=True):
         services.undo_import(job=job, user=get_user_model().objects.get(username="importeur"))

@@ -160,7 +160,7 @@ def test_a_worker_killed_during_a_commit_leaves_nothing_and_the_import_runs_agai
     # Observed: the worker took the job up (its commit writes the progress file). Only then the
     # reaper starts: the job was queued while no worker ran, for as long as this machine takes
     # to start one, and a reaper that saw that would rightly end it as never started.
-    taken = wait_for(lambda: read_progress(progress_file), "the worker to take the job up", PATIENCE)
+    wait_for(lambda: read_progress(progress_file), "the worker to take the job up", PATIENCE)
     startup = time.monotonic() - started
     # The reaper's stale limit follows the machine: a live worker that beats every 0.5 s must
     # never look dead to it, however slowly this machine started the worker (nor the second

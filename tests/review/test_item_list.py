@@ -258,6 +258,23 @@ def test_it_filters_by_characteristic_value(client, world):
     assert {item.subject for item in response.context["cl"].result_list} == {"Installatie defect bij oplevering"}
 
 
+@pytest.mark.parametrize("rare_up_to", [1000, 0], ids=["a rare value, by its items' keys", "a common value"])
+def test_the_characteristic_filter_lists_the_same_items_whether_the_value_is_rare_or_common(
+    client, world, monkeypatch, rare_up_to
+):
+    from review import filters
+
+    monkeypatch.setattr(filters, "RARE_VALUE_ITEMS", rare_up_to)
+    high = CharacteristicValue.objects.get(characteristic__code="ERNST", code="HOOG")
+    assert (filters.items_with_rare_value(high.pk) is None) == (rare_up_to == 0)
+
+    for_admin = listing(client, world["users"]["admin"], characteristic=high.pk)
+    for_profit = listing(client, world["users"]["profit"], characteristic=high.pk)  # KLACHT is not his
+
+    assert {item.subject for item in for_admin.context["cl"].result_list} == {"Installatie defect bij oplevering"}
+    assert rows(for_profit) == set()
+
+
 def test_it_filters_by_type(client, world):
     response = listing(client, world["users"]["importeur"], item_type__id__exact=world["types"]["KLACHT"].pk)
 
