@@ -214,7 +214,11 @@ def test_it_filters_by_done(client, world):
     assert {item.subject for item in response.context["cl"].result_list} == {"Levering een dag te laat"}
 
 
-def test_it_filters_by_workflow_state(client, world):
+@pytest.mark.parametrize("few", [5000, 0], ids=["few items, by their keys", "many items, by the condition"])
+def test_it_filters_by_workflow_state(client, world, monkeypatch, few):
+    from review import filters
+
+    monkeypatch.setattr(filters, "FEW_ITEMS", few)
     workflow = Workflow.objects.get(code="ESCALATIE")
     first, second = workflow.tasks.order_by("position")[:2]
     letters = list(DossierItem.objects.filter(item_type__code="CORR").order_by("pk"))
@@ -258,13 +262,13 @@ def test_it_filters_by_characteristic_value(client, world):
     assert {item.subject for item in response.context["cl"].result_list} == {"Installatie defect bij oplevering"}
 
 
-@pytest.mark.parametrize("rare_up_to", [1000, 0], ids=["a rare value, by its items' keys", "a common value"])
+@pytest.mark.parametrize("rare_up_to", [5000, 0], ids=["a rare value, by its items' keys", "a common value"])
 def test_the_characteristic_filter_lists_the_same_items_whether_the_value_is_rare_or_common(
     client, world, monkeypatch, rare_up_to
 ):
     from review import filters
 
-    monkeypatch.setattr(filters, "RARE_VALUE_ITEMS", rare_up_to)
+    monkeypatch.setattr(filters, "FEW_ITEMS", rare_up_to)
     high = CharacteristicValue.objects.get(characteristic__code="ERNST", code="HOOG")
     assert (filters.items_with_rare_value(high.pk) is None) == (rare_up_to == 0)
 
