@@ -479,3 +479,16 @@ def test_the_import_filter_costs_the_same_queries_for_5_and_for_50_jobs_that_mad
 
     with django_assert_max_num_queries(len(queries)):
         assert client.get(URL).status_code == 200
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL's depends on its statistics")
+def test_the_done_filter_and_the_searchs_count_of_a_user_of_one_type_read_their_own_indexes(world):
+    from django.db.models import Q
+
+    profit = world["users"]["profit"]
+    items = DossierItem.objects.visible_to(profit, types_first=True)
+    done_page = items.filter(done=True).order_by("-submitted_at", "-pk")[:50]
+    search_count = items.filter(Q(subject__icontains="levering") | Q(relation__in=[1, 2])).order_by().values("pk")
+
+    assert "item_type_done_idx" in done_page.explain()
+    assert "COVERING INDEX item_search_idx" in search_count[:10001].explain()
