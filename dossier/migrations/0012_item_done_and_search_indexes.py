@@ -19,6 +19,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='dossieritem',
-            index=models.Index(fields=['item_type', 'relation', 'subject'], name='item_search_idx'),
+            index=models.Index(fields=['item_type', 'subject', 'relation'], name='item_search_idx'),
         ),
     ]
