@@ -68,6 +68,9 @@ from spreadsheets.reading import ReadError
 
 logger = logging.getLogger(__name__)
 EXPORT_PERMISSION = "dossier.export_master_data"
+TEMPLATE_UNREADABLE = _(
+    "The template's file cannot be read from the server's storage just now; ask an administrator to check the storage."
+)
 STORAGE_REFUSED = _(
     "The server cannot store the file just now (its storage is full or cannot be written), so nothing was imported; ask an administrator to check the storage, then import again."
 )
@@ -590,9 +593,13 @@ class DocumentTemplateAdmin(BaseAdmin):
             raise PermissionDenied
         if not template.file:
             raise Http404
-        return FileResponse(
-            template.file.open("rb"), as_attachment=True, filename=PurePosixPath(template.file.name).name
-        )
+        try:
+            content = template.file.open("rb")
+        except OSError:  # gone missing, or the storage cannot be read: one sentence
+            logger.warning("The file of document template %s cannot be read.", template.pk, exc_info=True)
+            messages.error(request, TEMPLATE_UNREADABLE)
+            return redirect(reverse("admin:dossier_documenttemplate_change", args=[template.pk]))
+        return FileResponse(content, as_attachment=True, filename=PurePosixPath(template.file.name).name)
 
     def _download_url(self, template: DocumentTemplate) -> str:
         return reverse("admin:dossier_documenttemplate_download", args=[template.pk])

@@ -663,3 +663,25 @@ def test_a_large_master_data_upload_the_storage_refuses_is_one_sentence_on_the_f
     assert said_once(response, "The server cannot store the file just now")
     assert not MasterDataImport.objects.exists()
     assert files_in(private_files, "masterdata") == []
+
+
+@pytest.mark.parametrize("fault", ["missing", "unreadable"])
+def test_a_document_template_the_storage_cannot_read_is_one_sentence_on_its_page_not_a_500_page(
+    demo, client, private_files, fault
+):
+    from django.core.files.base import ContentFile
+
+    from dossier.models import DocumentTemplate
+
+    template = DocumentTemplate(code="DOC", name="Contract")
+    template.file.save("contract.docx", ContentFile(b"docx bytes"))
+    client.force_login(get_user_model().objects.get(username="admin"))
+    url = reverse("admin:dossier_documenttemplate_download", args=[template.pk])
+    if fault == "missing":
+        private_files.delete(template.file.name)
+        response = client.get(url, follow=True)
+    else:
+        with read_only(private_files, errno.EACCES, reads_too=True):
+            response = client.get(url, follow=True)
+    assert response.status_code == 200
+    assert said_once(response, "The template's file cannot be read from the server's storage just now")
