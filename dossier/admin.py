@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
@@ -68,6 +68,12 @@ from spreadsheets.reading import ReadError
 
 logger = logging.getLogger(__name__)
 EXPORT_PERMISSION = "dossier.export_master_data"
+TEMPLATE_UNREADABLE = _(
+    "The template's file cannot be read from the server's storage just now; ask an administrator to check the storage."
+)
+STORAGE_REFUSED = _(
+    "The server cannot store the file just now (its storage is full or cannot be written), so nothing was imported; ask an administrator to check the storage, then import again."
+)
 
 
 def _object_id(request) -> str | None:
@@ -229,15 +235,20 @@ class MasterDataAdmin(CheckedAutocompleteFields, RedactedDeletionMixin, ImportEx
             return None
         if rows <= settings.MASTER_DATA_BACKGROUND_ROWS:
             return None
-        with transaction.atomic():
-            job = masterdata.start(
-                user=request.user,
-                resource_class=self.choose_import_resource_class(form, request),
-                upload=upload,
-                file_format=index,
-                row_count=rows,
-            )
-            tasks.start_check(job=job)
+        try:
+            with transaction.atomic():
+                job = masterdata.start(
+                    user=request.user,
+                    resource_class=self.choose_import_resource_class(form, request),
+                    upload=upload,
+                    file_format=index,
+                    row_count=rows,
+                )
+                tasks.start_check(job=job)
+        except OSError:  # full, read-only: nothing was recorded, the form says so
+            logger.warning("A master-data upload could not be stored.", exc_info=True)
+            messages.error(request, STORAGE_REFUSED)
+            return redirect(request.get_full_path())
         return redirect(self._job_url(job))
 
     def _job_url(self, job: MasterDataImport) -> str:
@@ -582,9 +593,13 @@ class DocumentTemplateAdmin(BaseAdmin):
             raise PermissionDenied
         if not template.file:
             raise Http404
-        return FileResponse(
-            template.file.open("rb"), as_attachment=True, filename=PurePosixPath(template.file.name).name
-        )
+        try:
+            content = template.file.open("rb")
+        except OSError:  # gone missing, or the storage cannot be read: one sentence
+            logger.warning("The file of document template %s cannot be read.", template.pk, exc_info=True)
+            messages.error(request, TEMPLATE_UNREADABLE)
+            return redirect(reverse("admin:dossier_documenttemplate_change", args=[template.pk]))
+        return FileResponse(content, as_attachment=True, filename=PurePosixPath(template.file.name).name)
 
     def _download_url(self, template: DocumentTemplate) -> str:
         return reverse("admin:dossier_documenttemplate_download", args=[template.pk])

@@ -32,6 +32,7 @@ from import_export.results import RowResult
 
 from dossier import resources
 from dossier.models import MasterDataImport
+from dossier.services import store_file
 from spreadsheets.reading import ReadError
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def start(*, user, resource_class, upload, file_format: int, row_count: int) -> 
     )
     suffix = PurePosixPath(upload.name).suffix.lower()[:10]
     upload.seek(0)
-    job.file.save(f"{job.pk}{suffix}", File(upload), save=False)
+    store_file(job.file, f"{job.pk}{suffix}", File(upload))  # removes what it wrote of a file it cannot store
     job.save()
     return job
 
@@ -367,8 +368,12 @@ def _fail(job: MasterDataImport, message: str) -> str:
 
 
 def _remove_file(job: MasterDataImport) -> None:
+    """The stored upload, once the job has ended; storage that refuses is logged, never raised."""
     if job.file:
-        job.file.delete(save=False)
+        try:
+            job.file.delete(save=False)
+        except Exception:  # whatever the storage raises, the job's outcome stands
+            logger.warning("The file of master-data import %s could not be removed.", job.pk, exc_info=True)
         MasterDataImport.objects.filter(pk=job.pk).update(file="")
 
 

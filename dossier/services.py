@@ -97,8 +97,7 @@ def create_item(
             if spec.profile is not None:
                 apply_creation_profile(items=[item], profile=spec.profile, stored=stored)
     except BaseException:
-        for stored_attachment in stored:
-            stored_attachment.file.storage.delete(stored_attachment.file.name)
+        remove_files(Attachment._meta.get_field("file").storage, [a.file.name for a in stored])
         raise
     return item
 
@@ -148,7 +147,7 @@ def change_item(
                 stored_attachment = add_attachment(item=item, content=attachment, name=attachment.name)
     except BaseException:
         if stored_attachment is not None:
-            stored_attachment.file.storage.delete(stored_attachment.file.name)
+            remove_files(stored_attachment.file.storage, [stored_attachment.file.name])
         raise
     return True
 
@@ -175,7 +174,7 @@ def add_attachment(*, item: DossierItem, content: File, name: str) -> Attachment
     try:
         attachment.save()
     except BaseException:
-        attachment.file.storage.delete(attachment.file.name)
+        remove_files(attachment.file.storage, [attachment.file.name])
         raise
     return attachment
 
@@ -206,8 +205,8 @@ def store_file(file: FieldFile, name: str, content: File) -> None:
     try:
         file.name = file.storage.save(target, content, max_length=field.max_length)
     except BaseException:
-        if ours:
-            file.storage.delete(target)
+        if ours:  # what was written of it; a storage that refuses that too must not hide why
+            remove_files(file.storage, [target])
         raise
     setattr(file.instance, field.attname, file.name)
     file._committed = True
@@ -289,29 +288,36 @@ def render_document(*, template: DocumentTemplate, item: DossierItem) -> bytes:
 DELETE_BATCH = 500
 
 
-def delete_items(*, items: QuerySet[DossierItem]) -> int:
+def delete_items(*, items: QuerySet[DossierItem], files: list[str] | None = None) -> int:
     """Delete items with everything that hangs on them, in batches that stay inside
-    SQLite's limit of query variables; removes their attachment files once committed.
+    SQLite's limit of query variables; removes their attachment files once committed, or,
+    given `files`, adds their names to it for the caller to remove.
     Call inside a transaction to make it all or nothing."""
     count = 0
-    files: list[str] = []
+    names: list[str] = [] if files is None else files
     ids = list(items.order_by().values_list("pk", flat=True))
     for batch in batched(ids, DELETE_BATCH):
-        files += Attachment.objects.filter(item_id__in=batch).values_list("file", flat=True)
+        names += Attachment.objects.filter(item_id__in=batch).values_list("file", flat=True)
         DossierItem.objects.filter(pk__in=batch).delete()
         count += len(batch)
-    storage = Attachment._meta.get_field("file").storage
-    transaction.on_commit(lambda: remove_files(storage, files))
+    if files is None:
+        storage = Attachment._meta.get_field("file").storage
+        transaction.on_commit(lambda: remove_files(storage, names))
     return count
 
 
-def remove_files(storage, names: Iterable[str]) -> None:
+def remove_files(storage, names: Iterable[str]) -> list[str]:
     """Remove stored files after their rows are gone: one already missing is fine, and one
-    that cannot be removed is logged, never raised (the rows' transaction has committed)."""
+    that cannot be removed is logged, never raised (the rows' transaction has committed).
+    Any exception of the storage counts as a refusal (a remote storage raises its own).
+    Returns the names it could not remove."""
+    refused = []
     for name in names:
         try:
             storage.delete(name)
         except FileNotFoundError:
             pass
-        except OSError:
-            logger.warning("The file %s of a removed attachment could not be deleted.", name, exc_info=True)
+        except Exception:  # whatever the storage raises, the rows are gone
+            logger.warning("The stored file %s could not be deleted.", name, exc_info=True)
+            refused.append(name)
+    return refused

@@ -222,6 +222,8 @@ class ImportJobAdmin(BaseAdmin):
                 )
                 % {"count": job.progress_done},
             )
+            if job.files_left:  # the storage refused some: the reaper tries again
+                messages.warning(request, job.error_message)
             return self._back_to(job)
         if job.state != ImportJob.State.UNDOING:
             if job.error_message and job.state == ImportJob.State.DONE:

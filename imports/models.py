@@ -159,8 +159,12 @@ class ImportJob(models.Model):
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
     # When the job's files (upload, ZIP, staged rows) were removed: discarded by its owner,
-    # or by the reaper after IMPORT_RETENTION_DAYS (imports.services.reaping).
+    # by the reaper after IMPORT_RETENTION_DAYS (imports.services.reaping), or by an undo.
     files_removed_at = models.DateTimeField(_("files removed"), null=True, blank=True)
+    # Names in private storage an undo still has to remove (the uploaded sheet and ZIP, the
+    # staged rows, the removed items' attachments): written with the undo's commit, emptied
+    # as they go; what the storage refused stays for the reaper to try again.
+    files_left = models.JSONField(_("files left to remove"), default=list, blank=True)
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -157,10 +157,13 @@ class JobMonitor:
             monitor.update(500)   # may raise ImportCancelled
 
     `in_database`: also write the beat and progress to the job's row (not during a commit).
+    `progress_optional`: storage that cannot be written stops the progress file, not the work
+    (an undo: it only removes, and its row lock tells the reaper it is alive).
     """
 
-    def __init__(self, job: ImportJob):
+    def __init__(self, job: ImportJob, *, progress_optional: bool = False):
         self.job_id = job.pk
+        self.progress_optional = progress_optional
         self.phase = ""
         self.total = 0
         self.done = 0
@@ -172,7 +175,11 @@ class JobMonitor:
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> JobMonitor:
-        make_staging_folder()
+        try:
+            make_staging_folder()
+        except OSError:
+            if not self.progress_optional:
+                raise
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat {self.job_id}", daemon=True)
         self._thread.start()
         return self
@@ -189,7 +196,7 @@ class JobMonitor:
         with self._lock:
             self.phase, self.total, self.done, self.in_database = phase, total, 0, in_database
             self._phase_started = time.time()
-        self._write()
+        self._write_progress()
         if in_database:
             self._write_database()
 
@@ -199,7 +206,7 @@ class JobMonitor:
         self.done = done
         now = time.monotonic()
         if now - self._written >= settings.IMPORT_PROGRESS_EVERY:
-            self._write()
+            self._write_progress()
         if self.in_database and now - self._database_written >= settings.IMPORT_HEARTBEAT_EVERY:
             self._write_database()
         if now - self._cancel_checked >= CANCEL_CHECK_EVERY:
@@ -211,6 +218,13 @@ class JobMonitor:
         while not self._stop.wait(settings.IMPORT_HEARTBEAT_EVERY):
             with contextlib.suppress(OSError):
                 self._write()
+
+    def _write_progress(self) -> None:
+        try:
+            self._write()
+        except OSError:
+            if not self.progress_optional:
+                raise
 
     def _write(self) -> None:
         """Replace the progress file whole: written beside it, then renamed over it."""

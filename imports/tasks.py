@@ -131,9 +131,10 @@ def reap_stale_imports() -> list[ImportJob]:
     a cancel mark ends cancelled. What such a job wrote goes: its staging, and the files a
     commit wrote (by its manifest). Nothing was stored (its transaction never committed), and
     it can be run again. An undo whose worker died goes back to done, with all its items (its
-    transaction never committed). Master-data imports whose worker died are ended too
-    (`dossier.masterdata.end_dead_jobs`), and their stored files removed after
-    IMPORT_RETENTION_DAYS. Returns the item imports it ended."""
+    transaction never committed); the files an undo could not remove are tried again.
+    Master-data imports whose worker died are ended too (`dossier.masterdata.end_dead_jobs`),
+    and their stored files removed after IMPORT_RETENTION_DAYS. Returns the item imports it
+    ended."""
     now = timezone.now()
     stale_after = dt.timedelta(seconds=settings.IMPORT_STALE_AFTER)
     running = list(
@@ -166,6 +167,7 @@ def reap_stale_imports() -> list[ImportJob]:
             _fail_task(job)
             ended.append(job)
     services.remove_leftover_manifests()
+    services.remove_undone_files()  # what the storage refused to remove at an undo
     services.remove_expired_files()  # retention: IMPORT_RETENTION_DAYS
     masterdata.end_dead_jobs()
     masterdata.remove_expired_files()

@@ -223,6 +223,10 @@ class CountedFilter(admin.SimpleListFilter):
 
 
 NO_WORKFLOW, FINISHED = "none", "finished"
+# Up to this many items, a filter that can find its items by a small index gives the database
+# their keys: it reads them and sorts a few thousand rows, where the list's order would have
+# it walk the user's items to meet them (all of them, when none of his items match).
+FEW_ITEMS = 5000
 
 
 class WorkflowStateFilter(CountedFilter):
@@ -243,6 +247,25 @@ class WorkflowStateFilter(CountedFilter):
             (FINISHED, _("Finished")),
         ]
 
+    def queryset(self, request, queryset):
+        """A task (or finished) few items are at is given as those items' keys, read from the
+        instance table: on the condition alone PostgreSQL walks the items in the list's order
+        and fetches each row for its type (a user of several types) to meet the few."""
+        value = self.value()
+        if value is not None and (instances := self._instances(value)) is not None:
+            keys = list(instances.values_list("item", flat=True)[: FEW_ITEMS + 1])
+            if len(keys) <= FEW_ITEMS:
+                return queryset.filter(pk__in=keys)
+        return super().queryset(request, queryset)
+
+    @staticmethod
+    def _instances(value: str):
+        if value == FINISHED:
+            return WorkflowInstance.objects.filter(current_task=None)
+        if value.isdigit():
+            return WorkflowInstance.objects.filter(current_task=int(value))
+        return None
+
     def condition(self, value):
         # Uncorrelated subqueries: the database reads the (small) instance table once, where
         # a correlated EXISTS would probe it once for every item counted.
@@ -258,10 +281,22 @@ class WorkflowStateFilter(CountedFilter):
 
 class CharacteristicValueFilter(CountedFilter):
     """A value of the characteristics of the types the user may see, at any of the three
-    levels."""
+    levels.
+
+    A value few items hold (at most FEW_ITEMS, read from the three levels' indexes)
+    is given to the database as those items' keys: on the condition alone the planner walks
+    the user's items in the list's order, all of them for a value none of them holds (a
+    second at a million items on SQLite, which has no per-value statistics). A common value
+    keeps the condition: that walk then meets a page of items at once."""
 
     title = _("characteristic")
     parameter_name = "characteristic"
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is not None and value.isdigit() and (keys := items_with_rare_value(int(value))) is not None:
+            return queryset.filter(pk__in=keys)
+        return super().queryset(request, queryset)
 
     def lookups(self, request, model_admin):
         types = ItemType.objects.authorised_for(request.user).filter(use_characteristics=True)
@@ -275,3 +310,16 @@ class CharacteristicValueFilter(CountedFilter):
         if not value.isdigit():
             return None
         return Q(characteristic_value_1=value) | Q(characteristic_value_2=value) | Q(characteristic_value_3=value)
+
+
+def items_with_rare_value(value: int) -> list[int] | None:
+    """The keys of the items that hold the characteristic value at any level, when there are
+    at most FEW_ITEMS of them; None when there are more. At most three index probes of
+    FEW_ITEMS + 1 entries each, whatever the number of items."""
+    keys: set[int] = set()
+    for level in (1, 2, 3):
+        found = DossierItem.objects.filter(**{f"characteristic_value_{level}": value}).order_by()
+        keys.update(found.values_list("pk", flat=True)[: FEW_ITEMS + 1])
+        if len(keys) > FEW_ITEMS:
+            return None
+    return sorted(keys)

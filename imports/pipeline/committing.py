@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -38,6 +39,7 @@ from dossier.services import (
     apply_creation_profile,
     enter_workflows,
     json_value,
+    remove_files,
     store_file,
     visible_name,
 )
@@ -46,6 +48,8 @@ from imports.pipeline.attachments import AttachmentSource, Member
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
 from spreadsheets.cells import UNCOMPUTED
 from spreadsheets.messages import restored, stored
+
+logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
 BATCHES_PER_INSERT = 20  # without follow-ups: on PostgreSQL one COPY per 20,000 rows
@@ -267,8 +271,7 @@ class WrittenFiles:
 
     def remove(self) -> None:
         """Remove every file written (the transaction that would have kept them failed)."""
-        for name in self.names:
-            self.storage.delete(name)
+        remove_files(self.storage, self.names)  # the reaper's manifest has what it refuses
         self.names.clear()
 
 
@@ -280,13 +283,14 @@ def remove_listed(manifest: Path, storage) -> int:
     except FileNotFoundError:
         return 0
     kept = set(Attachment.objects.filter(file__in=names).values_list("file", flat=True))
-    removed = 0
-    for name in dict.fromkeys(names):
-        if name not in kept and storage.exists(name):
-            storage.delete(name)
-            removed += 1
-    manifest.unlink(missing_ok=True)
-    return removed
+    gone = [name for name in dict.fromkeys(names) if name not in kept]
+    refused = remove_files(storage, gone)
+    if not refused:  # else the manifest stays and the next round tries again
+        try:
+            manifest.unlink(missing_ok=True)
+        except OSError:
+            logger.warning("The manifest %s could not be removed; the next round tries again.", manifest)
+    return len(gone) - len(refused)
 
 
 class Committer:

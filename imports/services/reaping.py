@@ -53,9 +53,12 @@ def end_dead_import(*, job: ImportJob, message: str, cancelled: bool) -> bool:
         logger.warning("The reaper could not end import %s now (the database is busy); it tries again.", job.pk)
         return False
     job.state, job.error_message = state, message
-    remove_staging(job)
-    remove_listed(manifest_path(job.pk), Attachment._meta.get_field("file").storage)
-    remove_marks(job.pk)
+    try:  # what it wrote; storage that refuses now is tried again (retention, the manifest)
+        remove_staging(job)
+        remove_listed(manifest_path(job.pk), Attachment._meta.get_field("file").storage)
+        remove_marks(job.pk)
+    except OSError:
+        logger.warning("The files of import %s could not all be removed now.", job.pk, exc_info=True)
     logger.warning("Import %s ended by the reaper: %s", job.pk, message)
     return True
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from dossier.access import import_refusal
 from dossier.models import CreationProfile, ItemType
-from dossier.services import store_file
+from dossier.services import remove_files, store_file
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline import mapping as mapping_module
 from imports.pipeline.attachments import ArchiveError, AttachmentArchive
@@ -73,9 +73,8 @@ def start_import(
             store_file(job.attachments_zip, f"{job.pk}-attachments.zip", File(attachments))
             job.attachments_name = Path(attachments_name or "attachments.zip").name
     except OSError as error:
-        for stored in (job.file, job.attachments_zip):  # the file, when the ZIP failed
-            if stored:
-                stored.storage.delete(stored.name)
+        # The file, when the ZIP failed; a storage that refuses that too must not hide why.
+        remove_files(job.file.storage, [stored.name for stored in (job.file, job.attachments_zip) if stored])
         job.file = job.attachments_zip = ""
         message = storage_fault(error)
         job.state = ImportJob.State.FAILED

@@ -7,8 +7,12 @@ job's progress file (`undo_progress`); `manage.py undo_import` does both in its 
 (`undo_import`). The removal is one transaction: an undo that fails, or whose worker dies
 (`end_dead_undo`, by the reaper), leaves the import done with all its items, and says why.
 Once it has committed, the import's uploaded sheet and attachments ZIP (they hold personal
-documents) and its staged and rejected rows go from storage too; the history keeps the record:
-file name, checksum, counts, who undid it and when."""
+documents), its staged and rejected rows and the removed items' attachments go from storage
+too; the history keeps the record: file name, checksum, counts, who undid it and when. The
+commit writes their names on the job (`files_left`); a storage that refuses to remove some
+(read-only, or any error of its own) neither fails nor half-does the undo: the names it
+refused stay, the history says so in one sentence, and the reaper tries again
+(`remove_undone_files`)."""
 
 from __future__ import annotations
 
@@ -26,9 +30,9 @@ from django.utils.translation import gettext as _
 from dossier.models import Attachment, DossierItem, Reaction, ReviewTask, WorkflowInstance
 from dossier.services import DELETE_BATCH, delete_items, remove_files
 from imports.models import ImportJob
-from imports.progress import JobMonitor, last_beat, read_progress_file, remove_marks
+from imports.progress import JobMonitor, last_beat, read_progress_file, remove_marks, staging_folder
 from imports.services.refusals import ImportRefused, state_refusal, undo_refusal
-from imports.services.staging import remove_staging, row_record_path
+from imports.services.staging import rejected_path, row_record_path, staging_path
 from spreadsheets.messages import N_, Message
 
 logger = logging.getLogger(__name__)
@@ -159,7 +163,7 @@ def run_undo(*, job_id) -> int:
     if job is None or job.state != ImportJob.State.UNDOING:
         return 0
     try:
-        with JobMonitor(job) as monitor:
+        with JobMonitor(job, progress_optional=True) as monitor:
             count = _remove(job, monitor)
     except Exception:
         logger.exception("The undo of import %s failed; nothing was removed.", job.pk)
@@ -174,7 +178,7 @@ def run_undo(*, job_id) -> int:
         raise
     if count is None:
         return 0
-    remove_marks(job.pk)
+    remove_marks(job.pk, quietly=True)
     logger.info("Import %s undone by %s: %s items removed.", job.pk, _username(job.undone_by), count)
     return count
 
@@ -201,10 +205,16 @@ def _remove(job: ImportJob, monitor: JobMonitor) -> int | None:
         ids = list(DossierItem.objects.filter(import_job=job).order_by().values_list("pk", flat=True))
         monitor.total = len(ids)
         count = 0
+        attachments: list[str] = []
         for start in range(0, len(ids), DELETE_BATCH):
-            count += delete_items(items=DossierItem.objects.filter(pk__in=ids[start : start + DELETE_BATCH]))
+            items = DossierItem.objects.filter(pk__in=ids[start : start + DELETE_BATCH])
+            count += delete_items(items=items, files=attachments)
             monitor.update(count)
         files = [name for name in (job.file.name, job.attachments_zip.name) if name]
+        staged = (staging_path(job), rejected_path(job), row_record_path(job))  # its rows are open again
+        files += [
+            staged_name(path) for path in (*staged, *(p.with_suffix(".partial") for p in staged)) if path.exists()
+        ]
         ImportJob.objects.filter(pk=job.pk).update(
             state=ImportJob.State.UNDONE,
             undone_at=timezone.now(),
@@ -212,21 +222,57 @@ def _remove(job: ImportJob, monitor: JobMonitor) -> int | None:
             progress_total=count,
             file="",
             attachments_zip="",
+            files_left=files + attachments,
             heartbeat_at=timezone.now(),
         )
-        transaction.on_commit(lambda: remove_import_files(job, files))
+        transaction.on_commit(lambda: remove_import_files(job))
     return count
 
 
-def remove_import_files(job: ImportJob, names: list[str]) -> None:
-    """What an undone import kept in storage: the uploaded sheet and attachments ZIP, and its
-    staged and rejected rows. One that cannot be removed is logged, never raised."""
-    remove_files(ImportJob._meta.get_field("file").storage, names)
-    try:
-        remove_staging(job)
-        row_record_path(job).unlink(missing_ok=True)  # its rows are open again
-    except OSError:
-        logger.warning("The staged rows of undone import %s could not be removed.", job.pk, exc_info=True)
+def staged_name(path) -> str:
+    """The storage name of a file the import keeps in the staging folder."""
+    return f"{staging_folder().name}/{path.name}"
+
+
+def remove_import_files(job: ImportJob) -> bool:
+    """Remove what an undone import still keeps in storage (its `files_left`: the uploaded
+    sheet and attachments ZIP, its staged and rejected rows, the attachments of its removed
+    items). Never raises: the names the storage refused stay on the job, with one sentence
+    in its history, and are logged; the reaper tries again. True when none is left."""
+    job.refresh_from_db(fields=["state", "files_left", "error_message"])
+    if job.state != ImportJob.State.UNDONE:
+        return False
+    names = list(job.files_left)
+    refused = remove_files(ImportJob._meta.get_field("file").storage, names) if names else []
+    update = {"files_left": refused}
+    if refused:
+        update["error_message"] = files_left_message(len(refused))
+        logger.warning(
+            "Undone import %s: the storage refused to remove %s of its files; the reaper tries again.",
+            job.pk,
+            len(refused),
+        )
+    else:
+        update["error_message"] = ""
+        update["files_removed_at"] = timezone.now()
+    ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.UNDONE).update(**update)
+    for name, value in update.items():
+        setattr(job, name, value)
+    return not refused
+
+
+def remove_undone_files() -> list[ImportJob]:
+    """For the reaper: try again to remove the files of undone imports that the storage
+    refused (or that a worker which died after the undo's commit never got to). Returns the
+    jobs that have none left now."""
+    pending = ImportJob.objects.filter(state=ImportJob.State.UNDONE, files_removed_at__isnull=True)
+    return [job for job in pending.order_by("undone_at") if remove_import_files(job)]
+
+
+def files_left_message(count: int) -> Message:
+    return N_(
+        "The items were removed, but the server's storage refused to remove files of this import (%(count)s); they are removed later, automatically."
+    ) % {"count": count}
 
 
 def undo_progress(job: ImportJob) -> tuple[int, int]:

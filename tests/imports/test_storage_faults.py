@@ -475,3 +475,213 @@ def test_a_cancel_the_storage_cannot_record_says_so_and_the_job_goes_on(importeu
     assert response.status_code == 200
     assert said_once(response, "The cancel could not be recorded: the server cannot write to its storage.")
     assert ImportJob.objects.get(pk=job.pk).state == "validating"
+
+
+# --- the undo (issue 14, part 10) -------------------------------------------------------------
+#
+# An undo removes the items in their transaction, then the import's files (the uploaded sheet
+# and ZIP, the staged rows, the items' attachments). A storage that refuses to remove them
+# neither fails nor half-does the undo: the names it refused stay on the job with one
+# sentence in its history, and the reaper removes them once the storage takes it again.
+
+FILES_LEFT = "The items were removed, but the server's storage refused to remove"
+
+
+class StorageRefusal(Exception):
+    """What a remote storage raises of its own (no OSError)."""
+
+
+@contextmanager
+def refusing_deletes(storage) -> Iterator[None]:
+    def delete(name):
+        raise StorageRefusal(f"delete {name}: access denied")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(storage, "delete", delete)
+        yield
+
+
+def refusing(storage, fault):
+    return refusing_deletes(storage) if fault == "own exception" else read_only(storage, fault)
+
+
+def undoable_job() -> tuple[ImportJob, list[str]]:
+    """importeur's done import of three rows with attachments, its staged rows still there,
+    and the names of everything an undo must remove from storage."""
+    from dossier.models import Attachment
+
+    assert import_all() == 3
+    job = ImportJob.objects.get(state="done")
+    services.staging_path(job).write_text("{}\n")
+    attachments = list(Attachment.objects.filter(item__import_job=job).values_list("file", flat=True))
+    names = [job.file.name, job.attachments_zip.name, f"imports/{services.staging_path(job).name}", *attachments]
+    assert len(attachments) == 3
+    return job, names
+
+
+FAULTS_AT_UNDO = [
+    pytest.param(errno.EROFS, id="read-only"),
+    pytest.param(errno.EACCES, id="no permission"),
+    pytest.param("own exception", id="the storage's own exception"),
+]
+
+
+@pytest.mark.parametrize("fault", FAULTS_AT_UNDO)
+def test_an_undo_on_storage_that_refuses_to_delete_removes_the_items_and_records_the_files_left(
+    demo, private_files, django_capture_on_commit_callbacks, caplog, fault
+):
+    job, names = undoable_job()
+    with refusing(private_files, fault), django_capture_on_commit_callbacks(execute=True):
+        removed = services.undo_import(job=job, user=get_user_model().objects.get(username="importeur"))
+
+    assert removed == 3
+    job.refresh_from_db()
+    assert job.state == "undone" and not DossierItem.objects.filter(import_job=job).exists()
+    assert (job.file.name, job.attachments_zip.name, job.files_removed_at) == ("", "", None)
+    assert set(names) <= set(job.files_left)
+    assert all(private_files.exists(name) for name in names)
+    assert job.error_message.startswith(FILES_LEFT) and job.error_message.count(".") == 1
+    assert f"Undone import {job.pk}: the storage refused to remove" in caplog.text
+
+
+@pytest.mark.parametrize("fault", FAULTS_AT_UNDO)
+def test_the_reaper_removes_the_files_an_undo_left_once_the_storage_takes_it_again(
+    demo, private_files, django_capture_on_commit_callbacks, fault
+):
+    from imports import tasks
+
+    job, names = undoable_job()
+    with refusing(private_files, fault), django_capture_on_commit_callbacks(execute=True):
+        services.undo_import(job=job, user=get_user_model().objects.get(username="importeur"))
+    with refusing(private_files, fault):
+        tasks.reap_stale_imports()  # the storage still refuses: the names stay
+    job.refresh_from_db()
+    assert set(names) <= set(job.files_left) and job.files_removed_at is None
+
+    tasks.reap_stale_imports()
+
+    job.refresh_from_db()
+    assert (job.files_left, job.error_message) == ([], "")
+    assert job.files_removed_at is not None
+    assert not any(private_files.exists(name) for name in names)
+    assert files_in(private_files, "imports") == []
+
+
+def test_the_files_of_an_undo_whose_worker_died_after_its_commit_are_removed_by_the_reaper(
+    demo, private_files, django_capture_on_commit_callbacks
+):
+    from imports import tasks
+
+    job, names = undoable_job()
+    with django_capture_on_commit_callbacks(execute=False):  # the worker dies after the commit
+        services.undo_import(job=job, user=get_user_model().objects.get(username="importeur"))
+    job.refresh_from_db()
+    assert job.state == "undone" and set(names) <= set(job.files_left)
+    assert all(private_files.exists(name) for name in names)
+
+    tasks.reap_stale_imports()
+
+    assert not any(private_files.exists(name) for name in names)
+    assert ImportJob.objects.get(pk=job.pk).files_left == []
+
+
+def test_an_undone_job_whose_files_are_gone_is_left_alone_by_the_reaper(
+    demo, private_files, django_capture_on_commit_callbacks
+):
+    job, names = undoable_job()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.undo_import(job=job, user=get_user_model().objects.get(username="importeur"))
+    job.refresh_from_db()
+    assert (job.files_left, job.error_message) == ([], "") and job.files_removed_at is not None
+    assert not any(private_files.exists(name) for name in names)
+    assert services.remove_undone_files() == []
+
+
+@pytest.mark.parametrize(("code", "message"), STORAGE_FAULTS)
+def test_an_undo_from_the_history_on_read_only_storage_is_no_500_page_and_says_what_was_left(
+    importeur, client, private_files, settings, django_capture_on_commit_callbacks, code, message
+):
+    settings.TASKS = IMMEDIATE
+    job, names = undoable_job()
+    with read_only(private_files, code):
+        with django_capture_on_commit_callbacks(execute=True):  # the worker's turn
+            posted = client.post(reverse("admin:imports_importjob_undo", args=[job.pk]))
+        response = client.get(posted.url, follow=True)  # the undo's progress page, then the job's
+    assert posted.status_code == 302 and response.status_code == 200
+    assert said_once(response, "The import was undone: 3 items were removed.")
+    assert said_once(response, FILES_LEFT)
+    job.refresh_from_db()
+    assert job.state == "undone" and not DossierItem.objects.filter(import_job=job).exists()
+    assert all(private_files.exists(name) for name in names)
+    page = client.get(reverse("admin:imports_importjob_change", args=[job.pk]))
+    assert said_once(page, FILES_LEFT)
+
+
+# --- the other paths that write or remove a user's files --------------------------------------
+
+
+def test_a_reaper_round_on_read_only_storage_still_ends_the_dead_job_and_the_rest_of_the_round(
+    demo, private_files, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from imports import tasks
+
+    undone, names = undoable_job()
+    with read_only(private_files, errno.EROFS), django_capture_on_commit_callbacks(execute=True):
+        services.undo_import(job=undone, user=get_user_model().objects.get(username="importeur"))
+    dead = wizard_job(state="validated")
+    long_ago = timezone.now() - dt.timedelta(minutes=10)
+    ImportJob.objects.filter(pk=dead.pk).update(state="importing", heartbeat_at=long_ago, queued_at=long_ago)
+
+    with read_only(private_files, errno.EROFS):
+        ended = tasks.reap_stale_imports()
+
+    assert [job.pk for job in ended] == [dead.pk]
+    assert ImportJob.objects.get(pk=dead.pk).state == "failed"
+    assert set(names) <= set(ImportJob.objects.get(pk=undone.pk).files_left)  # tried, and kept for later
+
+
+def test_a_large_master_data_upload_the_storage_refuses_is_one_sentence_on_the_form_not_a_500_page(
+    demo, client, private_files, settings
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from dossier.models import MasterDataImport, Relation
+    from tests.dossier.test_resources import format_index
+
+    settings.MASTER_DATA_BACKGROUND_ROWS = 5
+    client.force_login(get_user_model().objects.get(username="admin"))
+    rows = "".join(f"{40000 + n},person,Relation {n},Delft,\n" for n in range(10))
+    content = ("number,kind,name,city,debtor_number\n" + rows).encode()
+    upload = {"format": format_index(Relation, "csv"), "import_file": SimpleUploadedFile("relations.csv", content)}
+    with read_only(private_files, errno.EROFS):
+        response = client.post(reverse("admin:dossier_relation_import"), upload, follow=True)
+    assert response.status_code == 200
+    assert said_once(response, "The server cannot store the file just now")
+    assert not MasterDataImport.objects.exists()
+    assert files_in(private_files, "masterdata") == []
+
+
+@pytest.mark.parametrize("fault", ["missing", "unreadable"])
+def test_a_document_template_the_storage_cannot_read_is_one_sentence_on_its_page_not_a_500_page(
+    demo, client, private_files, fault
+):
+    from django.core.files.base import ContentFile
+
+    from dossier.models import DocumentTemplate
+
+    template = DocumentTemplate(code="DOC", name="Contract")
+    template.file.save("contract.docx", ContentFile(b"docx bytes"))
+    client.force_login(get_user_model().objects.get(username="admin"))
+    url = reverse("admin:dossier_documenttemplate_download", args=[template.pk])
+    if fault == "missing":
+        private_files.delete(template.file.name)
+        response = client.get(url, follow=True)
+    else:
+        with read_only(private_files, errno.EACCES, reads_too=True):
+            response = client.get(url, follow=True)
+    assert response.status_code == 200
+    assert said_once(response, "The template's file cannot be read from the server's storage just now")

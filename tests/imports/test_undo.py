@@ -209,8 +209,8 @@ def test_a_failure_halfway_leaves_everything_as_it_was(demo, monkeypatch, django
     items = set(DossierItem.objects.filter(import_job=job).values_list("pk", flat=True))
     real_delete = undoing.delete_items
 
-    def delete_then_fail(*, items):
-        real_delete(items=items)
+    def delete_then_fail(*, items, **kwargs):
+        real_delete(items=items, **kwargs)
         raise RuntimeError("the disk is on fire")
 
     monkeypatch.setattr(undoing, "delete_items", delete_then_fail)
@@ -453,8 +453,8 @@ def test_a_failed_undo_in_the_worker_leaves_everything_as_it_was_and_says_why(cl
     tasks.start_undo(job=job, user=user("importeur"))
     real_delete = undoing.delete_items
 
-    def delete_then_fail(*, items):
-        real_delete(items=items)
+    def delete_then_fail(*, items, **kwargs):
+        real_delete(items=items, **kwargs)
         raise OperationalError("disk I/O error")
 
     monkeypatch.setattr(undoing, "delete_items", delete_then_fail)

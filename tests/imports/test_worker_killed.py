@@ -16,6 +16,10 @@ import pytest
 from django.conf import settings
 
 ROWS = 3000
+# A loaded machine may take minutes to start a Django process or migrate a database; PATIENCE
+# only bounds a wait for something bound to come. The limits that matter (how long a worker
+# may stay silent, how long a run may take) are derived from what the test observed.
+PATIENCE = 600
 BASE_DIR = Path(settings.BASE_DIR)
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform == "win32", reason="signals")]
@@ -84,7 +88,7 @@ def world(tmp_path):
         "LOG_FILE": "",
         "LANGUAGE_CODE": "en",
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
-        "IMPORT_STALE_AFTER": "10",  # a loaded machine starts a worker slowly
+        "IMPORT_STALE_AFTER": "10",  # the reaper's is set from the worker's observed start
         "IMPORT_HEARTBEAT_EVERY": "0.5",
         "IMPORT_PROGRESS_EVERY": "0",
     }
@@ -103,7 +107,7 @@ def manage(*args, env, code=None) -> str:
     if code is not None:
         command += ["-c", code]
     done = subprocess.run(  # noqa: S603 (our own manage.py)
-        command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120, check=False
+        command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=PATIENCE, check=False
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
@@ -122,13 +126,21 @@ def state(env, job: str, **extra_env) -> dict:
     return json.loads(manage("shell", env={**env, **extra_env}, code=STATE.replace("JOB", repr(job))))
 
 
-def wait_for(condition, what: str, timeout: float = 90):
+def wait_for(condition, what: str, timeout: float):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if (found := condition()) is not None:
             return found
         time.sleep(0.05)
-    raise AssertionError(f"gave up waiting for {what}")
+    raise AssertionError(f"gave up waiting for {what} after {timeout:.0f} s")
+
+
+def read_progress(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def files_under(folder: Path) -> set[str]:
@@ -143,22 +155,26 @@ def test_a_worker_killed_during_a_commit_leaves_nothing_and_the_import_runs_agai
     staging = tmp_path / "private" / "imports"
     progress_file = staging / f"{job}-progress.json"
 
+    started = time.monotonic()
     worker = start(processes, env, tmp_path, "run_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2")
-    # The reaper (stale after 4 s) only once the worker is up: a loaded machine may take longer
-    # than that to start a Django process, and the queued job would be reaped as never started.
-    log = tmp_path / "run_worker-0.log"
-    wait_for(lambda: True if "Starting worker" in log.read_text() else None, "the worker to start")
-    reaper_env = {**env, "DATABASE_URL": env["DATABASE_URL"] + "?timeout=1"}
+    # Observed: the worker took the job up (its commit writes the progress file). Only then the
+    # reaper starts: the job was queued while no worker ran, for as long as this machine takes
+    # to start one, and a reaper that saw that would rightly end it as never started.
+    wait_for(lambda: read_progress(progress_file), "the worker to take the job up", PATIENCE)
+    startup = time.monotonic() - started
+    # The reaper's stale limit follows the machine: a live worker that beats every 0.5 s must
+    # never look dead to it, however slowly this machine started the worker (nor the second
+    # worker's job, queued while that one starts).
+    stale_after = max(10, round(3 * startup))
+    reaper_env = {**env, "DATABASE_URL": env["DATABASE_URL"] + "?timeout=1", "IMPORT_STALE_AFTER": str(stale_after)}
     start(processes, reaper_env, tmp_path, "reap_imports", "--loop", "--every", "1")
 
     def halfway():
-        try:
-            data = json.loads(progress_file.read_text())
-        except (OSError, ValueError):
-            return None
-        return data if data.get("phase") == "importing" and 1000 <= data.get("done", 0) < ROWS else None
+        data = read_progress(progress_file)
+        return data if data and data.get("phase") == "importing" and 1000 <= data.get("done", 0) < ROWS else None
 
-    wait_for(halfway, "the commit to be halfway")
+    at_half = wait_for(halfway, "the commit to be halfway (the progress moved)", PATIENCE)
+    commit_seconds = time.monotonic() - started - startup
     os.kill(worker.pid, signal.SIGSTOP)  # frozen inside its transaction, holding the write lock
     assert len(files_under(attachments) - before) >= 1000  # written, not committed
 
@@ -169,17 +185,26 @@ def test_a_worker_killed_during_a_commit_leaves_nothing_and_the_import_runs_agai
 
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait()
-    ended = wait_for(lambda: ((s := state(env, job))["state"] == "failed" and s) or None, "the reaper")
+    ended = wait_for(
+        lambda: ((s := state(env, job))["state"] == "failed" and s) or None,
+        "the reaper",
+        stale_after + max(90, 3 * startup),
+    )
     assert "Run it again" in ended["message"]
     assert ended["items"] == 0
     assert files_under(attachments) == before  # no orphan file
     # The upload's ZIP, and the check's row record (the status workbook's), stay; nothing else.
     assert sorted(path.name for path in staging.glob(f"{job}-*")) == [f"{job}-attachments.zip", f"{job}-rows.jsonl"]
 
+    started = time.monotonic()
     start(processes, env, tmp_path, "run_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2")
-    log = tmp_path / "run_worker-2.log"
-    wait_for(lambda: True if "Starting worker" in log.read_text() else None, "the second worker to start")
     manage("shell", env=env, code=AGAIN.replace("JOB", repr(job)))
-    done = wait_for(lambda: ((s := state(env, job))["state"] in ("done", "failed") and s) or None, "the second run")
+    # The whole run, at the rate observed for the first half, with the first start's time.
+    whole = startup + commit_seconds * ROWS / at_half["done"]
+    done = wait_for(
+        lambda: ((s := state(env, job))["state"] in ("done", "failed") and s) or None,
+        "the second run",
+        max(90, 4 * whole),
+    )
     assert (done["state"], done["items"]) == ("done", ROWS), done["message"]
     assert len(files_under(attachments) - before) == ROWS

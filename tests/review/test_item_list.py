@@ -214,7 +214,11 @@ def test_it_filters_by_done(client, world):
     assert {item.subject for item in response.context["cl"].result_list} == {"Levering een dag te laat"}
 
 
-def test_it_filters_by_workflow_state(client, world):
+@pytest.mark.parametrize("few", [5000, 0], ids=["few items, by their keys", "many items, by the condition"])
+def test_it_filters_by_workflow_state(client, world, monkeypatch, few):
+    from review import filters
+
+    monkeypatch.setattr(filters, "FEW_ITEMS", few)
     workflow = Workflow.objects.get(code="ESCALATIE")
     first, second = workflow.tasks.order_by("position")[:2]
     letters = list(DossierItem.objects.filter(item_type__code="CORR").order_by("pk"))
@@ -256,6 +260,23 @@ def test_it_filters_by_characteristic_value(client, world):
     response = listing(client, world["users"]["admin"], characteristic=high.pk)
 
     assert {item.subject for item in response.context["cl"].result_list} == {"Installatie defect bij oplevering"}
+
+
+@pytest.mark.parametrize("rare_up_to", [5000, 0], ids=["a rare value, by its items' keys", "a common value"])
+def test_the_characteristic_filter_lists_the_same_items_whether_the_value_is_rare_or_common(
+    client, world, monkeypatch, rare_up_to
+):
+    from review import filters
+
+    monkeypatch.setattr(filters, "FEW_ITEMS", rare_up_to)
+    high = CharacteristicValue.objects.get(characteristic__code="ERNST", code="HOOG")
+    assert (filters.items_with_rare_value(high.pk) is None) == (rare_up_to == 0)
+
+    for_admin = listing(client, world["users"]["admin"], characteristic=high.pk)
+    for_profit = listing(client, world["users"]["profit"], characteristic=high.pk)  # KLACHT is not his
+
+    assert {item.subject for item in for_admin.context["cl"].result_list} == {"Installatie defect bij oplevering"}
+    assert rows(for_profit) == set()
 
 
 def test_it_filters_by_type(client, world):
@@ -458,3 +479,16 @@ def test_the_import_filter_costs_the_same_queries_for_5_and_for_50_jobs_that_mad
 
     with django_assert_max_num_queries(len(queries)):
         assert client.get(URL).status_code == 200
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL's depends on its statistics")
+def test_the_done_filter_and_the_searchs_count_of_a_user_of_one_type_read_their_own_indexes(world):
+    from django.db.models import Q
+
+    profit = world["users"]["profit"]
+    items = DossierItem.objects.visible_to(profit, types_first=True)
+    done_page = items.filter(done=True).order_by("-submitted_at", "-pk")[:50]
+    search_count = items.filter(Q(subject__icontains="levering") | Q(relation__in=[1, 2])).order_by().values("pk")
+
+    assert "item_type_done_idx" in done_page.explain()
+    assert "COVERING INDEX item_search_idx" in search_count[:10001].explain()
