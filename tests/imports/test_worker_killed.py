@@ -126,7 +126,7 @@ def state(env, job: str, **extra_env) -> dict:
     return json.loads(manage("shell", env={**env, **extra_env}, code=STATE.replace("JOB", repr(job))))
 
 
-def wait_for(condition, what: str, timeout: float):
+def wait_for(condition, what: str, timeout: float = PATIENCE):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if (found := condition()) is not None:
