@@ -82,11 +82,14 @@ class ItemRows:
                 field = self.fields[position[name]]
                 self._slots[code] = (position[name], _converter(field))
         self._free_values = position["free_values"]
+        self._fingerprint = position["fingerprint"]
 
-    def prepare(self, values: dict[str, Any]) -> list[Any]:
-        """Validated values (as `ItemSpec.validate` returns them) -> one row; the same
-        storing as `dossier.services.item_attributes`, without building a model."""
+    def prepare(self, values: dict[str, Any], fingerprint: str | None = None) -> list[Any]:
+        """Validated values (as `ItemSpec.validate` returns them) and the item's fingerprint
+        (dossier.fingerprints) -> one row; the same storing as
+        `dossier.services.item_attributes`, without building a model."""
         row = self._template.copy()
+        row[self._fingerprint] = fingerprint
         free: dict[str, Any] = {}
         slots, free_names = self._slots, self._free
         for code, value in values.items():
@@ -157,17 +160,27 @@ def _converter(field: models.Field) -> Callable[[Any], Any] | None:
 # --- staging -------------------------------------------------------------------------------
 
 
-def stage_row(handle: IO[str], row: CleanRow, rows: ItemRows) -> None:
-    """One valid row as one JSON line: its row number, attachment and items."""
+def stage_row(handle: IO[str], row: CleanRow, rows: ItemRows, *, duplicate: bool = False) -> None:
+    """One valid row as one JSON line: its row number, attachment and items, and a 1 last
+    when it is probably a duplicate (imports.pipeline.duplicates)."""
     member = row.attachment
-    items = [[rows.spec.workflow_id_for(values), rows.prepare(values)] for values in row.items]
+    fingerprints = row.fingerprints or [None] * len(row.items)
+    items = [
+        [rows.spec.workflow_id_for(values), rows.prepare(values, fingerprint)]
+        for values, fingerprint in zip(row.items, fingerprints, strict=True)
+    ]
     line = [row.number, [member.name, member.size, member.zip_name, member.path] if member else None, items]
+    if duplicate:
+        line.append(1)
     handle.write(STAGING_ENCODER.encode(line) + "\n")
 
 
-def read_staged(handle: IO[str]) -> Iterator[tuple[int, Member | None, list]]:
+def read_staged(handle: IO[str], *, skip_duplicates: bool = False) -> Iterator[tuple[int, Member | None, list]]:
+    """The staged rows; without the probable duplicates when `skip_duplicates`."""
     for line in handle:
-        number, member, items = json.loads(line)
+        number, member, items, *duplicate = json.loads(line)
+        if duplicate and skip_duplicates:
+            continue
         yield number, Member(*member) if member else None, items
 
 

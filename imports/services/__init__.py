@@ -44,10 +44,12 @@ from imports.services.reaping import (
     remove_leftover_manifests,
 )
 from imports.services.refusals import (
+    DuplicatesUndecided,
     ImportedBefore,
     ImportRefused,
     RowsInvalid,
     download_fault,
+    duplicates_undecided,
     earlier_import,
     imported_before_message,
     may_name_importer,
@@ -71,6 +73,7 @@ from imports.services.starting import choose_sheet, set_mapping, shown_sheet, st
 from imports.services.storing import (
     commit_import,
     commit_result,
+    duplicates_choice,
     is_foreign_key_violation,
     items_per_destination,
     run_commit,
@@ -93,6 +96,7 @@ from imports.services.validating import run_validation, validate_import
 
 __all__ = [
     "ChangedItem",
+    "DuplicatesUndecided",
     "ImportRefused",
     "ImportedBefore",
     "RowsInvalid",
@@ -106,6 +110,8 @@ __all__ = [
     "discard_import",
     "discard_staging",
     "download_fault",
+    "duplicates_choice",
+    "duplicates_undecided",
     "earlier_import",
     "end_dead_import",
     "end_dead_undo",

@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 from dossier.spec import ItemSpec, Purpose
 from imports.models import ImportJob
 from imports.pipeline.attachments import AttachmentArchive, AttachmentSource, ServerFolders
+from imports.pipeline.duplicates import DuplicateFinder
 from imports.pipeline.outcomes import RowResult
 from imports.pipeline.validation import RowValidator
-from imports.services.refusals import ImportRefused
+from imports.services.refusals import ImportRefused, may_name_user
 from spreadsheets.reading import open_table
 
 ProgressCallback = Callable[[int, int], None]  # (rows done, rows in total or 0 when unknown)
@@ -40,9 +41,17 @@ def open_attachments(job: ImportJob) -> Iterator[AttachmentSource | None]:
 
 
 def validated_rows(
-    job: ImportJob, spec: ItemSpec, attachments, progress: ProgressCallback | None, total: int = 0
+    job: ImportJob,
+    spec: ItemSpec,
+    attachments,
+    progress: ProgressCallback | None,
+    total: int = 0,
+    *,
+    find_duplicates: bool = False,
 ) -> Iterator[RowResult]:
-    """Every row of the job's file, validated; reports progress every 500 rows."""
+    """Every row of the job's file, validated; reports progress every 500 rows. With
+    `find_duplicates`, the valid rows get their fingerprints and the probable duplicates
+    are marked (imports.pipeline.duplicates), as the job's user may read them."""
     table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
     if table.headers != job.headers:
         raise ImportRefused(_("The file's columns changed since it was mapped; map it again."), job=job)
@@ -56,7 +65,16 @@ def validated_rows(
         now=timezone.now(),
     )
     total = total or job.row_count
-    for done, result in enumerate(validator.validate(table.rows()), start=1):
+    results = validator.validate(table.rows())
+    if find_duplicates:
+        finder = DuplicateFinder(
+            spec.item_type,
+            now=validator.now,
+            may_name=lambda user_id: may_name_user(user_id, job.user),
+            attachments=attachments,
+        )
+        results = finder.mark(results)
+    for done, result in enumerate(results, start=1):
         if progress and done % 500 == 0:
             progress(done, total)
         yield result

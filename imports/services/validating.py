@@ -95,10 +95,10 @@ def validate_and_stage(
         ):
             rows = ItemRows(spec, job=job)
             item_count = attachment_count = 0
-            for result in validated_rows(job, spec, attachments, report, total):
+            for result in validated_rows(job, spec, attachments, report, total, find_duplicates=True):
                 summary.add(result)
                 if result.is_valid:
-                    stage_row(staged, result.clean, rows)
+                    stage_row(staged, result.clean, rows, duplicate=result.duplicate)
                     item_count += len(result.clean.items)
                     attachment_count += result.clean.attachment is not None
                 else:
@@ -138,6 +138,8 @@ RECORDED = [
     "problems",
     "error_count",
     "warning_count",
+    "duplicate_row_count",
+    "duplicate_item_count",
 ]
 
 
@@ -150,3 +152,5 @@ def _record(job: ImportJob, summary: Summary) -> None:
     job.problems = [p.as_dict() for p in summary.problems]
     job.error_count = summary.error_count
     job.warning_count = summary.warning_count
+    job.duplicate_row_count = summary.duplicate_rows
+    job.duplicate_item_count = summary.duplicate_items
