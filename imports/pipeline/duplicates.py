@@ -138,11 +138,14 @@ class DuplicateFinder:
             result.problems.extend(dict.fromkeys(warnings))  # one each, in order
 
     def _existing(self, fingerprints: set[str]) -> dict[str, tuple]:
-        """The type's items with these fingerprints (the latest of each), with their import."""
+        """The items with these fingerprints (the latest of each), with their import; a
+        fingerprint holds the item's type, so they are items of the type."""
         found: dict[str, tuple] = {}
         for chunk in batched(sorted(fingerprints), QUERY_CHUNK):
             rows = (
-                DossierItem.objects.filter(item_type=self.item_type, fingerprint__in=chunk)
+                # By the fingerprint alone, which holds the type: so the database can only take
+                # item_fingerprint_idx (with the type too, SQLite may walk the type's items).
+                DossierItem.objects.filter(fingerprint__in=chunk)
                 .order_by()
                 .values_list(
                     "fingerprint",

@@ -153,7 +153,8 @@ class Command(PlainErrorsCommand):
             sys.exit(1)
         if job.duplicate_row_count and not services.duplicates_choice(options["duplicates"], again=options["again"]):
             refusal = services.duplicates_undecided(job)
-            message = f"{refusal.message} {_('Give --duplicates skip or --duplicates import.')}"
+            hint = _("Give --duplicates skip or --duplicates import.")
+            message = f"{refusal.message} {hint}"
             self._report(job, summary.problems, note=message)
             services.cancel_import(job=job, reason=refusal.message)
             raise CommandError(message, returncode=2)
