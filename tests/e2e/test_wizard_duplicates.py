@@ -62,7 +62,9 @@ def test_the_user_chooses_to_skip_the_rows_imported_before_and_only_the_new_row_
     warnings = page.locator("#history-warnings").inner_text()
     assert "Probably imported before: item 1, import of" in warnings and "by importeur" in warnings
 
+    assert page.evaluate("document.querySelector('#duplicates-skip').validity.valueMissing")
     page.click("#import-all")  # no choice yet: the browser keeps the form, nothing starts
+    page.wait_for_timeout(500)
     assert page.url.endswith("/check/")
     assert world.job(job)[0] == "validated"
 
