@@ -44,9 +44,7 @@ def rows_xlsx(folder: Path) -> Path:
     return path
 
 
-def test_the_user_chooses_to_skip_the_rows_imported_before_and_only_the_new_row_is_imported(
-    world, watched, tmp_path
-):
+def test_the_user_chooses_to_skip_the_rows_imported_before_and_only_the_new_row_is_imported(world, watched, tmp_path):
     page, violations = watched
     sign_in(page, world, "importeur")
     first = upload_and_map(page, world, rows_csv(tmp_path))
@@ -77,9 +75,10 @@ def test_the_user_chooses_to_skip_the_rows_imported_before_and_only_the_new_row_
     assert world.query("SELECT duplicates FROM imports_importjob WHERE id = ?", job.replace("-", ""))[0] == "skip"
 
     page.click("text=This import in the import history")
-    assert "Rows that are probably duplicates are skipped (the user's choice)." in page.locator(
-        "#history-options"
-    ).inner_text()
+    assert (
+        "Rows that are probably duplicates are skipped (the user's choice)."
+        in page.locator("#history-options").inner_text()
+    )
     assert "skipped as probable duplicates: 2" in page.locator("#history-counts").inner_text()
     violations.extend(page.evaluate("window.__violations"))
     assert violations == []

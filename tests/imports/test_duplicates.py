@@ -291,3 +291,13 @@ def test_a_duplicate_found_by_the_workers_check_sends_the_job_back_to_the_choice
     job.refresh_from_db()
     assert job.duplicate_row_count == 2 and "rows 2, 3" in job.error_message
     assert not job.items.exists()
+
+
+def test_the_first_rows_table_gives_each_fingerprints_first_row_through_its_growth():
+    import hashlib
+
+    table = duplicates_module.FirstRows(size=4)
+    keys = [int(hashlib.sha256(str(n).encode()).hexdigest()[:16], 16) for n in range(5000)]
+    assert [table.first(key, n + 2) for n, key in enumerate(keys)] == [n + 2 for n in range(5000)]
+    assert [table.first(key, 99_999) for key in keys] == [n + 2 for n in range(5000)]  # seen: the first row
+    assert table.first(keys[0] ^ (1 << 40), 7) == 7  # another fingerprint
