@@ -2,10 +2,10 @@
 of the same file, found by their fingerprints (dossier.fingerprints: type, destinations,
 subject, submit date and the attachment's SHA-256, from the validated values).
 
-The validated rows pass through `DuplicateFinder.mark` in batches. For each batch:
+The validated rows pass through `DuplicateFinder.mark` in batches of 900. For each batch:
 1. each valid row's items get their fingerprints (an attachment is read once for its SHA-256);
 2. the batch's fingerprints are looked up among the type's items, one indexed query per 900
-   fingerprints (`DossierItem.fingerprint`, item_fingerprint_idx), never one per row;
+   fingerprints (one a batch, unless rows name several relations) (`DossierItem.fingerprint`, item_fingerprint_idx), never one per row;
 3. a row with an item found there, or whose item an earlier row of the file has already, is
    marked `duplicate` and gets a warning per such item ("probably imported before: item N,
    import of DATE by USER", "the same as row R").
@@ -33,8 +33,10 @@ from dossier.models import DossierItem
 from imports.pipeline.attachments import ArchiveError, AttachmentSource, Member
 from imports.pipeline.outcomes import Problem, RowResult
 
-BATCH_SIZE = 2000
 QUERY_CHUNK = 900  # fingerprints per IN (...) query, inside SQLite's variable limit everywhere
+# Rows held at once: as many as one query takes (one item a row), so a batch is one query
+# (more only for rows naming several relations) and few validated rows wait in memory.
+BATCH_SIZE = QUERY_CHUNK
 
 # The stable codes of the warnings (docs/errors.md).
 IMPORTED_BEFORE = "probably_imported_before"

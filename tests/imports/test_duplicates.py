@@ -199,8 +199,8 @@ def test_the_lookup_is_one_indexed_query_per_chunk_not_per_row(demo):
     with CaptureQueriesContext(connection) as queries:
         services.validate_import(job=job)
     lookups = [q["sql"] for q in queries.captured_queries if '"fingerprint" IN' in q["sql"]]
-    # 2,500 rows: a batch of 2,000 and one of 500, at most 900 fingerprints a query
-    assert len(lookups) == math.ceil(2000 / 900) + math.ceil(500 / 900)
+    # 2,500 rows of one item each: batches of 900 rows, one query each
+    assert len(lookups) == math.ceil(2500 / duplicates_module.QUERY_CHUNK) == 3
     if connection.vendor == "sqlite":  # PostgreSQL plans a table this small by its statistics
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN QUERY PLAN " + lookups[0].replace("%s", "'x'"))
