@@ -950,6 +950,10 @@ class DossierItem(models.Model):
         db_index=False,
         editable=False,
     )
+    # What makes two items probably the same document (dossier/fingerprints.py): set by the
+    # import, which looks it up before it imports (issue 15: duplicates by content); NULL for
+    # items made otherwise, which are never taken for a duplicate.
+    fingerprint = models.CharField(_("fingerprint"), max_length=32, null=True, blank=True, editable=False)  # noqa: DJ001 (NULL: unknown)
 
     objects = DossierItemQuerySet.as_manager()
 
@@ -988,6 +992,8 @@ class DossierItem(models.Model):
                 name="item_import_job_idx",
                 condition=Q(import_job__isnull=False),
             ),
+            # The import's look-up of probable duplicates: one query per batch of rows.
+            models.Index(fields=["fingerprint"], name="item_fingerprint_idx"),
         ]
         verbose_name = _("dossier item")
         verbose_name_plural = _("dossier items")

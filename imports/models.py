@@ -77,6 +77,13 @@ class ImportJob(models.Model):
         WIZARD = "wizard", pgettext_lazy("import source", "wizard")
         COMMAND_LINE = "command line", pgettext_lazy("import source", "command line")
 
+    class Duplicates(models.TextChoices):
+        """What to do with rows that are probably imported before, or repeat an earlier row of
+        the file (imports/pipeline/duplicates.py): the user's choice; "" until he made it."""
+
+        SKIP = "skip", pgettext_lazy("duplicates", "skip them")
+        IMPORT = "import", pgettext_lazy("duplicates", "import them anyway")
+
     TRANSITIONS: dict[str, set[str]] = {
         State.UPLOADED: {State.MAPPED, State.CANCELLED, State.FAILED, State.DISCARDED},
         # A commit validates first when the validation is missing or out of date.
@@ -149,6 +156,11 @@ class ImportJob(models.Model):
     staged_items = models.PositiveIntegerField(_("items staged"), default=0)
     staged_attachments = models.PositiveIntegerField(_("attachments staged"), default=0)
     skip_invalid = models.BooleanField(_("only the valid rows"), default=False)
+    # Valid rows that are probably duplicates (found by the validation), the items they hold,
+    # and the user's choice for them: nothing is imported while they are undecided.
+    duplicate_row_count = models.PositiveIntegerField(_("rows probably duplicates"), default=0)
+    duplicate_item_count = models.PositiveIntegerField(_("items in probable duplicates"), default=0)
+    duplicates = models.CharField(_("probable duplicates"), max_length=6, choices=Duplicates.choices, blank=True)
     problems = models.JSONField(_("problems"), default=list, blank=True)
     # Columns holding data that no field takes, found by the validation (LeftOutColumn.as_dict
     # of imports/pipeline/columns.py): each confirmed by the mapping as not imported, or not.
@@ -209,6 +221,18 @@ class ImportJob(models.Model):
     def can_be_discarded(self) -> bool:
         """Not imported and not running: its owner may discard it (its files go)."""
         return self.can_move_to(self.State.DISCARDED)
+
+    @property
+    def skips_duplicates(self) -> bool:
+        """Whether the commit leaves out the rows that are probably duplicates."""
+        return self.duplicates == self.Duplicates.SKIP and bool(self.duplicate_row_count)
+
+    @property
+    def rows_skipped(self) -> int:
+        """Rows left out as probable duplicates by a commit that is done (or undone since)."""
+        if self.state not in (self.State.DONE, self.State.UNDOING, self.State.UNDONE):
+            return 0
+        return self.duplicate_row_count if self.skips_duplicates else 0
 
     @property
     def duration(self):

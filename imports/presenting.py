@@ -20,11 +20,12 @@ from django.utils import formats, timezone
 from django.utils.formats import number_format
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from dossier.models import Relation
 from dossier.spec import ItemSpec, Kind
 from imports.models import ImportJob
+from imports.pipeline.duplicates import DUPLICATE_CODES, ENTERED_BEFORE, IMPORTED_BEFORE, SAME_AS_ROW
 from imports.pipeline.mapping import letter_position, same_name
 from imports.pipeline.outcomes import problem_message
 from imports.pipeline.reconciliation import is_status_column
@@ -41,6 +42,9 @@ ROWS_PER_PAGE = 50
 
 # What each problem code means, as a heading over its rows (docs/errors.md has the fixes).
 CODE_TITLES = {
+    IMPORTED_BEFORE: gettext_lazy("Probably imported before"),
+    ENTERED_BEFORE: gettext_lazy("Probably entered before"),
+    SAME_AS_ROW: gettext_lazy("The same as an earlier row"),
     "invalid_date": gettext_lazy("Date cannot be read"),
     "invalid_datetime": gettext_lazy("Date and time cannot be read"),
     "invalid_number": gettext_lazy("Number cannot be read"),
@@ -162,6 +166,8 @@ class Counts:
     committed: bool  # the import was done (items were created, or none were to be made)
     skip_invalid: bool
     recognised: int = 0  # rows an earlier import created (a reconciliation workbook again)
+    duplicates: int = 0  # valid rows that are probably duplicates
+    skipped: int = 0  # of those, rows the commit left out (the user chose to skip them)
 
     @property
     def add_up(self) -> bool:
@@ -181,7 +187,29 @@ class Counts:
             ]
         else:
             lines = [_("Rows read: %(rows)s = %(valid)s valid + %(invalid)s invalid.") % numbers]
-        if self.committed:
+        if self.duplicates:
+            lines.append(
+                ngettext(
+                    "Of the valid rows, %(duplicates)s is probably a duplicate (imported before, or the same as an earlier row).",
+                    "Of the valid rows, %(duplicates)s are probably duplicates (imported before, or the same as an earlier row).",
+                    self.duplicates,
+                )
+                % {"duplicates": _number(self.duplicates)}
+            )
+        if self.committed and self.skipped:
+            left_out = self.invalid if self.skip_invalid else 0
+            lines.append(
+                _(
+                    "Rows imported: %(imported)s; left out as invalid: %(left_out)s; skipped as probable duplicates: %(skipped)s; items created: %(items)s."
+                )
+                % {
+                    "imported": _number(self.rows - left_out - self.recognised - self.skipped),
+                    "left_out": _number(left_out),
+                    "skipped": _number(self.skipped),
+                    "items": _number(self.items),
+                }
+            )
+        elif self.committed:
             left_out = self.invalid if self.skip_invalid else 0
             lines.append(
                 _("Rows imported: %(imported)s; left out as invalid: %(left_out)s; items created: %(items)s.")
@@ -216,7 +244,16 @@ def counts(job: ImportJob) -> Counts:
         committed=job.state in (ImportJob.State.DONE, ImportJob.State.UNDOING, ImportJob.State.UNDONE),
         skip_invalid=bool(job.skip_invalid),
         recognised=job.recognised_row_count,
+        duplicates=job.duplicate_row_count,
+        skipped=job.rows_skipped,
     )
+
+
+def duplicate_rows(job: ImportJob) -> list[int]:
+    """The rows that are probably duplicates, in order, as far as the job keeps its problems
+    (the first 5,000): the rows a commit that skips them leaves out."""
+    rows = {p.get("row") for p in job.problems if isinstance(p, dict) and p.get("code") in DUPLICATE_CODES}
+    return sorted(row for row in rows if row is not None)
 
 
 def source_text(job: ImportJob) -> str:
@@ -255,6 +292,10 @@ def options_in_words(job: ImportJob) -> list[str]:
             words.append(_("Only the valid rows are imported; the invalid rows are left out."))
         else:
             words.append(_("All rows or none: no row is left out."))
+        if job.duplicate_row_count and job.duplicates == ImportJob.Duplicates.SKIP:
+            words.append(_("Rows that are probably duplicates are skipped (the user's choice)."))
+        elif job.duplicate_row_count and job.duplicates == ImportJob.Duplicates.IMPORT:
+            words.append(_("Rows that are probably duplicates are imported anyway (the user's choice)."))
     return words
 
 

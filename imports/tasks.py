@@ -78,13 +78,16 @@ def start_validation(*, job: ImportJob) -> ImportJob:
 
 
 @transaction.atomic
-def start_commit(*, job: ImportJob, skip_invalid: bool = False, again: bool = False) -> ImportJob:
+def start_commit(*, job: ImportJob, skip_invalid: bool = False, again: bool = False, duplicates: str = "") -> ImportJob:
     """Queue the job's commit for the task worker (importing). Checks again first: the
     user's rights (R2) and type authorisation (R3), the same file imported before
-    (ImportedBefore unless `again`), and invalid rows the user did not choose to leave out
-    (RowsInvalid); each refusal is one sentence and changes nothing."""
+    (ImportedBefore unless `again`), invalid rows the user did not choose to leave out
+    (RowsInvalid), and probable duplicates he did not choose for (DuplicatesUndecided;
+    `duplicates`: an ImportJob.Duplicates, recorded on the job); each refusal is one
+    sentence and changes nothing."""
     if reason := import_refusal(job.user, job.item_type, job.creation_profile):
         raise services.ImportRefused(reason, job=job)
+    duplicates = services.duplicates_choice(duplicates, again=again)
     if not again and (earlier := services.earlier_import(job=job)):
         raise services.ImportedBefore(
             services.imported_before_message(earlier, viewer=job.user), job=job, earlier=earlier
@@ -93,11 +96,14 @@ def start_commit(*, job: ImportJob, skip_invalid: bool = False, again: bool = Fa
         raise refusal
     if job.state == ImportJob.State.VALIDATED and job.invalid_row_count and not skip_invalid:
         raise services.rows_invalid(job)
+    if job.state == ImportJob.State.VALIDATED and job.duplicate_row_count and not duplicates:
+        raise services.duplicates_undecided(job)
     if job.state != ImportJob.State.VALIDATED:
         job.validated_at = None  # the worker validates first
     services.mark_queued(job=job, state=ImportJob.State.IMPORTING)
     job.skip_invalid = skip_invalid
-    job.progress_total = job.valid_row_count
+    job.duplicates = duplicates
+    job.progress_total = job.valid_row_count - (job.duplicate_row_count if job.skips_duplicates else 0)
     job.save()
     _enqueue(job, commit_job, skip_invalid=skip_invalid, again=again)
     return job

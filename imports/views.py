@@ -716,12 +716,15 @@ def import_rows(request: HttpRequest, pk) -> HttpResponse:
             return redirect(step_url(job))
         try:
             tasks.start_commit(
-                job=job, skip_invalid=request.POST.get("rows") == "valid", again=request.POST.get("again") == "1"
+                job=job,
+                skip_invalid=request.POST.get("rows") == "valid",
+                again=request.POST.get("again") == "1",
+                duplicates=_duplicates_choice(request),
             )
         except services.ImportedBefore as refusal:
             messages.warning(request, services.imported_before_message(refusal.earlier, viewer=request.user))
             return redirect("imports:check", pk=job.pk)
-        except services.RowsInvalid as refusal:
+        except (services.RowsInvalid, services.DuplicatesUndecided) as refusal:
             messages.error(request, refusal.message)
             return redirect("imports:check", pk=job.pk)
         except services.ImportRefused as refusal:
@@ -730,6 +733,13 @@ def import_rows(request: HttpRequest, pk) -> HttpResponse:
     if job.state != State.IMPORTING:
         return redirect(step_url(job))
     return _progress_page(request, job, {"title": _("Import the rows"), "job": job, "step": 5})
+
+
+def _duplicates_choice(request: HttpRequest) -> str:
+    """The check page's choice for probable duplicates ("skip" or "import"); "" when none
+    was made (or the value is not one of them): then nothing is imported."""
+    choice = request.POST.get("duplicates", "")
+    return choice if choice in ImportJob.Duplicates.values else ""
 
 
 @require_http_methods(["POST"])
@@ -777,6 +787,7 @@ def result(request: HttpRequest, pk) -> HttpResponse:
         "duration": presenting.duration_text(job.duration),
         "items_url": presenting.items_url(job),
         "problems": presenting.problem_report(job, request.GET) if job.row_count else None,
+        "skipped_rows": presenting.duplicate_rows(job) if done and job.rows_skipped else [],
         "can_check_again": bool(job.mapping) and job.state == State.FAILED and bool(job.file),
         "correct_url": _correct_url(job),
         "history_url": history_url(job),

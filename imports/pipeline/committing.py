@@ -88,11 +88,14 @@ class ItemRows:
                 field = self.fields[position[name]]
                 self._slots[code] = (position[name], _converter(field))
         self._free_values = position["free_values"]
+        self._fingerprint = position["fingerprint"]
 
-    def prepare(self, values: dict[str, Any]) -> list[Any]:
-        """Validated values (as `ItemSpec.validate` returns them) -> one row; the same
-        storing as `dossier.services.item_attributes`, without building a model."""
+    def prepare(self, values: dict[str, Any], fingerprint: str | None = None) -> list[Any]:
+        """Validated values (as `ItemSpec.validate` returns them) and the item's fingerprint
+        (dossier.fingerprints) -> one row; the same storing as
+        `dossier.services.item_attributes`, without building a model."""
         row = self._template.copy()
+        row[self._fingerprint] = fingerprint
         free: dict[str, Any] = {}
         slots, free_names = self._slots, self._free
         for code, value in values.items():
@@ -163,18 +166,28 @@ def _converter(field: models.Field) -> Callable[[Any], Any] | None:
 # --- staging -------------------------------------------------------------------------------
 
 
-def stage_row(handle: IO[str], row: CleanRow, rows: ItemRows) -> None:
-    """One valid row as one JSON line: its row number, attachments and items."""
-    items = [[rows.spec.workflow_id_for(values), rows.prepare(values)] for values in row.items]
+def stage_row(handle: IO[str], row: CleanRow, rows: ItemRows, *, duplicate: bool = False) -> None:
+    """One valid row as one JSON line: its row number, attachments and items, and a 1 last
+    when it is probably a duplicate (imports.pipeline.duplicates)."""
+    fingerprints = row.fingerprints or [None] * len(row.items)
+    items = [
+        [rows.spec.workflow_id_for(values), rows.prepare(values, fingerprint)]
+        for values, fingerprint in zip(row.items, fingerprints, strict=True)
+    ]
     members = [[m.name, m.size, m.zip_name, m.path] for m in row.attachments]
     line = [row.number, members or None, items]
+    if duplicate:
+        line.append(1)
     handle.write(STAGING_ENCODER.encode(line) + "\n")
 
 
-def read_staged(handle: IO[str]) -> Iterator[tuple[int, list[Member], list]]:
-    """The staged rows: (row number, its attachments, its items)."""
+def read_staged(handle: IO[str], *, skip_duplicates: bool = False) -> Iterator[tuple[int, list[Member], list]]:
+    """The staged rows: (row number, its attachments, its items); without the probable
+    duplicates when `skip_duplicates`."""
     for line in handle:
-        number, members, items = json.loads(line)
+        number, members, items, *duplicate = json.loads(line)
+        if duplicate and skip_duplicates:
+            continue
         if members and isinstance(members[0], str):  # staged before a row could name several
             members = [members]
         yield number, [Member(*member) for member in members or ()], items

@@ -57,6 +57,8 @@ class CleanRow:
     number: int
     items: list[dict[str, Any]]  # validated values per destination (ItemSpec.validate output)
     attachments: list[Any] = field(default_factory=list)  # attachments.Member, in the cell's order
+    # Per item, its fingerprint (dossier.fingerprints), set by imports.pipeline.duplicates.
+    fingerprints: list[str] | None = None
 
 
 @dataclass
@@ -65,6 +67,9 @@ class RowResult:
     cells: tuple[Any, ...]
     clean: CleanRow | None
     problems: list[Problem] = field(default_factory=list)
+    # A valid row that is probably imported before, or repeats an earlier row of the file
+    # (imports.pipeline.duplicates): the user chooses to skip such rows or import them.
+    duplicate: bool = False
 
     @property
     def is_valid(self) -> bool:
@@ -88,6 +93,8 @@ class Summary:
     items: int = 0  # items the valid rows will make (or made)
     error_count: int = 0
     warning_count: int = 0
+    duplicate_rows: int = 0  # valid rows that are probably duplicates
+    duplicate_items: int = 0  # the items those rows hold
     problems: list[Problem] = field(default_factory=list)
     problem_limit: int = 5000
     kept_warnings: int = 0
@@ -103,6 +110,9 @@ class Summary:
         if result.is_valid:
             self.valid_rows += 1
             self.items += len(result.clean.items)
+            if result.duplicate:
+                self.duplicate_rows += 1
+                self.duplicate_items += len(result.clean.items)
         else:
             self.invalid_rows += 1
         for problem in result.problems:
@@ -144,13 +154,15 @@ class ValidationResult:
 @dataclass(frozen=True)
 class CommitResult:
     """What a commit stored. The counts add up: rows_read = rows_imported + rows_left_out
-    + rows_created_before (rows left out as invalid, when the user chose to import only the
-    valid rows; rows an earlier import created, in a reconciliation workbook uploaded again)."""
+    + rows_created_before + rows_skipped (rows left out as invalid, when the user chose to
+    import only the valid rows; rows an earlier import created, in a reconciliation workbook
+    uploaded again; rows left out as probable duplicates, when the user chose to skip them)."""
 
     items_created: int
     rows_read: int
     rows_imported: int
     rows_left_out: int
+    rows_skipped: int = 0
     per_destination: dict[str, int] = field(default_factory=dict)  # relation number -> items
     duration: dt.timedelta | None = None
     rows_created_before: int = 0

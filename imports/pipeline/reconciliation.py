@@ -193,9 +193,21 @@ def recognise(rows: Iterable[tuple[int, str, tuple[int, ...]]], created: Created
 READY = "ready"
 INVALID = "invalid"
 CREATED = "created"  # recognised as created by an earlier import (numbers known)
-# Left alone as a duplicate of an existing item or of another row (the duplicate check,
-# issue 15 part 4): its payload names the item numbers or the row it repeats.
+# Probably a duplicate of an existing item or of another row (the duplicate check, issue 15
+# part 4): its payload holds the items the row makes and the warnings that say what it
+# repeats (stored problems, rendered in the reader's language). Left alone when the user
+# chose to skip such rows; else created like a ready row (`numbered`).
 DUPLICATE = "duplicate"
+
+
+def duplicate_payload(result) -> dict[str, Any]:
+    """The DUPLICATE payload of a valid row the duplicate check marked (an outcomes.RowResult)."""
+    from imports.pipeline.duplicates import DUPLICATE_CODES
+
+    return {
+        "items": len(result.clean.items),
+        "of": [p.as_dict() for p in result.problems if p.code in DUPLICATE_CODES],
+    }
 
 
 @dataclass(frozen=True)
@@ -229,13 +241,20 @@ class RowStatus:
 RECORD_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def numbered(statuses: Iterable[RowStatus], first_number: int | None) -> Iterator[RowStatus]:
+def numbered(
+    statuses: Iterable[RowStatus], first_number: int | None, *, skipped_duplicates: bool = False
+) -> Iterator[RowStatus]:
     """The statuses after the commit: each ready row becomes the item numbers it created.
     The commit numbers the items at once from `first_number` in the order of the rows (R28),
-    so the numbers follow from the ready rows' item counts."""
+    so the numbers follow from the ready rows' item counts. A probable duplicate was created
+    the same way, unless the user chose to skip them (`skipped_duplicates`): then it stays."""
     next_number = first_number
     for status in statuses:
-        if status.kind == READY and next_number is not None:
+        if status.kind == DUPLICATE and not skipped_duplicates and next_number is not None:
+            count = int((status.payload or {}).get("items", 0))
+            yield RowStatus(status.number, CREATED, list(range(next_number, next_number + count)))
+            next_number += count
+        elif status.kind == READY and next_number is not None:
             count = int(status.payload or 0)
             yield RowStatus(status.number, CREATED, list(range(next_number, next_number + count)))
             next_number += count

@@ -55,11 +55,13 @@ from imports.services.reconciling import (
 )
 from imports.services.refusals import (
     ColumnsLeftOut,
+    DuplicatesUndecided,
     ImportedBefore,
     ImportRefused,
     RowsInvalid,
     columns_left_out,
     download_fault,
+    duplicates_undecided,
     earlier_import,
     imported_before_message,
     may_name_importer,
@@ -83,6 +85,7 @@ from imports.services.starting import choose_sheet, set_mapping, shown_sheet, st
 from imports.services.storing import (
     commit_import,
     commit_result,
+    duplicates_choice,
     is_foreign_key_violation,
     items_per_destination,
     run_commit,
@@ -107,6 +110,7 @@ from imports.services.validating import run_validation, validate_import
 __all__ = [
     "ChangedItem",
     "ColumnsLeftOut",
+    "DuplicatesUndecided",
     "ImportRefused",
     "ImportedBefore",
     "RowsInvalid",
@@ -121,6 +125,8 @@ __all__ = [
     "discard_import",
     "discard_staging",
     "download_fault",
+    "duplicates_choice",
+    "duplicates_undecided",
     "earlier_import",
     "end_dead_import",
     "end_dead_undo",

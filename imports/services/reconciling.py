@@ -38,7 +38,7 @@ def read_row_statuses(job: ImportJob) -> Iterator[RowStatus]:
                 yield RowStatus.from_line(line)
 
     if job.state in CREATED_STATES:
-        return reconciliation.numbered(lines(), job.first_number)
+        return reconciliation.numbered(lines(), job.first_number, skipped_duplicates=job.skips_duplicates)
     return lines()
 
 
@@ -157,9 +157,13 @@ def status_text(job: ImportJob, status: RowStatus | None) -> str:
         if job.state in CREATED_STATES:
             return _("Invalid, not imported: %(problems)s") % {"problems": problems}
         return _("Invalid: %(problems)s") % {"problems": problems}
-    if status.kind == DUPLICATE:
+    if status.kind == DUPLICATE and job.state not in (ImportJob.State.FAILED, ImportJob.State.CANCELLED):
         # The duplicate check (issue 15 part 4) records what the row repeats as its payload.
-        return _("Skipped as duplicate: %(of)s") % {"of": status.payload or ""}
+        of = "; ".join(problem_message(problem) for problem in (status.payload or {}).get("of", ()))
+        if job.duplicates == ImportJob.Duplicates.SKIP:
+            return _("Skipped as duplicate: %(of)s") % {"of": of}
+        if not job.duplicates:
+            return _("Probably a duplicate: %(of)s") % {"of": of}
     if job.state == ImportJob.State.FAILED:
         return _("Not imported: the import failed")
     if job.state == ImportJob.State.CANCELLED:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from imports.models import ImportJob
 from imports.pipeline.columns import unconfirmed, unconfirmed_message
+from imports.pipeline.duplicates import DUPLICATE_CODES
 from spreadsheets.messages import N_, Message
 
 
@@ -51,6 +52,11 @@ class ImportedBefore(ImportRefused):
     def __init__(self, message: str, *, job: ImportJob, earlier: ImportJob):
         super().__init__(message, job=job)
         self.earlier = earlier
+
+
+class DuplicatesUndecided(ImportRefused):
+    """Rows are probably duplicates and the user did not choose yet whether to skip them or
+    import them anyway (ImportJob.duplicates)."""
 
 
 STORAGE_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -108,9 +114,15 @@ def earlier_import(*, job: ImportJob) -> ImportJob | None:
 def may_name_importer(earlier: ImportJob, viewer) -> bool:
     """Whether `viewer` may be told who ran `earlier` and its id: his own import, or he is
     an administrator (a superuser); anyone else reads "another user"."""
+    return may_name_user(earlier.user_id, viewer)
+
+
+def may_name_user(user_id: int | None, viewer) -> bool:
+    """Whether `viewer` may be told that the user `user_id` ran an earlier import: he
+    himself, or the viewer is an administrator (a superuser)."""
     if viewer is None or not getattr(viewer, "is_active", False):
         return False
-    return viewer.is_superuser or earlier.user_id == viewer.pk
+    return viewer.is_superuser or (user_id is not None and user_id == viewer.pk)
 
 
 def imported_before_message(earlier: ImportJob, *, viewer) -> Message:
@@ -143,6 +155,29 @@ def rows_invalid(job: ImportJob) -> RowsInvalid:
         % {"row": first},
         job=job,
     )
+
+
+SHOWN_DUPLICATE_ROWS = 10
+
+
+def duplicates_undecided(job: ImportJob) -> DuplicatesUndecided:
+    """The refusal of a commit of a job with probable duplicates the user did not choose
+    for; it names the rows (the first ten). Kept language-free (it may be stored as the job's
+    error): one msgid for one row and one for more, as both languages count them."""
+    rows = list(dict.fromkeys(p["row"] for p in job.problems if p.get("code") in DUPLICATE_CODES))
+    shown: str | Message = ", ".join(str(row) for row in rows[:SHOWN_DUPLICATE_ROWS])
+    more = job.duplicate_row_count - min(len(rows), SHOWN_DUPLICATE_ROWS)
+    if more > 0:
+        shown = N_("%(rows)s and %(more)s more") % {"rows": shown, "more": more}
+    if job.duplicate_row_count == 1:
+        message = N_(
+            "%(count)s row is probably a duplicate (imported before, or the same as an earlier row): row %(rows)s. Nothing was imported: choose to skip it or to import it anyway."
+        )
+    else:
+        message = N_(
+            "%(count)s rows are probably duplicates (imported before, or the same as an earlier row): rows %(rows)s. Nothing was imported: choose to skip them or to import them anyway."
+        )
+    return DuplicatesUndecided(message % {"count": job.duplicate_row_count, "rows": shown}, job=job)
 
 
 def undo_refusal(*, job: ImportJob, user) -> str | None:

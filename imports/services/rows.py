@@ -3,7 +3,7 @@ for the validation and for the rejected rows written again from the file."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from contextlib import contextmanager
 
 from django.utils import timezone
@@ -13,9 +13,10 @@ from dossier.spec import ItemSpec, Purpose
 from imports.models import ImportJob
 from imports.pipeline.attachments import AttachmentArchive, AttachmentSource, ServerFolders
 from imports.pipeline.columns import ColumnWatch, LeftOutColumn
+from imports.pipeline.duplicates import DuplicateFinder
 from imports.pipeline.outcomes import Problem, RowResult
 from imports.pipeline.validation import RowValidator
-from imports.services.refusals import ImportRefused
+from imports.services.refusals import ImportRefused, may_name_user
 from spreadsheets.reading import open_table
 
 ProgressCallback = Callable[[int, int], None]  # (rows done, rows in total or 0 when unknown)
@@ -49,11 +50,15 @@ def validated_rows(
     left_out: list[LeftOutColumn] | None = None,
     *,
     file_problems: list[Problem] | None = None,
+    find_duplicates: bool = False,
+    recognised: Container[int] = (),
 ) -> Iterator[RowResult]:
     """Every row of the job's file, validated; reports progress every 500 rows. Once every
     row is read, `left_out` holds the columns with data that no field takes, and the problems
     of the file as a whole (the ZIP's files that no row named) are added to `file_problems`,
-    when given."""
+    when given. With `find_duplicates`, the valid rows get their fingerprints and the probable
+    duplicates are marked (imports.pipeline.duplicates), as the job's user may read them;
+    rows in `recognised` (created by an earlier import: left alone) are not compared."""
     table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
     if table.headers != job.headers:
         raise ImportRefused(_("The file's columns changed since it was mapped; map it again."), job=job)
@@ -68,7 +73,17 @@ def validated_rows(
     )
     total = total or job.row_count
     watch = ColumnWatch(table.headers, job.mapping)
-    for done, result in enumerate(validator.validate(watch.rows(table.rows())), start=1):
+    results = validator.validate(watch.rows(table.rows()))
+    if find_duplicates:
+        finder = DuplicateFinder(
+            spec.item_type,
+            now=validator.now,
+            may_name=lambda user_id: may_name_user(user_id, job.user),
+            attachments=attachments,
+            recognised=recognised,
+        )
+        results = finder.mark(results)
+    for done, result in enumerate(results, start=1):
         if progress and done % 500 == 0:
             progress(done, total)
         yield result

@@ -21,10 +21,12 @@ from imports.pipeline.outcomes import CommitResult
 from imports.progress import IMPORTING, ImportCancelled, JobMonitor, manifest_path, remove_marks
 from imports.services.jobs import claim_job, end_cancelled, fail_job, fail_job_on, load_job, move_job
 from imports.services.refusals import (
+    DuplicatesUndecided,
     ImportedBefore,
     ImportRefused,
     RowsInvalid,
     columns_left_out,
+    duplicates_undecided,
     earlier_import,
     imported_before_message,
     rows_invalid,
@@ -38,15 +40,24 @@ logger = logging.getLogger(__name__)
 
 
 def commit_import(
-    *, job: ImportJob, skip_invalid: bool = False, progress: ProgressCallback | None = None, again: bool = False
+    *,
+    job: ImportJob,
+    skip_invalid: bool = False,
+    progress: ProgressCallback | None = None,
+    again: bool = False,
+    duplicates: str = "",
 ) -> CommitResult:
     """R27: store every row, or, when the user chose it, only the valid ones, in one
     transaction. It re-checks first: a validation that is missing or older than
     IMPORT_VALIDATION_MAX_AGE is done again. The same file imported before for the same type
-    is refused (ImportedBefore) unless `again`. Returns what it stored. Writes the job's
-    heartbeat and progress while it works, outside the database (`imports.progress`)."""
+    is refused (ImportedBefore) unless `again`; rows that are probably duplicates are
+    refused (DuplicatesUndecided) unless `duplicates` (an ImportJob.Duplicates) says to skip
+    them or import them anyway (`again` without a choice: import them, the whole file was
+    meant to be imported once more). Returns what it stored. Writes the job's heartbeat and
+    progress while it works, outside the database (`imports.progress`)."""
     if not again and (earlier := earlier_import(job=job)):
         raise ImportedBefore(imported_before_message(earlier, viewer=job.user), job=job, earlier=earlier)
+    duplicates = duplicates_choice(duplicates, again=again)
     spec = spec_for(job)
     with JobMonitor(job) as monitor:
         if job.state != ImportJob.State.VALIDATED or not _staging_is_current(job):
@@ -55,10 +66,13 @@ def commit_import(
             raise refusal
         if job.invalid_row_count and not skip_invalid:
             raise rows_invalid(job)
+        if job.duplicate_row_count and not duplicates:
+            raise duplicates_undecided(job)
         move_job(job, ImportJob.State.IMPORTING)
         job.skip_invalid = skip_invalid
+        job.duplicates = duplicates
         job.heartbeat_at = timezone.now()
-        job.save(update_fields=["state", "skip_invalid", "heartbeat_at"])
+        job.save(update_fields=["state", "skip_invalid", "duplicates", "heartbeat_at"])
         return _commit(job, spec, progress, monitor)
 
 
@@ -76,11 +90,17 @@ def run_commit(*, job_id: str, skip_invalid: bool = False, again: bool = False) 
             fail_job(job, imported_before_message(earlier, viewer=job.user))
         else:
             _commit_queued(job, skip_invalid)
-    except RowsInvalid as refusal:
+    except (RowsInvalid, DuplicatesUndecided) as refusal:
         ImportJob.objects.filter(pk=job.pk).update(error_message=refusal.message)
     except ImportRefused:
         pass
     return job.state
+
+
+def duplicates_choice(duplicates: str, *, again: bool) -> str:
+    """The choice for probable duplicates a commit goes by: the user's; none made, but the
+    same file imported once more on purpose (`again`): import them."""
+    return duplicates or (ImportJob.Duplicates.IMPORT if again else "")
 
 
 def _staging_is_current(job: ImportJob) -> bool:
@@ -98,11 +118,16 @@ def _commit_queued(job: ImportJob, skip_invalid: bool) -> CommitResult:
         if not _staging_is_current(job):
             validate_and_stage(job, spec, None, monitor, move=False)
         refusal = columns_left_out(job)
-        if refusal or (job.invalid_row_count and not skip_invalid):
+        if refusal is None:
+            if job.invalid_row_count and not skip_invalid:
+                refusal = rows_invalid(job)
+            elif job.duplicate_row_count and not job.duplicates:  # found by the validation just now
+                refusal = duplicates_undecided(job)
+        if refusal is not None:
             job.state = ImportJob.State.VALIDATED
             job.save(update_fields=["state"])
             remove_marks(job.pk)
-            raise refusal or rows_invalid(job)
+            raise refusal
         return _commit(job, spec, None, monitor)
 
 
@@ -110,7 +135,8 @@ def _commit(job: ImportJob, spec: ItemSpec, progress: ProgressCallback | None, m
     """The commit itself, in one transaction that also marks the job done. On PostgreSQL the
     transaction holds the job's row lock, so the reaper never takes a live commit for dead;
     on SQLite its write lock does the same."""
-    total = job.valid_row_count
+    skip = job.skips_duplicates
+    total = job.valid_row_count - (job.duplicate_row_count if skip else 0)
     monitor.start_phase(IMPORTING, total=total, in_database=False)
 
     def report(done: int) -> None:
@@ -155,7 +181,11 @@ def _commit(job: ImportJob, spec: ItemSpec, progress: ProgressCallback | None, m
                 progress=report,
                 written=written,
             )
-            committer.commit(read_staged(staged), item_count=job.staged_items, finish=finish)
+            committer.commit(
+                read_staged(staged, skip_duplicates=skip),
+                item_count=job.staged_items - (job.duplicate_item_count if skip else 0),
+                finish=finish,
+            )
     except BaseException as error:
         written.remove()
         manifest_path(job.pk).unlink(missing_ok=True)
@@ -199,14 +229,16 @@ def _tidy_after_bulk_insert(created: int) -> None:
 
 
 def commit_result(*, job: ImportJob) -> CommitResult:
-    """What a finished import stored: items, rows imported and left out, items per
-    destination, duration. For the command line, the result page and the history."""
+    """What a finished import stored: items, rows imported, left out as invalid and skipped
+    as probable duplicates, items per destination, duration. For the command line, the result page and the history."""
+    done = job.state in (ImportJob.State.DONE, ImportJob.State.UNDONE)
     return CommitResult(
         items_created=job.items_created,
         rows_read=job.row_count,
-        rows_imported=job.valid_row_count if job.state in (ImportJob.State.DONE, ImportJob.State.UNDONE) else 0,
+        rows_imported=job.valid_row_count - job.rows_skipped if done else 0,
         rows_left_out=job.invalid_row_count,
         rows_created_before=job.recognised_row_count,
+        rows_skipped=job.rows_skipped,
         per_destination=items_per_destination(job=job),
         duration=job.duration,
     )

@@ -14,7 +14,7 @@ from dossier.spec import ItemSpec
 from imports.models import ImportJob
 from imports.pipeline.committing import ItemRows, stage_rejected, stage_row
 from imports.pipeline.outcomes import Problem, Summary, ValidationResult
-from imports.pipeline.reconciliation import CREATED, INVALID, READY, RowStatus
+from imports.pipeline.reconciliation import CREATED, DUPLICATE, INVALID, READY, RowStatus, duplicate_payload
 from imports.progress import (
     VALIDATING,
     ImportCancelled,
@@ -101,16 +101,29 @@ def validate_and_stage(
             item_count = attachment_count = 0
             file_problems: list[Problem] = []
             left_out: list = []
-            for result in validated_rows(job, spec, attachments, report, total, left_out, file_problems=file_problems):
+            for result in validated_rows(
+                job,
+                spec,
+                attachments,
+                report,
+                total,
+                left_out,
+                file_problems=file_problems,
+                find_duplicates=True,
+                recognised=created_before,
+            ):
                 if result.number in created_before:
                     summary.add_recognised()
                     status = RowStatus(result.number, CREATED, list(created_before[result.number]))
                 elif result.is_valid:
                     summary.add(result)
-                    stage_row(staged, result.clean, rows)
+                    stage_row(staged, result.clean, rows, duplicate=result.duplicate)
                     item_count += len(result.clean.items)
                     attachment_count += len(result.clean.attachments)
-                    status = RowStatus(result.number, READY, len(result.clean.items))
+                    if result.duplicate:  # skipped or created as the user chooses (numbered)
+                        status = RowStatus(result.number, DUPLICATE, duplicate_payload(result))
+                    else:
+                        status = RowStatus(result.number, READY, len(result.clean.items))
                 else:
                     summary.add(result)
                     stage_rejected(rejected, result)
@@ -166,6 +179,8 @@ RECORDED = [
     "problems",
     "error_count",
     "warning_count",
+    "duplicate_row_count",
+    "duplicate_item_count",
 ]
 
 
@@ -179,3 +194,5 @@ def _record(job: ImportJob, summary: Summary) -> None:
     job.problems = [p.as_dict() for p in summary.problems]
     job.error_count = summary.error_count
     job.warning_count = summary.warning_count
+    job.duplicate_row_count = summary.duplicate_rows
+    job.duplicate_item_count = summary.duplicate_items

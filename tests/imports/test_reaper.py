@@ -77,7 +77,8 @@ def test_a_commit_whose_worker_died_loses_the_files_it_wrote_but_no_stored_file(
     assert not manifest_path(job.pk).exists()
     assert not services.staging_path(job).exists()
     assert not DossierItem.objects.filter(import_job=job).exists()
-    assert services.commit_import(job=fresh(job)).items_created == 2
+    # its rows are the earlier import's but for case: probable duplicates, imported anyway
+    assert services.commit_import(job=fresh(job), duplicates="import").items_created == 2
 
 
 def test_a_job_that_beats_in_its_progress_file_is_left_alone(demo):

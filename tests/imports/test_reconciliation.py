@@ -153,6 +153,7 @@ def test_uploaded_again_only_the_open_rows_are_imported(demo, tmp_path):
     services.validate_import(job=again)
     again.refresh_from_db()
     assert (again.row_count, again.valid_row_count, again.invalid_row_count, again.recognised_row_count) == (4, 2, 0, 2)
+    assert again.duplicate_row_count == 0  # rows recognised as created are no probable duplicates
     result = services.commit_import(job=again)
     assert result.items_created == 2 and result.rows_created_before == 2
     assert DossierItem.objects.count() == before + 2

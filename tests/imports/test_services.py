@@ -705,7 +705,8 @@ def test_an_undone_import_another_type_or_another_file_do_not_count_as_imported_
     services.commit_import(job=first)
     services.undo_import(job=first, user=first.user)
     assert services.commit_import(job=mapped(SOLL_ROWS)).items_created == 2  # the undone one does not count
-    assert services.commit_import(job=mapped(SOLL_ROWS.replace("CV", "Cv"))).items_created == 2  # another file
+    # another file (its rows the same but for case, so probable duplicates: imported anyway)
+    assert services.commit_import(job=mapped(SOLL_ROWS.replace("CV", "Cv")), duplicates="import").items_created == 2
     klacht = "Relatienummer;Onderwerp;Ernst\n20001;Klacht;laag\n"
     services.commit_import(job=mapped(klacht, type_code="KLACHT"))
     assert services.earlier_import(job=mapped(klacht, type_code="CORR")) is None  # another type

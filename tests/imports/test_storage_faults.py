@@ -124,8 +124,8 @@ def test_a_fault_while_staging_fails_the_validation_and_leaves_no_staged_file(
     assert services.set_mapping(job=job, mapping=services.suggest_mapping_for(job)) == []
     original = getattr(validating, stage)
 
-    def failing(handle, *args):
-        original(handle, *args)  # one row written, then the disk fails
+    def failing(handle, *args, **kwargs):
+        original(handle, *args, **kwargs)  # one row written, then the disk fails
         raise OSError(code, os.strerror(code))
 
     with pytest.MonkeyPatch.context() as patch, pytest.raises(services.ImportRefused, match=message):

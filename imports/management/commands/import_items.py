@@ -3,8 +3,9 @@ services as the wizard. Exit codes: 0 everything asked was done (or a dry run fo
 errors), 1 rows were invalid and nothing was stored, 2 the import was refused or the file
 could not be read (one sentence on stderr, never a traceback): also a damaged attachments
 ZIP, a full or unwritable storage, a rejected-rows file that cannot be written, a file
-imported before for the same type (unless --again), and columns holding data that no field
-takes (unless the mapping's "not_imported" or --ignore-column names them).
+imported before for the same type (unless --again), columns holding data that no field
+takes (unless the mapping's "not_imported" or --ignore-column names them), and rows that are
+probably duplicates (unless --duplicates skip or import; the sentence names the rows).
 
 The mapping a run used is remembered for its --user (offered to him alone next time) only
 when the run was neither refused nor failed: exit code 0, rows stored or a clean dry run."""
@@ -108,6 +109,13 @@ class Command(PlainErrorsCommand):
             action="store_true",
             help="import a file that was imported before for the same type (same checksum) once more",
         )
+        parser.add_argument(
+            "--duplicates",
+            choices=["skip", "import"],
+            default="",
+            help="rows that are probably imported before, or the same as an earlier row of the file: skip them or "
+            "import them anyway (without it, such rows refuse the import with exit code 2)",
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
 
     def handle(self, *args, **options):
@@ -166,12 +174,20 @@ class Command(PlainErrorsCommand):
                 note=_("Rows are invalid, so nothing was stored. Fix them, or use --skip-invalid."),
             )
             sys.exit(1)
+        if job.duplicate_row_count and not services.duplicates_choice(options["duplicates"], again=options["again"]):
+            refusal = services.duplicates_undecided(job)
+            hint = _("Give --duplicates skip or --duplicates import.")
+            message = f"{refusal.message} {hint}"
+            self._report(job, summary.problems, note=message)
+            services.cancel_import(job=job, reason=refusal.message)
+            raise CommandError(message, returncode=2)
         try:
             self.result = services.commit_import(
                 job=job,
                 skip_invalid=options["skip_invalid"],
                 progress=self._progress("imported"),
                 again=options["again"],
+                duplicates=options["duplicates"],
             )
         except services.RowsInvalid as refusal:
             job.refresh_from_db()
@@ -374,6 +390,9 @@ class Command(PlainErrorsCommand):
             "warnings": job.warning_count,
             "rows_imported": result.rows_imported if result else 0,
             "rows_left_out": result.rows_left_out if result else 0,
+            "duplicate_rows": job.duplicate_row_count,
+            "duplicates": job.duplicates or None,
+            "rows_skipped": result.rows_skipped if result else 0,
             "not_imported_columns": getattr(self, "not_imported", []),
             "left_out_columns": job.left_out_columns,
             "seconds": round(time.monotonic() - self.started, 2),
@@ -430,6 +449,12 @@ class Command(PlainErrorsCommand):
                     "  %(count)s rows were created by an earlier import already (the status column names their items): left alone."
                 )
                 % {"count": job.recognised_row_count}
+            )
+        if job.duplicate_row_count:
+            self.stdout.write(
+                "  "
+                + _("Probable duplicates: %(rows)s rows; skipped: %(skipped)s.")
+                % {"rows": job.duplicate_row_count, "skipped": result.rows_skipped if result else 0}
             )
         for p in sorted(problems, key=lambda p: p.is_warning)[:SHOWN_PROBLEMS]:  # errors first
             kind = _("warning") if p.is_warning else _("error")
