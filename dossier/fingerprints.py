@@ -3,16 +3,16 @@
 Two items are probably the same when they are of the same type, land on the same
 destinations (relation, contact, the roles they regard, project and course), have the same
 subject (spaces and case aside), the same submit date (to the second) and the same attached
-files (their SHA-256s, in any order). The fingerprint is worked out from validated values, never from the text
-of a cell, so a .csv and an .xlsx of the same rows, or a file in Dutch and one in English,
-give the same fingerprints. An item whose submit date was not given (R10: the moment of the
+files (their SHA-256s, in any order). The fingerprint is worked out from validated values,
+never from the text of a cell, so a .csv and an .xlsx of the same rows, or a file in Dutch
+and one in English, give the same fingerprints. An item whose submit date was not given (R10: the moment of the
 import) has no date in its fingerprint: the same row without a date imported twice is the
 same item twice.
 
 The import stores it on each item it creates (`DossierItem.fingerprint`, indexed) and looks
-for it before it imports (imports/pipeline/duplicates.py); migration 0012 filled it in for the
-items made before, from their stored values. Items made in other ways have none (NULL): they
-are never taken for a duplicate.
+for it before it imports (imports/pipeline/duplicates.py); migration 0013 filled it in for the
+items made before, from their stored values and attachments. Items made in other ways have
+none (NULL): they are never taken for a duplicate.
 """
 
 from __future__ import annotations

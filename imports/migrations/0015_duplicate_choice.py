@@ -7,6 +7,9 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('imports', '0014_import_files_left'),
+        # The choice is about the rows whose items' fingerprints match: they come first (and
+        # so migrating the imports app to its latest state brings the dossier's along).
+        ('dossier', '0013_item_fingerprint'),
     ]
 
     operations = [
