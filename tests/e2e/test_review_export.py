@@ -37,6 +37,12 @@ def test_an_importer_exports_the_filtered_list_and_imports_the_file_again(demo, 
     mapping = services.suggest_mapping_for(job)
     assert services.set_mapping(job=job, mapping=mapping) == []
     assert set(mapping) == {"subject", "text", "submitter", "submitted_at", "relation", "contact", "characteristic_1"}
+    services.validate_import(job=job)
+    job.refresh_from_db()
+    # The export's own columns that no field takes are left out on purpose, never silently.
+    left_out = [column["header"] for column in job.left_out_columns]
+    assert {"Type", "Item number"} <= set(left_out)
+    assert services.set_mapping(job=job, mapping={**mapping, "not_imported": left_out}) == []
     services.commit_import(job=job)
     copies = DossierItem.objects.filter(import_job=job)
     originals = DossierItem.objects.filter(item_type=letters, import_job=None)
