@@ -11,8 +11,9 @@ same item twice.
 
 The import stores it on each item it creates (`DossierItem.fingerprint`, indexed) and looks
 for it before it imports (imports/pipeline/duplicates.py); migration 0013 filled it in for the
-items made before, from their stored values and attachments. Items made in other ways have
-none (NULL): they are never taken for a duplicate.
+items made before, from their stored values and attachments. An item recorded or changed by
+hand gets it from what it holds then (dossier.services.refresh_fingerprint). An item with none
+(NULL) is never taken for a duplicate.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from django.db.models import BooleanField, F, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
+from dossier.fingerprints import fingerprint_of_item
 from dossier.models import (
     Attachment,
     CreationProfile,
@@ -93,6 +94,7 @@ def create_item(
             item.save()
             if attachment is not None:
                 stored.append(add_attachment(item=item, content=attachment, name=attachment_name or attachment.name))
+            refresh_fingerprint(item)
             enter_workflows(entries=[(item, spec.workflow_id_for(values))])
             if spec.profile is not None:
                 apply_creation_profile(items=[item], profile=spec.profile, stored=stored)
@@ -145,11 +147,22 @@ def change_item(
             item.save(update_fields=[*changed, "changed_at", "changed_by"])
             if attachment is not None:
                 stored_attachment = add_attachment(item=item, content=attachment, name=attachment.name)
+            refresh_fingerprint(item)
     except BaseException:
         if stored_attachment is not None:
             remove_files(stored_attachment.file.storage, [stored_attachment.file.name])
         raise
     return True
+
+
+def refresh_fingerprint(item: DossierItem) -> None:
+    """Work out the item's fingerprint (dossier/fingerprints.py) from what it holds now and
+    its attachments, so an import finds an item recorded or changed by hand as well."""
+    digests = Attachment.objects.filter(item=item).values_list("sha256", flat=True)
+    fingerprint = fingerprint_of_item(item, attachment_sha256s=list(digests))
+    if fingerprint != item.fingerprint:
+        item.fingerprint = fingerprint
+        DossierItem.objects.filter(pk=item.pk).update(fingerprint=fingerprint)
 
 
 def _empty_value(name: str) -> Any:

@@ -374,3 +374,49 @@ def test_a_duplicate_warning_follows_the_readers_language(demo):
         assert problem_message(problem).startswith("Waarschijnlijk al eerder geïmporteerd: dossieritem ")
     with translation.override("en"):
         assert problem_message(problem).startswith("Probably imported before: item ")
+
+
+def recorded_by_hand(number: str, subject: str, day: str):
+    from dossier.models import Relation
+    from dossier.services import create_item
+    from dossier.spec import ItemSpec, Purpose
+
+    spec = ItemSpec(ItemType.objects.get(code="SOLL"), purpose=Purpose.ENTRY)
+    values, problems = spec.validate(
+        {
+            "relation": Relation.objects.get(number=number),
+            "subject": subject,
+            "submitted_at": spec.clean("submitted_at", day),
+        },
+        user=user("importeur"),
+    )
+    assert [p for p in problems if not p.is_warning] == []
+    return create_item(spec=spec, values=values)
+
+
+def test_an_item_recorded_by_hand_is_probably_entered_before_when_its_row_is_imported(demo):
+    item = recorded_by_hand("10001", "Sollicitatiebrief", "03-04-2025")
+    item.refresh_from_db()
+    assert item.fingerprint == fingerprint_of_item(item, attachment_sha256s=[])
+    job = validated()
+    [found] = duplicate_problems(job)
+    assert (found["row"], found["code"]) == (2, "probably_entered_before")
+    assert str(item.number) in problem_message(found)
+
+
+def test_an_item_changed_by_hand_gets_the_fingerprint_of_what_it_holds_now(demo):
+    from dossier.services import change_item
+    from dossier.spec import ItemSpec, Purpose
+
+    item = recorded_by_hand("10001", "Brief", "03-04-2025")
+    before = DossierItem.objects.get(pk=item.pk).fingerprint
+    spec = ItemSpec(item.item_type, purpose=Purpose.ENTRY)
+    values, _problems = spec.validate(
+        {"relation": item.relation, "subject": "Sollicitatiebrief", "submitted_at": item.submitted_at},
+        user=user("importeur"),
+    )
+    assert change_item(item=item, spec=spec, values=values, user=user("importeur"))
+    changed = DossierItem.objects.get(pk=item.pk)
+    assert changed.fingerprint != before
+    assert changed.fingerprint == fingerprint_of_item(changed, attachment_sha256s=[])
+    assert [p["code"] for p in duplicate_problems(validated())] == ["probably_entered_before"]
