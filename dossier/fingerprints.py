@@ -19,9 +19,9 @@ hand gets it from what it holds then (dossier.services.refresh_fingerprint). An 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import unicodedata
 from collections.abc import Iterable
+from hashlib import sha256
 from typing import Any
 
 FINGERPRINT_LENGTH = 32  # hex characters: 128 bits of a SHA-256
@@ -51,18 +51,18 @@ def item_fingerprint(
     the regarding fields that are set; `submitted_at` None: the date was not given;
     `attachment_sha256s`: the SHA-256 of each attached file (sorted here: order does not
     matter)."""
-    parts = [
+    parts = (
         str(item_type_id),
-        _id(relation_id),
-        _id(contact_id),
-        ",".join(sorted(regarding)),
-        _id(project_id),
-        _id(course_id),
+        "" if relation_id is None else str(relation_id),
+        "" if contact_id is None else str(contact_id),
+        ",".join(sorted(regarding)) if regarding else "",
+        "" if project_id is None else str(project_id),
+        "" if course_id is None else str(course_id),
         _subject(subject),
-        _moment(submitted_at),
-        ",".join(sorted(digest.lower() for digest in attachment_sha256s)),
-    ]
-    return hashlib.sha256(SEPARATOR.join(parts).encode("utf-8")).hexdigest()[:FINGERPRINT_LENGTH]
+        "" if submitted_at is None else _moment(submitted_at),
+        ",".join(sorted(digest.lower() for digest in attachment_sha256s)) if attachment_sha256s else "",
+    )
+    return sha256(SEPARATOR.join(parts).encode()).hexdigest()[:FINGERPRINT_LENGTH]
 
 
 def fingerprint_of_values(
@@ -71,15 +71,16 @@ def fingerprint_of_values(
     """The fingerprint of an item from its validated values (`ItemSpec.validate`'s output:
     model instances for references). `date_given`: the submit date came from the file, not
     from the moment of the import (R10)."""
+    get = values.get
     return item_fingerprint(
         item_type_id=item_type_id,
-        relation_id=_pk(values.get("relation")),
-        contact_id=_pk(values.get("contact")),
-        regarding=tuple(code for code in REGARDING_FIELDS if values.get(code)),
-        project_id=_pk(values.get("project")),
-        course_id=_pk(values.get("course")),
-        subject=values.get("subject") or "",
-        submitted_at=values.get("submitted_at") if date_given else None,
+        relation_id=_pk(get("relation")),
+        contact_id=_pk(get("contact")),
+        regarding=tuple(code for code in REGARDING_FIELDS if get(code)),
+        project_id=_pk(get("project")),
+        course_id=_pk(get("course")),
+        subject=get("subject") or "",
+        submitted_at=get("submitted_at") if date_given else None,
         attachment_sha256s=attachment_sha256s,
     )
 
@@ -104,20 +105,30 @@ def _pk(value: Any) -> int | None:
     return None if value is None else value.pk
 
 
-def _id(value: int | None) -> str:
-    return "" if value is None else str(value)
-
-
 def _subject(subject: str) -> str:
     """The subject as compared: composed the same way, spaces collapsed, case left out."""
+    if subject.isascii():  # composed already, and casefold() is lower() (the usual case, faster)
+        return " ".join(subject.split()).lower()
     return " ".join(unicodedata.normalize("NFC", subject).split()).casefold()
 
 
-def _moment(value: dt.datetime | dt.date | None) -> str:
+_moments: dict[dt.datetime | dt.date, str] = {}  # a file's rows share few dates: each worked out once
+MOMENTS_KEPT = 4096
+
+
+def _moment(value: dt.datetime | dt.date) -> str:
     """The submit date in UTC to the nearest second (a spreadsheet's date cell and a text
-    date may differ by a rounding of microseconds); "" when not given."""
-    if value is None:
-        return ""
+    date may differ by a rounding of microseconds)."""
+    text = _moments.get(value)  # equal datetimes are the same instant, whatever their zone
+    if text is None:
+        text = _utc_second(value)
+        if len(_moments) >= MOMENTS_KEPT:
+            _moments.clear()
+        _moments[value] = text
+    return text
+
+
+def _utc_second(value: dt.datetime | dt.date) -> str:
     if not isinstance(value, dt.datetime):
         value = dt.datetime.combine(value, dt.time())
     if value.tzinfo is not None:

@@ -37,12 +37,13 @@ PLAIN_PARAMETER = (str, int, float, bool, type(None))
 class Message(Promise):
     """A sentence kept as its gettext msgid and its parameters; translated when shown."""
 
-    __slots__ = ("capitalised", "msgid", "params")
+    __slots__ = ("_hash", "capitalised", "msgid", "params")
 
     def __init__(self, msgid: str, params: Mapping[str, Any] | None = None, *, capitalised: bool = False):
         self.msgid = msgid
         self.params = None if params is None else {str(key): _parameter(value) for key, value in params.items()}
         self.capitalised = capitalised
+        self._hash: int | None = None
 
     def __mod__(self, params: Mapping[str, Any]) -> Message:
         return Message(self.msgid, params, capitalised=self.capitalised)
@@ -96,7 +97,9 @@ class Message(Promise):
         return getattr(str(self), name)
 
     def __hash__(self) -> int:
-        return hash((self.msgid, self.capitalised, tuple(sorted((self.params or {}).items()))))
+        if self._hash is None:  # a message is not changed once made; the same warning is hashed on many rows
+            self._hash = hash((self.msgid, self.capitalised, tuple(sorted((self.params or {}).items()))))
+        return self._hash
 
     def capitalise(self) -> Message:
         """The same message with its first letter a capital in every language."""

@@ -2,7 +2,7 @@
 of the same file, found by their fingerprints (dossier.fingerprints: type, destinations,
 subject, submit date and the SHA-256 of each attachment, from the validated values).
 
-The validated rows pass through `DuplicateFinder.mark` in batches of 900. For each batch:
+The validator's batches of rows pass through `DuplicateFinder.mark`, 900 rows at a time:
 1. each valid row's items get their fingerprints (an attachment is read once for its SHA-256);
    rows in `recognised` (created by an earlier import, left alone) are not compared;
 2. the batch's fingerprints are looked up among the type's items, one indexed query per 900
@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from array import array
-from collections.abc import Callable, Container, Iterable, Iterator
+from collections.abc import Callable, Container
 from itertools import batched
 from typing import Any
 
@@ -37,8 +37,8 @@ from imports.pipeline.outcomes import Problem, RowResult
 from spreadsheets.messages import Message
 
 QUERY_CHUNK = 900  # fingerprints per IN (...) query, inside SQLite's variable limit everywhere
-# Rows held at once: as many as one query takes (one item a row), so a batch is one query
-# (more only for rows naming several relations) and few validated rows wait in memory.
+# Rows compared at once: as many as one query takes (one item a row), so a batch is one query
+# (more only for rows naming several relations).
 BATCH_SIZE = QUERY_CHUNK
 
 # The stable codes of the warnings (docs/errors.md).
@@ -150,12 +150,14 @@ class DuplicateFinder:
         self._first_rows = FirstRows()
         self._digests: dict[str, str] = {}  # attachment -> its SHA-256
 
-    def mark(self, results: Iterable[RowResult]) -> Iterator[RowResult]:
+    def mark(self, results: list[RowResult]) -> None:
+        """Mark the duplicates among a batch of validated rows (the validator's batch: the
+        rows are held once)."""
         for batch in batched(results, self.batch_size):
             valid = [result for result in batch if result.is_valid and result.number not in self.recognised]
             for result in valid:
                 clean = result.clean
-                digests = sorted(self._digest(member) for member in clean.attachments)
+                digests = sorted(self._digest(member) for member in clean.attachments) if clean.attachments else ()
                 clean.fingerprints = [
                     fingerprint_of_values(
                         self.item_type.pk,
@@ -168,7 +170,6 @@ class DuplicateFinder:
             found = self._existing({fp for result in valid for fp in result.clean.fingerprints})
             for result in valid:
                 self._mark_row(result, found)
-            yield from batch
 
     def _mark_row(self, result: RowResult, found: dict[str, tuple]) -> None:
         warnings = []

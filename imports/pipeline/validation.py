@@ -51,7 +51,9 @@ from spreadsheets.messages import N_, Message, capitalised, sentences
 from spreadsheets.reading import Row
 from spreadsheets.text import without_controls
 
-BATCH_SIZE = 2000
+# Rows validated at once: their references are looked up together, and their duplicates in one
+# query (imports.pipeline.duplicates.QUERY_CHUNK); a batch is what the check holds in memory.
+BATCH_SIZE = 900
 # Parsed values are immutable and depend on the text alone: worth remembering for these.
 REPEATING_KINDS = frozenset(
     {Kind.DATE, Kind.DATETIME, Kind.DECIMAL, Kind.INTEGER, Kind.BOOLEAN, Kind.CHOICE, Kind.CHARACTERISTIC}
@@ -236,8 +238,15 @@ class RowValidator:
         ]
 
     def validate(self, rows: Iterable[Row]) -> Iterator[RowResult]:
+        for results in self.validate_batches(rows):
+            yield from results
+
+    def validate_batches(self, rows: Iterable[Row]) -> Iterator[list[RowResult]]:
+        """The rows validated, a batch (`batch_size` rows) at a time: what is looked up in
+        the database is looked up once a batch."""
         for batch in batched(rows, self.batch_size):
-            parsed = [self._parse(row) for row in batch]
+            parsed: list = [self._parse(row) for row in batch]
+            del batch
             wanted: dict[str, set[str]] = {}
             for code, kind in self._wanted_codes:
                 keys = wanted.setdefault(kind, set())
@@ -246,8 +255,12 @@ class RowValidator:
                     if value is not None:
                         keys.update(value) if isinstance(value, list) else keys.add(value)
             self.lookups.load(wanted)
-            for row, values, problems in parsed:
-                yield self._finish(row, values, problems)
+            results = []
+            for index, (row, values, problems) in enumerate(parsed):
+                parsed[index] = None  # so a batch is held once, parsed or finished
+                results.append(self._finish(row, values, problems))
+            del parsed
+            yield results
 
     def _key_kind(self, code: str) -> str | None:
         field = self.spec.get(code)
@@ -356,7 +369,9 @@ class RowValidator:
                 if fp.field in failed:
                     continue
                 problem = self._field_problem(row, fp)
-                if problem not in seen:
+                if len(relations) == 1:
+                    problems.append(problem)
+                elif problem not in seen:  # the same for each relation the row names: once
                     seen.add(problem)
                     problems.append(problem)
             completed.pop("attachment", None)

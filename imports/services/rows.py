@@ -73,7 +73,8 @@ def validated_rows(
     )
     total = total or job.row_count
     watch = ColumnWatch(table.headers, job.mapping)
-    results = validator.validate(watch.rows(table.rows()))
+    batches = validator.validate_batches(watch.rows(table.rows()))
+    finder = None
     if find_duplicates:
         finder = DuplicateFinder(
             spec.item_type,
@@ -82,11 +83,16 @@ def validated_rows(
             attachments=attachments,
             recognised=recognised,
         )
-        results = finder.mark(results)
-    for done, result in enumerate(results, start=1):
-        if progress and done % 500 == 0:
-            progress(done, total)
-        yield result
+    done = 0
+    for batch in batches:
+        if finder:
+            finder.mark(batch)
+        for result in batch:
+            done += 1
+            if progress and done % 500 == 0:
+                progress(done, total)
+            yield result
+        del batch
     if file_problems is not None:
         file_problems.extend(validator.file_problems())
     if left_out is not None:
