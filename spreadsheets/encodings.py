@@ -203,10 +203,14 @@ def readings(head: bytes) -> dict[str, Reading]:
 def ansi_code_page(head: bytes) -> str | None:
     """The code page `head` reads best in (see the module); None when none reads well or
     two read it equally well but differently."""
+    if utf8 := UTF8_LATIN.search(head):
+        # UTF-8 lines among others: the lines above them tell the code page (the reader
+        # then names where the UTF-8 starts); Windows-1252 when they are plain ASCII.
+        head = head[: head.rfind(b"\n", 0, utf8.start()) + 1]
+        if head.isascii():
+            return "cp1252"
     found = readings(head)
     west = found.get("cp1252")
-    if west is not None and UTF8_LATIN.search(head):
-        return "cp1252"  # UTF-8 lines in a Windows-1252 file: the reader names where
     if west is not None and west.wrong == 0:
         if west.seldom == 0:
             return "cp1252"
@@ -289,7 +293,11 @@ def word_scores(text: str, code_page: str) -> Reading:
         words += 1
         letters = {low for char in word if not char.isascii() for low in char.lower() if not low.isascii()}
         languages = [i for i, alphabet in enumerate(alphabets) if letters <= alphabet]
-        if not _plausible(word) or (alphabets and not languages) or not _spelled_right(word, code_page):
+        if (
+            not _plausible(word)
+            or (alphabets and not languages)
+            or (len(word) > 1 and not _spelled_right(word, code_page))
+        ):
             wrong += 1
             continue
         for language in languages:
