@@ -34,6 +34,8 @@ would still need this choice made for short files.
 from __future__ import annotations
 
 import codecs
+import collections
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -109,6 +111,7 @@ LANGUAGES = {
     "cp1254": ("çğı\u0307öşüâîû", "çêîşû"),  # Turkish ("İ".lower() is i and a dot above), Kurdish
     "cp1257": _BALTIC,
 }
+ALPHABETS = {code_page: [frozenset(letters) for letters in languages] for code_page, languages in LANGUAGES.items()}
 # Letters Windows-1252 has for Icelandic and that Turkish text read in it is full of (ğ ş ı
 # İ Ş Ğ), and an õ not before e (Portuguese "ões"; Hungarian ő read as Windows-1252): a word
 # with one reads well, unless another code page reads the whole text better.
@@ -118,17 +121,14 @@ SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
 # Letters: \w without digits, _ and the signs that Python counts as letters or numbers
 # (m², ½ liter, Nº 1, 5 µg).
 WORD = re.compile(r"[^\W\d_¹²³¼½¾ªºµ]+")
-# A sign between two letters: a letter of another code page read as a sign ("by³o", "mo¿e").
-# Not an apostrophe, an accent typed as one, a dash or the Catalan middle dot (col·lecció).
-GLUED = re.compile(r"(?<=[^\W\d_¹²³¼½¾ªºµ])(?:[^\w\s\x00-\x7f’‘´`·–—]|[¹²³¼½¾ªºµ])(?=[^\W\d_¹²³¼½¾ªºµ])")
-# A sign on one side of a word, where West-European text never has it: a letter of another
-# code page read as a sign ("s¹" są, "¯ywiec" Żywiec, "Oraº" Oraş). Not m² or m³, Nº, 1ª,
-# ¿Qué or ¡Olé!.
-L = r"[^\W\d_¹²³¼½¾ªºµ]"
-TOUCHING = re.compile(rf"[¯¥£¼½¾¦¨¤]{L}|{L}[¯¥£¼½¾¦¨¤¿¡]|(?<![\W\d_mM])[¹²³]|[¹²³]{L}|(?<![\W\d_nN])[ªº]|[ªº]{L}")
-# Control characters a code page reads where another has letters (ISO-8859-2 reading
-# Windows-1250's ś, ź, Ś).
-CONTROLS = re.compile(r"[\x80-\x9f]")
+# A sign that is no letter (or that Python counts as one: ª º µ, ¹ ² ³ ¼ ½ ¾), or a control
+# character (ISO-8859-2 reads Windows-1250's ś, ź, Ś as one): where it stands next to letters
+# tells a letter of another code page read as a sign (`_signs_among_letters`).
+SIGN = re.compile(r"[^\w\s\x00-\x7f]|[¹²³¼½¾ªºµ\x85]")
+NOT_LETTERS = frozenset("¹²³¼½¾ªºµ")
+# Between two letters these are an apostrophe, an accent typed as one, a dash or the Catalan
+# middle dot (l’homme, col·lecció).
+JOINERS = frozenset("’‘´`·–—")
 VOWELS = frozenset("aeiouyAEIOUYáéíóúàèìòùâêîôûäëïöüÁÉÍÓÚÀÈÌÒÙÂÊÎÔÛÄËÏÖÜ")
 # A West-European letter or sign in UTF-8 (the lead bytes reading.UTF8_LEADS scans for): in
 # a file that is not UTF-8 as a whole, UTF-8 lines among others.
@@ -185,11 +185,11 @@ class Reading:
     one_language: int = 0
 
 
-def readings(head: bytes) -> dict[str, Reading]:
-    """Every ANSI code page that decodes `head` (its last byte may be a cut-off character's),
-    with how it reads."""
+def readings(head: bytes, candidates: tuple[str, ...] = ANSI_CANDIDATES) -> dict[str, Reading]:
+    """The code pages among `candidates` that decode `head` (its last byte may be a cut-off
+    character's), with how each reads."""
     found: dict[str, Reading] = {}
-    for candidate in ANSI_CANDIDATES:
+    for candidate in candidates:
         try:
             text = head.decode(candidate)
         except UnicodeDecodeError as error:
@@ -209,11 +209,13 @@ def ansi_code_page(head: bytes) -> str | None:
         head = head[: head.rfind(b"\n", 0, utf8.start()) + 1]
         if head.isascii():
             return "cp1252"
-    found = readings(head)
-    west = found.get("cp1252")
+    west = readings(head, ("cp1252",)).get("cp1252")
+    if west is not None and west.wrong == 0 and west.seldom == 0:
+        return "cp1252"  # the others are read only when Windows-1252 reads the text badly
+    found = readings(head, ANSI_CANDIDATES[1:])
+    if west is not None:
+        found = {"cp1252": west, **found}
     if west is not None and west.wrong == 0:
-        if west.seldom == 0:
-            return "cp1252"
         others = {candidate: reading for candidate, reading in found.items() if candidate != "cp1252"}
         best = _best(others)
         if best is not None and others[best].wrong == 0:
@@ -280,31 +282,61 @@ def implausible_words(text: str, code_page: str = "cp1252") -> tuple[int, int]:
 
 def word_scores(text: str, code_page: str) -> Reading:
     """How `text` reads in `code_page` (see Reading and the module)."""
-    alphabets = [frozenset(letters) for letters in LANGUAGES.get(code_page, ())]
-    fits = [0] * len(alphabets)
+    fits = [0] * len(LANGUAGES.get(code_page, ()))
     wrong = words = 0
-    if alphabets:  # signs among letters: in a Latin reading only, as before for the others
-        wrong = words = len(GLUED.findall(text)) + len(TOUCHING.findall(text)) + len(CONTROLS.findall(text))
+    if fits:  # signs among letters: in a Latin reading only, as before for the others
+        wrong = words = _signs_among_letters(text)
     seldom = 0
-    for match in WORD.finditer(text):
-        word = match.group()
+    # each word once: a file repeats its words (and most hold no letter outside ASCII)
+    for word, count in collections.Counter(WORD.findall(text)).items():
         if word.isascii():
             continue
-        words += 1
-        letters = {low for char in word if not char.isascii() for low in char.lower() if not low.isascii()}
-        languages = [i for i, alphabet in enumerate(alphabets) if letters <= alphabet]
-        if (
-            not _plausible(word)
-            or (alphabets and not languages)
-            or (len(word) > 1 and not _spelled_right(word, code_page))
-        ):
-            wrong += 1
+        words += count
+        plausible, languages, rare = _word_verdict(word, code_page)
+        if not plausible:
+            wrong += count
             continue
         for language in languages:
-            fits[language] += 1
-        if code_page == "cp1252" and (not SELDOM.isdisjoint(word) or SELDOM_UNLESS_E.search(word)):
-            seldom += 1
+            fits[language] += count
+        seldom += count if rare else 0
     return Reading(text, words, wrong, seldom, max(fits, default=0))
+
+
+def _signs_among_letters(text: str) -> int:
+    """Signs where West-European text never has them: a control character; a sign between two
+    letters ("by³o" było, "mo¿e" może); or on one side of a word ("s¹" są, "¯ywiec" Żywiec,
+    "Oraº" Oraş, "£ódŸ" Łódź), but not m² or m³, Nº, 1ª, ¿Qué or ¡Olé!."""
+    found = 0
+    last = len(text) - 1
+    for match in SIGN.finditer(text):
+        index, sign = match.start(), match.group()
+        before = text[index - 1] if index else " "
+        after = text[index + 1] if index < last else " "
+        letter_before = before.isalpha() and before not in NOT_LETTERS
+        letter_after = after.isalpha() and after not in NOT_LETTERS
+        if "\x80" <= sign <= "\x9f":
+            found += 1
+        elif letter_before and letter_after:
+            found += sign not in JOINERS
+        elif sign in "¯¥£¼½¾¦¨¤¿¡":  # ¿ and ¡ may open a word
+            found += letter_before or (letter_after and sign not in "¿¡")
+        elif sign in "¹²³ªº":
+            found += letter_after or (letter_before and before not in ("mM" if sign in "¹²³" else "nN"))
+    return found
+
+
+@functools.lru_cache(maxsize=8192)
+def _word_verdict(word: str, code_page: str) -> tuple[bool, tuple[int, ...], bool]:
+    """Whether a word reads well in a code page, the languages whose alphabet it fits, and
+    whether it holds a letter Windows-1252 seldom has."""
+    letters = {low for char in word if not char.isascii() for low in char.lower() if not low.isascii()}
+    alphabets = ALPHABETS.get(code_page, ())
+    languages = tuple(i for i, alphabet in enumerate(alphabets) if letters <= alphabet)
+    plausible = (
+        _plausible(word) and (not alphabets or bool(languages)) and (len(word) == 1 or _spelled_right(word, code_page))
+    )
+    rare = code_page == "cp1252" and (not SELDOM.isdisjoint(word) or SELDOM_UNLESS_E.search(word) is not None)
+    return plausible, languages, rare
 
 
 def _spelled_right(word: str, code_page: str) -> bool:
