@@ -14,19 +14,22 @@ which one is decided by how the words read in each (`word_scores`):
   letters outside ASCII are not the alphabet of one language (LANGUAGES: "Pøíliš", Czech read
   as Windows-1252, mixes Danish, Spanish and Finnish letters), it is made of such letters
   only ("Ïðèâåò": Cyrillic as Windows-1252), it mixes scripts or puts a capital after a small
-  letter ("£ódŸ": Polish as Windows-1252), a sign sits between two of its letters ("by³o"),
-  or it breaks a rule of the one language that has the letter (a Spanish ñ before a vowel,
-  the Greek final sigma at the end);
-- Windows-1252 (Dutch, English and other West-European Windows) is chosen when it reads the
-  text with at most one word in ten implausible and no letter it seldom has (ð, þ, ý: Turkish
-  ğ, ş, ı read as Windows-1252) that another code page reads better; otherwise the code page
-  with fewest implausible words, then with most words in one language, when it is the only
-  one so (code pages that read the text alike count as one).
+  letter ("ódŸ": Polish as Windows-1252), or it puts a letter where its language never has
+  it (`_spelled_right`: an Italian ì inside a word, a Spanish ñ before a consonant, the Greek
+  final sigma inside a word); a sign between two letters or on one side of a word ("by³o",
+  "£ódŸ") counts as one more implausible word (`_signs_among_letters`);
+- Windows-1252 (Dutch, English and other West-European Windows) is chosen when no word reads
+  implausibly in it and none has a letter it seldom has (ð, þ, ý: Turkish ğ, ş, ı read as
+  Windows-1252); with such letters only when no other code page reads every word well; with
+  at most one word in ten implausible unless another code page reads every word well, all in
+  one language. Otherwise the code page with fewest implausible words, then with most words
+  in one language, when it is the only one so (code pages that read the text alike count as
+  one). The other code pages are read only when Windows-1252 does not read the text well.
 
 None means that no code page reads the text well, or two read it equally well but
-differently: the caller refuses the file rather than read it wrongly. A text whose only
-letters outside ASCII read as words in Windows-1252 too ("Gdańsk" as "Gdañsk" in a file
-without other Polish letters) cannot be told from it and is read as Windows-1252. No
+differently: the caller refuses the file rather than read it wrongly, naming the code pages
+(`possible_code_pages`). A text whose only letters outside ASCII read as West-European words
+too (a Czech "moře" alone reads "moøe") cannot be told and is read as Windows-1252. No
 dependency: charset-normalizer guesses among a hundred code pages from statistics and
 would still need this choice made for short files.
 """
@@ -271,13 +274,6 @@ def _best(found: dict[str, Reading]) -> str | None:
     if reading.wrong * 5 > reading.words:
         return None  # too many words that no language writes so
     return best
-
-
-def implausible_words(text: str, code_page: str = "cp1252") -> tuple[int, int]:
-    """(words that no language writes so, words with a letter outside ASCII) of a text read
-    in `code_page`."""
-    reading = word_scores(text, code_page)
-    return reading.wrong, reading.words
 
 
 def word_scores(text: str, code_page: str) -> Reading:
