@@ -42,6 +42,7 @@ from imports.pipeline.mapping import check_mapping, field_entries, letter_positi
 from imports.pipeline.reconciliation import is_status_column
 from imports.template_workbook import template_file_name, write_template
 from imports.uploads import SizeLimitedUploadHandler, recognised_name, upload_limits
+from spreadsheets.encodings import REGIONS, code_page_name
 from spreadsheets.reading import ReadError, Row, column_letter, open_table
 
 logger = logging.getLogger(__name__)
@@ -401,7 +402,7 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
         initial = job.mapping or _mapping_of_corrected(request, job) or services.suggest_mapping_for(job)
     may_share = services.sharing_refusal(request.user, job.item_type) is None
     data = request.POST if request.method == "POST" else None
-    samples, data_columns = _column_samples(job)
+    samples, data_columns, encoding = _column_samples(job)
     form = MappingForm(
         data,
         spec=spec,
@@ -460,6 +461,8 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
         "samples": {column_letter(i): values for i, values in enumerate(samples)},
         "may_choose_sheet": job.state == State.UPLOADED and needs_sheet_step(job),
         "sheet_count": len(sheet_names(job)),
+        # a CSV read in a code page, told from its words: said, so that wrong letters are seen
+        "read_as": code_page_name(encoding) if encoding in REGIONS else None,
         "template_url": reverse("imports:template", args=[job.item_type.code]),
         "step": 3,
     }
@@ -498,15 +501,18 @@ def _refresh(request: HttpRequest) -> bool:
     return "refresh" in request.POST
 
 
-def _column_samples(job: ImportJob) -> tuple[list[list[str]], dict[int, int]]:
+def _column_samples(job: ImportJob) -> tuple[list[list[str]], dict[int, int], str | None]:
     """The first values of every column, as text (also of cells right of the last column
-    name); and the columns with data: position -> the first row with some. From the first
-    SCAN_ROWS rows, and from every row when the rows were checked before."""
+    name); the columns with data: position -> the first row with some. From the first
+    SCAN_ROWS rows, and from every row when the rows were checked before. And the character
+    set a CSV was read in."""
     width = len(job.headers)
     samples: dict[int, list[str]] = {}
     found: dict[int, int] = {}
+    encoding = None
     try:
         table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
+        encoding = table.encoding
         try:
             # The rows as they are, not cut to the header's width: cells right of it count.
             for row in itertools.islice(table._rows or (), SCAN_ROWS):
@@ -524,7 +530,7 @@ def _column_samples(job: ImportJob) -> tuple[list[list[str]], dict[int, int]]:
         if position is not None:
             found[position] = min(found.get(position, column.get("row", 0)), column.get("row", 0))
     size = max([width - 1, *found]) + 1
-    return [samples.get(i, []) for i in range(size)], found
+    return [samples.get(i, []) for i in range(size)], found, encoding
 
 
 def _field_rows(form: MappingForm, spec, mapping: dict[str, dict], samples: list[list[str]]) -> list[dict[str, Any]]:

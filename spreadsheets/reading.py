@@ -48,7 +48,7 @@ from django.utils.formats import number_format
 
 from spreadsheets.background import rows_in_background
 from spreadsheets.cells import MAX_CELL_LENGTH, MAX_CELLS, UNCOMPUTED, CellTooLong, TooManyCells, clean_rows
-from spreadsheets.encodings import detect_encoding, encoding_name
+from spreadsheets.encodings import code_page_name, detect_encoding, encoding_name, possible_code_pages
 from spreadsheets.messages import N_, Message
 from spreadsheets.text import without_controls
 from spreadsheets.zipguard import unpacks_too_far
@@ -66,10 +66,16 @@ UTF8_LETTERS = {
     "cp1251": re.compile(rb"[\xd0\xd1][\x80-\xbf][\xd0\xd1][\x80-\xbf]"),
     "cp1253": re.compile(rb"[\xce\xcf][\x80-\xbf][\xce\xcf][\x80-\xbf]"),
 }
+# A Central European, Turkish or Baltic letter in UTF-8 (Ä…, Ĺ‚ read as Windows-1250): a
+# capital followed by a sign or a small letter, which text in these code pages hardly has.
+for _latin in ("cp1250", "cp1254", "cp1257", "iso8859_2"):
+    UTF8_LETTERS[_latin] = re.compile(rb"[\xc3\xc4\xc5][\x80-\xbf]")
 SCAN_BYTES = 1 << 20
 CSV_DELIMITERS = ";,\t|"  # in this order among equals
 # Records of a CSV's first 64 KB that decide its delimiter and header line.
 LAYOUT_RECORDS = 200
+# Lines a title of one cell may take above the column names.
+TITLE_LINES = 5
 # A line above the column names that starts so is a comment, however many cells it has.
 COMMENT_STARTS = ("# ", "## ", "#!")
 VALUE = re.compile(r"[-+]?\d[\d.,:/ -]*")  # 10001, 1.234,56, 03-04-2025, 14:30
@@ -554,16 +560,33 @@ def detect_layout(text: str, *, complete: bool = True) -> tuple[str, int | None]
     counts = collections.Counter(width for _number, width, _cells in records)
     body, support = max(counts.items(), key=lambda item: (item[1], item[0]))
     first = next((index for index, (_number, width, _cells) in enumerate(records) if width == body), None)
-    if first is None or support < 2:
-        return chosen, None  # no body to go by
+    top = next((number for number, cells in _split(lines, chosen) if _filled(cells)), None)
+    if first is None or support < 2 or body < 2:
+        return chosen, _names_below_title(records, top)  # no body to go by
     if _holds_values(records[first][2]) and first > 0:
         above = records[first - 1]
         if above[0] == records[first][0] - 1 and above[1] >= 2 and not _holds_values(above[2]):
             first -= 1
     if any(width >= body for _number, width, _cells in records[:first]):
-        return chosen, None  # what is above is no title
-    top = next((number for number, cells in _split(lines, chosen) if _filled(cells)), None)
+        return chosen, _names_below_title(records, top)  # what is above is no title
     return chosen, (records[first][0] if records[first][0] != top else None)
+
+
+def _names_below_title(records: list[tuple[int, int, list[str]]], top: int | None) -> int | None:
+    """The record with the column names under a title of one cell ("Export klachten;;;;",
+    as wide as the rows but with one text), when the body does not tell: the first record of
+    at least two cells, most of them filled and distinct and none a number or a date. None
+    when the first record is no such title or no names follow it."""
+    if not records or records[0][0] != top or sum(1 for cell in records[0][2] if cell.strip()) != 1:
+        return None
+    for number, width, cells in records[1:TITLE_LINES]:
+        texts = [cell.strip() for cell in cells[:width] if cell.strip()]
+        if len(texts) < 2:
+            continue  # another line of the title
+        if _holds_values(cells) or len(texts) * 3 < width * 2 or len(set(texts)) * 5 < len(texts) * 4:
+            return None  # a row of data, or no names
+        return number
+    return None
 
 
 def _filled(cells: list[str]) -> bool:
@@ -622,6 +645,13 @@ def _open_csv(path: Path, name: str, sheet: str | None) -> OpenedSheet:
     if encoding is None and b"\x00" in sample:
         raise ReadError(
             N_("'%(name)s' is not a text (CSV) file. Upload it as .xlsx or save it as CSV.") % {"name": name}
+        )
+    if encoding is None and (pages := possible_code_pages(sample)):
+        raise ReadError(
+            N_(
+                "'%(name)s' is not written in UTF-8, and its character set cannot be told for sure: it may be %(code_pages)s. Read in the wrong one, letters with accents would change. Save it as CSV UTF-8 (Excel: Save As, CSV UTF-8; LibreOffice Calc: Save As, Text CSV, character set Unicode (UTF-8)) and upload it again."
+            )
+            % {"name": name, "code_pages": either(pages)}
         )
     if encoding is None:
         raise ReadError(
@@ -798,6 +828,18 @@ def _undecodable_offset(path: Path, codec: str) -> int:
                 return offset + error.start
             offset += len(raw)
     return offset
+
+
+def either(encodings: list[str]) -> Message | str:
+    """Code pages named as alternatives: "Windows-1250 (Central European) or Windows-1254
+    (Turkish)", translated when shown."""
+    names = [code_page_name(encoding) for encoding in encodings]
+    if len(names) == 1:
+        return names[0]
+    listed = names[0]
+    for name in names[1:-1]:
+        listed = N_("%(first)s, %(second)s") % {"first": listed, "second": name}
+    return N_("%(some)s or %(last)s") % {"some": listed, "last": names[-1]}
 
 
 def _mixed_message(name: str, path: Path, encoding: str, delimiter: str, offset: int) -> Message:

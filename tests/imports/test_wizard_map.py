@@ -285,3 +285,17 @@ def test_r10_a_submitted_on_column_gives_the_items_their_submit_date(demo, tmp_p
     assert "is not imported" not in err
     item = DossierItem.objects.get(subject="Brief", item_type__code="SOLL")
     assert timezone.localtime(item.submitted_at).date().isoformat() == "2025-04-03"
+
+
+def test_a_csv_read_in_a_code_page_says_which_one_in_the_readers_language(demo, client):
+    client.force_login(user("importeur"))
+    job = start_job("Relatienummer;Onderwerp\n10001;Skarga z Łodzi, było źle\n".encode("cp1250"))
+    response = client.get(map_url(job))
+    assert "Read as Windows-1250 (Central European), told from its words." in response.content.decode()
+    assert response.context["samples"]["B"] == ["Skarga z Łodzi, było źle"]
+    response = client.get(map_url(job), HTTP_ACCEPT_LANGUAGE="nl")
+    assert "Windows-1250 (Centraal-Europees)" in response.content.decode()
+
+
+def test_a_utf8_csv_names_no_code_page(job, client):
+    assert client.get(map_url(job)).context["read_as"] is None

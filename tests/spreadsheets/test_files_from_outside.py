@@ -331,6 +331,30 @@ def test_a_comma_csv_with_a_title_or_comment_above_the_column_names_is_read_from
     first.close()
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a title line as wide as the rows, with one text; rows whose last cells are empty
+        "Export klachten;;;;\nNummer;Naam;Datum;Plaats;Opmerking\n10001;;;;\n10002;Jansen;03-04-2025;;\n",
+        "Klachten 2026,,,,\nNummer,Naam,Datum,Plaats,Opmerking\n10001,Jansen,,,\n",
+        "Export klachten;;;;\n;;;;\nNummer;Naam;Datum;Plaats;Opmerking\n10001;Jansen;03-04-2025;Utrecht;\n",
+    ],
+)
+def test_a_title_line_as_wide_as_the_rows_is_not_taken_for_the_column_names(tmp_path, text):
+    path = tmp_path / "rows.csv"
+    path.write_text(text, encoding="utf-8")
+    found, rows = read_all(path)
+    assert found.headers == ["Nummer", "Naam", "Datum", "Plaats", "Opmerking"]
+    assert found.header_row == text.count("\n", 0, text.index("Nummer")) + 1
+    assert rows[0][1][0] == "10001"
+
+
+def test_a_first_line_of_one_cell_above_rows_of_data_stays_the_header(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text("Klachten;;;;\n10001;Jansen;03-04-2025;;\n", encoding="utf-8")
+    assert detect_layout(path.read_text()) == (";", None)
+
+
 def test_the_header_line_may_be_narrower_than_the_rows_under_it(tmp_path):
     path = tmp_path / "rows.csv"
     path.write_text("Titel\nNummer;Naam\n1;a;x\n2;b;y\n3;c;z\n", encoding="utf-8")
