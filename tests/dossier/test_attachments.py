@@ -184,3 +184,4 @@ def test_the_record_page_says_the_limits_beside_the_file_input(recorder, small_l
     field = response.context["form"].fields["attachment"]
     assert str(field.help_text) == "At most 1000\xa0bytes, of one of these types: .docx, .pdf."
     assert 'accept=".docx,.pdf"' in response.text
+    assert "At most 1000\xa0bytes, of one of these types: .docx, .pdf." in response.text
