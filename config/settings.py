@@ -199,9 +199,10 @@ IMPORT_ATTACHMENT_LIMITS = {
     "uncompressed_bytes": env.int("IMPORT_ATTACHMENTS_MAX_UNPACKED", default=4 * 1024**3),
     "ratio": env.int("IMPORT_ZIP_MAX_RATIO", default=200),
 }
-# Each file a row names in the attachments ZIP (or a server import folder): at most this
-# many bytes, and one of these types by its extension (an empty list accepts every type).
-# Checked in the check step from the ZIP's directory, before anything is stored.
+# Every attachment: a file a row names in the attachments ZIP (or a server import folder), and
+# a file chosen on the record page or an item's change page: at most this many bytes (0: no
+# limit), and one of these types by its extension (an empty list accepts every type). One rule,
+# dossier/attachments.py; the import checks it from the ZIP's directory before storing anything.
 IMPORT_ATTACHMENT_MAX_SIZE = env.int("IMPORT_ATTACHMENT_MAX_SIZE", default=100 * 1024**2)
 IMPORT_ATTACHMENT_TYPES = env.list(
     "IMPORT_ATTACHMENT_TYPES",

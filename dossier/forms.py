@@ -18,11 +18,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models.fields import BLANK_CHOICE_LABEL
 from django.urls import reverse
-from django.utils.text import capfirst
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dossier.access import may_use_profile, usable_item_types
+from dossier.attachments import Where, accept_attribute, check_attachment, limits_text
 from dossier.models import (
     EXTRA_MODELS,
     Contact,
@@ -165,7 +166,24 @@ class ExtraChoiceField(DefersToSpec, forms.ModelChoiceField):
 
 
 class AttachmentField(DefersToSpec, forms.FileField):
-    pass
+    """A file to attach, refused as the import refuses it (dossier.attachments.check_attachment:
+    too large, of a type not accepted, empty, its name too long), naming the file and the limit.
+    Beside the input, the page says the limits; the browser offers the accepted types."""
+
+    def __init__(self, *, help_text: str = "", **kwargs):
+        limits = limits_text()
+        help_text = format_lazy("{} {}", help_text, limits) if help_text and limits else help_text or limits or ""
+        super().__init__(help_text=help_text, allow_empty_file=True, **kwargs)  # an empty file: the rule says so
+        if accept := accept_attribute():
+            self.widget.attrs["accept"] = accept
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        if value in self.empty_values:
+            return
+        problems = check_attachment(value.name, value.size, where=Where.FORM)
+        if problems:
+            raise ValidationError([ValidationError(problem.message, code=problem.code) for problem in problems])
 
 
 EMPTY_CHOICE = ("", BLANK_CHOICE_LABEL)

@@ -83,6 +83,7 @@ CODE_TITLES = {
     "attachment_used_twice": gettext_lazy("Attachment used twice"),
     "attachment_too_large": gettext_lazy("Attachment too large"),
     "attachment_type_not_allowed": gettext_lazy("Attachment type not accepted"),
+    "attachment_empty": gettext_lazy("Attachment empty"),
     "attachment_named_twice": gettext_lazy("Attachment named twice in one cell"),
     "attachment_not_named": gettext_lazy("File in the ZIP that no row names"),
     "submitter_filled_in": gettext_lazy("Submitter filled in"),

@@ -5,10 +5,11 @@ read as streams. Nothing is ever extracted to the file system under a member's o
 Names lose their invisible characters (dossier.services.visible_name) and are compared without
 regard to case or Unicode normalisation: members whose names then collide are a problem for
 the rows that name them, naming the candidates, never silently one of them. A cell may name
-several files, separated by semicolons (`attachment_names`). Before a member is read, its
-size and type are checked against the settings (IMPORT_ATTACHMENT_MAX_SIZE,
-IMPORT_ATTACHMENT_TYPES) from the central directory alone; then it is read once, in chunks,
-when a row first names it, to prove that its declared size and checksum are true. After the
+several files, separated by semicolons (`attachment_names`). Before a member is read, it is
+checked from the central directory alone by the rule the item pages use too
+(dossier.attachments.check_attachment: IMPORT_ATTACHMENT_MAX_SIZE, IMPORT_ATTACHMENT_TYPES,
+not empty, its name not too long); then it is read once, in chunks, when a row first names
+it, to prove that its declared size and checksum are true. After the
 rows, `unnamed()` lists the members no row named: they are not stored.
 
     archive = AttachmentArchive.open(path)         # refuses unsafe or oversized archives
@@ -33,10 +34,10 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from django.conf import settings
-from django.template.defaultfilters import filesizeformat
-from django.utils import translation
 from django.utils.translation import gettext_noop
 
+from dossier.attachments import MESSAGES as ATTACHMENT_MESSAGES
+from dossier.attachments import Where, check_attachment
 from dossier.services import visible_name
 from spreadsheets.messages import N_, Message
 from spreadsheets.zipguard import unpacks_too_far
@@ -59,28 +60,18 @@ MESSAGES = {
     "attachment_name_collision": gettext_noop(
         "The attachments ZIP holds %(count)s files named '%(name)s' (%(candidates)s; names that differ only in upper and lower case, invisible characters or how an accent is written count as the same): keep one of them and make the ZIP again."
     ),
-    "attachment_too_large": gettext_noop(
-        "'%(name)s' is %(size)s, more than the %(max)s an attachment may be: make the file smaller, or leave it out of this cell."
-    ),
-    "attachment_type_not_allowed": gettext_noop(
-        "'%(name)s' is not of a type accepted as an attachment (accepted: %(types)s): save it as one of those, e.g. as PDF, or leave it out of this cell."
-    ),
     "attachment_named_twice": gettext_noop("'%(name)s' is named more than once in this cell; it is attached once."),
     "attachment_not_named": gettext_noop(
         "'%(name)s' in the attachments ZIP is named by no row, so it will not be stored: name it in a row's attachment cell, or leave it out of the ZIP."
     ),
+    # What makes a file acceptable at all is decided in dossier (check_attachment).
+    **ATTACHMENT_MESSAGES[Where.IMPORT],
 }
 
 
 def attachment_message(code: str, **params) -> Message:
     """The message of `code` (MESSAGES) with its parameters, rendered in the reader's language."""
     return Message(MESSAGES[code], params)
-
-
-def size_text(size: int) -> str:
-    """A size as one text in every language (a message keeps it as it is made)."""
-    with translation.override("en"):
-        return filesizeformat(size)
 
 
 def attachment_names(cell: str) -> list[str]:
@@ -99,32 +90,12 @@ def candidates_text(members: list[Member]) -> str:
 
 
 def refuse_unaccepted(member: Member) -> None:
-    """Raise a PathProblem when the member is larger than IMPORT_ATTACHMENT_MAX_SIZE or its
-    extension is not in IMPORT_ATTACHMENT_TYPES (an empty list accepts every type). Only the
-    directory's size and the name are looked at: nothing is read."""
-    limit = settings.IMPORT_ATTACHMENT_MAX_SIZE
-    if limit and member.size > limit:
-        raise PathProblem(
-            "attachment_too_large",
-            attachment_message(
-                "attachment_too_large",
-                name=member.name,
-                size=size_text(member.size),
-                max=size_text(limit),
-            ),
-        )
-    accepted = accepted_types()
-    if accepted and PurePosixPath(member.file_name).suffix.lower().lstrip(".") not in accepted:
-        raise PathProblem(
-            "attachment_type_not_allowed",
-            attachment_message(
-                "attachment_type_not_allowed", name=member.name, types=", ".join(f".{t}" for t in sorted(accepted))
-            ),
-        )
-
-
-def accepted_types() -> set[str]:
-    return {t.strip().lower().lstrip(".") for t in settings.IMPORT_ATTACHMENT_TYPES if t.strip()}
+    """Raise a PathProblem when the member cannot be an attachment (dossier.attachments:
+    too large, of a type not accepted, empty, its name too long). Only the directory's size
+    and the name are looked at: nothing is read."""
+    problems = check_attachment(member.name, member.size, where=Where.IMPORT)
+    if problems:
+        raise PathProblem(problems[0].code, problems[0].message)
 
 
 class ArchiveError(Exception):

@@ -25,7 +25,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from dossier.models import EXTRA_MODELS, ROLE_MODELS, Attachment, Contact, DossierItem, Relation
+from dossier.models import EXTRA_MODELS, ROLE_MODELS, Contact, DossierItem, Relation
 from dossier.spec import (
     FILLED_IN,
     FILLED_IN_MEMORY,
@@ -62,7 +62,6 @@ PARSE_MEMORY = 4096  # texts per column
 FORGOTTEN = object()
 QUERY_CHUNK = 900  # keys per IN (...) query, inside SQLite's variable limit everywhere
 DESTINATION_SEPARATORS = re.compile(r"[;,]")
-ATTACHMENT_NAME_MAX_LENGTH = Attachment._meta.get_field("original_name").max_length
 SHOWN_VALUE_LENGTH = 200
 # The most characters of a problem's message kept (its values are quoted cut short already:
 # dossier.values.quoted), so no cell makes the job or the check page grow.
@@ -440,25 +439,10 @@ class RowValidator:
             )
             return None
         try:
-            member = self.attachments.resolve(path)
+            return self.attachments.resolve(path)  # found, and acceptable (check_attachment)
         except PathProblem as problem:
             problems.append(self._problem(number, "attachment", cell, problem.code, problem.message))
             return None
-        if len(member.file_name) > ATTACHMENT_NAME_MAX_LENGTH:
-            problems.append(
-                self._problem(
-                    number,
-                    "attachment",
-                    cell,
-                    "attachment_name_too_long",
-                    N_(
-                        "The file name is %(length)s characters long, and at most %(max)s fit: rename the file to at most %(max)s characters, in the ZIP and in this cell."
-                    )
-                    % {"length": len(member.file_name), "max": ATTACHMENT_NAME_MAX_LENGTH},
-                )
-            )
-            return None
-        return member
 
     def _attachment_warnings(self, number: int, cell, member, relation: Relation) -> list[Problem]:
         """R25: a file name should start with the relation number; one file should not be

@@ -364,6 +364,22 @@ def test_a_file_of_a_type_not_accepted_is_refused_and_an_empty_list_accepts_ever
     assert archive.resolve("10001_script.js").name == "10001_script.js"
 
 
+def test_an_empty_file_is_refused_from_the_directory_as_the_record_page_refuses_it(tmp_path, folder):
+    archive = AttachmentArchive.open(make_zip(tmp_path / "a.zip", {"Import/10001_leeg.pdf": b""}))
+    archive.open_member = None  # any reading would fail with a TypeError
+    with pytest.raises(PathProblem) as caught:
+        archive.resolve("10001_leeg.pdf")
+    assert caught.value.code == "attachment_empty"
+    assert caught.value.message == (
+        "'Import/10001_leeg.pdf' is empty (0 bytes): put the file with its contents in the ZIP, or leave it out of"
+        " this cell."
+    )
+    (folder / "sollicitaties" / "10001_leeg.pdf").write_bytes(b"")
+    with pytest.raises(PathProblem) as in_folder:
+        ServerFolders({"C$/Import": folder}).resolve("\\\\client\\C$\\Import\\sollicitaties\\10001_leeg.pdf")
+    assert in_folder.value.code == "attachment_empty"
+
+
 def test_listing_the_files_no_row_named_reads_no_member(tmp_path):
     """The check of the ZIP against the rows works from its central directory: a member whose
     contents are damaged is listed (it would fail if it were read)."""
@@ -470,6 +486,22 @@ def test_one_bad_file_among_several_makes_the_row_invalid_naming_that_file(demo,
     assert "'Import/10001_brief.pdf' is 3.2\xa0KB, more than the 1000\xa0bytes" in summary.errors[0].message
     assert "'10001_weg.pdf' is not in the attachments ZIP" in summary.errors[1].message
     assert summary.errors[0].column == "Bijlage"
+    assert (summary.valid_rows, summary.invalid_rows) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_an_empty_file_makes_its_row_invalid_and_nothing_of_it_is_stored(demo):
+    job = import_job(
+        "Relatienummer;Onderwerp;Bijlage\n10001;Brief;10001_leeg.pdf\n10002;CV;10002_cv.pdf\n",
+        {**FILES, "Import/10001_leeg.pdf": b""},
+    )
+    summary = services.validate_import(job=job).summary
+    assert [(p.row, p.column, p.code) for p in summary.errors] == [(2, "Bijlage", "attachment_empty")]
+    with translation.override("nl"):
+        assert str(summary.errors[0].message) == (
+            "'Import/10001_leeg.pdf' is leeg (0 bytes): zet het bestand met zijn inhoud in de ZIP, of laat het weg"
+            " uit deze cel."
+        )
     assert (summary.valid_rows, summary.invalid_rows) == (1, 1)
 
 

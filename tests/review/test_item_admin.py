@@ -271,6 +271,31 @@ def test_it_adds_an_attachment_where_the_type_allows_it(admin_client):
     assert letter.changed_at is not None
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("10005_brief.pdf", b"x" * 1001, "attachment_too_large"),
+        ("10005_brief.exe", b"MZ", "attachment_type_not_allowed"),
+        ("10005_brief.pdf", b"", "attachment_empty"),
+    ],
+)
+def test_it_refuses_an_attachment_the_import_refuses_and_stores_nothing(
+    admin_client, settings, private_files, name, content, code
+):
+    settings.IMPORT_ATTACHMENT_MAX_SIZE = 1000
+    settings.IMPORT_ATTACHMENT_TYPES = ["pdf"]
+    letter = DossierItem.objects.get(item_type__code="CORR", subject="Adreswijziging")
+    data = {**form_data(admin_client.get(change_url(letter))), "new_attachment": SimpleUploadedFile(name, content)}
+    response = admin_client.post(change_url(letter), data)
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert [error.code for error in form.errors.as_data()["new_attachment"]] == [code]
+    assert f"&#x27;{name}&#x27;" in response.text
+    assert not letter.attachments.exists() and not private_files.exists("attachments")
+    letter.refresh_from_db()
+    assert letter.changed_at is None
+
+
 def test_it_offers_no_attachment_input_where_the_type_has_attach_file_off(admin_client):
     complaint = DossierItem.objects.get(item_type__code="KLACHT", subject="Factuur onjuist")
     assert "new_attachment" not in admin_client.get(change_url(complaint)).context["adminform"].form.fields
