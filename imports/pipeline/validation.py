@@ -47,7 +47,7 @@ from imports.pipeline.attachments import (
 from imports.pipeline.mapping import field_sources
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
 from spreadsheets.cells import UNCOMPUTED
-from spreadsheets.messages import N_, Message, capitalised, sentences
+from spreadsheets.messages import N_, Message, capitalised, grouped, sentences
 from spreadsheets.reading import Row
 from spreadsheets.text import without_controls
 
@@ -439,7 +439,7 @@ class RowValidator:
                     N_(
                         "The file name is %(length)s characters long, and at most %(max)s fit: rename the file to at most %(max)s characters, in the ZIP and in this cell."
                     )
-                    % {"length": len(member.file_name), "max": ATTACHMENT_NAME_MAX_LENGTH},
+                    % {"length": grouped(len(member.file_name)), "max": grouped(ATTACHMENT_NAME_MAX_LENGTH)},
                 )
             )
             return None
