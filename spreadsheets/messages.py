@@ -40,7 +40,7 @@ from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.functional import Promise
 from django.utils.text import capfirst
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext, ngettext, npgettext, pgettext
 
 PLAIN_PARAMETER = (str, int, float, bool, type(None))
 SEPARATOR = " "  # between the items of a list parameter: sentences one after the other
@@ -108,7 +108,7 @@ def _is_stored_number(value: Any) -> bool:
 class Message(Promise):
     """A sentence kept as its gettext msgid and its parameters; translated when shown."""
 
-    __slots__ = ("capitalised", "context", "msgid", "params")
+    __slots__ = ("capitalised", "context", "count", "msgid", "params", "plural")
 
     def __init__(
         self,
@@ -117,18 +117,45 @@ class Message(Promise):
         *,
         capitalised: bool = False,
         context: str | None = None,
+        plural: str | None = None,
+        count: str | None = None,
     ):
         self.msgid = msgid
         self.params = None if params is None else {str(key): _parameter(value) for key, value in params.items()}
         self.capitalised = capitalised
         self.context = context  # pgettext's context, for a word that needs one ("import state")
+        self.plural = plural  # ngettext's plural msgid, chosen by the parameter named `count`
+        self.count = count
+
+    def _like(self, params: Mapping[str, Any] | None, **changes: Any) -> Message:
+        """This message with other parameters (and `changes` to its options)."""
+        options = {
+            "capitalised": self.capitalised,
+            "context": self.context,
+            "plural": self.plural,
+            "count": self.count,
+            **changes,
+        }
+        return Message(self.msgid, params, **options)
 
     def __mod__(self, params: Mapping[str, Any]) -> Message:
-        return Message(self.msgid, params, capitalised=self.capitalised, context=self.context)
+        return self._like(params)
+
+    def _number(self) -> int:
+        value = (self.params or {}).get(self.count or "")
+        value = value.value if isinstance(value, Number) else value
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return 1
 
     def __str__(self) -> str:
         if not self.msgid:
             text = ""
+        elif self.plural is not None and self.context:
+            text = npgettext(self.context, self.msgid, self.plural, self._number())
+        elif self.plural is not None:
+            text = ngettext(self.msgid, self.plural, self._number())
         elif self.context:
             text = pgettext(self.context, self.msgid)
         else:
@@ -156,12 +183,7 @@ class Message(Promise):
             return str(self) == other
         if not isinstance(other, Message):
             return NotImplemented
-        return (self.msgid, self.params, self.capitalised, self.context) == (
-            other.msgid,
-            other.params,
-            other.capitalised,
-            other.context,
-        )
+        return self.as_data() == other.as_data()
 
     # Read like a text, as Django's lazy texts are: `"fix" in message`, `message.startswith(...)`.
     def __contains__(self, part: str) -> bool:
@@ -192,7 +214,7 @@ class Message(Promise):
 
     def capitalise(self) -> Message:
         """The same message with its first letter a capital in every language."""
-        return Message(self.msgid, self.params, capitalised=True, context=self.context)
+        return self._like(self.params, capitalised=True)
 
     def with_texts(self, change: Callable[[str], str]) -> Message:
         """The same message with `change` applied to every text parameter (also of the
@@ -207,8 +229,7 @@ class Message(Promise):
                 return [changed(item) for item in value]
             return change(value) if isinstance(value, str) else value
 
-        params = {key: changed(value) for key, value in self.params.items()}
-        return Message(self.msgid, params, capitalised=self.capitalised, context=self.context)
+        return self._like({key: changed(value) for key, value in self.params.items()})
 
     def as_data(self) -> dict[str, Any]:
         """Plain JSON data, language-free: what `Message.from_data` and `render` read."""
@@ -217,8 +238,9 @@ class Message(Promise):
             data["params"] = {key: _parameter_data(value) for key, value in self.params.items()}
         if self.capitalised:
             data["capitalised"] = True
-        if self.context:
-            data["context"] = self.context
+        for option in ("context", "plural", "count"):
+            if getattr(self, option):
+                data[option] = getattr(self, option)
         return data
 
     @classmethod
@@ -226,13 +248,10 @@ class Message(Promise):
         params = data.get("params")
         if params is not None:
             params = {key: _restored_parameter(value) for key, value in params.items()}
-        context = data.get("context")
-        return cls(
-            str(data["msgid"]),
-            params,
-            capitalised=bool(data.get("capitalised")),
-            context=context if isinstance(context, str) else None,
-        )
+        options = {
+            key: data.get(key) if isinstance(data.get(key), str) else None for key in ("context", "plural", "count")
+        }
+        return cls(str(data["msgid"]), params, capitalised=bool(data.get("capitalised")), **options)
 
 
 def N_(msgid: str) -> Message:
@@ -299,20 +318,26 @@ def listed(items: Iterable[Any]) -> Any:
 
 LAZY_GETTEXT = translation.gettext
 LAZY_PGETTEXT = translation.pgettext
+LAZY_NGETTEXT = translation.ngettext
+LAZY_NPGETTEXT = translation.npgettext
 LAZY_CAPFIRST = getattr(django_text.capfirst, "__wrapped__", None)
 
 
 def from_lazy(value: Any) -> Message | None:
     """A lazy text of Django's as a Message, when its msgid can be read: `gettext_lazy(msgid)`
     (as Django's own validation messages are made), or `capfirst` of such a text (a model's
-    verbose name in them), `pgettext_lazy(context, msgid)` (a choice's label). None for any other
+    verbose name in them), `pgettext_lazy(context, msgid)` (a choice's label), and
+    `ngettext_lazy(singular, plural, "name")` (Django's length messages). None for any other
     value."""
     if not isinstance(value, Promise) or isinstance(value, Message):
         return None
     try:
-        func, args = value.__reduce__()[1][:2]
+        reduced = value.__reduce__()[1]
+        func, args = reduced[:2]
     except (TypeError, ValueError, IndexError):
         return None
+    if func in (LAZY_NGETTEXT, LAZY_NPGETTEXT) and len(reduced) == 4:
+        return _plural_from_lazy(func, reduced[2], reduced[3])
     if func is LAZY_GETTEXT and len(args) == 1 and isinstance(args[0], str):
         return Message(args[0])
     if func is LAZY_PGETTEXT and len(args) == 2 and all(isinstance(arg, str) for arg in args):
@@ -321,6 +346,18 @@ def from_lazy(value: Any) -> Message | None:
         inner = from_lazy(args[0])
         return inner.capitalise() if inner is not None else None
     return None
+
+
+def _plural_from_lazy(func: Any, count: Any, kwargs: Any) -> Message | None:
+    """`ngettext_lazy(singular, plural, "name")`, as Django's length validators make theirs:
+    the number that chooses between them is the parameter `name`."""
+    if not isinstance(count, str) or not isinstance(kwargs, Mapping):
+        return None
+    singular, plural = kwargs.get("singular"), kwargs.get("plural")
+    if not isinstance(singular, str) or not isinstance(plural, str):
+        return None
+    context = kwargs.get("context") if func is LAZY_NPGETTEXT else None
+    return Message(singular, plural=plural, count=count, context=context if isinstance(context, str) else None)
 
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)")
@@ -334,7 +371,7 @@ def message_with(text: Any, params: Mapping[str, Any] | None = None) -> Message 
     if message is None:
         return str(text % params) if params else str(text)
     if params:
-        used = set(PLACEHOLDER.findall(message.msgid))
+        used = set(PLACEHOLDER.findall(message.msgid + (message.plural or ""))) | {message.count}
         message = message % {key: value for key, value in params.items() if key in used}
     return message
 

@@ -165,3 +165,20 @@ def test_a_sentence_whose_shape_depends_on_the_language_is_made_in_each_and_show
         assert render(data) == "The file 'en' is empty."
     with translation.override("nl"):
         assert render(data) == "Het bestand 'nl' is leeg."
+
+
+def test_a_plural_of_djangos_is_kept_with_the_parameter_that_chooses_it():
+    from django.core.exceptions import ValidationError
+    from django.core.validators import MaxLengthValidator
+
+    try:
+        MaxLengthValidator(3)("abcdef")
+    except ValidationError as error:
+        with translation.override("nl"):
+            message = message_with(error.message, error.params)
+    data = json.loads(json.dumps(stored(message)))
+    assert data["count"] == "limit_value"
+    with translation.override("en"):
+        assert render(data) == "Ensure this value has at most 3 characters (it has 6)."
+    with translation.override("nl"):
+        assert render(data) == "Zorg dat deze waarde niet meer dan 3 tekens bevat (het zijn er nu 6)."
