@@ -35,6 +35,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.template.defaultfilters import filesizeformat
 from django.utils import text as django_text
 from django.utils import translation
 from django.utils.formats import number_format
@@ -89,6 +90,25 @@ def in_every_language(make: Callable[[], Any]) -> Message:
         with translation.override(code):
             texts.append((code, str(make())))
     return Message("%(text)s", {"text": ByLanguage(tuple(texts))})
+
+
+@dataclass(frozen=True)
+class FileSize:
+    """A size in bytes in a message, written as the reader's language writes sizes ("120.0 MB"
+    in English, "120,0 MB" in Dutch). Stored as {"bytes": value}."""
+
+    value: int
+
+    def __str__(self) -> str:
+        return filesizeformat(self.value)
+
+    def as_data(self) -> dict[str, Any]:
+        return {"bytes": self.value}
+
+
+def file_size(value: int) -> FileSize:
+    """A file's size for a message, written in the reader's language when shown."""
+    return FileSize(int(value))
 
 
 def grouped(value: int | float) -> Number:
@@ -260,7 +280,7 @@ def N_(msgid: str) -> Message:
 
 
 def _parameter(value: Any) -> Any:
-    if isinstance(value, Message | Number | ByLanguage):
+    if isinstance(value, Message | Number | FileSize | ByLanguage):
         return value
     if isinstance(value, list | tuple):
         return [_parameter(item) for item in value]
@@ -275,11 +295,11 @@ def _shown(value: Any) -> Any:
     """A parameter as the text it is shown as, in the active language."""
     if isinstance(value, list):
         return SEPARATOR.join(str(_shown(item)) for item in value)
-    return str(value) if isinstance(value, Message | Number | ByLanguage) else value
+    return str(value) if isinstance(value, Message | Number | FileSize | ByLanguage) else value
 
 
 def _parameter_data(value: Any) -> Any:
-    if isinstance(value, Message | Number | ByLanguage):
+    if isinstance(value, Message | Number | FileSize | ByLanguage):
         return value.as_data()
     if isinstance(value, list):
         return [_parameter_data(item) for item in value]
@@ -291,6 +311,8 @@ def _restored_parameter(value: Any) -> Any:
         return Message.from_data(value)
     if _is_stored_number(value):
         return Number(value["number"])
+    if isinstance(value, Mapping) and set(value) == {"bytes"} and isinstance(value["bytes"], int):
+        return FileSize(value["bytes"])
     if isinstance(value, Mapping) and set(value) == {"by_language"} and isinstance(value["by_language"], Mapping):
         return ByLanguage(tuple((str(code), str(text)) for code, text in value["by_language"].items()))
     if isinstance(value, list):

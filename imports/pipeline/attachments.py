@@ -33,12 +33,10 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from django.conf import settings
-from django.template.defaultfilters import filesizeformat
-from django.utils import translation
 from django.utils.translation import gettext_noop
 
 from dossier.services import visible_name
-from spreadsheets.messages import N_, Message, grouped
+from spreadsheets.messages import N_, Message, file_size, grouped
 from spreadsheets.zipguard import unpacks_too_far
 
 NESTED_ARCHIVES = {".zip", ".7z", ".rar", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
@@ -77,12 +75,6 @@ def attachment_message(code: str, **params) -> Message:
     return Message(MESSAGES[code], params)
 
 
-def size_text(size: int) -> str:
-    """A size as one text in every language (a message keeps it as it is made)."""
-    with translation.override("en"):
-        return filesizeformat(size)
-
-
 def attachment_names(cell: str) -> list[str]:
     """The file names one cell gives, separated by semicolons; empty parts left out."""
     if NAME_SEPARATOR not in cell:
@@ -109,8 +101,8 @@ def refuse_unaccepted(member: Member) -> None:
             attachment_message(
                 "attachment_too_large",
                 name=member.name,
-                size=size_text(member.size),
-                max=size_text(limit),
+                size=file_size(member.size),
+                max=file_size(limit),
             ),
         )
     accepted = accepted_types()

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from spreadsheets.messages import (
     N_,
     Message,
+    file_size,
     from_lazy,
     grouped,
     in_every_language,
@@ -182,3 +183,20 @@ def test_a_plural_of_djangos_is_kept_with_the_parameter_that_chooses_it():
         assert render(data) == "Ensure this value has at most 3 characters (it has 6)."
     with translation.override("nl"):
         assert render(data) == "Zorg dat deze waarde niet meer dan 3 tekens bevat (het zijn er nu 6)."
+
+
+def test_a_file_size_is_kept_in_bytes_and_written_as_the_readers_language_writes_it():
+    with translation.override("nl"):
+        message = N_(
+            "'%(name)s' is %(size)s, more than the %(max)s an attachment may be: make the file smaller, or leave it out of this cell."
+        ) % {
+            "name": "cv.pdf",
+            "size": file_size(120 * 2**20),
+            "max": file_size(100 * 2**20),
+        }
+    data = json.loads(json.dumps(stored(message)))
+    assert data["params"]["size"] == {"bytes": 120 * 2**20}
+    with translation.override("en"):
+        assert render(data).replace("\xa0", " ").startswith("'cv.pdf' is 120.0 MB, more than the 100.0 MB")
+    with translation.override("nl"):
+        assert render(data).replace("\xa0", " ").startswith("'cv.pdf' is 120,0 MB, meer dan de 100,0 MB")

@@ -424,7 +424,7 @@ class Command(PlainErrorsCommand):
                 str(part) for part in [note, services.imported_before_message(self.earlier, viewer=job.user)] if part
             )
         if note:
-            summary["note"] = note
+            summary["note"] = str(note)  # a Message: in the language of the run
         if self.as_json:
             self.stdout.write(json.dumps(summary, ensure_ascii=False))
             return
