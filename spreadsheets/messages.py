@@ -128,7 +128,7 @@ def _is_stored_number(value: Any) -> bool:
 class Message(Promise):
     """A sentence kept as its gettext msgid and its parameters; translated when shown."""
 
-    __slots__ = ("capitalised", "context", "count", "msgid", "params", "plural")
+    __slots__ = ("capitalised", "context", "msgid", "params", "plural", "plural_by")
 
     def __init__(
         self,
@@ -138,14 +138,14 @@ class Message(Promise):
         capitalised: bool = False,
         context: str | None = None,
         plural: str | None = None,
-        count: str | None = None,
+        plural_by: str | None = None,
     ):
         self.msgid = msgid
         self.params = None if params is None else {str(key): _parameter(value) for key, value in params.items()}
         self.capitalised = capitalised
         self.context = context  # pgettext's context, for a word that needs one ("import state")
-        self.plural = plural  # ngettext's plural msgid, chosen by the parameter named `count`
-        self.count = count
+        self.plural = plural  # ngettext's plural msgid, chosen by the parameter named `plural_by`
+        self.plural_by = plural_by  # not `count`: a Message reads like a text (str.count)
 
     def _like(self, params: Mapping[str, Any] | None, **changes: Any) -> Message:
         """This message with other parameters (and `changes` to its options)."""
@@ -153,7 +153,7 @@ class Message(Promise):
             "capitalised": self.capitalised,
             "context": self.context,
             "plural": self.plural,
-            "count": self.count,
+            "plural_by": self.plural_by,
             **changes,
         }
         return Message(self.msgid, params, **options)
@@ -162,7 +162,7 @@ class Message(Promise):
         return self._like(params)
 
     def _number(self) -> int:
-        value = (self.params or {}).get(self.count or "")
+        value = (self.params or {}).get(self.plural_by or "")
         value = value.value if isinstance(value, Number) else value
         try:
             return int(value)
@@ -258,7 +258,7 @@ class Message(Promise):
             data["params"] = {key: _parameter_data(value) for key, value in self.params.items()}
         if self.capitalised:
             data["capitalised"] = True
-        for option in ("context", "plural", "count"):
+        for option in ("context", "plural", "plural_by"):
             if getattr(self, option):
                 data[option] = getattr(self, option)
         return data
@@ -269,7 +269,7 @@ class Message(Promise):
         if params is not None:
             params = {key: _restored_parameter(value) for key, value in params.items()}
         options = {
-            key: data.get(key) if isinstance(data.get(key), str) else None for key in ("context", "plural", "count")
+            key: data.get(key) if isinstance(data.get(key), str) else None for key in ("context", "plural", "plural_by")
         }
         return cls(str(data["msgid"]), params, capitalised=bool(data.get("capitalised")), **options)
 
@@ -379,7 +379,7 @@ def _plural_from_lazy(func: Any, count: Any, kwargs: Any) -> Message | None:
     if not isinstance(singular, str) or not isinstance(plural, str):
         return None
     context = kwargs.get("context") if func is LAZY_NPGETTEXT else None
-    return Message(singular, plural=plural, count=count, context=context if isinstance(context, str) else None)
+    return Message(singular, plural=plural, plural_by=count, context=context if isinstance(context, str) else None)
 
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)")
@@ -393,7 +393,7 @@ def message_with(text: Any, params: Mapping[str, Any] | None = None) -> Message 
     if message is None:
         return str(text % params) if params else str(text)
     if params:
-        used = set(PLACEHOLDER.findall(message.msgid + (message.plural or ""))) | {message.count}
+        used = set(PLACEHOLDER.findall(message.msgid + (message.plural or ""))) | {message.plural_by}
         message = message % {key: value for key, value in params.items() if key in used}
     return message
 

@@ -178,7 +178,7 @@ def test_a_plural_of_djangos_is_kept_with_the_parameter_that_chooses_it():
         with translation.override("nl"):
             message = message_with(error.message, error.params)
     data = json.loads(json.dumps(stored(message)))
-    assert data["count"] == "limit_value"
+    assert data["plural_by"] == "limit_value"
     with translation.override("en"):
         assert render(data) == "Ensure this value has at most 3 characters (it has 6)."
     with translation.override("nl"):
