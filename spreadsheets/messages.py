@@ -14,10 +14,14 @@ the keyword), as `_` does for a text translated at once. A parameter that is its
 translatable (a field's label) is a Message too, so it follows the reader's language as well;
 any other parameter is kept as it is (text, number). A number the reader should see grouped
 (131,072 in English, 131.072 in Dutch) is a `Number`: kept as a number, written in the reader's
-language when shown (`grouped(limit)`). A list of parameters is shown as its items one after
-the other (`joined`: several sentences kept as one message). A lazy text of Django's
-(`gettext_lazy`, and `capfirst` of one) as a parameter is kept as its msgid (`from_lazy`); any
-other lazy text is translated when the message is made, so pass `N_` instead.
+language when shown (`grouped(limit)`); a size in bytes likewise (`file_size`). A list of
+parameters is shown as its items one after the other (`joined`: several sentences kept as one
+message). A lazy text of Django's (`gettext_lazy`, `pgettext_lazy`, `ngettext_lazy`, and
+`capfirst` of one) as a parameter is kept as its msgid (`from_lazy`); any other lazy text is
+translated when the message is made, so pass `N_` instead. A sentence whose shape depends on
+the language is made in each (`in_every_language`).
+
+`MessageField` is the model field that keeps a Message in a text column (as its JSON data).
 
 A Message is a `Promise`, like Django's lazy texts, so Django's forms, templates and
 `force_str` take it for one. It is stored as plain JSON data (`stored`), and `render` turns
