@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.utils.translation import gettext as _
+from spreadsheets.messages import N_, Message
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -17,13 +17,13 @@ def may_import(user: User) -> bool:
     return bool(getattr(user, "may_submit_items", False))
 
 
-def rights_refusal(user: User) -> str | None:
+def rights_refusal(user: User) -> Message | None:
     """R2: why this user may not submit or import any item (his account, his rights), or None.
     Which types and profiles he may use is dossier.access.import_refusal's question."""
     if not user.is_active:
-        return _("Your account is inactive.")
+        return N_("Your account is inactive.")
     if not may_import(user):
-        return _(
+        return N_(
             "You need InSite or Profit rights to submit or import dossier items. "
             "Ask an administrator to set them on your user."
         )

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.utils.translation import gettext as _
-
 from accounts import rights
 from dossier.models import EXTRA_MODELS, REGARDING_ROLES, CreationProfile, FieldState, ItemType
+from spreadsheets.messages import N_, Message
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -34,10 +33,10 @@ def may_use_type(user, item_type: ItemType) -> bool:
     return usable_item_types(user).filter(pk=item_type.pk).exists()
 
 
-def type_refusal(item_type: ItemType) -> str | None:
+def type_refusal(item_type: ItemType) -> Message | None:
     """R5: why items of this type cannot be imported, or None when they can."""
     if not item_type.is_active:
-        return _("The type is inactive.")
+        return N_("The type is inactive.")
     states = [
         item_type.relation_state,
         item_type.contact_state,
@@ -45,7 +44,7 @@ def type_refusal(item_type: ItemType) -> str | None:
         *(getattr(item_type, f"{code}_state") for code in EXTRA_MODELS),
     ]
     if all(state == FieldState.HIDDEN for state in states):
-        return _(
+        return N_(
             "No destination is possible: the organisation/person, the contact, every regarding role "
             "and every dossier extra are set to 'not allowed'. Allow at least one of them on the type."
         )
@@ -57,7 +56,7 @@ def may_use_profile(item_type: ItemType, profile: CreationProfile) -> bool:
     return profile.item_type_id == item_type.pk and profile.is_active
 
 
-def import_refusal(user, item_type: ItemType, profile: CreationProfile | None = None) -> str | None:
+def import_refusal(user, item_type: ItemType, profile: CreationProfile | None = None) -> Message | None:
     """Why this user may not import items of this type (with this profile), or None when he
     may. The checks go from the user to the profile, and the first that fails answers:
     1. the user's rights and account (R2, accounts.rights);
@@ -67,13 +66,13 @@ def import_refusal(user, item_type: ItemType, profile: CreationProfile | None = 
     if reason := rights.rights_refusal(user):
         return reason
     if not may_use_type(user, item_type):
-        return _("You are not authorised for item type %(type)s. Ask an administrator to authorise you.") % {
+        return N_("You are not authorised for item type %(type)s. Ask an administrator to authorise you.") % {
             "type": item_type.code
         }
     if reason := type_refusal(item_type):
-        return _("Items of type %(type)s cannot be imported: %(reason)s") % {"type": item_type.code, "reason": reason}
+        return N_("Items of type %(type)s cannot be imported: %(reason)s") % {"type": item_type.code, "reason": reason}
     if profile is not None and not may_use_profile(item_type, profile):
-        return _(
+        return N_(
             "Creation profile %(profile)s does not belong to type %(type)s; choose one of its own profiles or none."
         ) % {
             "profile": profile.code,

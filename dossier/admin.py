@@ -279,7 +279,7 @@ class MasterDataAdmin(CheckedAutocompleteFields, RedactedDeletionMixin, ImportEx
             "running": running,
             "done": done,
             "total": total,
-            "preview": job.preview or {},
+            "preview": masterdata.shown_preview(job.preview or {}),
             "can_confirm": masterdata.can_confirm(job),
             "refresh_seconds": 2,
         }

@@ -24,13 +24,11 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 
 from django.conf import settings
-from django.template.defaultfilters import filesizeformat
-from django.utils import translation
 from django.utils.translation import gettext_noop
 
 from dossier.models import Attachment
 from dossier.services import visible_name
-from spreadsheets.messages import N_, Message
+from spreadsheets.messages import N_, Message, file_size, grouped
 
 NAME_MAX_LENGTH = Attachment._meta.get_field("original_name").max_length
 
@@ -87,14 +85,14 @@ def check_attachment(name: str, size: int, *, where: Where = Where.IMPORT) -> li
     found: list[tuple[str, dict]] = []
     limit = settings.IMPORT_ATTACHMENT_MAX_SIZE
     if limit and size > limit:
-        found.append(("attachment_too_large", {"size": size_text(size), "max": size_text(limit)}))
+        found.append(("attachment_too_large", {"size": file_size(size), "max": file_size(limit)}))
     elif size == 0:
         found.append(("attachment_empty", {}))
     accepted = accepted_types()
     if accepted and extension(file_name) not in accepted:
         found.append(("attachment_type_not_allowed", {"types": types_text(accepted)}))
     if len(file_name) > NAME_MAX_LENGTH:
-        found.append(("attachment_name_too_long", {"length": len(file_name), "max": NAME_MAX_LENGTH}))
+        found.append(("attachment_name_too_long", {"length": grouped(len(file_name)), "max": grouped(NAME_MAX_LENGTH)}))
     messages = MESSAGES[where]
     return [AttachmentProblem(code, Message(messages[code], {"name": name, **params})) for code, params in found]
 
@@ -113,22 +111,16 @@ def types_text(types: set[str]) -> str:
     return ", ".join(f".{t}" for t in sorted(types))
 
 
-def size_text(size: int) -> str:
-    """A size as one text in every language (a message keeps it as it is made)."""
-    with translation.override("en"):
-        return filesizeformat(size)
-
-
 def limits_text() -> Message | None:
     """What a page says beside its file input: the largest size and the accepted types."""
     limit, accepted = settings.IMPORT_ATTACHMENT_MAX_SIZE, accepted_types()
     if limit and accepted:
         return N_("At most %(max)s, of one of these types: %(types)s.") % {
-            "max": size_text(limit),
+            "max": file_size(limit),
             "types": types_text(accepted),
         }
     if limit:
-        return N_("At most %(max)s.") % {"max": size_text(limit)}
+        return N_("At most %(max)s.") % {"max": file_size(limit)}
     if accepted:
         return N_("Of one of these types: %(types)s.") % {"types": types_text(accepted)}
     return None

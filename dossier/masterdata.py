@@ -24,15 +24,16 @@ from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import DatabaseError, transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 from import_export.results import RowResult
 
 from dossier import resources
 from dossier.models import MasterDataImport
 from dossier.services import store_file
+from spreadsheets.messages import N_, Message, grouped, message_of, message_with, render, sentences, stored
 from spreadsheets.reading import ReadError
 
 logger = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ def end_if_worker_died(job: MasterDataImport) -> bool:
         return False
     ended = MasterDataImport.objects.filter(pk=job.pk, state=job.state).update(
         state=State.FAILED,
-        message=_("The task worker stopped before the file was done; nothing was stored. Upload the file again."),
+        message=N_("The task worker stopped before the file was done; nothing was stored. Upload the file again."),
         finished_at=timezone.now(),
     )
     if ended:
@@ -190,7 +191,7 @@ def remove_expired_files(now: dt.datetime | None = None) -> list[MasterDataImpor
     no longer be confirmed). A job whose file the storage cannot remove now is tried again
     next round. Returns the jobs it cleared."""
     days = settings.IMPORT_RETENTION_DAYS
-    note = _("Its file was removed after %(days)s days; upload the file again to import it.") % {"days": days}
+    note = N_("Its file was removed after %(days)s days; upload the file again to import it.") % {"days": days}
     cleared = []
     for job in expired_jobs(now):
         try:
@@ -200,7 +201,7 @@ def remove_expired_files(now: dt.datetime | None = None) -> list[MasterDataImpor
                 "The file of master data import %s could not be removed now; the next round tries again.", job.pk
             )
             continue
-        message = note if job.state == State.CHECKED else f"{job.message} {note}".strip()
+        message = note if job.state == State.CHECKED or not job.message else sentences(job.message, note)
         MasterDataImport.objects.filter(pk=job.pk).update(file="", message=message)
         job.message = message
         cleared.append(job)
@@ -281,12 +282,12 @@ def _run(job_id, expected: str, *, dry_run: bool) -> str:
         except JobEnded:
             return "skipped"
         except (ReadError, resources.MissingColumns) as error:
-            return _fail(job, str(error))
+            return _fail(job, message_of(error))
         except Exception:
             logger.exception("Master data import %s failed", job.pk)
             return _fail(
                 job,
-                _("The import stopped on an unexpected error and stored nothing. The details are in the server log."),
+                N_("The import stopped on an unexpected error and stored nothing. The details are in the server log."),
             )
         finally:
             progress.stop()
@@ -298,7 +299,7 @@ def _run(job_id, expected: str, *, dry_run: bool) -> str:
         job.totals = {key: value for key, value in result.totals.items() if value}
         failed = result.has_errors() or result.has_validation_errors()
         if failed:
-            job.message = _("The file has problems; nothing was stored. Correct them and upload the file again.")
+            job.message = N_("The file has problems; nothing was stored. Correct them and upload the file again.")
         job.state = State.CHECKED if dry_run else State.FAILED  # not dry_run and not done: it failed
         if failed or not dry_run:
             _remove_file(job)  # nothing more will read it
@@ -359,7 +360,7 @@ def _finish_import(job: MasterDataImport, result) -> None:
     job.state, job.totals, job.message, job.finished_at = State.DONE, totals, message, finished
 
 
-def _fail(job: MasterDataImport, message: str) -> str:
+def _fail(job: MasterDataImport, message: str | Message) -> str:
     expected = job.state
     job.state, job.message, job.finished_at = State.FAILED, message, timezone.now()
     _remove_file(job)
@@ -377,18 +378,19 @@ def _remove_file(job: MasterDataImport) -> None:
         MasterDataImport.objects.filter(pk=job.pk).update(file="")
 
 
-def done_message(totals: dict) -> str:
-    return _("Import finished: %(new)s new, %(update)s changed, %(skip)s unchanged.") % {
-        "new": totals.get(RowResult.IMPORT_TYPE_NEW, 0),
-        "update": totals.get(RowResult.IMPORT_TYPE_UPDATE, 0),
-        "skip": totals.get(RowResult.IMPORT_TYPE_SKIP, 0),
+def done_message(totals: dict) -> Message:
+    return N_("Import finished: %(new)s new, %(update)s changed, %(skip)s unchanged.") % {
+        "new": grouped(totals.get(RowResult.IMPORT_TYPE_NEW, 0)),
+        "update": grouped(totals.get(RowResult.IMPORT_TYPE_UPDATE, 0)),
+        "skip": grouped(totals.get(RowResult.IMPORT_TYPE_SKIP, 0)),
     }
 
 
 def preview_of(result) -> dict:
     """What the result page shows, as django-import-export's page shows it: the changes of
     the first MASTER_DATA_PREVIEW_ROWS rows, the problems of as many rows, and the file's
-    errors. The cells of `diff` are HTML built by `StyleFreeDiff` (values escaped)."""
+    errors. The cells of `diff` are HTML built by `StyleFreeDiff` (values escaped). Each
+    problem is kept language-free (`stored`), and `shown_preview` renders it for the reader."""
     limit = settings.MASTER_DATA_PREVIEW_ROWS
     rows = []
     for row in result.valid_rows():
@@ -396,17 +398,19 @@ def preview_of(result) -> dict:
             break
         if row.diff:
             rows.append({"type": row.import_type, "diff": [str(cell) for cell in row.diff]})
-    invalid = [
-        {
-            "number": row.number,
-            "fields": {str(name): [str(m) for m in messages] for name, messages in row.field_specific_errors.items()},
-            "other": [str(m) for m in row.non_field_specific_errors],
-            "values": [str(v) if v is not None else "" for v in row.values],
-        }
-        for row in result.invalid_rows[:limit]
-    ]
+    invalid = []
+    for row in result.invalid_rows[:limit]:
+        problems = row_problems(row.error)
+        invalid.append(
+            {
+                "number": row.number,
+                "fields": {name: messages for name, messages in problems.items() if name != NON_FIELD_ERRORS},
+                "other": problems.get(NON_FIELD_ERRORS, []),
+                "values": [str(v) if v is not None else "" for v in row.values],
+            }
+        )
     row_errors = [
-        {"line": line, "messages": [str(error.error) for error in errors]}
+        {"line": line, "messages": [stored(message_of(error.error)) for error in errors]}
         for line, errors in result.row_errors()[:limit]
     ]
     return {
@@ -415,7 +419,43 @@ def preview_of(result) -> dict:
         "invalid": invalid,
         "invalid_count": len(result.invalid_rows),
         "row_errors": row_errors,
-        "base_errors": [str(error.error) for error in result.base_errors],
+        "base_errors": [stored(message_of(error.error)) for error in result.base_errors],
+    }
+
+
+def row_problems(error: ValidationError) -> dict[str, list]:
+    """A row's validation error as {field: [message, ...]}, each message kept language-free
+    (`stored`): the resource's own Messages, and Django's sentences by their msgid."""
+    if hasattr(error, "error_dict"):
+        groups = {str(name): errors for name, errors in error.error_dict.items()}
+    else:
+        groups = {NON_FIELD_ERRORS: error.error_list}
+    return {
+        name: [stored(message_with(problem.message, problem.params)) for problem in problems]
+        for name, problems in groups.items()
+    }
+
+
+def shown_preview(preview: dict) -> dict:
+    """The kept preview with every problem in the reader's language (`render`); a preview
+    kept before problems were kept language-free holds texts, shown as they are."""
+    if not preview:
+        return {}
+    return {
+        **preview,
+        "invalid": [
+            {
+                **row,
+                "fields": {name: [render(m) for m in messages] for name, messages in row.get("fields", {}).items()},
+                "other": [render(m) for m in row.get("other", [])],
+            }
+            for row in preview.get("invalid", [])
+        ],
+        "row_errors": [
+            {**error, "messages": [render(m) for m in error.get("messages", [])]}
+            for error in preview.get("row_errors", [])
+        ],
+        "base_errors": [render(m) for m in preview.get("base_errors", [])],
     }
 
 

@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from spreadsheets.messages import MessageField
+
 
 def private_storage():
     return storages["private"]
@@ -1143,7 +1145,7 @@ class MasterDataImport(models.Model):
     row_count = models.PositiveIntegerField(_("rows"), default=0)
     totals = models.JSONField(_("totals"), default=dict, blank=True)
     preview = models.JSONField(_("preview"), default=dict, blank=True)
-    message = models.TextField(_("message"), blank=True)
+    message = MessageField(_("message"), blank=True)  # a Message, shown in the reader's language
     task_id = models.CharField(_("task"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)

@@ -50,6 +50,7 @@ from dossier.values import (
     parse_decimal,
     parse_integer,
 )
+from spreadsheets.messages import N_, Message, grouped, in_every_language, message_of, message_with
 from spreadsheets.reading import ReadError, column_letter, open_table
 
 logger = logging.getLogger(__name__)
@@ -97,13 +98,13 @@ class RelationNumberWidget(widgets.ForeignKeyWidget):
             raise ValueError(self._unknown_number_message(number))
         if self.kind and relation.kind != self.kind:
             if self.kind == Relation.Kind.ORGANISATION:
-                message = _("%(relation)s is a person, not an organisation: use the number of an organisation.")
+                message = N_("%(relation)s is a person, not an organisation: use the number of an organisation.")
             else:
-                message = _("%(relation)s is an organisation, not a person: use the number of a person.")
+                message = N_("%(relation)s is an organisation, not a person: use the number of a person.")
             raise ValueError(message % {"relation": relation})
         return relation
 
-    def _unknown_number_message(self, number: str) -> str:
+    def _unknown_number_message(self, number: str) -> Message:
         return unknown_relation_message(number, Relation.objects.holders_of_role_numbers([number]).get(number))
 
 
@@ -174,8 +175,13 @@ class StrictChoiceWidget(widgets.CharWidget):
             raise ValueError(self.refusal(value))
         return code
 
-    def refusal(self, value) -> str:
-        """The values to write in the user's language, and the others also accepted."""
+    def refusal(self, value) -> Message:
+        """The values to write in the reader's language, and the others also accepted: made
+        in each language of the site, since which words are "also" depends on it."""
+        return in_every_language(lambda: self.refusal_text(value))
+
+    def refusal_text(self, value) -> str:
+        """`refusal` in the active language."""
         own = list(self.labels(translation.get_language() or settings.LANGUAGE_CODE).values())
         own_folded = {label.casefold() for label in own}
         also = []
@@ -230,7 +236,7 @@ class PersonError(results.Error):
         if not isinstance(error, ValueError):
             logger.error("Master data import failed", exc_info=error)
             error = RuntimeError(
-                _("The import stopped on an unexpected error and stored nothing. The details are in the server log.")
+                N_("The import stopped on an unexpected error and stored nothing. The details are in the server log.")
             )
         super().__init__(error, row=row, number=number)
 
@@ -323,7 +329,7 @@ class MasterDataResource(resources.ModelResource):
         missing = [column for column in keys if column not in (dataset.headers or [])]
         if missing:
             raise MissingColumns(
-                _("The file has no column %(columns)s; add it with a value on every row. Columns found: %(found)s.")
+                N_("The file has no column %(columns)s; add it with a value on every row. Columns found: %(found)s.")
                 % {
                     "columns": ", ".join(missing),
                     "found": ", ".join(str(h) for h in dataset.headers or []) or "-",
@@ -370,7 +376,7 @@ class MasterDataResource(resources.ModelResource):
         for name, originals in given.items():
             if len(originals) > 1:
                 raise MissingColumns(
-                    _("The columns %(columns)s all mean %(name)s: keep one of them.")
+                    N_("The columns %(columns)s all mean %(name)s: keep one of them.")
                     % {"columns": ", ".join(f"'{o}'" for o in originals), "name": name}
                 )
         return renamed
@@ -426,25 +432,45 @@ class MasterDataResource(resources.ModelResource):
         if isinstance(loader, KeyedInstanceLoader):
             loader.remember(instance)
 
-    def located(self, errors: dict[str, list]) -> dict[str, list[str]]:
+    def located(self, errors: dict[str, list]) -> dict[str, list[Message]]:
+        """Each problem with its row and column, as a Message: the task worker keeps it, and
+        the page shows it in the reader's language (Django's own sentences too, by msgid)."""
         columns = {field.attribute: field.column_name for field in self.fields.values() if field.attribute}
         row = file_row(getattr(self, "_row_number", None))
         located = {}
         for key, problems in errors.items():
-            messages = [m for problem in problems for m in ValidationError(problem).messages]
+            messages = [
+                message_with(error.message, error.params)
+                for problem in problems
+                for error in ValidationError(problem).error_list
+            ]
             column = columns.get(key, key)
             if key == NON_FIELD_ERRORS:
-                where = _("Row %(row)s") % {"row": row}
+                where = N_("Row %(row)s") % {"row": row}
             elif column in getattr(self, "_file_columns", {}):
-                where = _("Row %(row)s, column %(letter)s (%(name)s)") % {
+                where = N_("Row %(row)s, column %(letter)s (%(name)s)") % {
                     "row": row,
                     "letter": self._file_columns[column],
                     "name": column,
                 }
             else:
-                where = _("Row %(row)s, %(name)s") % {"row": row, "name": column}
-            located[key] = [_("%(where)s: %(message)s") % {"where": where, "message": m} for m in messages]
+                where = N_("Row %(row)s, %(name)s") % {"row": row, "name": column}
+            located[key] = [N_("%(where)s: %(message)s") % {"where": where, "message": m} for m in messages]
         return located
+
+    def import_instance(self, instance, row, **kwargs) -> None:
+        """As django-import-export's, except that a widget's sentence stays a Message
+        (translated when shown) instead of a text in the language of the check."""
+        errors = {}
+        for field in self.get_import_fields():
+            if isinstance(field.widget, widgets.ManyToManyWidget):
+                continue
+            try:
+                self.import_field(field, instance, row, **kwargs)
+            except ValueError as error:
+                errors[field.attribute] = ValidationError(message_of(error), code="invalid")
+        if errors:
+            raise ValidationError(errors)
 
     def get_error_result_class(self):
         return PersonError
@@ -515,7 +541,7 @@ class MasterDataResource(resources.ModelResource):
         result.append_base_error(
             self.get_error_result_class()(
                 ValueError(
-                    _(
+                    N_(
                         "Another user changed the same records while this file was imported; nothing of the "
                         "file was stored. Import the file again."
                     )
@@ -742,16 +768,19 @@ class RelationResource(MasterDataResource):
             return holders.get(number)
         return ROLE_MODELS[field.role].objects.filter(number=number).select_related("relation").first()
 
-    def role_number_problem(self, relation: Relation, field: RoleNumberField, number: str) -> str | None:
+    def role_number_problem(self, relation: Relation, field: RoleNumberField, number: str) -> Message | None:
         model = ROLE_MODELS[field.role]
         limit = model._meta.get_field("number").max_length
         if len(number) > limit:
-            return _("'%(value)s' is longer than %(max)s characters: shorten it.") % {"value": number, "max": limit}
+            return N_("'%(value)s' is longer than %(max)s characters: shorten it.") % {
+                "value": number,
+                "max": grouped(limit),
+            }
         holder = self.role_holder(field, number)
         if holder is not None and not held_by(holder, relation):
-            return _("%(number)s is already the %(role)s of %(relation)s: a number belongs to one relation.") % {
+            return N_("%(number)s is already the %(role)s of %(relation)s: a number belongs to one relation.") % {
                 "number": number,
-                "role": field.title(),
+                "role": ROLE_NUMBER_LABELS[field.role],
                 "relation": holder.relation,
             }
         return None
@@ -931,8 +960,8 @@ def read_dataset(path: Path, file_name: str) -> tablib.Dataset:
         for row in rows:
             if len(dataset) >= limit:
                 raise ReadError(
-                    _("'%(name)s' has more than %(max)s rows; split it into smaller files.")
-                    % {"name": file_name, "max": limit}
+                    N_("'%(name)s' has more than %(max)s rows; split it into smaller files.")
+                    % {"name": file_name, "max": grouped(limit)}
                 )
             # A spreadsheet's 10001.0 is the key 10001 (numbers, codes): whole floats as ints.
             dataset.append([int(c) if isinstance(c, float) and c.is_integer() else c for c in row.cells])
@@ -951,7 +980,7 @@ def refuse_repeated_headers(headers: list[str]) -> None:
     for name, letters in columns.items():
         if len(letters) > 1:
             raise ReadError(
-                _(
+                N_(
                     "The column name '%(name)s' is given more than once (columns %(letters)s): remove or rename one of them."
                 )
                 % {"name": name, "letters": ", ".join(letters)}
@@ -983,7 +1012,7 @@ class GuardedFormat(base_formats.Format):
         name = self.file_name or f"file{self.suffixes[0]}"
         if Path(name).suffix.lower() not in self.suffixes:
             raise ReadError(
-                _("'%(name)s' is not a %(format)s file: choose the format that matches the file.")
+                N_("'%(name)s' is not a %(format)s file: choose the format that matches the file.")
                 % {"name": name, "format": self.title}
             )
         with tempfile.TemporaryDirectory(prefix="masterdata-") as folder:

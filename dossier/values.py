@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.utils import timezone, translation
 
-from spreadsheets.messages import N_, Message
+from spreadsheets.messages import N_, Message, grouped
 from spreadsheets.text import CONTROL_CHARACTERS, WHITESPACE, without_controls
 
 
@@ -67,7 +67,7 @@ def clean_text(raw, *, max_length: int | None = None) -> str:
         raise ValueProblem(
             "too_long",
             N_("The text is %(length)s characters long, and at most %(max)s fit: shorten it to %(max)s characters.")
-            % {"length": len(text), "max": max_length},
+            % {"length": grouped(len(text)), "max": grouped(max_length)},
         )
     if corrected:
         raise controls_removed(text, original)

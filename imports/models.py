@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 
 from django.conf import settings
@@ -11,31 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from dossier.models import CreationProfile, ItemType, private_storage
-from spreadsheets.messages import Message, is_stored_message
-
-
-class MessageField(models.TextField):
-    """A sentence for users, stored language-free: a Message (spreadsheets/messages.py) is
-    kept as its JSON data (msgid and parameters) and read back as a Message, which is
-    translated when shown, in the reader's language. A plain text (stored before messages
-    were kept so, or made by code that translates at once) is kept and read as it is."""
-
-    def from_db_value(self, value, expression, connection):
-        return self.to_python(value)
-
-    def to_python(self, value):
-        if isinstance(value, str) and value.startswith('{"msgid"'):
-            try:
-                data = json.loads(value)
-            except ValueError:
-                return value
-            return Message.from_data(data) if is_stored_message(data) else value
-        return super().to_python(value)
-
-    def get_prep_value(self, value):
-        if isinstance(value, Message):
-            return json.dumps(value.as_data(), ensure_ascii=False)
-        return super().get_prep_value(value)
+from spreadsheets.messages import MessageField
 
 
 class ImportJobQuerySet(models.QuerySet):

@@ -43,6 +43,7 @@ from imports.pipeline.reconciliation import is_status_column
 from imports.template_workbook import template_file_name, write_template
 from imports.uploads import SizeLimitedUploadHandler, recognised_name, upload_limits
 from spreadsheets.encodings import REGIONS, code_page_name
+from spreadsheets.messages import N_
 from spreadsheets.reading import ReadError, Row, column_letter, open_table
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ def _storage_fault_page(request: HttpRequest, error: OSError, pk) -> HttpRespons
     message = services.storage_fault(error)
     if message is None:
         logger.exception("The storage failed in %s", request.path, exc_info=error)
-        message = _(
+        message = N_(
             "The server's storage failed, so the import stopped and nothing was stored; ask an administrator to check the storage, then import again."
         )
     job = ImportJob.objects.owned_by(request.user).filter(pk=pk).first() if pk else None

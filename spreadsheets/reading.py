@@ -44,12 +44,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.utils.formats import number_format
 
 from spreadsheets.background import rows_in_background
 from spreadsheets.cells import MAX_CELL_LENGTH, MAX_CELLS, UNCOMPUTED, CellTooLong, TooManyCells, clean_rows
 from spreadsheets.encodings import code_page_name, detect_encoding, encoding_name, possible_code_pages
-from spreadsheets.messages import N_, Message
+from spreadsheets.messages import N_, Message, grouped
 from spreadsheets.text import without_controls
 from spreadsheets.zipguard import unpacks_too_far
 
@@ -172,8 +171,8 @@ def too_many_cells_message(sheet: str, row: int, limit: int) -> Message:
         "Sheet '%(sheet)s' holds more than %(limit)s cells by row %(row)s (empty cells between values and cells the file repeats count too), more than one import reads. Delete the rows and columns that are not to be imported, or split the sheet over several files."
     ) % {
         "sheet": sheet,
-        "row": number_format(row, force_grouping=True),
-        "limit": number_format(limit, force_grouping=True),
+        "row": grouped(row),
+        "limit": grouped(limit),
     }
 
 
@@ -181,7 +180,7 @@ def cell_too_long_message(row: int, column: int, limit: int) -> Message:
     """The refusal of a cell longer than the limit; `column` is 0-based."""
     return N_(
         "Row %(row)s, column %(column)s holds more than %(limit)s characters, more than a cell may hold. Shorten it and upload the file again."
-    ) % {"row": row, "column": column_letter(column), "limit": number_format(limit, force_grouping=True)}
+    ) % {"row": row, "column": column_letter(column), "limit": grouped(limit)}
 
 
 def file_format(file_name: str) -> str:
@@ -226,7 +225,7 @@ def open_table(
     if size > settings.IMPORT_MAX_FILE_SIZE:
         raise ReadError(
             N_("The file is %(size)s MB; at most %(max)s MB can be imported. Split it into smaller files.")
-            % {"size": size // 2**20, "max": settings.IMPORT_MAX_FILE_SIZE // 2**20}
+            % {"size": grouped(size // 2**20), "max": grouped(settings.IMPORT_MAX_FILE_SIZE // 2**20)}
         )
     readers = {"xlsx": _open_xlsx, "xls": _open_calamine, "ods": _open_ods, "csv": _open_csv}
     opened = readers[kind](path, name, sheet)

@@ -39,7 +39,7 @@ from django.utils.translation import gettext_noop
 from dossier.attachments import MESSAGES as ATTACHMENT_MESSAGES
 from dossier.attachments import Where, check_attachment
 from dossier.services import visible_name
-from spreadsheets.messages import N_, Message
+from spreadsheets.messages import N_, Message, grouped
 from spreadsheets.zipguard import unpacks_too_far
 
 NESTED_ARCHIVES = {".zip", ".7z", ".rar", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
@@ -163,7 +163,7 @@ class AttachmentArchive:
         if len(infos) > limits["members"]:
             raise ArchiveError(
                 N_("The attachments ZIP holds more than %(max)s files; split the files over more imports.")
-                % {"max": limits["members"]}
+                % {"max": grouped(limits["members"])}
             )
         members = []
         for info in infos:
@@ -199,14 +199,14 @@ class AttachmentArchive:
                 N_(
                     "The attachments ZIP unpacks to more than %(max)s MB, more than this server accepts: split the files over more imports."
                 )
-                % {"max": limits["uncompressed_bytes"] // 1024**2}
+                % {"max": grouped(limits["uncompressed_bytes"] // 1024**2)}
             )
         if reason == "ratio":
             raise ArchiveError(
                 N_(
                     "The attachments ZIP is packed suspiciously tight (more than %(ratio)s to 1), as a ZIP bomb is: zip the files again with ordinary compression."
                 )
-                % {"ratio": limits["ratio"]}
+                % {"ratio": grouped(limits["ratio"])}
             )
         return members
 

@@ -20,11 +20,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.utils.text import get_text_list
-from django.utils.translation import gettext as _
-
 from imports.pipeline.mapping import column_title, field_sources, ignored_positions, letter_position
 from imports.pipeline.reconciliation import is_status_column
+from spreadsheets.messages import N_, Message, listed
 from spreadsheets.reading import Row, column_letter
 
 
@@ -113,28 +111,25 @@ def unconfirmed(columns: Iterable[LeftOutColumn | dict]) -> list[LeftOutColumn]:
     return [column for column in columns if not column.confirmed]
 
 
-def column_list(columns: Iterable[LeftOutColumn]) -> str:
+def column_list(columns: Iterable[LeftOutColumn]) -> Message | str:
     """ "'Opmerking' (F, from row 2) and (H, from row 5)": each column with its letter and its
-    first row with data."""
-    return get_text_list(
-        [
-            _("'%(column)s' (%(letter)s, from row %(row)s)")
-            % {"column": column.header, "letter": column.letter, "row": column.row}
-            if column.header
-            else _("%(letter)s (without a name, from row %(row)s)") % {"letter": column.letter, "row": column.row}
-            for column in columns
-        ],
-        _("and"),
+    first row with data (a Message: it may be stored in a refusal)."""
+    return listed(
+        N_("'%(column)s' (%(letter)s, from row %(row)s)")
+        % {"column": column.header, "letter": column.letter, "row": column.row}
+        if column.header
+        else N_("%(letter)s (without a name, from row %(row)s)") % {"letter": column.letter, "row": column.row}
+        for column in columns
     )
 
 
-def unconfirmed_message(columns: list[LeftOutColumn], *, command_line: bool = False) -> str:
+def unconfirmed_message(columns: list[LeftOutColumn], *, command_line: bool = False) -> Message:
     """The refusal of data that no field takes and nobody confirmed as not imported: in the
     wizard (confirm on the mapping page) or on the command line (--ignore-column)."""
     if command_line:
-        return _(
+        return N_(
             "Columns hold data that no field takes: %(columns)s. Map them with --mapping, or leave them out with --ignore-column for each (its name, or its letter when it has no name)."
         ) % {"columns": column_list(columns)}
-    return _(
+    return N_(
         "Columns hold data that no field takes: %(columns)s. On the mapping page, choose a field for each, or tick 'not imported'."
     ) % {"columns": column_list(columns)}

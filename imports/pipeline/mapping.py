@@ -36,11 +36,11 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.utils import translation
-from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from dossier.spec import FieldSpec, ItemSpec
 from imports.pipeline.reconciliation import is_status_column
+from spreadsheets.messages import N_, Message, listed
 from spreadsheets.reading import column_letter
 from spreadsheets.text import CONTROL_CHARACTERS
 
@@ -96,9 +96,12 @@ NOT_IMPORTED = "not_imported"  # the key of the columns confirmed as not importe
 
 @dataclass(frozen=True)
 class MappingProblem:
+    """Why a mapping cannot be used: the field it is about (None for the whole mapping), a
+    code, and the sentence with its fix, a Message (kept language-free when stored)."""
+
     field: str | None
     code: str
-    message: str
+    message: Message
 
 
 def normalise(text: str) -> str:
@@ -205,8 +208,9 @@ def duplicate_column_warnings(headers: Sequence[str]) -> list[str]:
     ]
 
 
-def _letters(positions: Sequence[int]) -> str:
-    return get_text_list([column_letter(p) for p in positions], _("and"))
+def _letters(positions: Sequence[int]) -> Message | str:
+    """Column letters as a list in words ("C, D and F"), in the reader's language."""
+    return listed(column_letter(p) for p in positions)
 
 
 def field_names(field: FieldSpec) -> list[str]:
@@ -332,7 +336,7 @@ def shape_problems(mapping: Any) -> list[MappingProblem]:
             MappingProblem(
                 None,
                 "mapping_malformed",
-                _('A mapping is a JSON object such as {"relation": "Relatienummer"}, not a list or a single value.'),
+                N_('A mapping is a JSON object such as {"relation": "Relatienummer"}, not a list or a single value.'),
             )
         ]
     problems = []
@@ -342,7 +346,7 @@ def shape_problems(mapping: Any) -> list[MappingProblem]:
             problems += _ignored_shape_problems(source)
             continue
         if not isinstance(source, dict) or not source or not set(source) <= set(SOURCE_KEYS):
-            message = _(
+            message = N_(
                 "The mapping of '%(field)s' must be a column name or an object with exactly one of"
                 ' "column", "letter" or "fixed".'
             )
@@ -351,11 +355,11 @@ def shape_problems(mapping: Any) -> list[MappingProblem]:
                 continue
             value = source[key]
             if key != "fixed" and not isinstance(value, str):
-                message = _("The %(key)s of '%(field)s' in the mapping must be text.")
+                message = N_("The %(key)s of '%(field)s' in the mapping must be text.")
             elif key == "fixed" and (value is None or not isinstance(value, str | int | float | bool)):
-                message = _("The fixed value of '%(field)s' in the mapping must be a text, a number or yes/no.")
+                message = N_("The fixed value of '%(field)s' in the mapping must be a text, a number or yes/no.")
             elif key == "fixed" and isinstance(value, str) and CONTROL_CHARACTERS.search(value):
-                message = _(
+                message = N_(
                     "The fixed value of '%(field)s' in the mapping holds an invisible control character: remove it."
                 )
             if message:
@@ -383,7 +387,7 @@ def _ignored_shape_problems(entries: Any) -> list[MappingProblem]:
         MappingProblem(
             None,
             "mapping_malformed",
-            _(
+            N_(
                 'The columns "not_imported" in the mapping must be a list of column names or letters, such as ["Opmerking", {"letter": "H"}].'
             ),
         )
@@ -405,7 +409,7 @@ def check_mapping(spec: ItemSpec, headers: Sequence[str], mapping: dict[str, dic
                 MappingProblem(
                     code,
                     "unknown_field",
-                    _("Type %(type)s has no field '%(field)s': remove it from the mapping.")
+                    N_("Type %(type)s has no field '%(field)s': remove it from the mapping.")
                     % {"type": spec.item_type.code, "field": code},
                 )
             )
@@ -415,7 +419,7 @@ def check_mapping(spec: ItemSpec, headers: Sequence[str], mapping: dict[str, dic
                 MappingProblem(
                     code,
                     "field_set_by_type",
-                    _("%(field)s is set on every item by the type: remove it from the mapping.")
+                    N_("%(field)s is set on every item by the type: remove it from the mapping.")
                     % {"field": field.label},
                 )
             )
@@ -426,9 +430,9 @@ def check_mapping(spec: ItemSpec, headers: Sequence[str], mapping: dict[str, dic
                 MappingProblem(
                     code,
                     "fed_twice",
-                    _("%(field)s gets both a column and a fixed value: choose one.") % {"field": field.label}
+                    N_("%(field)s gets both a column and a fixed value: choose one.") % {"field": field.label}
                     if not has_letter
-                    else _("%(field)s gets a column letter and also a column name or a fixed value: choose one.")
+                    else N_("%(field)s gets a column letter and also a column name or a fixed value: choose one.")
                     % {"field": field.label},
                 )
             )
@@ -441,7 +445,7 @@ def check_mapping(spec: ItemSpec, headers: Sequence[str], mapping: dict[str, dic
                 MappingProblem(
                     field.code,
                     "required_unmapped",
-                    _("%(field)s is required: choose the column that holds it, or a fixed value.")
+                    N_("%(field)s is required: choose the column that holds it, or a fixed value.")
                     % {"field": field.label},
                 )
             )
@@ -462,7 +466,7 @@ def _ignored_problems(
                     MappingProblem(
                         None,
                         "unknown_column",
-                        _("'%(letter)s' in \"not_imported\" is no column letter: write A, B, ..., Z, AA, ...")
+                        N_("'%(letter)s' in \"not_imported\" is no column letter: write A, B, ..., Z, AA, ...")
                         % {"letter": entry["letter"]},
                     )
                 )
@@ -472,7 +476,7 @@ def _ignored_problems(
                 MappingProblem(
                     None,
                     "duplicate_column",
-                    _(
+                    N_(
                         'Columns %(letters)s share the name \'%(column)s\', so "not_imported" cannot name them by it: name each by its letter, for example {"letter": "%(letter)s"}.'
                     )
                     % {"letters": _letters(positions), "column": column, "letter": column_letter(positions[0])},
@@ -483,7 +487,7 @@ def _ignored_problems(
                 MappingProblem(
                     None,
                     "unknown_column",
-                    _("The file has no column '%(column)s' to leave out: choose one of its columns.")
+                    N_("The file has no column '%(column)s' to leave out: choose one of its columns.")
                     % {"column": column},
                 )
             )
@@ -511,7 +515,7 @@ def _column_problems(
             MappingProblem(
                 code,
                 "unknown_column",
-                _("The file has no column %(letter)s for %(field)s: its columns are %(first)s to %(last)s.")
+                N_("The file has no column %(letter)s for %(field)s: its columns are %(first)s to %(last)s.")
                 % {
                     "letter": source["letter"],
                     "field": field.label,
@@ -527,7 +531,7 @@ def _column_problems(
             MappingProblem(
                 code,
                 "duplicate_column",
-                _(
+                N_(
                     'Columns %(letters)s share the name \'%(column)s\', so %(field)s cannot be mapped by that name: map it by its column letter, for example {"letter": "%(letter)s"}.'
                 )
                 % {
@@ -543,7 +547,7 @@ def _column_problems(
             MappingProblem(
                 code,
                 "unknown_column",
-                _("The file has no column '%(column)s' for %(field)s: choose one of its columns.")
+                N_("The file has no column '%(column)s' for %(field)s: choose one of its columns.")
                 % {"column": column, "field": field.label},
             )
         ]

@@ -31,7 +31,8 @@ def move_job(job: ImportJob, state: str) -> None:
     """Set the job's state (not saved), or refuse when its state does not allow the move."""
     if not job.can_move_to(state):
         raise ImportRefused(
-            _("This import has state '%(state)s' and cannot continue from there.") % {"state": job.get_state_display()},
+            N_("This import has state '%(state)s' and cannot continue from there.")
+            % {"state": ImportJob.State(job.state).label},  # kept as its msgid (from_lazy)
             job=job,
         )
     job.state = state

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from imports.models import ImportJob
 from imports.pipeline.columns import unconfirmed, unconfirmed_message
 from imports.pipeline.duplicates import DUPLICATE_CODES
-from spreadsheets.messages import N_, Message
+from spreadsheets.messages import N_, Message, grouped
 
 
 class ImportRefused(Exception):
@@ -132,7 +132,7 @@ def imported_before_message(earlier: ImportJob, *, viewer) -> Message:
     values = {
         "type": earlier.item_type.code,
         "date": finished.strftime("%d-%m-%Y %H:%M"),
-        "count": earlier.items_created,
+        "count": grouped(earlier.items_created),
     }
     if not may_name_importer(earlier, viewer):
         return (
@@ -168,7 +168,7 @@ def duplicates_undecided(job: ImportJob) -> DuplicatesUndecided:
     shown: str | Message = ", ".join(str(row) for row in rows[:SHOWN_DUPLICATE_ROWS])
     more = job.duplicate_row_count - min(len(rows), SHOWN_DUPLICATE_ROWS)
     if more > 0:
-        shown = N_("%(rows)s and %(more)s more") % {"rows": shown, "more": more}
+        shown = N_("%(rows)s and %(more)s more") % {"rows": shown, "more": grouped(more)}
     if job.duplicate_row_count == 1:
         message = N_(
             "%(count)s row is probably a duplicate (imported before, or the same as an earlier row): row %(rows)s. Nothing was imported: choose to skip it or to import it anyway."
@@ -177,7 +177,7 @@ def duplicates_undecided(job: ImportJob) -> DuplicatesUndecided:
         message = N_(
             "%(count)s rows are probably duplicates (imported before, or the same as an earlier row): rows %(rows)s. Nothing was imported: choose to skip them or to import them anyway."
         )
-    return DuplicatesUndecided(message % {"count": job.duplicate_row_count, "rows": shown}, job=job)
+    return DuplicatesUndecided(message % {"count": grouped(job.duplicate_row_count), "rows": shown}, job=job)
 
 
 def undo_refusal(*, job: ImportJob, user) -> str | None:

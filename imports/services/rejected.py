@@ -10,8 +10,6 @@ import sys
 import traceback
 from pathlib import Path
 
-from django.utils.translation import gettext as _
-
 from imports.models import ImportJob
 from imports.pipeline.attachments import ArchiveError
 from imports.pipeline.committing import read_rejected
@@ -19,6 +17,7 @@ from imports.pipeline.report import write_rejected_rows
 from imports.services.refusals import ImportRefused
 from imports.services.rows import open_attachments, spec_for, validated_rows
 from imports.services.staging import rejected_path
+from spreadsheets.messages import N_, message_of
 from spreadsheets.reading import ReadError
 
 logger = logging.getLogger(__name__)
@@ -47,19 +46,19 @@ def write_rejected_rows_file(*, job: ImportJob, target: Path, fmt: str | None = 
         raise
     except (ReadError, ArchiveError) as error:
         partial.unlink(missing_ok=True)
-        raise ImportRefused(str(error), job=job) from None
+        raise ImportRefused(message_of(error), job=job) from None
     except Exception as error:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
         if isinstance(error, OSError) and error.strerror:
-            message = _("The rejected rows could not be written to %(name)s: %(reason)s.") % {
+            message = N_("The rejected rows could not be written to %(name)s: %(reason)s.") % {
                 "name": target.name,
                 "reason": error.strerror,
             }
         else:  # logged as text: the record must not keep the half-written workbook alive
             written = "".join(traceback.format_exception(error))
             logger.error("The rejected rows of import %s could not be written:\n%s", job.pk, written)
-            message = _(
+            message = N_(
                 "The rejected rows could not be written to %(name)s; the error was logged for an administrator."
             ) % {"name": target.name}
         _release_quietly(error)

@@ -7,7 +7,6 @@ from collections.abc import Callable, Container, Iterator
 from contextlib import contextmanager
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from dossier.spec import ItemSpec, Purpose
 from imports.models import ImportJob
@@ -17,6 +16,7 @@ from imports.pipeline.duplicates import DuplicateFinder
 from imports.pipeline.outcomes import Problem, RowResult
 from imports.pipeline.validation import RowValidator
 from imports.services.refusals import ImportRefused, may_name_user
+from spreadsheets.messages import N_
 from spreadsheets.reading import open_table
 
 ProgressCallback = Callable[[int, int], None]  # (rows done, rows in total or 0 when unknown)
@@ -61,7 +61,7 @@ def validated_rows(
     rows in `recognised` (created by an earlier import: left alone) are not compared."""
     table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
     if table.headers != job.headers:
-        raise ImportRefused(_("The file's columns changed since it was mapped; map it again."), job=job)
+        raise ImportRefused(N_("The file's columns changed since it was mapped; map it again."), job=job)
     validator = RowValidator(
         spec,
         table.headers,

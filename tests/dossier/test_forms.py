@@ -462,7 +462,7 @@ def test_the_form_refuses_a_text_longer_than_the_item_holds_with_the_specs_messa
     assert not form.is_valid()
     for name in ("text", "free_Notitie"):
         assert form.has_error(name, code="too_long"), form.errors
-        assert str(TEXT_MAX_LENGTH) in form.errors[name][0]
+        assert f"{TEXT_MAX_LENGTH:,}" in form.errors[name][0]  # grouped as English writes it
     fits = entry_form(item_type, {"subject": "Brief", "text": "x" * TEXT_MAX_LENGTH}, user=alice)
     fits.is_valid()
     assert "text" not in fits.errors

@@ -85,7 +85,7 @@ def test_r02_it_refuses_a_user_without_insite_or_profit_rights_and_says_why(clie
     response = client.get(urls(item)[view])
     assert response.status_code == 403
     with translation.override("en"):
-        reason = rights_refusal(charlie)
+        reason = str(rights_refusal(charlie))
     assert reason in response.content.decode()
 
 

@@ -53,7 +53,7 @@ def test_an_item_text_over_its_limit_is_a_too_long_problem_with_row_column_and_l
     summary = services.validate_import(job=job).summary
     [problem] = summary.errors
     assert (problem.row, problem.column, problem.code) == (3, "Tekst", "too_long")
-    assert f"{TEXT_MAX_LENGTH + 1} characters long, and at most {TEXT_MAX_LENGTH} fit" in problem.message
+    assert f"{TEXT_MAX_LENGTH + 1:,} characters long, and at most {TEXT_MAX_LENGTH:,} fit" in problem.message
     assert len(problem.value) <= 200
 
     response = client.get(reverse("imports:check", args=[job.pk]))

@@ -158,7 +158,7 @@ def test_a_mapping_without_the_required_relation_exits_2(demo, tmp_path):
     rows.write_text("Titel\nBrief\n", encoding="utf-8")
     code, _out, err = import_items(rows, "--type", "SOLL", "--user", "importeur")
     assert code == 2
-    assert "organisation/person is required" in err
+    assert "Organisation/person is required" in err
 
 
 def test_a_missing_file_exits_2(demo, tmp_path):

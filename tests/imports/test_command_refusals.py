@@ -34,7 +34,7 @@ def run(path, *args):
 def test_a_header_row_outside_a_sheet_is_one_sentence(plain_csv, row):
     code, out, err = run(plain_csv, "--dry-run", "--header-row", row)
     assert code != 0
-    assert "The header row must be a number from 1 to 1.048.576" in err
+    assert "The header row must be a number from 1 to 1,048,576" in err  # grouped as English writes it
     assert "Traceback" not in out + err
     assert not ImportJob.objects.exists()
 

@@ -256,7 +256,7 @@ def test_the_command_line_uses_a_shared_mapping_only_when_named(bea, tmp_path):
     path = tmp_path / "rows.csv"
     path.write_text(ONLY_SUBJECTS, encoding="utf-8")
     code, _out, err = import_items(path, "--type", "SOLL", "--user", "bea", "--dry-run")
-    assert code == 2 and "organisation/person is required" in err  # not applied unasked
+    assert code == 2 and "Organisation/person is required" in err  # not applied unasked
     code, _out, err = import_items(
         path, "--type", "SOLL", "--user", "bea", "--dry-run", "--shared-mapping", "Standaard"
     )

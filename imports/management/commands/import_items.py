@@ -38,6 +38,7 @@ from imports.pipeline.mapping import (
 )
 from imports.pipeline.outcomes import Problem
 from imports.pipeline.reconciliation import is_status_column
+from spreadsheets.messages import N_, Message, grouped, joined
 from spreadsheets.reading import column_letter
 
 SHOWN_PROBLEMS = 50
@@ -54,7 +55,7 @@ def header_row(text: str) -> int:
     if not 1 <= number <= MAX_HEADER_ROW:
         raise argparse.ArgumentTypeError(
             _("The header row must be a number from 1 to %(max)s, not '%(value)s'.")
-            % {"max": f"{MAX_HEADER_ROW:,}".replace(",", "."), "value": text}
+            % {"max": grouped(MAX_HEADER_ROW), "value": text}
         )
     return number
 
@@ -263,9 +264,9 @@ class Command(PlainErrorsCommand):
             try:
                 raw = json.loads(Path(mapping_file).read_text(encoding="utf-8"))
             except (OSError, ValueError) as error:
-                raise CommandError(
-                    _("The mapping file cannot be read: %(reason)s.") % {"reason": error}, returncode=2
-                ) from None
+                message = N_("The mapping file cannot be read: %(reason)s.") % {"reason": str(error)}
+                services.cancel_import(job=job, reason=message)
+                raise CommandError(str(message), returncode=2) from None
             # "field": "Column" is short for {"column": "Column"}; any other shape is left to
             # check_mapping, which says what is wrong with it.
             mapping = (
@@ -289,8 +290,9 @@ class Command(PlainErrorsCommand):
         problems = services.set_mapping(job=job, mapping=mapping)
         if problems:
             show_mapping()
-            lines = "\n".join(f"  - {p.message}" for p in problems)
-            services.cancel_import(job=job, reason="; ".join(str(p.message) for p in problems))
+            sentences = [p.message.capitalise() for p in problems]
+            lines = "\n".join(f"  - {sentence}" for sentence in sentences)
+            services.cancel_import(job=job, reason=joined(sentences))  # shown in the reader's language
             raise CommandError(_("The mapping cannot be used:") + f"\n{lines}", returncode=2)
         self.not_imported = not_imported_columns(job)
         for column in self.not_imported:
@@ -312,7 +314,7 @@ class Command(PlainErrorsCommand):
             if position is None:
                 message = ignore_column_refusal(name)
                 services.cancel_import(job=job, reason=message)
-                raise CommandError(message, returncode=2)
+                raise CommandError(str(message), returncode=2)
             entries.append(ignored_entry(job.headers, position))
         return entries
 
@@ -338,12 +340,12 @@ class Command(PlainErrorsCommand):
         shared = services.shared_mappings(job=job, user=job.user)
         found = next((mapping for mapping in shared if mapping.name == name), None)
         if found is None:
-            names = ", ".join(f"'{mapping.name}'" for mapping in shared) or _("none")
-            message = _(
+            names = ", ".join(f"'{mapping.name}'" for mapping in shared) or N_("none")
+            message = N_(
                 "No mapping is shared as '%(name)s' for type %(type)s and these columns; shared ones: %(names)s."
             ) % {"name": name, "type": job.item_type.code, "names": names}
             services.cancel_import(job=job, reason=message)
-            raise CommandError(message, returncode=2)
+            raise CommandError(str(message), returncode=2)
         self.stderr.write(
             _("Mapping shared as '%(name)s' for type %(type)s used.") % {"name": found.name, "type": job.item_type.code}
         )
@@ -422,7 +424,7 @@ class Command(PlainErrorsCommand):
                 str(part) for part in [note, services.imported_before_message(self.earlier, viewer=job.user)] if part
             )
         if note:
-            summary["note"] = note
+            summary["note"] = str(note)  # a Message: in the language of the run
         if self.as_json:
             self.stdout.write(json.dumps(summary, ensure_ascii=False))
             return
@@ -468,7 +470,7 @@ class Command(PlainErrorsCommand):
         if total > SHOWN_PROBLEMS:
             self.stdout.write(
                 "  ... "
-                + _("%(total)s problems in all (use --rejected-out for every invalid row).") % {"total": f"{total:,}"}
+                + _("%(total)s problems in all (use --rejected-out for every invalid row).") % {"total": grouped(total)}
             )
         if note:
             self.stdout.write(note)
@@ -485,9 +487,9 @@ def not_imported_columns(job) -> list[dict[str, str]]:
     ]
 
 
-def ignore_column_refusal(name: str) -> str:
+def ignore_column_refusal(name: str) -> Message:
     """--ignore-column names no single column: a name given twice, or neither a name nor a
     letter."""
-    return _(
+    return N_(
         "--ignore-column '%(name)s' names no single column of the file: give a column's name, or its letter when the name is given twice or missing (A, B, ..., Z, AA, ...)."
     ) % {"name": name}
