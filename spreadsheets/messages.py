@@ -24,7 +24,7 @@ were kept this way (shown as it was written).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.utils.functional import Promise
@@ -179,6 +179,14 @@ def render(value: Any) -> str:
 def sentences(first: Any, second: Any) -> Message:
     """Two sentences as one message, each translated when shown."""
     return N_("%(first)s %(second)s") % {"first": first, "second": second}
+
+
+def listed(items: Sequence[Any]) -> Message:
+    """Items (labels, some of them Messages) as one comma-separated list, each translated
+    when shown: "hoog, normaal, laag" for a Dutch reader, "high, normal, low" for an English one."""
+    return Message(
+        ", ".join(f"%(item{i})s" for i in range(len(items))), {f"item{i}": item for i, item in enumerate(items)}
+    )
 
 
 def message_of(error: BaseException) -> str | Message:
