@@ -82,6 +82,7 @@ LISTED_VALUE_CODES = frozenset(
     {"invalid_choice", "ambiguous_choice", "invalid_boolean", "user_not_found", "project_not_found", "course_not_found"}
 )
 MAX_DISTINCT_VALUES = 1000  # per field; the rows of further values are counted only
+LONGEST_VALUE = 199  # a problem's value cut short (200 characters, "…" last) is no value to map
 FIRST_ROWS = 5
 
 
@@ -111,6 +112,8 @@ class UnknownValues:
 
     def add(self, problem: Problem) -> None:
         if problem.is_warning or problem.code not in self.codes or not problem.field or not problem.value:
+            return
+        if len(problem.value) > LONGEST_VALUE:
             return
         key = (problem.row, problem.field, problem.value)
         if key == self._last:  # one row, several items (R8): counted once
