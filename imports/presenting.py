@@ -314,6 +314,7 @@ class MappingRow:
     letter: str = ""  # that column's letter
     fixed: str = ""  # the fixed value, as shown
     missing: bool = False  # the mapping names a column the file does not have
+    values: str = ""  # its value map in words: "middel: MIDDEN; urgent: high"
 
     @property
     def is_fixed(self) -> bool:
@@ -355,6 +356,7 @@ def mapping_rows(job: ImportJob, spec: ItemSpec | None = None) -> list[MappingRo
         spec_field = spec.get(code)
         label = str(spec_field.label) if spec_field else code
         required = bool(spec_field and spec_field.is_required)
+        values = "; ".join(f"{raw}: {target}" for raw, target in sorted(value_map(source).items()))
         if source.get("letter"):
             position = letter_position(source["letter"])
             known = position is not None and position < len(headers)
@@ -366,6 +368,7 @@ def mapping_rows(job: ImportJob, spec: ItemSpec | None = None) -> list[MappingRo
                     column=headers[position] if known else "",
                     letter=column_letter(position) if known else str(source["letter"]).upper(),
                     missing=not known,
+                    values=values,
                 )
             )
         elif source.get("column"):
@@ -378,6 +381,7 @@ def mapping_rows(job: ImportJob, spec: ItemSpec | None = None) -> list[MappingRo
                     column=str(source["column"]),
                     letter=column_letter(position) if position is not None else "",
                     missing=position is None,
+                    values=values,
                 )
             )
         elif source.get("fixed") not in (None, ""):

@@ -241,3 +241,13 @@ def test_the_mapping_page_lists_the_remembered_values_changeable_and_removable(i
     client.post(reverse("imports:map", args=[job.pk]), data)
     job.refresh_from_db()
     assert "values" not in job.mapping["characteristic_1"]
+
+
+def test_the_history_shows_the_values_chosen_with_the_mapping(demo):
+    from imports.presenting import mapping_rows
+
+    job = klacht_job()
+    services.choose_values(job=job, choices={"characteristic_1": {"middel": "MIDDEN", "Mid": "MIDDEN"}})
+    rows = {row.code: row for row in mapping_rows(job)}
+    assert rows["characteristic_1"].values == "Mid: MIDDEN; middel: MIDDEN"
+    assert rows["subject"].values == ""
