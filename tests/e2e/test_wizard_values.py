@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import shot, sign_in
 from tests.e2e.test_wizard_back import World, upload_and_map
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -52,6 +52,7 @@ def test_unknown_values_are_fixed_on_the_check_page_and_remembered_for_the_next_
     assert "(suggested)" in value_select(page, "middel").locator("option:checked").inner_text()
     assert value_select(page, "zeer ernstig").input_value() == ""
     assert value_select(page, "urgent").input_value() == ""
+    shot(page, "wizard-9-values.png")
     value_select(page, "zeer ernstig").select_option("HOOG")
     value_select(page, "urgent").select_option("high")
     page.click("#values-apply")
@@ -81,6 +82,8 @@ def test_unknown_values_are_fixed_on_the_check_page_and_remembered_for_the_next_
     page.wait_for_url("**/map/**")
     remembered = page.locator("#map-values").inner_text()
     assert "Remembered values" in remembered and "middel" in remembered and "urgent" in remembered
+    page.locator("#map-values").scroll_into_view_if_needed()
+    shot(page, "wizard-10-remembered-values.png")
     assert world.job(following)[0] == "validated"
     violations.extend(page.evaluate("window.__violations"))
     assert violations == []

@@ -251,3 +251,32 @@ def test_the_history_shows_the_values_chosen_with_the_mapping(demo):
     rows = {row.code: row for row in mapping_rows(job)}
     assert rows["characteristic_1"].values == "Mid: MIDDEN; middel: MIDDEN"
     assert rows["subject"].values == ""
+
+
+# --- the check page's layout (issue 16 part 5) ------------------------------------------------
+
+
+def test_the_counts_and_the_ways_on_come_first_the_import_as_the_primary_button(importeur, client, demo):
+    job = klacht_job()
+    content = client.get(check_url(job)).content.decode()
+    order = [
+        content.index(marker)
+        for marker in (
+            'id="check-counts"',
+            'id="import-valid"',
+            'id="check-correct"',
+            'id="discard-button"',
+            'id="check-values"',
+            'id="history-problems-report"',
+        )
+    ]
+    assert order == sorted(order)
+    assert 'class="button default" id="import-valid"' in content
+
+
+def test_a_checked_import_that_will_not_be_continued_is_dropped_and_its_files_removed(importeur, client, demo):
+    job = klacht_job()
+    response = client.post(reverse("imports:discard", args=[job.pk]))
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.state == "discarded" and not job.file and job.files_removed_at

@@ -5,7 +5,7 @@ import json
 
 from django.utils import translation
 
-from spreadsheets.messages import N_, Message, message_of, render, restored, sentences, stored
+from spreadsheets.messages import N_, Message, listed, message_of, render, restored, sentences, stored
 
 REQUIRED = N_("%(field)s is required: fill it in.")
 
@@ -68,3 +68,10 @@ def test_an_exception_raised_with_a_message_gives_it_back_to_be_stored():
 def test_texts_of_the_parameters_can_be_cleaned_without_touching_the_msgid():
     message = REQUIRED % {"field": "a\x1bb"}
     assert str(message.with_texts(lambda text: text.replace("\x1b", ""))) == "ab is required: fill it in."
+
+
+def test_a_list_of_labels_is_shown_in_the_readers_language_and_stored_as_data():
+    message = listed([N_("high"), N_("normal"), "Vast contract"])
+    assert str(message) == "high, normal, Vast contract"
+    with translation.override("nl"):
+        assert str(restored(json.loads(json.dumps(stored(message))))) == "hoog, normaal, Vast contract"
