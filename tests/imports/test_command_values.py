@@ -7,6 +7,7 @@ import json
 import pytest
 
 from dossier.models import DossierItem
+from imports.models import ImportJob
 from tests.imports.commands import import_items
 from tests.imports.test_values import KLACHT_CSV
 
@@ -86,3 +87,5 @@ def test_a_values_file_that_cannot_work_exits_2_with_a_sentence(demo, klacht_csv
     assert code == 2
     assert words in err
     assert "Traceback" not in err
+    # Nothing waits: no job was made, or it was cancelled with the sentence.
+    assert not ImportJob.objects.exclude(state="cancelled").exists()

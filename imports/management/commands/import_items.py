@@ -148,14 +148,9 @@ class Command(PlainErrorsCommand):
             )
         if options.get("mapping") and options.get("shared_mapping"):
             raise CommandError(_("Give --mapping or --shared-mapping, not both."), returncode=2)
+        values = self._read_values(options.get("values"), item_type, profile)  # refused before a job is made
         job = self._start(path, user, item_type, profile, options)
-        self._map(
-            job,
-            options.get("mapping"),
-            options.get("shared_mapping"),
-            options["ignore_column"],
-            self._read_values(options.get("values"), item_type, profile),
-        )
+        self._map(job, options.get("mapping"), options.get("shared_mapping"), options["ignore_column"], values)
         self.earlier = services.earlier_import(job=job)
         if self.earlier and not options["again"] and not options["dry_run"]:
             message = services.imported_before_message(self.earlier, viewer=job.user)
