@@ -9,8 +9,9 @@ severity says "middel" in a quarter of the rows, where the characteristic has La
 Hoog. The first check finds those rows invalid; the value choice "middel" -> MIDDEN is then
 applied (services.choose_values) and the same file checked again, as "Apply and check again"
 does in the worker (the worker's task body runs the same validation: run_validation ->
-validate_and_stage). Prints the seconds of both checks and their ratio (target: the second
-within 1.2x of the first). One process, on a fresh SQLite file in a temporary folder.
+validate_and_stage). Prints the seconds of both checks (wall clock and this process's CPU
+time, which a busy machine does not stretch) and their ratio (target: the second within 1.2x of
+the first). One process, on a fresh SQLite file in a temporary folder.
 """
 
 from __future__ import annotations
@@ -74,23 +75,23 @@ def main() -> None:
         )
     assert services.set_mapping(job=job, mapping=services.suggest_mapping_for(job)) == []
 
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     first = services.validate_import(job=job).summary
-    first_seconds = time.monotonic() - started
+    first_seconds, first_cpu = time.monotonic() - started, time.process_time() - cpu
     assert first.invalid_rows == rows // 4 + (1 if rows % 4 > 2 else 0), first.invalid_rows
     values = first.unknown_values.as_dict()["values"]
     assert [(v["value"], v["rows"]) for v in values] == [("middel", first.invalid_rows)]
 
     assert services.choose_values(job=job, choices={"characteristic_1": {"middel": "MIDDEN"}}) == []
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     again = services.validate_import(job=job).summary
-    again_seconds = time.monotonic() - started
+    again_seconds, again_cpu = time.monotonic() - started, time.process_time() - cpu
     assert again.invalid_rows == 0, again.problems[:3]
 
     print(f"rows: {rows:,}; rows with 'middel': {first.invalid_rows:,}")
-    print(f"first check:                     {first_seconds:7.1f} s ({rows / first_seconds:,.0f} rows/s)")
-    print(f"checked again with the value map: {again_seconds:7.1f} s ({rows / again_seconds:,.0f} rows/s)")
-    print(f"ratio: {again_seconds / first_seconds:.2f} (target: within 1.20)")
+    print(f"first check:                      {first_seconds:7.1f} s, {first_cpu:7.1f} s of CPU")
+    print(f"checked again with the value map: {again_seconds:7.1f} s, {again_cpu:7.1f} s of CPU")
+    print(f"ratio: {again_seconds / first_seconds:.2f}, of CPU time {again_cpu / first_cpu:.2f} (target: within 1.20)")
 
 
 if __name__ == "__main__":
