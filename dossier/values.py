@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.utils import timezone, translation
 
-from spreadsheets.messages import N_, Message, grouped
+from spreadsheets.messages import N_, Message, comma_listed, grouped
 from spreadsheets.text import CONTROL_CHARACTERS, WHITESPACE, without_controls
 
 
@@ -355,6 +355,8 @@ def choice_parser(choices: dict[str, Any]) -> Callable[[Any], str]:
             if code not in found:
                 found.append(code)
     words = {text: found[0] for text, found in by_label.items() if len(found) == 1}
+    # The values a problem lists: their labels, in the reader's language when shown.
+    allowed = comma_listed([label or code for code, label in choices.items()]) if choices else "-"
     ambiguous = {text: found for text, found in by_label.items() if len(found) > 1}
     words.update(codes)
 
@@ -372,7 +374,7 @@ def choice_parser(choices: dict[str, Any]) -> Callable[[Any], str]:
         raise ValueProblem(
             "invalid_choice",
             N_("'%(value)s' is not one of the allowed values: %(allowed)s.")
-            % {"value": quoted(raw), "allowed": ", ".join(choices) or "-"},
+            % {"value": quoted(raw), "allowed": allowed},
         )
 
     return parse

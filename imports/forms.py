@@ -19,16 +19,19 @@ from dossier.forms import resolve_contact, resolve_item, resolve_relation, resol
 from dossier.models import EXTRA_MODELS, CreationProfile, ItemType
 from dossier.spec import FieldSpec, ItemSpec, Kind
 from dossier.values import ValueProblem
+from imports.pipeline.allowed import allowed_values
 from imports.pipeline.attachments import ArchiveError, AttachmentArchive
 from imports.pipeline.columns import left_out_columns, unconfirmed_message
 from imports.pipeline.mapping import (
     NOT_IMPORTED,
+    VALUES,
     column_title,
     duplicated_columns,
     ignored_entry,
     ignored_positions,
     letter_position,
     same_name,
+    value_map,
 )
 from spreadsheets.reading import column_letter
 
@@ -236,6 +239,7 @@ class MappingForm(forms.Form):
                 widget=forms.CheckboxSelectMultiple,
                 initial=[column_letter(p) for p in self.data_columns if p in ignored],
             )
+        self.value_entries = self._value_fields(initial_mapping)
         if may_share:
             self.fields["share_as"] = forms.CharField(
                 label=_("Also share it with the users of type %(type)s as") % {"type": spec.item_type.code},
@@ -247,6 +251,31 @@ class MappingForm(forms.Form):
             )
 
     # --- building ------------------------------------------------------------------------
+
+    def _value_fields(self, mapping: dict[str, Any]) -> list[dict[str, Any]]:
+        """A drop-down `value_<n>` for each value choice the mapping holds (its value map,
+        remembered from an earlier check): the value it stands for, changeable, or none
+        (the choice is forgotten)."""
+        entries = []
+        for code, source in mapping.items():
+            values = value_map(source) if isinstance(source, dict) else {}
+            if not values or code not in self.spec or self.spec[code].is_hidden:
+                continue
+            options = [(value.code, value.shown) for value in allowed_values(self.spec, code)]
+            for raw, target in sorted(values.items()):
+                choices = [("", _("forget this choice")), *options]
+                if target not in {option for option, _label in options}:
+                    choices.append((target, target))
+                name = f"value_{len(entries)}"
+                self.fields[name] = forms.ChoiceField(
+                    label=_("%(field)s: '%(value)s' in the file stands for")
+                    % {"field": capfirst(self.spec[code].label), "value": raw},
+                    choices=choices,
+                    required=False,
+                    initial=target,
+                )
+                entries.append({"name": name, "field": code, "raw": raw})
+        return entries
 
     def _letter(self, mapping: dict[str, dict], code: str) -> str:
         source = mapping.get(code) or {}
@@ -287,6 +316,11 @@ class MappingForm(forms.Form):
             case Kind.DATETIME:
                 return forms.CharField(widget=forms.TextInput(attrs={"placeholder": _("dd-mm-yyyy hh:mm")}))
         return forms.CharField()
+
+    @property
+    def value_fields(self) -> list[forms.BoundField]:
+        """The drop-downs of the value choices the mapping holds (`_value_fields`)."""
+        return [self[entry["name"]] for entry in self.value_entries]
 
     # --- cleaning --------------------------------------------------------------------------
 
@@ -353,6 +387,11 @@ class MappingForm(forms.Form):
         ignored = [ignored_entry(self.headers, p) for p in ticked if p is not None and p not in fed]
         if ignored:
             mapping[NOT_IMPORTED] = ignored
+        for entry in self.value_entries:
+            source = mapping.get(entry["field"])
+            chosen = values.get(entry["name"]) or ""
+            if chosen and source and ("column" in source or "letter" in source):
+                source.setdefault(VALUES, {})[entry["raw"]] = chosen
         return mapping
 
     def shown_mapping(self) -> dict[str, Any]:

@@ -140,6 +140,9 @@ class ImportJob(models.Model):
     # Columns holding data that no field takes, found by the validation (LeftOutColumn.as_dict
     # of imports/pipeline/columns.py): each confirmed by the mapping as not imported, or not.
     left_out_columns = models.JSONField(_("columns not imported"), default=list, blank=True)
+    # The distinct values of the file that are none of their field's allowed values (the
+    # check's UnknownValues.as_dict, imports/pipeline/outcomes.py), for the check page's value map.
+    unknown_values = models.JSONField(_("values not recognised"), default=dict, blank=True)
     error_message = MessageField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)

@@ -18,15 +18,16 @@ from django.http import QueryDict
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.formats import number_format
-from django.utils.text import get_text_list
+from django.utils.text import capfirst, get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from dossier.models import Relation
 from dossier.spec import ItemSpec, Kind
 from imports.models import ImportJob
+from imports.pipeline.allowed import allowed_values, suggestion
 from imports.pipeline.duplicates import DUPLICATE_CODES, ENTERED_BEFORE, IMPORTED_BEFORE, SAME_AS_ROW
-from imports.pipeline.mapping import letter_position, same_name
+from imports.pipeline.mapping import letter_position, same_name, value_map
 from imports.pipeline.outcomes import problem_message
 from imports.pipeline.reconciliation import is_status_column
 from spreadsheets.reading import column_letter
@@ -314,6 +315,7 @@ class MappingRow:
     letter: str = ""  # that column's letter
     fixed: str = ""  # the fixed value, as shown
     missing: bool = False  # the mapping names a column the file does not have
+    values: str = ""  # its value map in words: "middel: MIDDEN; urgent: high"
 
     @property
     def is_fixed(self) -> bool:
@@ -355,6 +357,7 @@ def mapping_rows(job: ImportJob, spec: ItemSpec | None = None) -> list[MappingRo
         spec_field = spec.get(code)
         label = str(spec_field.label) if spec_field else code
         required = bool(spec_field and spec_field.is_required)
+        values = "; ".join(f"{raw}: {target}" for raw, target in sorted(value_map(source).items()))
         if source.get("letter"):
             position = letter_position(source["letter"])
             known = position is not None and position < len(headers)
@@ -366,6 +369,7 @@ def mapping_rows(job: ImportJob, spec: ItemSpec | None = None) -> list[MappingRo
                     column=headers[position] if known else "",
                     letter=column_letter(position) if known else str(source["letter"]).upper(),
                     missing=not known,
+                    values=values,
                 )
             )
         elif source.get("column"):
@@ -378,6 +382,7 @@ def mapping_rows(job: ImportJob, spec: ItemSpec | None = None) -> list[MappingRo
                     column=str(source["column"]),
                     letter=column_letter(position) if position is not None else "",
                     missing=position is None,
+                    values=values,
                 )
             )
         elif source.get("fixed") not in (None, ""):
@@ -621,3 +626,83 @@ def job_page(job: ImportJob, params: QueryDict | None = None) -> dict[str, Any]:
         # An undo removes the uploaded files (personal documents); the record stays.
         "files_removed": job.state == ImportJob.State.UNDONE,
     }
+
+
+# --- values not recognised (the check page's value map) -------------------------------------
+
+
+@dataclass
+class UnknownValueRow:
+    """One distinct value of a column that is none of its field's values, with the values
+    the field takes to choose from and the one suggested (None: "leave these rows invalid")."""
+
+    index: int  # its place in the job's unknown_values, which the form sends back
+    field: str
+    field_label: str
+    column: str
+    value: str
+    rows: int
+    first_rows: list[int]
+    options: list[tuple[str, str]]
+    suggested: str | None
+
+
+@dataclass
+class UnknownValueReport:
+    rows: list[UnknownValueRow]
+    more: list[tuple[str, int]]  # (field label, rows of further values not listed)
+
+
+def unknown_values(job: ImportJob, spec: ItemSpec | None = None) -> UnknownValueReport:
+    """The job's values not recognised that a value map can fix: of a field the mapping feeds
+    from a column and that has a list of values (imports.pipeline.allowed); most rows first."""
+    data = job.unknown_values or {}
+    if not data.get("values"):
+        return UnknownValueReport([], [])
+    spec = spec or ItemSpec(job.item_type, job.creation_profile, purpose="import")
+    allowed: dict[str, list] = {}
+    rows = []
+    for index, entry in enumerate(data.get("values", [])):
+        code = entry.get("field")
+        source = job.mapping.get(code) if isinstance(job.mapping, dict) else None
+        if code not in spec or not isinstance(source, dict) or not (source.get("column") or source.get("letter")):
+            continue
+        if code not in allowed:
+            allowed[code] = allowed_values(spec, code)
+        if not allowed[code]:
+            continue
+        rows.append(
+            UnknownValueRow(
+                index=index,
+                field=code,
+                field_label=capfirst(spec[code].label),
+                column=entry.get("column") or "",
+                value=entry.get("value", ""),
+                rows=entry.get("rows", 0),
+                first_rows=entry.get("first_rows", []),
+                options=[(value.code, value.shown) for value in allowed[code]],
+                suggested=suggestion(entry.get("value", ""), allowed[code]),
+            )
+        )
+    more = [
+        (capfirst(spec[code].label), count)
+        for code, count in (data.get("more_rows") or {}).items()
+        if code in spec and count
+    ]
+    return UnknownValueReport(rows, more)
+
+
+def remembered_values(mapping: dict[str, Any], spec: ItemSpec) -> list[dict[str, Any]]:
+    """The value choices a mapping holds, field by field: [{"field", "label", "raw", "target",
+    "options"}], for the mapping page (each changeable and removable)."""
+    found = []
+    for code, source in mapping.items():
+        values = value_map(source) if isinstance(source, dict) else {}
+        if not values or code not in spec:
+            continue
+        options = [(value.code, value.shown) for value in allowed_values(spec, code)]
+        for raw, target in sorted(values.items()):
+            found.append(
+                {"field": code, "label": capfirst(spec[code].label), "raw": raw, "target": target, "options": options}
+            )
+    return found

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<uuid:pk>/sheet/", views.sheet, name="sheet"),
     path("<uuid:pk>/map/", views.map_columns, name="map"),
     path("<uuid:pk>/check/", views.check, name="check"),
+    path("<uuid:pk>/values/", views.choose_values, name="values"),
     path("<uuid:pk>/progress/", views.progress, name="progress"),
     path("<uuid:pk>/import/", views.import_rows, name="import"),
     path("<uuid:pk>/cancel/", views.cancel, name="cancel"),

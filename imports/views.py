@@ -27,6 +27,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -649,6 +650,7 @@ def check(request: HttpRequest, pk) -> HttpResponse:
         "job": job,
         "step": 4,
         "discard_url": discard_url(request, job),
+        "correct_url": _correct_url(job),
     }
     if job.state == State.VALIDATING:
         return _progress_page(request, job, context)
@@ -668,9 +670,50 @@ def check(request: HttpRequest, pk) -> HttpResponse:
             # Who ran it, and its items by its id: his own import's, or for an administrator.
             earlier_by=earlier.user.get_username() if named else "",
             earlier_items_url=presenting.items_url(earlier) if named else "",
-            correct_url=_correct_url(job),
+            unknown=presenting.unknown_values(job, services.spec_for(job)),
         )
     return admin_page(request, "imports/check.html", context)
+
+
+@require_http_methods(["POST"])
+@submitter_required
+@storage_faults_answered
+def choose_values(request: HttpRequest, pk) -> HttpResponse:
+    """The check page's "Apply and check again": for each value not recognised, the value
+    chosen for it (`value_<index>`; "" leaves its rows invalid) goes into the mapping's value
+    map (services.choose_values), and the file is checked again in the worker, without a new
+    upload. The mapping, value map included, is remembered once that check ran."""
+    job = _get_job_for_user(request, pk)
+    if job.state != State.VALIDATED:
+        return redirect(step_url(job))
+    choices: dict[str, dict[str, str]] = {}
+    for row in presenting.unknown_values(job, services.spec_for(job)).rows:
+        chosen = request.POST.get(f"value_{row.index}", "")
+        if chosen and chosen in {code for code, _label in row.options}:
+            choices.setdefault(row.field, {})[row.value] = chosen
+    if not choices:
+        messages.warning(request, _("Choose a value for at least one of the values not recognised, then apply."))
+        return redirect("imports:check", pk=job.pk)
+    problems = services.choose_values(job=job, choices=choices)
+    if problems:
+        for problem in problems:
+            messages.error(request, problem.message)
+        return redirect("imports:check", pk=job.pk)
+    try:
+        tasks.start_validation(job=job)
+    except services.ImportRefused as refusal:
+        return _refused(request, refusal.message)
+    count = sum(len(values) for values in choices.values())
+    messages.success(
+        request,
+        ngettext(
+            "%(count)s value chosen: the rows are checked again.",
+            "%(count)s values chosen: the rows are checked again.",
+            count,
+        )
+        % {"count": count},
+    )
+    return redirect("imports:check", pk=job.pk)
 
 
 def _progress_page(request: HttpRequest, job: ImportJob, context: dict[str, Any]) -> HttpResponse:

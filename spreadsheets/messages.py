@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -433,6 +433,14 @@ def render(value: Any) -> str:
 def sentences(first: Any, second: Any) -> Message:
     """Two sentences as one message, each translated when shown."""
     return N_("%(first)s %(second)s") % {"first": first, "second": second}
+
+
+def comma_listed(items: Sequence[Any]) -> Message:
+    """Items (labels, some of them Messages) as one comma-separated list, each translated
+    when shown: "hoog, normaal, laag" for a Dutch reader, "high, normal, low" for an English one."""
+    return Message(
+        ", ".join(f"%(item{i})s" for i in range(len(items))), {f"item{i}": item for i, item in enumerate(items)}
+    )
 
 
 def message_of(error: BaseException) -> str | Message:

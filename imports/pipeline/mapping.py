@@ -38,9 +38,10 @@ from typing import Any, NamedTuple
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from dossier.spec import FieldSpec, ItemSpec
+from dossier.spec import REFERENCE_KINDS, FieldSpec, ItemSpec, Kind
+from dossier.values import ValueProblem
 from imports.pipeline.reconciliation import is_status_column
-from spreadsheets.messages import N_, Message, listed
+from spreadsheets.messages import N_, Message, capitalised, listed
 from spreadsheets.reading import column_letter
 from spreadsheets.text import CONTROL_CHARACTERS
 
@@ -324,6 +325,8 @@ def _saved_position(
 
 
 SOURCE_KEYS = ("column", "letter", "fixed")
+VALUES = "values"  # an entry's value map: raw cell text -> the value the field takes
+OPTION_KEYS = (VALUES,)  # what an entry may hold besides its source
 
 
 def shape_problems(mapping: Any) -> list[MappingProblem]:
@@ -345,7 +348,11 @@ def shape_problems(mapping: Any) -> list[MappingProblem]:
         if code == NOT_IMPORTED:
             problems += _ignored_shape_problems(source)
             continue
-        if not isinstance(source, dict) or not source or not set(source) <= set(SOURCE_KEYS):
+        if (
+            not isinstance(source, dict)
+            or not set(source) & set(SOURCE_KEYS)
+            or not set(source) <= {*SOURCE_KEYS, *OPTION_KEYS}
+        ):
             message = N_(
                 "The mapping of '%(field)s' must be a column name or an object with exactly one of"
                 ' "column", "letter" or "fixed".'
@@ -364,9 +371,34 @@ def shape_problems(mapping: Any) -> list[MappingProblem]:
                 )
             if message:
                 break
+        if message is None and VALUES in source:
+            message = value_map_shape_message(source[VALUES])
         if message:
             problems.append(MappingProblem(str(code), "mapping_malformed", message % {"field": code, "key": key}))
     return problems
+
+
+def value_map_shape_message(values: Any) -> str | None:
+    """Why an entry's "values" is no value map (an object of texts to texts or numbers), or None."""
+    if isinstance(values, dict) and all(
+        isinstance(raw, str)
+        and raw.strip()
+        and isinstance(target, str | int)
+        and not isinstance(target, bool)
+        and str(target).strip()
+        and not CONTROL_CHARACTERS.search(str(target))
+        for raw, target in values.items()
+    ):
+        return None
+    return N_(
+        'The "values" of \'%(field)s\' in the mapping must be an object of the values in the file and the values to use, such as {"middel": "MIDDEN"}.'
+    )
+
+
+def value_map(source: dict) -> dict[str, str]:
+    """The entry's value map (raw cell text -> value to use), {} when it has none."""
+    values = source.get(VALUES) if isinstance(source, dict) else None
+    return {raw.strip(): str(target).strip() for raw, target in values.items()} if isinstance(values, dict) else {}
 
 
 def _ignored_shape_problems(entries: Any) -> list[MappingProblem]:
@@ -438,6 +470,8 @@ def check_mapping(spec: ItemSpec, headers: Sequence[str], mapping: dict[str, dic
             )
         elif has_column or has_letter:
             problems += _column_problems(code, field, source, headers, header_set, duplicated)
+        if VALUES in source:
+            problems += value_map_problems(spec, code, value_map(source))
     for field in spec.fields:
         source = mapping.get(field.code) or {}
         if field.needs_value and not _is_fed(source):
@@ -447,6 +481,50 @@ def check_mapping(spec: ItemSpec, headers: Sequence[str], mapping: dict[str, dic
                     "required_unmapped",
                     N_("%(field)s is required: choose the column that holds it, or a fixed value.")
                     % {"field": field.label},
+                )
+            )
+    return problems
+
+
+# Kinds whose cells must be one of a list, so that a value map can say which one a text means.
+LISTED_KINDS = frozenset({Kind.CHOICE, Kind.CHARACTERISTIC, Kind.BOOLEAN, *REFERENCE_KINDS})
+
+
+def value_map_problems(spec: ItemSpec, code: str, values: dict[str, str]) -> list[MappingProblem]:
+    """A value map is for a field whose cells must be one of a list, and each value it gives
+    must be one the field takes (what it names, a user or a project, the check looks up)."""
+    field = spec[code]
+    if not values:
+        return []
+    if field.kind not in LISTED_KINDS:
+        return [
+            MappingProblem(
+                code,
+                "values_not_listed",
+                N_('%(field)s takes any value, so the mapping cannot give it "values": remove them.')
+                % {"field": capitalised(field.label)},
+            )
+        ]
+    if field.kind not in (Kind.CHOICE, Kind.CHARACTERISTIC, Kind.BOOLEAN):
+        return []
+    problems = []
+    for raw, target in values.items():
+        try:
+            spec.clean(code, target)
+        except ValueProblem:
+            problems.append(
+                MappingProblem(
+                    code,
+                    "unknown_value_target",
+                    N_(
+                        "%(field)s cannot take '%(target)s', given in the mapping for '%(raw)s': choose one of %(allowed)s."
+                    )
+                    % {
+                        "field": capitalised(field.label),
+                        "target": target,
+                        "raw": raw,
+                        "allowed": ", ".join(field.choices) if field.choices else N_("yes, no"),
+                    },
                 )
             )
     return problems

@@ -76,6 +76,69 @@ class RowResult:
         return self.clean is not None and not any(not p.is_warning for p in self.problems)
 
 
+# The problems of a cell that must be one of a list and is none of them: the check page
+# offers the allowed values for each distinct such value (a value map, per field).
+LISTED_VALUE_CODES = frozenset(
+    {"invalid_choice", "ambiguous_choice", "invalid_boolean", "user_not_found", "project_not_found", "course_not_found"}
+)
+MAX_DISTINCT_VALUES = 1000  # per field; the rows of further values are counted only
+LONGEST_VALUE = 199  # a problem's value cut short (200 characters, "…" last) is no value to map
+FIRST_ROWS = 5
+
+
+@dataclass
+class UnknownValue:
+    """One distinct value of a field's column that is not one of the field's values."""
+
+    field: str
+    column: str | None
+    value: str
+    rows: int = 0
+    first_rows: list[int] = field(default_factory=list)
+
+
+@dataclass
+class UnknownValues:
+    """The distinct values that are none of their field's allowed values, with their row
+    counts and first rows, at most `limit` a field (memory stays bounded); the rows of the
+    values beyond it are counted per field (`more_rows`). `codes` are the problems that say
+    a value is not on the list (a field may add its own, such as an unknown relation)."""
+
+    limit: int = MAX_DISTINCT_VALUES
+    codes: frozenset[str] = LISTED_VALUE_CODES
+    found: dict[str, dict[str, UnknownValue]] = field(default_factory=dict)
+    more_rows: dict[str, int] = field(default_factory=dict)
+    _last: tuple[int | None, str | None, str] | None = None
+
+    def add(self, problem: Problem) -> None:
+        if problem.is_warning or problem.code not in self.codes or not problem.field or not problem.value:
+            return
+        if len(problem.value) > LONGEST_VALUE:
+            return
+        key = (problem.row, problem.field, problem.value)
+        if key == self._last:  # one row, several items (R8): counted once
+            return
+        self._last = key
+        values = self.found.setdefault(problem.field, {})
+        found = values.get(problem.value)
+        if found is None:
+            if len(values) >= self.limit:
+                self.more_rows[problem.field] = self.more_rows.get(problem.field, 0) + 1
+                return
+            found = values[problem.value] = UnknownValue(problem.field, problem.column, problem.value)
+        found.rows += 1
+        if len(found.first_rows) < FIRST_ROWS and problem.row is not None:
+            found.first_rows.append(problem.row)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON data (the job's `unknown_values`): the values, most rows first."""
+        values = [value for per_field in self.found.values() for value in per_field.values()]
+        return {
+            "values": [asdict(value) for value in sorted(values, key=lambda v: -v.rows)],
+            "more_rows": dict(self.more_rows),
+        }
+
+
 WARNING_SHARE = 5  # warnings are kept up to a fifth of the errors' limit
 
 
@@ -98,6 +161,7 @@ class Summary:
     problems: list[Problem] = field(default_factory=list)
     problem_limit: int = 5000
     kept_warnings: int = 0
+    unknown_values: UnknownValues = field(default_factory=UnknownValues)
 
     def add_recognised(self) -> None:
         """A row an earlier import created already (a reconciliation workbook uploaded again):
@@ -129,6 +193,7 @@ class Summary:
                 self.problems.append(problem)
         else:
             self.error_count += 1
+            self.unknown_values.add(problem)
             if len(self.problems) - self.kept_warnings < self.problem_limit:
                 self.problems.append(problem)
 

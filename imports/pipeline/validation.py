@@ -44,7 +44,7 @@ from imports.pipeline.attachments import (
     attachment_message,
     attachment_names,
 )
-from imports.pipeline.mapping import field_sources
+from imports.pipeline.mapping import field_sources, value_map
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
 from spreadsheets.cells import UNCOMPUTED
 from spreadsheets.messages import N_, Message, capitalised, sentences
@@ -86,6 +86,18 @@ def _remembering(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
         return value
 
     return parse_remembering
+
+
+def _mapped(parse: Callable[[Any], Any], values: dict[str, str]) -> Callable[[Any], Any]:
+    """`parse`, given the value the mapping's value map names for a cell's text (its
+    "values", chosen once per distinct value) instead of the cell itself."""
+    if not values:
+        return parse
+
+    def parse_mapped(cell: Any) -> Any:
+        return parse(values.get(as_text(cell), cell))
+
+    return parse_mapped
 
 
 def _destination_keys(cell: Any) -> list[str]:
@@ -268,6 +280,9 @@ class RowValidator:
         return code if field.kind == Kind.EXTRA else str(field.kind)
 
     def _parser(self, code: str) -> Callable[[Any], Any]:
+        return _mapped(self._field_parser(code), value_map(self.mapping.get(code) or {}))
+
+    def _field_parser(self, code: str) -> Callable[[Any], Any]:
         kind = self.spec[code].kind
         if kind is Kind.RELATION:
             return without_controls_first(_destination_keys)

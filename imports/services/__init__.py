@@ -81,7 +81,14 @@ from imports.services.remembering import (
 )
 from imports.services.rows import spec_for
 from imports.services.staging import discard_staging, prune_stale_staging, rejected_path, staging_path
-from imports.services.starting import choose_sheet, set_mapping, shown_sheet, start_import, suggest_mapping_for
+from imports.services.starting import (
+    choose_sheet,
+    choose_values,
+    set_mapping,
+    shown_sheet,
+    start_import,
+    suggest_mapping_for,
+)
 from imports.services.storing import (
     commit_import,
     commit_result,
@@ -118,6 +125,7 @@ __all__ = [
     "cancel_import",
     "changed_since_import",
     "choose_sheet",
+    "choose_values",
     "claim_undo",
     "columns_left_out",
     "commit_import",

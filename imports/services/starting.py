@@ -169,3 +169,35 @@ def set_mapping(*, job: ImportJob, mapping: dict[str, dict]) -> list[MappingProb
     job.validated_at = None  # staged rows of another mapping are no use
     job.save(update_fields=["mapping", "state", "validated_at"])
     return []
+
+
+def choose_values(*, job: ImportJob, choices: dict[str, dict[str, str]]) -> list[MappingProblem]:
+    """Add value choices to the job's mapping: for each field, raw cell text -> the value to
+    use (its "values", applied from the next check on, and remembered and shared with the
+    mapping). A choice of "" removes that text's value. Returns the mapping's problems and
+    changes nothing when there are any (a field the mapping does not feed from a column, a
+    value the field does not take)."""
+    mapping = {code: dict(source) if isinstance(source, dict) else source for code, source in job.mapping.items()}
+    for code, values in choices.items():
+        source = mapping.get(code)
+        if not isinstance(source, dict) or not (source.get("column") or source.get("letter")):
+            return [
+                MappingProblem(
+                    code,
+                    "values_without_column",
+                    _("No column feeds %(field)s, so it takes no value choices.") % {"field": code},
+                )
+            ]
+        merged = {**mapping_module.value_map(source), **values}
+        merged = {raw: target for raw, target in merged.items() if target}
+        if merged:
+            source[mapping_module.VALUES] = merged
+        else:
+            source.pop(mapping_module.VALUES, None)
+    problems = check_mapping(spec_for(job), job.headers, mapping)
+    if problems:
+        return problems
+    job.mapping = mapping
+    job.validated_at = None
+    job.save(update_fields=["mapping", "validated_at"])
+    return []

@@ -181,6 +181,7 @@ RECORDED = [
     "warning_count",
     "duplicate_row_count",
     "duplicate_item_count",
+    "unknown_values",
 ]
 
 
@@ -196,3 +197,4 @@ def _record(job: ImportJob, summary: Summary) -> None:
     job.warning_count = summary.warning_count
     job.duplicate_row_count = summary.duplicate_rows
     job.duplicate_item_count = summary.duplicate_items
+    job.unknown_values = summary.unknown_values.as_dict()

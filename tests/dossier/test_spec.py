@@ -288,7 +288,7 @@ def test_r16_a_characteristic_value_must_exist(ernst):
     assert spec.clean("characteristic_1", "Midden") == values["MIDDEN"]
     with pytest.raises(ValueProblem) as caught:
         spec.clean("characteristic_1", "EXTREEM")
-    assert "LAAG, MIDDEN, HOOG" in caught.value.message
+    assert "Laag, Midden, Hoog" in caught.value.message  # the labels, in the reader's language
 
 
 def test_r16_only_existing_combinations_are_allowed_when_the_type_says_so(ernst, alice):

@@ -135,7 +135,7 @@ def test_the_check_page_shows_problems_found_in_dutch_in_the_readers_language(im
     dutch = html.unescape(
         client.get(reverse("imports:check", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     )
-    assert "'misschien' is geen van de toegestane waarden: high, normal, low." in dutch
+    assert "'misschien' is geen van de toegestane waarden: hoog, normaal, laag." in dutch
     assert "D20005 is het debiteurnummer van" in dutch
 
 
@@ -146,8 +146,8 @@ def test_the_status_workbook_is_written_in_the_language_of_who_downloads_it(impo
     job = checked_in("nl")
     url = reverse("admin:imports_importjob_download", args=[job.pk, f"workbook-{fmt}"])
     for language, header, message in (
-        ("en", "Import status", "'Hoogst' is not one of the allowed values: LAAG, MIDDEN, HOOG."),
-        ("nl", "Importstatus", "'Hoogst' is geen van de toegestane waarden: LAAG, MIDDEN, HOOG."),
+        ("en", "Import status", "'Hoogst' is not one of the allowed values: Laag, Midden, Hoog."),
+        ("nl", "Importstatus", "'Hoogst' is geen van de toegestane waarden: Laag, Midden, Hoog."),
     ):
         response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
         content = b"".join(response.streaming_content)

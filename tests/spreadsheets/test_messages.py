@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from spreadsheets.messages import (
     N_,
     Message,
+    comma_listed,
     file_size,
     from_lazy,
     grouped,
@@ -200,3 +201,10 @@ def test_a_file_size_is_kept_in_bytes_and_written_as_the_readers_language_writes
         assert render(data).replace("\xa0", " ").startswith("'cv.pdf' is 120.0 MB, more than the 100.0 MB")
     with translation.override("nl"):
         assert render(data).replace("\xa0", " ").startswith("'cv.pdf' is 120,0 MB, meer dan de 100,0 MB")
+
+
+def test_a_list_of_labels_is_shown_in_the_readers_language_and_stored_as_data():
+    message = comma_listed([N_("high"), N_("normal"), "Vast contract"])
+    assert str(message) == "high, normal, Vast contract"
+    with translation.override("nl"):
+        assert str(restored(json.loads(json.dumps(stored(message))))) == "hoog, normaal, Vast contract"

@@ -20,14 +20,19 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.utils import formats, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dossier.models import CreationProfile, ItemType
+from dossier.spec import ItemSpec, Kind, Purpose
 from imports import services
 from imports.management.plain import PlainErrorsCommand
 from imports.models import ImportJob
+from imports.pipeline.allowed import allowed_values, suggestion
 from imports.pipeline.mapping import (
     NOT_IMPORTED,
+    VALUES,
     column_title,
     duplicate_column_warnings,
     field_sources,
@@ -35,6 +40,9 @@ from imports.pipeline.mapping import (
     ignored_entry,
     letter_position,
     same_name,
+    value_map,
+    value_map_problems,
+    value_map_shape_message,
 )
 from imports.pipeline.outcomes import Problem
 from imports.pipeline.reconciliation import is_status_column
@@ -81,6 +89,12 @@ class Command(PlainErrorsCommand):
         parser.add_argument(
             "--mapping",
             help='JSON file: {"field": "Column"}, {"field": {"letter": "C"}} or {"field": {"fixed": "value"}}',
+        )
+        parser.add_argument(
+            "--values",
+            metavar="FILE.json",
+            help='JSON file: per field, the values of the file and the value to use, {"characteristic_1": {"middel": "MIDDEN"}}; '
+            "added to the mapping's value map (the run prints the values not recognised and the map to save)",
         )
         parser.add_argument(
             "--shared-mapping",
@@ -135,8 +149,9 @@ class Command(PlainErrorsCommand):
             )
         if options.get("mapping") and options.get("shared_mapping"):
             raise CommandError(_("Give --mapping or --shared-mapping, not both."), returncode=2)
+        values = self._read_values(options.get("values"), item_type, profile)  # refused before a job is made
         job = self._start(path, user, item_type, profile, options)
-        self._map(job, options.get("mapping"), options.get("shared_mapping"), options["ignore_column"])
+        self._map(job, options.get("mapping"), options.get("shared_mapping"), options["ignore_column"], values)
         self.earlier = services.earlier_import(job=job)
         if self.earlier and not options["again"] and not options["dry_run"]:
             message = services.imported_before_message(self.earlier, viewer=job.user)
@@ -257,7 +272,22 @@ class Command(PlainErrorsCommand):
             except services.ImportRefused as refusal:
                 raise CommandError(refusal.message, returncode=2) from None
 
-    def _map(self, job, mapping_file, shared_name=None, ignore_columns=()):
+    def _read_values(self, values_file, item_type, profile) -> dict[str, dict[str, str]]:
+        """--values: per field code, the file's values and the value each stands for. Refused
+        (exit code 2, one sentence) when it cannot be read, is not of that shape, names a
+        field the type has not, or gives a value the field does not take."""
+        if not values_file:
+            return {}
+        try:
+            raw = json.loads(Path(values_file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise CommandError(
+                _("The values file cannot be read: %(reason)s.") % {"reason": error}, returncode=2
+            ) from None
+        spec = ItemSpec(item_type, profile, purpose=Purpose.IMPORT)
+        return values_of(raw, spec)
+
+    def _map(self, job, mapping_file, shared_name=None, ignore_columns=(), values=None):
         for warning in duplicate_column_warnings(job.headers):
             self.stderr.write(_("Warning: %(warning)s") % {"warning": warning})
         if mapping_file:
@@ -285,6 +315,8 @@ class Command(PlainErrorsCommand):
                 self.stderr.write(_("Mapping used (save it as JSON and pass --mapping to change it):"))
                 self.stderr.write(json.dumps(mapping, ensure_ascii=False, indent=2))
 
+        if values and isinstance(mapping, dict):
+            mapping = self._with_values(job, mapping, values)
         if ignore_columns and isinstance(mapping, dict):
             mapping = {**mapping, NOT_IMPORTED: [*ignored_entries(mapping), *self._ignored(job, ignore_columns)]}
         problems = services.set_mapping(job=job, mapping=mapping)
@@ -304,6 +336,21 @@ class Command(PlainErrorsCommand):
             )
             self.stderr.write(_("Warning: %(warning)s") % {"warning": message})
         show_mapping()
+
+    def _with_values(self, job, mapping, values):
+        """The mapping with --values added to its fields' value maps; a field that no column
+        feeds refuses the run."""
+        mapping = {code: dict(source) if isinstance(source, dict) else source for code, source in mapping.items()}
+        for code, chosen in values.items():
+            source = mapping.get(code)
+            if not isinstance(source, dict) or not (source.get("column") or source.get("letter")):
+                message = _(
+                    "--values names field '%(field)s', but no column of the file is mapped to it: map one, or remove the field from the values file."
+                ) % {"field": code}
+                services.cancel_import(job=job, reason=message)
+                raise CommandError(message, returncode=2)
+            source[VALUES] = {**value_map(source), **chosen}
+        return mapping
 
     def _ignored(self, job, names) -> list[dict[str, str]]:
         """--ignore-column: each a column's name (of one column), else a column letter."""
@@ -377,6 +424,7 @@ class Command(PlainErrorsCommand):
     def _report(self, job, problems, note=None):
         """The summary; `problems` holds at most the first 5,000 (the counts are complete)."""
         result = getattr(self, "result", None)
+        unknown, value_maps = unknown_values_of(job)
         summary = {
             "job": str(job.pk),
             "state": job.state,
@@ -396,6 +444,8 @@ class Command(PlainErrorsCommand):
             "duplicates": job.duplicates or None,
             "rows_skipped": result.rows_skipped if result else 0,
             "not_imported_columns": getattr(self, "not_imported", []),
+            "unknown_values": unknown,
+            "values": value_maps,
             "left_out_columns": job.left_out_columns,
             "seconds": round(time.monotonic() - self.started, 2),
             "problems": [
@@ -472,8 +522,32 @@ class Command(PlainErrorsCommand):
                 "  ... "
                 + _("%(total)s problems in all (use --rejected-out for every invalid row).") % {"total": grouped(total)}
             )
+        self._report_values(unknown, value_maps)
         if note:
             self.stdout.write(note)
+
+    def _report_values(self, unknown, value_maps) -> None:
+        """The values not recognised, each with its rows and a suggestion, and the value map
+        (the mapping's, with the suggestions) in the shape --values takes."""
+        if not unknown:
+            return
+        self.stdout.write(_("Values not recognised (choose a value for each in a --values file):"))
+        for value in unknown:
+            where = ngettext(
+                "'%(value)s' in column '%(column)s', %(rows)s row",
+                "'%(value)s' in column '%(column)s', %(rows)s rows",
+                value["rows"],
+            ) % {
+                "value": value["value"],
+                "column": value["column"],
+                "rows": value["rows"],
+            }
+            if value["suggestion"]:
+                where += ": " + _("suggested %(code)s") % {"code": value["suggestion"]}
+            self.stdout.write(f"  {where}")
+        if value_maps:
+            self.stdout.write(_("Value map with the suggestions (check it, save it as JSON and pass --values):"))
+            self.stdout.write(json.dumps(value_maps, ensure_ascii=False, indent=2))
 
 
 def not_imported_columns(job) -> list[dict[str, str]]:
@@ -493,3 +567,65 @@ def ignore_column_refusal(name: str) -> Message:
     return N_(
         "--ignore-column '%(name)s' names no single column of the file: give a column's name, or its letter when the name is given twice or missing (A, B, ..., Z, AA, ...)."
     ) % {"name": name}
+
+
+def values_of(raw, spec) -> dict[str, dict[str, str]]:
+    """A --values file's content as value maps per field, checked: an object of fields, each
+    an object of the file's values and the value to use, which the field must take."""
+    shape = _(
+        'A values file is a JSON object of fields, each an object of the values in the file and the value to use, such as {"characteristic_1": {"middel": "MIDDEN"}}.'
+    )
+    if not isinstance(raw, dict) or not all(
+        isinstance(values, dict) and value_map_shape_message(values) is None for values in raw.values()
+    ):
+        raise CommandError(shape, returncode=2)
+    found = {}
+    for code, values in raw.items():
+        field = spec.get(code)
+        if field is None or field.is_hidden or field.auto:
+            raise CommandError(
+                _("Type %(type)s has no field '%(field)s' to take values: remove it from the values file.")
+                % {"type": spec.item_type.code, "field": code},
+                returncode=2,
+            )
+        chosen = value_map({VALUES: values})
+        if problems := value_map_problems(spec, code, chosen):
+            raise CommandError(problems[0].message, returncode=2)
+        allowed = allowed_values(spec, code)
+        if field.kind in (Kind.USER, Kind.EXTRA):
+            codes = {value.code.casefold() for value in allowed}
+            for raw_value, target in chosen.items():
+                if target.casefold() not in codes:
+                    raise CommandError(
+                        _(
+                            "%(field)s cannot take '%(target)s', given in the values file for '%(raw)s': it does not exist."
+                        )
+                        % {"field": capfirst(field.label), "target": target, "raw": raw_value},
+                        returncode=2,
+                    )
+        found[code] = chosen
+    return found
+
+
+def unknown_values_of(job) -> tuple[list[dict], dict[str, dict[str, str]]]:
+    """The job's values not recognised, each with its suggestion (None when none is likely),
+    and the value maps to save: the mapping's own, with the suggestions added."""
+    data = job.unknown_values or {}
+    if not data.get("values"):
+        return [], {}
+    spec = services.spec_for(job)
+    allowed: dict[str, list] = {}
+    unknown = []
+    maps = {code: value_map(source) for code, source in job.mapping.items() if isinstance(source, dict)}
+    maps = {code: values for code, values in maps.items() if values}
+    for entry in data["values"]:
+        code = entry.get("field")
+        if code not in spec:
+            continue
+        if code not in allowed:
+            allowed[code] = allowed_values(spec, code)
+        suggested = suggestion(entry["value"], allowed[code]) if allowed[code] else None
+        unknown.append({**entry, "suggestion": suggested})
+        if suggested:
+            maps.setdefault(code, {})[entry["value"]] = suggested
+    return unknown, maps
