@@ -165,6 +165,9 @@ class ImportJob(models.Model):
     # Columns holding data that no field takes, found by the validation (LeftOutColumn.as_dict
     # of imports/pipeline/columns.py): each confirmed by the mapping as not imported, or not.
     left_out_columns = models.JSONField(_("columns not imported"), default=list, blank=True)
+    # The relation and contact references that named nothing, per distinct value with its row
+    # count and first rows (imports/pipeline/destinations.py), found by the validation.
+    unknown_destinations = models.JSONField(_("destinations not found"), default=dict, blank=True)
     error_message = MessageField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<uuid:pk>/map/", views.map_columns, name="map"),
     path("<uuid:pk>/check/", views.check, name="check"),
     path("<uuid:pk>/progress/", views.progress, name="progress"),
+    path("<uuid:pk>/destinations/", views.destinations, name="destinations"),
     path("<uuid:pk>/import/", views.import_rows, name="import"),
     path("<uuid:pk>/cancel/", views.cancel, name="cancel"),
     path("<uuid:pk>/result/", views.result, name="result"),

@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.views import admin_page
 from dossier.access import import_refusal
@@ -663,7 +663,38 @@ def check(request: HttpRequest, pk) -> HttpResponse:
             earlier_items_url=presenting.items_url(earlier) if named else "",
             correct_url=_correct_url(job),
         )
+        context.update(_destinations_context(job, request.user))
     return admin_page(request, "imports/check.html", context)
+
+
+def _destinations_context(job: ImportJob, user) -> dict[str, Any]:
+    """The check page's "Destinations not found" (imports/_destinations.html): each relation
+    or contact reference that named nothing, its rows and its candidates, the suggestion
+    chosen."""
+    return {
+        "destinations": services.unknown_destinations(job=job, user=user),
+        "destinations_not_shown": services.rows_not_shown(job),
+    }
+
+
+@require_POST
+@submitter_required
+@storage_faults_answered
+def destinations(request: HttpRequest, pk) -> HttpResponse:
+    """The choices of "Destinations not found": kept in the job's mapping (remembered with
+    it), then the file is checked again without a new upload."""
+    job = _get_job_for_user(request, pk)
+    if job.state != State.VALIDATED:
+        return redirect(step_url(job))
+    chosen = services.choose_destinations(job=job, user=request.user, choices=request.POST)
+    if not chosen:
+        messages.info(request, _("No destination was chosen, so nothing changed."))
+        return redirect("imports:check", pk=job.pk)
+    try:
+        tasks.start_validation(job=job)
+    except services.ImportRefused as refusal:
+        return _refused(request, refusal.message)
+    return redirect("imports:check", pk=job.pk)
 
 
 def _progress_page(request: HttpRequest, job: ImportJob, context: dict[str, Any]) -> HttpResponse:

@@ -40,6 +40,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from dossier.spec import FieldSpec, ItemSpec
+from imports.pipeline.destinations import VALUES, values_shape_problem
 from imports.pipeline.reconciliation import is_status_column
 from spreadsheets.reading import column_letter
 from spreadsheets.text import CONTROL_CHARACTERS
@@ -341,7 +342,7 @@ def shape_problems(mapping: Any) -> list[MappingProblem]:
         if code == NOT_IMPORTED:
             problems += _ignored_shape_problems(source)
             continue
-        if not isinstance(source, dict) or not source or not set(source) <= set(SOURCE_KEYS):
+        if not isinstance(source, dict) or not source or not set(source) <= {*SOURCE_KEYS, VALUES}:
             message = _(
                 "The mapping of '%(field)s' must be a column name or an object with exactly one of"
                 ' "column", "letter" or "fixed".'
@@ -360,6 +361,10 @@ def shape_problems(mapping: Any) -> list[MappingProblem]:
                 )
             if message:
                 break
+        if message is None and values_shape_problem(source):
+            message = _(
+                'The "values" of \'%(field)s\' in the mapping must be an object of texts, such as {"D20004": "20004"}.'
+            )
         if message:
             problems.append(MappingProblem(str(code), "mapping_malformed", message % {"field": code, "key": key}))
     return problems
