@@ -82,3 +82,14 @@ def test_the_choices_need_rights_and_the_users_own_job(demo, client):
     assert client.post(reverse("imports:destinations", args=[job.pk]), {"relation-0": "10003"}).status_code == 404
     job.refresh_from_db()
     assert "values" not in job.mapping["relation"]
+
+
+def test_the_section_is_in_the_readers_language(importeur, client):
+    job = validated()
+
+    content = client.get(reverse("imports:check", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+
+    assert "Bestemmingen niet gevonden" in content
+    assert "10003 Carla Bakker, Leeuwarden (persoon)" in content
+    assert "E0003 is het medewerkernummer van Carla Bakker: relatienummer 10003." in content
+    assert "niet gevonden: laat deze rijen ongeldig" in content
