@@ -10,16 +10,17 @@ chooses among what exists, and the import remembers the choice in its mapping.
 The evidence for a value is, in this order:
 1. a role number (employee, debtor, creditor, applicant number: "D20004", also in another
    case) -> the relation that holds the role (R19);
-2. a value of digits only that is no role number -> nothing: a number is never looked up
-   as a name;
+2. a code that is no role number (digits in one word: '99999', 'E0003') -> nothing: a code
+   is never looked up as a name;
 3. any other text -> relations whose name holds the text or one of its words, ranked by how
    close the name (with or without its place) is. For contacts: the contacts whose person
    has that relation number or a name like it, within the row's relation when it is known.
 A suggestion is made only when exactly one strong candidate exists (the role's relation, or
 one name that is the same as the value once case, accents, punctuation and the legal form
 are left out) and it is active. Candidates come only from the relations the user may see
-(`Relation.objects.visible_to`). The queries are bounded: one per role over all numbers
-(in chunks), one per name searched (at most MAX_NAME_SEARCHES), each with a LIMIT.
+(`Relation.objects.visible_to`). The queries are bounded and do not grow with the values:
+one per role over all numbers (in chunks of QUERY_CHUNK), two per NAME_CHUNK names, each
+with a LIMIT.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ from dossier.values import quoted
 from spreadsheets.messages import N_, Message
 
 MAX_CANDIDATES = 5  # shown per value
-NAME_SCAN = 50  # rows a name search reads, before they are ranked
-MAX_NAME_SEARCHES = 50  # distinct names searched per call; others get no candidates
+NAME_CHUNK = 50  # names per search query
+NAME_SCAN = 500  # rows a search query reads, before they are ranked per name
+MAX_NAMES = 200  # distinct names searched per call (as many as a check keeps); others: none
 QUERY_CHUNK = 900  # numbers per IN (...) query
 CLOSE_ENOUGH = 0.6  # a name this close (difflib ratio) is a candidate
 STRONG = 0.9  # ... and this close, the only one, a suggestion
@@ -230,7 +232,7 @@ def role_holders(numbers: Iterable[str], *, user) -> dict[str, tuple[str, Relati
             wanted.setdefault(variant, number)
     found: dict[str, tuple[str, Relation]] = {}
     visible = Relation.objects.visible_to(user)
-    if not wanted or not visible.exists():
+    if not wanted or visible.query.is_empty():
         return found
     for role, model in ROLE_MODELS.items():
         for chunk in batched(sorted(wanted), QUERY_CHUNK):
@@ -240,15 +242,50 @@ def role_holders(numbers: Iterable[str], *, user) -> dict[str, tuple[str, Relati
     return found
 
 
+def _is_name(raw: str) -> bool:
+    """Is the value searched as a name? Not a code: digits in one word ('99999', 'E0003',
+    'KL-2025'); a name with a number has a space ('Bouw 2000 BV')."""
+    return not (any(char.isdigit() for char in raw) and not any(char.isspace() for char in raw))
+
+
+def _name_matches(queryset, raws: list[str], path: str) -> dict[str, list]:
+    """Per value, the rows whose name (at `path`) holds the value or one of its words. Two
+    queries per NAME_CHUNK values, each reading at most NAME_SCAN rows: the whole values
+    first, so that a word many names share cannot push a value's own name out."""
+    found: dict[str, dict] = {raw: {} for raw in raws}
+    for chunk in batched(raws, NAME_CHUNK):
+        words = {raw: [raw.casefold(), *(word.casefold() for word in _search_words(raw))] for raw in chunk}
+        whole, parts = Q(), Q()
+        for raw in chunk:
+            whole |= Q(**{f"{path}__icontains": raw})
+            for word in _search_words(raw):
+                parts |= Q(**{f"{path}__icontains": word})
+        for condition in (whole, parts):
+            if not condition:
+                continue
+            for row in queryset.filter(condition)[:NAME_SCAN]:
+                name = _name_at(row, path).casefold()
+                for raw in chunk:
+                    if any(word in name for word in words[raw]):
+                        found[raw][row.pk] = row
+    return {raw: list(rows.values()) for raw, rows in found.items()}
+
+
+def _name_at(row, path: str) -> str:
+    for part in path.split("__"):
+        row = getattr(row, part)
+    return row
+
+
 def resolve_relations(raws: Iterable[str], *, user) -> dict[str, Resolution]:
     """Per distinct value that is no relation number: its evidence, candidates and
     suggestion, among the relations `user` may see."""
     raws = list(dict.fromkeys(raw for raw in raws if raw))
     holders = role_holders(raws, user=user)
     visible = Relation.objects.visible_to(user)
-    may_see = visible.exists()
+    names = [raw for raw in raws if raw not in holders and _is_name(raw)][:MAX_NAMES]
+    matches = _name_matches(visible.order_by("number"), names, "name") if names else {}
     resolutions: dict[str, Resolution] = {}
-    searched = 0
     for raw in raws:
         if raw in holders:
             role, relation = holders[raw]
@@ -257,14 +294,7 @@ def resolve_relations(raws: Iterable[str], *, user) -> dict[str, Resolution]:
                 raw, Evidence.ROLE_NUMBER, (candidate,), role=role, suggestion=_suggestion([candidate])
             )
             continue
-        if raw.isdigit() or not may_see or searched >= MAX_NAME_SEARCHES:
-            resolutions[raw] = Resolution(raw, Evidence.NONE)
-            continue
-        searched += 1
-        condition = Q(name__icontains=raw)
-        for word in _search_words(raw):
-            condition |= Q(name__icontains=word)
-        found = visible.filter(condition).order_by("number")[:NAME_SCAN]
+        found = matches.get(raw, [])
         candidates, scores, more = _ranked(((r, r.name, r.city) for r in found), raw, _relation_candidate)
         evidence = Evidence.NAME if candidates else Evidence.NONE
         resolutions[raw] = Resolution(
@@ -280,33 +310,34 @@ def resolve_contacts(raws: Iterable[str], *, user, relations: Mapping[str, str] 
     raws = list(dict.fromkeys(raw for raw in raws if raw))
     relations = relations or {}
     visible = Relation.objects.visible_to(user)
-    resolutions: dict[str, Resolution] = {}
-    if not raws or not visible.exists():
+    if not raws or visible.query.is_empty():
         return {raw: Resolution(raw, Evidence.NONE, for_contact=True) for raw in raws}
-    contacts = Contact.objects.filter(organisation__in=visible, person__in=visible).select_related(
-        "organisation", "person"
+    contacts = (
+        Contact.objects.filter(organisation__in=visible, person__in=visible)
+        .select_related("organisation", "person")
+        .order_by("contact_id")
     )
-    searched = 0
+    numbers = [raw for raw in raws if raw.isdigit()]
+    by_number: dict[str, list[Contact]] = {}
+    for chunk in batched(numbers, QUERY_CHUNK):
+        for contact in contacts.filter(person__number__in=chunk)[: NAME_SCAN * 2]:
+            by_number.setdefault(contact.person.number, []).append(contact)
+    names = [raw for raw in raws if _is_name(raw)][:MAX_NAMES]
+    by_name = _name_matches(contacts, names, "person__name") if names else {}
+    resolutions: dict[str, Resolution] = {}
     for raw in raws:
-        within = contacts
-        if relations.get(raw):
-            number = relations[raw]
-            within = contacts.filter(Q(organisation__number=number) | Q(person__number=number))
+        number = relations.get(raw)
+        found = by_number.get(raw, []) if raw.isdigit() else by_name.get(raw, [])
+        if number:
+            found = [c for c in found if number in (c.organisation.number, c.person.number)]
         if raw.isdigit():
-            found = list(within.filter(person__number=raw).order_by("contact_id")[: MAX_CANDIDATES + 1])
-            candidates = [_contact_candidate(contact, exact=True) for contact in found[:MAX_CANDIDATES]]
-            more, scores = len(found) > MAX_CANDIDATES, None
-        elif searched < MAX_NAME_SEARCHES:
-            searched += 1
-            condition = Q(person__name__icontains=raw)
-            for word in _search_words(raw):
-                condition |= Q(person__name__icontains=word)
-            found = within.filter(condition).order_by("contact_id")[:NAME_SCAN]
+            candidates = [_contact_candidate(contact, exact=True) for contact in found]
+            more, scores = len(candidates) > MAX_CANDIDATES, None
+            candidates = candidates[:MAX_CANDIDATES]
+        else:
             candidates, scores, more = _ranked(
                 ((c, c.person.name, c.person.city) for c in found), raw, _contact_candidate
             )
-        else:
-            candidates, scores, more = [], None, False
         resolutions[raw] = Resolution(
             raw,
             Evidence.CONTACT if candidates else Evidence.NONE,

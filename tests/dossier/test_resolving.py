@@ -4,7 +4,7 @@
 import pytest
 from django.contrib.auth.models import Permission
 
-from dossier.resolving import MAX_NAME_SEARCHES, Evidence, normalised, resolve_contacts, resolve_relations
+from dossier.resolving import MAX_NAMES, NAME_CHUNK, Evidence, normalised, resolve_contacts, resolve_relations
 from tests.factories import (
     ApplicantFactory,
     ContactFactory,
@@ -188,18 +188,30 @@ def test_the_queries_do_not_grow_with_the_numbers(viewer, jansen, django_assert_
     SalesRelationFactory(relation=jansen, number="D20004")
     numbers = [str(n) for n in range(3000)] + ["D20004"]
 
-    # the user's permissions (2), visibility, 4 roles x 4 chunks, visibility
-    with django_assert_max_num_queries(2 + 1 + 4 * 4 + 1):
+    # the user's permissions (2), 4 roles x 4 chunks
+    with django_assert_max_num_queries(2 + 4 * 4):
         found = resolve_relations(numbers, user=viewer)
 
     assert found["D20004"].suggestion == "20004"
     assert found["17"].evidence == Evidence.NONE  # a number is never searched as a name
 
 
-def test_names_searched_are_bounded(viewer, jansen, django_assert_max_num_queries):
-    names = [f"Name {n}" for n in range(MAX_NAME_SEARCHES + 100)]
+def test_a_code_is_not_searched_as_a_name_but_a_name_with_a_number_is(viewer):
+    OrganisationFactory(number="20010", name="Bouw 2000 BV")
+    OrganisationFactory(number="20011", name="KL-2025 Advies")
 
-    with django_assert_max_num_queries(2 + 1 + 4 + 1 + MAX_NAME_SEARCHES):
+    found = resolve_relations(["KL-2025", "Bouw 2000"], user=viewer)
+
+    assert found["KL-2025"].candidates == ()
+    assert found["Bouw 2000"].suggestion == "20010"
+
+
+def test_names_are_searched_together_in_bounded_queries(viewer, jansen, django_assert_max_num_queries):
+    names = [f"Name {n}" for n in range(MAX_NAMES + 100)] + ["Jansen BV"]
+
+    # the user's permissions (2), 4 roles, 2 per NAME_CHUNK names
+    with django_assert_max_num_queries(2 + 4 + 2 * (MAX_NAMES // NAME_CHUNK)):
         found = resolve_relations(names, user=viewer)
 
     assert len(found) == len(names)
+    assert found["Name 1"].evidence == Evidence.NONE
