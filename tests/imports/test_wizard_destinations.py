@@ -93,3 +93,22 @@ def test_the_section_is_in_the_readers_language(importeur, client):
     assert "10003 Carla Bakker, Leeuwarden (persoon)" in content
     assert "E0003 is het medewerkernummer van Carla Bakker: relatienummer 10003." in content
     assert "niet gevonden: laat deze rijen ongeldig" in content
+
+
+def test_the_next_file_of_the_same_kind_finds_the_destinations_without_a_question(importeur, client):
+    first = validated()
+    services.choose_destinations(job=first, user=importeur, choices={"relation-0": "10003", "relation-1": "10003"})
+    services.validate_import(job=first)
+    services.remember_mapping(job=ImportJob.objects.get(pk=first.pk))
+    job = start_job(NAMED)
+
+    page = client.get(reverse("imports:map", args=[job.pk]))
+    form = page.context["form"]
+    client.post(reverse("imports:map", args=[job.pk]), {name: form[name].value() or "" for name in form.fields})
+    job.refresh_from_db()
+    assert job.mapping["relation"]["values"] == {"E0003": "10003", "Carla Bakker": "10003"}
+    services.run_validation(job_id=str(job.pk))  # queued by the saved mapping
+
+    job.refresh_from_db()
+    assert job.invalid_row_count == 1
+    assert [entry["value"] for entry in job.unknown_destinations["relation"]] == ["Niemand"]
