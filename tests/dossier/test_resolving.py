@@ -45,7 +45,7 @@ def jansen(db):
         (ApplicantFactory, "A0081", "applicant"),
     ],
 )
-def test_a_role_number_of_each_role_offers_its_relation(viewer, jansen, factory, number, role):
+def test_r19_a_role_number_of_each_role_offers_its_relation(viewer, jansen, factory, number, role):
     factory(relation=jansen, number=number)
 
     found = resolve_relations([number], user=viewer)[number]

@@ -80,7 +80,8 @@ class Command(PlainErrorsCommand):
         parser.add_argument("--attachments", help="ZIP with the files the attachment column names")
         parser.add_argument(
             "--mapping",
-            help='JSON file: {"field": "Column"}, {"field": {"letter": "C"}} or {"field": {"fixed": "value"}}',
+            help='JSON file: {"field": "Column"}, {"field": {"letter": "C"}} or {"field": {"fixed": "value"}}; '
+            'a relation or contact not found is chosen with {"relation": {"column": "Klant", "values": {"D20004": "20004"}}}',
         )
         parser.add_argument(
             "--shared-mapping",
