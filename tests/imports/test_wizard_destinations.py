@@ -112,3 +112,16 @@ def test_the_next_file_of_the_same_kind_finds_the_destinations_without_a_questio
     job.refresh_from_db()
     assert job.invalid_row_count == 1
     assert [entry["value"] for entry in job.unknown_destinations["relation"]] == ["Niemand"]
+
+
+def test_a_contact_named_by_its_person_is_offered_within_the_rows_relation(importeur, client):
+    # Contact 30004 is person 10004 Daan Visser (Zwolle) at organisation 20004.
+    text = "Relatienummer;Contactpersoon;Onderwerp\n20004;Daan Visser;Brief\n20004;10004;Brief\n"
+    job = start_job(text, type_code="CORR")
+    assert services.set_mapping(job=job, mapping=services.suggest_mapping_for(job)) == []
+    services.validate_import(job=job)
+
+    content = client.get(reverse("imports:check", args=[job.pk])).content.decode()
+
+    assert content.count('<option value="30004" selected>30004 Daan Visser at 20004 ') == 2
+    assert "Contacts whose person has the number or a name like" in content
