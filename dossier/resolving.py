@@ -48,6 +48,7 @@ MAX_NAMES = 200  # distinct names searched per call (as many as a check keeps); 
 QUERY_CHUNK = 900  # numbers per IN (...) query
 CLOSE_ENOUGH = 0.6  # a name this close (difflib ratio) is a candidate
 STRONG = 0.9  # ... and this close, the only one, a suggestion
+NAME_MAX_LENGTH = Relation._meta.get_field("name").max_length
 LEGAL_FORMS = frozenset({"bv", "nv", "vof", "cv", "bvba", "ltd", "gmbh", "inc", "sa", "stichting"})
 
 
@@ -244,7 +245,10 @@ def role_holders(numbers: Iterable[str], *, user) -> dict[str, tuple[str, Relati
 
 def _is_name(raw: str) -> bool:
     """Is the value searched as a name? Not a code: digits in one word ('99999', 'E0003',
-    'KL-2025'); a name with a number has a space ('Bouw 2000 BV')."""
+    'KL-2025'); a name with a number has a space ('Bouw 2000 BV'). Nor a text longer than
+    any relation's name."""
+    if len(raw) > NAME_MAX_LENGTH:
+        return False
     return not (any(char.isdigit() for char in raw) and not any(char.isspace() for char in raw))
 
 

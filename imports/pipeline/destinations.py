@@ -25,6 +25,9 @@ DESTINATION_FIELDS = ("relation", "contact")
 VALUES = "values"  # the key of a mapping entry's value map
 MAX_VALUES = 200  # distinct values kept per field
 MAX_ROWS = 5  # first rows kept per value
+# A longer reference is no number or name of a relation (its name holds at most 200): it stays
+# a problem of its rows, and is neither kept nor searched.
+MAX_VALUE_LENGTH = 200
 
 
 @dataclass
@@ -55,6 +58,8 @@ class UnknownDestinations:
         self.others: dict[str, int] = dict.fromkeys(DESTINATION_FIELDS, 0)  # rows of values not kept
 
     def add(self, code: str, value: str, row: int, *, relation: str = "") -> None:
+        if len(value) > MAX_VALUE_LENGTH:
+            return
         values = self.values[code]
         entry = values.get(value)
         if entry is None:

@@ -64,7 +64,7 @@ def unknown_destinations(*, job: ImportJob, user) -> list[UnknownDestination]:
                     field=code,
                     index=index,
                     value=entry["value"],
-                    count=int(entry.get("count") or 0),
+                    count=entry["count"] if isinstance(entry.get("count"), int) else 0,
                     rows=tuple(row for row in entry.get("rows") or () if isinstance(row, int)),
                     resolution=resolved[entry["value"]],
                 )
@@ -75,7 +75,8 @@ def unknown_destinations(*, job: ImportJob, user) -> list[UnknownDestination]:
 def rows_not_shown(job: ImportJob) -> int:
     """Rows with a reference that named nothing, past the values kept per field."""
     stored = job.unknown_destinations if isinstance(job.unknown_destinations, dict) else {}
-    return sum(int(stored.get(f"{code}_others") or 0) for code in DESTINATION_FIELDS)
+    counts = [stored.get(f"{code}_others") for code in DESTINATION_FIELDS]
+    return sum(count for count in counts if isinstance(count, int))
 
 
 def choose_destinations(*, job: ImportJob, user, choices: Mapping[str, str]) -> int:

@@ -8,6 +8,7 @@ from dossier.models import FieldState
 from dossier.spec import ItemSpec, Purpose
 from imports.pipeline.destinations import (
     MAX_ROWS,
+    MAX_VALUE_LENGTH,
     MAX_VALUES,
     UnknownDestinations,
     kept_values,
@@ -77,6 +78,13 @@ def test_the_collection_is_bounded():
     assert stored["relation"][0]["count"] == MAX_ROWS + 2
     assert len(stored["relation"][0]["rows"]) == MAX_ROWS
     assert stored["relation_others"] == 3 * (MAX_ROWS + 2)
+
+
+def test_a_reference_longer_than_a_name_is_not_kept():
+    unknown = UnknownDestinations()
+    unknown.add("relation", "x" * (MAX_VALUE_LENGTH + 1), 2)
+
+    assert unknown.as_dict() == {}
 
 
 def test_the_value_map_is_applied_before_the_relation_is_looked_up(spec, jansen, alice):
