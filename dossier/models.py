@@ -43,6 +43,15 @@ def state_field(verbose_name, default=FieldState.HIDDEN):
 
 
 class RelationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> RelationQuerySet:
+        """The relations a user may be shown by name (the import's candidates for a reference
+        it could not find): all of them for an active user with view permission on relations
+        (the staff group has it; superusers), none for anyone else. A number already known
+        to the user still names its relation in an import (R19)."""
+        if getattr(user, "is_active", False) and user.has_perm("dossier.view_relation"):
+            return self
+        return self.none()
+
     def holders_of_role_numbers(self, numbers) -> dict[str, tuple[str, Relation]]:
         """R19: for numbers that are role numbers (employee, debtor, creditor, applicant), the
         role and the relation that holds it, so a message can name the number to use."""

@@ -143,6 +143,9 @@ class ImportJob(models.Model):
     # The distinct values of the file that are none of their field's allowed values (the
     # check's UnknownValues.as_dict, imports/pipeline/outcomes.py), for the check page's value map.
     unknown_values = models.JSONField(_("values not recognised"), default=dict, blank=True)
+    # The relation and contact references that named nothing, per distinct value with its row
+    # count and first rows (imports/pipeline/destinations.py), found by the validation.
+    unknown_destinations = models.JSONField(_("destinations not found"), default=dict, blank=True)
     error_message = MessageField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)

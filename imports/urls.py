@@ -15,6 +15,7 @@ urlpatterns = [
     path("<uuid:pk>/check/", views.check, name="check"),
     path("<uuid:pk>/values/", views.choose_values, name="values"),
     path("<uuid:pk>/progress/", views.progress, name="progress"),
+    path("<uuid:pk>/destinations/", views.destinations, name="destinations"),
     path("<uuid:pk>/import/", views.import_rows, name="import"),
     path("<uuid:pk>/cancel/", views.cancel, name="cancel"),
     path("<uuid:pk>/result/", views.result, name="result"),

@@ -29,7 +29,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.views import admin_page
 from dossier.access import import_refusal
@@ -39,6 +39,7 @@ from imports import presenting, services, tasks
 from imports.forms import ChooseTypeForm, MappingForm, SheetForm, UploadForm
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline.columns import LeftOutColumn, column_list, unconfirmed, unconfirmed_message
+from imports.pipeline.destinations import kept_values
 from imports.pipeline.mapping import check_mapping, field_entries, letter_position
 from imports.pipeline.reconciliation import is_status_column
 from imports.template_workbook import template_file_name, write_template
@@ -422,7 +423,8 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
             form.add_error("not_imported", left_out)
             problems = check_mapping(spec, job.headers, form.mapping())
         elif not _refresh(request):
-            problems = services.set_mapping(job=job, mapping=form.mapping())
+            # The value maps (issue 16) are no fields of the form: kept where the source is.
+            problems = services.set_mapping(job=job, mapping=kept_values(form.mapping(), initial))
         if problems == [] and not form.errors:
             messages.success(
                 request,
@@ -672,6 +674,7 @@ def check(request: HttpRequest, pk) -> HttpResponse:
             earlier_items_url=presenting.items_url(earlier) if named else "",
             unknown=presenting.unknown_values(job, services.spec_for(job)),
         )
+        context.update(_destinations_context(job, request.user))
     return admin_page(request, "imports/check.html", context)
 
 
@@ -713,6 +716,36 @@ def choose_values(request: HttpRequest, pk) -> HttpResponse:
         )
         % {"count": count},
     )
+    return redirect("imports:check", pk=job.pk)
+
+
+def _destinations_context(job: ImportJob, user) -> dict[str, Any]:
+    """The check page's "Destinations not found" (imports/_destinations.html): each relation
+    or contact reference that named nothing, its rows and its candidates, the suggestion
+    chosen."""
+    return {
+        "destinations": services.unknown_destinations(job=job, user=user),
+        "destinations_not_shown": services.rows_not_shown(job),
+    }
+
+
+@require_POST
+@submitter_required
+@storage_faults_answered
+def destinations(request: HttpRequest, pk) -> HttpResponse:
+    """The choices of "Destinations not found": kept in the job's mapping (remembered with
+    it), then the file is checked again without a new upload."""
+    job = _get_job_for_user(request, pk)
+    if job.state != State.VALIDATED:
+        return redirect(step_url(job))
+    chosen = services.choose_destinations(job=job, user=request.user, choices=request.POST)
+    if not chosen:
+        messages.info(request, _("No destination was chosen, so nothing changed."))
+        return redirect("imports:check", pk=job.pk)
+    try:
+        tasks.start_validation(job=job)
+    except services.ImportRefused as refusal:
+        return _refused(request, refusal.message)
     return redirect("imports:check", pk=job.pk)
 
 

@@ -44,6 +44,7 @@ from imports.pipeline.attachments import (
     attachment_message,
     attachment_names,
 )
+from imports.pipeline.destinations import UnknownDestinations, mapped
 from imports.pipeline.mapping import field_sources, value_map
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
 from spreadsheets.cells import UNCOMPUTED
@@ -221,8 +222,10 @@ class RowValidator:
         epoch: int = 1900,
         attachments: AttachmentSource | AttachmentArchive | None = None,
         batch_size: int = BATCH_SIZE,
+        unknown: UnknownDestinations | None = None,
     ):
         self.spec = spec
+        self.unknown = unknown  # collects the relation and contact references that named nothing
         self.mapping = mapping
         self.user = user
         self.now = now or timezone.now()
@@ -284,8 +287,8 @@ class RowValidator:
 
     def _field_parser(self, code: str) -> Callable[[Any], Any]:
         kind = self.spec[code].kind
-        if kind is Kind.RELATION:
-            return without_controls_first(_destination_keys)
+        if kind is Kind.RELATION:  # the value map also for each relation number of the cell (R8)
+            return without_controls_first(mapped(_destination_keys, value_map(self.mapping.get(code) or {})))
         if kind is Kind.FILE:
             return without_controls_first(as_text)
         parse = self.spec.parser(code, epoch=self.epoch)
@@ -333,6 +336,8 @@ class RowValidator:
                 for key in value:
                     relation = self.lookups.relations.get(key)
                     if relation is None:
+                        if self.unknown is not None:
+                            self.unknown.add(code, key, row.number)
                         problems.append(
                             self._problem(
                                 row.number,
@@ -349,6 +354,9 @@ class RowValidator:
             elif kind is not Kind.FILE:
                 found = self._resolve(code, kind, value)
                 if found is None:
+                    if kind is Kind.CONTACT and self.unknown is not None:
+                        keys = values.get("relation") or ()
+                        self.unknown.add(code, value, row.number, relation=keys[0] if len(keys) == 1 else "")
                     problems.append(
                         self._problem(
                             row.number,

@@ -19,6 +19,8 @@ and the tests all call these, by the names this package re-exports:
     reconciling.py the reconciliation workbook (every row with its status) and the rows an
                    earlier import created, recognised in a file uploaded again
     remembering.py which saved mapping is offered to whom: remembered for its owner, shared
+    destinations.py the relation and contact references the check could not find, with their
+                   candidates, and the user's choices kept in the mapping (issue 16)
     undoing.py     the undo (queued, run by the worker, ended by the reaper) and its preview
     reaping.py     ending a job whose worker died, and removing what it wrote; retention
                    (files removed after IMPORT_RETENTION_DAYS) and discarding an import
@@ -37,6 +39,12 @@ The modules import one another downwards only (refusals and staging first, then 
 jobs, then the steps), never this package: it imports them.
 """
 
+from imports.services.destinations import (
+    UnknownDestination,
+    choose_destinations,
+    rows_not_shown,
+    unknown_destinations,
+)
 from imports.services.jobs import cancel_import, fail_job, job_progress, mark_queued, request_cancel
 from imports.services.reaping import (
     discard_import,
@@ -122,8 +130,10 @@ __all__ = [
     "ImportedBefore",
     "RowsInvalid",
     "UndoPreview",
+    "UnknownDestination",
     "cancel_import",
     "changed_since_import",
+    "choose_destinations",
     "choose_sheet",
     "choose_values",
     "claim_undo",
@@ -158,6 +168,7 @@ __all__ = [
     "remove_undone_files",
     "request_cancel",
     "rows_invalid",
+    "rows_not_shown",
     "run_commit",
     "run_undo",
     "run_validation",
@@ -180,6 +191,7 @@ __all__ = [
     "undo_refusal",
     "undo_stale_message",
     "undo_waiting",
+    "unknown_destinations",
     "validate_import",
     "workbook_fault",
     "workbook_name",

@@ -12,6 +12,7 @@ from dossier.spec import ItemSpec, Purpose
 from imports.models import ImportJob
 from imports.pipeline.attachments import AttachmentArchive, AttachmentSource, ServerFolders
 from imports.pipeline.columns import ColumnWatch, LeftOutColumn
+from imports.pipeline.destinations import UnknownDestinations
 from imports.pipeline.duplicates import DuplicateFinder
 from imports.pipeline.outcomes import Problem, RowResult
 from imports.pipeline.validation import RowValidator
@@ -52,13 +53,15 @@ def validated_rows(
     file_problems: list[Problem] | None = None,
     find_duplicates: bool = False,
     recognised: Container[int] = (),
+    unknown: UnknownDestinations | None = None,
 ) -> Iterator[RowResult]:
     """Every row of the job's file, validated; reports progress every 500 rows. Once every
     row is read, `left_out` holds the columns with data that no field takes, and the problems
     of the file as a whole (the ZIP's files that no row named) are added to `file_problems`,
     when given. With `find_duplicates`, the valid rows get their fingerprints and the probable
     duplicates are marked (imports.pipeline.duplicates), as the job's user may read them;
-    rows in `recognised` (created by an earlier import: left alone) are not compared."""
+    rows in `recognised` (created by an earlier import: left alone) are not compared. The
+    relation and contact references that named nothing are collected in `unknown`, when given."""
     table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
     if table.headers != job.headers:
         raise ImportRefused(N_("The file's columns changed since it was mapped; map it again."), job=job)
@@ -70,6 +73,7 @@ def validated_rows(
         epoch=table.epoch,
         attachments=attachments,
         now=timezone.now(),
+        unknown=unknown,
     )
     total = total or job.row_count
     watch = ColumnWatch(table.headers, job.mapping)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from dossier.spec import ItemSpec
 from imports.models import ImportJob
 from imports.pipeline.committing import ItemRows, stage_rejected, stage_row
+from imports.pipeline.destinations import UnknownDestinations
 from imports.pipeline.outcomes import Problem, Summary, ValidationResult
 from imports.pipeline.reconciliation import CREATED, DUPLICATE, INVALID, READY, RowStatus, duplicate_payload
 from imports.progress import (
@@ -101,6 +102,7 @@ def validate_and_stage(
             item_count = attachment_count = 0
             file_problems: list[Problem] = []
             left_out: list = []
+            unknown = UnknownDestinations()
             for result in validated_rows(
                 job,
                 spec,
@@ -111,6 +113,7 @@ def validate_and_stage(
                 file_problems=file_problems,
                 find_duplicates=True,
                 recognised=created_before,
+                unknown=unknown,
             ):
                 if result.number in created_before:
                     summary.add_recognised()
@@ -150,6 +153,7 @@ def validate_and_stage(
     job.staged_attachments = attachment_count
     job.heartbeat_at = timezone.now()
     job.left_out_columns = [column.as_dict() for column in left_out]
+    job.unknown_destinations = unknown.as_dict()
     _record(job, summary)
     job.save(
         update_fields=[
@@ -159,6 +163,7 @@ def validate_and_stage(
             "staged_attachments",
             "heartbeat_at",
             "left_out_columns",
+            "unknown_destinations",
             *RECORDED,
         ]
     )

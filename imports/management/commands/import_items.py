@@ -88,7 +88,8 @@ class Command(PlainErrorsCommand):
         parser.add_argument("--attachments", help="ZIP with the files the attachment column names")
         parser.add_argument(
             "--mapping",
-            help='JSON file: {"field": "Column"}, {"field": {"letter": "C"}} or {"field": {"fixed": "value"}}',
+            help='JSON file: {"field": "Column"}, {"field": {"letter": "C"}} or {"field": {"fixed": "value"}}; '
+            'a relation or contact not found is chosen with {"relation": {"column": "Klant", "values": {"D20004": "20004"}}}',
         )
         parser.add_argument(
             "--values",
@@ -460,6 +461,8 @@ class Command(PlainErrorsCommand):
                 for p in problems
             ],
         }
+        unknown = services.unknown_destinations(job=job, user=job.user)
+        summary["destinations_not_found"] = [destination_as_dict(destination) for destination in unknown]
         summary["earlier_import"] = None  # the same file imported before for the type, if it was
         if self.earlier:
             # Who ran it and its id only for the user's own import, or for an administrator.
@@ -523,6 +526,8 @@ class Command(PlainErrorsCommand):
                 + _("%(total)s problems in all (use --rejected-out for every invalid row).") % {"total": grouped(total)}
             )
         self._report_values(unknown, value_maps)
+        for line in destination_lines(unknown):
+            self.stdout.write(line)
         if note:
             self.stdout.write(note)
 
@@ -548,6 +553,61 @@ class Command(PlainErrorsCommand):
         if value_maps:
             self.stdout.write(_("Value map with the suggestions (check it, save it as JSON and pass --values):"))
             self.stdout.write(json.dumps(value_maps, ensure_ascii=False, indent=2))
+
+
+def destination_as_dict(destination) -> dict:
+    """A destination not found, for --json: its value, rows, candidates and suggestion."""
+    resolution = destination.resolution
+    return {
+        "field": destination.field,
+        "value": destination.value,
+        "rows": destination.count,
+        "first_rows": list(destination.rows),
+        "evidence": str(resolution.evidence),
+        "explanation": str(resolution.explanation),
+        "candidates": [{"number": c.number, "label": c.label, "is_active": c.is_active} for c in resolution.candidates],
+        "suggestion": resolution.suggestion,
+    }
+
+
+def destination_lines(unknown) -> list[str]:
+    """The destinations not found with their candidates, and the value maps to give in the
+    mapping file for the suggestions (issue 16: the same choices as on the check page)."""
+    if not unknown:
+        return []
+    lines = [_("Destinations not found (each value once, with the existing relations it may mean):")]
+    suggested: dict[str, dict[str, str]] = {}
+    for destination in unknown:
+        resolution = destination.resolution
+        rows = ", ".join(str(row) for row in destination.rows) + (", ..." if destination.more_rows else "")
+        lines.append(
+            "  "
+            + ngettext(
+                "%(field)s '%(value)s' (%(count)s row: %(rows)s): %(explanation)s",
+                "%(field)s '%(value)s' (%(count)s rows: %(rows)s): %(explanation)s",
+                destination.count,
+            )
+            % {
+                "field": destination.field_label,
+                "value": destination.value,
+                "count": destination.count,
+                "rows": rows,
+                "explanation": resolution.explanation,
+            }
+        )
+        for candidate in resolution.candidates:
+            mark = _(" (suggested)") if candidate.number == resolution.suggestion else ""
+            lines.append(f"      {candidate.label}{mark}")
+        if resolution.suggestion:
+            suggested.setdefault(destination.field, {})[destination.value] = resolution.suggestion
+    if suggested:
+        lines.append(
+            _(
+                'To use the suggestions, add them to the field\'s "values" in the --mapping file, for example {"relation": {"column": "...", "values": {"D20004": "20004"}}}:'
+            )
+        )
+        lines.append("  " + json.dumps(suggested, ensure_ascii=False))
+    return lines
 
 
 def not_imported_columns(job) -> list[dict[str, str]]:
