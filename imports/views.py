@@ -39,7 +39,6 @@ from imports import presenting, services, tasks
 from imports.forms import ChooseTypeForm, MappingForm, SheetForm, UploadForm
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline.columns import LeftOutColumn, column_list, unconfirmed, unconfirmed_message
-from imports.pipeline.destinations import kept_values
 from imports.pipeline.mapping import check_mapping, field_entries, letter_position
 from imports.pipeline.reconciliation import is_status_column
 from imports.template_workbook import template_file_name, write_template
@@ -423,8 +422,7 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
             form.add_error("not_imported", left_out)
             problems = check_mapping(spec, job.headers, form.mapping())
         elif not _refresh(request):
-            # The value maps (issue 16) are no fields of the form: kept where the source is.
-            problems = services.set_mapping(job=job, mapping=kept_values(form.mapping(), initial))
+            problems = services.set_mapping(job=job, mapping=form.mapping())
         if problems == [] and not form.errors:
             messages.success(
                 request,

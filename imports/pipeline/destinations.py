@@ -113,22 +113,6 @@ def with_values(mapping: dict[str, Any], code: str, chosen: dict[str, str]) -> d
     return {**mapping, code: entry}
 
 
-def kept_values(mapping: dict[str, Any], earlier: Any) -> dict[str, Any]:
-    """`mapping` with the value maps of `earlier` (the mapping it was made from: remembered,
-    shared or the job's own) kept for every field whose source did not change: a form that
-    shows sources only does not lose the choices."""
-    if not isinstance(earlier, dict):
-        return mapping
-    kept = dict(mapping)
-    for code, entry in mapping.items():
-        old = earlier.get(code)
-        if not isinstance(entry, dict) or not isinstance(old, dict) or VALUES in entry or not value_map(earlier, code):
-            continue
-        if {key: value for key, value in old.items() if key != VALUES} == entry:
-            kept[code] = {**entry, VALUES: value_map(earlier, code)}
-    return kept
-
-
 def mapped(parse: Callable[[Any], Any], values: dict[str, str]) -> Callable[[Any], Any]:
     """`parse` for a destination cell, the value map applied: to the cell's whole text
     first, then to each key `parse` returns (one, or a list of relation numbers)."""

@@ -72,4 +72,4 @@ def test_a_malformed_value_map_refuses_the_mapping(demo, named_csv, tmp_path):
     code, _out, err = import_items(named_csv, "--type", "SOLL", "--user", "importeur", "--mapping", mapping)
 
     assert code == 2
-    assert "\"values\" of 'relation' in the mapping must be an object of texts" in err
+    assert "\"values\" of 'relation' in the mapping must be an object of the values in the file" in err

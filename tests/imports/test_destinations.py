@@ -11,7 +11,6 @@ from imports.pipeline.destinations import (
     MAX_VALUE_LENGTH,
     MAX_VALUES,
     UnknownDestinations,
-    kept_values,
     unknown_values,
     value_map,
     with_values,
@@ -136,14 +135,3 @@ def test_stored_values_are_read_back_and_anything_else_is_none():
     ]
     assert unknown_values({"relation": "X"}, "relation") == []
     assert unknown_values(None, "contact") == []
-
-
-def test_a_form_that_shows_sources_only_keeps_the_value_maps_where_the_source_is_the_same():
-    earlier = {
-        "relation": {"column": "Klant", "values": {"D20004": "20004"}},
-        "contact": {"column": "Contact", "values": {"Piet": "30004"}},
-    }
-
-    kept = kept_values({"relation": {"column": "Klant"}, "contact": {"column": "Persoon"}}, earlier)
-
-    assert kept == {"relation": {"column": "Klant", "values": {"D20004": "20004"}}, "contact": {"column": "Persoon"}}

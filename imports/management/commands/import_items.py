@@ -461,8 +461,8 @@ class Command(PlainErrorsCommand):
                 for p in problems
             ],
         }
-        unknown = services.unknown_destinations(job=job, user=job.user)
-        summary["destinations_not_found"] = [destination_as_dict(destination) for destination in unknown]
+        destinations = services.unknown_destinations(job=job, user=job.user)
+        summary["destinations_not_found"] = [destination_as_dict(destination) for destination in destinations]
         summary["earlier_import"] = None  # the same file imported before for the type, if it was
         if self.earlier:
             # Who ran it and its id only for the user's own import, or for an administrator.
@@ -526,7 +526,7 @@ class Command(PlainErrorsCommand):
                 + _("%(total)s problems in all (use --rejected-out for every invalid row).") % {"total": grouped(total)}
             )
         self._report_values(unknown, value_maps)
-        for line in destination_lines(unknown):
+        for line in destination_lines(destinations):
             self.stdout.write(line)
         if note:
             self.stdout.write(note)
