@@ -72,6 +72,9 @@ class ColumnWatch:
 
     def rows(self, rows: Iterable[Row]) -> Iterator[Row]:
         pending, found = self.pending, self.found
+        if not pending:  # every column is taken: nothing to watch
+            yield from rows
+            return
         for row in rows:
             if pending:
                 cells = row.cells

@@ -87,14 +87,24 @@ class ItemRows:
             elif name in position and name not in constants:
                 field = self.fields[position[name]]
                 self._slots[code] = (position[name], _converter(field))
-        self._free_values = position["free_values"]
-        self._fingerprint = position["fingerprint"]
+        # What a row stages: the columns a value of the spec can set, the free values and the
+        # fingerprint, in this order (STAGED_COLUMNS heads the staging file); the others hold
+        # the same for every row and are added at the commit.
+        staged = sorted({index for index, _convert in self._slots.values()} | {position["free_values"]})
+        staged.append(position["fingerprint"])
+        self.staged_columns = [self.fields[index].name for index in staged]
+        at = {index: place for place, index in enumerate(staged)}
+        self._slots = {code: (at[index], convert) for code, (index, convert) in self._slots.items()}
+        self._staged_template = [self._template[index] for index in staged]
+        self._free_values = at[position["free_values"]]
+        self._fingerprint = len(staged) - 1
+        self.take_layout(self.staged_columns)
 
     def prepare(self, values: dict[str, Any], fingerprint: str | None = None) -> list[Any]:
         """Validated values (as `ItemSpec.validate` returns them) and the item's fingerprint
-        (dossier.fingerprints) -> one row; the same storing as
+        (dossier.fingerprints) -> one staged row (`staged_columns`); the same storing as
         `dossier.services.item_attributes`, without building a model."""
-        row = self._template.copy()
+        row = self._staged_template.copy()
         row[self._fingerprint] = fingerprint
         free: dict[str, Any] = {}
         slots, free_names = self._slots, self._free
@@ -108,11 +118,29 @@ class ItemRows:
         row[self._free_values] = free  # encoded by `database_row`, at the commit
         return row
 
+    def staging_header(self) -> str:
+        """The staging file's first line: the columns of its rows."""
+        return STAGING_ENCODER.encode({STAGED_COLUMNS: self.staged_columns}) + "\n"
+
+    def take_layout(self, names: list[str] | None) -> None:
+        """Insert rows staged with the columns `names` (a staging file's header), the other
+        columns from the defaults and constants; None: a staging file without a header
+        (written before the header was), whose rows hold every column in the model's order."""
+        by_name = {f.name: index for index, f in enumerate(self.fields)}
+        names = [f.name for f in self.fields] if names is None else names
+        unknown = [name for name in names if name not in by_name]
+        if unknown:
+            raise ValueError(f"The staged rows hold columns the item table does not have: {unknown}")
+        rest = [index for index in range(len(self.fields)) if self.fields[index].name not in set(names)]
+        self._insert_fields = [self.fields[by_name[name]] for name in names] + [self.fields[index] for index in rest]
+        self._tail = [self._template[index] for index in rest]
+        self._staged_free_values = names.index("free_values") + len(COMMIT_TIME_COLUMNS)
+
     def database_row(self, number: int, created_at: Any, prepared: list[Any]) -> list[Any]:
-        """A staged row as the insert takes it: (number, created_at, *prepared values)."""
-        row = [number, created_at, *prepared]
-        free_values = self._free_values + len(COMMIT_TIME_COLUMNS)
-        row[free_values] = FREE_VALUES_ENCODER.encode(row[free_values])
+        """A staged row as the insert takes it: (number, created_at, *staged values, *the rest)."""
+        row = [number, created_at, *prepared, *self._tail]
+        at = self._staged_free_values
+        row[at] = FREE_VALUES_ENCODER.encode(row[at])
         return row
 
     @contextmanager
@@ -122,7 +150,7 @@ class ItemRows:
         executemany (SQLite runs in this process, so that is as fast)."""
         quote = connection.ops.quote_name
         table = quote(DossierItem._meta.db_table)
-        names = ", ".join(quote(c) for c in (*COMMIT_TIME_COLUMNS, *(f.column for f in self.fields)))
+        names = ", ".join(quote(c) for c in (*COMMIT_TIME_COLUMNS, *(f.column for f in self._insert_fields)))
         with connection.cursor() as cursor:
             raw = cursor.cursor
             if connection.vendor == "postgresql" and hasattr(raw, "copy"):
@@ -135,7 +163,7 @@ class ItemRows:
 
                     yield insert
                 return
-            placeholders = ", ".join(["%s"] * (len(COMMIT_TIME_COLUMNS) + len(self.fields)))
+            placeholders = ", ".join(["%s"] * (len(COMMIT_TIME_COLUMNS) + len(self._insert_fields)))
             sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"  # noqa: S608
             yield lambda rows: cursor.executemany(sql, rows)
 
@@ -214,6 +242,19 @@ def stage_row(handle: IO[str], row: CleanRow, rows: ItemRows, *, duplicate: bool
     if duplicate:
         line.append(1)
     handle.write(STAGING_ENCODER.encode(line) + "\n")
+
+
+STAGED_COLUMNS = "columns"
+
+
+def read_staging_header(handle: IO[str]) -> list[str] | None:
+    """The columns of a staging file's rows (its first line), read past; None for a file
+    written before it had a header (the handle is then back at its start)."""
+    first = handle.readline()
+    if first.startswith("{"):
+        return json.loads(first)[STAGED_COLUMNS]
+    handle.seek(0)
+    return None
 
 
 def read_staged(handle: IO[str], *, skip_duplicates: bool = False) -> Iterator[tuple[int, list[Member], list]]:

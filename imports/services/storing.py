@@ -16,7 +16,7 @@ from dossier.access import import_refusal
 from dossier.models import Attachment, DossierItem
 from dossier.spec import ItemSpec
 from imports.models import ImportJob
-from imports.pipeline.committing import Committer, WrittenFiles, read_staged
+from imports.pipeline.committing import Committer, WrittenFiles, read_staged, read_staging_header
 from imports.pipeline.outcomes import CommitResult
 from imports.progress import IMPORTING, ImportCancelled, JobMonitor, manifest_path, remove_marks
 from imports.services.jobs import claim_job, end_cancelled, fail_job, fail_job_on, load_job, move_job
@@ -181,6 +181,7 @@ def _commit(job: ImportJob, spec: ItemSpec, progress: ProgressCallback | None, m
                 progress=report,
                 written=written,
             )
+            committer.rows.take_layout(read_staging_header(staged))
             committer.commit(
                 read_staged(staged, skip_duplicates=skip),
                 item_count=job.staged_items - (job.duplicate_item_count if skip else 0),

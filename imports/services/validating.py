@@ -99,6 +99,7 @@ def validate_and_stage(
             private_open(partials[2], "w", encoding="utf-8") as record,
         ):
             rows = ItemRows(spec, job=job)
+            staged.write(rows.staging_header())
             item_count = attachment_count = 0
             file_problems: list[Problem] = []
             left_out: list = []

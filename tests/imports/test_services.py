@@ -257,6 +257,36 @@ def test_a_commit_stores_every_value_as_validated(demo):
     assert item.created_at is not None and item.item_type.code == "CONTR" and item.import_job == job
 
 
+def test_a_staging_file_written_before_it_had_a_header_is_committed_the_same(demo):
+    """A job checked by the version before the staging header (every column on each row, in
+    the model's order) and committed after an upgrade stores the same items."""
+    import json
+
+    from imports.pipeline.committing import ItemRows, read_staging_header
+    from imports.services.staging import staging_path
+
+    rows = "Relatienummer;Onderwerp;Instuurdatum;Salaris;Ingangsdatum;Functie\n10001;Contract;31-12-2024 10:30;3.500,50;01-02-2026;Monteur\n"
+    job = mapped(rows, type_code="CONTR", username="admin")
+    services.validate_import(job=job)
+    path = staging_path(job)
+    item_rows = ItemRows(services.spec_for(job), job=job)
+    with path.open(encoding="utf-8") as handle:
+        columns = read_staging_header(handle)
+        lines = [json.loads(line) for line in handle]
+    template = {f.name: item_rows._template[i] for i, f in enumerate(item_rows.fields)}
+    for line in lines:  # each item's staged values spread over every column, as before
+        for item in line[2]:
+            values = {**template, **dict(zip(columns, item[1], strict=True))}
+            item[1] = [values[f.name] for f in item_rows.fields]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+
+    assert services.commit_import(job=job).items_created == 1
+    item = DossierItem.objects.get(import_job=job)
+    assert (item.subject, item.relation.number, item.item_type.code) == ("Contract", "10001", "CONTR")
+    assert item.free_values == {"Salaris": "3500.50", "Ingangsdatum": "2026-02-01", "Functie": "Monteur"}
+    assert item.fingerprint and item.submitted_at.year == 2024
+
+
 def test_undo_removes_every_item_of_the_import(demo):
     job = mapped(SOLL_ROWS)
     services.commit_import(job=job)
