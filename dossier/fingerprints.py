@@ -51,18 +51,17 @@ def item_fingerprint(
     the regarding fields that are set; `submitted_at` None: the date was not given;
     `attachment_sha256s`: the SHA-256 of each attached file (sorted here: order does not
     matter)."""
-    parts = (
-        str(item_type_id),
-        "" if relation_id is None else str(relation_id),
-        "" if contact_id is None else str(contact_id),
-        ",".join(sorted(regarding)) if regarding else "",
-        "" if project_id is None else str(project_id),
-        "" if course_id is None else str(course_id),
-        _subject(subject),
-        "" if submitted_at is None else _moment(submitted_at),
-        ",".join(sorted(digest.lower() for digest in attachment_sha256s)) if attachment_sha256s else "",
+    return _fingerprint(
+        item_type_id,
+        relation_id,
+        contact_id,
+        regarding,
+        project_id,
+        course_id,
+        subject,
+        submitted_at,
+        attachment_sha256s,
     )
-    return sha256(SEPARATOR.join(parts).encode()).hexdigest()[:FINGERPRINT_LENGTH]
 
 
 def fingerprint_of_values(
@@ -72,16 +71,17 @@ def fingerprint_of_values(
     model instances for references). `date_given`: the submit date came from the file, not
     from the moment of the import (R10)."""
     get = values.get
-    return item_fingerprint(
-        item_type_id=item_type_id,
-        relation_id=_pk(get("relation")),
-        contact_id=_pk(get("contact")),
-        regarding=tuple(code for code in REGARDING_FIELDS if get(code)),
-        project_id=_pk(get("project")),
-        course_id=_pk(get("course")),
-        subject=get("subject") or "",
-        submitted_at=get("submitted_at") if date_given else None,
-        attachment_sha256s=attachment_sha256s,
+    relation, contact, project, course = get("relation"), get("contact"), get("project"), get("course")
+    return _fingerprint(
+        item_type_id,
+        None if relation is None else relation.pk,
+        None if contact is None else contact.pk,
+        [code for code in REGARDING_FIELDS if get(code)],
+        None if project is None else project.pk,
+        None if course is None else course.pk,
+        get("subject") or "",
+        get("submitted_at") if date_given else None,
+        attachment_sha256s,
     )
 
 
@@ -101,8 +101,21 @@ def fingerprint_of_item(item, *, attachment_sha256s: Iterable[str]) -> str:
     )
 
 
-def _pk(value: Any) -> int | None:
-    return None if value is None else value.pk
+def _fingerprint(
+    item_type_id, relation_id, contact_id, regarding, project_id, course_id, subject, submitted_at, attachment_sha256s
+) -> str:
+    parts = (
+        str(item_type_id),
+        "" if relation_id is None else str(relation_id),
+        "" if contact_id is None else str(contact_id),
+        ",".join(sorted(regarding)) if regarding else "",
+        "" if project_id is None else str(project_id),
+        "" if course_id is None else str(course_id),
+        _subject(subject),
+        "" if submitted_at is None else _moment(submitted_at),
+        ",".join(sorted(digest.lower() for digest in attachment_sha256s)) if attachment_sha256s else "",
+    )
+    return sha256(SEPARATOR.join(parts).encode()).hexdigest()[:FINGERPRINT_LENGTH]
 
 
 def _subject(subject: str) -> str:

@@ -236,7 +236,7 @@ class RowValidator:
         self._key_kinds = {code: self._key_kind(code) for code in mapping}
         self._kinds = {code: spec[code].kind for code in mapping if code in spec}
         self._attachment_owners: dict[tuple[str, str], int] = {}
-        self._filled_in: dict[FieldProblem, Problem] = {}
+        self._filled_in: dict[int, tuple[FieldProblem, Problem]] = {}
         # Worked out once, used per row: where each mapped field's cell is and how it is
         # parsed; which fields name something to look up; which need more than parsing.
         self._sources = {source.code: source for source in field_sources(headers, mapping) if source.code in spec}
@@ -551,11 +551,15 @@ class RowValidator:
 
     def _field_problem(self, row: Row, problem: FieldProblem) -> Problem:
         if problem.code in FILLED_IN:  # on many rows: its Problem made once, then per row
-            made = self._filled_in.get(problem)
-            if made is None:
+            # The spec hands out the same FieldProblem for the same warning: found by its id
+            # (and checked to be that very one, as an id may be taken again once freed).
+            known = self._filled_in.get(id(problem))
+            if known is not None and known[0] is problem:
+                made = known[1]
+            else:
                 made = self._problem(0, problem.field, None, problem.code, problem.message, warning=True)
                 if len(self._filled_in) < FILLED_IN_MEMORY:
-                    self._filled_in[problem] = made
+                    self._filled_in[id(problem)] = (problem, made)
             return Problem(row.number, made.column, "", made.code, made.message, made.field, True)
         field = problem.field
         if field not in self._sources and problem.code.startswith("regarding_"):
