@@ -128,6 +128,22 @@ def header_key(headers: Sequence[str]) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
+def header_set(headers: Sequence[str]) -> frozenset[str]:
+    """The column names as `header_key` counts them: normalised, the status column left out."""
+    return frozenset(normalise(h) for h in headers if not is_status_column(h))
+
+
+def new_columns(headers: Sequence[str], saved_headers: Sequence[str]) -> list[int]:
+    """The positions of the columns of `headers` that a saved header row did not have (by
+    name, as `header_key` compares them; the status column is never new)."""
+    known = header_set(saved_headers)
+    return [
+        position
+        for position, header in enumerate(headers)
+        if normalise(header) not in known and not is_status_column(header)
+    ]
+
+
 def same_name(header: str) -> str:
     """What two headers share when they are the same name: case and spaces do not count."""
     return "".join(header.split()).casefold()

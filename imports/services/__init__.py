@@ -81,7 +81,15 @@ from imports.services.remembering import (
 )
 from imports.services.rows import spec_for
 from imports.services.staging import discard_staging, prune_stale_staging, rejected_path, staging_path
-from imports.services.starting import choose_sheet, set_mapping, shown_sheet, start_import, suggest_mapping_for
+from imports.services.starting import (
+    choose_sheet,
+    set_mapping,
+    shown_sheet,
+    start_import,
+    suggest_mapping_for,
+    suggestion_for,
+    title_rows,
+)
 from imports.services.storing import (
     commit_import,
     commit_result,
@@ -165,6 +173,8 @@ __all__ = [
     "status_text",
     "storage_fault",
     "suggest_mapping_for",
+    "suggestion_for",
+    "title_rows",
     "undo_import",
     "undo_never_started_message",
     "undo_preview",
