@@ -170,7 +170,7 @@ class SheetForm(forms.Form):
     )
     # The row the page proposed (where the column names were found): a header row left as
     # proposed is found again on another sheet, one the user chose is kept.
-    proposed_row = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    proposed_row = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, sheets: list[str], hidden: list[str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -181,8 +181,8 @@ class SheetForm(forms.Form):
     def chosen_row(self, shown_sheet: str) -> int | None:
         """Of a valid form: the row asked for, or None when it is the proposed row of
         `shown_sheet` (the sheet the page showed) and another sheet is chosen."""
-        row, proposed = self.cleaned_data["header_row"], self.cleaned_data.get("proposed_row")
-        if self.cleaned_data["sheet"] != shown_sheet and proposed is not None and row == proposed:
+        row, proposed = self.cleaned_data["header_row"], self.cleaned_data.get("proposed_row") or ""
+        if self.cleaned_data["sheet"] != shown_sheet and proposed.strip() == str(row):
             return None
         return row
 

@@ -388,18 +388,18 @@ def suggest(
     # The reconciliation workbook's status column is never a field.
     used: set[int] = {position for position, header in enumerate(headers) if is_status_column(header)}
     positions = _name_positions(headers)
-    ignored = [
-        entry
-        for entry in ignored_entries(saved or {})
-        if _saved_position(entry, headers, positions, saved_headers, beyond=True) is not None
-    ]
+    ignored = []
+    for entry in ignored_entries(saved or {}):
+        if (position := _saved_position(entry, headers, positions, saved_headers, beyond=True)) is not None:
+            ignored.append({"column": headers[position]} if entry.get("column") else entry)
     for code, source in field_entries(saved or {}).items():
         if code not in spec or spec[code].is_hidden or not isinstance(source, dict):
             continue
         if "fixed" in source:
             mapping[code] = dict(source)
         elif (position := _saved_position(source, headers, positions, saved_headers)) is not None:
-            mapping[code] = dict(source)
+            # A name is written as this file writes it ("omschrijving" for "Omschrijving").
+            mapping[code] = {**source, "column": headers[position]} if source.get("column") else dict(source)
             sureness[code] = REMEMBERED
             used.add(position)
     # A column the saved mapping leaves out on purpose is not matched again.
@@ -434,11 +434,13 @@ def _saved_position(
     *,
     beyond: bool = False,
 ) -> int | None:
-    """The column a saved entry still names in these headers, or None. `beyond`: a letter
-    right of the last column name counts too, when the saved header row was as wide."""
+    """The column a saved entry still names in these headers, or None: by a name one column
+    has (case and spaces aside), or by a letter where the saved header row had the same name.
+    `beyond`: a letter right of the last column name counts too, when the saved header row
+    was as wide."""
     column, letter = source.get("column"), source.get("letter")
     if column and not letter:
-        return positions.get(same_name(str(column))) if column in headers else None
+        return positions.get(same_name(str(column)))
     if letter and not column and saved_headers is not None:
         position = letter_position(letter)
         if position is not None and position < min(len(headers), len(saved_headers)):

@@ -166,8 +166,8 @@ def suggestion_for(job: ImportJob, *, chosen: SavedMapping | None = None) -> Sug
 def title_rows(job: ImportJob) -> list[Row]:
     """The first rows with content above the job's row of column names (a title, a note),
     which are not imported; [] when the file cannot be read now."""
-    if not job.file or not job.header_row:
-        return []
+    if not job.file or (job.header_row or 1) == 1:
+        return []  # nothing can stand above row 1
     try:
         table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
     except ReadError:

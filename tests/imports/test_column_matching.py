@@ -11,6 +11,7 @@ from imports.pipeline.mapping import (
     LIKELY,
     REMEMBERED,
     SYNONYMS,
+    check_mapping,
     match_columns,
     normalise,
     suggest,
@@ -157,3 +158,10 @@ def test_the_synonym_table_names_each_name_once_per_field():
 def test_a_type_without_a_responsible_leaves_the_handler_unmatched():
     spec = ItemSpec(ItemTypeFactory(has_responsible=False, relation_state=FieldState.REQUIRED), purpose=Purpose.IMPORT)
     assert "responsible" not in suggest_mapping(spec, ["Behandelaar", "Relatienummer"])
+
+
+def test_a_saved_mapping_names_the_columns_as_this_file_writes_them(letter):
+    saved = {"relation": {"column": "Nummer"}, "not_imported": ["Extra"]}
+    found = suggest(letter, ["NUMMER", "extra"], saved=saved)
+    assert found.mapping == {"relation": {"column": "NUMMER"}, "not_imported": [{"column": "extra"}]}
+    assert check_mapping(letter, ["NUMMER", "extra"], found.mapping) == []
