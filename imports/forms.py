@@ -157,21 +157,37 @@ def too_large_message(limit: int) -> str:
 
 
 class SheetForm(forms.Form):
-    """Which sheet holds the items, and on which row the column names are."""
+    """Which sheet holds the items, and on which row the column names are.
+
+    `chosen_row()`: the header row to read; None when it was left as proposed and another
+    sheet was chosen, so that the column names are found there by themselves."""
 
     sheet = forms.ChoiceField(label=gettext_lazy("Sheet"))
     header_row = forms.IntegerField(
         label=gettext_lazy("Row with the column names"),
         min_value=1,
         max_value=1_048_576,
-        help_text=gettext_lazy("The number the spreadsheet program shows at the left of that row."),
+        help_text=gettext_lazy(
+            "The number the spreadsheet program shows at the left of that row; or click that number in the rows below."
+        ),
     )
+    # The row the page proposed (where the column names were found): a header row left as
+    # proposed is found again on another sheet, one the user chose is kept.
+    proposed_row = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, sheets: list[str], hidden: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sheet"].choices = [
             (name, _("%(sheet)s (hidden)") % {"sheet": name} if name in hidden else name) for name in sheets
         ]
+
+    def chosen_row(self, shown_sheet: str) -> int | None:
+        """Of a valid form: the row asked for, or None when it is the proposed row of
+        `shown_sheet` (the sheet the page showed) and another sheet is chosen."""
+        row, proposed = self.cleaned_data["header_row"], self.cleaned_data.get("proposed_row") or ""
+        if self.cleaned_data["sheet"] != shown_sheet and proposed.strip() == str(row):
+            return None
+        return row
 
 
 class TickedColumns(forms.MultipleChoiceField):

@@ -27,7 +27,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -39,7 +39,18 @@ from imports import presenting, services, tasks
 from imports.forms import ChooseTypeForm, MappingForm, SheetForm, UploadForm
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline.columns import LeftOutColumn, column_list, unconfirmed, unconfirmed_message
-from imports.pipeline.mapping import check_mapping, field_entries, letter_position
+from imports.pipeline.mapping import (
+    EXACT,
+    GUESS,
+    LIKELY,
+    REMEMBERED,
+    Suggestion,
+    check_mapping,
+    column_title,
+    field_entries,
+    letter_position,
+    new_columns,
+)
 from imports.pipeline.reconciliation import is_status_column
 from imports.template_workbook import template_file_name, write_template
 from imports.uploads import SizeLimitedUploadHandler, recognised_name, upload_limits
@@ -54,6 +65,7 @@ SAMPLE_ROWS = 5
 # the check reads every row and asks again for any found further down.
 SCAN_ROWS = 2000
 PREVIEW_ROWS = 12
+ROWS_UNDER_FOUND = 3  # the sheet step shows at least these rows under the found column names
 RELATION_RESULTS = 20
 State = ImportJob.State
 
@@ -298,30 +310,39 @@ def _start(
 @storage_faults_answered
 def sheet(request: HttpRequest, pk) -> HttpResponse:
     """Which sheet, and which row holds the column names, with a preview of its first rows.
-    "Show" previews another sheet; "Next" reads the headers there."""
+    "Show" previews another sheet; "Next", or a click on a row's number in the preview
+    (`use_row`), reads the headers there. A row number the user chose is kept on another
+    sheet; one left as proposed is found again there (SheetForm.chosen_row)."""
     job = _get_job_for_user(request, pk)
     if stale := _stale_page(request, job, "sheet"):
         return stale
     names = sheet_names(job)
     preview_of = job.sheet or names[0]
-    initial = {"sheet": preview_of, "header_row": job.header_row or 1}
-    hidden: list[str] = []
     preview = _preview(job, preview_of)
-    if preview["table"] is not None:
-        hidden = preview["table"].hidden_sheets
+    hidden: list[str] = preview["table"].hidden_sheets if preview["table"] is not None else []
+    initial = {"sheet": preview_of, "header_row": job.header_row or 1, "proposed_row": preview["found_row"]}
     form = SheetForm(initial=initial, sheets=names, hidden=hidden)
     if request.method == "POST":
-        form = SheetForm(request.POST, sheets=names, hidden=hidden)
+        data = request.POST
+        if _as_number(data.get("use_row")):
+            data = data.copy()
+            data["header_row"] = data["use_row"]
+        form = SheetForm(data, sheets=names, hidden=hidden)
+        shown = data.get("shown_sheet") or preview_of
         if form.is_valid():
             chosen = form.cleaned_data["sheet"]
-            if "preview" in request.POST:
+            row = form.chosen_row(shown)
+            if "preview" in data:
                 preview = _preview(job, chosen)
-                form = SheetForm(
-                    initial={"sheet": chosen, "header_row": preview["header_row"]}, sheets=names, hidden=hidden
-                )
+                initial = {
+                    "sheet": chosen,
+                    "header_row": row or preview["found_row"],
+                    "proposed_row": preview["found_row"],
+                }
+                form = SheetForm(initial=initial, sheets=names, hidden=hidden)
             else:
                 try:
-                    services.choose_sheet(job=job, sheet=chosen, header_row=form.cleaned_data["header_row"])
+                    services.choose_sheet(job=job, sheet=chosen, header_row=row)
                 except services.ImportRefused as refusal:
                     form.add_error("header_row", refusal.message)
                     preview = _preview(job, chosen)
@@ -348,17 +369,31 @@ def _as_number(value: Any) -> int | None:
 
 
 def _preview(job: ImportJob, sheet_name: str) -> dict[str, Any]:
-    """The first rows of a sheet from its first non-empty row on, as the program numbers them."""
+    """The first rows of a sheet from its first non-empty row on, as the program numbers them
+    (down to a few rows under the row where the column names were found), and that row."""
     try:
-        # from the first non-empty row, even where a CSV's column names are found below it
+        # from the first non-empty row, even where the column names are found below it
         table = open_table(job.file.path, file_name=job.file_name, sheet=sheet_name, guess_header=False)
         try:
             # The rows as they are, not cut to the width of the first one (a title).
-            rows = list(itertools.islice(table._rows or (), PREVIEW_ROWS))
+            found = table.found_header_row or table.header_row
+            rows = []
+            for row in table._rows or ():
+                if len(rows) + 1 >= PREVIEW_ROWS and row.number > found + ROWS_UNDER_FOUND:
+                    break
+                rows.append(row)
         finally:
             table.close()
     except ReadError as error:
-        return {"table": None, "error": str(error), "rows": [], "letters": [], "header_row": 1, "sheet": sheet_name}
+        return {
+            "table": None,
+            "error": str(error),
+            "rows": [],
+            "letters": [],
+            "header_row": 1,
+            "found_row": None,
+            "sheet": sheet_name,
+        }
     shown = [Row(table.header_row, tuple(table.headers)), *rows]
     width = max(len(row.cells) for row in shown)
     return {
@@ -366,6 +401,7 @@ def _preview(job: ImportJob, sheet_name: str) -> dict[str, Any]:
         "error": None,
         "sheet": table.sheet,
         "header_row": table.header_row,
+        "found_row": found,
         "letters": [column_letter(i) for i in range(width)],
         "rows": [(row.number, [_shown(cell) for cell in row.cells] + [""] * (width - len(row.cells))) for row in shown],
     }
@@ -398,13 +434,16 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
     remembered = services.remembered_mapping(job=job)
     shared = services.shared_mappings(job=job, user=request.user)
     chosen = _chosen_shared(request, shared)
+    suggestion = services.suggestion_for(job, chosen=chosen)
     if chosen is not None:
-        initial = services.suggest_mapping_for(job, chosen=chosen)
+        initial = suggestion.mapping
     else:
-        initial = job.mapping or _mapping_of_corrected(request, job) or services.suggest_mapping_for(job)
+        initial = job.mapping or _mapping_of_corrected(request, job) or suggestion.mapping
     may_share = services.sharing_refusal(request.user, job.item_type) is None
     data = request.POST if request.method == "POST" else None
-    samples, data_columns, encoding = _column_samples(job)
+    samples, data_columns, encoding, above = _column_samples(job)
+    # The columns a mapping remembered for fewer columns did not have (the status column aside).
+    new = set(new_columns(job.headers, remembered.headers)) if remembered and not chosen else set()
     form = MappingForm(
         data,
         spec=spec,
@@ -454,10 +493,12 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
         "title": _("Map the columns"),
         "job": job,
         "form": form,
-        "rows": _field_rows(form, spec, shown, samples),
-        "columns": _column_rows(job.headers, shown, spec, samples, form),
+        "rows": _field_rows(form, spec, shown, samples, suggestion),
+        "columns": _column_rows(job.headers, shown, spec, samples, form, new),
         "auto_fields": [capfirst(f.label) for f in spec.fields if f.auto],
         "remembered": remembered if remembered and not job.mapping and chosen is None else None,
+        "new_columns": [column_title(job.headers, position) for position in sorted(new)],
+        "title_rows": [(row.number, " ".join(_shown(cell) for cell in row.cells if cell is not None)) for row in above],
         "shared": shared,
         "chosen": chosen,
         "samples": {column_letter(i): values for i, values in enumerate(samples)},
@@ -503,17 +544,20 @@ def _refresh(request: HttpRequest) -> bool:
     return "refresh" in request.POST
 
 
-def _column_samples(job: ImportJob) -> tuple[list[list[str]], dict[int, int], str | None]:
+def _column_samples(job: ImportJob) -> tuple[list[list[str]], dict[int, int], str | None, list[Row]]:
     """The first values of every column, as text (also of cells right of the last column
-    name); the columns with data: position -> the first row with some. From the first
-    SCAN_ROWS rows, and from every row when the rows were checked before. And the character
+    name); the columns with data: position -> the first row with some, from the first
+    SCAN_ROWS rows, and from every row when the rows were checked before; and the first rows
+    with content above the column names (a title), which are not imported; and the character
     set a CSV was read in."""
     width = len(job.headers)
     samples: dict[int, list[str]] = {}
     found: dict[int, int] = {}
+    above: list[Row] = []
     encoding = None
     try:
         table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
+        above = table.above
         encoding = table.encoding
         try:
             # The rows as they are, not cut to the header's width: cells right of it count.
@@ -532,16 +576,44 @@ def _column_samples(job: ImportJob) -> tuple[list[list[str]], dict[int, int], st
         if position is not None:
             found[position] = min(found.get(position, column.get("row", 0)), column.get("row", 0))
     size = max([width - 1, *found]) + 1
-    return [samples.get(i, []) for i in range(size)], found, encoding
+    return [samples.get(i, []) for i in range(size)], found, encoding, above
 
 
-def _field_rows(form: MappingForm, spec, mapping: dict[str, dict], samples: list[list[str]]) -> list[dict[str, Any]]:
+# How sure a suggested column is, as the mapping page says it (mapping.Suggestion.sureness).
+SURENESS = {
+    EXACT: (
+        gettext_lazy("exact"),
+        gettext_lazy("The column's name is the field's name or code."),
+    ),
+    LIKELY: (
+        gettext_lazy("likely"),
+        gettext_lazy("The column's name is a usual name for this field."),
+    ),
+    GUESS: (
+        gettext_lazy("guess"),
+        gettext_lazy("A word in the column's name resembles the field's name: check that it is meant."),
+    ),
+    REMEMBERED: (
+        gettext_lazy("remembered"),
+        gettext_lazy("Your mapping of an earlier file with these columns took this column."),
+    ),
+}
+
+
+def _field_rows(
+    form: MappingForm, spec, mapping: dict[str, dict], samples: list[list[str]], suggestion: Suggestion
+) -> list[dict[str, Any]]:
+    """Every fillable field with its column choice, fixed value and the column's first
+    values; a column as suggested says how sure the suggestion is."""
     rows = []
     positions = {column_letter(i): i for i in range(len(form.headers))}
     for field in form.spec_fields:
         column = form[f"column_{field.code}"]
         letter = column.value() or ""
         position = positions.get(letter)
+        sureness = suggestion.sureness.get(field.code)
+        if sureness is not None and mapping.get(field.code) != suggestion.mapping.get(field.code):
+            sureness = None  # another column was chosen
         rows.append(
             {
                 "field": field,
@@ -550,15 +622,20 @@ def _field_rows(form: MappingForm, spec, mapping: dict[str, dict], samples: list
                 "required": field.needs_value,
                 "unfed": field.needs_value and field.code not in mapping,
                 "sample": samples[position] if position is not None and position < len(samples) else [],
+                "sureness": sureness,
+                "sureness_text": SURENESS[sureness] if sureness else None,
             }
         )
     return rows
 
 
-def _column_rows(headers: list[str], mapping: dict[str, Any], spec, samples, form: MappingForm) -> list[dict]:
+def _column_rows(
+    headers: list[str], mapping: dict[str, Any], spec, samples, form: MappingForm, new: set[int] = frozenset()
+) -> list[dict]:
     """Every column of the file with the field it feeds, or none ("not imported"); the
     columns right of the last column name that hold data too. A column with data that no
-    field takes has its "not imported" tick box."""
+    field takes has its "not imported" tick box; one in `new` is marked as new (a mapping
+    remembered for fewer columns did not have it)."""
     fed_by: dict[int, str] = {}
     unique = {h: i for i, h in enumerate(headers) if h and headers.count(h) == 1}
     for code, source in field_entries(mapping).items():
@@ -584,6 +661,7 @@ def _column_rows(headers: list[str], mapping: dict[str, Any], spec, samples, for
             "sample": samples[i] if i < len(samples) else [],
             "first_row": form.data_columns.get(i),
             "box": boxes.get(column_letter(i)),
+            "new": i in new,
         }
         for i in positions
     ]

@@ -20,7 +20,8 @@ Each format's reader returns an `OpenedSheet` (the sheets, which are hidden, the
 its rows, the date system, how to close it, how to read another sheet); .xlsx and .ods share
 one path (`_open_zip_book`). The sheet chosen by default is the first visible one with data.
 A CSV's delimiter and line of column names come from its body (`detect_layout`), its
-character set from `encodings.py`. Refused with one sentence (ReadError): a damaged,
+character set from `encodings.py`; a sheet's row of column names from its first rows
+(`header_guess`), so a title or a note above them is left out (`Table.above` keeps it). Refused with one sentence (ReadError): a damaged,
 encrypted or macro-enabled workbook, an .xlsb, a ZIP that unpacks too far, a CSV with a
 quote that never closes, that is not written in one character set or whose character set
 cannot be told, and in every format a cell longer than settings.IMPORT_MAX_CELL_LENGTH
@@ -79,6 +80,10 @@ TITLE_LINES = 5
 COMMENT_STARTS = ("# ", "## ", "#!")
 VALUE = re.compile(r"[-+]?\d[\d.,:/ -]*")  # 10001, 1.234,56, 03-04-2025, 14:30
 SAMPLE_BYTES = 64 * 1024
+# A sheet's first non-empty rows that decide where its column names are (`header_guess`), and
+# how many of the rows above them a Table keeps to show (`Table.above`).
+HEADER_SCAN_ROWS = 50
+ABOVE_KEPT = 3
 # A column name longer than this is cut (with "…"): names are shown in every column choice of
 # the mapping page, kept with the job and matched by the mapping; no real one is this long.
 HEADER_MAX_LENGTH = 100
@@ -110,6 +115,7 @@ class OpenedSheet:
     rows_of: Callable[[str], Iterator[Row]] | None = None
     header_row: int | None = None  # where the column names are when nobody says (a CSV's guess)
     encoding: str | None = None  # a CSV's
+    guesses_header: bool = False  # header_row is the format's own guess (a CSV's layout)
 
 
 @dataclass
@@ -123,6 +129,11 @@ class Table:
     epoch: int = 1900  # Excel's date system, for serial-number dates
     hidden_sheets: list[str] = field(default_factory=list)
     encoding: str | None = None  # the character set a CSV was read in ("cp1251"), else None
+    # The row the reader takes for the column names when nobody says: below a title it found,
+    # else the first non-empty one (also when `guess_header` was off, to propose it).
+    found_header_row: int | None = None
+    # The first non-empty rows above the header row (ABOVE_KEPT at most): a title, a comment.
+    above: list[Row] = field(default_factory=list)
     # Cells right of the last column name that hold something (ragged rows, a last column
     # without a name): their position -> the first row with one. Filled while rows() reads,
     # so that what it leaves out is never dropped without a word.
@@ -209,10 +220,12 @@ def open_table(
     header_row: int | None = None,
     guess_header: bool = True,
 ) -> Table:
-    """Open one sheet of a file at its header row (default: the first non-empty row; in a
-    CSV the first as wide as the rows under it, see `detect_layout`, unless `guess_header`
-    is false). Without a sheet, the first visible one with data. Raises ReadError with one
-    clear sentence for every file it cannot use."""
+    """Open one sheet of a file at its header row (default: the first non-empty row, or the
+    row of column names under a title or comment: in a CSV the first as wide as the rows
+    under it, see `detect_layout`, in a sheet see `header_guess`; unless `guess_header` is
+    false, when the guess is only kept in `Table.found_header_row`). Without a sheet, the
+    first visible one with data. Raises ReadError with one clear sentence for every file it
+    cannot use."""
     path = Path(path)
     name = file_name or path.name
     kind = file_format(name)
@@ -229,10 +242,13 @@ def open_table(
         )
     readers = {"xlsx": _open_xlsx, "xls": _open_calamine, "ods": _open_ods, "csv": _open_csv}
     opened = readers[kind](path, name, sheet)
+    guess = None
     try:
-        headers, found_row = _find_header(opened.rows, header_row or (opened.header_row if guess_header else None))
+        if header_row is None:
+            opened.rows, guess = _guessed(opened)
+        headers, found_row, above = _find_header(opened.rows, header_row or (guess if guess_header else None))
         if headers is None and sheet is None and header_row is None:
-            headers, found_row = _first_sheet_with_data(opened)
+            headers, found_row, above, guess = _first_sheet_with_data(opened, guess_header)
     except BaseException:
         opened.close()
         raise
@@ -254,9 +270,91 @@ def open_table(
         epoch=opened.epoch,
         hidden_sheets=opened.hidden_sheets,
         encoding=opened.encoding,
+        found_header_row=(guess or found_row) if header_row is None else None,
+        above=above,
         _rows=opened.rows,
         _close=opened.close,
     )
+
+
+def _guessed(opened: OpenedSheet, rows: Iterator[Row] | None = None) -> tuple[Iterator[Row], int | None]:
+    """The rows again (the first ones looked at, then the rest) and the row that holds the
+    column names when a title stands above them (None: the first non-empty row): a CSV's
+    guess from its layout, a sheet's from its first rows (`header_guess`). A row that cannot
+    be read is refused where it is reached, as it would be without the look ahead."""
+    rows = opened.rows if rows is None else rows
+    if opened.guesses_header:
+        return rows, opened.header_row
+    head: list[Row] = []
+    fault: ReadError | None = None
+    try:
+        for row in rows:
+            head.append(row)
+            if len(head) >= HEADER_SCAN_ROWS:
+                break
+    except ReadError as error:
+        fault = error
+
+    def again() -> Iterator[Row]:
+        yield from head
+        if fault is not None:
+            raise fault
+        yield from rows
+
+    return again(), header_guess(head)
+
+
+def header_guess(rows: list[Row]) -> int | None:
+    """The row of a sheet's first `rows` (non-empty, in order) that holds the column names
+    when a title, a comment or a note stands above them; None when it is the first row (or
+    nothing can be told).
+
+    1. The body's width is the width most rows have (the wider among equals), at least 2 and
+       had by at least two rows; a row's width counts up to its last value.
+    2. The column names are on the first row at least that wide. When that row holds values
+       (a number, a date), it is the first row of data, and the names are on the row above
+       it if that one looks like names and is at most one column narrower (a last column
+       without a name).
+    3. Names look like names: at least two different texts, and no numbers or dates."""
+    records = [(row.number, _cells_width(row.cells), row.cells) for row in rows]
+    counts = collections.Counter(width for _number, width, _cells in records)
+    if not counts:
+        return None
+    body, support = max(counts.items(), key=lambda item: (item[1], item[0]))
+    if support < 2 or body < 2:
+        return None
+    first = next(index for index, (_number, width, _cells) in enumerate(records) if width >= body)
+    if first > 0 and _holds_typed_values(records[first][2]):
+        _number, width, cells = records[first - 1]
+        if width >= max(2, body - 1) and looks_like_names(cells):
+            first -= 1
+    if first == 0 or not looks_like_names(records[first][2]):
+        return None
+    return records[first][0]
+
+
+def looks_like_names(cells: tuple[Any, ...] | list[Any]) -> bool:
+    """Whether a row reads as column names: two different texts at least, no values."""
+    filled = [cell for cell in cells if not _blank(cell)]
+    if _holds_typed_values(filled) or not all(isinstance(cell, str) for cell in filled):
+        return False
+    return len({" ".join(cell.split()).casefold() for cell in filled}) >= 2
+
+
+def _holds_typed_values(cells: tuple[Any, ...] | list[Any]) -> bool:
+    """Whether cells hold a number or a date, typed or as text (see `_holds_values`)."""
+    return any(
+        (isinstance(cell, str) and VALUE.fullmatch(cell.strip()))
+        or not (cell is None or cell is UNCOMPUTED or isinstance(cell, str))
+        for cell in cells
+    )
+
+
+def _cells_width(cells: tuple[Any, ...]) -> int:
+    width = len(cells)
+    while width and _blank(cells[width - 1]):
+        width -= 1
+    return width
 
 
 def _sheets_to_try(opened: OpenedSheet) -> list[str]:
@@ -265,31 +363,39 @@ def _sheets_to_try(opened: OpenedSheet) -> list[str]:
     return visible or list(opened.sheet_names)
 
 
-def _first_sheet_with_data(opened: OpenedSheet) -> tuple[list[Any] | None, int]:
+def _first_sheet_with_data(
+    opened: OpenedSheet, guess_header: bool = True
+) -> tuple[list[Any] | None, int, list[Row], int | None]:
     """When the sheet chosen by default is empty: the first sheet after it that is not, made
-    the chosen one (`opened` changes). A workbook whose first sheet is a blank cover sheet
-    is read, and the wizard offers its sheet step (there is more than one sheet)."""
+    the chosen one (`opened` changes), its column names found as on any sheet. A workbook
+    whose first sheet is a blank cover sheet is read, and the wizard offers its sheet step
+    (there is more than one sheet)."""
     if opened.rows_of is None:
-        return None, 0
+        return None, 0, [], None
     candidates = _sheets_to_try(opened)
     start = candidates.index(opened.sheet) + 1 if opened.sheet in candidates else 0
     for other in candidates[start:]:
-        rows = opened.rows_of(other)
-        headers, found_row = _find_header(rows, None)
+        rows, guess = _guessed(opened, opened.rows_of(other))
+        headers, found_row, above = _find_header(rows, guess if guess_header else None)
         if headers is not None:
             opened.rows, opened.sheet = rows, other
-            return headers, found_row
-    return None, 0
+            return headers, found_row, above, guess
+    return None, 0, [], None
 
 
-def _find_header(source: Iterator[Row], header_row: int | None) -> tuple[list[Any] | None, int]:
+def _find_header(source: Iterator[Row], header_row: int | None) -> tuple[list[Any] | None, int, list[Row]]:
+    """The cells of the header row (the first non-empty one when none is given), its number,
+    and the first non-empty rows above it (ABOVE_KEPT at most)."""
+    above: list[Row] = []
     for row in source:
         if header_row and row.number < header_row:
+            if len(above) < ABOVE_KEPT:
+                above.append(row)
             continue
         if header_row and row.number > header_row:
-            return None, header_row
-        return list(row.cells), row.number
-    return None, header_row or 0
+            return None, header_row, above
+        return list(row.cells), row.number, above
+    return None, header_row or 0, above
 
 
 def header_names(cells: list[Any]) -> list[str]:
@@ -660,7 +766,7 @@ def _open_csv(path: Path, name: str, sheet: str | None) -> OpenedSheet:
             % {"name": name}
         )
     text_sample = sample.decode(encoding, errors="ignore")
-    delimiter, header_guess = detect_layout(text_sample, complete=complete)
+    delimiter, names_row = detect_layout(text_sample, complete=complete)
     if encoding in ("cp1252", *UTF8_LETTERS) and (utf8 := _utf8_text_offset(path, encoding)) is not None:
         raise ReadError(_mixed_message(name, path, encoding, delimiter, max(utf8, _undecodable_offset(path, "utf-8"))))
     handle = path.open("r", encoding=encoding, errors="strict", newline="")
@@ -718,8 +824,9 @@ def _open_csv(path: Path, name: str, sheet: str | None) -> OpenedSheet:
         sheet=sheet_name,
         rows=_non_empty(rows()),
         close=close,
-        header_row=header_guess,
+        header_row=names_row,
         encoding=encoding,
+        guesses_header=True,
     )
 
 

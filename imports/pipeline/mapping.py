@@ -21,17 +21,21 @@ imports/pipeline/columns.py finds those it does not list:
     {"relation": {"column": "Relatienummer"}, "not_imported": ["Opmerking", {"letter": "H"}]}
 
 `suggest_mapping` matches headers to fields on the field code, the English and Dutch labels,
-the AFAS connector names (Ds, SbTx, BcId, ...), a few common Dutch words, and fuzzily.
+the AFAS connector names (Ds, SbTx, BcId, ...), a table of Dutch and English synonyms
+(SYNONYMS), words inside a header, and fuzzily; the best matches first, each column to one
+field at most; `suggest` also says how sure each match is (exact, likely, guess).
 `check_mapping` refuses a mapping that cannot work; `field_sources` says where each field's
 value comes from; `row_reader` turns a row into raw values.
 """
 
 from __future__ import annotations
 
+import collections
 import difflib
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+import unicodedata
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -47,49 +51,60 @@ from spreadsheets.text import CONTROL_CHARACTERS
 
 FUZZY_CUTOFF = 0.82
 
-# Words administrators put in their headers, beyond the labels (normalised when used).
+# The names administrators give their columns, beyond the field's code, AFAS name and labels:
+# one line per field, Dutch first, then English. Compared after `normalise` (case, spaces
+# and signs do not count: "Relatie nr." is "relatie nr"); a name of four letters or more
+# also counts as a word inside a longer column name ("Onderwerp brief"), see `match_columns`.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "relation": (
-        "relatienummer",
-        "relatie",
-        "nummer",
-        "persoon",
-        "organisatie",
-        "persoonsnummer",
-        "organisatienummer",
-        "bcco",
-        "relation number",
+        "relatienummer", "relatie", "relatie nr", "nummer", "persoon", "organisatie",
+        "persoonsnummer", "organisatienummer", "klant", "klantnummer", "klantnr", "debiteur",
+        "debiteurnummer", "debiteurnr", "bcco",
+        "relation number", "relation", "customer", "customer number", "debtor", "debtor number",
     ),
-    "contact": ("contactpersoon", "contactnummer", "contact id", "contactid"),
-    "subject": ("onderwerp", "omschrijving", "titel", "description", "title"),
-    "text": ("toelichting", "tekst", "memo", "notes"),
-    "submitter": ("instuurder", "gebruiker", "user"),
+    "contact": ("contactpersoon", "contactnummer", "contact id", "contact person"),
+    "subject": ("onderwerp", "titel", "kop", "subject", "title", "heading"),
+    "text": (
+        "omschrijving", "opmerking", "opmerkingen", "notitie", "notities", "toelichting", "tekst", "memo",
+        "description", "remark", "remarks", "note", "notes", "comment", "comments",
+    ),
+    "submitter": ("instuurder", "ingestuurd door", "gebruiker", "user", "submitted by"),
     "submitted_at": (
-        "instuurdatum",
-        "datum ingestuurd",
-        "ingestuurd op",
-        "ingestuurd",
-        "submitted on",
-        "submitted",
-        "submit date",
-        "datum",
-        "date",
+        "instuurdatum", "datum ingestuurd", "ingestuurd op", "ingestuurd", "datum ontvangen", "ontvangen op",
+        "ontvangen", "ontvangstdatum", "datum verzonden", "verzonden op", "verzonden", "verzenddatum", "datum",
+        "submitted on", "submitted", "submit date", "date received", "received on", "received", "date sent",
+        "sent on", "date",
     ),
     "attachment": ("bijlage", "bestand", "bestandslocatie", "pad", "file", "path", "document"),
-    "done": ("afgehandeld", "gereed"),
-    "done_date": ("datum afgehandeld",),
-    "begin_date": ("begindatum", "van", "start date"),
-    "end_date": ("einddatum", "tot", "end date"),
-    "responsible": ("verantwoordelijke",),
-    "priority": ("prioriteit",),
-    "project": ("projectcode", "project code"),
+    "done": ("afgehandeld", "gereed", "finished"),
+    "done_date": ("datum afgehandeld", "afhandeldatum", "date done", "finished on"),
+    "begin_date": ("begindatum", "van", "startdatum", "start date", "from"),
+    "end_date": ("einddatum", "tot", "end date", "until"),
+    "responsible": (
+        "verantwoordelijke", "behandelaar", "behandeld door", "eigenaar", "medewerker",
+        "responsible", "handler", "handled by", "owner", "assigned to",
+    ),
+    "priority": ("prioriteit", "priority"),
+    "project": ("projectcode",),
     "course": ("cursus", "cursuscode", "course code", "event"),
     "regarding_employee": ("betreft medewerker",),
     "regarding_sales": ("betreft verkooprelatie", "betreft debiteur"),
     "regarding_purchase": ("betreft inkooprelatie", "betreft crediteur"),
     "regarding_applicant": ("betreft sollicitant",),
     "regarding_relation": ("betreft organisatie/persoon",),
-}
+}  # fmt: skip
+
+# How sure a suggested column is, shown on the mapping page (`Suggestion.sureness`).
+EXACT = "exact"  # the column's name is the field's code, AFAS name or label
+LIKELY = "likely"  # the column's name is one of the field's synonyms
+GUESS = "guess"  # a word inside the column's name, or a name spelled nearly so
+REMEMBERED = "remembered"  # the column the user's saved mapping names
+# The score of each way a name matches (higher is surer); `match_columns` assigns the best
+# first. A word inside and a near spelling score within GUESS_SCORE + 20 by how much of the
+# column's name they cover.
+CODE_SCORE, LABEL_SCORE, SYNONYM_SCORE, GUESS_SCORE = 100, 90, 80, 40
+WORD_MIN = 4  # a name shorter than this ("van", "Ds") only matches a whole column name
+PART_MIN = 5  # a name this long may also be the start or end of a word ("Klachtomschrijving")
 
 
 NOT_IMPORTED = "not_imported"  # the key of the columns confirmed as not imported
@@ -115,6 +130,22 @@ def header_key(headers: Sequence[str]) -> str:
     its file was imported with."""
     joined = "\n".join(sorted(normalise(h) for h in headers if not is_status_column(h)))
     return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def header_set(headers: Sequence[str]) -> frozenset[str]:
+    """The column names as `header_key` counts them: normalised, the status column left out."""
+    return frozenset(normalise(h) for h in headers if not is_status_column(h))
+
+
+def new_columns(headers: Sequence[str], saved_headers: Sequence[str]) -> list[int]:
+    """The positions of the columns of `headers` that a saved header row did not have (by
+    name, as `header_key` compares them; the status column is never new)."""
+    known = header_set(saved_headers)
+    return [
+        position
+        for position, header in enumerate(headers)
+        if normalise(header) not in known and not is_status_column(header)
+    ]
 
 
 def same_name(header: str) -> str:
@@ -216,14 +247,124 @@ def _letters(positions: Sequence[int]) -> Message | str:
 
 def field_names(field: FieldSpec) -> list[str]:
     """Every name a header may use for this field, most specific first."""
-    names = [field.code, *field.afas_names]
+    return [name for name, _score in _scored_names(field)]
+
+
+def _scored_names(field: FieldSpec) -> list[tuple[str, int]]:
+    """The field's names with the score of a column named so: code and AFAS names, labels in
+    English and Dutch, synonyms."""
+    names = [(field.code, CODE_SCORE), *((name, CODE_SCORE) for name in field.afas_names)]
+    if field.free_field_code:
+        names.append((field.free_field_code, CODE_SCORE))
     for language in ("en", "nl"):
         with translation.override(language):
-            names.append(str(field.label))
-    names += SYNONYMS.get(field.code, ())
-    if field.free_field_code:
-        names.append(field.free_field_code)
+            names.append((str(field.label), LABEL_SCORE))
+    names += [(name, SYNONYM_SCORE) for name in SYNONYMS.get(field.code, ())]
     return names
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """The words of a name, without case or accents ("Datum ontvangen" -> datum, ontvangen)."""
+    plain = unicodedata.normalize("NFKD", str(text).casefold())
+    return tuple(re.findall(r"[0-9a-z]+", "".join(char for char in plain if not unicodedata.combining(char))))
+
+
+class Match(NamedTuple):
+    """A column suggested for a field: its position, its score and how sure it is."""
+
+    position: int
+    score: float
+    sureness: str
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A suggested mapping, and for each field it feeds from a column how sure that is
+    (EXACT, LIKELY, GUESS, or REMEMBERED for a saved mapping's column)."""
+
+    mapping: dict[str, Any]
+    sureness: dict[str, str]
+
+
+def match_columns(spec: ItemSpec, headers: Sequence[str], taken: Collection[int] = ()) -> dict[str, Match]:
+    """The column each fillable field of `spec` most likely reads from, by name.
+
+    1. Every field scores every column: its name is the field's code or AFAS name, its label
+       in English or Dutch, or a synonym (SYNONYMS) after `normalise`; else a name of the
+       field stands as words inside the column's name ("Onderwerp brief"), or at the start
+       or end of one of its words ("Klachtomschrijving"); else it is spelled nearly so.
+    2. The best scores are assigned first, and each column and each field only once, so one
+       column never feeds two fields. Fields the type hides or sets by its rules take part
+       with their exact names only: a column named for them is meant for them, and nothing
+       else guesses at it ("Betreft debiteur" is no relation). They are left out of the result.
+    3. Never matched: a column in `taken`, without a name, named as another column is (after
+       normalising), or the status column of a reconciliation workbook."""
+    counts = collections.Counter(normalise(header) for header in headers)
+    columns = [
+        (position, normalise(header), _phrase(_words(header)), difflib.SequenceMatcher(None, "", normalise(header)))
+        for position, header in enumerate(headers)
+        if position not in taken
+        and normalise(header)
+        and counts[normalise(header)] == 1
+        and not is_status_column(header)
+    ]
+    fillable = {field.code for field in spec.fillable_fields}
+    candidates = []
+    for order, field in enumerate(spec.fields):
+        exact_only = field.code not in fillable
+        names = [(normalise(name), _words(name), score) for name, score in _scored_names(field)]
+        names = [(normal, _phrase(words), len(words), score) for normal, words, score in names if normal]
+        for position, normal, phrase, matcher in columns:
+            best = _name_score(names, normal, phrase, matcher, exact_only)
+            if best:
+                candidates.append((-best, exact_only, order, position, field.code))
+    matches: dict[str, Match] = {}
+    claimed_fields: set[str] = set()
+    claimed_columns: set[int] = set()
+    for negative, exact_only, _order, position, code in sorted(candidates):
+        if code in claimed_fields or position in claimed_columns:
+            continue
+        claimed_fields.add(code)
+        claimed_columns.add(position)
+        if not exact_only:
+            score = -negative
+            sureness = EXACT if score >= LABEL_SCORE else LIKELY if score >= SYNONYM_SCORE else GUESS
+            matches[code] = Match(position, score, sureness)
+    return matches
+
+
+def _phrase(words: tuple[str, ...]) -> str:
+    """Words with a space on each side, so that `in` finds whole words."""
+    return f" {' '.join(words)} "
+
+
+def _name_score(
+    names: list[tuple[str, str, int, int]],
+    normal: str,
+    phrase: str,
+    matcher: difflib.SequenceMatcher,
+    exact_only: bool,
+) -> float:
+    """The best score of a field's names (normalised, as a phrase, its number of words, its
+    score) for one column (its name normalised and as a phrase; 0: no match)."""
+    best = 0.0
+    for name, name_phrase, size, score in names:
+        if name == normal:
+            return score  # the names come surest first, and any guess scores less
+        if exact_only or len(name) < WORD_MIN:
+            continue
+        cover = 0.0
+        if name_phrase in phrase:
+            cover = len(name) / len(normal)
+        elif size == 1 and len(name) >= PART_MIN and (f" {name}" in phrase or f"{name} " in phrase):
+            cover = len(name) / len(normal) * 0.9  # the start or end of a word
+        elif 2 * min(len(name), len(normal)) >= FUZZY_CUTOFF * (len(name) + len(normal)):
+            matcher.set_seq1(name)  # the column's name is its second sequence, prepared once
+            if matcher.quick_ratio() >= FUZZY_CUTOFF and (similar := matcher.ratio()) >= FUZZY_CUTOFF:
+                cover = similar
+        if cover:
+            best = max(best, GUESS_SCORE + 20 * min(cover, 1.0))
+    return best
 
 
 def suggest_mapping(
@@ -232,62 +373,50 @@ def suggest_mapping(
     saved: dict[str, Any] | None = None,
     saved_headers: Sequence[str] | None = None,
 ) -> dict[str, dict]:
+    """The mapping `suggest` offers (see there)."""
+    return suggest(spec, headers, saved, saved_headers).mapping
+
+
+def suggest(
+    spec: ItemSpec,
+    headers: Sequence[str],
+    saved: dict[str, Any] | None = None,
+    saved_headers: Sequence[str] | None = None,
+) -> Suggestion:
     """A mapping for the fillable fields: a saved mapping's entries first (where its columns
-    still exist), then exact name matches, then fuzzy ones. Each column feeds one field, and
-    a name several columns share (or that reads the same after normalising) is never matched.
-    A saved entry by letter needs `saved_headers`, the header row it was saved with."""
-    fields = spec.fillable_fields
+    still exist), then the columns matched by name (`match_columns`), each with how sure it
+    is. Each column feeds one field, and a name several columns share (or that reads the same
+    after normalising) is never matched. A saved entry by letter needs `saved_headers`, the
+    header row it was saved with."""
     mapping: dict[str, Any] = {}
+    sureness: dict[str, str] = {}
     # The reconciliation workbook's status column is never a field.
     used: set[int] = {position for position, header in enumerate(headers) if is_status_column(header)}
     positions = _name_positions(headers)
-    ignored = [
-        entry
-        for entry in ignored_entries(saved or {})
-        if _saved_position(entry, headers, positions, saved_headers, beyond=True) is not None
-    ]
+    ignored = []
+    for entry in ignored_entries(saved or {}):
+        if (position := _saved_position(entry, headers, positions, saved_headers, beyond=True)) is not None:
+            ignored.append({"column": headers[position]} if entry.get("column") else entry)
     for code, source in field_entries(saved or {}).items():
         if code not in spec or spec[code].is_hidden or not isinstance(source, dict):
             continue
         if "fixed" in source:
             mapping[code] = dict(source)
         elif (position := _saved_position(source, headers, positions, saved_headers)) is not None:
-            mapping[code] = dict(source)
+            # A name is written as this file writes it ("omschrijving" for "Omschrijving").
+            mapping[code] = {**source, "column": headers[position]} if source.get("column") else dict(source)
+            sureness[code] = REMEMBERED
             used.add(position)
-    by_normal: dict[str, int | None] = {}  # None: more than one column reads this way
-    for position, header in enumerate(headers):
-        key = normalise(header)
-        by_normal[key] = None if key in by_normal else position
-    for field in fields:  # exact matches, in field order
-        if field.code in mapping:
-            continue
-        for name in field_names(field):
-            position = by_normal.get(normalise(name))
-            if position is not None and position not in used:
-                mapping[field.code] = {"column": headers[position]}
-                used.add(position)
-                break
-    for field in fields:  # fuzzy matches for what is left
-        if field.code in mapping:
-            continue
-        free = {
-            key: position
-            for key, position in by_normal.items()
-            if key and position is not None and position not in used
-        }
-        best = None
-        for name in field_names(field):
-            match = difflib.get_close_matches(normalise(name), list(free), n=1, cutoff=FUZZY_CUTOFF)
-            if match:
-                score = difflib.SequenceMatcher(None, normalise(name), match[0]).ratio()
-                if best is None or score > best[0]:
-                    best = (score, free[match[0]])
-        if best:
-            mapping[field.code] = {"column": headers[best[1]]}
-            used.add(best[1])
+    # A column the saved mapping leaves out on purpose is not matched again.
+    used |= ignored_positions(headers, {NOT_IMPORTED: ignored})
+    matches = match_columns(spec, headers, used)
+    for field in spec.fillable_fields:  # in the type's order
+        if field.code not in mapping and (match := matches.get(field.code)) is not None:
+            mapping[field.code] = {"column": headers[match.position]}
+            sureness[field.code] = match.sureness
     if ignored:
         mapping[NOT_IMPORTED] = ignored
-    return mapping
+    return Suggestion(mapping, sureness)
 
 
 def _name_positions(headers: Sequence[str]) -> dict[str, int | None]:
@@ -310,11 +439,13 @@ def _saved_position(
     *,
     beyond: bool = False,
 ) -> int | None:
-    """The column a saved entry still names in these headers, or None. `beyond`: a letter
-    right of the last column name counts too, when the saved header row was as wide."""
+    """The column a saved entry still names in these headers, or None: by a name one column
+    has (case and spaces aside), or by a letter where the saved header row had the same name.
+    `beyond`: a letter right of the last column name counts too, when the saved header row
+    was as wide."""
     column, letter = source.get("column"), source.get("letter")
     if column and not letter:
-        return positions.get(same_name(str(column))) if column in headers else None
+        return positions.get(same_name(str(column)))
     if letter and not column and saved_headers is not None:
         position = letter_position(letter)
         if position is not None and position < min(len(headers), len(saved_headers)):

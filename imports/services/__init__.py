@@ -96,6 +96,8 @@ from imports.services.starting import (
     shown_sheet,
     start_import,
     suggest_mapping_for,
+    suggestion_for,
+    title_rows,
 )
 from imports.services.storing import (
     commit_import,
@@ -184,6 +186,8 @@ __all__ = [
     "status_text",
     "storage_fault",
     "suggest_mapping_for",
+    "suggestion_for",
+    "title_rows",
     "undo_import",
     "undo_never_started_message",
     "undo_preview",

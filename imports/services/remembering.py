@@ -3,10 +3,11 @@
 A mapping belongs to its user. Remembered: the wizard keeps the mapping of a job whose check
 ran (`remember_mapping`, from the validation task), the command line the mapping of a run that
 was neither refused nor failed; it is offered (applied on the mapping step, and by
-`import_items` without --mapping) to that user only. Shared: a user who may change the type
-saves a mapping under a name (`share_mapping`); the type's other users see it as a choice on
-the mapping step and get it, fixed values included, only when they choose it. Nothing else
-reaches another user."""
+`import_items` without --mapping) to that user only, also for a file with the same columns
+plus others (the columns it did not have are then named as new). Shared: a user who may
+change the type saves a mapping under a name (`share_mapping`); the type's other users see it
+as a choice on the mapping step and get it, fixed values included, only when they choose it.
+Nothing else reaches another user."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from django.utils.translation import gettext as _
 
 from dossier.models import ItemType
 from imports.models import ImportJob, SavedMapping
-from imports.pipeline.mapping import header_key
+from imports.pipeline.mapping import header_key, header_set
 from imports.services.refusals import ImportRefused
 
 SHARE_PERMISSION = "dossier.change_itemtype"
 NAME_LENGTH = SavedMapping._meta.get_field("name").max_length
+# A user's latest remembered mappings of a type that are looked at for a file with more columns.
+REMEMBERED_LOOKED_AT = 200
 
 
 def remember_mapping(*, job: ImportJob) -> SavedMapping | None:
@@ -70,8 +73,21 @@ def share_mapping(*, job: ImportJob, user, name: str) -> SavedMapping:
 
 
 def remembered_mapping(*, job: ImportJob) -> SavedMapping | None:
-    """The mapping remembered for the job's own user, type and header set, if any."""
-    return SavedMapping.objects.remembered_for(job.user, job.item_type, header_key(job.headers))
+    """The mapping remembered for the job's own user, type and header set; else the one
+    remembered for the widest part of these columns (the same columns plus others: a column
+    added to the export, a reconciliation workbook), the latest among equals; None when
+    there is neither. `mapping.new_columns` tells the columns it did not have."""
+    exact = SavedMapping.objects.remembered_for(job.user, job.item_type, header_key(job.headers))
+    if exact is not None or not getattr(job.user, "pk", None):
+        return exact
+    columns = header_set(job.headers)
+    best, best_size = None, 0
+    earlier = SavedMapping.objects.filter(owner=job.user, shared=False, item_type=job.item_type)
+    for saved in earlier.select_related("owner").order_by("-updated_at")[:REMEMBERED_LOOKED_AT]:
+        known = header_set(saved.headers) if isinstance(saved.headers, list) else frozenset()
+        if known and known < columns and len(known) > best_size:
+            best, best_size = saved, len(known)
+    return best
 
 
 def shared_mappings(*, job: ImportJob, user) -> list[SavedMapping]:

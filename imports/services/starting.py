@@ -17,13 +17,13 @@ from dossier.services import remove_files, store_file
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline import mapping as mapping_module
 from imports.pipeline.attachments import ArchiveError, AttachmentArchive
-from imports.pipeline.mapping import MappingProblem, check_mapping
+from imports.pipeline.mapping import MappingProblem, Suggestion, check_mapping
 from imports.services.jobs import fail_job, move_job
 from imports.services.refusals import ImportRefused, storage_fault
 from imports.services.remembering import remembered_mapping
 from imports.services.rows import spec_for
 from spreadsheets.messages import N_, Message, message_of
-from spreadsheets.reading import ReadError, file_format, sample
+from spreadsheets.reading import ReadError, Row, file_format, open_table, sample
 
 
 def _sha256(handle: IO[bytes]) -> str:
@@ -149,12 +149,31 @@ def shown_sheet(job: ImportJob) -> str | None:
 
 def suggest_mapping_for(job: ImportJob, *, chosen: SavedMapping | None = None) -> dict[str, dict]:
     """The mapping offered for the job: the `chosen` saved one (a shared mapping the user
-    picked), else the mapping remembered for the job's own user, type and headers, where its
-    columns still exist; the rest matched by name. Never another user's remembered mapping."""
+    picked), else the mapping remembered for the job's own user, type and headers (or part of
+    them, see remembered_mapping), where its columns still exist; the rest matched by name.
+    Never another user's remembered mapping."""
+    return suggestion_for(job, chosen=chosen).mapping
+
+
+def suggestion_for(job: ImportJob, *, chosen: SavedMapping | None = None) -> Suggestion:
+    """`suggest_mapping_for`'s mapping, with how sure each of its columns is."""
     saved = chosen or remembered_mapping(job=job)
-    return mapping_module.suggest_mapping(
+    return mapping_module.suggest(
         spec_for(job), job.headers, saved.mapping if saved else None, saved_headers=saved.headers if saved else None
     )
+
+
+def title_rows(job: ImportJob) -> list[Row]:
+    """The first rows with content above the job's row of column names (a title, a note),
+    which are not imported; [] when the file cannot be read now."""
+    if not job.file or (job.header_row or 1) == 1:
+        return []  # nothing can stand above row 1
+    try:
+        table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
+    except ReadError:
+        return []
+    table.close()
+    return table.above
 
 
 def set_mapping(*, job: ImportJob, mapping: dict[str, dict]) -> list[MappingProblem]:

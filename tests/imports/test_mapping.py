@@ -39,6 +39,7 @@ def test_it_matches_headers_on_code_labels_afas_names_and_dutch_words(spec):
         "contact": {"column": "Contactpersoon"},
         "free_Salaris": {"column": "Salaris"},
         "attachment": {"column": "Bijlage"},
+        "text": {"column": "Opmerking"},
     }
 
 
@@ -163,7 +164,7 @@ def test_a_saved_letter_is_reused_only_where_the_saved_header_row_had_the_same_n
     moved = suggest_mapping(spec, reordered, saved=saved, saved_headers=saved_headers)
     assert moved["relation"] == {"column": "BcId"}
     assert moved["free_Salaris"] == {"letter": "D"}  # D is still a 'Salaris' column
-    assert "text" not in moved  # C was 'Opmerking' and is now 'BcId'
+    assert moved["text"] == {"column": "Opmerking"}  # not C, which was 'Opmerking' and is now 'BcId'
     assert "free_Salaris" not in suggest_mapping(spec, saved_headers, saved=saved)  # letters need the saved row
 
 

@@ -39,6 +39,7 @@ from imports.pipeline.mapping import (
     ignored_entries,
     ignored_entry,
     letter_position,
+    new_columns,
     same_name,
     value_map,
     value_map_problems,
@@ -106,7 +107,7 @@ class Command(PlainErrorsCommand):
         parser.add_argument(
             "--header-row",
             type=header_row,
-            help="row that holds the column names (default: the first non-empty; in a CSV the first as wide as the rows under it)",
+            help="row that holds the column names (default: the first non-empty one, or the first under a title or note, as wide as the rows under it)",
         )
         parser.add_argument(
             "--ignore-column",
@@ -152,6 +153,8 @@ class Command(PlainErrorsCommand):
             raise CommandError(_("Give --mapping or --shared-mapping, not both."), returncode=2)
         values = self._read_values(options.get("values"), item_type, profile)  # refused before a job is made
         job = self._start(path, user, item_type, profile, options)
+        if options.get("header_row") is None:
+            self._say_title_rows(job)
         self._map(job, options.get("mapping"), options.get("shared_mapping"), options["ignore_column"], values)
         self.earlier = services.earlier_import(job=job)
         if self.earlier and not options["again"] and not options["dry_run"]:
@@ -366,21 +369,49 @@ class Command(PlainErrorsCommand):
             entries.append(ignored_entry(job.headers, position))
         return entries
 
+    def _say_title_rows(self, job) -> None:
+        """Rows with content above the column names were left out as a title: say which, and
+        how to read the column names from another row."""
+        rows = services.title_rows(job)
+        if not rows:
+            return
+        above = ", ".join(
+            _("row %(row)s ('%(text)s')")
+            % {"row": row.number, "text": " ".join(str(cell) for cell in row.cells if cell is not None)[:60]}
+            for row in rows
+        )
+        self.stderr.write(
+            _(
+                "The column names were found in row %(row)s; above them, %(above)s is taken as a title and not imported. If another row holds the column names, give --header-row with its number."
+            )
+            % {"row": job.header_row, "above": above}
+        )
+
     def _say_remembered(self, job) -> None:
         """The user's own mapping remembered from an earlier import is used again: say when,
         so that he is not surprised by an old choice (nobody else's is ever used)."""
         saved = services.remembered_mapping(job=job)
         if saved is None:
             return
+        values = {
+            "user": job.user.get_username(),
+            "date": formats.date_format(timezone.localtime(saved.updated_at), "d-m-Y H:i"),
+            "type": job.item_type.code,
+        }
+        new = [f"'{column_title(job.headers, position)}'" for position in new_columns(job.headers, saved.headers)]
+        if new:
+            self.stderr.write(
+                _(
+                    "Mapping remembered from %(user)s's import of %(date)s for type %(type)s and the same columns but fewer; new in this file: %(columns)s. Pass --mapping to change it."
+                )
+                % {**values, "columns": ", ".join(new)}
+            )
+            return
         self.stderr.write(
             _(
                 "Mapping remembered from %(user)s's import of %(date)s for type %(type)s and these columns; pass --mapping to change it."
             )
-            % {
-                "user": job.user.get_username(),
-                "date": formats.date_format(timezone.localtime(saved.updated_at), "d-m-Y H:i"),
-                "type": job.item_type.code,
-            }
+            % values
         )
 
     def _shared(self, job, name):

@@ -2,7 +2,8 @@
 // - choose type: only the creation profiles of the chosen type are offered;
 // - sheet: choosing another sheet shows its first rows;
 // - mapping: the first values of a chosen column, and the columns not imported, follow
-//   the choice at once; a fixed relation is searched by number or name.
+//   the choice at once, a badge of how sure a suggestion is goes with it; a fixed relation
+//   is searched by number or name.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -82,6 +83,13 @@ function mappingFollowsChoice() {
     }
   };
   selects.forEach((select) => select.addEventListener("change", update));
+  // How sure a suggested column is says nothing about another one chosen instead.
+  for (const select of selects) {
+    const badge = select.parentElement.querySelector("[data-sureness]");
+    if (!badge) continue;
+    const suggested = select.value;
+    select.addEventListener("change", () => { badge.hidden = select.value !== suggested; });
+  }
 }
 
 function relationSearch() {
