@@ -36,11 +36,12 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.utils import translation
-from django.utils.text import get_text_list
+from django.utils.text import capfirst, get_text_list
 from django.utils.translation import gettext as _
 
-from dossier.spec import FieldSpec, ItemSpec
+from dossier.spec import DATE_KINDS, NUMBER_KINDS, FieldSpec, ItemSpec
 from imports.pipeline.reconciliation import is_status_column
+from spreadsheets.column_formats import DATE_ORDERS, DECIMAL_SEPARATORS
 from spreadsheets.reading import column_letter
 from spreadsheets.text import CONTROL_CHARACTERS
 
@@ -320,6 +321,9 @@ def _saved_position(
 
 
 SOURCE_KEYS = ("column", "letter", "fixed")
+# How a column writes its dates and numbers, decided once (imports/pipeline/formats.py):
+# key -> the values it takes.
+DECISION_KEYS: dict[str, tuple[str, ...]] = {"date_order": DATE_ORDERS, "decimal": DECIMAL_SEPARATORS}
 
 
 def shape_problems(mapping: Any) -> list[MappingProblem]:
@@ -341,7 +345,7 @@ def shape_problems(mapping: Any) -> list[MappingProblem]:
         if code == NOT_IMPORTED:
             problems += _ignored_shape_problems(source)
             continue
-        if not isinstance(source, dict) or not source or not set(source) <= set(SOURCE_KEYS):
+        if not isinstance(source, dict) or not source or not set(source) <= {*SOURCE_KEYS, *DECISION_KEYS}:
             message = _(
                 "The mapping of '%(field)s' must be a column name or an object with exactly one of"
                 ' "column", "letter" or "fixed".'
@@ -360,9 +364,22 @@ def shape_problems(mapping: Any) -> list[MappingProblem]:
                 )
             if message:
                 break
+        if message is None:
+            message = _decision_shape_problem(source)
         if message:
             problems.append(MappingProblem(str(code), "mapping_malformed", message % {"field": code, "key": key}))
     return problems
+
+
+def _decision_shape_problem(source: dict) -> str | None:
+    """A "date_order" is "dmy", "mdy" or "ymd"; a "decimal" is "," or "."."""
+    if source.get("date_order", "dmy") not in DATE_ORDERS:
+        return _(
+            'The "date_order" of \'%(field)s\' in the mapping must be "dmy" (day first), "mdy" (month first) or "ymd" (year first).'
+        )
+    if source.get("decimal", ",") not in DECIMAL_SEPARATORS:
+        return _('The "decimal" of \'%(field)s\' in the mapping must be "," (decimal comma) or "." (decimal point).')
+    return None
 
 
 def _ignored_shape_problems(entries: Any) -> list[MappingProblem]:
@@ -419,6 +436,7 @@ def check_mapping(spec: ItemSpec, headers: Sequence[str], mapping: dict[str, dic
                     % {"field": field.label},
                 )
             )
+        problems += _decision_problems(code, field, source)
         has_column, has_letter = bool(source.get("column")), bool(source.get("letter"))
         has_fixed = source.get("fixed") not in (None, "")
         if has_column + has_letter + has_fixed > 1:
@@ -445,6 +463,18 @@ def check_mapping(spec: ItemSpec, headers: Sequence[str], mapping: dict[str, dic
                     % {"field": field.label},
                 )
             )
+    return problems
+
+
+def _decision_problems(code: str, field: FieldSpec, source: dict) -> list[MappingProblem]:
+    """A date order only for a date field, a decimal separator only for a number field."""
+    problems = []
+    for key, kinds, message in (
+        ("date_order", DATE_KINDS, _('%(field)s is no date: remove "date_order" from its mapping.')),
+        ("decimal", NUMBER_KINDS, _('%(field)s is no number: remove "decimal" from its mapping.')),
+    ):
+        if key in source and field.kind not in kinds:
+            problems.append(MappingProblem(code, "decision_not_for_field", message % {"field": capfirst(field.label)}))
     return problems
 
 
@@ -559,6 +589,8 @@ class FieldSource(NamedTuple):
     position: int | None
     column: str | None
     fixed: Any
+    date_order: str | None = None  # the column's decisions (DECISION_KEYS)
+    decimal: str | None = None
 
     def raw(self, cells: Sequence[Any]) -> Any:
         return cells[self.position] if self.position is not None else self.fixed
@@ -572,7 +604,8 @@ def field_sources(headers: Sequence[str], mapping: dict[str, dict]) -> list[Fiel
     for code, source in field_entries(mapping).items():
         if source.get("column") or source.get("letter"):
             position = _position(source, headers, positions)
-            sources.append(FieldSource(code, position, column_title(headers, position), None))
+            decisions = (source.get("date_order"), source.get("decimal"))
+            sources.append(FieldSource(code, position, column_title(headers, position), None, *decisions))
         elif source.get("fixed") not in (None, ""):
             sources.append(FieldSource(code, None, None, source["fixed"]))
     return sources

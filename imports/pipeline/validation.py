@@ -44,7 +44,7 @@ from imports.pipeline.attachments import (
     attachment_message,
     attachment_names,
 )
-from imports.pipeline.mapping import field_sources
+from imports.pipeline.mapping import FieldSource, field_sources
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
 from spreadsheets.cells import UNCOMPUTED
 from spreadsheets.messages import N_, Message, capitalised, sentences
@@ -226,7 +226,7 @@ class RowValidator:
         self._sources = {source.code: source for source in field_sources(headers, mapping) if source.code in spec}
         self.columns = {code: source.column for code, source in self._sources.items()}  # as problems name them
         self._plan = [
-            (source.code, source.position, source.fixed, self._parser(source.code)) for source in self._sources.values()
+            (source.code, source.position, source.fixed, self._parser(source)) for source in self._sources.values()
         ]
         self._wanted_codes = [(code, self._key_kinds[code]) for code, *_rest in self._plan if self._key_kinds[code]]
         self._special_codes = [
@@ -255,13 +255,14 @@ class RowValidator:
             return None
         return code if field.kind == Kind.EXTRA else str(field.kind)
 
-    def _parser(self, code: str) -> Callable[[Any], Any]:
-        kind = self.spec[code].kind
+    def _parser(self, source: FieldSource) -> Callable[[Any], Any]:
+        kind = self.spec[source.code].kind
         if kind is Kind.RELATION:
             return without_controls_first(_destination_keys)
         if kind is Kind.FILE:
             return without_controls_first(as_text)
-        parse = self.spec.parser(code, epoch=self.epoch)
+        # A column's decided date order and decimal separator hold for all its rows.
+        parse = self.spec.parser(source.code, epoch=self.epoch, date_order=source.date_order, decimal=source.decimal)
         return _remembering(parse) if kind in REPEATING_KINDS else parse
 
     def _cell(self, row: Row, code: str) -> Any:

@@ -81,7 +81,15 @@ from imports.services.remembering import (
 )
 from imports.services.rows import spec_for
 from imports.services.staging import discard_staging, prune_stale_staging, rejected_path, staging_path
-from imports.services.starting import choose_sheet, set_mapping, shown_sheet, start_import, suggest_mapping_for
+from imports.services.starting import (
+    choose_sheet,
+    column_formats_for,
+    decide_formats,
+    set_mapping,
+    shown_sheet,
+    start_import,
+    suggest_mapping_for,
+)
 from imports.services.storing import (
     commit_import,
     commit_result,
@@ -119,9 +127,11 @@ __all__ = [
     "changed_since_import",
     "choose_sheet",
     "claim_undo",
+    "column_formats_for",
     "columns_left_out",
     "commit_import",
     "commit_result",
+    "decide_formats",
     "discard_import",
     "discard_staging",
     "download_fault",
