@@ -38,15 +38,20 @@ from imports import presenting, services, tasks
 from imports.forms import ChooseTypeForm, MappingForm, SheetForm, UploadForm
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline.columns import LeftOutColumn, column_list, unconfirmed, unconfirmed_message
+from imports.pipeline.formats import SAMPLE_ROWS as FORMATS_SAMPLE_ROWS
 from imports.pipeline.mapping import check_mapping, field_entries, letter_position
 from imports.pipeline.reconciliation import is_status_column
 from imports.template_workbook import template_file_name, write_template
 from imports.uploads import SizeLimitedUploadHandler, recognised_name, upload_limits
+from spreadsheets.column_formats import date_evidence, decimal_evidence
 from spreadsheets.reading import ReadError, Row, column_letter, open_table
 
 logger = logging.getLogger(__name__)
 
 SAMPLE_ROWS = 5
+# The rows whose values decide how a column writes dates and numbers on the mapping page;
+# the check reads every row the way decided (imports/pipeline/formats.py).
+FORMAT_ROWS = FORMATS_SAMPLE_ROWS
 # The mapping page looks this far into the file for columns with data that no field takes;
 # the check reads every row and asks again for any found further down.
 SCAN_ROWS = 2000
@@ -401,7 +406,8 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
         initial = job.mapping or _mapping_of_corrected(request, job) or services.suggest_mapping_for(job)
     may_share = services.sharing_refusal(request.user, job.item_type) is None
     data = request.POST if request.method == "POST" else None
-    samples, data_columns = _column_samples(job)
+    samples, data_columns, cells = _column_samples(job)
+    evidence = _column_evidence(cells)
     form = MappingForm(
         data,
         spec=spec,
@@ -410,15 +416,23 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
         initial_mapping=initial,
         may_share=may_share,
         data_columns=data_columns,
+        evidence=evidence,
     )
     if form.is_valid():
         problems = None
-        if not _refresh(request) and (left_out := form.left_out_error()):
-            # Nothing is saved while data would be left out unasked; the mapping's own
-            # problems are shown with it.
-            form.add_error("not_imported", left_out)
+        saving = not _refresh(request)
+        left_out = form.left_out_error() if saving else ""
+        undecided = form.undecided_errors() if saving else {}
+        if left_out or undecided:
+            # Nothing is saved while data would be left out unasked, or while a column's
+            # dates or numbers could be read two ways; the mapping's own problems are shown
+            # with them.
+            if left_out:
+                form.add_error("not_imported", left_out)
+            for name, message in undecided.items():
+                form.add_error(name, message)
             problems = check_mapping(spec, job.headers, form.mapping())
-        elif not _refresh(request):
+        elif saving:
             problems = services.set_mapping(job=job, mapping=form.mapping())
         if problems == [] and not form.errors:
             messages.success(
@@ -458,6 +472,8 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
         "shared": shared,
         "chosen": chosen,
         "samples": {column_letter(i): values for i, values in enumerate(samples)},
+        "formats": _evidence_data(evidence),
+        "format_rows": FORMAT_ROWS,
         "may_choose_sheet": job.state == State.UPLOADED and needs_sheet_step(job),
         "sheet_count": len(sheet_names(job)),
         "template_url": reverse("imports:template", args=[job.item_type.code]),
@@ -498,23 +514,27 @@ def _refresh(request: HttpRequest) -> bool:
     return "refresh" in request.POST
 
 
-def _column_samples(job: ImportJob) -> tuple[list[list[str]], dict[int, int]]:
+def _column_samples(job: ImportJob) -> tuple[list[list[str]], dict[int, int], dict[int, list[Any]]]:
     """The first values of every column, as text (also of cells right of the last column
-    name); and the columns with data: position -> the first row with some. From the first
-    SCAN_ROWS rows, and from every row when the rows were checked before."""
+    name); the columns with data: position -> the first row with some, from the first
+    SCAN_ROWS rows, and from every row when the rows were checked before; and the cells of
+    the named columns in the first FORMAT_ROWS rows, as read (their dates and numbers)."""
     width = len(job.headers)
     samples: dict[int, list[str]] = {}
     found: dict[int, int] = {}
+    cells: dict[int, list[Any]] = {}
     try:
         table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
         try:
             # The rows as they are, not cut to the header's width: cells right of it count.
-            for row in itertools.islice(table._rows or (), SCAN_ROWS):
+            for count, row in enumerate(itertools.islice(table._rows or (), SCAN_ROWS)):
                 for position, cell in enumerate(row.cells):
                     if cell is not None:
                         found.setdefault(position, row.number)
                         if len(values := samples.setdefault(position, [])) < SAMPLE_ROWS and (text := _shown(cell)):
                             values.append(text)
+                        if count < FORMAT_ROWS and position < width:
+                            cells.setdefault(position, []).append(cell)
         finally:
             table.close()
     except ReadError:
@@ -524,12 +544,38 @@ def _column_samples(job: ImportJob) -> tuple[list[list[str]], dict[int, int]]:
         if position is not None:
             found[position] = min(found.get(position, column.get("row", 0)), column.get("row", 0))
     size = max([width - 1, *found]) + 1
-    return [samples.get(i, []) for i in range(size)], found
+    return [samples.get(i, []) for i in range(size)], found, cells
+
+
+def _column_evidence(cells: dict[int, list[Any]]) -> dict[int, dict[str, Any]]:
+    """What each column's first cells say about how it writes dates and numbers."""
+    return {
+        position: {"date_order": date_evidence(values), "decimal": decimal_evidence(values)}
+        for position, values in cells.items()
+    }
+
+
+def _evidence_data(evidence: dict[int, dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """The evidence of every column for the page's script (which shows it for the column
+    chosen): letter -> key -> the decision and the sentences, in the page's language."""
+    data = {}
+    for position, kinds in evidence.items():
+        data[column_letter(position)] = {
+            key: {
+                "decision": found.order if key == "date_order" else found.separator,
+                "ambiguous": found.ambiguous,
+                "lines": [str(line) for line in [found.headline(), *found.lines()]],
+            }
+            for key, found in kinds.items()
+        }
+    return data
 
 
 def _field_rows(form: MappingForm, spec, mapping: dict[str, dict], samples: list[list[str]]) -> list[dict[str, Any]]:
     rows = []
     positions = {column_letter(i): i for i in range(len(form.headers))}
+    shown_values = {name: form[name].value() or "" for name in form.fields}
+    formats = {column_format.code: column_format for column_format in form.column_formats(shown_values)}
     for field in form.spec_fields:
         column = form[f"column_{field.code}"]
         letter = column.value() or ""
@@ -542,9 +588,26 @@ def _field_rows(form: MappingForm, spec, mapping: dict[str, dict], samples: list
                 "required": field.needs_value,
                 "unfed": field.needs_value and field.code not in mapping,
                 "sample": samples[position] if position is not None and position < len(samples) else [],
+                "format": _format_row(form, field.code, formats.get(field.code)),
             }
         )
     return rows
+
+
+def _format_row(form: MappingForm, code: str, column_format) -> dict[str, Any] | None:
+    """How a date or number field's column is written: the select, the evidence (for the
+    column chosen), and the decision the mapping remembered, if it is still chosen."""
+    key = next((key for key in ("date_order", "decimal") if f"{key}_{code}" in form.fields), None)
+    if key is None:
+        return None
+    remembered = form.remembered(code, key)
+    return {
+        "key": key,
+        "field": form[f"{key}_{code}"],
+        "lines": column_format.lines() if column_format else [],
+        "undecided": bool(column_format and column_format.undecided),
+        "remembered": column_format.label_of(remembered) if column_format and remembered else None,
+    }
 
 
 def _column_rows(headers: list[str], mapping: dict[str, Any], spec, samples, form: MappingForm) -> list[dict]:

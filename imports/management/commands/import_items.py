@@ -282,7 +282,7 @@ class Command(PlainErrorsCommand):
         def show_mapping() -> None:
             if not mapping_file and not shared_name:  # the suggested one, last, so it can be cut out and saved
                 self.stderr.write(_("Mapping used (save it as JSON and pass --mapping to change it):"))
-                self.stderr.write(json.dumps(mapping, ensure_ascii=False, indent=2))
+                self.stderr.write(json.dumps(job.mapping or mapping, ensure_ascii=False, indent=2))
 
         if ignore_columns and isinstance(mapping, dict):
             mapping = {**mapping, NOT_IMPORTED: [*ignored_entries(mapping), *self._ignored(job, ignore_columns)]}
@@ -301,7 +301,24 @@ class Command(PlainErrorsCommand):
                 % column
             )
             self.stderr.write(_("Warning: %(warning)s") % {"warning": message})
+        self._decide_formats(job, show_mapping)
         show_mapping()
+
+    def _decide_formats(self, job, show_mapping) -> None:
+        """How each date and number column is written: as the mapping says, else as its first
+        rows say (kept in the mapping, so a run that succeeds remembers it); a column they do
+        not decide refuses the run (exit code 2) with the key to add. Each decision is said."""
+        try:
+            formats = services.decide_formats(job=job)
+        except services.ImportRefused as refusal:
+            show_mapping()
+            services.cancel_import(job=job, reason=refusal.message)
+            raise CommandError(refusal.message, returncode=2) from None
+        self.formats = formats
+        if formats:
+            self.stderr.write(_("How the date and number columns are read:"))
+        for column_format in formats:
+            self.stderr.write(f"  {column_format.summary()}")
 
     def _ignored(self, job, names) -> list[dict[str, str]]:
         """--ignore-column: each a column's name (of one column), else a column letter."""
@@ -395,6 +412,16 @@ class Command(PlainErrorsCommand):
             "rows_skipped": result.rows_skipped if result else 0,
             "not_imported_columns": getattr(self, "not_imported", []),
             "left_out_columns": job.left_out_columns,
+            "column_formats": [  # how each date and number column was read, and who decided
+                {
+                    "field": f.code,
+                    "column": f.column,
+                    "key": f.key,
+                    "decision": f.decision,
+                    "decided_by": "mapping" if f.given else "values" if f.decision else None,
+                }
+                for f in getattr(self, "formats", [])
+            ],
             "seconds": round(time.monotonic() - self.started, 2),
             "problems": [
                 {
