@@ -17,7 +17,9 @@ from tests.imports.wizard import start_job, user
 
 pytestmark = pytest.mark.django_db
 
-MONTH_FIRST = "Relatienummer;Onderwerp;Instuurdatum\n10001;Brief;03/25/2026\n10002;CV;04/13/2026\n10003;Brief;04/01/2026\n"
+MONTH_FIRST = (
+    "Relatienummer;Onderwerp;Instuurdatum\n10001;Brief;03/25/2026\n10002;CV;04/13/2026\n10003;Brief;04/01/2026\n"
+)
 UNDECIDED = "Relatienummer;Onderwerp;Instuurdatum\n10001;Brief;03-04-2025\n10002;CV;04-04-2025\n"
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 SALARIES = "Relatienummer;Salaris;Ingangsdatum\n10001;3.250,50;14-01-2026\n10002;2.800,00;01-02-2026\n"
@@ -53,9 +55,7 @@ def test_a_month_first_column_is_detected_and_shown_with_its_evidence(importeur,
     job = start_job(MONTH_FIRST)
     response = client.get(map_url(job))
     shown = format_of(response, "submitted_at")
-    assert [str(line) for line in shown["lines"]][0] == (
-        "Month first: 2 of 3 values have a second part above 12 (such as 03/25/2026)."
-    )
+    assert str(shown["lines"][0]) == ("Month first: 2 of 3 values have a second part above 12 (such as 03/25/2026).")
     assert shown["undecided"] is False
     assert shown["field"].value() == ""  # as its values say
     page = response.content.decode()
@@ -74,7 +74,9 @@ def test_the_check_reads_every_row_of_a_month_first_column_month_first(importeur
     job.refresh_from_db()
     assert (job.state, job.error_count) == (ImportJob.State.VALIDATED, 0)
     services.commit_import(job=job, skip_invalid=False)
-    dates = sorted(timezone.localtime(item.submitted_at).date() for item in ImportJob.objects.get(pk=job.pk).items.all())
+    dates = sorted(
+        timezone.localtime(item.submitted_at).date() for item in ImportJob.objects.get(pk=job.pk).items.all()
+    )
     assert dates == [dt.date(2026, 3, 25), dt.date(2026, 4, 1), dt.date(2026, 4, 13)]
 
 
@@ -152,7 +154,10 @@ def test_a_remembered_decision_that_the_values_contradict_says_which_rows_will_n
         item_type=job.item_type,
         header_key=header_key(job.headers),
         headers=job.headers,
-        mapping={"relation": {"column": "Relatienummer"}, "submitted_at": {"column": "Instuurdatum", "date_order": "dmy"}},
+        mapping={
+            "relation": {"column": "Relatienummer"},
+            "submitted_at": {"column": "Instuurdatum", "date_order": "dmy"},
+        },
     )
     shown = format_of(client.get(map_url(job)), "submitted_at")
     assert str(shown["lines"][-1]) == (
