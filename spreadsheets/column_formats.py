@@ -48,6 +48,15 @@ _NUMBER = re.compile(r"^[+-]?[\d.,]*\d[\d.,]*$")
 _NUMBER_NOISE = str.maketrans("", "", " \u00a0\u202f€")
 
 
+# The most characters of a value the evidence quotes: a cell may be long, a sentence not.
+EXAMPLE_LENGTH = 40
+
+
+def example(text: str) -> str:
+    """A value as the evidence quotes it: cut short (with "…") when it is long."""
+    return text if len(text) <= EXAMPLE_LENGTH else text[: EXAMPLE_LENGTH - 1] + "…"
+
+
 def full_year(text: str) -> int:
     """A year as written: two digits by TWO_DIGIT_PIVOT, else as it is."""
     year = int(text)
@@ -128,10 +137,10 @@ class DateEvidence:
         if not count:
             return None
         kinds = {"dmy": ("month_first",), "mdy": ("day_first",), "ymd": ("day_first", "month_first", "undecided")}
-        example = next(self.examples[kind] for kind in kinds[order] if kind in self.examples)
+        shown = next(self.examples[kind] for kind in kinds[order] if kind in self.examples)
         return N_(
             "Not fitting %(order)s, so row problems unless the order is changed: %(count)s of %(total)s values (such as %(example)s)."
-        ) % {"order": ORDER_LABELS[order], "count": count, "total": self.values, "example": example}
+        ) % {"order": ORDER_LABELS[order], "count": count, "total": self.values, "example": shown}
 
     def headline(self) -> Message:
         """The decision in one sentence, with its evidence: "Day first: 14 of 200 ..."."""
@@ -246,10 +255,11 @@ def date_evidence(values: Iterable[Any]) -> DateEvidence:
         parts = date_parts(text)
         kind = _date_kind(parts) if parts else "unreadable"
         setattr(evidence, kind, getattr(evidence, kind) + 1)
-        examples.setdefault(kind, text)
+        if kind not in examples:
+            examples[kind] = example(text)
         if kind not in ("unreadable", "year_first") and len(parts[2]) == 2:
             evidence.two_digit_years += 1
-            examples.setdefault("two_digit_years", text)
+            examples.setdefault("two_digit_years", text)  # a date: short
     return evidence
 
 
@@ -401,7 +411,8 @@ def decimal_evidence(values: Iterable[Any]) -> DecimalEvidence:
         evidence.values += 1
         kind = separator_kind(text)
         setattr(evidence, kind, getattr(evidence, kind) + 1)
-        examples.setdefault(kind, text)
+        if kind not in examples:
+            examples[kind] = example(text)
     return evidence
 
 

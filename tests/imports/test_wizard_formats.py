@@ -205,6 +205,13 @@ def test_a_fixed_value_gets_no_decision(importeur, client):
     assert job.mapping["submitted_at"] == {"fixed": "03-04-2025 10:00"}
 
 
+def test_the_evidence_is_shown_in_dutch(importeur, client):
+    job = start_job(MONTH_FIRST)
+    response = client.get(map_url(job), HTTP_ACCEPT_LANGUAGE="nl")
+    page = response.content.decode()
+    assert "Maand eerst: 2 van 3 waarden hebben een tweede deel boven 12 (zoals 03/25/2026)." in page
+
+
 def test_a_type_without_date_or_number_fields_shows_no_question(importeur, client):
     job = start_job("Relatienummer;Contactpersoon;Onderwerp\n20001;30001;Brief\n", type_code="KLACHT")
     assert ItemType.objects.get(code="KLACHT")

@@ -109,6 +109,12 @@ def test_values_that_are_no_date_are_counted_and_decide_nothing():
     assert not evidence.ambiguous
 
 
+def test_the_evidence_is_said_in_dutch():
+    with translation.override("nl"):
+        headline = str(date_evidence(["14-03-2025", "03-04-2025"]).headline())
+    assert headline.startswith("Dag eerst: 1 van 2 waarden")
+
+
 # --- numbers -------------------------------------------------------------------------------
 
 
