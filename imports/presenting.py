@@ -29,6 +29,7 @@ from imports.pipeline.duplicates import DUPLICATE_CODES, ENTERED_BEFORE, IMPORTE
 from imports.pipeline.mapping import letter_position, same_name
 from imports.pipeline.outcomes import problem_message
 from imports.pipeline.reconciliation import is_status_column
+from spreadsheets.column_formats import ORDER_LABELS, SEPARATOR_LABELS
 from spreadsheets.reading import column_letter
 
 # What a page shows of one cell at most: a sample value of the mapping page, a problem's value
@@ -313,6 +314,7 @@ class MappingRow:
     letter: str = ""  # that column's letter
     fixed: str = ""  # the fixed value, as shown
     missing: bool = False  # the mapping names a column the file does not have
+    decision: str = ""  # how the column writes dates or numbers, as decided ("day first (31-12-2025)")
 
     @property
     def is_fixed(self) -> bool:
@@ -340,6 +342,12 @@ def _fixed_text(spec_field, value: Any) -> str:
     return text
 
 
+def _decision_text(source: dict) -> str:
+    """The date order or decimal separator a mapping entry decided, in the reader's language."""
+    label = ORDER_LABELS.get(source.get("date_order") or "") or SEPARATOR_LABELS.get(source.get("decimal") or "")
+    return str(label) if label else ""
+
+
 def mapping_rows(job: ImportJob, spec: ItemSpec | None = None) -> list[MappingRow]:
     """The fields the mapping feeds, in the order of the type's fields (a field the type no
     longer has comes last, by its code)."""
@@ -365,6 +373,7 @@ def mapping_rows(job: ImportJob, spec: ItemSpec | None = None) -> list[MappingRo
                     column=headers[position] if known else "",
                     letter=column_letter(position) if known else str(source["letter"]).upper(),
                     missing=not known,
+                    decision=_decision_text(source),
                 )
             )
         elif source.get("column"):
@@ -377,6 +386,7 @@ def mapping_rows(job: ImportJob, spec: ItemSpec | None = None) -> list[MappingRo
                     column=str(source["column"]),
                     letter=column_letter(position) if position is not None else "",
                     missing=position is None,
+                    decision=_decision_text(source),
                 )
             )
         elif source.get("fixed") not in (None, ""):
