@@ -280,9 +280,9 @@ def test_r10_a_submitted_on_column_gives_the_items_their_submit_date(demo, tmp_p
     from tests.imports.commands import import_items
 
     path = tmp_path / "rows.csv"
-    path.write_text("Relatienummer;Onderwerp;Submitted on\n10001;Brief;03-04-2025\n", encoding="utf-8")
+    path.write_text("Relatienummer;Onderwerp;Submitted on\n10001;Brief;13-04-2025\n", encoding="utf-8")
     code, _out, err = import_items(path, "--type", "SOLL", "--user", "importeur")
     assert code == 0, err
     assert "is not imported" not in err
     item = DossierItem.objects.get(subject="Brief", item_type__code="SOLL")
-    assert timezone.localtime(item.submitted_at).date().isoformat() == "2025-04-03"
+    assert timezone.localtime(item.submitted_at).date().isoformat() == "2025-04-13"
