@@ -39,6 +39,7 @@ from imports.forms import ChooseTypeForm, MappingForm, SheetForm, UploadForm
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline.columns import LeftOutColumn, column_list, unconfirmed, unconfirmed_message
 from imports.pipeline.formats import SAMPLE_ROWS as FORMATS_SAMPLE_ROWS
+from imports.pipeline.formats import decision_key
 from imports.pipeline.mapping import check_mapping, field_entries, letter_position
 from imports.pipeline.reconciliation import is_status_column
 from imports.template_workbook import template_file_name, write_template
@@ -407,7 +408,7 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
     may_share = services.sharing_refusal(request.user, job.item_type) is None
     data = request.POST if request.method == "POST" else None
     samples, data_columns, cells = _column_samples(job)
-    evidence = _column_evidence(cells)
+    evidence = _column_evidence(cells, spec)
     form = MappingForm(
         data,
         spec=spec,
@@ -547,12 +548,13 @@ def _column_samples(job: ImportJob) -> tuple[list[list[str]], dict[int, int], di
     return [samples.get(i, []) for i in range(size)], found, cells
 
 
-def _column_evidence(cells: dict[int, list[Any]]) -> dict[int, dict[str, Any]]:
-    """What each column's first cells say about how it writes dates and numbers."""
-    return {
-        position: {"date_order": date_evidence(values), "decimal": decimal_evidence(values)}
-        for position, values in cells.items()
-    }
+def _column_evidence(cells: dict[int, list[Any]], spec) -> dict[int, dict[str, Any]]:
+    """What each column's first cells say about how it writes dates and numbers (only what
+    a field of the type can ask: a type without number fields needs no decimal evidence)."""
+    wanted = {"date_order": date_evidence, "decimal": decimal_evidence}
+    keys = {decision_key(spec, field.code) for field in spec.fillable_fields}
+    analyses = {key: analyse for key, analyse in wanted.items() if key in keys}
+    return {position: {key: analyse(values) for key, analyse in analyses.items()} for position, values in cells.items()}
 
 
 def _evidence_data(evidence: dict[int, dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:

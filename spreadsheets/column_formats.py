@@ -46,6 +46,7 @@ DATE_PARTS = re.compile(r"^(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,4})$")
 # an optional euro sign.
 _NUMBER = re.compile(r"^[+-]?[\d.,]*\d[\d.,]*$")
 _NUMBER_NOISE = str.maketrans("", "", " \u00a0\u202f€")
+_NUMBER_START = frozenset("+-0123456789.,€ \u00a0\u202f")
 
 
 # The most characters of a value the evidence quotes: a cell may be long, a sentence not.
@@ -252,7 +253,7 @@ def date_evidence(values: Iterable[Any]) -> DateEvidence:
         if not text:
             continue
         evidence.values += 1
-        parts = date_parts(text)
+        parts = date_parts(text) if text[0].isdigit() else None
         kind = _date_kind(parts) if parts else "unreadable"
         setattr(evidence, kind, getattr(evidence, kind) + 1)
         if kind not in examples:
@@ -419,6 +420,8 @@ def decimal_evidence(values: Iterable[Any]) -> DecimalEvidence:
 def separator_kind(text: str) -> str:
     """What one number written as text says: "comma", "point", "undecided", "plain" or
     "unreadable"."""
+    if text[0] not in _NUMBER_START:
+        return "unreadable"
     number = text.translate(_NUMBER_NOISE)
     if not _NUMBER.match(number):
         return "unreadable"

@@ -20,6 +20,11 @@ imports/pipeline/columns.py finds those it does not list:
 
     {"relation": {"column": "Relatienummer"}, "not_imported": ["Opmerking", {"letter": "H"}]}
 
+A date or number field's entry also keeps how its column is written, decided once for all
+its rows (imports/pipeline/formats.py): `{"column": "Datum", "date_order": "mdy"}` ("dmy",
+"mdy" or "ymd"), `{"column": "Bedrag", "decimal": ","}` ("," or "."); `field_sources` hands
+them to the validation with the column.
+
 `suggest_mapping` matches headers to fields on the field code, the English and Dutch labels,
 the AFAS connector names (Ds, SbTx, BcId, ...), a few common Dutch words, and fuzzily.
 `check_mapping` refuses a mapping that cannot work; `field_sources` says where each field's
