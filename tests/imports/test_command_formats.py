@@ -103,8 +103,12 @@ def test_a_value_that_contradicts_the_mapping_is_a_row_problem_naming_the_order(
             }
         ),
     )
-    code, out, _err = import_items(rows, *SOLL, "--mapping", mapping, "--json")
+    code, out, err = import_items(rows, *SOLL, "--mapping", mapping, "--json")
     assert code == 1
+    assert (
+        "Not fitting day first (31-12-2025), so row problems unless the order is changed: 1 of 3 values (such as 03/25/2026)."
+        in err
+    )
     errors = [(p["row"], p["column"], p["code"]) for p in json.loads(out)["problems"] if not p["is_warning"]]
     assert errors == [(3, "Instuurdatum", "invalid_date"), (4, "Instuurdatum", "date_order_contradicted")]
     messages = [p["message"] for p in json.loads(out)["problems"] if not p["is_warning"]]

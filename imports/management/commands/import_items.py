@@ -319,6 +319,8 @@ class Command(PlainErrorsCommand):
             self.stderr.write(_("How the date and number columns are read:"))
         for column_format in formats:
             self.stderr.write(f"  {column_format.summary()}")
+            if misfit := column_format.evidence.misfit_line(column_format.decision):
+                self.stderr.write(f"    {misfit}")
 
     def _ignored(self, job, names) -> list[dict[str, str]]:
         """--ignore-column: each a column's name (of one column), else a column letter."""
