@@ -47,12 +47,13 @@ MAPPING = {
     "contact": {"column": "Contactpersoon"},
     "subject": {"column": "Onderwerp"},
     "text": {"column": "Toelichting"},
-    "submitted_at": {"column": "Instuurdatum"},
-    "begin_date": {"column": "Begindatum"},
+    # how the date and number columns are written, as the mapping page keeps it
+    "submitted_at": {"column": "Instuurdatum", "date_order": "dmy"},
+    "begin_date": {"column": "Begindatum", "date_order": "dmy"},
     "regarding_sales": {"column": "Betreft verkooprelatie"},
     "characteristic_1": {"column": "Ernst"},
-    "free_Bedrag": {"column": "Bedrag"},
-    "free_Datum": {"column": "Datum"},
+    "free_Bedrag": {"column": "Bedrag", "decimal": ","},
+    "free_Datum": {"column": "Datum", "date_order": "dmy"},
     "free_Omschrijving": {"column": "Omschrijving"},
     "free_Soort": {"column": "Soort"},
 }

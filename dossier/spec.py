@@ -60,6 +60,11 @@ class Kind(StrEnum):
     FILE = "file"
 
 
+# Kinds whose columns get a decision on how they are written (the mapping's "date_order" and
+# "decimal": spreadsheets/column_formats.py).
+DATE_KINDS = frozenset({Kind.DATE, Kind.DATETIME})
+NUMBER_KINDS = frozenset({Kind.INTEGER, Kind.DECIMAL})
+
 # Kinds whose value names another object; ItemSpec.clean returns their key, which the entry
 # path resolves (in bulk, for the import).
 REFERENCE_KINDS = frozenset({Kind.RELATION, Kind.CONTACT, Kind.USER, Kind.ITEM, Kind.EXTRA})
@@ -182,7 +187,7 @@ class ItemSpec:
             f for f in self.fields if not f.auto and f.default not in (None, "") and f.kind not in REFERENCE_KINDS
         ]
         self._required = [f for f in self.fields if f.needs_value]
-        self._parsers: dict[tuple[str, int], Callable[[Any], Any]] = {}
+        self._parsers: dict[tuple, Callable[[Any], Any]] = {}
         # Hidden fields that may not carry a value. Not refused: the submitter and submit
         # date (filled by the rules), and fields a creation profile hides with a default.
         self._refused_codes = {
@@ -489,32 +494,40 @@ class ItemSpec:
         except ValueCorrected as corrected:
             return corrected.value
 
-    def parser(self, code: str, *, epoch: int = 1900) -> Callable[[Any], Any]:
+    def parser(
+        self, code: str, *, epoch: int = 1900, date_order: str | None = None, decimal: str | None = None
+    ) -> Callable[[Any], Any]:
         """The function that cleans a non-empty raw value of this field: `clean` without the
         per-call dispatch, for callers that clean many rows. Besides ValueProblem it raises
         ValueCorrected, with the value to use, when it had to correct the value (a cell that
-        held control characters): the caller warns or not."""
-        key = (code, epoch)
+        held control characters): the caller warns or not. `date_order` and `decimal` are
+        the column's decisions (the mapping entry's, spreadsheets/column_formats.py): how a
+        date field reads its dates, a number field its decimal separator."""
+        key = (code, epoch, date_order, decimal)
         if key not in self._parsers:
-            self._parsers[key] = self._make_parser(self._by_code[code], epoch)
+            self._parsers[key] = self._make_parser(self._by_code[code], epoch, date_order, decimal)
         return self._parsers[key]
 
-    def _make_parser(self, spec: FieldSpec, epoch: int) -> Callable[[Any], Any]:
+    def _make_parser(
+        self, spec: FieldSpec, epoch: int, date_order: str | None, decimal: str | None
+    ) -> Callable[[Any], Any]:
         if spec.kind in (Kind.TEXT, Kind.LONG_TEXT):
             # removes control characters itself; every text has a limit
             return partial(parse.clean_text, max_length=spec.max_length or TEXT_MAX_LENGTH)
-        return parse.without_controls_first(self._value_parser(spec, epoch))
+        return parse.without_controls_first(self._value_parser(spec, epoch, date_order, decimal))
 
-    def _value_parser(self, spec: FieldSpec, epoch: int) -> Callable[[Any], Any]:
+    def _value_parser(
+        self, spec: FieldSpec, epoch: int, date_order: str | None, decimal: str | None
+    ) -> Callable[[Any], Any]:
         match spec.kind:
             case Kind.INTEGER:
-                return parse.parse_integer
+                return partial(parse.parse_integer, decimal=decimal) if decimal else parse.parse_integer
             case Kind.DECIMAL:
-                return parse.parse_decimal
+                return partial(parse.parse_decimal, decimal=decimal) if decimal else parse.parse_decimal
             case Kind.DATE:
-                return partial(parse.parse_date, epoch=epoch)
+                return partial(parse.parse_date, epoch=epoch, order=date_order)
             case Kind.DATETIME:
-                return partial(parse.parse_datetime, epoch=epoch, tz=timezone.get_current_timezone())
+                return partial(parse.parse_datetime, epoch=epoch, tz=timezone.get_current_timezone(), order=date_order)
             case Kind.BOOLEAN:
                 return parse.parse_boolean
             case Kind.CHOICE:

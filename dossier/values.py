@@ -19,6 +19,14 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.utils import timezone, translation
 
+from spreadsheets.column_formats import (
+    DATE_ORDERS,
+    ORDER_LABELS,
+    SEPARATOR_LABELS,
+    date_parts,
+    full_year,
+    thousands_grouped,
+)
 from spreadsheets.messages import N_, Message, comma_listed, grouped
 from spreadsheets.text import CONTROL_CHARACTERS, WHITESPACE, without_controls
 
@@ -125,25 +133,56 @@ def parse_key(raw) -> str:
 # --- dates ---------------------------------------------------------------------------------
 
 EXCEL_EPOCHS = {1900: dt.datetime(1899, 12, 30), 1904: dt.datetime(1904, 1, 1)}
-_DAY_FIRST = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})$")
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _ISO_START = re.compile(r"\d{4}-?\d{2}")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+# How a date is written in each order, for the messages.
+ORDER_FORMATS = {"dmy": "dd-mm-yyyy", "mdy": "mm-dd-yyyy", "ymd": "yyyy-mm-dd"}
+ORDER_EXAMPLES = {"dmy": "31-12-2025", "mdy": "12-31-2025", "ymd": "2025-12-31"}
 
 
-def _year(text: str) -> int:
-    year = int(text)
-    if len(text) == 2:
-        year += 2000 if year < 69 else 1900
-    return year
-
-
-def _date_problem(raw) -> ValueProblem:
+def _date_problem(raw, order: str | None = None) -> ValueProblem:
+    if order is None:
+        return ValueProblem(
+            "invalid_date",
+            N_("'%(value)s' is not a date. Write it as dd-mm-yyyy (for example 31-12-2025) or yyyy-mm-dd.")
+            % {"value": quoted(raw)},
+        )
     return ValueProblem(
         "invalid_date",
-        N_("'%(value)s' is not a date. Write it as dd-mm-yyyy (for example 31-12-2025) or yyyy-mm-dd.")
-        % {"value": quoted(raw)},
+        N_(
+            "'%(value)s' is not a date %(order)s, the order decided for this column. Write it as %(format)s (for example %(example)s)."
+        )
+        % {
+            "value": quoted(raw),
+            "order": ORDER_LABELS[order],
+            "format": ORDER_FORMATS[order],
+            "example": ORDER_EXAMPLES[order],
+        },
     )
+
+
+def _order_contradicted(raw, order: str, others: list[str]) -> ValueProblem:
+    other = ORDER_LABELS[others[0]]
+    if len(others) > 1:
+        other = N_("%(first)s or %(second)s") % {"first": other, "second": ORDER_LABELS[others[1]]}
+    return ValueProblem(
+        "date_order_contradicted",
+        N_(
+            "'%(value)s' does not fit %(order)s, the order decided for this column; it would be a date %(other)s. Correct the value, or change the column's date order in the mapping."
+        )
+        % {"value": quoted(raw), "order": ORDER_LABELS[order], "other": other},
+    )
+
+
+def _orders_that_fit(parts: tuple[str, str, str], order: str) -> list[str]:
+    """The orders other than `order` in which three parts make a date."""
+    fit = []
+    for other in DATE_ORDERS:
+        if other != order:
+            with contextlib.suppress(ValueError):
+                _date_in_order(parts, other)
+                fit.append(other)
+    return fit
 
 
 def excel_serial_to_datetime(serial: float, epoch: int = 1900) -> dt.datetime:
@@ -152,12 +191,35 @@ def excel_serial_to_datetime(serial: float, epoch: int = 1900) -> dt.datetime:
     return EXCEL_EPOCHS[epoch] + dt.timedelta(days=serial)
 
 
-def parse_date(raw, *, epoch: int = 1900) -> dt.date:
+def _date_in_order(parts: tuple[str, str, str], order: str | None) -> dt.date:
+    """The date three parts make in `order` (None: day first); a value that begins with a
+    four-digit year is year-month-day in every order. Raises ValueError."""
+    first, second, last = parts
+    if len(first) == 4:
+        if len(last) > 2:
+            raise ValueError(parts)
+        return dt.date(int(first), int(second), int(last))
+    if len(first) == 3 or len(last) not in (2, 4):
+        raise ValueError(parts)
+    if order == "ymd":
+        if len(last) == 4 or len(first) != 2:
+            raise ValueError(parts)
+        return dt.date(full_year(first), int(second), int(last))
+    if order == "mdy":
+        return dt.date(full_year(last), int(first), int(second))
+    return dt.date(full_year(last), int(second), int(first))
+
+
+def parse_date(raw, *, epoch: int = 1900, order: str | None = None) -> dt.date:
     """dd-mm-yyyy, d-m-yy (also with / or .), yyyy-mm-dd, an ISO date-time, a date object or
-    an Excel serial number. Day always comes before month: 03-04-2025 is 3 April."""
+    an Excel serial number. Written dates are read in `order` ("dmy", "mdy" or "ymd": the
+    order decided for the column, spreadsheets/column_formats.py); without one day comes
+    before month: 03-04-2025 is 3 April. A value that begins with a four-digit year is
+    year-month-day in every order. A value that does not fit the order decided but would
+    fit another is `date_order_contradicted`."""
     if raw.__class__ is not str:  # text is the common case: it goes straight on
         if isinstance(raw, bool):
-            raise _date_problem(raw)
+            raise _date_problem(raw, order)
         if isinstance(raw, dt.datetime):
             return raw.date()
         if isinstance(raw, dt.date):
@@ -166,26 +228,25 @@ def parse_date(raw, *, epoch: int = 1900) -> dt.date:
             try:
                 return excel_serial_to_datetime(float(raw), epoch).date()
             except ValueError:
-                raise _date_problem(raw) from None
+                raise _date_problem(raw, order) from None
     text = as_text(raw)
-    date_part = text.partition("T")[0].partition(" ")[0] if "T" in text or " " in text else text
-    try:
-        if match := _DAY_FIRST.match(date_part):
-            day, month, year = match.groups()
-            return dt.date(_year(year), int(month), int(day))
-        if match := _ISO.match(date_part):
-            year, month, day = match.groups()
-            return dt.date(int(year), int(month), int(day))
-        if re.fullmatch(r"\d+(\.\d+)?", text):
+    parts = date_parts(text)
+    if parts is not None:
+        try:
+            return _date_in_order(parts, order)
+        except ValueError:
+            pass
+        if order is not None and (others := _orders_that_fit(parts, order)):
+            raise _order_contradicted(raw, order, others)
+    elif re.fullmatch(r"\d+(\.\d+)?", text):
+        with contextlib.suppress(ValueError):
             return excel_serial_to_datetime(float(text), epoch).date()
-    except ValueError:
-        pass
-    raise _date_problem(raw)
+    raise _date_problem(raw, order)
 
 
-def parse_datetime(raw, *, epoch: int = 1900, tz: dt.tzinfo | None = None) -> dt.datetime:
-    """A date as in `parse_date`, optionally followed by a time (hh:mm or hh:mm:ss).
-    Naive values are taken in the current time zone."""
+def parse_datetime(raw, *, epoch: int = 1900, tz: dt.tzinfo | None = None, order: str | None = None) -> dt.datetime:
+    """A date as in `parse_date` (in `order`), optionally followed by a time (hh:mm or
+    hh:mm:ss). Naive values are taken in the current time zone."""
     if isinstance(raw, dt.datetime):
         value = raw
     elif isinstance(raw, dt.date):
@@ -194,7 +255,7 @@ def parse_datetime(raw, *, epoch: int = 1900, tz: dt.tzinfo | None = None) -> dt
         try:
             value = excel_serial_to_datetime(float(raw), epoch)
         except ValueError:
-            raise _date_problem(raw) from None
+            raise _date_problem(raw, order) from None
         value = value.replace(microsecond=0)
     else:
         text = as_text(raw)
@@ -204,15 +265,15 @@ def parse_datetime(raw, *, epoch: int = 1900, tz: dt.tzinfo | None = None) -> dt
                 value = dt.datetime.fromisoformat(text)
         if value is None:
             date_text, _sep, time_text = text.replace("T", " ").partition(" ")
-            day = parse_date(date_text, epoch=epoch)
+            day = parse_date(date_text, epoch=epoch, order=order)
             time = dt.time()
             if time_text.strip():
                 match = _TIME.match(time_text.strip())
                 if not match:
                     raise ValueProblem(
                         "invalid_datetime",
-                        N_("'%(value)s' is not a date and time. Write it as dd-mm-yyyy hh:mm.")
-                        % {"value": quoted(raw)},
+                        N_("'%(value)s' is not a date and time. Write it as %(format)s hh:mm.")
+                        % {"value": quoted(raw), "format": ORDER_FORMATS[order or "dmy"]},
                     ) from None
                 hour, minute, second = match.groups()
                 try:
@@ -220,7 +281,8 @@ def parse_datetime(raw, *, epoch: int = 1900, tz: dt.tzinfo | None = None) -> dt
                 except ValueError:
                     raise ValueProblem(
                         "invalid_datetime",
-                        N_("'%(value)s' has an invalid time. Write it as dd-mm-yyyy hh:mm.") % {"value": quoted(raw)},
+                        N_("'%(value)s' has an invalid time. Write it as %(format)s hh:mm.")
+                        % {"value": quoted(raw), "format": ORDER_FORMATS[order or "dmy"]},
                     ) from None
             value = dt.datetime.combine(day, time)
     if timezone.is_naive(value):
@@ -255,10 +317,13 @@ def _checked_size(value: Decimal, raw) -> Decimal:
     return value
 
 
-def parse_decimal(raw) -> Decimal:
-    """1234.56, 1234,56, 1.234,56 and 1,234.56: the last separator is the decimal one; a lone
-    separator followed by exactly three digits and repeated (1.234.567) groups thousands.
-    At most MAX_WHOLE_DIGITS digits before the decimal point."""
+def parse_decimal(raw, *, decimal: str | None = None) -> Decimal:
+    """1234.56, 1234,56, 1.234,56 and 1,234.56. With `decimal` ("," or ".", the separator
+    decided for the column: spreadsheets/column_formats.py) that one is the decimal
+    separator and the other may only group thousands (1.234.567,5); a value that does not
+    fit is `decimal_contradicted`. Without one the last separator is the decimal one, and a
+    lone separator followed by exactly three digits and repeated (1.234.567) groups
+    thousands. At most MAX_WHOLE_DIGITS digits before the decimal point."""
     if isinstance(raw, bool):
         raise ValueProblem("invalid_number", N_("'%(value)s' is not a number.") % {"value": quoted(raw)})
     if isinstance(raw, int):
@@ -268,14 +333,17 @@ def parse_decimal(raw) -> Decimal:
     if isinstance(raw, float):
         return _checked_size(Decimal(repr(raw)), raw) if math.isfinite(raw) else _not_a_number(raw)
     text = as_text(raw).replace(" ", "").replace("\u00a0", "").replace("€", "")
-    comma, dot = text.rfind(","), text.rfind(".")
-    if comma >= 0 and dot >= 0:
-        decimal_sep = "," if comma > dot else "."
-        thousands_sep = "." if decimal_sep == "," else ","
-        text = text.replace(thousands_sep, "").replace(decimal_sep, ".")
-    elif comma >= 0 or dot >= 0:
-        sep = "," if comma >= 0 else "."
-        text = text.replace(sep, "") if text.count(sep) > 1 else text.replace(sep, ".")
+    if decimal is not None:
+        text = _with_decimal_point(text, decimal, raw)
+    else:
+        comma, dot = text.rfind(","), text.rfind(".")
+        if comma >= 0 and dot >= 0:
+            decimal_sep = "," if comma > dot else "."
+            thousands_sep = "." if decimal_sep == "," else ","
+            text = text.replace(thousands_sep, "").replace(decimal_sep, ".")
+        elif comma >= 0 or dot >= 0:
+            sep = "," if comma >= 0 else "."
+            text = text.replace(sep, "") if text.count(sep) > 1 else text.replace(sep, ".")
     try:
         value = Decimal(text)
     except InvalidOperation:
@@ -288,12 +356,38 @@ def parse_decimal(raw) -> Decimal:
     return _checked_size(value, raw)
 
 
+def _with_decimal_point(text: str, decimal: str, raw) -> str:
+    """`text` written with `decimal` as its decimal separator, as Decimal reads it: the
+    other separator only between groups of three digits before it, else
+    `decimal_contradicted`. Text that is no number at all is left for Decimal to refuse."""
+    thousands = "." if decimal == "," else ","
+    if text.count(decimal) > 1 or (decimal in text and thousands in text.rpartition(decimal)[2]):
+        raise _decimal_contradicted(raw, decimal)
+    whole, _sep, fraction = text.partition(decimal)
+    sign = whole[:1] if whole[:1] in "+-" else ""
+    if thousands in whole:
+        if not thousands_grouped(whole[len(sign) :], thousands):
+            raise _decimal_contradicted(raw, decimal)
+        whole = whole.replace(thousands, "")
+    return f"{whole}.{fraction}" if _sep else whole
+
+
+def _decimal_contradicted(raw, decimal: str) -> ValueProblem:
+    return ValueProblem(
+        "decimal_contradicted",
+        N_(
+            "'%(value)s' does not fit the %(separator)s decided for this column. Correct the value, or change the column's decimal separator in the mapping."
+        )
+        % {"value": quoted(raw), "separator": SEPARATOR_LABELS[decimal]},
+    )
+
+
 def _not_a_number(raw) -> NoReturn:
     raise ValueProblem("invalid_number", N_("'%(value)s' is not a number.") % {"value": quoted(raw)})
 
 
-def parse_integer(raw) -> int:
-    value = parse_decimal(raw)
+def parse_integer(raw, *, decimal: str | None = None) -> int:
+    value = parse_decimal(raw, decimal=decimal)
     if value != value.to_integral_value():
         raise ValueProblem("invalid_integer", N_("'%(value)s' is not a whole number.") % {"value": quoted(raw)})
     return int(value)

@@ -22,6 +22,7 @@ from dossier.values import ValueProblem
 from imports.pipeline.allowed import allowed_values
 from imports.pipeline.attachments import ArchiveError, AttachmentArchive
 from imports.pipeline.columns import left_out_columns, unconfirmed_message
+from imports.pipeline.formats import ColumnFormat, decision_key
 from imports.pipeline.mapping import (
     NOT_IMPORTED,
     VALUES,
@@ -33,6 +34,7 @@ from imports.pipeline.mapping import (
     same_name,
     value_map,
 )
+from spreadsheets.column_formats import ORDER_LABELS, SEPARATOR_LABELS, DateEvidence, DecimalEvidence
 from spreadsheets.reading import column_letter
 
 NOT_IMPORTED_CHOICE = ("", gettext_lazy("- not imported -"))
@@ -209,7 +211,13 @@ class MappingForm(forms.Form):
     `data_columns` (position -> first row with something in it) are the columns known to hold
     data, also those right of the last column name: each that no field takes must be ticked in
     `not_imported` ("not imported", kept in the mapping's list of that name) before the
-    mapping is saved, so nothing is left out unasked."""
+    mapping is saved, so nothing is left out unasked.
+
+    A date field has `date_order_<code>` and a number field `decimal_<code>`: how its column
+    writes them ("" leaves it to the column's values, `evidence`: position -> {"date_order":
+    DateEvidence, "decimal": DecimalEvidence}, imports/pipeline/formats.py). A column whose
+    values do not decide must be decided here before the mapping is saved; the decision,
+    chosen or from the values, is kept in the field's entry."""
 
     error_css_class = "errors"
 
@@ -222,10 +230,13 @@ class MappingForm(forms.Form):
         initial_mapping: dict[str, dict],
         may_share: bool = False,
         data_columns: dict[int, int] | None = None,
+        evidence: dict[int, dict[str, DateEvidence | DecimalEvidence]] | None = None,
         **kwargs,
     ):
         super().__init__(*args, label_suffix="", **kwargs)
         self.spec, self.headers, self.user = spec, headers, user
+        self.evidence = evidence or {}
+        self.initial_mapping = initial_mapping
         self.repeated = {p for found in duplicated_columns(headers).values() for p in found}
         self.repeated |= {i for i, h in enumerate(headers) if not h}  # no name: by letter too
         self.unique = {same_name(h): i for i, h in enumerate(headers) if i not in self.repeated}
@@ -246,6 +257,8 @@ class MappingForm(forms.Form):
                 fixed.required = False
                 fixed.initial = (initial_mapping.get(field.code) or {}).get("fixed")
                 self.fields[f"fixed_{field.code}"] = fixed
+            if key := decision_key(spec, field.code):
+                self.fields[f"{key}_{field.code}"] = self._decision_field(key, initial_mapping.get(field.code))
         if self.data_columns:
             ignored = ignored_positions(headers, initial_mapping)
             self.fields["not_imported"] = TickedColumns(
@@ -302,6 +315,17 @@ class MappingForm(forms.Form):
             position = self.unique.get(same_name(str(source["column"])))
             return column_letter(position) if position is not None else ""
         return ""
+
+    def _decision_field(self, key: str, entry: Any) -> forms.ChoiceField:
+        """How the column of a date or number field is written: as its values say, or chosen."""
+        labels = ORDER_LABELS if key == "date_order" else SEPARATOR_LABELS
+        initial = entry.get(key) if isinstance(entry, dict) else None
+        return forms.ChoiceField(
+            label=_("Dates in this column") if key == "date_order" else _("Numbers in this column"),
+            choices=[("", _("as its values say")), *labels.items()],
+            required=False,
+            initial=initial if initial in labels else "",
+        )
 
     def _fixed_field(self, field: FieldSpec) -> forms.Field | None:
         match field.kind:
@@ -362,6 +386,50 @@ class MappingForm(forms.Form):
                 self.add_error(f"fixed_{field.code}", error)
         return cleaned
 
+    def undecided_errors(self) -> dict[str, str]:
+        """Of a valid form: the date and number columns whose values do not decide how they
+        are written and for which nothing was chosen, each field's choice -> the sentence.
+        The view adds them with the mapping's own problems, so the page shows all at once."""
+        return {
+            f"{column_format.key}_{column_format.code}": undecided_message(column_format)
+            for column_format in self.column_formats(self.cleaned_data)
+            if column_format.undecided
+        }
+
+    def column_formats(self, values: dict[str, Any]) -> list[ColumnFormat]:
+        """The date and number fields fed by a column in `values` (cleaned data, or the
+        values shown), each with its column's evidence and the decision chosen."""
+        formats = []
+        for field in self.spec_fields:
+            key = decision_key(self.spec, field.code)
+            position = letter_position(values.get(f"column_{field.code}") or "")
+            if key is None or position is None or position >= len(self.headers):
+                continue
+            evidence = self.evidence.get(position, {}).get(key)
+            if evidence is None:
+                evidence = DateEvidence() if key == "date_order" else DecimalEvidence()
+            formats.append(
+                ColumnFormat(
+                    code=field.code,
+                    label=field.label,
+                    column=column_title(self.headers, position),
+                    key=key,
+                    evidence=evidence,
+                    given=values.get(f"{key}_{field.code}") or None,
+                )
+            )
+        return formats
+
+    def remembered(self, code: str, key: str) -> str | None:
+        """The decision the initial mapping (remembered, shared or saved before) holds for
+        the field, while it is still the one chosen."""
+        entry = self.initial_mapping.get(code)
+        given = entry.get(key) if isinstance(entry, dict) else None
+        name = f"{key}_{code}"
+        if not given or name not in self.fields:
+            return None
+        return given if (self[name].value() or "") == given else None
+
     def left_out_error(self) -> str:
         """Of a valid form: the sentence naming the columns with data that no field takes
         and that are not ticked "not imported" ("" when there are none). The view adds it
@@ -398,6 +466,9 @@ class MappingForm(forms.Form):
         """The fields' sources, and the ticked columns with data that no field takes as the
         list "not_imported" (a ticked column that a field takes after all is imported)."""
         mapping = sources_of(self.spec_fields, self.headers, self.repeated, values)
+        for column_format in self.column_formats(values):  # kept with its field's column
+            if column_format.decision and column_format.code in mapping:
+                mapping[column_format.code][column_format.key] = column_format.decision
         fed = {letter_position(values.get(f"column_{field.code}") or "") for field in self.spec_fields}
         ticked = [letter_position(letter) for letter in values.get("not_imported") or []]
         ignored = [ignored_entry(self.headers, p) for p in ticked if p is not None and p not in fed]
@@ -433,3 +504,14 @@ def sources_of(fields: list[FieldSpec], headers: list[str], repeated: set[int], 
         elif fixed:
             mapping[field.code] = {"fixed": fixed}
     return mapping
+
+
+def undecided_message(column_format: ColumnFormat) -> str:
+    """The column's values do not say how it is written: the user must choose, once."""
+    if column_format.is_date:
+        return _(
+            "The values of column '%(column)s' do not say whether the day or the month comes first: choose day first or month first."
+        ) % {"column": column_format.column}
+    return _(
+        "The values of column '%(column)s' do not say whether it has a decimal comma or a decimal point: choose one."
+    ) % {"column": column_format.column}

@@ -30,6 +30,7 @@ from imports.pipeline.duplicates import DUPLICATE_CODES, ENTERED_BEFORE, IMPORTE
 from imports.pipeline.mapping import letter_position, same_name, value_map
 from imports.pipeline.outcomes import problem_message
 from imports.pipeline.reconciliation import is_status_column
+from spreadsheets.column_formats import ORDER_LABELS, SEPARATOR_LABELS
 from spreadsheets.reading import column_letter
 
 # What a page shows of one cell at most: a sample value of the mapping page, a problem's value
@@ -48,7 +49,9 @@ CODE_TITLES = {
     SAME_AS_ROW: gettext_lazy("The same as an earlier row"),
     "invalid_date": gettext_lazy("Date cannot be read"),
     "invalid_datetime": gettext_lazy("Date and time cannot be read"),
+    "date_order_contradicted": gettext_lazy("Date not in the order decided for the column"),
     "invalid_number": gettext_lazy("Number cannot be read"),
+    "decimal_contradicted": gettext_lazy("Number not in the decimal separator decided for the column"),
     "invalid_integer": gettext_lazy("Whole number expected"),
     "invalid_boolean": gettext_lazy("Yes/no value cannot be read"),
     "invalid_choice": gettext_lazy("Value not allowed"),
@@ -316,6 +319,7 @@ class MappingRow:
     fixed: str = ""  # the fixed value, as shown
     missing: bool = False  # the mapping names a column the file does not have
     values: str = ""  # its value map in words: "middel: MIDDEN; urgent: high"
+    decision: str = ""  # how the column writes dates or numbers, as decided ("day first (31-12-2025)")
 
     @property
     def is_fixed(self) -> bool:
@@ -341,6 +345,12 @@ def _fixed_text(spec_field, value: Any) -> str:
         relation = Relation.objects.filter(number=text).only("number", "name").first()
         return str(relation) if relation else text
     return text
+
+
+def _decision_text(source: dict) -> str:
+    """The date order or decimal separator a mapping entry decided, in the reader's language."""
+    label = ORDER_LABELS.get(source.get("date_order") or "") or SEPARATOR_LABELS.get(source.get("decimal") or "")
+    return str(label) if label else ""
 
 
 def mapping_rows(job: ImportJob, spec: ItemSpec | None = None) -> list[MappingRow]:
@@ -370,6 +380,7 @@ def mapping_rows(job: ImportJob, spec: ItemSpec | None = None) -> list[MappingRo
                     letter=column_letter(position) if known else str(source["letter"]).upper(),
                     missing=not known,
                     values=values,
+                    decision=_decision_text(source),
                 )
             )
         elif source.get("column"):
@@ -383,6 +394,7 @@ def mapping_rows(job: ImportJob, spec: ItemSpec | None = None) -> list[MappingRo
                     letter=column_letter(position) if position is not None else "",
                     missing=position is None,
                     values=values,
+                    decision=_decision_text(source),
                 )
             )
         elif source.get("fixed") not in (None, ""):

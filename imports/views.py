@@ -39,6 +39,8 @@ from imports import presenting, services, tasks
 from imports.forms import ChooseTypeForm, MappingForm, SheetForm, UploadForm
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline.columns import LeftOutColumn, column_list, unconfirmed, unconfirmed_message
+from imports.pipeline.formats import SAMPLE_ROWS as FORMATS_SAMPLE_ROWS
+from imports.pipeline.formats import decision_key
 from imports.pipeline.mapping import (
     EXACT,
     GUESS,
@@ -54,6 +56,7 @@ from imports.pipeline.mapping import (
 from imports.pipeline.reconciliation import is_status_column
 from imports.template_workbook import template_file_name, write_template
 from imports.uploads import SizeLimitedUploadHandler, recognised_name, upload_limits
+from spreadsheets.column_formats import date_evidence, decimal_evidence
 from spreadsheets.encodings import REGIONS, code_page_name
 from spreadsheets.messages import N_
 from spreadsheets.reading import ReadError, Row, column_letter, open_table
@@ -61,6 +64,9 @@ from spreadsheets.reading import ReadError, Row, column_letter, open_table
 logger = logging.getLogger(__name__)
 
 SAMPLE_ROWS = 5
+# The rows whose values decide how a column writes dates and numbers on the mapping page;
+# the check reads every row the way decided (imports/pipeline/formats.py).
+FORMAT_ROWS = FORMATS_SAMPLE_ROWS
 # The mapping page looks this far into the file for columns with data that no field takes;
 # the check reads every row and asks again for any found further down.
 SCAN_ROWS = 2000
@@ -441,7 +447,8 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
         initial = job.mapping or _mapping_of_corrected(request, job) or suggestion.mapping
     may_share = services.sharing_refusal(request.user, job.item_type) is None
     data = request.POST if request.method == "POST" else None
-    samples, data_columns, encoding, above = _column_samples(job)
+    samples, data_columns, encoding, above, cells = _column_samples(job)
+    evidence = _column_evidence(cells, spec)
     # The columns a mapping remembered for fewer columns did not have (the status column aside).
     new = set(new_columns(job.headers, remembered.headers)) if remembered and not chosen else set()
     form = MappingForm(
@@ -452,15 +459,23 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
         initial_mapping=initial,
         may_share=may_share,
         data_columns=data_columns,
+        evidence=evidence,
     )
     if form.is_valid():
         problems = None
-        if not _refresh(request) and (left_out := form.left_out_error()):
-            # Nothing is saved while data would be left out unasked; the mapping's own
-            # problems are shown with it.
-            form.add_error("not_imported", left_out)
+        saving = not _refresh(request)
+        left_out = form.left_out_error() if saving else ""
+        undecided = form.undecided_errors() if saving else {}
+        if left_out or undecided:
+            # Nothing is saved while data would be left out unasked, or while a column's
+            # dates or numbers could be read two ways; the mapping's own problems are shown
+            # with them.
+            if left_out:
+                form.add_error("not_imported", left_out)
+            for name, message in undecided.items():
+                form.add_error(name, message)
             problems = check_mapping(spec, job.headers, form.mapping())
-        elif not _refresh(request):
+        elif saving:
             problems = services.set_mapping(job=job, mapping=form.mapping())
         if problems == [] and not form.errors:
             messages.success(
@@ -502,6 +517,8 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
         "shared": shared,
         "chosen": chosen,
         "samples": {column_letter(i): values for i, values in enumerate(samples)},
+        "formats": _evidence_data(evidence),
+        "format_rows": FORMAT_ROWS,
         "may_choose_sheet": job.state == State.UPLOADED and needs_sheet_step(job),
         "sheet_count": len(sheet_names(job)),
         # a CSV read in a code page, told from its words: said, so that wrong letters are seen
@@ -544,29 +561,35 @@ def _refresh(request: HttpRequest) -> bool:
     return "refresh" in request.POST
 
 
-def _column_samples(job: ImportJob) -> tuple[list[list[str]], dict[int, int], str | None, list[Row]]:
+def _column_samples(
+    job: ImportJob,
+) -> tuple[list[list[str]], dict[int, int], str | None, list[Row], dict[int, list[Any]]]:
     """The first values of every column, as text (also of cells right of the last column
     name); the columns with data: position -> the first row with some, from the first
-    SCAN_ROWS rows, and from every row when the rows were checked before; and the first rows
-    with content above the column names (a title), which are not imported; and the character
-    set a CSV was read in."""
+    SCAN_ROWS rows, and from every row when the rows were checked before; the character set a
+    CSV was read in; the first rows with content above the column names (a title), which are
+    not imported; and the cells of the named columns in the first FORMAT_ROWS rows, as read
+    (their dates and numbers)."""
     width = len(job.headers)
     samples: dict[int, list[str]] = {}
     found: dict[int, int] = {}
     above: list[Row] = []
     encoding = None
+    cells: dict[int, list[Any]] = {}
     try:
         table = open_table(job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row)
         above = table.above
         encoding = table.encoding
         try:
             # The rows as they are, not cut to the header's width: cells right of it count.
-            for row in itertools.islice(table._rows or (), SCAN_ROWS):
+            for count, row in enumerate(itertools.islice(table._rows or (), SCAN_ROWS)):
                 for position, cell in enumerate(row.cells):
                     if cell is not None:
                         found.setdefault(position, row.number)
                         if len(values := samples.setdefault(position, [])) < SAMPLE_ROWS and (text := _shown(cell)):
                             values.append(text)
+                        if count < FORMAT_ROWS and position < width:
+                            cells.setdefault(position, []).append(cell)
         finally:
             table.close()
     except ReadError:
@@ -576,7 +599,32 @@ def _column_samples(job: ImportJob) -> tuple[list[list[str]], dict[int, int], st
         if position is not None:
             found[position] = min(found.get(position, column.get("row", 0)), column.get("row", 0))
     size = max([width - 1, *found]) + 1
-    return [samples.get(i, []) for i in range(size)], found, encoding, above
+    return [samples.get(i, []) for i in range(size)], found, encoding, above, cells
+
+
+def _column_evidence(cells: dict[int, list[Any]], spec) -> dict[int, dict[str, Any]]:
+    """What each column's first cells say about how it writes dates and numbers (only what
+    a field of the type can ask: a type without number fields needs no decimal evidence)."""
+    wanted = {"date_order": date_evidence, "decimal": decimal_evidence}
+    keys = {decision_key(spec, field.code) for field in spec.fillable_fields}
+    analyses = {key: analyse for key, analyse in wanted.items() if key in keys}
+    return {position: {key: analyse(values) for key, analyse in analyses.items()} for position, values in cells.items()}
+
+
+def _evidence_data(evidence: dict[int, dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """The evidence of every column for the page's script (which shows it for the column
+    chosen): letter -> key -> the decision and the sentences, in the page's language."""
+    data = {}
+    for position, kinds in evidence.items():
+        data[column_letter(position)] = {
+            key: {
+                "decision": found.order if key == "date_order" else found.separator,
+                "ambiguous": found.ambiguous,
+                "lines": [str(line) for line in [found.headline(), *found.lines()]],
+            }
+            for key, found in kinds.items()
+        }
+    return data
 
 
 # How sure a suggested column is, as the mapping page says it (mapping.Suggestion.sureness).
@@ -607,6 +655,8 @@ def _field_rows(
     values; a column as suggested says how sure the suggestion is."""
     rows = []
     positions = {column_letter(i): i for i in range(len(form.headers))}
+    shown_values = {name: form[name].value() or "" for name in form.fields}
+    formats = {column_format.code: column_format for column_format in form.column_formats(shown_values)}
     for field in form.spec_fields:
         column = form[f"column_{field.code}"]
         letter = column.value() or ""
@@ -624,9 +674,26 @@ def _field_rows(
                 "sample": samples[position] if position is not None and position < len(samples) else [],
                 "sureness": sureness,
                 "sureness_text": SURENESS[sureness] if sureness else None,
+                "format": _format_row(form, field.code, formats.get(field.code)),
             }
         )
     return rows
+
+
+def _format_row(form: MappingForm, code: str, column_format) -> dict[str, Any] | None:
+    """How a date or number field's column is written: the select, the evidence (for the
+    column chosen), and the decision the mapping remembered, if it is still chosen."""
+    key = next((key for key in ("date_order", "decimal") if f"{key}_{code}" in form.fields), None)
+    if key is None:
+        return None
+    remembered = form.remembered(code, key)
+    return {
+        "key": key,
+        "field": form[f"{key}_{code}"],
+        "lines": column_format.lines() if column_format else [],
+        "undecided": bool(column_format and column_format.undecided),
+        "remembered": column_format.label_of(remembered) if column_format and remembered else None,
+    }
 
 
 def _column_rows(

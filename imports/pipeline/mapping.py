@@ -20,6 +20,11 @@ imports/pipeline/columns.py finds those it does not list:
 
     {"relation": {"column": "Relatienummer"}, "not_imported": ["Opmerking", {"letter": "H"}]}
 
+A date or number field's entry also keeps how its column is written, decided once for all
+its rows (imports/pipeline/formats.py): `{"column": "Datum", "date_order": "mdy"}` ("dmy",
+"mdy" or "ymd"), `{"column": "Bedrag", "decimal": ","}` ("," or "."); `field_sources` hands
+them to the validation with the column.
+
 `suggest_mapping` matches headers to fields on the field code, the English and Dutch labels,
 the AFAS connector names (Ds, SbTx, BcId, ...), a table of Dutch and English synonyms
 (SYNONYMS), words inside a header, and fuzzily; the best matches first, each column to one
@@ -42,9 +47,10 @@ from typing import Any, NamedTuple
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from dossier.spec import REFERENCE_KINDS, FieldSpec, ItemSpec, Kind
+from dossier.spec import DATE_KINDS, NUMBER_KINDS, REFERENCE_KINDS, FieldSpec, ItemSpec, Kind
 from dossier.values import ValueProblem
 from imports.pipeline.reconciliation import is_status_column
+from spreadsheets.column_formats import DATE_ORDERS, DECIMAL_SEPARATORS
 from spreadsheets.messages import N_, Message, capitalised, listed
 from spreadsheets.reading import column_letter
 from spreadsheets.text import CONTROL_CHARACTERS
@@ -458,6 +464,9 @@ def _saved_position(
 SOURCE_KEYS = ("column", "letter", "fixed")
 VALUES = "values"  # an entry's value map: raw cell text -> the value the field takes
 OPTION_KEYS = (VALUES,)  # what an entry may hold besides its source
+# How a column writes its dates and numbers, decided once (imports/pipeline/formats.py):
+# key -> the values it takes.
+DECISION_KEYS: dict[str, tuple[str, ...]] = {"date_order": DATE_ORDERS, "decimal": DECIMAL_SEPARATORS}
 
 
 def shape_problems(mapping: Any) -> list[MappingProblem]:
@@ -482,7 +491,7 @@ def shape_problems(mapping: Any) -> list[MappingProblem]:
         if (
             not isinstance(source, dict)
             or not set(source) & set(SOURCE_KEYS)
-            or not set(source) <= {*SOURCE_KEYS, *OPTION_KEYS}
+            or not set(source) <= {*SOURCE_KEYS, *OPTION_KEYS, *DECISION_KEYS}
         ):
             message = N_(
                 "The mapping of '%(field)s' must be a column name or an object with exactly one of"
@@ -504,6 +513,8 @@ def shape_problems(mapping: Any) -> list[MappingProblem]:
                 break
         if message is None and VALUES in source:
             message = value_map_shape_message(source[VALUES])
+        if message is None:
+            message = _decision_shape_problem(source)
         if message:
             problems.append(MappingProblem(str(code), "mapping_malformed", message % {"field": code, "key": key}))
     return problems
@@ -530,6 +541,17 @@ def value_map(source: dict) -> dict[str, str]:
     """The entry's value map (raw cell text -> value to use), {} when it has none."""
     values = source.get(VALUES) if isinstance(source, dict) else None
     return {raw.strip(): str(target).strip() for raw, target in values.items()} if isinstance(values, dict) else {}
+
+
+def _decision_shape_problem(source: dict) -> str | None:
+    """A "date_order" is "dmy", "mdy" or "ymd"; a "decimal" is "," or "."."""
+    if source.get("date_order", "dmy") not in DATE_ORDERS:
+        return N_(
+            'The "date_order" of \'%(field)s\' in the mapping must be "dmy" (day first), "mdy" (month first) or "ymd" (year first).'
+        )
+    if source.get("decimal", ",") not in DECIMAL_SEPARATORS:
+        return N_('The "decimal" of \'%(field)s\' in the mapping must be "," (decimal comma) or "." (decimal point).')
+    return None
 
 
 def _ignored_shape_problems(entries: Any) -> list[MappingProblem]:
@@ -586,6 +608,7 @@ def check_mapping(spec: ItemSpec, headers: Sequence[str], mapping: dict[str, dic
                     % {"field": field.label},
                 )
             )
+        problems += _decision_problems(code, field, source)
         has_column, has_letter = bool(source.get("column")), bool(source.get("letter"))
         has_fixed = source.get("fixed") not in (None, "")
         if has_column + has_letter + has_fixed > 1:
@@ -657,6 +680,20 @@ def value_map_problems(spec: ItemSpec, code: str, values: dict[str, str]) -> lis
                         "allowed": ", ".join(field.choices) if field.choices else N_("yes, no"),
                     },
                 )
+            )
+    return problems
+
+
+def _decision_problems(code: str, field: FieldSpec, source: dict) -> list[MappingProblem]:
+    """A date order only for a date field, a decimal separator only for a number field."""
+    problems = []
+    for key, kinds, message in (
+        ("date_order", DATE_KINDS, N_('%(field)s is no date: remove "date_order" from its mapping.')),
+        ("decimal", NUMBER_KINDS, N_('%(field)s is no number: remove "decimal" from its mapping.')),
+    ):
+        if key in source and field.kind not in kinds:
+            problems.append(
+                MappingProblem(code, "decision_not_for_field", message % {"field": capitalised(field.label)})
             )
     return problems
 
@@ -772,6 +809,8 @@ class FieldSource(NamedTuple):
     position: int | None
     column: str | None
     fixed: Any
+    date_order: str | None = None  # the column's decisions (DECISION_KEYS)
+    decimal: str | None = None
 
     def raw(self, cells: Sequence[Any]) -> Any:
         return cells[self.position] if self.position is not None else self.fixed
@@ -785,7 +824,8 @@ def field_sources(headers: Sequence[str], mapping: dict[str, dict]) -> list[Fiel
     for code, source in field_entries(mapping).items():
         if source.get("column") or source.get("letter"):
             position = _position(source, headers, positions)
-            sources.append(FieldSource(code, position, column_title(headers, position), None))
+            decisions = (source.get("date_order"), source.get("decimal"))
+            sources.append(FieldSource(code, position, column_title(headers, position), None, *decisions))
         elif source.get("fixed") not in (None, ""):
             sources.append(FieldSource(code, None, None, source["fixed"]))
     return sources

@@ -45,7 +45,7 @@ from imports.pipeline.attachments import (
     attachment_names,
 )
 from imports.pipeline.destinations import UnknownDestinations, mapped
-from imports.pipeline.mapping import field_sources, value_map
+from imports.pipeline.mapping import FieldSource, field_sources, value_map
 from imports.pipeline.outcomes import CleanRow, Problem, RowResult
 from spreadsheets.cells import UNCOMPUTED
 from spreadsheets.messages import N_, Message, capitalised, sentences
@@ -242,7 +242,7 @@ class RowValidator:
         self._sources = {source.code: source for source in field_sources(headers, mapping) if source.code in spec}
         self.columns = {code: source.column for code, source in self._sources.items()}  # as problems name them
         self._plan = [
-            (source.code, source.position, source.fixed, self._parser(source.code)) for source in self._sources.values()
+            (source.code, source.position, source.fixed, self._parser(source)) for source in self._sources.values()
         ]
         self._wanted_codes = [(code, self._key_kinds[code]) for code, *_rest in self._plan if self._key_kinds[code]]
         self._special_codes = [
@@ -282,16 +282,17 @@ class RowValidator:
             return None
         return code if field.kind == Kind.EXTRA else str(field.kind)
 
-    def _parser(self, code: str) -> Callable[[Any], Any]:
-        return _mapped(self._field_parser(code), value_map(self.mapping.get(code) or {}))
+    def _parser(self, source: FieldSource) -> Callable[[Any], Any]:
+        return _mapped(self._field_parser(source), value_map(self.mapping.get(source.code) or {}))
 
-    def _field_parser(self, code: str) -> Callable[[Any], Any]:
-        kind = self.spec[code].kind
+    def _field_parser(self, source: FieldSource) -> Callable[[Any], Any]:
+        kind = self.spec[source.code].kind
         if kind is Kind.RELATION:  # the value map also for each relation number of the cell (R8)
-            return without_controls_first(mapped(_destination_keys, value_map(self.mapping.get(code) or {})))
+            return without_controls_first(mapped(_destination_keys, value_map(self.mapping.get(source.code) or {})))
         if kind is Kind.FILE:
             return without_controls_first(as_text)
-        parse = self.spec.parser(code, epoch=self.epoch)
+        # A column's decided date order and decimal separator hold for all its rows.
+        parse = self.spec.parser(source.code, epoch=self.epoch, date_order=source.date_order, decimal=source.decimal)
         return _remembering(parse) if kind in REPEATING_KINDS else parse
 
     def _cell(self, row: Row, code: str) -> Any:

@@ -17,6 +17,7 @@ from dossier.services import remove_files, store_file
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline import mapping as mapping_module
 from imports.pipeline.attachments import ArchiveError, AttachmentArchive
+from imports.pipeline.formats import ColumnFormat, column_formats, decided_positions, sampled_values, with_decisions
 from imports.pipeline.mapping import MappingProblem, Suggestion, check_mapping
 from imports.services.jobs import fail_job, move_job
 from imports.services.refusals import ImportRefused, storage_fault
@@ -220,3 +221,41 @@ def choose_values(*, job: ImportJob, choices: dict[str, dict[str, str]]) -> list
     job.validated_at = None
     job.save(update_fields=["mapping", "validated_at"])
     return []
+
+
+def column_formats_for(job: ImportJob, mapping: dict | None = None) -> list[ColumnFormat]:
+    """The mapped date and number columns of the job (its mapping, or `mapping`) with what
+    their first rows say about how they are written and what the mapping decided
+    (imports/pipeline/formats.py). Raises ImportRefused when the file cannot be read."""
+    mapping = job.mapping if mapping is None else mapping
+    spec = spec_for(job)
+    positions = decided_positions(spec, job.headers, mapping)
+    values: dict[int, list] = {}
+    if positions:
+        try:
+            table = open_table(
+                job.file.path, file_name=job.file_name, sheet=job.sheet or None, header_row=job.header_row
+            )
+            try:
+                values = sampled_values(table.rows(), positions)
+            finally:
+                table.close()
+        except ReadError as error:
+            raise ImportRefused(message_of(error), job=job) from None
+    return column_formats(spec, job.headers, mapping, values)
+
+
+def decide_formats(*, job: ImportJob) -> list[ColumnFormat]:
+    """Keep in the job's (set) mapping how each date and number column is written: the
+    mapping's own decision, else what the column's values decide. A column they do not
+    decide refuses the import (ImportRefused naming the column and the key to add), and
+    nothing is changed. Returns the columns with their decisions."""
+    formats = column_formats_for(job)
+    undecided = [column for column in formats if column.undecided]
+    if undecided:
+        raise ImportRefused(" ".join(column.refusal() for column in undecided), job=job)
+    decided = with_decisions(job.mapping, formats)
+    if decided != job.mapping:
+        job.mapping = decided
+        job.save(update_fields=["mapping"])
+    return formats

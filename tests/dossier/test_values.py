@@ -216,3 +216,109 @@ def test_clean_text_measures_the_cleaned_text_against_the_limit():
     assert caught.value.message == "The text is 11 characters long, and at most 10 fit: shorten it to 10 characters."
     with pytest.raises(ValueCorrected):
         clean_text("x" * 10 + "\x00" * 5, max_length=10)
+
+
+# --- the column's decisions: date order and decimal separator ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "order", "expected"),
+    [
+        ("03-04-2025", "dmy", dt.date(2025, 4, 3)),
+        ("03-04-2025", "mdy", dt.date(2025, 3, 4)),
+        ("12/31/2025", "mdy", dt.date(2025, 12, 31)),
+        ("3/4/25", "mdy", dt.date(2025, 3, 4)),
+        ("2025-04-03", "mdy", dt.date(2025, 4, 3)),  # a four-digit year first reads the same in any order
+        ("2025/04/03", "dmy", dt.date(2025, 4, 3)),
+        ("2025-04-03", "ymd", dt.date(2025, 4, 3)),
+        ("25-04-03", "ymd", dt.date(2025, 4, 3)),
+        (dt.date(2025, 4, 3), "mdy", dt.date(2025, 4, 3)),
+        (45658, "mdy", dt.date(2025, 1, 1)),
+    ],
+)
+def test_a_date_is_read_in_the_order_decided_for_its_column(raw, order, expected):
+    assert parse_date(raw, order=order) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "order", "other"),
+    [
+        ("03/25/2026", "dmy", "month first (12-31-2025)"),
+        ("25/03/2026", "mdy", "day first (31-12-2025)"),
+        ("03-04-2025", "ymd", "day first (31-12-2025) or month first (12-31-2025)"),
+    ],
+)
+def test_a_date_that_contradicts_the_order_decided_says_so_and_how_it_would_read(raw, order, other):
+    with pytest.raises(ValueProblem) as caught, translation.override("en"):
+        parse_date(raw, order=order)
+    assert caught.value.code == "date_order_contradicted"
+    with translation.override("en"):
+        message = str(caught.value.message)
+    assert f"it would be a date {other}" in message
+    assert "the order decided for this column" in message
+
+
+def test_a_date_in_no_order_names_the_order_decided():
+    with pytest.raises(ValueProblem) as caught:
+        parse_date("13/25/2026", order="dmy")
+    assert caught.value.code == "invalid_date"
+    with translation.override("en"):
+        assert str(caught.value.message) == (
+            "'13/25/2026' is not a date day first (31-12-2025), the order decided for this column. Write it as dd-mm-yyyy (for example 31-12-2025)."
+        )
+
+
+def test_a_date_and_time_is_read_in_the_order_decided(settings):
+    settings.TIME_ZONE = "Europe/Amsterdam"
+    value = parse_datetime("03/25/2026 14:30", order="mdy")
+    assert (value.year, value.month, value.day, value.hour) == (2026, 3, 25, 14)
+    with pytest.raises(ValueProblem) as caught:
+        parse_datetime("03/25/2026 14:30", order="dmy")
+    assert caught.value.code == "date_order_contradicted"
+    with pytest.raises(ValueProblem) as caught, translation.override("en"):
+        parse_datetime("03/25/2026 25:30", order="mdy")
+    assert "mm-dd-yyyy hh:mm" in str(caught.value.message)
+
+
+@pytest.mark.parametrize(
+    ("raw", "decimal", "expected"),
+    [
+        ("1.234,56", ",", Decimal("1234.56")),
+        ("1.234", ",", Decimal("1234")),
+        ("1,234", ",", Decimal("1.234")),
+        ("-1.234.567,5", ",", Decimal("-1234567.5")),
+        ("12", ",", Decimal("12")),
+        ("1,234.56", ".", Decimal("1234.56")),
+        ("1,234", ".", Decimal("1234")),
+        ("1.234", ".", Decimal("1.234")),
+        ("€ 1.250,00", ",", Decimal("1250.00")),
+        (3.5, ",", Decimal("3.5")),  # a number cell needs no separator
+    ],
+)
+def test_a_number_is_read_with_the_separator_decided_for_its_column(raw, decimal, expected):
+    assert parse_decimal(raw, decimal=decimal) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "decimal"),
+    [("12.5", ","), ("1,234.56", ","), ("1,2,3", ","), ("1.23,4", ","), ("12,5", "."), ("1.234,56", ".")],
+)
+def test_a_number_that_contradicts_the_separator_decided_says_so(raw, decimal):
+    with pytest.raises(ValueProblem) as caught:
+        parse_decimal(raw, decimal=decimal)
+    assert caught.value.code == "decimal_contradicted"
+    with translation.override("en"):
+        assert "decided for this column" in str(caught.value.message)
+
+
+def test_a_whole_number_is_read_with_the_separator_decided():
+    assert parse_integer("1.234", decimal=",") == 1234
+    with pytest.raises(ValueProblem) as caught:
+        parse_integer("1.234", decimal=".")
+    assert caught.value.code == "invalid_integer"
+
+
+def test_without_a_decision_the_reading_is_as_before():
+    assert parse_date("03-04-2025") == dt.date(2025, 4, 3)
+    assert parse_decimal("1,234") == Decimal("1.234")
+    assert parse_decimal("1.234.567") == Decimal("1234567")

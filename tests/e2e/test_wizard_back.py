@@ -131,14 +131,25 @@ def job_id_of(page) -> str:
     return page.url.split("/admin/imports/new/")[1].split("/")[0]
 
 
-def upload_and_map(page, world, file: Path, *, attachments: Path | None = None, type_code: str = "SOLL") -> str:
-    """Upload a file (and ZIP), keep the matched columns, save: the check starts. The job's id."""
+def upload_and_map(
+    page,
+    world,
+    file: Path,
+    *,
+    attachments: Path | None = None,
+    type_code: str = "SOLL",
+    date_order: str | None = None,
+) -> str:
+    """Upload a file (and ZIP), keep the matched columns, save: the check starts. The job's id.
+    `date_order` answers how the submit date column is written, for a file that does not say."""
     page.goto(f"{world.url}/admin/imports/new/upload/{type_code}/")
     page.get_by_label("Spreadsheet").set_input_files(str(file))
     if attachments:
         page.get_by_label("Attachments (ZIP, optional)").set_input_files(str(attachments))
     page.click(".submit-row input.default")
     page.wait_for_url("**/map/**")
+    if date_order:
+        page.locator("#id_date_order_submitted_at").select_option(date_order)
     page.click(".submit-row input.default")
     page.wait_for_url("**/check/")
     return job_id_of(page)

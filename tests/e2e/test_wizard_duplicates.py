@@ -47,7 +47,7 @@ def rows_xlsx(folder: Path) -> Path:
 def test_the_user_chooses_to_skip_the_rows_imported_before_and_only_the_new_row_is_imported(world, watched, tmp_path):
     page, violations = watched
     sign_in(page, world, "importeur")
-    first = upload_and_map(page, world, rows_csv(tmp_path))
+    first = upload_and_map(page, world, rows_csv(tmp_path), date_order="dmy")  # 03-04-2025: asked
     page.wait_for_selector("#check-confirm", timeout=60_000)
     assert page.locator("#check-duplicates").count() == 0
     page.click("#import-all")

@@ -88,7 +88,7 @@ def test_importeur_walks_from_the_type_to_a_saved_mapping(demo, live_server, wat
     assert job.mapping == {
         "relation": {"column": "Relatienummer"},
         "subject": {"column": "Onderwerp"},
-        "submitted_at": {"column": "Instuurdatum"},
+        "submitted_at": {"column": "Instuurdatum", "date_order": "dmy"},  # 14-03-2025: day first
         "attachment": {"column": "Bijlage"},
     }
     collect(page, violations)

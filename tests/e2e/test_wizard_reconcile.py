@@ -47,6 +47,7 @@ def test_the_fixed_workbook_uploaded_again_imports_only_its_two_open_rows(world,
     page.get_by_label("Spreadsheet").set_input_files(str(source))
     page.click(".submit-row input.default")
     page.wait_for_url("**/map/**")
+    page.locator("#id_date_order_submitted_at").select_option("dmy")  # 03-04-2025 and the like: asked once
     page.click(".submit-row input.default")
     page.wait_for_selector("#check-confirm", timeout=60_000)
     first = job_id_of(page)

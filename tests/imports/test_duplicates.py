@@ -213,7 +213,7 @@ def test_the_lookup_is_one_indexed_query_per_chunk_not_per_row(demo):
 
 def test_the_command_line_refuses_duplicates_unless_told_what_to_do(demo, tmp_path):
     path = tmp_path / "rows.csv"
-    path.write_text(SOLL_CSV, encoding="utf-8")
+    path.write_text(ISO_DATES, encoding="utf-8")  # 03-04-2025 alone would be asked: day or month first
     assert import_items(path, "--type", "SOLL", "--user", "importeur")[0] == 0
     xlsx = tmp_path / "rows.xlsx"
     xlsx.write_bytes(xlsx_bytes({"Blad1": SOLL_XLSX_ROWS}))
@@ -235,10 +235,10 @@ def test_the_command_line_refuses_duplicates_unless_told_what_to_do(demo, tmp_pa
 
 def test_a_dry_run_lists_the_duplicates_and_stores_nothing(demo, tmp_path):
     path = tmp_path / "rows.csv"
-    path.write_text(SOLL_CSV, encoding="utf-8")
+    path.write_text(ISO_DATES, encoding="utf-8")  # 03-04-2025 alone would be asked: day or month first
     assert import_items(path, "--type", "SOLL", "--user", "importeur")[0] == 0
     other = tmp_path / "other.csv"
-    other.write_text(SOLL_CSV.replace("Instuurdatum", "Submit date"), encoding="utf-8")
+    other.write_text(ISO_DATES.replace("Instuurdatum", "Submit date"), encoding="utf-8")
     code, out, _err = import_items(other, "--type", "SOLL", "--user", "importeur", "--dry-run", "--json")
     summary = json.loads(out)
     assert (code, summary["duplicate_rows"], summary["items_created"]) == (0, 2, 0)

@@ -251,6 +251,17 @@ def test_the_mapping_is_a_table_of_fields_and_their_columns_with_letters_or_fixe
     assert "Columns not imported: Naam (B) and Naam (D)." in mapping
 
 
+def test_the_mapping_says_how_a_date_column_was_read(client, demo):
+    job = make_job(
+        "importeur",
+        b"Nummer;Datum\n10001;03/25/2026\n",
+        mapping={"relation": {"column": "Nummer"}, "submitted_at": {"column": "Datum", "date_order": "mdy"}},
+    )
+    response = signed_in(client, "importeur").get(job_url(job))
+    mapping = response.text.split('id="history-mapping"')[1].split("</section>")[0]
+    assert "<strong>Datum</strong> (B), read as: month first (12-31-2025)" in mapping
+
+
 def test_a_fixed_relation_is_shown_with_its_name(demo):
     job = make_job(
         "importeur",

@@ -4,6 +4,7 @@ open rows imported: rows already created are recognised, also when their status 
 
 import csv
 import io
+import json
 
 import openpyxl
 import pytest
@@ -272,8 +273,22 @@ def test_the_command_line_leaves_the_rows_created_before_alone_and_says_so(demo,
 
     job = imported_with_two_bad_rows(tmp_path)
     workbook = workbook_of(job, tmp_path)
+    # 03-04-2025 and the like do not say whether the day or the month comes first: the mapping does
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(
+        json.dumps({**job.mapping, "submitted_at": {"column": "Instuurdatum", "date_order": "dmy"}}), encoding="utf-8"
+    )
     code, out, err = import_items(
-        workbook, "--type", "SOLL", "--user", "importeur", "--skip-invalid", "--ignore-column", "Opmerking"
+        workbook,
+        "--type",
+        "SOLL",
+        "--user",
+        "importeur",
+        "--skip-invalid",
+        "--ignore-column",
+        "Opmerking",
+        "--mapping",
+        mapping,
     )
     assert code == 0, err
     assert "2 rows were created by an earlier import already" in out

@@ -317,7 +317,7 @@ class Command(PlainErrorsCommand):
         def show_mapping() -> None:
             if not mapping_file and not shared_name:  # the suggested one, last, so it can be cut out and saved
                 self.stderr.write(_("Mapping used (save it as JSON and pass --mapping to change it):"))
-                self.stderr.write(json.dumps(mapping, ensure_ascii=False, indent=2))
+                self.stderr.write(json.dumps(job.mapping or mapping, ensure_ascii=False, indent=2))
 
         if values and isinstance(mapping, dict):
             mapping = self._with_values(job, mapping, values)
@@ -339,6 +339,7 @@ class Command(PlainErrorsCommand):
                 % column
             )
             self.stderr.write(_("Warning: %(warning)s") % {"warning": message})
+        self._decide_formats(job, show_mapping)
         show_mapping()
 
     def _with_values(self, job, mapping, values):
@@ -355,6 +356,24 @@ class Command(PlainErrorsCommand):
                 raise CommandError(message, returncode=2)
             source[VALUES] = {**value_map(source), **chosen}
         return mapping
+
+    def _decide_formats(self, job, show_mapping) -> None:
+        """How each date and number column is written: as the mapping says, else as its first
+        rows say (kept in the mapping, so a run that succeeds remembers it); a column they do
+        not decide refuses the run (exit code 2) with the key to add. Each decision is said."""
+        try:
+            formats = services.decide_formats(job=job)
+        except services.ImportRefused as refusal:
+            show_mapping()
+            services.cancel_import(job=job, reason=refusal.message)
+            raise CommandError(refusal.message, returncode=2) from None
+        self.formats = formats
+        if formats:
+            self.stderr.write(_("How the date and number columns are read:"))
+        for column_format in formats:
+            self.stderr.write(f"  {column_format.summary()}")
+            if misfit := column_format.evidence.misfit_line(column_format.decision):
+                self.stderr.write(f"    {misfit}")
 
     def _ignored(self, job, names) -> list[dict[str, str]]:
         """--ignore-column: each a column's name (of one column), else a column letter."""
@@ -479,6 +498,16 @@ class Command(PlainErrorsCommand):
             "unknown_values": unknown,
             "values": value_maps,
             "left_out_columns": job.left_out_columns,
+            "column_formats": [  # how each date and number column was read, and who decided
+                {
+                    "field": f.code,
+                    "column": f.column,
+                    "key": f.key,
+                    "decision": f.decision,
+                    "decided_by": "mapping" if f.given else "values" if f.decision else None,
+                }
+                for f in getattr(self, "formats", [])
+            ],
             "seconds": round(time.monotonic() - self.started, 2),
             "problems": [
                 {

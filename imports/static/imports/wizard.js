@@ -1,9 +1,9 @@
 // The import wizard, a little more direct with JavaScript; every step works without it.
 // - choose type: only the creation profiles of the chosen type are offered;
 // - sheet: choosing another sheet shows its first rows;
-// - mapping: the first values of a chosen column, and the columns not imported, follow
-//   the choice at once, a badge of how sure a suggestion is goes with it; a fixed relation
-//   is searched by number or name.
+// - mapping: the first values of a chosen column, how it writes dates and numbers (with the
+//   evidence), and the columns not imported, follow the choice at once, a badge of how sure
+//   a suggestion is goes with it; a fixed relation is searched by number or name.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -46,6 +46,8 @@ function mappingFollowsChoice() {
   const data = document.getElementById("column-samples");
   if (!form || !data) return;
   const samples = JSON.parse(data.textContent);
+  const formatData = document.getElementById("column-formats");
+  const formats = formatData ? JSON.parse(formatData.textContent) : {};
   const notImported = document.getElementById("not-imported-text").dataset.text;
   const selects = form.querySelectorAll("select[name^=column_]");
   const update = () => {
@@ -61,6 +63,7 @@ function mappingFollowsChoice() {
         }
         if (!cell.children.length) cell.textContent = "\u2014";
       }
+      showFormat(form, select, formats);
       if (select.value) {
         const label = form.querySelector(`label[for="${select.id}"]`);
         fedBy[select.value] = label ? label.textContent.replace(/:$/, "") : select.name;
@@ -90,6 +93,32 @@ function mappingFollowsChoice() {
     const suggested = select.value;
     select.addEventListener("change", () => { badge.hidden = select.value !== suggested; });
   }
+  for (const choice of form.querySelectorAll(".wizard-format select")) {
+    choice.addEventListener("change", () => {
+      const block = choice.closest(".wizard-format");
+      const column = form.querySelector(`#${block.dataset.formatFor}`);
+      if (column) showFormat(form, column, formats);
+    });
+  }
+}
+
+// The evidence of how the chosen column writes its dates or numbers; a column whose values
+// do not decide is marked until a choice is made.
+function showFormat(form, select, formats) {
+  const block = form.querySelector(`[data-format-for="${select.id}"]`);
+  if (!block) return;
+  block.hidden = !select.value;
+  const found = (formats[select.value] || {})[block.dataset.formatKey];
+  const list = block.querySelector(".wizard-evidence");
+  list.replaceChildren(
+    ...(found ? found.lines : []).map((line) => {
+      const item = document.createElement("li");
+      item.textContent = line;
+      return item;
+    }),
+  );
+  const choice = block.querySelector("select");
+  block.classList.toggle("undecided", Boolean(found && found.ambiguous && choice && !choice.value));
 }
 
 function relationSearch() {
