@@ -369,3 +369,18 @@ def test_every_column_taken_means_no_not_imported_warning(demo, soll_csv):
     assert code == 0
     assert "is not imported" not in err
     assert json.loads(out)["not_imported_columns"] == []
+
+
+def test_the_help_is_in_the_language_of_the_run_with_two_examples():
+    from django.utils import translation
+
+    from imports.management.commands.import_items import Command
+
+    with translation.override("nl"):
+        dutch = Command().create_parser("manage.py", "import_items").format_help()
+    with translation.override("en"):
+        english = Command().create_parser("manage.py", "import_items").format_help()
+    assert "Importeer nieuwe dossieritems" in dutch and "alleen controleren; niets opslaan" in dutch
+    assert "Voorbeelden:" in dutch and dutch.count("manage.py import_items brieven.xlsx") == 2
+    assert "Import new dossier items" in english and "validate only; store nothing" in english
+    assert "Examples:" in english and english.count("manage.py import_items letters.xlsx") == 2

@@ -18,11 +18,11 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, DjangoHelpFormatter
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from dossier.models import CreationProfile, ItemType
 from dossier.spec import ItemSpec, Kind, Purpose
@@ -78,62 +78,88 @@ def not_a_file(path: Path) -> str:
     return _("The file %(path)s does not exist.") % {"path": path}
 
 
+class HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Django's help layout, with the examples below it kept as written."""
+
+
 class Command(PlainErrorsCommand):
-    help = "Import new dossier items of one type from a spreadsheet (.xlsx, .xls, .ods or .csv)."
+    help = gettext_lazy("Import new dossier items of one type from a spreadsheet (.xlsx, .xls, .ods or .csv).")
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        """The help in the language of the run (LANGUAGE_CODE), with two examples."""
+        examples = _(
+            "Examples:\n"
+            "  Check a file without storing anything, with the columns matched by their names:\n"
+            "    manage.py import_items letters.xlsx --type CORR --user importeur --dry-run\n"
+            "  Import it with a mapping and the values chosen before, skipping probable duplicates:\n"
+            "    manage.py import_items letters.xlsx --type CORR --user importeur \\\n"
+            "        --mapping mapping.json --values values.json --duplicates skip"
+        )
+        return super().create_parser(prog_name, subcommand, formatter_class=HelpFormatter, epilog=examples, **kwargs)
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="the spreadsheet")
-        parser.add_argument("--type", required=True, dest="type_code", help="item type code, e.g. SOLL")
-        parser.add_argument("--user", required=True, help="the importing user (needs InSite or Profit rights)")
-        parser.add_argument("--profile", help="creation profile code of the type")
-        parser.add_argument("--attachments", help="ZIP with the files the attachment column names")
+        parser.add_argument("file", help=_("the spreadsheet"))
+        parser.add_argument("--type", required=True, dest="type_code", help=_("item type code, e.g. SOLL"))
+        parser.add_argument("--user", required=True, help=_("the importing user (needs InSite or Profit rights)"))
+        parser.add_argument("--profile", help=_("creation profile code of the type"))
+        parser.add_argument("--attachments", help=_("ZIP with the files the attachment column names"))
         parser.add_argument(
             "--mapping",
-            help='JSON file: {"field": "Column"}, {"field": {"letter": "C"}} or {"field": {"fixed": "value"}}; '
-            'a relation or contact not found is chosen with {"relation": {"column": "Klant", "values": {"D20004": "20004"}}}',
+            help=_(
+                'JSON file: {"field": "Column"}, {"field": {"letter": "C"}} or {"field": {"fixed": "value"}}; '
+                'a relation or contact not found is chosen with {"relation": {"column": "Klant", "values": {"D20004": "20004"}}}'
+            ),
         )
         parser.add_argument(
             "--values",
             metavar="FILE.json",
-            help='JSON file: per field, the values of the file and the value to use, {"characteristic_1": {"middel": "MIDDEN"}}; '
-            "added to the mapping's value map (the run prints the values not recognised and the map to save)",
+            help=_(
+                'JSON file: per field, the values of the file and the value to use, {"characteristic_1": {"middel": "MIDDEN"}}; '
+                "added to the mapping's value map (the run prints the values not recognised and the map to save)"
+            ),
         )
         parser.add_argument(
             "--shared-mapping",
             metavar="NAME",
-            help="use the mapping shared under this name for the type and these columns (instead of --mapping)",
+            help=_("use the mapping shared under this name for the type and these columns (instead of --mapping)"),
         )
-        parser.add_argument("--sheet", help="sheet name (default: the first visible one with data)")
+        parser.add_argument("--sheet", help=_("sheet name (default: the first visible one with data)"))
         parser.add_argument(
             "--header-row",
             type=header_row,
-            help="row that holds the column names (default: the first non-empty one, or the first under a title or note, as wide as the rows under it)",
+            help=_(
+                "row that holds the column names (default: the first non-empty one, or the first under a title or note, as wide as the rows under it)"
+            ),
         )
         parser.add_argument(
             "--ignore-column",
             action="append",
             default=[],
             metavar="NAME",
-            help="leave out a column that holds data no field takes: its name, or its letter (repeatable)",
+            help=_("leave out a column that holds data no field takes: its name, or its letter (repeatable)"),
         )
-        parser.add_argument("--dry-run", action="store_true", help="validate only; store nothing")
+        parser.add_argument("--dry-run", action="store_true", help=_("validate only; store nothing"))
         parser.add_argument(
-            "--skip-invalid", action="store_true", help="import the valid rows and leave out the invalid ones"
+            "--skip-invalid", action="store_true", help=_("import the valid rows and leave out the invalid ones")
         )
-        parser.add_argument("--rejected-out", help="write the invalid rows with their problems to this .xlsx or .csv")
+        parser.add_argument(
+            "--rejected-out", help=_("write the invalid rows with their problems to this .xlsx or .csv")
+        )
         parser.add_argument(
             "--again",
             action="store_true",
-            help="import a file that was imported before for the same type (same checksum) once more",
+            help=_("import a file that was imported before for the same type (same checksum) once more"),
         )
         parser.add_argument(
             "--duplicates",
             choices=["skip", "import"],
             default="",
-            help="rows that are probably imported before, or the same as an earlier row of the file: skip them or "
-            "import them anyway (without it, such rows refuse the import with exit code 2)",
+            help=_(
+                "rows that are probably imported before, or the same as an earlier row of the file: skip them or "
+                "import them anyway (without it, such rows refuse the import with exit code 2)"
+            ),
         )
-        parser.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
+        parser.add_argument("--json", action="store_true", help=_("print one JSON summary on stdout"))
 
     def handle(self, *args, **options):
         self.as_json = options["json"]
