@@ -648,6 +648,13 @@ SURENESS = {
 }
 
 
+def _source(entry: Any) -> Any:
+    """Where a mapping entry takes its value from: its column, letter or fixed value only."""
+    if not isinstance(entry, dict):
+        return entry
+    return {key: value for key, value in entry.items() if key in ("column", "letter", "fixed")}
+
+
 def _field_rows(
     form: MappingForm, spec, mapping: dict[str, dict], samples: list[list[str]], suggestion: Suggestion
 ) -> list[dict[str, Any]]:
@@ -662,8 +669,8 @@ def _field_rows(
         letter = column.value() or ""
         position = positions.get(letter)
         sureness = suggestion.sureness.get(field.code)
-        if sureness is not None and mapping.get(field.code) != suggestion.mapping.get(field.code):
-            sureness = None  # another column was chosen
+        if sureness is not None and _source(mapping.get(field.code)) != _source(suggestion.mapping.get(field.code)):
+            sureness = None  # another column was chosen (a decision on how it is written aside)
         rows.append(
             {
                 "field": field,

@@ -14,8 +14,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 HEADERS = "Relatienummer;Onderwerp;Instuurdatum\n"
 # E0003 is the employee number of 10003 Carla Bakker (Leeuwarden); SOLL needs an employee.
-FIRST = "E0003;Sollicitatiebrief;03-04-2025\nCarla Bakker;CV;04-04-2025\nNiemand;Brief;06-04-2025\n"
-NEXT = "E0003;Motivatie;10-04-2025\nCarla Bakker;Diploma;11-04-2025\n"
+FIRST = "E0003;Sollicitatiebrief;13-04-2025\nCarla Bakker;CV;14-04-2025\nNiemand;Brief;16-04-2025\n"
+NEXT = "E0003;Motivatie;20-04-2025\nCarla Bakker;Diploma;21-04-2025\n"
 
 
 @pytest.fixture(scope="module")

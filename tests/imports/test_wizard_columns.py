@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 TITLE = "Klachten export 2026"
 NAMES = ["Klantnummer", "Onderwerp brief", "Opmerking", "Datum ontvangen", "Behandelaar", "Ernst"]
 DATA = [
-    [20001, "Levering te laat", "Tweede keer", "03-03-2026", "importeur", "MIDDEN"],
-    [20002, "Factuur onjuist", "Bedrag", "04-03-2026", "admin", "LAAG"],
+    [20001, "Levering te laat", "Tweede keer", "13-03-2026", "importeur", "MIDDEN"],
+    [20002, "Factuur onjuist", "Bedrag", "14-03-2026", "admin", "LAAG"],
 ]
 TITLED = [[TITLE], [], NAMES, *DATA]
 
