@@ -15,11 +15,11 @@ IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBa
 # E0003 is the employee number of 10003 Carla Bakker (Leeuwarden), the demo's SOLL needs an employee.
 NAMED = (
     "Relatienummer;Onderwerp;Instuurdatum\n"
-    "E0003;Sollicitatiebrief;03-04-2025\n"
-    "Carla Bakker;CV;04-04-2025\n"
-    "E0003;Brief;05-04-2025\n"
-    "Niemand;Brief;06-04-2025\n"
-    "10001;Brief;07-04-2025\n"
+    "E0003;Sollicitatiebrief;13-04-2025\n"
+    "Carla Bakker;CV;14-04-2025\n"
+    "E0003;Brief;15-04-2025\n"
+    "Niemand;Brief;16-04-2025\n"
+    "10001;Brief;17-04-2025\n"
 )
 
 
