@@ -262,7 +262,7 @@ def test_a_staging_file_written_before_it_had_a_header_is_committed_the_same(dem
     the model's order) and committed after an upgrade stores the same items."""
     import json
 
-    from imports.pipeline.committing import ItemRows, read_staging_header
+    from imports.pipeline.committing import STAGING_ENCODER, ItemRows, read_staging_header
     from imports.services.staging import staging_path
 
     rows = "Relatienummer;Onderwerp;Instuurdatum;Salaris;Ingangsdatum;Functie\n10001;Contract;31-12-2024 10:30;3.500,50;01-02-2026;Monteur\n"
@@ -278,7 +278,7 @@ def test_a_staging_file_written_before_it_had_a_header_is_committed_the_same(dem
         for item in line[2]:
             values = {**template, **dict(zip(columns, item[1], strict=True))}
             item[1] = [values[f.name] for f in item_rows.fields]
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    path.write_text("".join(STAGING_ENCODER.encode(line) + "\n" for line in lines), encoding="utf-8")
 
     assert services.commit_import(job=job).items_created == 1
     item = DossierItem.objects.get(import_job=job)
