@@ -94,8 +94,8 @@ def date_text(value: dt.date) -> str:
     """A date written out in the active language: 1 januari 2027, 1 January 2027."""
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value) if timezone.is_aware(value) else value
-        return formats.date_format(value, _("j F Y, H:i"))
-    return formats.date_format(value, _("j F Y"))
+        return formats.date_format(value, "j F Y, H:i")
+    return formats.date_format(value, "j F Y")
 
 
 def number_text(value: int | Decimal | float, *, decimals: int | None = None) -> str:
@@ -193,9 +193,7 @@ def document_context(item: DossierItem, *, free_fields: Iterable[FreeField] = ()
     fields = {field.code: field for field in free_fields}
     relation = item.relation if item.relation_id else None
     roles = {name: role_of(relation, accessor) for name, accessor in ROLE_PLACEHOLDERS.items()}
-    regarded = next(
-        (roles[name] for flag, name in REGARDING_ROLES if getattr(item.item_type, flag, False) and roles[name]), None
-    )
+    regarded = next((roles[name] for flag, name in REGARDING_ROLES if getattr(item, flag, False) and roles[name]), None)
     characteristics = {}
     for index in (1, 2, 3):
         value = getattr(item, f"characteristic_value_{index}")
@@ -277,7 +275,8 @@ def items_with_files(items: Iterable[DossierItem]) -> set[int]:
 def document_plan(template: DocumentTemplate) -> str:
     """What each item of a creation profile with this template gets, as the check page says
     it, without rendering anything: "Arbeidsovereenkomst (generated from template …)"."""
+    name = template.output_name
     return _("%(name)s (generated from template %(template)s)") % {
-        "name": template.output_name,
+        "name": name if name.lower().endswith(DOCX) else f"{name}{DOCX}",
         "template": template.name,
     }
