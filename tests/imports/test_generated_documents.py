@@ -6,6 +6,7 @@ import io
 import zipfile
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from docx import Document
 
 from dossier.models import Attachment, DossierItem, ItemType
@@ -99,3 +100,15 @@ def test_the_check_page_says_nothing_of_documents_without_a_template(demo):
         file_name="rows.csv",
     )
     assert presenting.document_lines(job) == []
+
+
+def test_the_check_page_shows_the_document_line_to_the_importing_user(importeur, client):
+    job = start(ROWS, username="importeur")
+    services.validate_import(job=job)
+
+    response = client.get(reverse("imports:check", args=[job.pk]))
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'id="check-documents"' in content
+    assert "(generated from template Arbeidsovereenkomst)" in content
