@@ -99,8 +99,10 @@ def date_text(value: dt.date) -> str:
 
 
 def number_text(value: int | Decimal | float, *, decimals: int | None = None) -> str:
-    """A number with the active language's separators: 3.250,50 (nl), 3,250.50 (en)."""
-    return formats.number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=True)
+    """A number with the active language's separators: 3.250,50 (nl), 3,250.50 (en). A whole
+    number is not grouped: it is as often a year, a count or a code (2027, not 2.027)."""
+    grouped = not isinstance(value, int)
+    return formats.number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=grouped)
 
 
 def amount_text(value: Decimal) -> str:

@@ -31,6 +31,7 @@ TEMPLATE_LINES = (
     "Richting: {{ characteristic.RICHTING }} / {{ item.characteristic_value_1 }}",
     "Begin: {{ item.begin_date }}",
     "Onderwerp: {{ item.subject }}",
+    "Nummer: {{ item.number }}",
     "Debiteur: [{{ debtor.number }}]",
     "Rauw: {{ free_raw.Salaris }}",
 )
@@ -71,7 +72,7 @@ def contract(db):
     )
     item = DossierItem.objects.create(
         item_type=item_type,
-        number=7,
+        number=12345,
         subject="Arbeidsovereenkomst",
         begin_date=dt.date(2027, 1, 1),
         submitter=UserFactory(username="hr", first_name="Henk", last_name="de Vries", language="en"),
@@ -98,13 +99,14 @@ def test_a_document_in_dutch_writes_amounts_dates_labels_and_the_employee_number
 
     assert text["Werknemer"] == "Anna de Vries (E0001, relatie 10001, rol E0001)"
     assert text["Salaris"] == "€ 3.250,50"
-    assert text["Uren"] == "1.200"
+    assert text["Uren"] == "1200"  # a whole number: a count, a year or a code, never grouped
     assert text["Ingangsdatum"] == "1 januari 2027"
     assert text["Soort"] == "Tijdelijk"
     assert text["Proeftijd"] == "nee (geen)"
     assert text["Richting"] == "Inkomend / Inkomend"
     assert text["Begin"] == "1 januari 2027"
     assert text["Onderwerp"] == "Arbeidsovereenkomst"
+    assert text["Nummer"] == "12345"
     assert text["Debiteur"] == "[]"  # a role the relation does not have: empty, no error
     assert text["Rauw"] == "3250.5"  # the stored value, for a template that needs it
 
@@ -115,7 +117,7 @@ def test_a_document_in_english_writes_the_same_values_the_english_way(contract):
     text = lines(documents.render_document(template=template, item=item, language="en"))
 
     assert text["Salaris"] == "€ 3,250.50"
-    assert text["Uren"] == "1,200"
+    assert text["Uren"] == "1200"
     assert text["Ingangsdatum"] == "1 January 2027"
     assert text["Proeftijd"] == "no (geen)"
 
@@ -149,7 +151,7 @@ def test_the_document_names_its_author_dates_and_template_in_its_properties(cont
     properties = Document(io.BytesIO(content)).core_properties
     assert properties.author == properties.last_modified_by == "Ingrid Mporteur"
     assert properties.created == properties.modified == moment
-    assert properties.title == "Arbeidsovereenkomst 7"
+    assert properties.title == "Arbeidsovereenkomst 12345"
     assert properties.category == "gegenereerd document"
     assert properties.content_status == ""
     assert properties.language == "nl"
