@@ -79,6 +79,25 @@ def test_a_row_that_brings_a_signed_contract_keeps_it_as_the_main_file_and_gets_
         assert Document(io.BytesIO(stored.read())).core_properties.content_status == "concept"
 
 
+def test_the_item_page_marks_the_generated_draft_beside_the_signed_file(importeur, client):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zip_file:
+        zip_file.writestr("10001 getekend contract.pdf", b"%PDF-1.4 signed")
+    archive.seek(0)
+    rows = ROWS.replace("Soort contract\n", "Soort contract;Bijlage\n").replace(
+        "TIJDELIJK\n", "TIJDELIJK;10001 getekend contract.pdf\n"
+    )
+    job = start(rows, username="importeur", attachments=archive, attachments_name="docs.zip")
+    services.commit_import(job=job)
+    item = DossierItem.objects.get(import_job=job)
+
+    content = client.get(reverse("dossier:item-detail", args=[item.pk])).content.decode()
+
+    signed_at, draft_at = content.index("10001 getekend contract.pdf"), content.index("(generated draft)")
+    assert signed_at < draft_at  # the signed file first: the main file
+    assert content.count('class="attachment-kind"') == 1
+
+
 def test_the_check_page_names_the_document_each_item_gets_and_the_drafts(demo):
     job = start(ROWS)
     services.validate_import(job=job)
