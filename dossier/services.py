@@ -157,8 +157,9 @@ def change_item(
 
 def refresh_fingerprint(item: DossierItem) -> None:
     """Work out the item's fingerprint (dossier/fingerprints.py) from what it holds now and
-    its attachments, so an import finds an item recorded or changed by hand as well."""
-    digests = Attachment.objects.filter(item=item).values_list("sha256", flat=True)
+    its attachments, so an import finds an item recorded or changed by hand as well. Only the
+    files a person brought count: a generated document differs on every run (its dates)."""
+    digests = Attachment.objects.filter(item=item, kind=Attachment.Kind.FILE).values_list("sha256", flat=True)
     fingerprint = fingerprint_of_item(item, attachment_sha256s=list(digests))
     if fingerprint != item.fingerprint:
         item.fingerprint = fingerprint

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from docx import Document
 
-from dossier import documents
+from dossier import documents, services
 from dossier.models import Attachment, DocumentTemplate, DossierItem, FreeField
 from tests.factories import (
     CharacteristicValueFactory,
@@ -184,3 +184,19 @@ def test_shown_values_leave_text_alone_and_unknown_free_values_as_stored():
 def test_an_attachment_is_a_file_unless_generated():
     assert not Attachment(kind=Attachment.Kind.FILE).is_generated
     assert Attachment(kind=Attachment.Kind.DRAFT).is_generated
+
+
+def test_a_generated_document_does_not_count_in_the_items_fingerprint(contract):
+    item, template = contract
+    services.refresh_fingerprint(item)
+    before = DossierItem.objects.get(pk=item.pk).fingerprint
+
+    services.add_attachment(
+        item=item, content=ContentFile(b"docx"), name="x.docx", kind=Attachment.Kind.GENERATED, template=template
+    )
+    services.refresh_fingerprint(item)
+
+    assert DossierItem.objects.get(pk=item.pk).fingerprint == before
+    services.add_attachment(item=item, content=ContentFile(b"%PDF signed"), name="signed.pdf")
+    services.refresh_fingerprint(item)
+    assert DossierItem.objects.get(pk=item.pk).fingerprint != before
