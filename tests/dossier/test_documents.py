@@ -92,7 +92,7 @@ def contract(db):
     return item, template
 
 
-def test_a_document_in_dutch_writes_amounts_dates_labels_and_the_employee_number_as_a_person_would(contract):
+def test_r21_a_document_in_dutch_writes_amounts_dates_labels_and_the_employee_number_as_a_person_would(contract):
     item, template = contract
 
     text = lines(documents.render_document(template=template, item=item, language="nl"))

@@ -58,7 +58,7 @@ def test_an_import_with_a_profile_attaches_a_document_marked_as_generated_that_r
     assert properties.title == f"Arbeidsovereenkomst {item.number}"
 
 
-def test_a_row_that_brings_a_signed_contract_keeps_it_as_the_main_file_and_gets_the_generated_one_as_a_draft(demo):
+def test_r21_a_row_that_brings_a_signed_contract_keeps_it_as_the_main_file_and_gets_the_generated_one_as_a_draft(demo):
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zip_file:
         zip_file.writestr("10001 getekend contract.pdf", b"%PDF-1.4 signed")
