@@ -226,7 +226,7 @@ IMPORT_MAX_CELL_LENGTH = env.int("IMPORT_MAX_CELL_LENGTH", default=131_072)
 # costs no time. 50,000,000 is 1,048,576 rows of 47 columns.
 IMPORT_MAX_CELLS = env.int("IMPORT_MAX_CELLS", default=50_000_000)
 # Retention: the reaper removes the files (upload, ZIP, staged rows) of an import never
-# continued (uploaded, mapped or checked, untouched this many days; it shows as discarded)
+# continued (uploaded, mapped or checked, untouched this many days; it ends cancelled)
 # and of a failed or cancelled one this many days after it ended. The record stays.
 IMPORT_RETENTION_DAYS = env.int("IMPORT_RETENTION_DAYS", default=30)
 # The admin's Import button for master data holds a whole file in memory (django-import-export):

@@ -42,9 +42,6 @@ class ImportJob(models.Model):
         FAILED = "failed", pgettext_lazy("import state", "failed")
         CANCELLED = "cancelled", pgettext_lazy("import state", "cancelled")
         UNDONE = "undone", pgettext_lazy("import state", "undone")
-        # Its owner discarded it before it was imported, or it waited IMPORT_RETENTION_DAYS
-        # without being continued: its files are gone, its record stays.
-        DISCARDED = "discarded", pgettext_lazy("import state", "discarded")
         # An undo queued for the task worker or at work (back to done if it fails).
         UNDOING = "undoing", pgettext_lazy("import state", "undoing")
 
@@ -60,21 +57,22 @@ class ImportJob(models.Model):
         IMPORT = "import", pgettext_lazy("duplicates", "import them anyway")
 
     TRANSITIONS: dict[str, set[str]] = {
-        State.UPLOADED: {State.MAPPED, State.CANCELLED, State.FAILED, State.DISCARDED},
+        State.UPLOADED: {State.MAPPED, State.CANCELLED, State.FAILED},
         # A commit validates first when the validation is missing or out of date.
-        State.MAPPED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED, State.DISCARDED},
+        State.MAPPED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED},
         State.VALIDATING: {State.VALIDATED, State.FAILED, State.CANCELLED},
-        State.VALIDATED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED, State.DISCARDED},
+        State.VALIDATED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED},
         # Back to validated when the commit's re-check finds invalid rows the user did not
         # choose to leave out.
         State.IMPORTING: {State.DONE, State.FAILED, State.CANCELLED, State.VALIDATED},
-        State.FAILED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED, State.DISCARDED},
+        State.FAILED: {State.MAPPED, State.VALIDATING, State.IMPORTING, State.CANCELLED},
         State.DONE: {State.UNDOING, State.UNDONE},
         # An undo that fails or whose worker dies leaves the import done, as it was.
         State.UNDOING: {State.UNDONE, State.DONE},
-        State.CANCELLED: {State.DISCARDED},
+        # An import dropped by its owner, or never continued for IMPORT_RETENTION_DAYS, also
+        # ends here (imports.services.reaping): cancelled, its files gone, its record kept.
+        State.CANCELLED: set(),
         State.UNDONE: set(),
-        State.DISCARDED: set(),
     }
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -151,7 +149,7 @@ class ImportJob(models.Model):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
-    # When the job's files (upload, ZIP, staged rows) were removed: discarded by its owner,
+    # When the job's files (upload, ZIP, staged rows) were removed: dropped by its owner,
     # by the reaper after IMPORT_RETENTION_DAYS (imports.services.reaping), or by an undo.
     files_removed_at = models.DateTimeField(_("files removed"), null=True, blank=True)
     # Names in private storage an undo still has to remove (the uploaded sheet and ZIP, the
@@ -200,8 +198,13 @@ class ImportJob(models.Model):
 
     @property
     def can_be_discarded(self) -> bool:
-        """Not imported and not running: its owner may discard it (its files go)."""
-        return self.can_move_to(self.State.DISCARDED)
+        """Not imported and not running, or cancelled with its files still there: its owner
+        may drop it (it ends cancelled and its files go)."""
+        if self.is_running:
+            return False
+        if self.state == self.State.CANCELLED:
+            return self.files_removed_at is None
+        return self.can_move_to(self.State.CANCELLED)
 
     @property
     def skips_duplicates(self) -> bool:

@@ -1036,19 +1036,19 @@ def result(request: HttpRequest, pk) -> HttpResponse:
 @submitter_required
 @storage_faults_answered
 def discard(request: HttpRequest, pk) -> HttpResponse:
-    """The owner gives up his own import before it is imported: GET asks to confirm, POST
+    """The owner drops his own import before it is imported: GET asks to confirm, POST
     removes its uploaded file, attachments ZIP and checked rows (services.discard_import);
-    the history keeps the record, as discarded. Only the owner: 404 for anyone else."""
+    the history keeps the record, as cancelled by him. Only the owner: 404 for anyone else."""
     job = get_object_or_404(ImportJob.objects.filter(user=request.user).select_related("item_type"), pk=pk)
     if request.method == "POST":
         try:
-            services.discard_import(job=job)
+            services.discard_import(job=job, by=request.user)
         except services.ImportRefused as refusal:
             messages.error(request, refusal.message)
             return redirect(step_url(job))
         messages.success(
             request,
-            _("The import of %(file)s was discarded: its files were removed; the history keeps its record.")
+            _("The import of %(file)s was cancelled: its files were removed; the history keeps its record.")
             % {"file": job.file_name},
         )
         return redirect(history_url(job))

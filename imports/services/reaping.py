@@ -3,9 +3,9 @@ what it wrote. Which jobs are dead is told by `imports.tasks.reap_stale_imports`
 the queue's task rows.
 
 Retention (`remove_expired_files`, every round of the reaper): after IMPORT_RETENTION_DAYS the
-files of an import that was never continued, or that failed or was cancelled, are removed;
-the job's record stays, saying so. An owner discards his own unfinished import at once
-(`discard_import`)."""
+files of an import that was never continued (it ends cancelled), or that failed or was
+cancelled, are removed; the job's record stays, saying so. An owner drops his own unfinished
+import at once (`discard_import`): it ends cancelled, by him, and its files go."""
 
 from __future__ import annotations
 
@@ -82,9 +82,11 @@ def remove_leftover_manifests() -> None:
             remove_listed(path, storage)
 
 
-def discard_import(*, job: ImportJob) -> ImportJob:
-    """The owner gives up an import that was not imported and does not run: its uploaded
-    file, attachments ZIP and staged rows are removed, and the job shows as discarded.
+def discard_import(*, job: ImportJob, by=None) -> ImportJob:
+    """The owner (`by`) drops an import that was not imported and does not run, a checked one
+    he will not continue: its uploaded file, attachments ZIP and staged rows are removed
+    through the storage API, and the job ends cancelled, by him, now; the history keeps its
+    record. A job cancelled earlier keeps its state and who cancelled it; only its files go.
     Refused (ImportRefused, one sentence) for a job in another state, and when the storage
     cannot remove the files (the job then stays as it was)."""
     if not job.can_be_discarded:
@@ -97,10 +99,27 @@ def discard_import(*, job: ImportJob) -> ImportJob:
     except OSError as error:
         message = storage_fault(error) or _("The server's storage failed; ask an administrator to check it.")
         raise ImportRefused(message, job=job) from None
-    move_job(job, ImportJob.State.DISCARDED)
-    job.files_removed_at = job.finished_at = timezone.now()
+    now = timezone.now()
+    if job.state != ImportJob.State.CANCELLED:
+        move_job(job, ImportJob.State.CANCELLED)
+        job.error_message = N_("Dropped before it was imported; its files were removed.")
+        job.finished_at = now
+        job.cancelled_by, job.cancelled_at = by, now
+    job.files_removed_at = now
     job.validated_at = None
-    job.save(update_fields=["state", "file", "attachments_zip", "files_removed_at", "finished_at", "validated_at"])
+    job.save(
+        update_fields=[
+            "state",
+            "file",
+            "attachments_zip",
+            "files_removed_at",
+            "finished_at",
+            "validated_at",
+            "error_message",
+            "cancelled_by",
+            "cancelled_at",
+        ]
+    )
     return job
 
 
@@ -131,7 +150,7 @@ def expired_imports(now: dt.datetime | None = None):
 
 def remove_expired_files(now: dt.datetime | None = None) -> list[ImportJob]:
     """Remove the files of the expired imports (`expired_imports`). One never continued ends
-    discarded; a failed or cancelled one keeps its state. Each record says its files were
+    cancelled (by nobody: the record says why); a failed or cancelled one keeps its state. Each record says its files were
     removed after IMPORT_RETENTION_DAYS days. A job that moved meanwhile (its user continued
     it) is left alone; one whose files the storage cannot remove is tried again next round.
     Returns the jobs it cleared."""
@@ -140,7 +159,7 @@ def remove_expired_files(now: dt.datetime | None = None) -> list[ImportJob]:
     note = N_("Its files were removed after %(days)s days.") % {"days": days}
     cleared = []
     for job in expired_imports(now):
-        state = ImportJob.State.DISCARDED if job.state in NEVER_CONTINUED else job.state
+        state = ImportJob.State.CANCELLED if job.state in NEVER_CONTINUED else job.state
         message = sentences(job.error_message, note) if job.error_message else note
         claimed = ImportJob.objects.filter(pk=job.pk, state=job.state, files_removed_at__isnull=True).update(
             state=state, error_message=message, files_removed_at=now, finished_at=job.finished_at or now

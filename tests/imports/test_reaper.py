@@ -214,7 +214,7 @@ def test_a_checked_import_never_continued_loses_its_files_after_the_retention_da
 
     tasks.reap_stale_imports()  # each round of the reaper removes what is due
     job = fresh(job)
-    assert job.state == "discarded"
+    assert job.state == "cancelled" and job.cancelled_by is None  # nobody dropped it: the note says why
     assert job.files_removed_at is not None
     assert "Its files were removed after 30 days." in job.error_message
     assert (job.file.name, job.attachments_zip.name) == ("", "")
@@ -323,10 +323,29 @@ def test_an_owner_discards_his_unfinished_import_and_its_files_go(demo, private_
     response = client.post(url, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 302
     job = fresh(job)
-    assert job.state == "discarded" and job.files_removed_at is not None
+    assert job.state == "cancelled" and job.files_removed_at is not None
+    assert job.cancelled_by == job.user and job.cancelled_at == job.files_removed_at
     assert [name for name in names if private_files.exists(name)] == []
     assert not services.staging_path(job).exists()
     assert ImportJob.objects.filter(pk=job.pk).exists()  # the record stays
+    history = client.get(f"/admin/imports/importjob/{job.pk}/change/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"Cancelled by {job.user.username} at" in history
+    assert "Dropped before it was imported; its files were removed." in history
+
+
+def test_a_cancelled_import_dropped_later_keeps_who_cancelled_it_and_loses_its_files(demo, private_files, client):
+    from tests.imports.wizard import user
+
+    job = mapped(SOLL_ROWS)
+    admin = user("admin")
+    services.request_cancel(job=job, by=admin)
+    job = fresh(job)
+    assert job.can_be_discarded and stored_files(job)
+    services.discard_import(job=job, by=job.user)
+    job = fresh(job)
+    assert (job.state, job.cancelled_by) == ("cancelled", admin)
+    assert job.files_removed_at is not None and not stored_files(job)
+    assert not job.can_be_discarded  # nothing left to drop
 
 
 def test_a_discard_needs_its_csrf_token(demo, private_files):
@@ -350,7 +369,7 @@ def test_only_the_owner_discards_an_import_not_even_an_administrator(demo, priva
     assert fresh(job).state == "mapped" and stored_files(fresh(job))
 
 
-@pytest.mark.parametrize("state", ["validating", "importing", "done", "undone"])
+@pytest.mark.parametrize("state", ["validating", "importing", "done", "undoing", "undone"])
 def test_a_running_or_imported_job_cannot_be_discarded(demo, private_files, state):
     job = mapped(SOLL_ROWS)
     ImportJob.objects.filter(pk=job.pk).update(state=state)
@@ -437,3 +456,22 @@ def test_a_failed_import_whose_files_were_removed_offers_an_upload_again_not_a_r
     assert 'id="result-again"' not in page
     assert 'id="result-upload-again"' in page
     assert "Its files were removed after 7 days." in page
+
+
+def test_the_migration_turns_discarded_imports_into_cancelled_ones_by_their_owner_or_by_nobody(demo, private_files):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("imports.migrations.0018_dropped_imports_end_cancelled")
+    dropped, reaped = mapped(SOLL_ROWS), mapped(SOLL_ROWS)
+    removed = timezone.now() - dt.timedelta(days=2)
+    ImportJob.objects.filter(pk=dropped.pk).update(state="discarded", files_removed_at=removed)
+    ImportJob.objects.filter(pk=reaped.pk).update(
+        state="discarded", files_removed_at=removed, error_message="Its files were removed after 30 days."
+    )
+    migration.discarded_to_cancelled(apps, None)
+    dropped, reaped = fresh(dropped), fresh(reaped)
+    assert (dropped.state, dropped.cancelled_by, dropped.cancelled_at) == ("cancelled", dropped.user, removed)
+    assert (reaped.state, reaped.cancelled_by, reaped.cancelled_at) == ("cancelled", None, None)
+    assert not ImportJob.objects.filter(state="discarded").exists()

@@ -279,4 +279,5 @@ def test_a_checked_import_that_will_not_be_continued_is_dropped_and_its_files_re
     response = client.post(reverse("imports:discard", args=[job.pk]))
     assert response.status_code == 302
     job.refresh_from_db()
-    assert job.state == "discarded" and not job.file and job.files_removed_at
+    assert job.state == "cancelled" and not job.file and job.files_removed_at
+    assert job.cancelled_by == importeur and job.cancelled_at
