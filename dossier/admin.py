@@ -346,11 +346,11 @@ class RoleFilter(admin.SimpleListFilter):
 @admin.register(Relation)
 class RelationAdmin(MasterDataAdmin):
     resource_classes = [resources.RelationResource]
-    list_display = ("number", "name", "kind", "city", "roles", "items", "is_active")
-    list_filter = ("kind", RoleFilter, "is_active")
+    list_display = ("number", "name", "kind", "city", "roles", "items", "is_active", "blocked")
+    list_filter = ("kind", RoleFilter, "is_active", "blocked")
     list_select_related = tuple(ROLE_ACCESSORS.values())
     search_fields = ("number", "name", "email", "city")
-    fields = ("number", "kind", "name", "email", "city", "is_active", "contact_list")
+    fields = ("number", "kind", "name", "email", "city", "is_active", "blocked", "contact_list")
     readonly_fields = ("contact_list",)
     inlines = [EmployeeInline, SalesRelationInline, PurchaseRelationInline, ApplicantInline]
 

@@ -65,6 +65,9 @@ ORGANISATIONS = range(20001, 20041)
 SALES_RELATIONS = range(20001, 20031)  # debtor number D20001 .. D20030
 PURCHASE_RELATIONS = range(20031, 20041)  # creditor number C20031 .. C20040
 CONTACTS = range(30001, 30041)  # contact 300NN: person 100NN at organisation 200NN
+# One blocked organisation (AFAS: geblokkeerd), a sales relation (debtor number D20050): an
+# item on it is refused with the reason (dossier.spec.blocked_relation_message).
+BLOCKED_ORGANISATION = {"number": "20050", "name": "Kwartel Verhuur B.V.", "city": "Zwolle"}
 
 
 def employee_number(relation_number: int) -> str:
@@ -516,10 +519,10 @@ class _Seeder:
         items = self.seed_items(types, relations, contacts, values, projects, users)
         return {
             "persons": len(PERSONS),
-            "organisations": len(ORGANISATIONS),
+            "organisations": len(ORGANISATIONS) + 1,  # and the blocked one
             "employees": len(EMPLOYEES),
             "applicants": len(APPLICANTS),
-            "sales_relations": len(SALES_RELATIONS),
+            "sales_relations": len(SALES_RELATIONS) + 1,
             "purchase_relations": len(PURCHASE_RELATIONS),
             "contacts": len(CONTACTS),
             "projects": len(projects),
@@ -556,6 +559,15 @@ class _Seeder:
                     "is_active": True,
                 }
             )
+        rows.append(
+            {
+                **BLOCKED_ORGANISATION,
+                "kind": Relation.Kind.ORGANISATION,
+                "email": "info@kwartelverhuur.example.nl",
+                "is_active": True,
+                "blocked": True,
+            }
+        )
         return self.sync(Relation, "number", rows)
 
     def seed_roles(self, relations: dict[str, Relation]) -> None:
@@ -566,6 +578,9 @@ class _Seeder:
             (PurchaseRelation, PURCHASE_RELATIONS, creditor_number),
         ):
             rows = [{"number": number_of(n), "relation_id": relations[str(n)].pk} for n in numbers]
+            if model is SalesRelation:
+                blocked = BLOCKED_ORGANISATION["number"]
+                rows.append({"number": debtor_number(int(blocked)), "relation_id": relations[blocked].pk})
             self.sync(model, "number", rows)
 
     def seed_contacts(self, relations: dict[str, Relation]) -> dict[str, Contact]:

@@ -79,6 +79,13 @@ class Relation(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # AFAS's "geblokkeerd": no new item may be filed on it (ItemSpec.validate), on the item
+    # pages and in the import alike; its existing items stay as they are.
+    blocked = models.BooleanField(
+        _("blocked"),
+        default=False,
+        help_text=_("A blocked organisation/person gets no new dossier items; an administrator can unblock it here."),
+    )
 
     objects = RelationQuerySet.as_manager()
 

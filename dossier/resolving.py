@@ -72,13 +72,14 @@ class Candidate:
     city: str = ""
     kind: str = ""  # Relation.Kind, or "contact"
     is_active: bool = True
+    blocked: bool = False  # AFAS's geblokkeerd: an item on it is refused (spec.blocked_relation_message)
     organisation: str = ""  # a contact's organisation: "20004 Jansen BV"
     exact: bool = False
 
     @property
     def label(self) -> str:
         """'20004 Jansen BV, Utrecht (organisation)', in the reader's language; a contact
-        '30001 Piet Jansen at 20004 Jansen BV (contact)'. An inactive one says so."""
+        '30001 Piet Jansen at 20004 Jansen BV (contact)'. A blocked or inactive one says so."""
         if self.kind == "contact":
             text = _("%(number)s %(name)s at %(organisation)s (contact)") % {
                 "number": self.number,
@@ -92,11 +93,21 @@ class Candidate:
                 if self.city
                 else _("%(number)s %(name)s (%(kind)s)") % params
             )
+        if self.blocked:
+            return _("%(candidate)s: blocked") % {"candidate": text}
         return text if self.is_active else _("%(candidate)s: inactive") % {"candidate": text}
 
     @property
     def warning(self) -> Message | None:
-        """Why this candidate asks for care (inactive), or None."""
+        """Why this candidate asks for care (blocked, inactive), or None."""
+        if self.blocked:
+            if self.kind == "contact":
+                return N_(
+                    "Contact %(number)s is of blocked organisation %(organisation)s: its rows stay invalid until an administrator unblocks it."
+                ) % {"number": self.number, "organisation": self.organisation}
+            return N_(
+                "Relation %(number)s %(name)s is blocked: its rows stay invalid until an administrator unblocks it."
+            ) % {"number": self.number, "name": self.name}
         if self.is_active:
             return None
         if self.kind == "contact":
@@ -184,6 +195,7 @@ def _relation_candidate(relation: Relation, *, exact: bool = False) -> Candidate
         city=relation.city,
         kind=relation.kind,
         is_active=relation.is_active,
+        blocked=relation.blocked,
         exact=exact,
     )
 
@@ -195,6 +207,7 @@ def _contact_candidate(contact: Contact, *, exact: bool = False) -> Candidate:
         city=contact.person.city,
         kind="contact",
         is_active=contact.person.is_active and contact.organisation.is_active,
+        blocked=contact.organisation.blocked,
         organisation=f"{contact.organisation.number} {contact.organisation.name}",
         exact=exact,
     )
@@ -202,10 +215,10 @@ def _contact_candidate(contact: Contact, *, exact: bool = False) -> Candidate:
 
 def _suggestion(candidates: list[Candidate], scores: dict[str, float] | None = None) -> str | None:
     """The one strong candidate's number: the only exact one, else the only one at least
-    STRONG close; never an inactive one."""
+    STRONG close; never an inactive or blocked one."""
     exact = [c for c in candidates if c.exact]
     strong = exact or [c for c in candidates if scores and scores.get(c.number, 0) >= STRONG]
-    if len(strong) == 1 and strong[0].is_active:
+    if len(strong) == 1 and strong[0].is_active and not strong[0].blocked:
         return strong[0].number
     return None
 

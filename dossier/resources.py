@@ -714,6 +714,7 @@ class RelationResource(MasterDataResource):
             "email",
             "city",
             "is_active",
+            "blocked",
             "employee_number",
             "debtor_number",
             "creditor_number",

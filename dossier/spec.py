@@ -549,6 +549,7 @@ class ItemSpec:
         now: dt.datetime | None = None,
         roles_of: Callable[[Relation], set[str]] | None = None,
         report_filled: bool = False,
+        kept_relation_id: int | None = None,
     ) -> tuple[dict[str, Any], list[FieldProblem]]:
         """Complete and check one item whose values are already cleaned and resolved (model
         instances for references). Returns the completed values and every problem found.
@@ -559,7 +560,9 @@ class ItemSpec:
         2. Refuse values for fields the type does not allow (R11, R13, R15, R22).
         3. Required fields; "one of these required" on manual entry.
         4. Cross-field rules: contact of the relation (R20), regarding roles the relation
-           holds (R13), characteristics (R16), dates in order.
+           holds (R13), a blocked relation gets no new item (`kept_relation_id`: the relation
+           an existing item already has, which it may keep), characteristics (R16), dates in
+           order.
         """
         roles_of = roles_of or (lambda relation: relation.role_codes())
         # Leave out None and "": `not in (None, "")` would call the __eq__ of model instances.
@@ -624,6 +627,9 @@ class ItemSpec:
 
         # 4. cross-field rules
         problems += self._destination_problems(values, roles_of)
+        relation = values.get("relation")
+        if relation is not None and relation.blocked and relation.pk != kept_relation_id:
+            problems.append(FieldProblem("relation", "relation_blocked", blocked_relation_message(relation)))
         problems += self._characteristic_problems(values)
         begin, end = values.get("begin_date"), values.get("end_date")
         if begin and end and end < begin:
@@ -825,6 +831,14 @@ def unknown_relation_message(key: str, holder: tuple[str, Relation] | None) -> M
     return N_(
         "There is no organisation/person with number %(key)s. Use an existing relation number (not an employee or debtor number)."
     ) % {"key": parse.quoted(key)}
+
+
+def blocked_relation_message(relation: Relation) -> Message:
+    """A blocked relation (AFAS: geblokkeerd) gets no new item: the one sentence the item
+    pages, the import and the command line show."""
+    return N_(
+        "Relation %(number)s %(name)s is blocked: it gets no new dossier items. Use another relation, or ask an administrator to unblock it."
+    ) % {"number": relation.number, "name": relation.name}
 
 
 ROLE_LABELS: dict[str, Message] = {

@@ -187,7 +187,9 @@ class ItemChangeForm(forms.ModelForm):
                 values[field.code] = cleaned[name]
         if cleaned.get(NEW_ATTACHMENT):
             values["attachment"] = cleaned[NEW_ATTACHMENT]
-        self.validated_values, problems = self.spec.validate(values, user=self.user)
+        self.validated_values, problems = self.spec.validate(
+            values, user=self.user, kept_relation_id=self.instance.relation_id if self.instance.pk else None
+        )
         for problem in problems:
             self._add_problem(problem)
         return cleaned

@@ -124,6 +124,15 @@ def test_r19_a_role_number_in_the_relation_field_names_the_relation_number_to_us
     assert role.relation.number in message
 
 
+def test_it_refuses_a_blocked_relation_with_the_specs_message(alice):
+    RelationFactory(number="20050", name="Kwartel Verhuur B.V.", blocked=True)
+    form = entry_form(ItemTypeFactory(), {"relation": "20050"}, user=alice)
+    assert not form.is_valid()
+    assert form.has_error("relation", code="relation_blocked")
+    [message] = form.errors["relation"]
+    assert "Relation 20050 Kwartel Verhuur B.V. is blocked" in message and "unblock" in message
+
+
 def test_r20_it_refuses_a_contact_of_another_organisation(alice):
     item_type = ItemTypeFactory(relation_state=FieldState.REQUIRED, contact_state=FieldState.OPTIONAL)
     relation = OrganisationFactory(number="20001")

@@ -127,6 +127,25 @@ def test_an_inactive_relation_says_so_and_is_never_suggested(viewer, jansen):
         assert resolution.suggestion is None
 
 
+def test_a_blocked_relation_says_blocked_and_is_never_suggested(viewer, jansen):
+    jansen.blocked = True
+    jansen.save()
+    SalesRelationFactory(relation=jansen, number="D20004")
+    contact = ContactFactory(organisation=jansen, contact_id="30004")
+
+    found = resolve_relations(["D20004", "Jansen BV"], user=viewer)
+
+    for resolution in found.values():
+        candidate = resolution.candidates[0]
+        assert candidate.blocked
+        assert candidate.label == "20004 Jansen B.V., Utrecht (organisation): blocked"
+        assert "is blocked" in str(candidate.warning) and "administrator unblocks it" in str(candidate.warning)
+        assert resolution.suggestion is None
+    (candidate,) = resolve_contacts([contact.person.number], user=viewer)[contact.person.number].candidates
+    assert candidate.blocked and str(candidate.label).endswith(": blocked")
+    assert "of blocked organisation 20004" in str(candidate.warning)
+
+
 def test_a_value_without_candidates_is_not_found(viewer, jansen):
     found = resolve_relations(["99999", "Nobody Ltd"], user=viewer)
 

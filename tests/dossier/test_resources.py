@@ -54,10 +54,24 @@ def test_it_exports_relations_with_their_numbers(db):
 
     header, *rows = exported.splitlines()
     assert header == (
-        "number,kind,name,email,city,is_active,employee_number,debtor_number,creditor_number,applicant_number"
+        "number,kind,name,email,city,is_active,blocked,employee_number,debtor_number,creditor_number,applicant_number"
     )
     assert rows[0].startswith("10001,person,Jan Jansen")
     assert rows[1].startswith("20001,organisation,Acme")
+
+
+def test_it_blocks_and_unblocks_relations_from_a_file_and_exports_the_flag(acme_and_jan):
+    result = RelationResource().import_data(
+        csv("number,kind,name,blocked\n20001,organisation,Acme,ja\n10001,person,Jan Jansen,nee\n")
+    )
+
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert models.Relation.objects.get(number="20001").blocked is True
+    assert models.Relation.objects.get(number="10001").blocked is False
+    exported = RelationResource().export().csv.splitlines()
+    assert exported[2].startswith("20001,organisation,Acme,,,1,1,")
+    RelationResource().import_data(csv(RELATIONS_CSV))  # a file without the column leaves it alone
+    assert models.Relation.objects.get(number="20001").blocked is True
 
 
 def test_it_exports_contacts_naming_organisation_and_person_by_number(acme_and_jan):

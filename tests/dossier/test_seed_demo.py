@@ -105,10 +105,10 @@ def test_running_seed_demo_twice_gives_the_same_world():
 
 def test_the_counts_describe_the_world(world):
     assert world["persons"] == m.Relation.objects.filter(kind="person").count() == 150
-    assert world["organisations"] == m.Relation.objects.filter(kind="organisation").count() == 40
+    assert world["organisations"] == m.Relation.objects.filter(kind="organisation").count() == 41
     assert world["employees"] == m.Employee.objects.count() == 80
     assert world["applicants"] == m.Applicant.objects.count() == 20
-    assert world["sales_relations"] == m.SalesRelation.objects.count() == 30
+    assert world["sales_relations"] == m.SalesRelation.objects.count() == 31
     assert world["purchase_relations"] == m.PurchaseRelation.objects.count() == 10
     assert world["contacts"] == m.Contact.objects.count() == 40
     assert world["projects"] == 10
@@ -116,6 +116,12 @@ def test_the_counts_describe_the_world(world):
     assert world["item_types"] == 6
     assert world["users"] == 4
     assert world["items"] == m.DossierItem.objects.count() > 0
+
+
+def test_one_organisation_is_blocked_a_debtor_with_a_number_of_its_own(world):
+    blocked = m.Relation.objects.get(blocked=True)
+    assert (blocked.number, blocked.name, blocked.kind) == ("20050", "Kwartel Verhuur B.V.", "organisation")
+    assert blocked.is_active and m.SalesRelation.objects.get(relation=blocked).number == "D20050"
 
 
 def test_the_command_prints_the_summary_and_the_demo_sign_ins():

@@ -187,6 +187,27 @@ def test_r12_a_hidden_relation_may_not_be_given(alice):
     assert [(p.field, p.code) for p in problems] == [("relation", "field_not_allowed")]
 
 
+def test_a_blocked_relation_gets_no_new_item_on_entry_or_import_and_says_who_can_unblock_it(alice):
+    item_type = ItemTypeFactory(relation_state=FieldState.REQUIRED)
+    blocked = RelationFactory(number="20050", name="Kwartel Verhuur B.V.", blocked=True)
+    for spec in (ItemSpec(item_type), import_spec(item_type)):
+        _values, problems = spec.validate({"relation": blocked}, user=alice)
+        assert [(p.field, p.code) for p in problems] == [("relation", "relation_blocked")]
+        message = str(problems[0].message)
+        assert "Relation 20050 Kwartel Verhuur B.V. is blocked" in message
+        assert "ask an administrator to unblock it" in message
+
+
+def test_an_existing_item_keeps_its_blocked_relation_but_cannot_move_to_another_blocked_one(alice):
+    spec = ItemSpec(ItemTypeFactory(relation_state=FieldState.REQUIRED))
+    kept = RelationFactory(blocked=True)
+    _values, problems = spec.validate({"relation": kept}, user=alice, kept_relation_id=kept.pk)
+    assert problems == []
+    other = RelationFactory(blocked=True)
+    _values, problems = spec.validate({"relation": other}, user=alice, kept_relation_id=kept.pk)
+    assert [p.code for p in problems] == ["relation_blocked"]
+
+
 # --- R13: regarding -------------------------------------------------------------------------
 
 

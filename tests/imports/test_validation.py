@@ -121,6 +121,17 @@ def test_r13_regarding_employee_on_a_person_who_is_no_employee_fails_the_row(sol
     assert summary.invalid_rows == 1
 
 
+def test_a_row_naming_a_blocked_relation_fails_naming_the_relation(alice):
+    RelationFactory(number="20050", name="Kwartel Verhuur B.V.", kind="organisation", blocked=True)
+    RelationFactory(number="20051", kind="organisation")
+    spec = ItemSpec(ItemTypeFactory(relation_state=FieldState.REQUIRED), purpose=Purpose.IMPORT)
+    results, summary = run(spec, ["relation:Relatie"], [["20050"], ["20051"]], user=alice)
+    assert errors(results) == [(2, "Relatie", "20050", "relation_blocked")]
+    assert summary.invalid_rows == 1
+    (problem,) = [p for p in told(results[0].problems) if p.code == "relation_blocked"]
+    assert "Relation 20050 Kwartel Verhuur B.V. is blocked" in str(problem.message)
+
+
 def test_r15_an_extra_the_type_does_not_allow_fails_the_row(alice):
     ProjectFactory(code="PRJ-001")
     CourseFactory(code="CRS-01")

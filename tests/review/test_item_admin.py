@@ -228,6 +228,19 @@ def test_it_refuses_a_contact_of_another_relation(admin_client):
     assert "belongs to organisation 20002, not to 20001" in str(response.context["adminform"].form.errors["contact"])
 
 
+def test_an_item_keeps_its_relation_once_blocked_but_is_not_moved_to_a_blocked_one(admin_client):
+    letter = DossierItem.objects.get(item_type__code="CORR", subject="Offerte kantoorinrichting")
+    Relation.objects.filter(pk=letter.relation_id).update(blocked=True)
+    data = {**form_data(admin_client.get(change_url(letter))), "subject": "Offerte kantoorinrichting (2)"}
+    assert admin_client.post(change_url(letter), data).status_code == 302
+
+    blocked = Relation.objects.get(number="20050")  # the demo's blocked organisation
+    data = {**form_data(admin_client.get(change_url(letter))), "relation": str(blocked.pk), "contact": ""}
+    response = admin_client.post(change_url(letter), data)
+    assert response.status_code == 200
+    assert "Relation 20050 Kwartel Verhuur B.V. is blocked" in str(response.context["adminform"].form.errors)
+
+
 # --- saving ---------------------------------------------------------------------------------
 
 

@@ -651,7 +651,10 @@ def destination_as_dict(destination) -> dict:
         "first_rows": list(destination.rows),
         "evidence": str(resolution.evidence),
         "explanation": str(resolution.explanation),
-        "candidates": [{"number": c.number, "label": c.label, "is_active": c.is_active} for c in resolution.candidates],
+        "candidates": [
+            {"number": c.number, "label": c.label, "is_active": c.is_active, "blocked": c.blocked}
+            for c in resolution.candidates
+        ],
         "suggestion": resolution.suggestion,
     }
 
