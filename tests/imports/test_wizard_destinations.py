@@ -125,3 +125,14 @@ def test_a_contact_named_by_its_person_is_offered_within_the_rows_relation(impor
 
     assert content.count('<option value="30004" selected>30004 Daan Visser at 20004 ') == 2
     assert "Contacts whose person has the number or a name like" in content
+
+
+def test_a_blocked_candidate_says_blocked_and_a_row_naming_it_says_an_administrator_can_unblock_it(importeur, client):
+    job = validated("Relatienummer;Onderwerp;Instuurdatum\nKwartel Verhuur;Brief;13-04-2025\n20050;Brief;14-04-2025\n")
+
+    content = client.get(reverse("imports:check", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert '<option value="20050">20050 Kwartel Verhuur B.V., Zwolle (organisation): blocked</option>' in content
+    assert "its rows stay invalid until an administrator unblocks it" in content
+    assert "Relation 20050 Kwartel Verhuur B.V. is blocked: it gets no new dossier items." in content
+    assert "ask an administrator to unblock it" in content
