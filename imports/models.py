@@ -244,10 +244,14 @@ class SavedMappingQuerySet(models.QuerySet):
         found = self.filter(owner=user, shared=False, item_type=item_type, header_key=key)
         return found.select_related("owner").first()
 
-    def shared_for(self, user, item_type: ItemType, key: str) -> SavedMappingQuerySet:
-        """The named mappings shared with the users of the type for this header set, for a
-        user who may use the type (offered as a choice, never applied unasked)."""
-        found = self.visible_to(user).filter(shared=True, item_type=item_type, header_key=key)
+    def shared_for(self, user, item_type: ItemType, key: str | None = None) -> SavedMappingQuerySet:
+        """The named mappings shared with the users of the type for this header set (every
+        header set when `key` is None: `remembering.shared_mappings` picks those of the same
+        columns or fewer), for a user who may use the type (offered as a choice, never
+        applied unasked)."""
+        found = self.visible_to(user).filter(shared=True, item_type=item_type)
+        if key is not None:
+            found = found.filter(header_key=key)
         return found.select_related("owner").order_by("name")
 
 

@@ -449,8 +449,10 @@ def map_columns(request: HttpRequest, pk) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     samples, data_columns, encoding, above, cells = _column_samples(job)
     evidence = _column_evidence(cells, spec)
-    # The columns a mapping remembered for fewer columns did not have (the status column aside).
-    new = set(new_columns(job.headers, remembered.headers)) if remembered and not chosen else set()
+    # The columns a mapping remembered, or the shared one chosen, for fewer columns did not
+    # have (the status column aside).
+    offered = chosen or remembered
+    new = set(new_columns(job.headers, offered.headers)) if offered else set()
     form = MappingForm(
         data,
         spec=spec,

@@ -6,8 +6,9 @@ was neither refused nor failed; it is offered (applied on the mapping step, and 
 `import_items` without --mapping) to that user only, also for a file with the same columns
 plus others (the columns it did not have are then named as new). Shared: a user who may
 change the type saves a mapping under a name (`share_mapping`); the type's other users see it
-as a choice on the mapping step and get it, fixed values included, only when they choose it.
-Nothing else reaches another user."""
+as a choice on the mapping step and get it, fixed values included, only when they choose it;
+it is offered for a file with the same columns plus others just as a remembered one is (the
+new columns named). Nothing else reaches another user."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from imports.services.refusals import ImportRefused
 
 SHARE_PERMISSION = "dossier.change_itemtype"
 NAME_LENGTH = SavedMapping._meta.get_field("name").max_length
-# A user's latest remembered mappings of a type that are looked at for a file with more columns.
+# A user's latest remembered mappings of a type (and the latest shared ones) that are looked at
+# for a file with more columns.
 REMEMBERED_LOOKED_AT = 200
 
 
@@ -91,5 +93,20 @@ def remembered_mapping(*, job: ImportJob) -> SavedMapping | None:
 
 
 def shared_mappings(*, job: ImportJob, user) -> list[SavedMapping]:
-    """The named mappings shared for the job's type and header set that `user` may choose."""
-    return list(SavedMapping.objects.shared_for(user, job.item_type, header_key(job.headers)))
+    """The named mappings shared for the job's type that `user` may choose: those for the
+    job's header set, then those for part of its columns (the same columns plus others, as
+    `remembered_mapping` finds them), the widest first; by name among equals. For one of the
+    latter, `for_fewer_columns` is set (True) and `mapping.new_columns` tells the columns it
+    did not have."""
+    key, columns = header_key(job.headers), header_set(job.headers)
+    ranked = []
+    offered = SavedMapping.objects.shared_for(user, job.item_type).order_by("-updated_at")[:REMEMBERED_LOOKED_AT]
+    for saved in offered:
+        saved.for_fewer_columns = saved.header_key != key
+        if not saved.for_fewer_columns:
+            ranked.append((0, saved.name, saved))
+            continue
+        known = header_set(saved.headers) if isinstance(saved.headers, list) else frozenset()
+        if known and known < columns:
+            ranked.append((len(columns) - len(known), saved.name, saved))
+    return [saved for _missing, _name, saved in sorted(ranked, key=lambda entry: entry[:2])]

@@ -160,6 +160,45 @@ def test_a_shared_mapping_is_a_choice_for_the_types_users_never_applied_unasked(
     assert "The shared mapping 'Standaard'" in chosen.content.decode()
 
 
+WIDER = "Onderwerp;Opmerking\nBrief;Eerste\nCV;Tweede\n"
+
+
+def test_a_shared_mapping_is_offered_for_the_same_columns_plus_others_naming_the_new_ones(bea, client):
+    services.share_mapping(job=remembered_by("importeur"), user=may_change_types("importeur"), name="Standaard")
+    wider = remembered_by("importeur", text=WIDER, mapping={**FIXED, "text": {"column": "Opmerking"}})
+    exact = services.share_mapping(job=wider, user=may_change_types("importeur"), name="Breed")
+    client.force_login(bea)
+    own = start_job(WIDER, username="bea")
+
+    offered = client.get(map_url(own))
+    narrower = SavedMapping.objects.get(shared=True, name="Standaard")
+    assert offered.context["shared"] == [exact, narrower]  # the same columns first, then fewer
+    assert "Standaard (importeur" in offered.content.decode() and "- for fewer columns" in offered.content.decode()
+
+    chosen = client.get(map_url(own) + f"?shared={narrower.pk}")
+    content = chosen.content.decode()
+    assert chosen.context["chosen"] == narrower and 'value="10002"' in content
+    assert chosen.context["new_columns"] == ["Opmerking"]
+    assert "It was shared for a file with the same columns but fewer. New in this file: Opmerking" in content
+
+
+def test_a_shared_mapping_for_other_columns_is_not_offered(bea):
+    services.share_mapping(job=remembered_by("importeur"), user=may_change_types("importeur"), name="Standaard")
+    other = start_job("Titel;Opmerking\nBrief;x\n", username="bea")
+    assert services.shared_mappings(job=other, user=bea) == []
+
+
+def test_the_command_line_uses_a_shared_mapping_for_fewer_columns_and_names_the_new_ones(bea, tmp_path):
+    services.share_mapping(job=remembered_by("importeur"), user=may_change_types("importeur"), name="Standaard")
+    path = tmp_path / "rows.csv"
+    path.write_text(WIDER, encoding="utf-8")
+    code, _out, err = import_items(
+        path, "--type", "SOLL", "--user", "bea", "--dry-run", "--shared-mapping", "Standaard"
+    )
+    assert "Mapping shared as 'Standaard' for type SOLL and the same columns but fewer used" in err
+    assert "new in this file: 'Opmerking'" in err
+
+
 def test_a_shared_mapping_is_not_offered_to_a_user_who_may_not_use_its_type(demo):
     job = remembered_by("importeur")
     shared = services.share_mapping(job=job, user=may_change_types("importeur"), name="Standaard")

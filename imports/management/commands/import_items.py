@@ -470,9 +470,17 @@ class Command(PlainErrorsCommand):
             ) % {"name": name, "type": job.item_type.code, "names": names}
             services.cancel_import(job=job, reason=message)
             raise CommandError(str(message), returncode=2)
-        self.stderr.write(
-            _("Mapping shared as '%(name)s' for type %(type)s used.") % {"name": found.name, "type": job.item_type.code}
-        )
+        values = {"name": found.name, "type": job.item_type.code}
+        new = [f"'{column_title(job.headers, position)}'" for position in new_columns(job.headers, found.headers)]
+        if new:
+            self.stderr.write(
+                _(
+                    "Mapping shared as '%(name)s' for type %(type)s and the same columns but fewer used; new in this file: %(columns)s."
+                )
+                % {**values, "columns": ", ".join(new)}
+            )
+            return found
+        self.stderr.write(_("Mapping shared as '%(name)s' for type %(type)s used.") % values)
         return found
 
     def _progress(self, verb):
