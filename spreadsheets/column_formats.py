@@ -79,11 +79,54 @@ def date_parts(text: str) -> tuple[str, str, str] | None:
     return match.groups() if match else None  # type: ignore[return-value]
 
 
+class CountedEvidence:
+    """The sentences DateEvidence and DecimalEvidence both say: how many of a column's text
+    values (`values`) are of one kind, with the first example; the undecided headline; the
+    cells typed by the spreadsheet and the values that are none of the kinds (`typed`,
+    `unreadable`). Each class passes its own words."""
+
+    values: int
+    typed: int
+    unreadable: int
+    examples: dict[str, str]
+    ambiguous: bool
+
+    def counted(self, message: Message, kind: str) -> Message:
+        """`message` with the count of the `kind` values, the total and their first example."""
+        return message % {"count": getattr(self, kind), "total": self.values, "example": self.examples[kind]}
+
+    def counted_lines(self, sentences: Iterable[tuple[str, bool, Message]]) -> list[Message]:
+        """The sentence of each (kind, wanted, message) that is wanted and has values."""
+        return [self.counted(message, kind) for kind, wanted, message in sentences if wanted and getattr(self, kind)]
+
+    def undecided_headline(
+        self, *, tie: Message, tie_count: int, undecided: Message, typed: Message, nothing: Message
+    ) -> Message:
+        """The headline when the values decide nothing: as many say one as the other (`tie`,
+        with `tie_count`), none says (`undecided`), they are all typed cells, or nothing."""
+        if self.ambiguous and tie_count:
+            return tie % {"count": tie_count}
+        if self.ambiguous:
+            return self.counted(undecided, "undecided")
+        if self.typed and not self.values:
+            return typed % {"count": self.typed}
+        return nothing
+
+    def closing_lines(self, *, typed: Message, unreadable: Message) -> list[Message]:
+        """The typed cells beside text values, and the values that are none of the kinds."""
+        lines = []
+        if self.typed and self.values:
+            lines.append(typed % {"count": self.typed})
+        if self.unreadable:
+            lines.append(unreadable % {"count": self.unreadable, "example": self.examples["unreadable"]})
+        return lines
+
+
 # --- dates ---------------------------------------------------------------------------------
 
 
 @dataclass
-class DateEvidence:
+class DateEvidence(CountedEvidence):
     """What a column's text values say about the order of day and month.
 
     `day_first`: values with a first part above 12 (and a second part of at most 12);
@@ -145,67 +188,65 @@ class DateEvidence:
 
     def headline(self) -> Message:
         """The decision in one sentence, with its evidence: "Day first: 14 of 200 ..."."""
-        total = self.values
         match self.order:
             case "dmy":
-                return N_(
-                    "Day first: %(count)s of %(total)s values have a first part above 12 (such as %(example)s)."
-                ) % {
-                    "count": self.day_first,
-                    "total": total,
-                    "example": self.examples["day_first"],
-                }
+                return self.counted(
+                    N_("Day first: %(count)s of %(total)s values have a first part above 12 (such as %(example)s)."),
+                    "day_first",
+                )
             case "mdy":
-                return N_(
-                    "Month first: %(count)s of %(total)s values have a second part above 12 (such as %(example)s)."
-                ) % {"count": self.month_first, "total": total, "example": self.examples["month_first"]}
+                return self.counted(
+                    N_("Month first: %(count)s of %(total)s values have a second part above 12 (such as %(example)s)."),
+                    "month_first",
+                )
             case "ymd":
-                return N_(
-                    "Year first: %(count)s of %(total)s values begin with a four-digit year (such as %(example)s)."
-                ) % {"count": self.year_first, "total": total, "example": self.examples["year_first"]}
-        if self.ambiguous and self.day_first:
-            return N_(
+                return self.counted(
+                    N_("Year first: %(count)s of %(total)s values begin with a four-digit year (such as %(example)s)."),
+                    "year_first",
+                )
+        return self.undecided_headline(
+            tie=N_(
                 "Not decided: as many values have a first part above 12 as a second part above 12 (%(count)s each)."
-            ) % {"count": self.day_first}
-        if self.ambiguous:
-            return N_(
+            ),
+            tie_count=self.day_first,
+            undecided=N_(
                 "Not decided: none of the %(total)s values has a part above 12 (such as %(example)s), so they do not say whether the day or the month comes first."
-            ) % {"total": total, "example": self.examples["undecided"]}
-        if self.typed and not self.values:
-            return N_("Nothing to decide: the %(count)s cells looked at are dates in the spreadsheet itself.") % {
-                "count": self.typed
-            }
-        return N_("Nothing to decide: none of the values looked at is a date written as text.")
+            ),
+            typed=N_("Nothing to decide: the %(count)s cells looked at are dates in the spreadsheet itself."),
+            nothing=N_("Nothing to decide: none of the values looked at is a date written as text."),
+        )
 
     def lines(self) -> list[Message]:
         """The rest of the evidence, one sentence each (the headline not included)."""
-        lines = []
-        total = self.values
         order = self.order
-        if self.day_first and order != "dmy":
-            lines.append(
-                N_("A first part above 12, day first: %(count)s of %(total)s values (such as %(example)s).")
-                % {"count": self.day_first, "total": total, "example": self.examples["day_first"]}
-            )
-        if self.month_first and order != "mdy":
-            lines.append(
-                N_("A second part above 12, month first: %(count)s of %(total)s values (such as %(example)s).")
-                % {"count": self.month_first, "total": total, "example": self.examples["month_first"]}
-            )
-        if self.year_first and order != "ymd":
-            lines.append(
-                N_(
-                    "A four-digit year first, read year-month-day in any order: %(count)s of %(total)s values (such as %(example)s)."
-                )
-                % {"count": self.year_first, "total": total, "example": self.examples["year_first"]}
-            )
-        if self.undecided and order is not None:
-            lines.append(
-                N_(
-                    "Both parts at most 12, read in the order decided: %(count)s of %(total)s values (such as %(example)s)."
-                )
-                % {"count": self.undecided, "total": total, "example": self.examples["undecided"]}
-            )
+        lines = self.counted_lines(
+            [
+                (
+                    "day_first",
+                    order != "dmy",
+                    N_("A first part above 12, day first: %(count)s of %(total)s values (such as %(example)s)."),
+                ),
+                (
+                    "month_first",
+                    order != "mdy",
+                    N_("A second part above 12, month first: %(count)s of %(total)s values (such as %(example)s)."),
+                ),
+                (
+                    "year_first",
+                    order != "ymd",
+                    N_(
+                        "A four-digit year first, read year-month-day in any order: %(count)s of %(total)s values (such as %(example)s)."
+                    ),
+                ),
+                (
+                    "undecided",
+                    order is not None,
+                    N_(
+                        "Both parts at most 12, read in the order decided: %(count)s of %(total)s values (such as %(example)s)."
+                    ),
+                ),
+            ]
+        )
         if self.two_digit_years:
             example = self.examples["two_digit_years"]
             lines.append(
@@ -217,16 +258,10 @@ class DateEvidence:
                     "rule": TWO_DIGIT_RULE,
                 }
             )
-        if self.typed and self.values:
-            lines.append(
-                N_("Dates in the spreadsheet itself, which need no decision: %(count)s cells.") % {"count": self.typed}
-            )
-        if self.unreadable:
-            lines.append(
-                N_("No date in any order, so row problems: %(count)s values (such as %(example)s).")
-                % {"count": self.unreadable, "example": self.examples["unreadable"]}
-            )
-        return lines
+        return lines + self.closing_lines(
+            typed=N_("Dates in the spreadsheet itself, which need no decision: %(count)s cells."),
+            unreadable=N_("No date in any order, so row problems: %(count)s values (such as %(example)s)."),
+        )
 
 
 def two_digit_year_of(text: str, order: str | None) -> int | str:
@@ -286,7 +321,7 @@ def _date_kind(parts: tuple[str, str, str]) -> str:
 
 
 @dataclass
-class DecimalEvidence:
+class DecimalEvidence(CountedEvidence):
     """What a column's text values say about the decimal separator.
 
     `comma` and `point`: values that show it (1.234,56 and 12,5 the comma; 1,234.56 and
@@ -333,66 +368,53 @@ class DecimalEvidence:
         ) % {"separator": SEPARATOR_LABELS[separator], "count": count, "total": self.values, "example": example}
 
     def headline(self) -> Message:
-        total = self.values
         match self.separator:
             case ",":
-                return N_("Decimal comma: %(count)s of %(total)s values show it (such as %(example)s).") % {
-                    "count": self.comma,
-                    "total": total,
-                    "example": self.examples["comma"],
-                }
+                return self.counted(
+                    N_("Decimal comma: %(count)s of %(total)s values show it (such as %(example)s)."), "comma"
+                )
             case ".":
-                return N_("Decimal point: %(count)s of %(total)s values show it (such as %(example)s).") % {
-                    "count": self.point,
-                    "total": total,
-                    "example": self.examples["point"],
-                }
-        if self.ambiguous and self.comma:
-            return N_("Not decided: as many values show a decimal comma as a decimal point (%(count)s each).") % {
-                "count": self.comma
-            }
-        if self.ambiguous:
-            return N_(
+                return self.counted(
+                    N_("Decimal point: %(count)s of %(total)s values show it (such as %(example)s)."), "point"
+                )
+        return self.undecided_headline(
+            tie=N_("Not decided: as many values show a decimal comma as a decimal point (%(count)s each)."),
+            tie_count=self.comma,
+            undecided=N_(
                 "Not decided: %(count)s of %(total)s values have one separator followed by three digits (such as %(example)s), a thousand and more with a decimal point but one and a bit with a decimal comma."
-            ) % {"count": self.undecided, "total": total, "example": self.examples["undecided"]}
-        if self.typed and not self.values:
-            return N_("Nothing to decide: the %(count)s cells looked at are numbers in the spreadsheet itself.") % {
-                "count": self.typed
-            }
-        return N_("Nothing to decide: none of the values looked at has a decimal separator.")
+            ),
+            typed=N_("Nothing to decide: the %(count)s cells looked at are numbers in the spreadsheet itself."),
+            nothing=N_("Nothing to decide: none of the values looked at has a decimal separator."),
+        )
 
     def lines(self) -> list[Message]:
-        lines = []
-        total = self.values
+        """The rest of the evidence, one sentence each (the headline not included)."""
         separator = self.separator
-        if self.comma and separator != ",":
-            lines.append(
-                N_("A decimal comma: %(count)s of %(total)s values (such as %(example)s).")
-                % {"count": self.comma, "total": total, "example": self.examples["comma"]}
-            )
-        if self.point and separator != ".":
-            lines.append(
-                N_("A decimal point: %(count)s of %(total)s values (such as %(example)s).")
-                % {"count": self.point, "total": total, "example": self.examples["point"]}
-            )
-        if self.undecided and separator is not None:
-            lines.append(
-                N_(
-                    "One separator followed by three digits, read with the separator decided: %(count)s of %(total)s values (such as %(example)s)."
-                )
-                % {"count": self.undecided, "total": total, "example": self.examples["undecided"]}
-            )
-        if self.typed and self.values:
-            lines.append(
-                N_("Numbers in the spreadsheet itself, which need no decision: %(count)s cells.")
-                % {"count": self.typed}
-            )
-        if self.unreadable:
-            lines.append(
-                N_("No number, so row problems: %(count)s values (such as %(example)s).")
-                % {"count": self.unreadable, "example": self.examples["unreadable"]}
-            )
-        return lines
+        lines = self.counted_lines(
+            [
+                (
+                    "comma",
+                    separator != ",",
+                    N_("A decimal comma: %(count)s of %(total)s values (such as %(example)s)."),
+                ),
+                (
+                    "point",
+                    separator != ".",
+                    N_("A decimal point: %(count)s of %(total)s values (such as %(example)s)."),
+                ),
+                (
+                    "undecided",
+                    separator is not None,
+                    N_(
+                        "One separator followed by three digits, read with the separator decided: %(count)s of %(total)s values (such as %(example)s)."
+                    ),
+                ),
+            ]
+        )
+        return lines + self.closing_lines(
+            typed=N_("Numbers in the spreadsheet itself, which need no decision: %(count)s cells."),
+            unreadable=N_("No number, so row problems: %(count)s values (such as %(example)s)."),
+        )
 
 
 def decimal_evidence(values: Iterable[Any]) -> DecimalEvidence:
