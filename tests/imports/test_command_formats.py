@@ -15,12 +15,12 @@ from tests.imports.commands import import_items
 pytestmark = pytest.mark.django_db
 
 SOLL = ("--type", "SOLL", "--user", "importeur")
+HEADER = "Relatienummer;Onderwerp;Instuurdatum\n"
 
 
-def write(tmp_path, name: str, text: str):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
+def soll_mapping(write, *, subject: str | dict = "Onderwerp", submitted_at: str | dict = "Instuurdatum"):
+    """A --mapping file for SOLL rows of HEADER, the subject and submit date as given."""
+    return write("mapping.json", {"relation": "Relatienummer", "subject": subject, "submitted_at": submitted_at})
 
 
 def submit_dates() -> list[dt.date]:
@@ -28,10 +28,8 @@ def submit_dates() -> list[dt.date]:
     return sorted(timezone.localtime(item.submitted_at).date() for item in items)
 
 
-def test_a_month_first_column_is_read_month_first_and_the_decision_is_printed(demo, tmp_path):
-    rows = write(
-        tmp_path, "rows.csv", "Relatienummer;Onderwerp;Instuurdatum\n10001;Brief;03/25/2026\n10002;CV;04/01/2026\n"
-    )
+def test_a_month_first_column_is_read_month_first_and_the_decision_is_printed(demo, write):
+    rows = write("rows.csv", HEADER + "10001;Brief;03/25/2026\n10002;CV;04/01/2026\n")
     code, out, err = import_items(rows, *SOLL, "--json")
     assert code == 0, err
     assert submit_dates() == [dt.date(2026, 3, 25), dt.date(2026, 4, 1)]
@@ -54,8 +52,8 @@ def test_a_month_first_column_is_read_month_first_and_the_decision_is_printed(de
     assert saved.mapping["submitted_at"] == {"column": "Instuurdatum", "date_order": "mdy"}
 
 
-def test_an_undecided_column_refuses_the_run_naming_the_column_and_the_key(demo, tmp_path):
-    rows = write(tmp_path, "rows.csv", "Relatienummer;Onderwerp;Instuurdatum\n10001;Brief;03-04-2025\n")
+def test_an_undecided_column_refuses_the_run_naming_the_column_and_the_key(demo, write):
+    rows = write("rows.csv", HEADER + "10001;Brief;03-04-2025\n")
     code, _out, err = import_items(rows, *SOLL)
     assert code == 2
     assert (
@@ -67,42 +65,21 @@ def test_an_undecided_column_refuses_the_run_naming_the_column_and_the_key(demo,
     assert ImportJob.objects.get().state == ImportJob.State.CANCELLED
 
 
-def test_the_mapping_file_decides_an_undecided_column(demo, tmp_path):
-    rows = write(tmp_path, "rows.csv", "Relatienummer;Onderwerp;Instuurdatum\n10001;Brief;03-04-2025\n")
-    mapping = write(
-        tmp_path,
-        "mapping.json",
-        json.dumps(
-            {
-                "relation": "Relatienummer",
-                "subject": "Onderwerp",
-                "submitted_at": {"column": "Instuurdatum", "date_order": "mdy"},
-            }
-        ),
-    )
+def test_the_mapping_file_decides_an_undecided_column(demo, write):
+    rows = write("rows.csv", HEADER + "10001;Brief;03-04-2025\n")
+    mapping = soll_mapping(write, submitted_at={"column": "Instuurdatum", "date_order": "mdy"})
     code, _out, err = import_items(rows, *SOLL, "--mapping", mapping)
     assert code == 0, err
     assert "Column 'Instuurdatum' (submit date): month first (12-31-2025), as the mapping says." in err
     assert submit_dates() == [dt.date(2025, 3, 4)]
 
 
-def test_a_value_that_contradicts_the_mapping_is_a_row_problem_naming_the_order(demo, tmp_path):
+def test_a_value_that_contradicts_the_mapping_is_a_row_problem_naming_the_order(demo, write):
     rows = write(
-        tmp_path,
         "rows.csv",
-        "Relatienummer;Onderwerp;Instuurdatum\n10001;Brief;03-04-2025\n10002;CV;13/25/2026\n10002;CV;03/25/2026\n",
+        HEADER + "10001;Brief;03-04-2025\n10002;CV;13/25/2026\n10002;CV;03/25/2026\n",
     )
-    mapping = write(
-        tmp_path,
-        "mapping.json",
-        json.dumps(
-            {
-                "relation": "Relatienummer",
-                "subject": "Onderwerp",
-                "submitted_at": {"column": "Instuurdatum", "date_order": "dmy"},
-            }
-        ),
-    )
+    mapping = soll_mapping(write, submitted_at={"column": "Instuurdatum", "date_order": "dmy"})
     code, out, err = import_items(rows, *SOLL, "--mapping", mapping, "--json")
     assert code == 1
     assert (
@@ -115,18 +92,12 @@ def test_a_value_that_contradicts_the_mapping_is_a_row_problem_naming_the_order(
     assert all("day first (31-12-2025), the order decided for this column" in message for message in messages)
 
 
-def test_a_decision_in_the_mapping_is_checked(demo, tmp_path):
-    rows = write(tmp_path, "rows.csv", "Relatienummer;Onderwerp;Instuurdatum\n10001;Brief;13-04-2025\n")
-    mapping = write(
-        tmp_path,
-        "mapping.json",
-        json.dumps(
-            {
-                "relation": "Relatienummer",
-                "subject": {"column": "Onderwerp", "date_order": "dmy"},
-                "submitted_at": {"column": "Instuurdatum", "date_order": "dd-mm"},
-            }
-        ),
+def test_a_decision_in_the_mapping_is_checked(demo, write):
+    rows = write("rows.csv", HEADER + "10001;Brief;13-04-2025\n")
+    mapping = soll_mapping(
+        write,
+        subject={"column": "Onderwerp", "date_order": "dmy"},
+        submitted_at={"column": "Instuurdatum", "date_order": "dd-mm"},
     )
     code, _out, err = import_items(rows, *SOLL, "--mapping", mapping)
     assert code == 2
@@ -136,42 +107,27 @@ def test_a_decision_in_the_mapping_is_checked(demo, tmp_path):
     )
 
 
-def test_a_date_order_for_a_field_that_is_no_date_is_refused(demo, tmp_path):
-    rows = write(tmp_path, "rows.csv", "Relatienummer;Onderwerp;Instuurdatum\n10001;Brief;13-04-2025\n")
-    mapping = write(
-        tmp_path,
-        "mapping.json",
-        json.dumps(
-            {
-                "relation": "Relatienummer",
-                "subject": {"column": "Onderwerp", "date_order": "dmy"},
-                "submitted_at": "Instuurdatum",
-            }
-        ),
-    )
+def test_a_date_order_for_a_field_that_is_no_date_is_refused(demo, write):
+    rows = write("rows.csv", HEADER + "10001;Brief;13-04-2025\n")
+    mapping = soll_mapping(write, subject={"column": "Onderwerp", "date_order": "dmy"})
     code, _out, err = import_items(rows, *SOLL, "--mapping", mapping)
     assert code == 2
     assert 'Subject is no date: remove "date_order" from its mapping.' in err
 
 
-def test_a_decimal_column_is_read_with_its_separator(demo, tmp_path):
-    rows = write(
-        tmp_path, "rows.csv", "Relatienummer;Salaris;Ingangsdatum\n10001;1,234;2026-01-14\n10002;2,500;2026-02-01\n"
-    )
+def test_a_decimal_column_is_read_with_its_separator(demo, write):
+    rows = write("rows.csv", "Relatienummer;Salaris;Ingangsdatum\n10001;1,234;2026-01-14\n10002;2,500;2026-02-01\n")
     args = ("--type", "CONTR", "--user", "importeur")
     code, _out, err = import_items(rows, *args)
     assert code == 2
     assert '"decimal": "," (comma) or "." (point)' in err
     mapping = write(
-        tmp_path,
         "mapping.json",
-        json.dumps(
-            {
-                "relation": "Relatienummer",
-                "free_Salaris": {"column": "Salaris", "decimal": "."},
-                "free_Ingangsdatum": "Ingangsdatum",
-            }
-        ),
+        {
+            "relation": "Relatienummer",
+            "free_Salaris": {"column": "Salaris", "decimal": "."},
+            "free_Ingangsdatum": "Ingangsdatum",
+        },
     )
     code, _out, err = import_items(rows, *args, "--mapping", mapping)
     assert code == 0, err

@@ -10,11 +10,10 @@ from imports import services
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline.mapping import check_mapping, shape_problems
 from imports.pipeline.outcomes import Problem, Summary, UnknownValues
-from tests.imports.wizard import start_job, user
+from tests.imports.wizard import checked_job, form_data, map_url, start_job, user
 
 pytestmark = pytest.mark.django_db
 
-IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 KLACHT_CSV = (
     "Relatienummer;Onderwerp;Ernst;Prioriteit\n"
     "20001;Te laat;middel;hoog\n"
@@ -25,10 +24,7 @@ KLACHT_CSV = (
 
 
 def klacht_job(text: str = KLACHT_CSV, username: str = "importeur") -> ImportJob:
-    job = start_job(text, type_code="KLACHT", username=username, name="klachten.csv")
-    assert services.set_mapping(job=job, mapping=services.suggest_mapping_for(job)) == []
-    services.validate_import(job=job)
-    return ImportJob.objects.get(pk=job.pk)
+    return checked_job(text, type_code="KLACHT", username=username, name="klachten.csv")
 
 
 def check_url(job) -> str:
@@ -150,16 +146,12 @@ def test_the_check_page_shows_the_values_in_the_viewers_language(importeur, clie
     assert "Waarden niet herkend" in content
 
 
-def test_applying_the_choices_checks_again_without_a_new_upload(
-    importeur, client, demo, settings, django_capture_on_commit_callbacks
-):
-    settings.TASKS = IMMEDIATE
+def test_applying_the_choices_checks_again_without_a_new_upload(importeur, client, demo, checked_at_once):
     job = klacht_job()
     rows = {row.value: row for row in client.get(check_url(job)).context["unknown"].rows}
     data = {f"value_{rows['middel'].index}": "MIDDEN", f"value_{rows['urgent'].index}": "high"}
     data[f"value_{rows['zeer ernstig'].index}"] = ""  # leave these rows invalid
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("imports:values", args=[job.pk]), data)
+    response = checked_at_once(client, reverse("imports:values", args=[job.pk]), data)
     assert response["Location"] == check_url(job)
     job.refresh_from_db()
     assert job.state == "validated"
@@ -225,20 +217,19 @@ def test_a_shared_mapping_carries_its_values(demo):
 def test_the_mapping_page_lists_the_remembered_values_changeable_and_removable(importeur, client, demo):
     remembered_choices(klacht_job())
     job = start_job(KLACHT_CSV, type_code="KLACHT", name="klachten.csv")
-    page = client.get(reverse("imports:map", args=[job.pk]))
+    page = client.get(map_url(job))
     content = page.content.decode()
     assert "Remembered values" in content and "middel" in content
-    form = page.context["form"]
-    data = {name: form[name].value() or "" for name in form.fields}
+    data = form_data(page)
     assert data["value_0"] == "MIDDEN"
     data["value_0"] = "HOOG"
-    client.post(reverse("imports:map", args=[job.pk]), data)
+    client.post(map_url(job), data)
     job.refresh_from_db()
     assert job.mapping["characteristic_1"]["values"] == {"middel": "HOOG"}
     data["value_0"] = ""
     job.state = "uploaded"
     job.save()
-    client.post(reverse("imports:map", args=[job.pk]), data)
+    client.post(map_url(job), data)
     job.refresh_from_db()
     assert "values" not in job.mapping["characteristic_1"]
 

@@ -7,11 +7,10 @@ from django.urls import reverse
 
 from imports import services
 from imports.models import ImportJob
-from tests.imports.wizard import start_job, user
+from tests.imports.wizard import checked_job, form_data, map_url, start_job, user
 
 pytestmark = pytest.mark.django_db
 
-IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 # E0003 is the employee number of 10003 Carla Bakker (Leeuwarden), the demo's SOLL needs an employee.
 NAMED = (
     "Relatienummer;Onderwerp;Instuurdatum\n"
@@ -24,10 +23,7 @@ NAMED = (
 
 
 def validated(text: str = NAMED) -> ImportJob:
-    job = start_job(text)
-    assert services.set_mapping(job=job, mapping=services.suggest_mapping_for(job)) == []
-    services.validate_import(job=job)
-    return ImportJob.objects.get(pk=job.pk)
+    return checked_job(text)
 
 
 def test_each_reference_is_listed_once_with_its_rows_and_candidates(importeur, client):
@@ -44,18 +40,15 @@ def test_each_reference_is_listed_once_with_its_rows_and_candidates(importeur, c
     assert "No relation you may see has a number, role number or name like Niemand." in content
 
 
-def test_applying_the_choices_keeps_them_in_the_mapping_and_checks_again(
-    importeur, client, settings, django_capture_on_commit_callbacks
-):
-    settings.TASKS = IMMEDIATE
+def test_applying_the_choices_keeps_them_in_the_mapping_and_checks_again(importeur, client, checked_at_once):
     job = validated()
     assert job.invalid_row_count == 4
 
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            reverse("imports:destinations", args=[job.pk]),
-            {"relation-0": "10003", "relation-1": "10003", "relation-2": ""},
-        )
+    response = checked_at_once(
+        client,
+        reverse("imports:destinations", args=[job.pk]),
+        {"relation-0": "10003", "relation-1": "10003", "relation-2": ""},
+    )
 
     assert response["Location"] == reverse("imports:check", args=[job.pk])
     job.refresh_from_db()
@@ -102,9 +95,7 @@ def test_the_next_file_of_the_same_kind_finds_the_destinations_without_a_questio
     services.remember_mapping(job=ImportJob.objects.get(pk=first.pk))
     job = start_job(NAMED)
 
-    page = client.get(reverse("imports:map", args=[job.pk]))
-    form = page.context["form"]
-    client.post(reverse("imports:map", args=[job.pk]), {name: form[name].value() or "" for name in form.fields})
+    client.post(map_url(job), form_data(client.get(map_url(job))))
     job.refresh_from_db()
     assert job.mapping["relation"]["values"] == {"E0003": "10003", "Carla Bakker": "10003"}
     services.run_validation(job_id=str(job.pk))  # queued by the saved mapping
@@ -117,9 +108,7 @@ def test_the_next_file_of_the_same_kind_finds_the_destinations_without_a_questio
 def test_a_contact_named_by_its_person_is_offered_within_the_rows_relation(importeur, client):
     # Contact 30004 is person 10004 Daan Visser (Zwolle) at organisation 20004.
     text = "Relatienummer;Contactpersoon;Onderwerp\n20004;Daan Visser;Brief\n20004;10004;Brief\n"
-    job = start_job(text, type_code="CORR")
-    assert services.set_mapping(job=job, mapping=services.suggest_mapping_for(job)) == []
-    services.validate_import(job=job)
+    job = checked_job(text, type_code="CORR")
 
     content = client.get(reverse("imports:check", args=[job.pk])).content.decode()
 

@@ -6,14 +6,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.urls import reverse
 from django.utils import timezone
 
 from dossier.models import ItemType
 from imports import services
-from imports.models import ImportJob, SavedMapping
-from imports.pipeline.mapping import header_key
-from tests.imports.wizard import start_job, user
+from imports.models import ImportJob
+from tests.imports.wizard import form_data, map_url, remembered, start_job
 
 pytestmark = pytest.mark.django_db
 
@@ -21,30 +19,7 @@ MONTH_FIRST = (
     "Relatienummer;Onderwerp;Instuurdatum\n10001;Brief;03/25/2026\n10002;CV;04/13/2026\n10003;Brief;04/01/2026\n"
 )
 UNDECIDED = "Relatienummer;Onderwerp;Instuurdatum\n10001;Brief;03-04-2025\n10002;CV;04-04-2025\n"
-IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 SALARIES = "Relatienummer;Salaris;Ingangsdatum\n10001;3.250,50;14-01-2026\n10002;2.800,00;01-02-2026\n"
-
-
-@pytest.fixture
-def checked_at_once(settings, django_capture_on_commit_callbacks):
-    """Saving the mapping runs the check at once (the task backend runs tasks immediately)."""
-    settings.TASKS = IMMEDIATE
-
-    def post(client, url, data):
-        with django_capture_on_commit_callbacks(execute=True):
-            return client.post(url, data)
-
-    return post
-
-
-def map_url(job) -> str:
-    return reverse("imports:map", args=[job.pk])
-
-
-def form_data(response) -> dict[str, str]:
-    """What the page's form would send as it is."""
-    form = response.context["form"]
-    return {name: form[name].value() or "" for name in form.fields}
 
 
 def format_of(response, code: str) -> dict:
@@ -118,12 +93,9 @@ def test_the_show_button_asks_nothing_and_saves_nothing(importeur, client):
 
 def test_a_remembered_decision_is_shown_as_remembered_and_can_be_changed(importeur, client):
     job = start_job(UNDECIDED)
-    SavedMapping.objects.create(
-        owner=user("importeur"),
-        item_type=job.item_type,
-        header_key=header_key(job.headers),
-        headers=job.headers,
-        mapping={
+    remembered(
+        job,
+        {
             "relation": {"column": "Relatienummer"},
             "subject": {"column": "Onderwerp"},
             "submitted_at": {"column": "Instuurdatum", "date_order": "mdy"},
@@ -149,12 +121,9 @@ def test_a_remembered_decision_is_shown_as_remembered_and_can_be_changed(importe
 def test_a_remembered_decision_that_the_values_contradict_says_which_rows_will_not_fit(importeur, client):
     job = start_job(MONTH_FIRST)
     job.mapping = {}
-    SavedMapping.objects.create(
-        owner=user("importeur"),
-        item_type=job.item_type,
-        header_key=header_key(job.headers),
-        headers=job.headers,
-        mapping={
+    remembered(
+        job,
+        {
             "relation": {"column": "Relatienummer"},
             "submitted_at": {"column": "Instuurdatum", "date_order": "dmy"},
         },

@@ -10,7 +10,7 @@ from dossier.models import Relation
 from imports import services
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline.mapping import header_key
-from tests.imports.wizard import start_job, user
+from tests.imports.wizard import form_data, map_url, start_job, user
 
 pytestmark = pytest.mark.django_db
 
@@ -19,16 +19,6 @@ pytestmark = pytest.mark.django_db
 def job(demo, client):
     client.force_login(user("importeur"))
     return start_job()
-
-
-def map_url(job) -> str:
-    return reverse("imports:map", args=[job.pk])
-
-
-def form_data(response) -> dict[str, str]:
-    """What the page's form would send as it is."""
-    form = response.context["form"]
-    return {name: form[name].value() or "" for name in form.fields}
 
 
 def test_it_shows_every_field_of_the_type_with_its_matched_column(job, client):

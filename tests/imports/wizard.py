@@ -5,11 +5,16 @@ import io
 
 import openpyxl
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 
 from dossier.models import ItemType
 from imports import services
+from imports.models import ImportJob, SavedMapping
+from imports.pipeline.mapping import header_key
 
 SOLL_CSV = "Relatienummer;Onderwerp;Instuurdatum\n10001;Sollicitatiebrief;03-04-2025\n10002;CV;04-04-2025\n"
+# settings.TASKS for a test whose queued tasks run at once (see the checked_at_once fixture).
+IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
 def user(name: str):
@@ -42,4 +47,33 @@ def start_job(text: str = SOLL_CSV, *, username: str = "importeur", type_code: s
         item_type=ItemType.objects.get(code=type_code),
         file=io.BytesIO(text.encode("utf-8") if isinstance(text, str) else text),
         file_name=name,
+    )
+
+
+def checked_job(text: str = SOLL_CSV, **start) -> ImportJob:
+    """A job of `text` (start_job's arguments) mapped as suggested and checked, read again."""
+    job = start_job(text, **start)
+    assert services.set_mapping(job=job, mapping=services.suggest_mapping_for(job)) == []
+    services.validate_import(job=job)
+    return ImportJob.objects.get(pk=job.pk)
+
+
+def map_url(job) -> str:
+    return reverse("imports:map", args=[job.pk])
+
+
+def form_data(response) -> dict[str, str]:
+    """What the page's form would send as it is."""
+    form = response.context["form"]
+    return {name: form[name].value() or "" for name in form.fields}
+
+
+def remembered(job, mapping: dict, *, username: str = "importeur") -> SavedMapping:
+    """`mapping` remembered for `username`, the job's type and its header set."""
+    return SavedMapping.objects.create(
+        owner=user(username),
+        item_type=job.item_type,
+        header_key=header_key(job.headers),
+        headers=job.headers,
+        mapping=mapping,
     )
