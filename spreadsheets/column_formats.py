@@ -80,45 +80,59 @@ def date_parts(text: str) -> tuple[str, str, str] | None:
 
 
 class CountedEvidence:
-    """The sentences DateEvidence and DecimalEvidence both say: how many of a column's text
-    values (`values`) are of one kind, with the first example; the undecided headline; the
-    cells typed by the spreadsheet and the values that are none of the kinds (`typed`,
-    `unreadable`). Each class passes its own words."""
+    """What DateEvidence and DecimalEvidence both say, each in its own words (its class
+    sentences): how many of a column's text values (`values`) are of one kind, with the first
+    example; the headline when nothing is decided; the cells typed by the spreadsheet and the
+    values that are none of the kinds (`typed`, `unreadable`).
+
+    COUNTED: (kind, the decision it stands for, sentence) of each kind that may be a line;
+    a kind's line is said when the values have it and the decision is another (the
+    undecided kind stands for no decision: said once something is decided). TIE, UNDECIDED,
+    ONLY_TYPED, NOTHING: the undecided headlines; TYPED, UNREADABLE: the closing lines."""
 
     values: int
     typed: int
     unreadable: int
     examples: dict[str, str]
     ambiguous: bool
+    COUNTED: tuple[tuple[str, str | None, Message], ...]
+    TIE: Message
+    UNDECIDED: Message
+    ONLY_TYPED: Message
+    NOTHING: Message
+    TYPED: Message
+    UNREADABLE: Message
 
     def counted(self, message: Message, kind: str) -> Message:
         """`message` with the count of the `kind` values, the total and their first example."""
         return message % {"count": getattr(self, kind), "total": self.values, "example": self.examples[kind]}
 
-    def counted_lines(self, sentences: Iterable[tuple[str, bool, Message]]) -> list[Message]:
-        """The sentence of each (kind, wanted, message) that is wanted and has values."""
-        return [self.counted(message, kind) for kind, wanted, message in sentences if wanted and getattr(self, kind)]
+    def counted_lines(self, decision: str | None) -> list[Message]:
+        """A line for each kind of COUNTED the values have and `decision` is not."""
+        return [
+            self.counted(message, kind)
+            for kind, own, message in self.COUNTED
+            if getattr(self, kind) and decision != own
+        ]
 
-    def undecided_headline(
-        self, *, tie: Message, tie_count: int, undecided: Message, typed: Message, nothing: Message
-    ) -> Message:
-        """The headline when the values decide nothing: as many say one as the other (`tie`,
-        with `tie_count`), none says (`undecided`), they are all typed cells, or nothing."""
+    def undecided_headline(self, tie_count: int) -> Message:
+        """The headline when the values decide nothing: as many say one as the other (TIE,
+        `tie_count` each), none says (UNDECIDED), they are all typed cells, or nothing."""
         if self.ambiguous and tie_count:
-            return tie % {"count": tie_count}
+            return self.TIE % {"count": tie_count}
         if self.ambiguous:
-            return self.counted(undecided, "undecided")
+            return self.counted(self.UNDECIDED, "undecided")
         if self.typed and not self.values:
-            return typed % {"count": self.typed}
-        return nothing
+            return self.ONLY_TYPED % {"count": self.typed}
+        return self.NOTHING
 
-    def closing_lines(self, *, typed: Message, unreadable: Message) -> list[Message]:
+    def closing_lines(self) -> list[Message]:
         """The typed cells beside text values, and the values that are none of the kinds."""
         lines = []
         if self.typed and self.values:
-            lines.append(typed % {"count": self.typed})
+            lines.append(self.TYPED % {"count": self.typed})
         if self.unreadable:
-            lines.append(unreadable % {"count": self.unreadable, "example": self.examples["unreadable"]})
+            lines.append(self.UNREADABLE % {"count": self.unreadable, "example": self.examples["unreadable"]})
         return lines
 
 
@@ -145,6 +159,41 @@ class DateEvidence(CountedEvidence):
     two_digit_years: int = 0
     unreadable: int = 0
     examples: dict[str, str] = field(default_factory=dict)
+
+    COUNTED = (
+        (
+            "day_first",
+            "dmy",
+            N_("A first part above 12, day first: %(count)s of %(total)s values (such as %(example)s)."),
+        ),
+        (
+            "month_first",
+            "mdy",
+            N_("A second part above 12, month first: %(count)s of %(total)s values (such as %(example)s)."),
+        ),
+        (
+            "year_first",
+            "ymd",
+            N_(
+                "A four-digit year first, read year-month-day in any order: %(count)s of %(total)s values (such as %(example)s)."
+            ),
+        ),
+        (
+            "undecided",
+            None,
+            N_(
+                "Both parts at most 12, read in the order decided: %(count)s of %(total)s values (such as %(example)s)."
+            ),
+        ),
+    )
+    TIE = N_("Not decided: as many values have a first part above 12 as a second part above 12 (%(count)s each).")
+    UNDECIDED = N_(
+        "Not decided: none of the %(total)s values has a part above 12 (such as %(example)s), so they do not say whether the day or the month comes first."
+    )
+    ONLY_TYPED = N_("Nothing to decide: the %(count)s cells looked at are dates in the spreadsheet itself.")
+    NOTHING = N_("Nothing to decide: none of the values looked at is a date written as text.")
+    TYPED = N_("Dates in the spreadsheet itself, which need no decision: %(count)s cells.")
+    UNREADABLE = N_("No date in any order, so row problems: %(count)s values (such as %(example)s).")
 
     @property
     def order(self) -> str | None:
@@ -204,49 +253,12 @@ class DateEvidence(CountedEvidence):
                     N_("Year first: %(count)s of %(total)s values begin with a four-digit year (such as %(example)s)."),
                     "year_first",
                 )
-        return self.undecided_headline(
-            tie=N_(
-                "Not decided: as many values have a first part above 12 as a second part above 12 (%(count)s each)."
-            ),
-            tie_count=self.day_first,
-            undecided=N_(
-                "Not decided: none of the %(total)s values has a part above 12 (such as %(example)s), so they do not say whether the day or the month comes first."
-            ),
-            typed=N_("Nothing to decide: the %(count)s cells looked at are dates in the spreadsheet itself."),
-            nothing=N_("Nothing to decide: none of the values looked at is a date written as text."),
-        )
+        return self.undecided_headline(self.day_first)
 
     def lines(self) -> list[Message]:
         """The rest of the evidence, one sentence each (the headline not included)."""
         order = self.order
-        lines = self.counted_lines(
-            [
-                (
-                    "day_first",
-                    order != "dmy",
-                    N_("A first part above 12, day first: %(count)s of %(total)s values (such as %(example)s)."),
-                ),
-                (
-                    "month_first",
-                    order != "mdy",
-                    N_("A second part above 12, month first: %(count)s of %(total)s values (such as %(example)s)."),
-                ),
-                (
-                    "year_first",
-                    order != "ymd",
-                    N_(
-                        "A four-digit year first, read year-month-day in any order: %(count)s of %(total)s values (such as %(example)s)."
-                    ),
-                ),
-                (
-                    "undecided",
-                    order is not None,
-                    N_(
-                        "Both parts at most 12, read in the order decided: %(count)s of %(total)s values (such as %(example)s)."
-                    ),
-                ),
-            ]
-        )
+        lines = self.counted_lines(order)
         if self.two_digit_years:
             example = self.examples["two_digit_years"]
             lines.append(
@@ -258,10 +270,7 @@ class DateEvidence(CountedEvidence):
                     "rule": TWO_DIGIT_RULE,
                 }
             )
-        return lines + self.closing_lines(
-            typed=N_("Dates in the spreadsheet itself, which need no decision: %(count)s cells."),
-            unreadable=N_("No date in any order, so row problems: %(count)s values (such as %(example)s)."),
-        )
+        return lines + self.closing_lines()
 
 
 def two_digit_year_of(text: str, order: str | None) -> int | str:
@@ -339,6 +348,26 @@ class DecimalEvidence(CountedEvidence):
     unreadable: int = 0
     examples: dict[str, str] = field(default_factory=dict)
 
+    COUNTED = (
+        ("comma", ",", N_("A decimal comma: %(count)s of %(total)s values (such as %(example)s).")),
+        ("point", ".", N_("A decimal point: %(count)s of %(total)s values (such as %(example)s).")),
+        (
+            "undecided",
+            None,
+            N_(
+                "One separator followed by three digits, read with the separator decided: %(count)s of %(total)s values (such as %(example)s)."
+            ),
+        ),
+    )
+    TIE = N_("Not decided: as many values show a decimal comma as a decimal point (%(count)s each).")
+    UNDECIDED = N_(
+        "Not decided: %(count)s of %(total)s values have one separator followed by three digits (such as %(example)s), a thousand and more with a decimal point but one and a bit with a decimal comma."
+    )
+    ONLY_TYPED = N_("Nothing to decide: the %(count)s cells looked at are numbers in the spreadsheet itself.")
+    NOTHING = N_("Nothing to decide: none of the values looked at has a decimal separator.")
+    TYPED = N_("Numbers in the spreadsheet itself, which need no decision: %(count)s cells.")
+    UNREADABLE = N_("No number, so row problems: %(count)s values (such as %(example)s).")
+
     @property
     def separator(self) -> str | None:
         if self.comma == self.point:
@@ -377,44 +406,11 @@ class DecimalEvidence(CountedEvidence):
                 return self.counted(
                     N_("Decimal point: %(count)s of %(total)s values show it (such as %(example)s)."), "point"
                 )
-        return self.undecided_headline(
-            tie=N_("Not decided: as many values show a decimal comma as a decimal point (%(count)s each)."),
-            tie_count=self.comma,
-            undecided=N_(
-                "Not decided: %(count)s of %(total)s values have one separator followed by three digits (such as %(example)s), a thousand and more with a decimal point but one and a bit with a decimal comma."
-            ),
-            typed=N_("Nothing to decide: the %(count)s cells looked at are numbers in the spreadsheet itself."),
-            nothing=N_("Nothing to decide: none of the values looked at has a decimal separator."),
-        )
+        return self.undecided_headline(self.comma)
 
     def lines(self) -> list[Message]:
         """The rest of the evidence, one sentence each (the headline not included)."""
-        separator = self.separator
-        lines = self.counted_lines(
-            [
-                (
-                    "comma",
-                    separator != ",",
-                    N_("A decimal comma: %(count)s of %(total)s values (such as %(example)s)."),
-                ),
-                (
-                    "point",
-                    separator != ".",
-                    N_("A decimal point: %(count)s of %(total)s values (such as %(example)s)."),
-                ),
-                (
-                    "undecided",
-                    separator is not None,
-                    N_(
-                        "One separator followed by three digits, read with the separator decided: %(count)s of %(total)s values (such as %(example)s)."
-                    ),
-                ),
-            ]
-        )
-        return lines + self.closing_lines(
-            typed=N_("Numbers in the spreadsheet itself, which need no decision: %(count)s cells."),
-            unreadable=N_("No number, so row problems: %(count)s values (such as %(example)s)."),
-        )
+        return self.counted_lines(self.separator) + self.closing_lines()
 
 
 def decimal_evidence(values: Iterable[Any]) -> DecimalEvidence:
