@@ -87,3 +87,26 @@ def test_unknown_values_are_fixed_on_the_check_page_and_remembered_for_the_next_
     assert world.job(following)[0] == "validated"
     violations.extend(page.evaluate("window.__violations"))
     assert violations == []
+
+
+def test_a_checked_import_that_will_not_be_continued_is_dropped_and_ends_cancelled(world, watched, tmp_path):
+    page, violations = watched
+    sign_in(page, world, "importeur")
+    job = upload_and_map(page, world, complaints(tmp_path, "klachten-weg.csv", FIRST), type_code="KLACHT")
+    page.wait_for_selector("#check-values", timeout=60_000)
+    (stored,) = world.query("SELECT file FROM imports_importjob WHERE id = ?", job.replace("-", ""))
+    assert stored and (world.folder / "private" / stored).exists()
+    page.click("#discard-button")
+    page.wait_for_selector("#discard-yes")  # the confirmation: a GET changes nothing
+    assert world.job(job)[0] == "validated"
+    assert "The import history keeps its record, as cancelled." in page.content()
+    page.click("#discard-yes")
+    page.wait_for_url(f"**/importjob/{job}/**")
+    assert "The import of klachten-weg.csv was cancelled: its files were removed" in page.content()
+    assert page.locator("#history-state").inner_text().startswith("Cancelled by importeur at")
+    assert world.job(job)[0] == "cancelled"
+    assert world.query("SELECT file FROM imports_importjob WHERE id = ?", job.replace("-", ""))[0] == ""
+    assert not (world.folder / "private" / stored).exists()
+    assert world.items_of(job) == 0
+    violations.extend(page.evaluate("window.__violations"))
+    assert violations == []
