@@ -72,6 +72,7 @@ CODE_TITLES = {
     "contact_not_of_relation": gettext_lazy("Contact of another organisation"),
     "regarding_without_relation": gettext_lazy("Regarding without a relation"),
     "regarding_role_missing": gettext_lazy("Relation lacks the role"),
+    "relation_blocked": gettext_lazy("Relation blocked"),
     "characteristic_required": gettext_lazy("Characteristic required"),
     "characteristic_combination": gettext_lazy("Combination of characteristics not allowed"),
     "end_before_begin": gettext_lazy("End date before begin date"),
