@@ -44,7 +44,7 @@ def test_the_json_summary_holds_them(demo, named_csv):
     assert found["E0003"]["evidence"] == "role_number"
     assert found["E0003"]["first_rows"] == [2, 4]
     assert found["E0003"]["candidates"] == [
-        {"number": "10003", "label": "10003 Carla Bakker, Leeuwarden (person)", "is_active": True}
+        {"number": "10003", "label": "10003 Carla Bakker, Leeuwarden (person)", "is_active": True, "blocked": False}
     ]
     assert found["Niemand"]["suggestion"] is None
 
