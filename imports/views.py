@@ -770,7 +770,10 @@ def relation_search(request: HttpRequest) -> JsonResponse:
     query = request.GET.get("q", "").strip()
     if len(query) < 2:
         return JsonResponse({"results": []})
-    found = Relation.objects.filter(Q(number__startswith=query) | Q(name__icontains=query), is_active=True)
+    # A blocked relation gets no new item (dossier.spec): it would fail every row.
+    found = Relation.objects.filter(
+        Q(number__startswith=query) | Q(name__icontains=query), is_active=True, blocked=False
+    )
     results = [{"number": r.number, "name": r.name} for r in found.order_by("number")[:RELATION_RESULTS]]
     return JsonResponse({"results": results})
 

@@ -72,6 +72,8 @@ def test_it_blocks_and_unblocks_relations_from_a_file_and_exports_the_flag(acme_
     assert exported[2].startswith("20001,organisation,Acme,,,1,1,")
     RelationResource().import_data(csv(RELATIONS_CSV))  # a file without the column leaves it alone
     assert models.Relation.objects.get(number="20001").blocked is True
+    RelationResource().import_data(csv("nummer,Geblokkeerd\n20001,nee\n"))  # in Dutch
+    assert models.Relation.objects.get(number="20001").blocked is False
 
 
 def test_it_exports_contacts_naming_organisation_and_person_by_number(acme_and_jan):

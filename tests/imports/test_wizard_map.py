@@ -246,6 +246,13 @@ def test_the_relation_search_finds_by_number_and_by_name(demo, client):
     assert {"number": "20001", "name": name} in by_name
 
 
+def test_the_relation_search_offers_no_blocked_relation(demo, client):
+    client.force_login(user("importeur"))
+    url = reverse("imports:relation-search")
+    assert client.get(url, {"q": "Kwartel"}).json()["results"] == []  # 20050, blocked in the demo
+    assert client.get(url, {"q": "2005"}).json()["results"] == []
+
+
 def test_the_relation_search_refuses_zonderrechten(demo, client):
     client.force_login(user("zonderrechten"))
     assert client.get(reverse("imports:relation-search"), {"q": "1000"}).status_code == 403
