@@ -220,6 +220,18 @@ def test_it_filters_relations_by_role(root_client, db):
     assert "Piet Pietersen" not in response.text
 
 
+def test_an_administrator_blocks_a_relation_and_finds_the_blocked_ones(root_client, db):
+    jan = RelationFactory(name="Jan Jansen")
+    RelationFactory(name="Piet Pietersen", blocked=True)
+
+    page = root_client.get(admin_url(models.Relation, "change", jan.pk))
+    assert 'name="blocked"' in page.text and "an administrator can unblock it here" in page.text
+    response = root_client.get(admin_url(models.Relation, "changelist"), {"blocked__exact": "1"})
+
+    assert "Piet Pietersen" in response.text
+    assert "Jan Jansen" not in response.text
+
+
 def test_it_lists_a_relations_contacts_and_roles(root_client, world):
     response = root_client.get(admin_url(models.Relation, "change", world["organisation"].pk))
 
