@@ -93,7 +93,7 @@ def test_a_checked_import_that_will_not_be_continued_is_dropped_and_ends_cancell
     page, violations = watched
     sign_in(page, world, "importeur")
     job = upload_and_map(page, world, complaints(tmp_path, "klachten-weg.csv", FIRST), type_code="KLACHT")
-    page.wait_for_selector("#check-values", timeout=60_000)
+    page.wait_for_selector("#discard-button", timeout=60_000)  # checked (values remembered or not)
     (stored,) = world.query("SELECT file FROM imports_importjob WHERE id = ?", job.replace("-", ""))
     assert stored and (world.folder / "private" / stored).exists()
     page.click("#discard-button")
