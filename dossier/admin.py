@@ -695,7 +695,15 @@ class ItemTypeAdmin(BaseAdmin):
         ),
         (
             _("Numbering, attachments and outgoing post"),
-            {"fields": ("last_number", "attach_file", "outgoing_post_choice")},
+            {
+                "fields": (
+                    "last_number",
+                    "attach_file",
+                    "attachment_types",
+                    "attachment_max_size",
+                    "outgoing_post_choice",
+                )
+            },
         ),
         (_("Destination"), {"fields": ("relation_state", "contact_state")}),
         (_("Regarding"), {"fields": tuple(f"{code}_state" for code in REGARDING_ROLES)}),

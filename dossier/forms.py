@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dossier.access import may_use_profile, usable_item_types
-from dossier.attachments import Where, accept_attribute, check_attachment, limits_text
+from dossier.attachments import Where, accept_attribute, check_attachment, check_content, limits_text
 from dossier.models import (
     EXTRA_MODELS,
     Contact,
@@ -166,22 +166,28 @@ class ExtraChoiceField(DefersToSpec, forms.ModelChoiceField):
 
 
 class AttachmentField(DefersToSpec, forms.FileField):
-    """A file to attach, refused as the import refuses it (dossier.attachments.check_attachment:
-    too large, of a type not accepted, empty, its name too long), naming the file and the limit.
-    Beside the input, the page says the limits; the browser offers the accepted types."""
+    """A file to attach, refused as the import refuses it (dossier.attachments: too large, of a
+    type the item type does not accept, a program or web page, empty, its name too long, its
+    contents not what its extension says), naming the file and the limit. Beside the input,
+    the page says the limits; the browser offers the accepted types."""
 
-    def __init__(self, *, help_text: str = "", **kwargs):
-        limits = limits_text()
+    def __init__(self, *, item_type: ItemType | None = None, help_text: str = "", **kwargs):
+        self.item_type = item_type
+        limits = limits_text(item_type)
         help_text = format_lazy("{} {}", help_text, limits) if help_text and limits else help_text or limits or ""
         super().__init__(help_text=help_text, allow_empty_file=True, **kwargs)  # an empty file: the rule says so
-        if accept := accept_attribute():
+        if accept := accept_attribute(item_type):
             self.widget.attrs["accept"] = accept
 
     def validate(self, value) -> None:
         super().validate(value)
         if value in self.empty_values:
             return
-        problems = check_attachment(value.name, value.size, where=Where.FORM)
+        problems = check_attachment(value.name, value.size, where=Where.FORM, item_type=self.item_type)
+        if not problems:
+            value.seek(0)
+            problems = check_content(value.name, value, where=Where.FORM)
+            value.seek(0)
         if problems:
             raise ValidationError([ValidationError(problem.message, code=problem.code) for problem in problems])
 
@@ -240,7 +246,7 @@ def spec_form_field(
             queryset = EXTRA_MODELS[field.code].objects.filter(is_active=True)
             return ExtraChoiceField(queryset=queryset, to_field_name="code", **common)
         case Kind.FILE:
-            return AttachmentField(**common)
+            return AttachmentField(item_type=spec.item_type, **common)
         case Kind.RELATION:
             help_text = _("The relation number; not an employee, debtor, creditor or applicant number.")
             return SpecCharField(resolve=resolve, help_text=help_text, **parsed)

@@ -450,6 +450,21 @@ class ItemType(models.Model):
         _("last used number"), default=0, help_text=_("The next item of this type gets this number plus one.")
     )
     attach_file = models.BooleanField(_("attach file"), default=False)
+    # What an attachment of this type may be (dossier.attachments decides with these).
+    attachment_types = models.CharField(
+        _("accepted attachment types"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "File extensions, comma-separated, e.g. pdf, docx, jpg. Empty: documents and images. Executables and web pages are always refused, and the server's accepted types stay the outer limit."
+        ),
+    )
+    attachment_max_size = models.PositiveIntegerField(
+        _("largest attachment (MB)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the server's limit. A larger value than the server's limit has no effect."),
+    )
     outgoing_post_choice = models.BooleanField(
         _("outgoing-post choice"), default=False, help_text=_("On manual entry only; the import ignores it.")
     )
@@ -532,6 +547,10 @@ class ItemType(models.Model):
             errors["characteristic_1"] = _("Choose the first characteristic, or switch characteristics off.")
         if self.responsible_required and not self.has_responsible:
             errors["responsible_required"] = _("Switch on the responsible option first.")
+        from dossier.attachments import type_setting_problem  # it reads this model's fields
+
+        if problem := type_setting_problem(self.attachment_types):
+            errors["attachment_types"] = problem
         if errors:
             raise ValidationError(errors)
 

@@ -137,6 +137,7 @@ class ItemChangeForm(forms.ModelForm):
                     mark_required(self.fields[name])
         if "attachment" in self.spec and not self.spec["attachment"].is_hidden:
             self.fields[NEW_ATTACHMENT] = AttachmentField(
+                item_type=self.spec.item_type,
                 required=False,
                 label=_("Add an attachment"),
                 help_text=_("Stored with the item; the attachments above stay as they are."),

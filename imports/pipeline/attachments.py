@@ -7,9 +7,11 @@ regard to case or Unicode normalisation: members whose names then collide are a 
 the rows that name them, naming the candidates, never silently one of them. A cell may name
 several files, separated by semicolons (`attachment_names`). Before a member is read, it is
 checked from the central directory alone by the rule the item pages use too
-(dossier.attachments.check_attachment: IMPORT_ATTACHMENT_MAX_SIZE, IMPORT_ATTACHMENT_TYPES,
-not empty, its name not too long); then it is read once, in chunks, when a row first names
-it, to prove that its declared size and checksum are true. After the
+(dossier.attachments.check_attachment: IMPORT_ATTACHMENT_MAX_SIZE and the item type's limit,
+the types the item type accepts, never a program or web page, not empty, its name not too
+long); then it is read once, in chunks, when a row first names it, to prove that its
+declared size and checksum are true, and its first bytes are looked at
+(dossier.attachments.check_content: a fake .docx, an HTML page named .pdf). After the
 rows, `unnamed()` lists the members no row named: they are not stored.
 
     archive = AttachmentArchive.open(path)         # refuses unsafe or oversized archives
@@ -22,6 +24,7 @@ with %(name)s parameters in MESSAGES.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import stat
 import unicodedata
@@ -37,7 +40,8 @@ from django.conf import settings
 from django.utils.translation import gettext_noop
 
 from dossier.attachments import MESSAGES as ATTACHMENT_MESSAGES
-from dossier.attachments import Where, check_attachment
+from dossier.attachments import Where, check_attachment, check_content
+from dossier.models import ItemType
 from dossier.services import visible_name
 from spreadsheets.messages import N_, Message, grouped
 from spreadsheets.zipguard import unpacks_too_far
@@ -89,11 +93,11 @@ def candidates_text(members: list[Member]) -> str:
     return ", ".join(names)
 
 
-def refuse_unaccepted(member: Member) -> None:
-    """Raise a PathProblem when the member cannot be an attachment (dossier.attachments:
-    too large, of a type not accepted, empty, its name too long). Only the directory's size
-    and the name are looked at: nothing is read."""
-    problems = check_attachment(member.name, member.size, where=Where.IMPORT)
+def refuse_unaccepted(member: Member, item_type: ItemType | None = None) -> None:
+    """Raise a PathProblem when the member cannot be an attachment (of an item of
+    `item_type`; dossier.attachments: too large, of a type not accepted, empty, its name too
+    long). Only the directory's size and the name are looked at: nothing is read."""
+    problems = check_attachment(member.name, member.size, where=Where.IMPORT, item_type=item_type)
     if problems:
         raise PathProblem(problems[0].code, problems[0].message)
 
@@ -139,6 +143,8 @@ class AttachmentArchive:
             self._by_path.setdefault(name_key(member.name), []).append(member)
             self._by_name.setdefault(name_key(member.file_name), []).append(member)
         self._checked: set[str] = set()
+        self._content_problems: dict[str, PathProblem | None] = {}  # by zip_name, once looked at
+        self._digests: dict[str, str] = {}  # by zip_name: the sha256 of each member read
         self._named: set[str] = set()  # the members a row named (or named among others)
 
     @classmethod
@@ -213,9 +219,10 @@ class AttachmentArchive:
     def close(self) -> None:
         self._archive.close()
 
-    def resolve(self, raw_path: str) -> Member:
+    def resolve(self, raw_path: str, *, item_type: ItemType | None = None) -> Member:
         """R24: find the member a path names. Accepted: the UNC notation
-        \\\\client\\C$\\Import\\file.pdf, a path inside the ZIP, or a bare file name."""
+        \\\\client\\C$\\Import\\file.pdf, a path inside the ZIP, or a bare file name. It must be
+        an acceptable attachment for an item of `item_type` (dossier.attachments)."""
         relative = visible_name(relative_path(raw_path))
         found = self._by_path.get(name_key(relative))
         if found is None:
@@ -255,8 +262,10 @@ class AttachmentArchive:
                     "attachment_name_collision", count=len(found), name=found[0].name, candidates=candidates_text(found)
                 ),
             )
-        refuse_unaccepted(found[0])
+        refuse_unaccepted(found[0], item_type)
         self._check(found[0])
+        if problem := self._content_problems.get(found[0].zip_name):
+            raise problem
         return found[0]
 
     def unnamed(self) -> list[Member]:
@@ -268,13 +277,21 @@ class AttachmentArchive:
         it gives must be as long as the directory says. Raises ArchiveError when either lies."""
         if member.zip_name in self._checked:
             return
-        size = 0
+        size, digest = 0, hashlib.sha256()
         with self.open_member(member) as stream:
             while chunk := stream.read(1 << 20):
                 size += len(chunk)
+                digest.update(chunk)
         if size != member.size:
             raise ArchiveError(damaged_member(member))
+        with self.open_member(member) as stream:
+            self._content_problems[member.zip_name] = content_refusal(member, stream)
+        self._digests[member.zip_name] = digest.hexdigest()
         self._checked.add(member.zip_name)
+
+    def digest(self, member: Member) -> str:
+        """The sha256 of a member a row named (read by `resolve`); "" for one not read."""
+        return self._digests.get(member.zip_name, "")
 
     @contextmanager
     def open_member(self, member: Member) -> Iterator[IO[bytes]]:
@@ -291,6 +308,12 @@ class AttachmentArchive:
                 )
                 % {"name": member.name}
             ) from None
+
+
+def content_refusal(member: Member, stream: IO[bytes]) -> PathProblem | None:
+    """The PathProblem when the member's contents are not what its name says, or None."""
+    problems = check_content(member.name, stream, where=Where.IMPORT)
+    return PathProblem(problems[0].code, problems[0].message) if problems else None
 
 
 def damaged_member(member: Member) -> Message:
@@ -349,8 +372,9 @@ class ServerFolders:
         roots = settings.IMPORT_SERVER_FOLDERS
         return cls({share: Path(folder) for share, folder in roots.items()}) if roots else None
 
-    def resolve(self, raw_path: str) -> Member | None:
-        """The file a UNC path names in a mapped folder; None when no mapped share covers it."""
+    def resolve(self, raw_path: str, *, item_type: ItemType | None = None) -> Member | None:
+        """The file a UNC path names in a mapped folder, an acceptable attachment (for an item
+        of `item_type`); None when no mapped share covers it."""
         shared = share_path(raw_path)
         if shared is None:
             return None
@@ -372,7 +396,10 @@ class ServerFolders:
                     % {"path": visible_name(raw_path)},
                 )
             member = Member(name=remainder, size=target.stat().st_size, zip_name="", path=str(target))
-            refuse_unaccepted(member)
+            refuse_unaccepted(member, item_type)
+            with open(target, "rb") as stream:
+                if problem := content_refusal(member, stream):
+                    raise problem
             return member
         return None
 
@@ -383,15 +410,16 @@ class AttachmentSource:
     def __init__(self, archive: AttachmentArchive | None = None, folders: ServerFolders | None = None):
         self.archive = archive
         self.folders = folders
+        self._folder_digests: dict[str, str] = {}
 
-    def resolve(self, raw_path: str) -> Member:
+    def resolve(self, raw_path: str, *, item_type: ItemType | None = None) -> Member:
         if self.archive is not None:
             try:
-                return self.archive.resolve(raw_path)
+                return self.archive.resolve(raw_path, item_type=item_type)
             except PathProblem as problem:
                 if self.folders is None or problem.code != "attachment_not_found":
                     raise
-        member = self.folders.resolve(raw_path) if self.folders else None
+        member = self.folders.resolve(raw_path, item_type=item_type) if self.folders else None
         if member is None:
             relative_path(raw_path)  # the same refusals (local drive, climbing out) as for the ZIP
             raise PathProblem(
@@ -402,6 +430,15 @@ class AttachmentSource:
                 % {"path": visible_name(raw_path)},
             )
         return member
+
+    def digest(self, member: Member) -> str:
+        """The sha256 of a file `resolve` found, to notice the same contents named twice."""
+        if not member.path:
+            return self.archive.digest(member) if self.archive is not None else ""
+        if member.path not in self._folder_digests:
+            with open(member.path, "rb") as stream:
+                self._folder_digests[member.path] = hashlib.file_digest(stream, "sha256").hexdigest()
+        return self._folder_digests[member.path]
 
     def unnamed(self) -> list[Member]:
         """The ZIP's members no row named (a server folder's files are not listed)."""

@@ -7,7 +7,9 @@ Rows are taken in batches. For each batch:
    not grow with the number of rows;
 3. each row is resolved, expanded to one item per destination (R8) and checked as a whole
    by ItemSpec.validate; attachments are found in the ZIP (R22-R25), several a cell when
-   separated by semicolons.
+   separated by semicolons, and checked by dossier.attachments; a file whose name starts with
+   the number of another existing relation than the row's fails the row, and the same
+   contents (sha256) given to two destinations are a warning naming both rows.
 Every problem names the spreadsheet row, the column, the value and the fix (R26). After the
 last row, `file_problems` lists the files of the ZIP that no row named (warnings: they are
 not stored).
@@ -26,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from dossier.models import EXTRA_MODELS, ROLE_MODELS, Contact, DossierItem, Relation
+from dossier.services import visible_name
 from dossier.spec import (
     FILLED_IN,
     FILLED_IN_MEMORY,
@@ -51,6 +54,16 @@ from spreadsheets.cells import UNCOMPUTED
 from spreadsheets.messages import N_, Message, capitalised, sentences
 from spreadsheets.reading import Row
 from spreadsheets.text import without_controls
+
+# The number a file name starts with ("10081 CV.pdf", "E0001_contract.pdf"): a relation's or a role's.
+NAME_NUMBER = re.compile(r"[A-Za-z]{0,3}\d+")
+
+
+def name_number(path: str) -> str:
+    """The number the file name (not its folders) starts with, or ""."""
+    match = NAME_NUMBER.match(visible_name(path).replace("\\", "/").rsplit("/", 1)[-1].strip())
+    return match.group(0) if match else ""
+
 
 # Rows validated at once: their references are looked up together, and their duplicates in one
 # query (imports.pipeline.duplicates.QUERY_CHUNK); a batch is what the check holds in memory.
@@ -236,6 +249,7 @@ class RowValidator:
         self._key_kinds = {code: self._key_kind(code) for code in mapping}
         self._kinds = {code: spec[code].kind for code in mapping if code in spec}
         self._attachment_owners: dict[tuple[str, str], int] = {}
+        self._content_owners: dict[str, tuple[int, str, str]] = {}  # sha256 -> (row, relation, name)
         self._filled_in: dict[int, tuple[FieldProblem, Problem]] = {}
         # Worked out once, used per row: where each mapped field's cell is and how it is
         # parsed; which fields name something to look up; which need more than parsing.
@@ -268,6 +282,12 @@ class RowValidator:
                     value = values.get(code)
                     if value is not None:
                         keys.update(value) if isinstance(value, list) else keys.add(value)
+            if "attachment" in self.mapping:  # the numbers file names start with, to compare
+                keys = wanted.setdefault("relation", set())
+                for _row, values, _problems in parsed:
+                    for path in attachment_names(values.get("attachment") or ""):
+                        if number := name_number(path):
+                            keys.add(number)
             self.lookups.load(wanted)
             results = []
             for index, (row, values, problems) in enumerate(parsed):
@@ -402,7 +422,9 @@ class RowValidator:
             if relation is not None:
                 for member in members:
                     problems.extend(
-                        self._attachment_warnings(row.number, self._cell(row, "attachment"), member, relation)
+                        self._attachment_warnings(
+                            row.number, self._cell(row, "attachment"), member, relation, relations
+                        )
                     )
 
         is_valid = not any(not p.is_warning for p in problems)
@@ -463,16 +485,38 @@ class RowValidator:
             )
             return None
         try:
-            return self.attachments.resolve(path)  # found, and acceptable (check_attachment)
+            # found, and acceptable for the type (dossier.attachments)
+            return self.attachments.resolve(path, item_type=self.spec.item_type)
         except PathProblem as problem:
             problems.append(self._problem(number, "attachment", cell, problem.code, problem.message))
             return None
 
-    def _attachment_warnings(self, number: int, cell, member, relation: Relation) -> list[Problem]:
-        """R25: a file name should start with the relation number; one file should not be
-        named twice for the same relation."""
+    def _attachment_warnings(self, number: int, cell, member, relation: Relation, row_relations) -> list[Problem]:
+        """R25: a file name should start with the relation number (a warning), never with the
+        number of an existing relation the row does not name (an error); one file should not be
+        named twice for the same relation, nor the same contents given to two relations in two
+        rows (warnings)."""
         warnings = []
-        if not member.file_name.startswith(relation.number):
+        owner = self._name_owner(member.file_name)
+        if owner is not None and owner not in row_relations:
+            warnings.append(
+                self._problem(
+                    number,
+                    "attachment",
+                    cell,
+                    "attachment_name_other_relation",
+                    N_(
+                        "'%(name)s' starts with %(key)s, the number of relation %(other)s, but this row files it for relation %(number)s: name relation %(other)s in this row, or rename the file."
+                    )
+                    % {
+                        "name": member.file_name,
+                        "key": name_number(member.file_name),
+                        "other": owner.number,
+                        "number": relation.number,
+                    },
+                )
+            )
+        elif owner != relation and not member.file_name.startswith(relation.number):
             warnings.append(
                 self._problem(
                     number,
@@ -502,7 +546,41 @@ class RowValidator:
                     warning=True,
                 )
             )
+        digest = self.attachments.digest(member) if self.attachments is not None else ""
+        if digest:
+            earlier = self._content_owners.setdefault(digest, (number, relation.number, member.name))
+            if earlier[0] != number and earlier[1] != relation.number:
+                warnings.append(
+                    self._problem(
+                        number,
+                        "attachment",
+                        cell,
+                        "attachment_same_content",
+                        N_(
+                            "'%(name)s' has the same contents as '%(other_name)s' in row %(other_row)s, which is filed for relation %(other)s; this row files it for relation %(number)s: check that each person gets his own document."
+                        )
+                        % {
+                            "name": member.name,
+                            "other_name": earlier[2],
+                            "other_row": earlier[0],
+                            "other": earlier[1],
+                            "number": relation.number,
+                        },
+                        warning=True,
+                    )
+                )
         return warnings
+
+    def _name_owner(self, file_name: str) -> Relation | None:
+        """The existing relation whose number (or employee, applicant, debtor or creditor
+        number) the file name starts with; None when it starts with no such number."""
+        key = name_number(file_name)
+        if not key:
+            return None
+        relation = self.lookups.relations.get(key)
+        if relation is None and key in self.lookups.role_holders:
+            relation = self.lookups.role_holders[key][1]
+        return relation
 
     def file_problems(self) -> list[Problem]:
         """After the last row: a warning for each file of the ZIP that no row named (it is

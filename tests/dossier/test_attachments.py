@@ -49,12 +49,12 @@ def test_it_refuses_a_file_over_the_limit_naming_the_file_and_the_limit(small_li
 
 
 def test_it_refuses_a_type_not_accepted_by_its_extension_listing_the_accepted_ones(small_limit, settings):
-    (problem,) = check_attachment("10001_cv.exe", 2, where=Where.FORM)
+    (problem,) = check_attachment("10001_cv.xlsm", 2, where=Where.FORM)
     assert problem.code == "attachment_type_not_allowed"
-    assert "'10001_cv.exe' is not of a type accepted as an attachment (accepted: .docx, .pdf)" in problem.message
+    assert "'10001_cv.xlsm' is not of a type accepted as an attachment (accepted: .docx, .pdf)" in problem.message
     assert codes(check_attachment("10001_zonder_extensie", 2)) == ["attachment_type_not_allowed"]
     settings.IMPORT_ATTACHMENT_TYPES = []  # every type
-    assert check_attachment("10001_cv.exe", 2) == []
+    assert check_attachment("10001_cv.xlsm", 2) == []
 
 
 def test_it_refuses_an_empty_file(small_limit):
@@ -71,15 +71,15 @@ def test_it_refuses_a_name_longer_than_an_attachment_holds(small_limit):
 
 
 def test_it_gives_every_problem_of_one_file(small_limit):
-    assert codes(check_attachment("10001_cv.exe", 1001)) == ["attachment_too_large", "attachment_type_not_allowed"]
-    assert codes(check_attachment("10001_cv.exe", 0)) == ["attachment_empty", "attachment_type_not_allowed"]
+    assert codes(check_attachment("10001_cv.xlsm", 1001)) == ["attachment_too_large", "attachment_type_not_allowed"]
+    assert codes(check_attachment("10001_cv.exe", 0)) == ["attachment_empty", "attachment_type_never_allowed"]
 
 
 def test_it_judges_the_name_without_its_invisible_characters_as_it_is_stored(small_limit):
     assert check_attachment("10001_cv.pd\u200bf", 1) == []
     (problem,) = check_attachment("10001_cv\u202efdp.exe", 1, where=Where.FORM)
-    assert problem.code == "attachment_type_not_allowed"
-    assert problem.message.startswith("'10001_cvfdp.exe' is not")
+    assert problem.code == "attachment_type_never_allowed"
+    assert problem.message.startswith("'10001_cvfdp.exe' is a program or a web page (.exe)")
 
 
 def test_a_limit_of_zero_is_no_limit(settings):
@@ -139,11 +139,25 @@ REFUSED = [
         id="too-large",
     ),
     pytest.param(
+        "10005_brief.xlsm",
+        b"PK",
+        "'10005_brief.xlsm' is not of a type that items of type CORR accept (accepted: .docx, .pdf): save it as one"
+        " of those, e.g. as PDF, and choose it again; an administrator can change the types the item type accepts.",
+        id="type",
+    ),
+    pytest.param(
         "10005_brief.exe",
         b"MZ",
-        "'10005_brief.exe' is not of a type accepted as an attachment (accepted: .docx, .pdf): save it as one of"
-        " those, e.g. as PDF, and choose it again.",
-        id="type",
+        "'10005_brief.exe' is a program or a web page (.exe), which is never accepted as an attachment: save the"
+        " document as PDF and choose that.",
+        id="program",
+    ),
+    pytest.param(
+        "10005_brief.pdf",
+        b"<!DOCTYPE html><html><script>alert(1)</script></html>",
+        "'10005_brief.pdf' is a web page (HTML), whatever its name says; web pages are never accepted as"
+        " attachments: save the page as PDF and choose that.",
+        id="web-page-named-pdf",
     ),
     pytest.param(
         "10005_brief.pdf",
@@ -171,9 +185,9 @@ def test_the_record_page_refuses_the_files_the_import_refuses_and_stores_nothing
 @pytest.mark.django_db
 def test_the_record_page_says_so_in_dutch(demo, client, small_limit):
     client.force_login(user("importeur"))
-    response = record(client, SimpleUploadedFile("10005_brief.exe", b"MZ"), HTTP_ACCEPT_LANGUAGE="nl")
+    response = record(client, SimpleUploadedFile("10005_brief.xlsm", b"PK"), HTTP_ACCEPT_LANGUAGE="nl")
     assert response.status_code == 200
-    assert "'10005_brief.exe' is geen soort bestand dat als bijlage wordt aanvaard".replace("'", "&#x27;") in (
+    assert "'10005_brief.xlsm' is geen soort bestand dat items van type CORR aanvaarden".replace("'", "&#x27;") in (
         response.text
     )
 

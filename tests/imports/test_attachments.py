@@ -46,18 +46,18 @@ def make_zip(path, members):
 
 def test_it_finds_members_by_unc_path_by_folder_and_by_name(tmp_path):
     archive = AttachmentArchive.open(
-        make_zip(tmp_path / "a.zip", {"Import/sub/10001_cv.pdf": b"cv", "10002_brief.pdf": b"b"})
+        make_zip(tmp_path / "a.zip", {"Import/sub/10001_cv.pdf": b"%PDF-cv", "10002_brief.pdf": b"%PDF-b"})
     )
     assert archive.resolve("\\\\client\\C$\\Import\\sub\\10001_cv.pdf").name == "Import/sub/10001_cv.pdf"
     assert archive.resolve("\\\\client\\D$\\Stukken\\Import\\sub\\10001_cv.pdf").name == "Import/sub/10001_cv.pdf"
     assert archive.resolve("sub/10001_CV.pdf").name == "Import/sub/10001_cv.pdf"
     assert archive.resolve("10002_brief.pdf").name == "10002_brief.pdf"
     with archive.open_member(archive.resolve("10002_brief.pdf")) as stream:
-        assert stream.read() == b"b"
+        assert stream.read() == b"%PDF-b"
 
 
 def test_a_name_found_in_two_folders_asks_for_the_folder(tmp_path):
-    archive = AttachmentArchive.open(make_zip(tmp_path / "a.zip", {"a/cv.pdf": b"1", "b/cv.pdf": b"2"}))
+    archive = AttachmentArchive.open(make_zip(tmp_path / "a.zip", {"a/cv.pdf": b"%PDF-1", "b/cv.pdf": b"%PDF-2"}))
     with pytest.raises(PathProblem) as caught:
         archive.resolve("cv.pdf")
     assert caught.value.code == "attachment_ambiguous"
@@ -103,7 +103,7 @@ def test_a_zip_inside_the_zip_is_refused(tmp_path):
 def test_too_many_members_or_bytes_are_refused(tmp_path, settings):
     settings.IMPORT_ATTACHMENT_LIMITS = {"members": 3, "uncompressed_bytes": 10**9, "ratio": 1000}
     with pytest.raises(ArchiveError, match="more than 3 files"):
-        AttachmentArchive.open(make_zip(tmp_path / "many.zip", {f"{n}.pdf": b"x" for n in range(4)}))
+        AttachmentArchive.open(make_zip(tmp_path / "many.zip", {f"{n}.pdf": b"%PDF-x" for n in range(4)}))
     settings.IMPORT_ATTACHMENT_LIMITS = {"members": 100, "uncompressed_bytes": 1000, "ratio": 1000}
     with pytest.raises(ArchiveError, match="unpacks to more"):
         AttachmentArchive.open(make_zip(tmp_path / "big.zip", {"big.pdf": b"x" * 2000}))
@@ -139,7 +139,7 @@ def test_a_server_folders_file_is_checked_for_size_and_type_like_a_zips(folder, 
     settings.IMPORT_ATTACHMENT_MAX_SIZE = 3
     with pytest.raises(PathProblem) as refused_size:
         source.resolve("\\\\client\\C$\\Import\\sollicitaties\\10001_cv.pdf")
-    assert (refused_type.value.code, refused_size.value.code) == ("attachment_type_not_allowed", "attachment_too_large")
+    assert (refused_type.value.code, refused_size.value.code) == ("attachment_type_never_allowed", "attachment_too_large")
     assert source.unnamed() == []  # a folder's files are not listed: it is not the user's upload
 
 
@@ -175,7 +175,7 @@ def test_nothing_outside_the_mapped_folder_can_be_read(folder):
 def test_the_zip_is_searched_before_the_server_folder(folder, tmp_path):
     from imports.pipeline.attachments import AttachmentSource, ServerFolders
 
-    archive = AttachmentArchive.open(make_zip(tmp_path / "a.zip", {"Import/10002_brief.pdf": b"zip"}))
+    archive = AttachmentArchive.open(make_zip(tmp_path / "a.zip", {"Import/10002_brief.pdf": b"%PDF-zip"}))
     source = AttachmentSource(archive, ServerFolders({"C$/Import": folder}))
     assert source.resolve("\\\\client\\C$\\Import\\10002_brief.pdf").zip_name == "Import/10002_brief.pdf"
     assert source.resolve("\\\\client\\C$\\Import\\sollicitaties\\10001_cv.pdf").path.endswith("10001_cv.pdf")
@@ -231,15 +231,15 @@ def lying_zip(path, name: str, *, crc: int | None = None, size: int | None = Non
 @pytest.mark.parametrize(
     "members",
     [
-        [("Import/10001_cv.pdf", b"one"), ("Import/10001_cv.pdf", b"two")],
-        [("Import/10001_CV.pdf", b"one"), ("import/10001_cv.PDF", b"two")],
-        [("Import/10001_cv.pdf", b"one"), ("Import/10001_\u200bcv.pdf", b"two")],
-        [("Import/10001_caf\u00e9.pdf", b"one"), ("Import/10001_cafe\u0301.pdf", b"two")],
+        [("Import/10001_cv.pdf", b"%PDF-one"), ("Import/10001_cv.pdf", b"%PDF-two")],
+        [("Import/10001_CV.pdf", b"%PDF-one"), ("import/10001_cv.PDF", b"%PDF-two")],
+        [("Import/10001_cv.pdf", b"%PDF-one"), ("Import/10001_\u200bcv.pdf", b"%PDF-two")],
+        [("Import/10001_caf\u00e9.pdf", b"%PDF-one"), ("Import/10001_cafe\u0301.pdf", b"%PDF-two")],
     ],
     ids=["same path twice", "differing in case", "differing in an invisible character", "NFC and NFD"],
 )
 def test_members_whose_names_collide_are_a_problem_never_the_last_one(tmp_path, members):
-    archive = AttachmentArchive.open(zip_of(tmp_path / "a.zip", [*members, ("Import/10002_brief.pdf", b"b")]))
+    archive = AttachmentArchive.open(zip_of(tmp_path / "a.zip", [*members, ("Import/10002_brief.pdf", b"%PDF-b")]))
     name = members[0][0].rpartition("/")[2]
     for path in (name, f"Import/{name}", f"\\\\client\\C$\\Import\\{name}", f"\\\\client\\C$\\Stukken\\Import\\{name}"):
         with pytest.raises(PathProblem) as caught:
@@ -250,7 +250,7 @@ def test_members_whose_names_collide_are_a_problem_never_the_last_one(tmp_path, 
 
 
 def test_the_same_file_name_in_two_folders_is_still_ambiguous_not_a_collision(tmp_path):
-    archive = AttachmentArchive.open(zip_of(tmp_path / "a.zip", [("a/CV.pdf", b"1"), ("b/cv.pdf", b"2")]))
+    archive = AttachmentArchive.open(zip_of(tmp_path / "a.zip", [("a/CV.pdf", b"%PDF-1"), ("b/cv.pdf", b"%PDF-2")]))
     with pytest.raises(PathProblem) as caught:
         archive.resolve("cv.pdf")
     assert caught.value.code == "attachment_ambiguous"
@@ -280,15 +280,18 @@ def test_reading_a_lying_member_at_the_commit_is_refused_too(tmp_path):
 def test_invisible_characters_are_removed_from_member_names_and_messages(tmp_path, settings):
     settings.IMPORT_ATTACHMENT_TYPES = []  # every type: the .exe is about its name here
     archive = AttachmentArchive.open(
-        zip_of(tmp_path / "a.zip", [("Import/10001_cv\u202egpj.exe", b"x"), ("\ufeffImport/\u2066b\u2069.pdf", b"y")])
+        zip_of(tmp_path / "a.zip", [("Import/10001_cv\u202egpj.exe", b"x"), ("\ufeffImport/\u2066b\u2069.pdf", b"%PDF-y")])
     )
     assert sorted(m.name for m in archive.members) == ["Import/10001_cvgpj.exe", "Import/b.pdf"]
-    assert archive.resolve("10001_cv\u202egpj.exe").file_name == "10001_cvgpj.exe"
+    with pytest.raises(PathProblem) as program:  # a program, whatever a setting says
+        archive.resolve("10001_cv\u202egpj.exe")
+    assert program.value.code == "attachment_type_never_allowed"
+    assert "'Import/10001_cvgpj.exe' is a program or a web page" in program.value.message
     with pytest.raises(PathProblem) as caught:
         archive.resolve("Import/\u202emissing.pdf")
     assert "\u202e" not in caught.value.message
     with pytest.raises(ArchiveError) as refused:
-        AttachmentArchive.open(zip_of(tmp_path / "b.zip", [("\u202e../evil.pdf", b"x")]))
+        AttachmentArchive.open(zip_of(tmp_path / "b.zip", [("\u202e../evil.pdf", b"%PDF-x")]))
     assert "\u202e" not in str(refused.value)
 
 
@@ -303,7 +306,7 @@ def test_a_cell_names_several_files_separated_by_semicolons():
 
 def test_the_files_no_row_named_are_listed_and_the_candidates_of_an_ambiguous_name_count_as_named(tmp_path):
     archive = AttachmentArchive.open(
-        make_zip(tmp_path / "a.zip", {"a/cv.pdf": b"1", "b/cv.pdf": b"2", "brief.pdf": b"3", "extra.pdf": b"4"})
+        make_zip(tmp_path / "a.zip", {"a/cv.pdf": b"%PDF-1", "b/cv.pdf": b"%PDF-2", "brief.pdf": b"%PDF-3", "extra.pdf": b"%PDF-4"})
     )
     assert [m.name for m in archive.unnamed()] == ["a/cv.pdf", "b/cv.pdf", "brief.pdf", "extra.pdf"]
     archive.resolve("brief.pdf")
@@ -314,7 +317,7 @@ def test_the_files_no_row_named_are_listed_and_the_candidates_of_an_ambiguous_na
 
 def test_an_ambiguous_name_names_every_candidate(tmp_path):
     archive = AttachmentArchive.open(
-        make_zip(tmp_path / "a.zip", {"2024/cv.pdf": b"1", "2025/CV.pdf": b"2", "oud/Cv.pdf": b"3"})
+        make_zip(tmp_path / "a.zip", {"2024/cv.pdf": b"%PDF-1", "2025/CV.pdf": b"%PDF-2", "oud/Cv.pdf": b"%PDF-3"})
     )
     with pytest.raises(PathProblem) as caught:
         archive.resolve("\\\\client\\C$\\Import\\cv.pdf")
@@ -327,7 +330,7 @@ def test_an_ambiguous_name_names_every_candidate(tmp_path):
 
 def test_names_that_collide_by_case_or_accent_form_name_both_candidates(tmp_path):
     archive = AttachmentArchive.open(
-        zip_of(tmp_path / "a.zip", [("10001_caf\u00e9.pdf", b"1"), ("10001_CAFE\u0301.pdf", b"2")])
+        zip_of(tmp_path / "a.zip", [("10001_caf\u00e9.pdf", b"%PDF-1"), ("10001_CAFE\u0301.pdf", b"%PDF-2")])
     )
     with pytest.raises(PathProblem) as caught:
         archive.resolve("10001_café.pdf")
@@ -339,7 +342,7 @@ def test_names_that_collide_by_case_or_accent_form_name_both_candidates(tmp_path
 def test_a_file_over_the_size_limit_is_refused_from_the_directory_without_reading_it(tmp_path, settings):
     settings.IMPORT_ATTACHMENT_MAX_SIZE = 1000
     archive = AttachmentArchive.open(
-        make_zip(tmp_path / "a.zip", {"10001_groot.pdf": b"x" * 1001, "10001_klein.pdf": b"x" * 1000})
+        make_zip(tmp_path / "a.zip", {"10001_groot.pdf": b"%PDF-" + b"x" * 996, "10001_klein.pdf": b"%PDF-" + b"x" * 995})
     )
     archive.open_member = None  # any reading would fail with a TypeError
     with pytest.raises(PathProblem) as caught:
@@ -352,16 +355,16 @@ def test_a_file_over_the_size_limit_is_refused_from_the_directory_without_readin
 
 
 def test_a_file_of_a_type_not_accepted_is_refused_and_an_empty_list_accepts_every_type(tmp_path, settings):
-    path = make_zip(tmp_path / "a.zip", {"10001_script.js": b"alert(1)", "10001_brief.PDF": b"%PDF"})
+    path = make_zip(tmp_path / "a.zip", {"10001_macro.xlsm": b"PK", "10001_brief.PDF": b"%PDF"})
     settings.IMPORT_ATTACHMENT_TYPES = ["pdf", ".docx"]
     archive = AttachmentArchive.open(path)
     assert archive.resolve("10001_brief.PDF").name == "10001_brief.PDF"
     with pytest.raises(PathProblem) as caught:
-        archive.resolve("10001_script.js")
+        archive.resolve("10001_macro.xlsm")
     assert caught.value.code == "attachment_type_not_allowed"
     assert "(accepted: .docx, .pdf)" in caught.value.message
     settings.IMPORT_ATTACHMENT_TYPES = []
-    assert archive.resolve("10001_script.js").name == "10001_script.js"
+    assert archive.resolve("10001_macro.xlsm").name == "10001_macro.xlsm"
 
 
 def test_an_empty_file_is_refused_from_the_directory_as_the_record_page_refuses_it(tmp_path, folder):
@@ -481,7 +484,7 @@ def test_one_bad_file_among_several_makes_the_row_invalid_naming_that_file(demo,
     assert [(p.row, p.code) for p in summary.errors] == [
         (2, "attachment_too_large"),
         (2, "attachment_not_found"),
-        (2, "attachment_type_not_allowed"),
+        (2, "attachment_type_never_allowed"),
     ]
     assert "'Import/10001_brief.pdf' is 3.2\xa0KB, more than the 1000\xa0bytes" in summary.errors[0].message
     assert "'10001_weg.pdf' is not in the attachments ZIP" in summary.errors[1].message
@@ -509,7 +512,7 @@ def test_an_empty_file_makes_its_row_invalid_and_nothing_of_it_is_stored(demo):
 def test_an_ambiguous_name_is_a_problem_on_the_row_naming_the_candidates(demo):
     job = import_job(
         "Relatienummer;Onderwerp;Bijlage\n10001;Brief;10001_cv.pdf\n",
-        {"2024/10001_cv.pdf": b"1", "2025/10001_CV.pdf": b"2"},
+        {"2024/10001_cv.pdf": b"%PDF-1", "2025/10001_CV.pdf": b"%PDF-2"},
     )
     summary = services.validate_import(job=job).summary
     (problem,) = [p for p in summary.problems if p.code not in FILLED_IN]
@@ -555,7 +558,7 @@ class ReadInChunksOnly:
 
 @pytest.mark.django_db
 def test_the_commit_copies_each_file_in_chunks_never_whole(demo, monkeypatch):
-    big = os.urandom(3 * 1024 * 1024)  # does not pack: three chunks
+    big = b"%PDF-" + os.urandom(3 * 1024 * 1024)  # does not pack: four chunks
     job = import_job('Relatienummer;Onderwerp;Bijlage\n"10001;10002";Brief;10001_groot.pdf\n', {"10001_groot.pdf": big})
     services.validate_import(job=job)
     opened = []
@@ -661,7 +664,7 @@ def test_rows_staged_before_a_row_could_name_several_files_are_read_as_one_file(
 
 def test_the_new_messages_are_made_once_and_read_in_dutch_too(tmp_path, settings):
     settings.IMPORT_ATTACHMENT_MAX_SIZE = 1
-    archive = AttachmentArchive.open(make_zip(tmp_path / "a.zip", {"a/cv.pdf": b"12", "b/cv.pdf": b"2"}))
+    archive = AttachmentArchive.open(make_zip(tmp_path / "a.zip", {"a/cv.pdf": b"%PDF-12", "b/cv.pdf": b"%PDF-2"}))
     with translation.override("en"):
         with pytest.raises(PathProblem) as ambiguous:
             archive.resolve("cv.pdf")
@@ -673,7 +676,7 @@ def test_the_new_messages_are_made_once_and_read_in_dutch_too(tmp_path, settings
             "Meerdere bestanden in de ZIP heten 'cv.pdf' (a/cv.pdf, b/cv.pdf): geef ook de map op, bijvoorbeeld a/cv.pdf."
         )
         assert str(too_large.value.message).startswith(
-            "'a/cv.pdf' is 2\xa0bytes, meer dan de 1\xa0byte die een bijlage mag zijn"
+            "'a/cv.pdf' is 7\xa0bytes, meer dan de 1\xa0byte die een bijlage mag zijn"
         )
         assert str(unnamed).startswith("'b/cv.pdf' in de ZIP met bijlagen wordt door geen enkele rij genoemd")
     with translation.override("en"):

@@ -275,7 +275,9 @@ def test_it_adds_an_attachment_where_the_type_allows_it(admin_client):
     ("name", "content", "code"),
     [
         ("10005_brief.pdf", b"x" * 1001, "attachment_too_large"),
-        ("10005_brief.exe", b"MZ", "attachment_type_not_allowed"),
+        ("10005_brief.xlsm", b"PK", "attachment_type_not_allowed"),
+        ("10005_brief.exe", b"MZ", "attachment_type_never_allowed"),
+        ("10005_brief.pdf", b"MZ\x90\x00", "attachment_content_program"),
         ("10005_brief.pdf", b"", "attachment_empty"),
     ],
 )
