@@ -365,3 +365,12 @@ def limits_text(item_type: ItemType | None = None) -> Message | None:
 def accept_attribute(item_type: ItemType | None = None) -> str:
     """The file input's `accept`: the browser offers only the accepted types ("" for all)."""
     return ",".join(f".{t}" for t in sorted(accepted_types(item_type)))
+
+
+def accepted_attachments(item_type: ItemType) -> Message:
+    """Whether items of this type take attachments and of which types, as the type step says it."""
+    if not item_type.attach_file:
+        return N_("No attachments")
+    if not type_setting(item_type.attachment_types):
+        return N_("Attachments: documents and images")
+    return N_("Attachments: %(types)s") % {"types": types_text(accepted_types(item_type))}

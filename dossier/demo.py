@@ -135,8 +135,8 @@ DEMO_USERS = (
         False,
         True,
         False,
-        ("SOLL", "CORR", "CONTR", "KLACHT", "CURSUS"),
-        "InSite rights; SOLL, CORR, CONTR, KLACHT, CURSUS; may export master data",
+        ("SOLL", "SOLLICITANT", "CORR", "CONTR", "KLACHT", "CURSUS"),
+        "InSite rights; SOLL, SOLLICITANT, CORR, CONTR, KLACHT, CURSUS; may export master data",
         # He prepares import files, which name relations, contacts and roles by number.
         (EXPORT_MASTER_DATA,),
     ),
@@ -255,6 +255,15 @@ ITEM_TYPES: dict[str, dict[str, Any]] = {
         "attach_file": True,
         "relation_state": REQUIRED,
         "regarding_employee_state": REQUIRED,
+    },
+    # Application letters and CVs filed before someone is hired: for an applicant. SOLL stays
+    # as it is (documents in the employee's dossier).
+    "SOLLICITANT": {
+        "name": "Documenten (sollicitant)",
+        "kind": ItemType.Kind.OWN,
+        "attach_file": True,
+        "relation_state": REQUIRED,
+        "regarding_applicant_state": REQUIRED,
     },
     "CORR": {
         "name": "Correspondentie",

@@ -532,6 +532,15 @@ class ItemType(models.Model):
     def is_own(self) -> bool:
         return self.kind == self.Kind.OWN
 
+    def required_roles(self) -> list[str]:
+        """The roles (codes of `ROLE_MODELS`) an item's relation must hold: those of the
+        regarding fields this type requires. An administrator changes them on the type."""
+        return [
+            role
+            for code, role in REGARDING_ROLES.items()
+            if role is not None and getattr(self, f"{code}_state") == FieldState.REQUIRED
+        ]
+
     def characteristics(self) -> list[tuple[int, Characteristic]]:
         """The characteristic levels this type uses, as (level, characteristic)."""
         if not self.use_characteristics:

@@ -39,7 +39,7 @@ from dossier.models import (
     Relation,
 )
 from dossier.values import ValueCorrected, ValueProblem
-from spreadsheets.messages import N_, Message, capitalised
+from spreadsheets.messages import N_, Message, capitalised, listed
 
 
 class Kind(StrEnum):
@@ -711,27 +711,37 @@ class ItemSpec:
                 role = REGARDING_ROLES[code]
                 if role is not None and role not in held:
                     problems.append(
-                        FieldProblem(
-                            code,
-                            "regarding_role_missing",
-                            (
-                                N_(
-                                    "Relation %(relation)s is not registered as %(role)s, which type %(type)s requires: use the number of a relation that is."
-                                )
-                                if self[code].auto
-                                else N_(
-                                    "Relation %(relation)s is not registered as %(role)s, so %(field)s cannot be set: use the number of a relation that is, or set it to 'nee'."
-                                )
-                            )
-                            % {
-                                "relation": relation.number,
-                                "role": ROLE_LABELS[role],
-                                "field": self[code].label,
-                                "type": self.item_type.code,
-                            },
-                        )
+                        FieldProblem(code, "regarding_role_missing", self._role_missing(code, relation, held))
                     )
         return problems
+
+    def _role_missing(self, code: str, relation: Relation, held: set[str]) -> Message:
+        """R13: the relation lacks the role a regarding field needs. Says which roles it does
+        hold; when the type requires the role, that only an administrator can change that."""
+        params = {
+            "relation": relation.number,
+            "role": ROLE_LABELS[REGARDING_ROLES[code]],
+            "field": self[code].label,
+            "type": self.item_type.code,
+            "held": listed([ROLE_LABELS[r] for r in ROLE_LABELS if r in held]),
+        }
+        if self[code].auto and held:
+            message = N_(
+                "Relation %(relation)s is not registered as %(role)s, which type %(type)s requires; it is registered as %(held)s. Use the number of a relation that is %(role)s, or ask an administrator to change the setting '%(field)s' of type %(type)s."
+            )
+        elif self[code].auto:
+            message = N_(
+                "Relation %(relation)s is not registered as %(role)s, which type %(type)s requires; it holds no role at all. Use the number of a relation that is %(role)s, or ask an administrator to change the setting '%(field)s' of type %(type)s."
+            )
+        elif held:
+            message = N_(
+                "Relation %(relation)s is not registered as %(role)s (it is registered as %(held)s), so %(field)s cannot be set: use the number of a relation that is, or set it to 'nee'."
+            )
+        else:
+            message = N_(
+                "Relation %(relation)s is not registered as %(role)s (it holds no role at all), so %(field)s cannot be set: use the number of a relation that is, or set it to 'nee'."
+            )
+        return message % params
 
     # --- characteristics and workflows -----------------------------------------------------
 
@@ -833,3 +843,24 @@ ROLE_LABELS: dict[str, Message] = {
     "purchase": N_("purchase relation"),
     "applicant": N_("applicant"),
 }
+
+# What a type's destinations must be, one role: said as the kind of relation it takes.
+ONLY_ROLE: dict[str, Message] = {
+    "employee": N_("Only employees"),
+    "sales": N_("Only sales relations (debtors)"),
+    "purchase": N_("Only purchase relations (creditors)"),
+    "applicant": N_("Only applicants"),
+}
+
+
+def accepted_destinations(item_type: ItemType) -> Message:
+    """Which relations the items of this type can be filed for, as the type step says it:
+    "Only employees" when the type requires the employee role, and so on."""
+    if item_type.relation_state == FieldState.HIDDEN:
+        return N_("No organisation/person")
+    roles = item_type.required_roles()
+    if len(roles) == 1:
+        return ONLY_ROLE[roles[0]]
+    if roles:
+        return N_("Only relations that are %(roles)s") % {"roles": listed([ROLE_LABELS[r] for r in roles])}
+    return N_("Any organisation/person")

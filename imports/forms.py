@@ -15,9 +15,10 @@ from django.utils.translation import gettext_lazy
 
 from dossier import forms as dossier_forms
 from dossier.access import import_refusal, type_refusal
+from dossier.attachments import accepted_attachments
 from dossier.forms import resolve_contact, resolve_item, resolve_relation, resolve_user
 from dossier.models import EXTRA_MODELS, CreationProfile, ItemType
-from dossier.spec import FieldSpec, ItemSpec, Kind
+from dossier.spec import FieldSpec, ItemSpec, Kind, accepted_destinations
 from dossier.values import ValueProblem
 from imports.pipeline.allowed import allowed_values
 from imports.pipeline.attachments import ArchiveError, AttachmentArchive
@@ -35,6 +36,7 @@ from imports.pipeline.mapping import (
     value_map,
 )
 from spreadsheets.column_formats import ORDER_LABELS, SEPARATOR_LABELS, DateEvidence, DecimalEvidence
+from spreadsheets.messages import Message
 from spreadsheets.reading import column_letter
 
 NOT_IMPORTED_CHOICE = ("", gettext_lazy("- not imported -"))
@@ -99,10 +101,14 @@ class ChooseTypeForm(dossier_forms.ChooseTypeForm):
         field.widget.attrs["data-profiles"] = "true"
 
     @property
-    def type_rows(self) -> list[tuple[Any, ItemType, str | None]]:
-        """(radio button, type, why it cannot be imported or None), in the list's order."""
+    def type_rows(self) -> list[tuple[Any, ItemType, str | None, Message, Message]]:
+        """(radio button, type, why it cannot be imported or None, which relations its items
+        can be filed for, whether and which attachments it takes), in the list's order."""
         radios = list(self["item_type"])
-        return [(radio, t, self.refusals.get(t.code)) for radio, t in zip(radios, self.types, strict=True)]
+        return [
+            (radio, t, self.refusals.get(t.code), accepted_destinations(t), accepted_attachments(t))
+            for radio, t in zip(radios, self.types, strict=True)
+        ]
 
     def clean_item_type(self) -> ItemType:
         item_type = self.cleaned_data["item_type"]

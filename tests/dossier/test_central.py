@@ -2,7 +2,8 @@
 holds, who sees which of them, its filters and pages, its query count, and the links to it
 from the relation's page, the relations list and the item page.
 
-The cast is the demo's: admin (superuser), importeur (SOLL, CORR, CONTR, KLACHT, CURSUS),
+The cast is the demo's: admin (superuser), importeur (SOLL, SOLLICITANT, CORR, CONTR, KLACHT,
+CURSUS),
 profit (CORR), zonderrechten (no types), and an outsider with every view permission who is
 authorised for CORR and KLACHT but not for CONTR."""
 
@@ -27,8 +28,8 @@ pytestmark = pytest.mark.django_db
 
 # Which types each user is authorised for (the demo world's contract, plus the outsider).
 TYPES_OF = {
-    "admin": {"SOLL", "CORR", "CONTR", "KLACHT", "CURSUS", "MEMO"},
-    "importeur": {"SOLL", "CORR", "CONTR", "KLACHT", "CURSUS"},
+    "admin": {"SOLL", "SOLLICITANT", "CORR", "CONTR", "KLACHT", "CURSUS", "MEMO"},
+    "importeur": {"SOLL", "SOLLICITANT", "CORR", "CONTR", "KLACHT", "CURSUS"},
     "profit": {"CORR"},
     "zonderrechten": set(),
     "outsider": {"CORR", "KLACHT"},

@@ -113,7 +113,7 @@ def test_the_counts_describe_the_world(world):
     assert world["contacts"] == m.Contact.objects.count() == 40
     assert world["projects"] == 10
     assert world["courses"] == 5
-    assert world["item_types"] == 6
+    assert world["item_types"] == 7
     assert world["users"] == 4
     assert world["items"] == m.DossierItem.objects.count() > 0
 
@@ -218,7 +218,7 @@ def test_projects_and_courses_have_their_codes(world):
 
 def test_memo_cannot_be_imported_and_every_other_type_can(world):
     assert type_refusal(item_type("MEMO")) is not None
-    for code in ("SOLL", "CORR", "CONTR", "KLACHT", "CURSUS"):
+    for code in ("SOLL", "SOLLICITANT", "CORR", "CONTR", "KLACHT", "CURSUS"):
         assert type_refusal(item_type(code)) is None, code
 
 
@@ -238,6 +238,18 @@ def test_the_types_are_configured_as_the_contract_says(world):
     assert [c.code for _level, c in klacht.characteristics()] == ["ERNST"]
     assert (cursus.course_state, cursus.relation_state, cursus.contact_state) == ("required", "one_of", "one_of")
     assert cursus.project_state == "hidden"
+
+
+def test_applicants_documents_have_their_own_type_beside_soll(world):
+    applicants, soll = item_type("SOLLICITANT"), item_type("SOLL")
+    assert (applicants.relation_state, applicants.regarding_applicant_state, applicants.attach_file) == (
+        "required",
+        "required",
+        True,
+    )
+    assert applicants.required_roles() == ["applicant"] and soll.required_roles() == ["employee"]
+    importeur = m.ItemType.objects.usable_by(User.objects.get(username="importeur"))
+    assert importeur.filter(code="SOLLICITANT").exists() and importeur.filter(code="SOLL").exists()
     for item in m.ItemType.objects.all():
         item.full_clean()
 
@@ -334,7 +346,7 @@ def test_contract_profile_nieuw_renders_its_document_to_a_valid_docx(world):
 
 def test_importeur_may_use_exactly_soll_corr_contr_klacht_cursus(world):
     usable = m.ItemType.objects.usable_by(User.objects.get(username="importeur"))
-    assert set(usable.values_list("code", flat=True)) == {"SOLL", "CORR", "CONTR", "KLACHT", "CURSUS"}
+    assert set(usable.values_list("code", flat=True)) == {"SOLL", "SOLLICITANT", "CORR", "CONTR", "KLACHT", "CURSUS"}
 
 
 def test_admin_may_use_every_type_profit_only_corr_and_zonderrechten_none(world):

@@ -139,7 +139,10 @@ def test_a_server_folders_file_is_checked_for_size_and_type_like_a_zips(folder, 
     settings.IMPORT_ATTACHMENT_MAX_SIZE = 3
     with pytest.raises(PathProblem) as refused_size:
         source.resolve("\\\\client\\C$\\Import\\sollicitaties\\10001_cv.pdf")
-    assert (refused_type.value.code, refused_size.value.code) == ("attachment_type_never_allowed", "attachment_too_large")
+    assert (refused_type.value.code, refused_size.value.code) == (
+        "attachment_type_never_allowed",
+        "attachment_too_large",
+    )
     assert source.unnamed() == []  # a folder's files are not listed: it is not the user's upload
 
 
@@ -280,7 +283,9 @@ def test_reading_a_lying_member_at_the_commit_is_refused_too(tmp_path):
 def test_invisible_characters_are_removed_from_member_names_and_messages(tmp_path, settings):
     settings.IMPORT_ATTACHMENT_TYPES = []  # every type: the .exe is about its name here
     archive = AttachmentArchive.open(
-        zip_of(tmp_path / "a.zip", [("Import/10001_cv\u202egpj.exe", b"x"), ("\ufeffImport/\u2066b\u2069.pdf", b"%PDF-y")])
+        zip_of(
+            tmp_path / "a.zip", [("Import/10001_cv\u202egpj.exe", b"x"), ("\ufeffImport/\u2066b\u2069.pdf", b"%PDF-y")]
+        )
     )
     assert sorted(m.name for m in archive.members) == ["Import/10001_cvgpj.exe", "Import/b.pdf"]
     with pytest.raises(PathProblem) as program:  # a program, whatever a setting says
@@ -306,7 +311,10 @@ def test_a_cell_names_several_files_separated_by_semicolons():
 
 def test_the_files_no_row_named_are_listed_and_the_candidates_of_an_ambiguous_name_count_as_named(tmp_path):
     archive = AttachmentArchive.open(
-        make_zip(tmp_path / "a.zip", {"a/cv.pdf": b"%PDF-1", "b/cv.pdf": b"%PDF-2", "brief.pdf": b"%PDF-3", "extra.pdf": b"%PDF-4"})
+        make_zip(
+            tmp_path / "a.zip",
+            {"a/cv.pdf": b"%PDF-1", "b/cv.pdf": b"%PDF-2", "brief.pdf": b"%PDF-3", "extra.pdf": b"%PDF-4"},
+        )
     )
     assert [m.name for m in archive.unnamed()] == ["a/cv.pdf", "b/cv.pdf", "brief.pdf", "extra.pdf"]
     archive.resolve("brief.pdf")
@@ -342,7 +350,9 @@ def test_names_that_collide_by_case_or_accent_form_name_both_candidates(tmp_path
 def test_a_file_over_the_size_limit_is_refused_from_the_directory_without_reading_it(tmp_path, settings):
     settings.IMPORT_ATTACHMENT_MAX_SIZE = 1000
     archive = AttachmentArchive.open(
-        make_zip(tmp_path / "a.zip", {"10001_groot.pdf": b"%PDF-" + b"x" * 996, "10001_klein.pdf": b"%PDF-" + b"x" * 995})
+        make_zip(
+            tmp_path / "a.zip", {"10001_groot.pdf": b"%PDF-" + b"x" * 996, "10001_klein.pdf": b"%PDF-" + b"x" * 995}
+        )
     )
     archive.open_member = None  # any reading would fail with a TypeError
     with pytest.raises(PathProblem) as caught:

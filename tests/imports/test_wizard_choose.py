@@ -21,7 +21,7 @@ def test_it_lists_the_types_importeur_may_use(demo, client):
     response = client.get(URL)
     assert response.status_code == 200
     offered = [t.code for t in response.context["form"].types]
-    assert offered == ["CONTR", "CORR", "CURSUS", "KLACHT", "SOLL"]
+    assert offered == ["CONTR", "CORR", "CURSUS", "KLACHT", "SOLL", "SOLLICITANT"]
     assert b"csrfmiddlewaretoken" in response.content
 
 

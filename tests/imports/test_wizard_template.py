@@ -17,7 +17,7 @@ from tests.imports.wizard import user
 
 pytestmark = pytest.mark.django_db
 
-IMPORTABLE = ["SOLL", "CORR", "CONTR", "KLACHT", "CURSUS"]
+IMPORTABLE = ["SOLL", "SOLLICITANT", "CORR", "CONTR", "KLACHT", "CURSUS"]
 
 
 def workbook_of(item_type: ItemType, username: str = "admin") -> openpyxl.Workbook:

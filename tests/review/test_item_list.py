@@ -90,8 +90,8 @@ def test_each_user_lists_only_the_items_of_his_types(client, world, username, ex
 @pytest.mark.parametrize(
     ("username", "expected"),
     [
-        ("admin", {"SOLL", "CORR", "CONTR", "KLACHT", "CURSUS", "MEMO"}),
-        ("importeur", {"SOLL", "CORR", "CONTR", "KLACHT", "CURSUS"}),
+        ("admin", {"SOLL", "SOLLICITANT", "CORR", "CONTR", "KLACHT", "CURSUS", "MEMO"}),
+        ("importeur", {"SOLL", "SOLLICITANT", "CORR", "CONTR", "KLACHT", "CURSUS"}),
         ("profit", {"CORR"}),
         ("zonderrechten", set()),
         ("notcontr", {"CORR", "KLACHT"}),
