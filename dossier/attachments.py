@@ -232,8 +232,8 @@ def check_attachment(
     if ext in ALWAYS_REFUSED:
         found.append(("attachment_type_never_allowed", {"extension": ext}))
     else:
-        accepted = accepted_types(item_type)
-        if accepted and ext not in accepted:
+        accepted = accepted_types(item_type)  # for an item type never "every type"
+        if (accepted or item_type is not None) and ext not in accepted:
             by_type = {"type": item_type.code} if item_type is not None else {}
             found.append(("attachment_type_not_allowed", {"types": types_text(accepted), **by_type}))
     if len(file_name) > NAME_MAX_LENGTH:
