@@ -34,80 +34,14 @@ from pathlib import PurePosixPath
 from typing import IO
 
 from django.conf import settings
-from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from dossier.filetypes import ALWAYS_REFUSED, DOCUMENTS_AND_IMAGES, type_setting
 from dossier.models import Attachment, ItemType
 from dossier.services import visible_name
 from spreadsheets.messages import N_, Message, file_size, grouped
 
 NAME_MAX_LENGTH = Attachment._meta.get_field("original_name").max_length
-
-# Programs and web pages: opened, they run code. Refused whatever a setting says.
-ALWAYS_REFUSED = frozenset(
-    [
-        "exe",
-        "dll",
-        "com",
-        "bat",
-        "cmd",
-        "msi",
-        "msp",
-        "scr",
-        "pif",
-        "cpl",
-        "ps1",
-        "psm1",
-        "vbs",
-        "vbe",
-        "js",
-        "jse",
-        "wsf",
-        "wsh",
-        "hta",
-        "jar",
-        "sh",
-        "app",
-        "lnk",
-        "reg",
-        "html",
-        "htm",
-        "xhtml",
-        "shtml",
-        "mht",
-        "mhtml",
-        "svg",
-    ]
-)
-# What an item type accepts when its setting is empty: documents and images.
-DOCUMENTS_AND_IMAGES = frozenset(
-    [
-        "pdf",
-        "doc",
-        "docx",
-        "odt",
-        "rtf",
-        "txt",
-        "xls",
-        "xlsx",
-        "ods",
-        "csv",
-        "ppt",
-        "pptx",
-        "odp",
-        "eml",
-        "msg",
-        "xml",
-        "jpg",
-        "jpeg",
-        "png",
-        "gif",
-        "tif",
-        "tiff",
-        "bmp",
-        "heic",
-    ]
-)
 
 # How a file of each type begins (its "magic number"). A type not in these tables is not
 # looked into, apart from being no program or web page (`content_problem`).
@@ -135,8 +69,8 @@ ODF_MIMETYPES = {
     "odp": b"application/vnd.oasis.opendocument.presentation",
 }
 TEXT_TYPES = frozenset({"txt", "csv", "xml", "eml"})
-PROGRAMS = (b"MZ", b"\x7fELF", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")  # Windows, Linux, macOS
-WEB_PAGES = (b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<iframe", b"<svg")
+PROGRAM_BEGINNINGS = (b"MZ", b"\x7fELF", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe")  # Windows, Linux, macOS
+WEB_PAGE_BEGINNINGS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<iframe", b"<svg")
 HEAD_SIZE = 1024
 
 
@@ -259,9 +193,9 @@ def content_problem(ext: str, stream: IO[bytes]) -> str | None:
     head = stream.read(HEAD_SIZE)
     if not head:
         return None
-    if head.startswith(PROGRAMS):
+    if head.startswith(PROGRAM_BEGINNINGS):
         return "attachment_content_program"
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith(WEB_PAGES):
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith(WEB_PAGE_BEGINNINGS):
         return "attachment_content_web_page"
     if ext in BEGINNINGS:
         return None if head.startswith(BEGINNINGS[ext]) else "attachment_content_mismatch"
@@ -304,11 +238,6 @@ def server_types() -> set[str]:
     return {t.strip().lower().lstrip(".") for t in settings.IMPORT_ATTACHMENT_TYPES if t.strip()}
 
 
-def type_setting(text: str) -> set[str]:
-    """An item type's accepted types as written ("pdf, .DOCX; jpg") as a set of extensions."""
-    return {t.strip().lower().lstrip(".") for t in text.replace(";", ",").replace(" ", ",").split(",") if t.strip()}
-
-
 def accepted_types(item_type: ItemType | None = None) -> set[str]:
     """The extensions an attachment may have: the item type's (documents and images when it
     says none) within the server's, never a program or web page. Empty: every type (only
@@ -328,19 +257,6 @@ def max_size(item_type: ItemType | None = None) -> int:
         limits.append(item_type.attachment_max_size * 1024**2)
     limits = [limit for limit in limits if limit]
     return min(limits) if limits else 0
-
-
-def type_setting_problem(text: str):
-    """Why an item type's accepted types cannot be saved (a program or web page, or a word
-    that is no extension), or None."""
-    types = type_setting(text)
-    if refused := sorted(types & ALWAYS_REFUSED):
-        return _("Programs and web pages are never accepted: leave out %(types)s.") % {
-            "types": ", ".join(f".{t}" for t in refused)
-        }
-    if odd := sorted(t for t in types if not t.isalnum() or len(t) > 10):
-        return _("'%(value)s' is not a file extension: write extensions such as pdf, docx, jpg.") % {"value": odd[0]}
-    return None
 
 
 def types_text(types: set[str]) -> str:

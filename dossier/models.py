@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from dossier.filetypes import type_setting_problem
 from spreadsheets.messages import MessageField
 
 
@@ -556,8 +557,6 @@ class ItemType(models.Model):
             errors["characteristic_1"] = _("Choose the first characteristic, or switch characteristics off.")
         if self.responsible_required and not self.has_responsible:
             errors["responsible_required"] = _("Switch on the responsible option first.")
-        from dossier.attachments import type_setting_problem  # it reads this model's fields
-
         if problem := type_setting_problem(self.attachment_types):
             errors["attachment_types"] = problem
         if errors:

@@ -389,8 +389,8 @@ def test_r07_an_outgoing_post_type_imports_without_producing_anything(demo):
 def test_r23_a_row_names_several_attachments_separated_by_semicolons(demo):
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zip_file:
-        zip_file.writestr("Import/10001_a.pdf", b"a")
-        zip_file.writestr("Import/10001_b.pdf", b"bb")
+        zip_file.writestr("Import/10001_a.pdf", b"%PDF a")
+        zip_file.writestr("Import/10001_b.pdf", b"%PDF bb")
     archive.seek(0)
     job = mapped(
         'Relatienummer;Bijlage\n10001;"10001_a.pdf; 10001_b.pdf"\n', attachments=archive, attachments_name="docs.zip"
@@ -398,7 +398,7 @@ def test_r23_a_row_names_several_attachments_separated_by_semicolons(demo):
     assert services.validate_import(job=job).summary.errors == []
     assert services.commit_import(job=job).items_created == 1
     stored = DossierItem.objects.get(import_job=job).attachments.order_by("original_name")
-    assert [(a.original_name, a.size) for a in stored] == [("10001_a.pdf", 1), ("10001_b.pdf", 2)]
+    assert [(a.original_name, a.size) for a in stored] == [("10001_a.pdf", 6), ("10001_b.pdf", 7)]
 
 
 def test_r29_a_finished_import_records_its_counts_mapping_and_items(demo):
@@ -653,7 +653,9 @@ def zip_file_of(members: list[tuple[str, bytes]]) -> io.BytesIO:
 
 
 def test_rows_naming_colliding_members_get_a_problem_and_the_others_import(demo):
-    archive = zip_file_of([("Import/10001_cv.pdf", b"1"), ("IMPORT/10001_CV.pdf", b"2"), ("Import/10002_cv.pdf", b"3")])
+    archive = zip_file_of(
+        [("Import/10001_cv.pdf", b"%PDF 1"), ("IMPORT/10001_CV.pdf", b"%PDF 2"), ("Import/10002_cv.pdf", b"%PDF 3")]
+    )
     job = mapped(
         "Relatienummer;Onderwerp;Bijlage\n10001;CV;10001_cv.pdf\n10002;CV;10002_cv.pdf\n",
         attachments=archive,
@@ -697,16 +699,15 @@ def test_a_member_found_damaged_at_the_commit_stores_nothing(demo, tmp_path, pri
 
 
 def test_invisible_characters_are_removed_from_stored_attachment_names(demo, settings):
-    settings.IMPORT_ATTACHMENT_TYPES = []  # every type: the .exe is about its name here
-    archive = zip_file_of([("Import/10001_cv\u202efdp.exe", b"x"), ("Import/10002\u200b_cv\ufeff.pdf", b"y")])
+    archive = zip_file_of([("Import/10001_cv\u202efdp.txt", b"x"), ("Import/10002\u200b_cv\ufeff.pdf", b"%PDF y")])
     job = mapped(
-        "Relatienummer;Onderwerp;Bijlage\n10001;CV;10001_cv\u202efdp.exe\n10002;CV;10002_cv.pdf\n",
+        "Relatienummer;Onderwerp;Bijlage\n10001;CV;10001_cv\u202efdp.txt\n10002;CV;10002_cv.pdf\n",
         attachments=archive,
         attachments_name="docs.zip",
     )
     assert services.commit_import(job=job).items_created == 2
     names = DossierItem.objects.filter(import_job=job).order_by("number").values_list("attachments__original_name")
-    assert [name for (name,) in names] == ["10001_cvfdp.exe", "10002_cv.pdf"]
+    assert [name for (name,) in names] == ["10001_cvfdp.txt", "10002_cv.pdf"]
 
 
 # --- the same file imported again (part 8) --------------------------------------------------
