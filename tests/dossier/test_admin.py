@@ -176,6 +176,22 @@ def test_it_saves_an_item_type_edited_in_the_admin(root_client, db):
     assert item_type.contact_state == models.FieldState.ONE_OF
 
 
+def test_it_saves_the_types_accepted_attachments_and_refuses_programs(root_client, db):
+    item_type = ItemTypeFactory(code="FILES", attach_file=True)
+    url = admin_url(models.ItemType, "change", item_type.pk)
+    data = _form_data(root_client.get(url))
+    data |= {"attachment_types": "pdf, exe, html", "attachment_max_size": "5"}
+
+    refused = root_client.post(url, data)
+
+    assert refused.status_code == 200
+    assert "Programs and web pages are never accepted: leave out .exe, .html." in refused.text
+    data["attachment_types"] = "pdf, .docx"
+    assert root_client.post(url, data).status_code == 302
+    item_type.refresh_from_db()
+    assert (item_type.attachment_types, item_type.attachment_max_size) == ("pdf, .docx", 5)
+
+
 def _form_data(response) -> dict:
     """The POST data of an admin change form as rendered, inline management forms included."""
     data = {}
