@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dossier', '0014_master_data_message_kept_language_free'),
+        ('dossier', '0015_generated_documents'),
     ]
 
     operations = [
