@@ -355,11 +355,16 @@ class RelationAdmin(MasterDataAdmin):
     inlines = [EmployeeInline, SalesRelationInline, PurchaseRelationInline, ApplicantInline]
 
     def get_urls(self):
-        from dossier.central import relation_dossier
+        from dossier.central import relation_dossier, relation_files
 
         view = self.admin_site.admin_view(partial(relation_dossier, self))
+        files = self.admin_site.admin_view(partial(relation_files, self))
         # Before the admin's own: its `<path:object_id>/` would take the address.
-        return [path("<path:object_id>/dossier/", view, name="dossier_relation_dossier"), *super().get_urls()]
+        return [
+            path("<path:object_id>/dossier/files/", files, name="dossier_relation_files"),
+            path("<path:object_id>/dossier/", view, name="dossier_relation_dossier"),
+            *super().get_urls(),
+        ]
 
     def get_changelist(self, request, **kwargs):
         from dossier.central import RelationChangeList

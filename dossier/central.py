@@ -4,8 +4,11 @@ submit date and done, and paged.
 
 What is shown starts from `DossierItem.objects.visible_to(user)`; which items belong to the
 relation is `DossierItemQuerySet.for_relation`. The number of queries does not depend on the
-number of items: the counts are one grouped query, the page one query, its attachment counts
-one more."""
+number of items: the counts are one grouped query, the page one query, its attachments (name
+and size, each with its download link) one more.
+
+"All files of this person" (`relation_files`) is one ZIP of the attachments of every item of
+the dossier the user may see, streamed (dossier/reading.py)."""
 
 from __future__ import annotations
 
@@ -18,15 +21,17 @@ from django import forms
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, Func, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dossier.models import ROLE_ACCESSORS, ROLE_MODELS, Attachment, DossierItem, ItemType, Relation
+from dossier.reading import zip_response
 from dossier.spec import REGARDING_ROLES
 
 PER_PAGE = 50
@@ -154,14 +159,42 @@ def page_links(page, query: dict[str, Any]) -> list[dict[str, Any]]:
     return links
 
 
-def relation_dossier(model_admin, request: HttpRequest, object_id: str) -> HttpResponse:
-    """The central dossier page, as a view of the relations' admin (`RelationAdmin.get_urls`)."""
+def listed_attachments() -> QuerySet[Attachment]:
+    """What a list shows of each attachment: its name and size (and its key for the links)."""
+    return Attachment.objects.only("pk", "item_id", "original_name", "size")
+
+
+def _get_relation(model_admin, request: HttpRequest, object_id: str) -> Relation:
+    """The relation of a dossier page, for a user who may view relations (403 otherwise);
+    404 for a key that names none."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     relations = model_admin.get_queryset(request).select_related(*ROLE_ACCESSORS.values())
     relation = relations.filter(pk=object_id).first() if str(object_id).isdigit() else None
     if relation is None:
         raise Http404(_("There is no organisation or person with this key."))
+    return relation
+
+
+def relation_files(model_admin, request: HttpRequest, object_id: str) -> HttpResponse:
+    """All files of the dossier of one relation that the user may see, as one streamed ZIP
+    (`RelationAdmin.get_urls`): `NUMBER files.zip`, each file named by its item."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    relation = _get_relation(model_admin, request, object_id)
+    items = DossierItem.objects.visible_to(request.user).for_relation(relation)
+    attachments = (
+        Attachment.objects.filter(item__in=items.values("pk"))
+        .select_related("item__item_type")
+        .only("pk", "file", "original_name", "item__number", "item__item_type__code")
+        .order_by("item__item_type__code", "item__number", "pk")
+    )
+    return zip_response(attachments.iterator(), filename=_("%(number)s files.zip") % {"number": relation.number})
+
+
+def relation_dossier(model_admin, request: HttpRequest, object_id: str) -> HttpResponse:
+    """The central dossier page, as a view of the relations' admin (`RelationAdmin.get_urls`)."""
+    relation = _get_relation(model_admin, request, object_id)
 
     visible = DossierItem.objects.visible_to(request.user)
     contacts = list(relation.own_contacts().select_related("person", "organisation"))
@@ -197,15 +230,8 @@ def relation_dossier(model_admin, request: HttpRequest, object_id: str) -> HttpR
         page_problem = _("There is no page %(number)s; the last page is shown.") % {"number": request.GET.get("p")}
         page = paginator.page(paginator.num_pages)
     rows = list(page.object_list)
-    attachment_counts = dict(
-        Attachment.objects.filter(item__in=[item.pk for item in rows])
-        .order_by()
-        .values("item")
-        .annotate(n=Count("pk"))
-        .values_list("item", "n")
-    )
+    prefetch_related_objects(rows, Prefetch("attachments", queryset=listed_attachments()))
     for item in rows:
-        item.attachment_count = attachment_counts.get(item.pk, 0)
         item.regards = regarding(item)
         item.workflow = getattr(item, "workflow_instance", None)
 
@@ -228,6 +254,7 @@ def relation_dossier(model_admin, request: HttpRequest, object_id: str) -> HttpR
         "rows": rows,
         "page_links": page_links(page, query) if paginator.num_pages > 1 else [],
         "page_problem": page_problem,
+        "files_url": reverse("admin:dossier_relation_files", args=[relation.pk]),
     }
     return TemplateResponse(request, "admin/dossier/relation/dossier.html", context)
 

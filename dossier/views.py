@@ -12,7 +12,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -29,7 +29,8 @@ from dossier.models import (
     ItemType,
     ReviewTask,
 )
-from dossier.services import create_item, visible_name
+from dossier.reading import file_response
+from dossier.services import create_item
 from dossier.spec import ItemSpec, Purpose
 
 
@@ -135,6 +136,18 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
+    return _attachment_response(request, pk, inline=False)
+
+
+@require_GET
+@login_required
+def attachment_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """A PDF or an image shown in the browser, sandboxed (dossier/reading.py); any other file,
+    or one whose first bytes are not what its name says, is downloaded."""
+    return _attachment_response(request, pk, inline=True)
+
+
+def _attachment_response(request: HttpRequest, pk: int, *, inline: bool) -> HttpResponse:
     visible = DossierItem.objects.visible_to(request.user)
     attachment = get_object_or_404(Attachment.objects.filter(item__in=visible), pk=pk)
     try:
@@ -147,4 +160,4 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return admin_page(request, "dossier/refused.html", {"title": _("Not available"), "reason": reason}, status=503)
     # Names stored before invisible characters were removed still lose them here (U+202E).
-    return FileResponse(content, as_attachment=True, filename=visible_name(attachment.original_name))
+    return file_response(attachment, content, inline=inline)

@@ -16,11 +16,22 @@ from django.utils.translation import gettext_lazy, ngettext
 from accounts import rights
 from config.admin_base import BaseAdmin
 from config.views import error_page
+from dossier.models import Attachment, DossierItem
+from dossier.reading import zip_response
 from dossier.services import visible_name
 from imports import presenting, services, tasks
 from imports.models import ImportJob, SavedMapping
 
 UNDO_REFRESH_SECONDS = 2  # how often the undo's progress page reloads itself
+
+
+def _destination_folder(attachment: Attachment) -> str:
+    item = attachment.item
+    if item.relation_id:
+        return f"{item.relation.number} {item.relation.name}"
+    if item.contact_id:
+        return str(item.contact.contact_id)
+    return "-"
 
 
 @admin.register(ImportJob)
@@ -112,6 +123,11 @@ class ImportJobAdmin(BaseAdmin):
                 "<path:object_id>/download/<str:what>/",
                 self.admin_site.admin_view(self.download_view),
                 name="{}_{}_download".format(*info),
+            ),
+            path(
+                "<path:object_id>/files/",
+                self.admin_site.admin_view(self.files_view),
+                name="{}_{}_files".format(*info),
             ),
             path(
                 "<path:object_id>/undo/progress/",
@@ -289,6 +305,36 @@ class ImportJobAdmin(BaseAdmin):
             name = job.attachments_name or "attachments.zip"
             return self._send(request, job, job.attachments_zip, name)
         return self._send_workbook(request, job, what.removeprefix("workbook-"))
+
+    def files_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """All files of the items the import made, as one streamed ZIP, each in a folder named
+        by its item's relation (or contact): for whoever may see the job (its owner, a
+        superuser; 404 for anyone else), and only the items he may see (`visible_to`)."""
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        job = self._job_for(request, object_id)
+        if not self.has_view_permission(request, job):
+            raise PermissionDenied
+        items = DossierItem.objects.visible_to(request.user).filter(import_job=job)
+        attachments = (
+            Attachment.objects.filter(item__in=items.values("pk"))
+            .select_related("item__item_type", "item__relation", "item__contact")
+            .only(
+                "pk",
+                "file",
+                "original_name",
+                "item__number",
+                "item__item_type__code",
+                "item__relation__number",
+                "item__relation__name",
+                "item__contact__contact_id",
+            )
+            .order_by("item__relation__number", "item__number", "pk")
+        )
+        stem = Path(visible_name(job.file_name or job.item_type.code)).stem
+        return zip_response(
+            attachments.iterator(), filename=_("%(file)s files.zip") % {"file": stem}, folder_of=_destination_folder
+        )
 
     def _back_to(self, job: ImportJob) -> HttpResponse:
         return redirect(reverse("admin:imports_importjob_change", args=[job.pk]))

@@ -615,6 +615,14 @@ def items_url(job: ImportJob) -> str:
     return f"{reverse('admin:dossier_dossieritem_changelist')}?import_job__id__exact={job.pk}"
 
 
+def files_url(job: ImportJob) -> str:
+    """All files of the items this import made, as far as the user may see them, as one ZIP
+    (ImportJobAdmin.files_view); none once it was undone or when it made no item."""
+    if not job.items_created or job.state != ImportJob.State.DONE:
+        return ""
+    return reverse("admin:imports_importjob_files", args=[job.pk])
+
+
 def job_page(job: ImportJob, params: QueryDict | None = None) -> dict[str, Any]:
     """Everything the import history's job page shows, for its template."""
     from imports.services import spec_for
@@ -633,6 +641,7 @@ def job_page(job: ImportJob, params: QueryDict | None = None) -> dict[str, Any]:
         "running": job.state in (ImportJob.State.VALIDATING, ImportJob.State.IMPORTING),
         "items_url": items_url(job) if job.items_created and job.state != ImportJob.State.UNDONE else "",
         "state_text": state_text(job),
+        "files_url": files_url(job),
         "file_url": download_url(job, "file") if job.file else "",
         "attachments_url": download_url(job, "attachments") if job.attachments_zip else "",
         # An undo removes the uploaded files (personal documents); the record stays.

@@ -1019,6 +1019,7 @@ def result(request: HttpRequest, pk) -> HttpResponse:
         "result": services.commit_result(job=job) if done else None,
         "duration": presenting.duration_text(job.duration),
         "items_url": presenting.items_url(job),
+        "files_url": presenting.files_url(job),
         "problems": presenting.problem_report(job, request.GET) if job.row_count else None,
         "skipped_rows": presenting.duplicate_rows(job) if done and job.rows_skipped else [],
         "can_check_again": bool(job.mapping) and job.state == State.FAILED and bool(job.file),

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Exists, OuterRef, Q
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
+from django.template.defaultfilters import filesizeformat
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.formats import date_format
@@ -17,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.admin_base import CheckedAutocompleteFields
 from dossier.admin import VisibleItemsAdmin, url_or_none
+from dossier.central import listed_attachments
 from dossier.models import (
     Attachment,
     CharacteristicValue,
@@ -27,6 +30,7 @@ from dossier.models import (
     Relation,
     WorkflowInstance,
 )
+from dossier.reading import may_show_inline
 from dossier.services import change_item
 from imports.models import ImportJob
 from review import item_form
@@ -65,6 +69,37 @@ class AttachmentInline(admin.TabularInline):
         return format_html('<a href="{}">{}</a>', url, attachment.original_name) if url else attachment.original_name
 
 
+def _file_links(attachment: Attachment):
+    download = reverse("dossier:attachment-download", args=[attachment.pk])
+    links = format_html(
+        '<a href="{}" class="file-download" download>{}</a> <span class="file-size">({})</span>',
+        download,
+        attachment.original_name,
+        filesizeformat(attachment.size),
+    )
+    if may_show_inline(attachment):
+        view = reverse("dossier:attachment-view", args=[attachment.pk])
+        label = _("View %(name)s") % {"name": attachment.original_name}
+        links = format_html(
+            '{} <a href="{}" class="file-view" target="_blank" rel="noopener" aria-label="{}">{}</a>',
+            links,
+            view,
+            label,
+            _("view"),
+        )
+    return links
+
+
+class ItemChangeList(ChangeList):
+    """The items list with each shown item's attachments: one query for the page's items."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        prefetch_related_objects(
+            self.result_list, Prefetch("attachments", queryset=listed_attachments(), to_attr="listed_attachments")
+        )
+
+
 class ReactionInline(CheckedAutocompleteFields, admin.TabularInline):
     model = Reaction
     fields = ("author", "text", "created_at")
@@ -83,7 +118,7 @@ class DossierItemAdmin(ItemExportMixin, VisibleItemsAdmin):
 
     # Fits a 1,280 px screen: the type by its code, a long subject cut short (whole in its
     # title), the destination with its link to the relation's dossier, the date without time.
-    list_display = ("number", "type_code", "short_subject", "destination", "submitted_on", "done")
+    list_display = ("number", "type_code", "short_subject", "destination", "submitted_on", "done", "files")
     list_display_links = ("number", "short_subject")
     list_filter = (
         ("item_type", VisibleTypeFilter),
@@ -127,6 +162,9 @@ class DossierItemAdmin(ItemExportMixin, VisibleItemsAdmin):
         # Whether the user may see the item's import job: its file name is its owner's.
         own_jobs = ImportJob.objects.visible_to(request.user).filter(pk=OuterRef("import_job"))
         return super().get_queryset(request).annotate(import_job_visible=Exists(own_jobs))
+
+    def get_changelist(self, request, **kwargs):
+        return ItemChangeList
 
     def get_search_results(self, request, queryset, search_term):
         """A whole number is looked up by equality on the item number and the relation
@@ -184,6 +222,20 @@ class DossierItemAdmin(ItemExportMixin, VisibleItemsAdmin):
     @admin.display(description=_("submit date"), ordering="submitted_at")
     def submitted_on(self, item: DossierItem):
         return date_format(timezone.localtime(item.submitted_at), "SHORT_DATE_FORMAT")
+
+    @admin.display(description=_("files"))
+    def files(self, item: DossierItem):
+        """Each attachment (prefetched by `ItemChangeList`): its name, linked to its download,
+        its size in the reader's locale, and a "view" link for a PDF or an image."""
+        attachments = getattr(item, "listed_attachments", None)
+        if attachments is None:
+            attachments = list(item.attachments.all())
+        if not attachments:
+            return "-"
+        return format_html(
+            '<ul class="item-files">{}</ul>',
+            format_html_join("", "<li>{}</li>", ((_file_links(attachment),) for attachment in attachments)),
+        )
 
     @admin.display(description=_("import"))
     def import_link(self, item: DossierItem):

@@ -209,12 +209,26 @@ def test_items_come_newest_first_and_link_to_their_admin_page(client, world, org
     assert f'href="{reverse("admin:dossier_dossieritem_change", args=[rows[0].pk])}"' in response.content.decode()
 
 
-def test_a_row_counts_its_attachments(client, world, organisation):
+def test_a_row_lists_its_attachments_with_name_size_and_links(client, world, organisation):
     letter = world["items"][0]
-    for name in ("a.pdf", "b.pdf"):
-        Attachment.objects.create(item=letter, file=ContentFile(b"x", name=name), original_name=name, sha256="0" * 64)
-    rows = sign_in(client, "admin").get(dossier_url(organisation)).context["rows"]
-    assert {item.pk: item.attachment_count for item in rows}[letter.pk] == 2
+    for name, size in (("a.pdf", 1_258_291), ("b.docx", 10)):
+        Attachment.objects.create(
+            item=letter, file=ContentFile(b"x", name=name), original_name=name, sha256="0" * 64, size=size
+        )
+    response = sign_in(client, "admin").get(dossier_url(organisation))
+    rows = response.context["rows"]
+    page = response.content.decode()
+
+    assert [a.original_name for a in {item.pk: item for item in rows}[letter.pk].attachments.all()] == [
+        "a.pdf",
+        "b.docx",
+    ]
+    a, b = Attachment.objects.filter(item=letter).order_by("pk")
+    assert f'href="{reverse("dossier:attachment-download", args=[a.pk])}"' in page
+    assert f'href="{reverse("dossier:attachment-view", args=[a.pk])}"' in page  # a PDF is shown in the browser
+    assert reverse("dossier:attachment-view", args=[b.pk]) not in page  # a .docx is only downloaded
+    assert "(1.2\xa0MB)" in page and "(10\xa0bytes)" in page
+    assert f'href="{reverse("admin:dossier_relation_files", args=[organisation.pk])}"' in page
 
 
 def test_the_type_filter_shows_only_that_type(client, world, organisation):
