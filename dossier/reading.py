@@ -84,7 +84,10 @@ def file_response(attachment: Attachment, content, *, inline: bool) -> FileRespo
         content.seek(0)
         shown_as = inline_type(attachment, head)
     if shown_as is None:
-        return FileResponse(content, as_attachment=True, filename=name)
+        # Never a type a browser would render (text/html, image/svg+xml), even when saved.
+        response = FileResponse(content, as_attachment=True, filename=name, content_type="application/octet-stream")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
     response = FileResponse(content, as_attachment=False, filename=name, content_type=shown_as)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = PDF_POLICY if shown_as == "application/pdf" else IMAGE_POLICY

@@ -19,6 +19,7 @@ from dossier.models import (
     DossierItem,
     ItemType,
     Reaction,
+    Relation,
     ReviewProfile,
     ReviewTask,
     Workflow,
@@ -84,6 +85,7 @@ def world(demo):
         submitter=importeur,
         free_values={"Salaris": SALARY},
         import_job=job,
+        relation=Relation.objects.get(number="10001"),  # in a person's dossier and his files ZIP
     )
     letter = DossierItem.objects.create(
         item_type=letters, number=9002, subject="An ordinary letter", submitter=importeur, import_job=open_job
@@ -182,6 +184,9 @@ def every_url(world) -> list[str]:
         autocomplete("dossieritem", "cause", "GEHEIM"),
         autocomplete("reviewtask", "item", ""),
         reverse("dossier:attachment-download", args=[world["attachment"].pk]),
+        reverse("dossier:attachment-view", args=[world["attachment"].pk]),
+        admin_url("relation", "dossier", item.relation_id),
+        admin_url("relation", "files", item.relation_id),
         reverse("dossier:item-detail", args=[item.pk]),
     ]
     jobs = admin_url("importjob", "changelist", app="imports")
@@ -198,6 +203,9 @@ def every_url(world) -> list[str]:
         admin_url("importjob", "change", world["open_job"].pk, app="imports"),
         admin_url("importjob", "change", world["admin_job"].pk, app="imports"),
         admin_url("importjob", "history", world["admin_job"].pk, app="imports"),
+        admin_url("importjob", "files", job.pk, app="imports"),
+        admin_url("importjob", "files", world["open_job"].pk, app="imports"),
+        admin_url("importjob", "files", world["admin_job"].pk, app="imports"),
         mappings,
         f"{mappings}?_facets=1&q=k",
         admin_url("savedmapping", "change", world["mapping"].pk, app="imports"),
@@ -265,6 +273,8 @@ def test_importeur_sees_the_contract_he_is_authorised_for_and_his_own_jobs_only(
     assert SUBJECT in found[f"{admin_url('dossieritem', 'changelist')}?q=GEHEIM"]
     assert all(secret in item_page for secret in ITEM_SECRETS)
     assert JOB_FILE in item_page  # his own job, named on the item
+    assert ATTACHMENT in found[admin_url("relation", "files", world["item"].relation_id)]  # the person's ZIP
+    assert ATTACHMENT in found[admin_url("importjob", "files", world["job"].pk, app="imports")]  # the import's ZIP
     assert JOB_FILE in job_page and JOB_CELL in job_page
     assert OPEN_JOB_FILE in found[admin_url("dossieritem", "changelist")]  # the import filter
     assert leaks(found, (ADMIN_JOB_FILE, ADMIN_JOB_CELL)) == []  # the administrator's job is his

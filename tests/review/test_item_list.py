@@ -5,12 +5,14 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from dossier.demo import STAFF_GROUP
-from dossier.models import CharacteristicValue, DossierItem, ItemType, Relation, Workflow, WorkflowInstance
+from dossier.models import Attachment, CharacteristicValue, DossierItem, ItemType, Relation, Workflow, WorkflowInstance
 from imports.models import ImportJob
 from tests.factories import RelationFactory, UserFactory
 
@@ -337,6 +339,27 @@ def test_the_relation_column_names_the_relation(client, world):
     assert "10001 " + Relation.objects.get(number="10001").name in response.text
 
 
+def test_each_row_lists_its_files_with_size_and_links_and_the_size_is_dutch_for_a_dutch_user(client, world):
+    contract = world["contract"]
+    pdf = Attachment.objects.create(
+        item=contract, file=ContentFile(b"x", name="a.pdf"), original_name="contract.pdf", size=1_258_291
+    )
+    docx = Attachment.objects.create(
+        item=contract, file=ContentFile(b"x", name="b.docx"), original_name="brief.docx", size=2048
+    )
+
+    english = listing(client, world["users"]["importeur"], q="501").text
+    with translation.override("nl"):
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "nl"
+        dutch = listing(client, world["users"]["importeur"], q="501").text
+
+    assert f'href="{reverse("dossier:attachment-download", args=[pdf.pk])}"' in english
+    assert f'href="{reverse("dossier:attachment-view", args=[pdf.pk])}"' in english
+    assert reverse("dossier:attachment-view", args=[docx.pk]) not in english
+    assert 'contract.pdf</a> <span class="file-size">(1.2\xa0MB)</span>' in english
+    assert "(1,2\xa0MB)" in dutch and "(2,0\xa0KB)" in dutch
+
+
 def test_the_list_takes_the_same_number_of_queries_for_5_and_for_50_items(client, world):
     users, types = world["users"], world["types"]
     letters, complaints = types["CORR"], types["KLACHT"]
@@ -346,7 +369,7 @@ def test_the_list_takes_the_same_number_of_queries_for_5_and_for_50_items(client
         for n in range(start, start + count):
             relation = RelationFactory()
             job = ImportJob.objects.create(user=admin, item_type=letters, file_name=f"{n}.csv")
-            DossierItem.objects.create(
+            item = DossierItem.objects.create(
                 item_type=letters if n % 2 else complaints,
                 number=1000 + n,
                 subject=f"Item {n}",
@@ -354,6 +377,8 @@ def test_the_list_takes_the_same_number_of_queries_for_5_and_for_50_items(client
                 relation=relation,
                 import_job=job,
             )
+            for name in (f"{n} brief.pdf", f"{n} bijlage.docx"):  # the files column: no query per row
+                Attachment.objects.create(item=item, file=ContentFile(b"x", name=name), original_name=name, size=1)
 
     def count(user) -> int:
         client.force_login(user)
