@@ -290,3 +290,13 @@ def test_the_result_and_history_pages_link_to_the_import_zip(client, job):
 
     assert f'href="{job_files_url(job)}"' in history
     assert f'href="{job_files_url(job)}"' in result
+
+
+def test_the_item_page_lists_each_file_with_its_size_and_a_view_link_for_a_pdf(client, files):
+    page = sign_in(client, "importeur").get(reverse("dossier:item-detail", args=[files["letter"].pk])).content.decode()
+
+    assert f'href="{reverse("dossier:attachment-download", args=[files["html"].pk])}"' in page
+    assert f'href="{reverse("dossier:attachment-view", args=[files["pdf"].pk])}"' in page
+    assert f'href="{reverse("dossier:attachment-view", args=[files["png"].pk])}"' in page
+    assert reverse("dossier:attachment-view", args=[files["html"].pk]) not in page  # a web page is never shown
+    assert f"{len(PDF)}\xa0bytes" in page
