@@ -3,8 +3,9 @@ range and by a characteristic value; the table fits without horizontal scrolling
 page reports no policy violation. Writes docs/screenshots/review-items.png."""
 
 import pytest
+from django.core.files.base import ContentFile
 
-from dossier.models import DossierItem, Relation
+from dossier.models import Attachment, DossierItem, Relation
 from tests.e2e.conftest import shot, sign_in
 from tests.e2e.test_csp import visit
 
@@ -28,6 +29,13 @@ def test_an_importer_filters_the_items_by_relation_date_and_characteristic(demo,
     page, violations = watched
     long_subject = "Offerte kantoorinrichting met een toelichting die veel te lang is voor één regel in de lijst"
     DossierItem.objects.filter(subject="Offerte kantoorinrichting").update(subject=long_subject)
+    long_name = "20001 offerte kantoorinrichting met bijlagen en tekeningen van de tweede verdieping.pdf"
+    Attachment.objects.create(  # the files column, with a long name, fits too
+        item=DossierItem.objects.get(subject=long_subject),
+        file=ContentFile(b"%PDF-1.4", name="f.pdf"),
+        original_name=long_name,
+        size=1_258_291,
+    )
     organisation = Relation.objects.get(number="20001")
     base = live_server.url
     sign_in(page, live_server, "importeur")
@@ -36,6 +44,7 @@ def test_an_importer_filters_the_items_by_relation_date_and_characteristic(demo,
     assert page.locator("#result_list tbody tr").count() == DossierItem.objects.exclude(item_type__code="MEMO").count()
     assert fits(page)
     assert page.locator(f'#result_list span[title="{long_subject}"]').count() == 1
+    assert page.locator("#result_list td.field-files").get_by_role("link", name=long_name, exact=True).is_visible()
 
     relation_form = page.locator("form.input-filter", has=page.get_by_label("Number or name"))
     relation_form.get_by_label("Number or name").fill("20001")
