@@ -50,7 +50,7 @@ SUBJECT_LENGTH = 60  # characters of a subject the items list shows
 
 class AttachmentInline(admin.TabularInline):
     model = Attachment
-    fields = ("download", "size", "sha256", "created_at")
+    fields = ("download", "shown_size", "sha256", "created_at")
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -66,17 +66,22 @@ class AttachmentInline(admin.TabularInline):
     def download(self, attachment: Attachment):
         # Served by the view that checks the user may see the item, never by a storage URL.
         url = url_or_none("dossier:attachment-download", attachment.pk)
-        return format_html('<a href="{}">{}</a>', url, attachment.original_name) if url else attachment.original_name
+        if not url:
+            return attachment.original_name
+        return _file_links(attachment, size=False)
+
+    @admin.display(description=_("size"))
+    def shown_size(self, attachment: Attachment) -> str:
+        return filesizeformat(attachment.size)
 
 
-def _file_links(attachment: Attachment):
+def _file_links(attachment: Attachment, *, size: bool = True):
+    """The attachment's name linked to its download, its size (when asked) and, for a PDF or
+    an image, a "view" link that opens it in a new tab (dossier/reading.py)."""
     download = reverse("dossier:attachment-download", args=[attachment.pk])
-    links = format_html(
-        '<a href="{}" class="file-download" download>{}</a> <span class="file-size">({})</span>',
-        download,
-        attachment.original_name,
-        filesizeformat(attachment.size),
-    )
+    links = format_html('<a href="{}" class="file-download" download>{}</a>', download, attachment.original_name)
+    if size:
+        links = format_html('{} <span class="file-size">({})</span>', links, filesizeformat(attachment.size))
     if may_show_inline(attachment):
         view = reverse("dossier:attachment-view", args=[attachment.pk])
         label = _("View %(name)s") % {"name": attachment.original_name}

@@ -22,8 +22,8 @@ def test_it_shows_attachments_of_an_item_read_only(root_client, world):
 
     attachment = world["item"].attachments.get()
     assert (
-        f'<a href="{reverse("dossier:attachment-download", args=[attachment.pk])}">20001_letter.pdf</a>'
-        in response.text
+        f'<a href="{reverse("dossier:attachment-download", args=[attachment.pk])}" class="file-download" download>'
+        "20001_letter.pdf</a>" in response.text
     )
     assert "ab" * 32 in response.text
     assert reverse("dossier:item-detail", args=[world["item"].pk]) in response.text
