@@ -300,3 +300,15 @@ def test_the_item_page_lists_each_file_with_its_size_and_a_view_link_for_a_pdf(c
     assert f'href="{reverse("dossier:attachment-view", args=[files["png"].pk])}"' in page
     assert reverse("dossier:attachment-view", args=[files["html"].pk]) not in page  # a web page is never shown
     assert f"{len(PDF)}\xa0bytes" in page
+
+
+def test_a_dutch_user_gets_a_dutch_zip_name_and_dutch_links(client, files, person):
+    sign_in(client, "importeur")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "nl"
+
+    response = client.get(files_url(person))
+    page = client.get(reverse("admin:dossier_relation_dossier", args=[person.pk])).content.decode()
+
+    assert response["Content-Disposition"] == 'attachment; filename="10001 bestanden.zip"'
+    assert "Alle bestanden van dit dossier die u mag zien downloaden (ZIP)" in page
+    assert ">bekijken</a>" in page
