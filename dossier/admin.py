@@ -566,7 +566,7 @@ class PrivateFileInput(forms.ClearableFileInput):
 
 @admin.register(DocumentTemplate)
 class DocumentTemplateAdmin(BaseAdmin):
-    list_display = ("code", "name", "output_name")
+    list_display = ("code", "name", "output_name", "language")
     search_fields = ("code", "name")
     readonly_fields = ("download_link",)
     formfield_overrides = {models.FileField: {"widget": PrivateFileInput}}
@@ -574,7 +574,7 @@ class DocumentTemplateAdmin(BaseAdmin):
     def get_fields(self, request, obj=None):
         # A read-only page would ask the private file for its URL; show our own link there.
         editable = obj is None or self.has_change_permission(request, obj)
-        return ["code", "name", "file" if editable else "download_link", "output_name"]
+        return ["code", "name", "file" if editable else "download_link", "output_name", "language"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)

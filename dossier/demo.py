@@ -346,6 +346,7 @@ DOCUMENT_TEMPLATE = {
     "name": "Arbeidsovereenkomst",
     "output_name": "{relation}-contract-{number}.docx",  # starts with the relation number (R25)
     "file_name": "demo-arbeidsovereenkomst.docx",
+    "language": "nl",  # its own language: the same document whoever imports (dossier.documents)
 }
 CONTRACT_PROFILE = {"code": "NIEUW", "name": "Nieuw contract"}
 # The page of profile NIEUW: field code, setting, default. Regarding employee is set by the
@@ -400,7 +401,7 @@ def contract_template_docx() -> bytes:
     document.add_heading("Arbeidsovereenkomst", level=1)
     for line in (
         "Contractnummer: {{ item.number }}",
-        "Werknemer: {{ relation.name }} (nummer {{ relation.number }})",
+        "Werknemer: {{ relation.name }} (personeelsnummer {{ employee.number }})",
         "Functie: {{ free.Functie }}",
         "Soort contract: {{ free.Soort_contract }}",
         "Salaris: € {{ free.Salaris }} bruto per maand",
@@ -721,7 +722,11 @@ class _Seeder:
         template = self.upsert(
             DocumentTemplate,
             {"code": DOCUMENT_TEMPLATE["code"]},
-            {"name": DOCUMENT_TEMPLATE["name"], "output_name": DOCUMENT_TEMPLATE["output_name"]},
+            {
+                "name": DOCUMENT_TEMPLATE["name"],
+                "output_name": DOCUMENT_TEMPLATE["output_name"],
+                "language": DOCUMENT_TEMPLATE["language"],
+            },
         )
         stored_name = template.file.name
         content = contract_template_docx()

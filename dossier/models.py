@@ -378,6 +378,16 @@ class DocumentTemplate(models.Model):
         default="{number}.docx",
         help_text=_("Placeholders: {number}, {relation}, {type}."),
     )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_(
+            "The language amounts, dates and yes/no are written in. Empty: the language of the user "
+            "who makes the item (the importing user), else the site's."
+        ),
+    )
 
     class Meta:
         ordering = ["code"]
@@ -1024,12 +1034,32 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 
 
 class Attachment(models.Model):
+    """A file stored with an item: one brought by the user (an upload, an import row's file)
+    or a document generated from a creation profile's template (dossier.documents). An item's
+    main file is its first file of kind "file", else its generated document; a document
+    generated beside a file of the item's own is a draft."""
+
+    class Kind(models.TextChoices):
+        FILE = "file", pgettext_lazy("attachment kind", "file")
+        GENERATED = "generated", _("generated document")
+        DRAFT = "draft", _("generated draft")
+
     item = models.ForeignKey(DossierItem, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("item"))
     file = models.FileField(_("file"), upload_to=attachment_path, storage=private_storage, max_length=255)
     original_name = models.CharField(_("original name"), max_length=255)
     size = models.PositiveBigIntegerField(_("size"), default=0)
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.FILE)
+    template = models.ForeignKey(
+        DocumentTemplate,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("generated from template"),
+        db_index=False,
+    )
 
     objects = ItemPartQuerySet.as_manager()
 
@@ -1040,6 +1070,10 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def is_generated(self) -> bool:
+        return self.kind != self.Kind.FILE
 
     @staticmethod
     def digest(content) -> tuple[str, int]:

@@ -4,7 +4,6 @@ Views, the import, tasks and tests all call these."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
 import unicodedata
 from collections.abc import Iterable
@@ -18,6 +17,7 @@ from django.db.models import BooleanField, F, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
+from dossier import documents
 from dossier.fingerprints import fingerprint_of_item
 from dossier.models import (
     Attachment,
@@ -157,8 +157,9 @@ def change_item(
 
 def refresh_fingerprint(item: DossierItem) -> None:
     """Work out the item's fingerprint (dossier/fingerprints.py) from what it holds now and
-    its attachments, so an import finds an item recorded or changed by hand as well."""
-    digests = Attachment.objects.filter(item=item).values_list("sha256", flat=True)
+    its attachments, so an import finds an item recorded or changed by hand as well. Only the
+    files a person brought count: a generated document differs on every run (its dates)."""
+    digests = Attachment.objects.filter(item=item, kind=Attachment.Kind.FILE).values_list("sha256", flat=True)
     fingerprint = fingerprint_of_item(item, attachment_sha256s=list(digests))
     if fingerprint != item.fingerprint:
         item.fingerprint = fingerprint
@@ -180,9 +181,18 @@ def _differs(stored: DossierItem, name: str, value: Any) -> bool:
     return getattr(stored, name) != value
 
 
-def add_attachment(*, item: DossierItem, content: File, name: str) -> Attachment:
+def add_attachment(
+    *,
+    item: DossierItem,
+    content: File,
+    name: str,
+    kind: str = Attachment.Kind.FILE,
+    template: DocumentTemplate | None = None,
+) -> Attachment:
     sha256, size = Attachment.digest(content)
-    attachment = Attachment(item=item, original_name=visible_name(name), size=size, sha256=sha256)
+    attachment = Attachment(
+        item=item, original_name=visible_name(name), size=size, sha256=sha256, kind=kind, template=template
+    )
     store_file(attachment.file, attachment.original_name, content)
     try:
         attachment.save()
@@ -246,11 +256,17 @@ def enter_workflows(*, entries: Iterable[tuple[DossierItem, int | None]]) -> lis
 
 
 def apply_creation_profile(
-    *, items: list[DossierItem], profile: CreationProfile, stored: list[Attachment] | None = None
+    *,
+    items: list[DossierItem],
+    profile: CreationProfile,
+    stored: list[Attachment] | None = None,
+    author=None,
 ) -> None:
-    """R21: review tasks from the profile's review profile; its document, attached. Each
-    document is added to `stored` as soon as its file is written, so that a caller whose
-    transaction fails can remove the files."""
+    """R21: review tasks from the profile's review profile; its document, generated and
+    attached (dossier.documents): marked as generated, or as a draft beside a file the item
+    has of its own; `author` (the importing or recording user) is named in its properties.
+    Each document is added to `stored` as soon as its file is written, so that a caller
+    whose transaction fails can remove the files."""
     if profile.review_profile_id:
         review = profile.review_profile
         reviewers = list(review.reviewers.all())
@@ -260,42 +276,39 @@ def apply_creation_profile(
             for item in items
             for reviewer in reviewers
         )
-    if profile.document_template_id:
+    if profile.document_template_id and items:
         template = profile.document_template
+        with template.file.open("rb") as source:
+            content = source.read()
+        free_fields = list(profile.item_type.free_fields.all())
+        with_files = documents.items_with_files(items)
+        language = documents.document_language(template, author) if author is not None else None
+        now = timezone.now()
         for item in items:
-            content = render_document(template=template, item=item)
-            document = add_attachment(item=item, content=ContentFile(content), name=document_name(template, item))
+            draft = item.pk in with_files
+            rendered = documents.render_document(
+                template=template,
+                item=item,
+                source=content,
+                author=author,
+                language=language,
+                draft=draft,
+                free_fields=free_fields,
+                now=now,
+            )
+            document = add_attachment(
+                item=item,
+                content=ContentFile(rendered),
+                name=document_name(template, item),
+                kind=Attachment.Kind.DRAFT if draft else Attachment.Kind.GENERATED,
+                template=template,
+            )
             if stored is not None:
                 stored.append(document)
 
 
-def document_name(template: DocumentTemplate, item: DossierItem) -> str:
-    relation = item.relation.number if item.relation_id else ""
-    name = template.output_name.format(number=item.number, relation=relation, type=item.item_type.code)
-    return name if name.lower().endswith(".docx") else f"{name}.docx"
-
-
-def document_context(item: DossierItem) -> dict[str, Any]:
-    return {
-        "item": item,
-        "type": item.item_type,
-        "relation": item.relation,
-        "contact": item.contact,
-        "free": dict(item.free_values),
-        "today": timezone.localdate(),
-    }
-
-
-def render_document(*, template: DocumentTemplate, item: DossierItem) -> bytes:
-    """Fill the template's docxtpl placeholders with the item's data."""
-    from docxtpl import DocxTemplate
-
-    with template.file.open("rb") as source:
-        document = DocxTemplate(io.BytesIO(source.read()))
-    document.render(document_context(item), autoescape=True)
-    output = io.BytesIO()
-    document.save(output)
-    return output.getvalue()
+document_name = documents.document_name
+render_document = documents.render_document
 
 
 DELETE_BATCH = 500

@@ -817,6 +817,7 @@ def check(request: HttpRequest, pk) -> HttpResponse:
             unconfirmed=waiting,
             unconfirmed_message=unconfirmed_message(waiting) if waiting else "",
             counts=presenting.counts(job),
+            documents=presenting.document_lines(job),
             problems=presenting.problem_report(job, request.GET),
             earlier=earlier,
             # Who ran it, and its items by its id: his own import's, or for an administrator.

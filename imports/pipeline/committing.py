@@ -33,6 +33,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from dossier.documents import ITEM_RELATIONS
 from dossier.models import Attachment, DossierItem
 from dossier.services import (
     allocate_numbers,
@@ -394,6 +395,7 @@ class Committer:
         written: WrittenFiles | None = None,
     ):
         self.spec = spec
+        self.job = job
         self.rows = ItemRows(spec, job=job)
         self.attachments = attachments
         self.batch_size = batch_size
@@ -479,8 +481,9 @@ class Committer:
             ]
         )
         if self.spec.profile is not None:
-            items = list(DossierItem.objects.filter(pk__in=item_ids).select_related("relation", "contact", "item_type"))
-            apply_creation_profile(items=items, profile=self.spec.profile)
+            items = list(DossierItem.objects.filter(pk__in=item_ids).select_related(*ITEM_RELATIONS))
+            author = self.job.user if self.job is not None else None
+            apply_creation_profile(items=items, profile=self.spec.profile, author=author)
 
     def _attach_files(self, item_ids: list[int], members_of_items: list[list[Member]]) -> None:
         """Each item its own copy of each file its row names. A file is copied out of the ZIP

@@ -321,11 +321,18 @@ def test_contract_profile_nieuw_renders_its_document_to_a_valid_docx(world):
     relation = item.relation
     assert f"Contractnummer: {item.number}" in text
     assert relation.name in text
-    assert "3500.50" in text
+    # Written as a person would, in the template's own language (Dutch), whatever the tests' site language.
+    assert "Salaris: € 3.500,50 bruto per maand" in text
+    assert "Ingangsdatum: 1 februari 2026" in text
+    assert f"Werknemer: {relation.name} (personeelsnummer E0001)" in text
     assert "Magazijnmedewerker" in text
-    assert "Soort contract: TIJDELIJK" in text  # the profile's default
+    assert "Soort contract: Tijdelijk" in text  # the profile's default, by its label
+    assert "Proeftijd: ja" in text
     assert "{{" not in text
-    assert item.attachments.get().original_name == f"10001-contract-{item.number}.docx"
+    document = item.attachments.get()
+    assert document.original_name == f"10001-contract-{item.number}.docx"
+    assert document.kind == m.Attachment.Kind.GENERATED
+    assert document.template == profile.document_template
     assert list(item.review_tasks.values_list("reviewer__username", flat=True)) == ["admin"]
 
 

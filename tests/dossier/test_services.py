@@ -131,7 +131,7 @@ def test_r21_a_creation_profile_creates_review_tasks_and_attaches_its_document(c
     with document.file.open("rb") as stored:
         text = docx_text(stored.read())
     assert "Contract 1 for Anna de Vries" in text
-    assert "Salary: 3500" in text
+    assert "Salary: 3,500.00" in text  # the site's language in the tests: English
 
 
 def test_render_document_escapes_item_text(contract_type, alice):
