@@ -15,6 +15,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/items/", include("dossier.urls")),
     path("admin/imports/new/", include("imports.urls")),
+    path("admin/review-tasks/", include("review.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -858,8 +858,34 @@ class WorkflowInstanceAdmin(VisibleItemsAdmin):
 
 @admin.register(ReviewTask)
 class ReviewTaskAdmin(VisibleItemsAdmin):
-    list_display = ("item", "reviewer", "state", "due_date", "review_profile")
+    """The table of every review task the user may see (`ReviewTask.objects.visible_to`). A
+    task is decided by its reviewer on its own page ("my review tasks", review/views.py), never
+    here: on an existing task only the due date may change (for who may change tasks), and
+    only a superuser deletes one (a task goes with its item)."""
+
+    list_display = ("item", "reviewer", "state", "due_date", "review_profile", "decided_at")
     list_filter = ("state", "review_profile")
     list_select_related = ("item__item_type", "reviewer", "review_profile")
     search_fields = ("item__subject", "item__number", "reviewer__username")
     autocomplete_fields = ("item", "reviewer")
+    DECISION_FIELDS = ("state", "comment", "decided_at", "decided_by")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:  # a task added by hand starts open, undecided
+            return ("item", "review_profile", "reviewer", "due_date")
+        return ("item", "review_profile", "reviewer", "created_at", "due_date", *self.DECISION_FIELDS, "task_page")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("item", "review_profile", "reviewer", "created_at", *self.DECISION_FIELDS, "task_page")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    @admin.display(description=_("decision"))
+    def task_page(self, task: ReviewTask):
+        # The page answers 404 to anyone but the reviewer (and superusers): the rule is there.
+        url = url_or_none("review:task", task.pk)
+        text = _("The task's page, where its reviewer approves or rejects it")
+        return format_html('<a href="{}">{}</a>', url, text) if url else "-"

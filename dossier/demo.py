@@ -340,7 +340,13 @@ CONTRACT_FREE_FIELDS = (
     ("Proeftijd", "Proeftijd", FreeField.Kind.BOOLEAN, False, ""),
     ("Soort_contract", "Soort contract", FreeField.Kind.CHOICE, False, "VAST=Vast\nTIJDELIJK=Tijdelijk"),
 )
-REVIEW_PROFILE = {"code": "CONTRACT", "name": "Contractbeoordeling", "days_to_review": 5, "reviewers": ("admin",)}
+# importeur reviews contracts too, so "my review tasks" has content for a user who is no superuser.
+REVIEW_PROFILE = {
+    "code": "CONTRACT",
+    "name": "Contractbeoordeling",
+    "days_to_review": 5,
+    "reviewers": ("admin", "importeur"),
+}
 DOCUMENT_TEMPLATE = {
     "code": "CONTRACT",
     "name": "Arbeidsovereenkomst",
@@ -384,6 +390,12 @@ DEMO_ITEMS: dict[str, tuple[tuple[str, dt.datetime, dict[str, Any]], ...]] = {
         ("admin", _at(15, 9, 20), {"relation": "20005", "contact": "30005", "characteristic_1": "HOOG", "subject": "Installatie defect bij oplevering", "text": "Klant dreigt met juridische stappen.", "project": "PRJ-001", "priority": "high", "responsible": "admin"}),
     ),
 }  # fmt: skip
+# Contracts made once with creation profile NIEUW (when CONTR has none yet): each gets its
+# generated document and a review task for every reviewer of CONTRACT (R21).
+DEMO_CONTRACTS: tuple[tuple[str, dt.datetime, dict[str, Any]], ...] = (
+    ("admin", _at(20, 10, 0), {"relation": "10002", "subject": "Arbeidsovereenkomst", "free_Functie": "Monteur", "free_Soort_contract": "TIJDELIJK", "free_Salaris": "3250.50", "free_Ingangsdatum": dt.date(2025, 2, 1), "free_Proeftijd": True}),
+    ("admin", _at(21, 11, 30), {"relation": "10003", "subject": "Arbeidsovereenkomst", "free_Functie": "Planner", "free_Soort_contract": "VAST", "free_Salaris": "3890.00", "free_Ingangsdatum": dt.date(2025, 3, 1), "free_Proeftijd": False}),
+)  # fmt: skip
 
 
 # --- the document template -------------------------------------------------------------------
@@ -513,6 +525,7 @@ class _Seeder:
         self.seed_combinations(types, values, workflows)
         self.seed_contract(types["CONTR"], users)
         self.seed_authorisations(types, users)
+        self.seed_contracts(types["CONTR"], relations, users)
         items = self.seed_items(types, relations, contacts, values, projects, users)
         return {
             "persons": len(PERSONS),
@@ -769,6 +782,21 @@ class _Seeder:
             self.written += len(items)
             self.say(f"{type_code}: {len(items)} items created")
         return DossierItem.objects.filter(item_type__in=types.values()).count()
+
+    def seed_contracts(self, contract: ItemType, relations, users) -> None:
+        """DEMO_CONTRACTS through the creation profile, once: their review tasks fill the
+        reviewers' "my review tasks"."""
+        if DossierItem.objects.filter(item_type=contract).exists():
+            return
+        spec = ItemSpec(contract, contract.creation_profiles.get(code=CONTRACT_PROFILE["code"]))
+        for submitter, submitted_at, raw in DEMO_CONTRACTS:
+            resolved = {**raw, "relation": relations[raw["relation"]], "submitter": users[submitter]}
+            cleaned, problems = spec.validate(resolved, user=users[submitter], now=submitted_at)
+            if problems:
+                raise ValueError(f"Demo contract {raw['relation']} is invalid: {problems}")
+            create_item(spec=spec, values=cleaned)
+        self.written += len(DEMO_CONTRACTS)
+        self.say(f"CONTR: {len(DEMO_CONTRACTS)} items created with profile {CONTRACT_PROFILE['code']}")
 
 
 def _resolve(code, value, relations, contacts, values, projects, users) -> Any:

@@ -1096,7 +1096,34 @@ class WorkflowInstance(models.Model):
         return f"{self.item} in {self.workflow}"
 
 
+class ReviewTaskQuerySet(ItemPartQuerySet):
+    """The one rule for review tasks. Seeing that a task exists (its reviewer, state and due
+    date, on the item's page and in the admin's table) follows its item: `visible_to(user)`.
+    Working on one (its page, the decision) is for its reviewer, or a superuser, among those:
+    `decidable_by(user)`; "my review tasks" lists `assigned_to(user)`."""
+
+    def assigned_to(self, user) -> ReviewTaskQuerySet:
+        """The user's own tasks on items he may see: the page "my review tasks"."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.visible_to(user).filter(reviewer=user)
+
+    def decidable_by(self, user) -> ReviewTaskQuerySet:
+        """The tasks whose page the user may open and decide: his own; a superuser any."""
+        if getattr(user, "is_superuser", False) and user.is_active:
+            return self.visible_to(user)
+        return self.assigned_to(user)
+
+    def open(self) -> ReviewTaskQuerySet:
+        return self.filter(state=ReviewTask.State.OPEN)
+
+
 class ReviewTask(models.Model):
+    """One reviewer's task to approve or reject one item, made by the item's creation
+    profile (R21). It is decided once, with a comment, on its page (`review/views.py`,
+    `dossier.reviewing.decide_review_task`); the item, the reviewer and the dates are not
+    edited there."""
+
     class State(models.TextChoices):
         OPEN = "open", _("open")
         APPROVED = "approved", _("approved")
@@ -1108,16 +1135,36 @@ class ReviewTask(models.Model):
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
     due_date = models.DateField(_("due date"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    comment = models.TextField(_("comment"), blank=True, max_length=4000)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
 
-    objects = ItemPartQuerySet.as_manager()
+    objects = ReviewTaskQuerySet.as_manager()
 
     class Meta:
         ordering = ["item", "pk"]
         verbose_name = _("review task")
         verbose_name_plural = _("review tasks")
+        indexes = [models.Index(fields=["reviewer", "state"], name="review_task_reviewer_idx")]
 
     def __str__(self) -> str:
         return f"{self.item}: {self.reviewer}"
+
+    @property
+    def is_open(self) -> bool:
+        """Only an open task can be decided; a decision is not taken back on its page."""
+        return self.state == self.State.OPEN
+
+    def is_overdue(self, today=None) -> bool:
+        today = today or timezone.localdate()
+        return self.is_open and self.due_date is not None and self.due_date < today
 
 
 class MasterDataImportQuerySet(models.QuerySet):

@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -299,3 +300,60 @@ class SavedMapping(models.Model):
     def __str__(self) -> str:
         headers = ", ".join(str(header) for header in self.headers)[:80]
         return f"{self.item_type.code} '{self.name}': {headers}" if self.shared else f"{self.item_type.code}: {headers}"
+
+
+class WithdrawnReviewTaskQuerySet(models.QuerySet):
+    def visible_to(self, user) -> WithdrawnReviewTaskQuerySet:
+        """A notice is its reviewer's alone, and only while he may see items of its type (it
+        names the item): the same rule as the task it replaces (`ReviewTask.assigned_to`)."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        mine = self.filter(reviewer=user)
+        return mine if user.is_superuser else mine.filter(item_type__in=ItemType.objects.authorised_for(user))
+
+    def pending(self) -> WithdrawnReviewTaskQuerySet:
+        """Not dismissed yet: shown on "my review tasks"."""
+        return self.filter(dismissed_at__isnull=True)
+
+
+class WithdrawnReviewTask(models.Model):
+    """What a reviewer is told when an undo removed his review task with its item
+    (`imports.services.undoing`): which item it was, which import, who undid it and when.
+    The item is gone, so what named it is kept as text; the reviewer dismisses the notice."""
+
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("reviewer")
+    )
+    import_job = models.ForeignKey(
+        ImportJob, on_delete=models.CASCADE, related_name="withdrawn_review_tasks", verbose_name=_("import")
+    )
+    item_type = models.ForeignKey(ItemType, on_delete=models.CASCADE, related_name="+", verbose_name=_("type"))
+    item_number = models.PositiveBigIntegerField(_("item number"))
+    item_subject = models.CharField(_("subject"), max_length=255, blank=True)
+    relation = models.CharField(_("organisation/person"), max_length=300, blank=True)
+    state = models.CharField(_("state"), max_length=10, blank=True)  # the task's state (ReviewTask.State)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("undone by"),
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn"), default=timezone.now)
+    dismissed_at = models.DateTimeField(_("dismissed"), null=True, blank=True)
+
+    objects = WithdrawnReviewTaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-withdrawn_at", "-pk"]
+        verbose_name = _("withdrawn review task")
+        verbose_name_plural = _("withdrawn review tasks")
+        indexes = [
+            models.Index(
+                fields=["reviewer"], name="withdrawn_task_pending_idx", condition=models.Q(dismissed_at__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_type.code} {self.item_number}: {self.reviewer}"

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from dossier.models import Attachment, DossierItem, Reaction, ReviewTask, WorkflowInstance
 from dossier.services import DELETE_BATCH, delete_items, remove_files
-from imports.models import ImportJob
+from imports.models import ImportJob, WithdrawnReviewTask
 from imports.progress import JobMonitor, last_beat, read_progress_file, remove_marks, staging_folder
 from imports.services.refusals import ImportRefused, state_refusal, undo_refusal
 from imports.services.staging import rejected_path, row_record_path, staging_path
@@ -208,6 +208,7 @@ def _remove(job: ImportJob, monitor: JobMonitor) -> int | None:
         attachments: list[str] = []
         for start in range(0, len(ids), DELETE_BATCH):
             items = DossierItem.objects.filter(pk__in=ids[start : start + DELETE_BATCH])
+            record_withdrawn_review_tasks(job=job, items=items)
             count += delete_items(items=items, files=attachments)
             monitor.update(count)
         files = [name for name in (job.file.name, job.attachments_zip.name) if name]
@@ -227,6 +228,32 @@ def _remove(job: ImportJob, monitor: JobMonitor) -> int | None:
         )
         transaction.on_commit(lambda: remove_import_files(job))
     return count
+
+
+def record_withdrawn_review_tasks(*, job: ImportJob, items) -> list[WithdrawnReviewTask]:
+    """Tell each reviewer whose task goes with the undone items: one notice per task (the
+    item's type, number, subject and relation as text, the import, who undid it, when), shown
+    on his "my review tasks" until he dismisses it. Runs inside the undo's transaction, so an
+    undo that fails tells nobody."""
+    tasks = ReviewTask.objects.filter(item__in=items).select_related(
+        "item__relation", "item__contact__organisation", "item__contact__person"
+    )
+    now = timezone.now()
+    notices = [
+        WithdrawnReviewTask(
+            reviewer_id=task.reviewer_id,
+            import_job=job,
+            item_type_id=task.item.item_type_id,
+            item_number=task.item.number,
+            item_subject=task.item.subject[:255],
+            relation=str(task.item.relation or task.item.contact or "")[:300],
+            state=task.state,
+            undone_by_id=job.undone_by_id,
+            withdrawn_at=now,
+        )
+        for task in tasks.order_by("pk").iterator(chunk_size=DELETE_BATCH)
+    ]
+    return WithdrawnReviewTask.objects.bulk_create(notices, batch_size=DELETE_BATCH)
 
 
 def staged_name(path) -> str:
