@@ -24,13 +24,14 @@ from dossier.models import (
     Workflow,
     WorkflowInstance,
 )
-from imports.models import ImportJob, SavedMapping
+from imports.models import ImportJob, SavedMapping, WithdrawnReviewTask
 from tests.factories import UserFactory
 
 SUBJECT = "Arbeidsovereenkomst GEHEIM-SUBJECT"
 SALARY = "98765.43"
 ATTACHMENT = "loonstrook-GEHEIM-ATTACHMENT.pdf"
 REACTION = "Reactie GEHEIM-REACTION"
+NOTICE_SUBJECT = "Contract GEHEIM-WITHDRAWN"  # the administrator's notice of a task an undo removed
 JOB_FILE = "salarissen-GEHEIM-JOBFILE.xlsx"
 JOB_CELL = "GEHEIM-CELL-77123"  # a cell value a problem quotes
 OPEN_JOB_FILE = "brieven-GEHEIM-OPENJOB.csv"  # a job of importeur that made a non-confidential item
@@ -96,6 +97,9 @@ def world(demo):
     review = ReviewTask.objects.create(
         item=item, review_profile=ReviewProfile.objects.get(code="CONTRACT"), reviewer=admin
     )
+    notice = WithdrawnReviewTask.objects.create(
+        reviewer=admin, import_job=job, item_type=contract, item_number=9003, item_subject=NOTICE_SUBJECT
+    )
     mapping = SavedMapping.objects.create(
         item_type=contract,
         header_key="k" * 64,
@@ -139,6 +143,7 @@ def world(demo):
         "attachment": attachment,
         "instance": instance,
         "review": review,
+        "notice": notice,
         "mapping": mapping,
         "admin_mapping": admin_mapping,
         "contract": contract,
@@ -183,6 +188,9 @@ def every_url(world) -> list[str]:
         autocomplete("reviewtask", "item", ""),
         reverse("dossier:attachment-download", args=[world["attachment"].pk]),
         reverse("dossier:item-detail", args=[item.pk]),
+        reverse("review:my-tasks"),
+        f"{reverse('review:my-tasks')}?state=all",
+        reverse("review:task", args=[world["review"].pk]),
     ]
     jobs = admin_url("importjob", "changelist", app="imports")
     mappings = admin_url("savedmapping", "changelist", app="imports")
@@ -242,7 +250,7 @@ def test_a_user_finds_neither_a_confidential_item_he_is_not_authorised_for_nor_a
 ):
     found = pages(client, username, world)
 
-    assert leaks(found, (*ITEM_SECRETS, MAPPING_HEADER, ADMIN_MAPPING_HEADER)) == []
+    assert leaks(found, (*ITEM_SECRETS, MAPPING_HEADER, ADMIN_MAPPING_HEADER, NOTICE_SUBJECT)) == []
     assert leaks(found, (*JOB_SECRETS, ADMIN_JOB_FILE, ADMIN_JOB_CELL)) == []
     assert leaks(found, ATTEMPT_SECRETS) == []
 
@@ -268,6 +276,10 @@ def test_importeur_sees_the_contract_he_is_authorised_for_and_his_own_jobs_only(
     assert JOB_FILE in job_page and JOB_CELL in job_page
     assert OPEN_JOB_FILE in found[admin_url("dossieritem", "changelist")]  # the import filter
     assert leaks(found, (ADMIN_JOB_FILE, ADMIN_JOB_CELL)) == []  # the administrator's job is his
+    # The contract's review task is the administrator's: its page and his notice are his alone.
+    assert SUBJECT not in found[f"{reverse('review:my-tasks')}?state=all"]
+    assert SUBJECT not in found[reverse("review:task", args=[world["review"].pk])]
+    assert leaks(found, (NOTICE_SUBJECT,)) == []
     assert leaks(found, ATTEMPT_SECRETS) == []
 
 
@@ -317,6 +329,8 @@ def test_the_administrator_sees_everything(client, world):
     )
     assert SUBJECT in found[autocomplete("workflowinstance", "item", "GEHEIM")]
     assert SUBJECT in found[admin_url("reviewtask", "changelist")]
+    assert SUBJECT in found[reverse("review:my-tasks")] and NOTICE_SUBJECT in found[reverse("review:my-tasks")]
+    assert SUBJECT in found[reverse("review:task", args=[world["review"].pk])]
     assert JOB_FILE in found[admin_url("importjob", "changelist", app="imports")]
 
 
@@ -326,6 +340,7 @@ def test_a_hidden_item_cannot_be_chosen_in_a_form(client, world):
     outsider = User.objects.get(username="outsider")
     outsider.user_permissions.add(Permission.objects.get(codename="add_reviewtask"))
     client.force_login(outsider)
+    tasks = ReviewTask.objects.count()
 
     response = client.post(
         admin_url("reviewtask", "add"),
@@ -339,7 +354,7 @@ def test_a_hidden_item_cannot_be_chosen_in_a_form(client, world):
 
     assert response.status_code == 200
     assert "Select a valid choice" in response.text
-    assert ReviewTask.objects.count() == 1
+    assert ReviewTask.objects.count() == tasks
 
 
 def test_a_delete_page_of_another_object_names_hidden_items_and_jobs_by_their_kind_only(client, world):

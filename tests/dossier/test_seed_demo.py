@@ -272,7 +272,7 @@ def test_contract_has_its_free_fields_only_on_the_own_type(world):
 
 def test_profile_nieuw_has_a_review_profile_a_template_and_a_page_of_fields_of_the_type(world):
     profile = m.CreationProfile.objects.get(item_type__code="CONTR", code="NIEUW")
-    assert list(profile.review_profile.reviewers.values_list("username", flat=True)) == ["admin"]
+    assert set(profile.review_profile.reviewers.values_list("username", flat=True)) == {"admin", "importeur"}
     assert profile.document_template.file.name.endswith(".docx")
     for field in profile.fields.all():  # as the admin checks them: fields of the type only
         form = CreationProfileFieldForm(model_to_dict(field), instance=field)
@@ -326,7 +326,7 @@ def test_contract_profile_nieuw_renders_its_document_to_a_valid_docx(world):
     assert "Soort contract: TIJDELIJK" in text  # the profile's default
     assert "{{" not in text
     assert item.attachments.get().original_name == f"10001-contract-{item.number}.docx"
-    assert list(item.review_tasks.values_list("reviewer__username", flat=True)) == ["admin"]
+    assert set(item.review_tasks.values_list("reviewer__username", flat=True)) == {"admin", "importeur"}
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -385,3 +385,17 @@ def test_demo_items_are_made_once_with_real_numbers(world):
     seed_demo_world()
 
     assert item_type("CORR").items.count() == len(numbers)
+
+
+def test_two_demo_contracts_give_each_reviewer_open_review_tasks(world):
+    contracts = item_type("CONTR").items.filter(creation_profile__code="NIEUW").order_by("number")
+    assert [(c.number, c.relation.number) for c in contracts] == [(1, "10002"), (2, "10003")]
+    for contract in contracts:
+        assert contract.attachments.get().original_name == f"{contract.relation.number}-contract-{contract.number}.docx"
+    for name in ("admin", "importeur"):
+        tasks = m.ReviewTask.objects.assigned_to(User.objects.get(username=name)).open()
+        assert set(tasks.values_list("item__number", flat=True)) == {1, 2}
+
+    seed_demo_world()
+
+    assert item_type("CONTR").items.count() == 2

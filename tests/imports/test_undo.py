@@ -122,7 +122,7 @@ def test_a_file_already_gone_does_not_stop_the_undo(demo, django_capture_on_comm
 def test_undo_removes_review_tasks_generated_documents_and_workflow_entries(demo):
     tasks, documents, entries = ReviewTask.objects.count(), Attachment.objects.count(), WorkflowInstance.objects.count()
     contracts, complaints = contract_with_profile(), escalated_complaints()
-    assert ReviewTask.objects.count() == tasks + 2  # one reviewer per contract
+    assert ReviewTask.objects.count() == tasks + 4  # one task per reviewer (admin, importeur) per contract
     assert Attachment.objects.filter(item__import_job=contracts, original_name__endswith=".docx").count() == 2
     assert WorkflowInstance.objects.count() == entries + 2
 
