@@ -622,7 +622,7 @@ def test_the_command_shows_what_goes_and_undoes_with_yes(demo):
     code, out, err = undo_command(job.pk, "--user", "admin", "--yes")
 
     assert code == 0, err
-    assert "Undoing it removes 2 items, 2 attachments, 0 workflow entries, 2 review tasks and 0 reactions." in out
+    assert "Undoing it removes 2 items, 2 attachments, 0 workflow entries, 4 review tasks and 0 reactions." in out
     assert "Changed since the import (these changes go too): 1 items." in out
     assert "changed by importeur at" in out
     assert f"Import {job.pk} undone: 2 items removed." in out
