@@ -337,3 +337,15 @@ def test_the_index_shows_the_line_while_a_notice_is_pending(client, demo):
         withdrawn_at=timezone.now(),
     )
     assert "1 withdrawn" in client.get(reverse("admin:index")).text
+
+
+def test_the_pages_speak_dutch_to_a_dutch_reviewer(client, demo):
+    signed_in(client, "importeur")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "nl"
+    task = task_of("importeur")
+
+    assert "Mijn beoordeeltaken" in client.get(MY_TASKS).text
+    assert "2 open" in client.get(reverse("admin:index")).text
+    response = client.post(task_url(task), {"decision": "reject", "comment": ""})
+    assert "Zeg in de toelichting waarom u het item afkeurt" in response.text
+    assert "Goedkeuren" in response.text and "Afkeuren" in response.text
