@@ -115,20 +115,36 @@ class ChooseTypeForm(dossier_forms.ChooseTypeForm):
 
 
 class UploadForm(forms.Form):
-    """Step b: the spreadsheet and, optionally, a ZIP with the files its rows name."""
+    """Step b: the spreadsheet and, optionally, a ZIP with the files its rows name. For a type
+    that takes attachments the ZIP may come alone (files first: a row per file is proposed)."""
 
-    file = forms.FileField(label=gettext_lazy("Spreadsheet"))
+    file = forms.FileField(label=gettext_lazy("Spreadsheet"), required=False)
     attachments = forms.FileField(label=gettext_lazy("Attachments (ZIP, optional)"), required=False)
 
-    def __init__(self, *args, limits: dict[str, int], too_large: dict[str, int] | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        limits: dict[str, int],
+        too_large: dict[str, int] | None = None,
+        files_first: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.too_large = too_large or {}
+        self.files_first = files_first
         self.fields["file"].help_text = _(
             "An .xlsx, .xls, .ods or .csv file with one row per item and the column names in one row; at most %(size)s."
         ) % {"size": filesizeformat(limits["file"])}
         self.fields["attachments"].help_text = _(
             "Only when the spreadsheet names attachment files: a .zip holding them; at most %(size)s."
         ) % {"size": filesizeformat(limits["attachments"])}
+        if files_first:
+            self.fields["attachments"].label = gettext_lazy("Attachments (ZIP)")
+            self.fields["attachments"].help_text = _(
+                "A .zip holding the files the spreadsheet names; or, without a spreadsheet, a .zip of documents whose "
+                "names start with the number of the person or organisation ('10081 CV Jansen.pdf'): one item per "
+                "file is proposed, for you to check and change before anything is imported. At most %(size)s."
+            ) % {"size": filesizeformat(limits["attachments"])}
         self.fields["file"].widget.attrs["accept"] = ".xlsx,.xls,.ods,.csv,.txt"
         self.fields["attachments"].widget.attrs["accept"] = ".zip"
 
@@ -149,7 +165,79 @@ class UploadForm(forms.Form):
         for name, limit in self.too_large.items():
             self.errors.pop(name, None)
             self.add_error(name, ValidationError(too_large_message(limit), code="too_large"))
-        return super().clean()
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("file"):
+            if not self.files_first:
+                self.add_error("file", ValidationError(self.fields["file"].error_messages["required"], code="required"))
+            elif not cleaned.get("attachments"):
+                self.add_error(
+                    "file",
+                    ValidationError(
+                        _("Choose a spreadsheet, or a ZIP of documents to have one item per file proposed."),
+                        code="required",
+                    ),
+                )
+        return cleaned
+
+    @property
+    def is_files_first(self) -> bool:
+        """No spreadsheet, only a ZIP: the rows are proposed from the files."""
+        return self.files_first and not self.cleaned_data.get("file") and bool(self.cleaned_data.get("attachments"))
+
+
+class ProposalForm(forms.Form):
+    """One page of a files-first proposal: per file its relation, subject, item number and
+    whether it is left out. Fields are named by the file's place in the proposal (0-based),
+    so a post changes only the files of its page."""
+
+    def __init__(self, *args, files: list, start: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = []
+        for index, entry in enumerate(files, start=start):
+            name = entry.name
+            self.fields[f"relation-{index}"] = forms.CharField(
+                label=_("Organisation/person of %(file)s") % {"file": name},
+                required=False,
+                max_length=50,
+                initial=entry.relation,
+            )
+            self.fields[f"subject-{index}"] = forms.CharField(
+                label=_("Subject of %(file)s") % {"file": name}, required=False, max_length=255, initial=entry.subject
+            )
+            self.fields[f"item-{index}"] = forms.IntegerField(
+                label=_("Item of %(file)s") % {"file": name}, min_value=1, initial=entry.item
+            )
+            self.fields[f"left_out-{index}"] = forms.BooleanField(
+                label=_("Leave out %(file)s") % {"file": name}, required=False, initial=entry.left_out
+            )
+            for column in ("relation", "subject", "item", "left_out"):
+                # the column's header and the file's name, both on the screen, name the control
+                self.fields[f"{column}-{index}"].widget.attrs["aria-labelledby"] = f"files-{column} file-{index}"
+            self.fields[f"item-{index}"].widget.attrs["class"] = "wizard-item-number"
+            self.rows.append((index, entry))
+
+    def row_fields(self):
+        """Per file: (index, entry, relation, subject, item, left out) bound fields."""
+        for index, entry in self.rows:
+            yield (
+                index,
+                entry,
+                self[f"relation-{index}"],
+                self[f"subject-{index}"],
+                self[f"item-{index}"],
+                self[f"left_out-{index}"],
+            )
+
+    def changes(self) -> dict[int, dict]:
+        return {
+            index: {
+                "relation": self.cleaned_data[f"relation-{index}"],
+                "subject": self.cleaned_data[f"subject-{index}"],
+                "item": self.cleaned_data[f"item-{index}"],
+                "left_out": self.cleaned_data[f"left_out-{index}"],
+            }
+            for index, _entry in self.rows
+        }
 
 
 def too_large_message(limit: int) -> str:

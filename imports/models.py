@@ -101,6 +101,9 @@ class ImportJob(models.Model):
     attachments_name = models.CharField(_("attachments ZIP name"), max_length=255, blank=True)
     source = models.CharField(_("started from"), max_length=12, choices=Source.choices, default=Source.WIZARD)
     options = models.JSONField(_("options"), default=dict, blank=True)
+    # Files first (imports/pipeline/proposal.py): a ZIP uploaded without a spreadsheet, one
+    # entry per file (ProposedFile.as_dict) until "Continue" writes the spreadsheet.
+    proposal = models.JSONField(_("proposal from the files"), default=list, blank=True)
     state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.UPLOADED)
     progress_done = models.PositiveIntegerField(_("rows processed"), default=0)
     progress_total = models.PositiveIntegerField(_("rows in total"), default=0)

@@ -10,6 +10,7 @@ app_name = "imports"
 urlpatterns = [
     path("", views.new, name="new"),
     path("upload/<str:type_code>/", views.upload, name="upload"),
+    path("<uuid:pk>/files/", views.files, name="files"),
     path("<uuid:pk>/sheet/", views.sheet, name="sheet"),
     path("<uuid:pk>/map/", views.map_columns, name="map"),
     path("<uuid:pk>/check/", views.check, name="check"),

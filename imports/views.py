@@ -36,7 +36,7 @@ from dossier.access import import_refusal
 from dossier.models import CreationProfile, ItemType, Relation
 from dossier.views import submitter_required
 from imports import presenting, services, tasks
-from imports.forms import ChooseTypeForm, MappingForm, SheetForm, UploadForm
+from imports.forms import ChooseTypeForm, MappingForm, ProposalForm, SheetForm, UploadForm
 from imports.models import ImportJob, SavedMapping
 from imports.pipeline.columns import LeftOutColumn, column_list, unconfirmed, unconfirmed_message
 from imports.pipeline.formats import SAMPLE_ROWS as FORMATS_SAMPLE_ROWS
@@ -140,6 +140,8 @@ def _stale_page(request: HttpRequest, job: ImportJob, step: str) -> HttpResponse
 
 def step_url(job: ImportJob) -> str:
     """Where a job in its state continues."""
+    if services.is_proposal(job):
+        return reverse("imports:files", args=[job.pk])
     if job.state == State.UPLOADED:
         return reverse("imports:map", args=[job.pk])
     if job.state in (State.MAPPED, State.VALIDATING, State.VALIDATED):
@@ -224,16 +226,27 @@ def upload(request: HttpRequest, type_code: str) -> HttpResponse:
             error = _(
                 "The form sent more than %(size)s besides its files, the most that can be uploaded this way. Choose the spreadsheet in the file field and send it again."
             ) % {"size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}
-            form = UploadForm(limits=limits)
+            form = UploadForm(limits=limits, files_first=services.takes_files(item_type))
             return _upload_page(request, form, item_type, profile, body_error=error, status=413)
     return csrf_protect(_upload)(request, item_type, profile, limits, handler)
 
 
 def _upload(request: HttpRequest, item_type: ItemType, profile, limits: dict[str, int], handler) -> HttpResponse:
+    files_first = services.takes_files(item_type)
     if request.method != "POST":
-        return _upload_page(request, UploadForm(limits=limits), item_type, profile)
-    form = UploadForm(request.POST, request.FILES, limits=limits, too_large=handler.too_large)
+        return _upload_page(request, UploadForm(limits=limits, files_first=files_first), item_type, profile)
+    form = UploadForm(request.POST, request.FILES, limits=limits, too_large=handler.too_large, files_first=files_first)
     corrects = _corrected_job(request, item_type)
+    if form.is_valid() and form.is_files_first:
+        archive = form.cleaned_data["attachments"]
+        try:
+            job = services.start_files_first(
+                user=request.user, item_type=item_type, profile=profile, archive=archive, archive_name=archive.name
+            )
+        except services.ImportRefused as refusal:
+            form.add_error("attachments", str(refusal.message))
+            return _upload_page(request, form, item_type, profile)
+        return redirect("imports:files", pk=job.pk)
     if form.is_valid() and (job := _start(request, form, item_type, profile, corrects)) is not None:
         url = reverse("imports:sheet" if needs_sheet_step(job) else "imports:map", args=[job.pk])
         return redirect(url + (f"?from={corrects.pk}" if corrects else ""))
@@ -306,6 +319,65 @@ def _start(
             % {"name": upload.name, "format": "." + recognised},
         )
     return job
+
+
+# --- files first: the proposal of one row per file ---------------------------------------
+
+PROPOSAL_PAGE = 100  # files per page of the proposal: four fields each, well under the form's field limit
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@submitter_required
+@storage_faults_answered
+def files(request: HttpRequest, pk) -> HttpResponse:
+    """Files first: the row proposed for each file of a ZIP uploaded without a spreadsheet, a
+    page of PROPOSAL_PAGE files at a time. "Save" keeps the page's changes; "Continue" keeps
+    them and writes the spreadsheet, so the job goes on to the columns step as any file;
+    `?download=1` gives that spreadsheet to keep or edit."""
+    job = _get_job_for_user(request, pk)
+    if not services.is_proposal(job):
+        return redirect(step_url(job))
+    entries = services.proposal_of(job)
+    if request.GET.get("download"):
+        response = HttpResponse(services.proposal_workbook(job), content_type=XLSX_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{services.proposal_file_name(job)}"'
+        return response
+    pages = max(1, (len(entries) + PROPOSAL_PAGE - 1) // PROPOSAL_PAGE)
+    try:
+        page = min(max(1, int(request.GET.get("page", "1"))), pages)
+    except ValueError:
+        page = 1
+    start = (page - 1) * PROPOSAL_PAGE
+    shown = entries[start : start + PROPOSAL_PAGE]
+    form = ProposalForm(request.POST if request.method == "POST" else None, files=shown, start=start)
+    if request.method == "POST" and form.is_valid():
+        services.change_proposal(job=job, changes=form.changes())
+        if "continue" in request.POST:
+            try:
+                services.continue_proposal(job=job)
+            except services.ImportRefused as refusal:
+                messages.error(request, str(refusal.message))
+            else:
+                return redirect("imports:map", pk=job.pk)
+        return redirect(reverse("imports:files", args=[job.pk]) + (f"?page={page}" if page > 1 else ""))
+    items = services.proposed_items(entries)
+    context = {
+        "title": _("Check the files"),
+        "step": 2,
+        "job": job,
+        "form": form,
+        "page": page,
+        "pages": pages,
+        "page_numbers": range(1, pages + 1),
+        "file_count": len(entries),
+        "item_count": len(items),
+        "left_out_count": sum(1 for entry in entries if entry.left_out),
+        "without_relation": sum(1 for item in items if not item.relation),
+        "download_url": reverse("imports:files", args=[job.pk]) + "?download=1",
+        "discard_url": discard_url(request, job),
+    }
+    return admin_page(request, "imports/files.html", context)
 
 
 # --- the sheet and its header row ---------------------------------------------------------

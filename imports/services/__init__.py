@@ -9,6 +9,7 @@ and the tests all call these, by the names this package re-exports:
     (or claim_undo(job=job, user=user), then run_undo(job_id=job.pk) in the worker)
 
     refusals.py    ImportRefused and its kinds, and the checks that make them
+    proposing.py   files first: a ZIP without a spreadsheet proposed as one row per file
     starting.py    the upload stored, the sheet chosen, the mapping suggested and set
     rows.py        the job's ItemSpec, attachments and rows read and validated
     staging.py     the staged and rejected rows between validation and commit
@@ -46,6 +47,17 @@ from imports.services.destinations import (
     unknown_destinations,
 )
 from imports.services.jobs import cancel_import, fail_job, job_progress, mark_queued, request_cancel
+from imports.services.proposing import (
+    change_proposal,
+    continue_proposal,
+    is_proposal,
+    proposal_file_name,
+    proposal_of,
+    proposal_workbook,
+    proposed_items,
+    start_files_first,
+    takes_files,
+)
 from imports.services.reaping import (
     discard_import,
     end_dead_import,
@@ -136,6 +148,7 @@ __all__ = [
     "UndoPreview",
     "UnknownDestination",
     "cancel_import",
+    "change_proposal",
     "changed_since_import",
     "choose_destinations",
     "choose_sheet",
@@ -145,6 +158,7 @@ __all__ = [
     "columns_left_out",
     "commit_import",
     "commit_result",
+    "continue_proposal",
     "decide_formats",
     "discard_import",
     "discard_staging",
@@ -159,10 +173,15 @@ __all__ = [
     "has_row_record",
     "imported_before_message",
     "is_foreign_key_violation",
+    "is_proposal",
     "items_per_destination",
     "job_progress",
     "mark_queued",
     "may_name_importer",
+    "proposal_file_name",
+    "proposal_of",
+    "proposal_workbook",
+    "proposed_items",
     "prune_stale_staging",
     "read_row_statuses",
     "recognised_rows",
@@ -185,12 +204,14 @@ __all__ = [
     "shown_sheet",
     "spec_for",
     "staging_path",
+    "start_files_first",
     "start_import",
     "state_refusal",
     "status_text",
     "storage_fault",
     "suggest_mapping_for",
     "suggestion_for",
+    "takes_files",
     "title_rows",
     "undo_import",
     "undo_never_started_message",
