@@ -68,9 +68,7 @@ def test_each_file_is_its_own_item_sorted_by_path_and_numbers_resolved_at_once()
         asked.append(set(numbers))
         return {"10001": "10001", "E0003": "10003"}
 
-    files = propose(
-        [("b/10001 cv.pdf", 10), ("a/E0003 brief.pdf", 20), ("99999 onbekend.pdf", 5)], resolve=resolve
-    )
+    files = propose([("b/10001 cv.pdf", 10), ("a/E0003 brief.pdf", 20), ("99999 onbekend.pdf", 5)], resolve=resolve)
     assert [(f.path, f.relation, f.item) for f in files] == [
         ("99999 onbekend.pdf", "", 1),
         ("a/E0003 brief.pdf", "10003", 2),
