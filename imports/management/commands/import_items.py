@@ -13,7 +13,9 @@ when the run was neither refused nor failed: exit code 0, rows stored or a clean
 import argparse
 import json
 import sys
+import tempfile
 import time
+import zipfile
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -69,6 +71,18 @@ def header_row(text: str) -> int:
     return number
 
 
+def zipped_folder(folder: Path):
+    """The files under `folder` (symbolic links left out) as a ZIP in a temporary file, each
+    stored as it is (documents are packed already), named by its path under the folder."""
+    archive = tempfile.TemporaryFile()  # noqa: SIM115 (the caller closes it)
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zipped:
+        for found in sorted(folder.rglob("*")):
+            if found.is_file() and not found.is_symlink():
+                zipped.write(found, found.relative_to(folder).as_posix())
+    archive.seek(0)
+    return archive
+
+
 def not_a_file(path: Path) -> str:
     """Why `path` cannot be imported as a file: it is missing, a folder, or no regular file."""
     if path.is_dir():
@@ -98,7 +112,22 @@ class Command(PlainErrorsCommand):
         return super().create_parser(prog_name, subcommand, formatter_class=HelpFormatter, epilog=examples, **kwargs)
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help=_("the spreadsheet"))
+        parser.add_argument("file", nargs="?", help=_("the spreadsheet (leave it out with --files)"))
+        parser.add_argument(
+            "--files",
+            metavar="DIR_OR_ZIP",
+            help=_(
+                "files first: a folder or .zip of documents without a spreadsheet; one item per file is proposed "
+                "from its name (the number it starts with, the rest as subject), printed, and imported as usual"
+            ),
+        )
+        parser.add_argument(
+            "--proposal-out",
+            metavar="FILE.xlsx",
+            help=_(
+                "with --files: also write the proposed spreadsheet here, to change it and import it with --attachments"
+            ),
+        )
         parser.add_argument("--type", required=True, dest="type_code", help=_("item type code, e.g. SOLL"))
         parser.add_argument("--user", required=True, help=_("the importing user (needs InSite or Profit rights)"))
         parser.add_argument("--profile", help=_("creation profile code of the type"))
@@ -165,8 +194,15 @@ class Command(PlainErrorsCommand):
         self.as_json = options["json"]
         self.started = time.monotonic()
         user, item_type, profile = self._lookups(options)
-        path = Path(options["file"])
-        if not path.is_file():
+        if options.get("files"):
+            if options.get("file") or options.get("attachments"):
+                raise CommandError(_("Give --files alone, without a spreadsheet or --attachments."), returncode=2)
+        elif not options.get("file"):
+            raise CommandError(_("Give the spreadsheet to import, or --files with a folder or ZIP."), returncode=2)
+        path = Path(options["file"] or options["files"])
+        if options.get("files") and not path.exists():
+            raise CommandError(_("The file %(path)s does not exist.") % {"path": path}, returncode=2)
+        if not options.get("files") and not path.is_file():
             raise CommandError(not_a_file(path), returncode=2)
         rejected_out = options["rejected_out"]
         if rejected_out and Path(rejected_out).suffix.lower() not in REJECTED_SUFFIXES:
@@ -178,7 +214,10 @@ class Command(PlainErrorsCommand):
         if options.get("mapping") and options.get("shared_mapping"):
             raise CommandError(_("Give --mapping or --shared-mapping, not both."), returncode=2)
         values = self._read_values(options.get("values"), item_type, profile)  # refused before a job is made
-        job = self._start(path, user, item_type, profile, options)
+        if options.get("files"):
+            job = self._start_from_files(path, user, item_type, profile, options)
+        else:
+            job = self._start(path, user, item_type, profile, options)
         if options.get("header_row") is None:
             self._say_title_rows(job)
         self._map(job, options.get("mapping"), options.get("shared_mapping"), options["ignore_column"], values)
@@ -301,6 +340,68 @@ class Command(PlainErrorsCommand):
                 )
             except services.ImportRefused as refusal:
                 raise CommandError(refusal.message, returncode=2) from None
+
+    def _start_from_files(self, path, user, item_type, profile, options):
+        """Files first: the folder (zipped as it is, stored, not compressed) or ZIP proposed
+        as one item per file by the wizard's own services, the proposal printed, and its
+        spreadsheet made the job's file."""
+        try:
+            with ExitStack() as files:
+                handle = files.enter_context(zipped_folder(path) if path.is_dir() else path.open("rb"))
+                job = services.start_files_first(
+                    user=user,
+                    item_type=item_type,
+                    profile=profile,
+                    archive=handle,
+                    archive_name=f"{path.name}.zip" if path.is_dir() else path.name,
+                    source=ImportJob.Source.COMMAND_LINE,
+                )
+        except OSError as error:
+            raise CommandError(
+                _("The file %(path)s cannot be read: %(reason)s.") % {"path": error.filename, "reason": error.strerror},
+                returncode=2,
+            ) from None
+        except services.ImportRefused as refusal:
+            raise CommandError(refusal.message, returncode=2) from None
+        self._say_proposal(job)
+        if options.get("proposal_out"):
+            try:
+                Path(options["proposal_out"]).write_bytes(services.proposal_workbook(job))
+            except OSError as error:
+                raise CommandError(
+                    _("The file %(path)s cannot be written: %(reason)s.")
+                    % {"path": options["proposal_out"], "reason": error.strerror},
+                    returncode=2,
+                ) from None
+        try:
+            return services.continue_proposal(job=job)
+        except services.ImportRefused as refusal:
+            raise CommandError(refusal.message, returncode=2) from None
+
+    def _say_proposal(self, job) -> None:
+        """One line per proposed item (on stderr, so that --json stays one summary)."""
+        files = services.proposal_of(job)
+        items = services.proposed_items(files)
+        self.stderr.write(
+            _("Proposed from %(files)s files: %(items)s items.")
+            % {"files": grouped(len(files)), "items": grouped(len(items))}
+        )
+        for item in items:
+            names = ", ".join(entry.path for entry in item.files)
+            if item.relation:
+                line = _("%(relation)s, '%(subject)s': %(files)s") % {
+                    "relation": item.relation,
+                    "subject": item.subject,
+                    "files": names,
+                }
+            else:
+                number = item.files[0].number
+                line = (
+                    _("no organisation/person has number %(number)s, '%(subject)s': %(files)s")
+                    if number
+                    else _("no number in the name, '%(subject)s': %(files)s")
+                ) % {"number": number, "subject": item.subject, "files": names}
+            self.stderr.write("  " + line)
 
     def _read_values(self, values_file, item_type, profile) -> dict[str, dict[str, str]]:
         """--values: per field code, the file's values and the value each stands for. Refused
