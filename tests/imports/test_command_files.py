@@ -53,7 +53,7 @@ def test_a_zip_with_an_unknown_number_fails_the_dry_run_and_stores_nothing(demo,
         zipped.writestr("99999 brief.pdf", PDF)
     proposal = tmp_path / "proposal.xlsx"
     before = DossierItem.objects.count()
-    code, out, err = import_items(
+    code, _out, err = import_items(
         "--files", archive, "--type", "SOLL", "--user", "importeur", "--dry-run", "--proposal-out", proposal
     )
     assert code == 1
