@@ -28,8 +28,7 @@ def folder(tmp_path):
 def items_by_relation():
     items = DossierItem.objects.filter(item_type__code="SOLL", import_job__isnull=False).select_related("relation")
     return {
-        item.relation.number: (item.subject, sorted(a.original_name for a in item.attachments.all()))
-        for item in items
+        item.relation.number: (item.subject, sorted(a.original_name for a in item.attachments.all())) for item in items
     }
 
 
