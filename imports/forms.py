@@ -139,7 +139,6 @@ class UploadForm(forms.Form):
             "Only when the spreadsheet names attachment files: a .zip holding them; at most %(size)s."
         ) % {"size": filesizeformat(limits["attachments"])}
         if files_first:
-            self.fields["attachments"].label = gettext_lazy("Attachments (ZIP)")
             self.fields["attachments"].help_text = _(
                 "A .zip holding the files the spreadsheet names; or, without a spreadsheet, a .zip of documents whose "
                 "names start with the number of the person or organisation ('10081 CV Jansen.pdf'): one item per "
@@ -211,8 +210,10 @@ class ProposalForm(forms.Form):
                 label=_("Leave out %(file)s") % {"file": name}, required=False, initial=entry.left_out
             )
             for column in ("relation", "subject", "item", "left_out"):
-                # the column's header and the file's name, both on the screen, name the control
-                self.fields[f"{column}-{index}"].widget.attrs["aria-labelledby"] = f"files-{column} file-{index}"
+                # in the table the column's header and the file's name, both on the screen, say
+                # what the control is; its accessible name says both
+                field = self.fields[f"{column}-{index}"]
+                field.widget.attrs["aria-label"] = str(field.label)
             self.fields[f"item-{index}"].widget.attrs["class"] = "wizard-item-number"
             self.rows.append((index, entry))
 
