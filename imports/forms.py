@@ -153,7 +153,7 @@ class UploadForm(forms.Form):
         upload = self.cleaned_data.get("attachments")
         if upload:
             try:
-                AttachmentArchive.open(upload).close()
+                AttachmentArchive.safe_members(upload)
             except ArchiveError as error:
                 raise ValidationError(str(error), code="archive") from None
             finally:
@@ -193,7 +193,7 @@ class ProposalForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.rows = []
         for index, entry in enumerate(files, start=start):
-            name = entry.name
+            name = entry.path
             self.fields[f"relation-{index}"] = forms.CharField(
                 label=_("Organisation/person of %(file)s") % {"file": name},
                 required=False,

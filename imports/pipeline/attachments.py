@@ -154,6 +154,19 @@ class AttachmentArchive:
             raise
         return cls(archive, members)
 
+    @classmethod
+    def safe_members(cls, handle: IO[bytes] | str | Path) -> list[Member]:
+        """The members of a ZIP through the same guards as `open`, without indexing them for
+        lookups: for a check of the upload, and for files first (imports/pipeline/proposal.py)."""
+        try:
+            archive = zipfile.ZipFile(handle)
+        except (zipfile.BadZipFile, OSError):
+            raise ArchiveError(N_("The attachments file is not a valid ZIP archive.")) from None
+        try:
+            return cls._safe_members(archive)
+        finally:
+            archive.close()
+
     @staticmethod
     def _safe_members(archive: zipfile.ZipFile) -> list[Member]:
         """1. refuse encrypted members, symlinks, absolute paths and '..' (path traversal);
