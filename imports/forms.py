@@ -209,12 +209,6 @@ class ProposalForm(forms.Form):
             self.fields[f"left_out-{index}"] = forms.BooleanField(
                 label=_("Leave out %(file)s") % {"file": name}, required=False, initial=entry.left_out
             )
-            for column in ("relation", "subject", "item", "left_out"):
-                # in the table the column's header and the file's name, both on the screen, say
-                # what the control is; its accessible name says both
-                field = self.fields[f"{column}-{index}"]
-                field.widget.attrs["aria-label"] = str(field.label)
-            self.fields[f"item-{index}"].widget.attrs["class"] = "wizard-item-number"
             self.rows.append((index, entry))
 
     def row_fields(self):
