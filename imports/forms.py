@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import capfirst
@@ -114,6 +115,23 @@ class ChooseTypeForm(dossier_forms.ChooseTypeForm):
         return _("Choose a creation profile of type %(type)s, or none.") % {"type": item_type.code}
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented pattern): a list of uploads."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
+        return [super().clean(data, initial)] if data else []
+
+
 class UploadForm(forms.Form):
     """Step b: the spreadsheet and, optionally, a ZIP with the files its rows name. For a type
     that takes attachments the ZIP may come alone (files first: a row per file is proposed)."""
@@ -139,6 +157,15 @@ class UploadForm(forms.Form):
             "Only when the spreadsheet names attachment files: a .zip holding them; at most %(size)s."
         ) % {"size": filesizeformat(limits["attachments"])}
         if files_first:
+            self.fields["documents"] = MultipleFileField(
+                label=gettext_lazy("Documents (several files, without a spreadsheet)"),
+                required=False,
+                help_text=_(
+                    "Instead of a ZIP: choose the documents themselves (at most %(count)s); one item per file is "
+                    "proposed from its name."
+                )
+                % {"count": settings.DATA_UPLOAD_MAX_NUMBER_FILES},
+            )
             self.fields["attachments"].help_text = _(
                 "A .zip holding the files the spreadsheet names; or, without a spreadsheet, a .zip of documents whose "
                 "names start with the number of the person or organisation ('10081 CV Jansen.pdf'): one item per "
@@ -165,10 +192,18 @@ class UploadForm(forms.Form):
             self.errors.pop(name, None)
             self.add_error(name, ValidationError(too_large_message(limit), code="too_large"))
         cleaned = super().clean()
+        if not self.errors and cleaned.get("documents") and (cleaned.get("file") or cleaned.get("attachments")):
+            self.add_error(
+                "documents",
+                ValidationError(
+                    _("Choose either the documents themselves, or a spreadsheet and its ZIP, not both."),
+                    code="both",
+                ),
+            )
         if not self.errors and not cleaned.get("file"):
             if not self.files_first:
                 self.add_error("file", ValidationError(self.fields["file"].error_messages["required"], code="required"))
-            elif not cleaned.get("attachments"):
+            elif not cleaned.get("attachments") and not cleaned.get("documents"):
                 self.add_error(
                     "file",
                     ValidationError(
@@ -181,7 +216,11 @@ class UploadForm(forms.Form):
     @property
     def is_files_first(self) -> bool:
         """No spreadsheet, only a ZIP: the rows are proposed from the files."""
-        return self.files_first and not self.cleaned_data.get("file") and bool(self.cleaned_data.get("attachments"))
+        return (
+            self.files_first
+            and not self.cleaned_data.get("file")
+            and bool(self.cleaned_data.get("attachments") or self.cleaned_data.get("documents"))
+        )
 
 
 class ProposalForm(forms.Form):

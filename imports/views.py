@@ -239,12 +239,23 @@ def _upload(request: HttpRequest, item_type: ItemType, profile, limits: dict[str
     corrects = _corrected_job(request, item_type)
     if form.is_valid() and form.is_files_first:
         archive = form.cleaned_data["attachments"]
+        documents = form.cleaned_data.get("documents")
         try:
-            job = services.start_files_first(
-                user=request.user, item_type=item_type, profile=profile, archive=archive, archive_name=archive.name
-            )
+            if documents:
+                with services.zipped_documents(documents) as zipped:
+                    job = services.start_files_first(
+                        user=request.user,
+                        item_type=item_type,
+                        profile=profile,
+                        archive=zipped,
+                        archive_name=_("documents") + ".zip",
+                    )
+            else:
+                job = services.start_files_first(
+                    user=request.user, item_type=item_type, profile=profile, archive=archive, archive_name=archive.name
+                )
         except services.ImportRefused as refusal:
-            form.add_error("attachments", str(refusal.message))
+            form.add_error("documents" if documents else "attachments", str(refusal.message))
             return _upload_page(request, form, item_type, profile)
         return redirect("imports:files", pk=job.pk)
     if form.is_valid() and (job := _start(request, form, item_type, profile, corrects)) is not None:

@@ -57,6 +57,7 @@ from imports.services.proposing import (
     proposed_items,
     start_files_first,
     takes_files,
+    zipped_documents,
 )
 from imports.services.reaping import (
     discard_import,
@@ -226,4 +227,5 @@ __all__ = [
     "workbook_name",
     "write_reconciliation_file",
     "write_rejected_rows_file",
+    "zipped_documents",
 ]

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import tempfile
+import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
@@ -19,7 +22,7 @@ from django.core.files import File
 
 from dossier.access import import_refusal
 from dossier.models import CreationProfile, ItemType
-from dossier.services import remove_files, store_file
+from dossier.services import remove_files, store_file, visible_name
 from dossier.spec import ItemSpec, Purpose
 from imports.models import ImportJob
 from imports.pipeline.attachments import ArchiveError
@@ -43,6 +46,28 @@ def takes_files(item_type: ItemType) -> bool:
     """Can items of this type carry files ("attach file" on, R22)?"""
     spec = ItemSpec(item_type, purpose=Purpose.IMPORT)
     return "attachment" in spec and not spec["attachment"].is_hidden
+
+
+def zipped_documents(documents: Iterable) -> IO[bytes]:
+    """Uploaded documents (each with a `name`) as one ZIP in a temporary file, stored as they
+    are (documents are packed already), by their own file names; a name given twice gets
+    " (2)", " (3)" before its extension. The caller closes it."""
+    archive = tempfile.SpooledTemporaryFile(max_size=8 * 1024**2)  # noqa: SIM115 (the caller closes it)
+    seen: set[str] = set()
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zipped:
+        for document in documents:
+            name = visible_name(Path(document.name).name) or "document"
+            stem, suffix = Path(name).stem, Path(name).suffix
+            count = 1
+            while name.casefold() in seen:
+                count += 1
+                name = f"{stem} ({count}){suffix}"
+            seen.add(name.casefold())
+            with zipped.open(name, "w") as target:
+                for chunk in document.chunks():
+                    target.write(chunk)
+    archive.seek(0)
+    return archive
 
 
 def start_files_first(

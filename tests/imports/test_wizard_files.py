@@ -148,3 +148,26 @@ def test_r02_zonderrechten_is_refused_with_the_reason(demo, client):
     client.force_login(user("zonderrechten"))
     response = client.get(files_url(job))
     assert response.status_code == 403
+
+
+def test_several_documents_without_a_zip_are_proposed_as_one_item_each(importeur, client):
+    documents = [upload_file(b"%PDF-1.4 a", "10001 CV.pdf"), upload_file(b"%PDF-1.4 b", "E0002 diploma.pdf")]
+    response = client.post(reverse("imports:upload", args=["SOLL"]), {"documents": documents})
+    job = ImportJob.objects.get()
+    assert response["Location"] == files_url(job)
+    entries = services.proposal_of(job)
+    assert [(e.path, e.relation, e.subject) for e in entries] == [
+        ("10001 CV.pdf", "10001", "CV"),
+        ("E0002 diploma.pdf", "10002", "diploma"),
+    ]
+    assert job.attachments_name == "documents.zip"
+
+
+def test_documents_and_a_spreadsheet_together_are_refused(importeur, client):
+    response = client.post(
+        reverse("imports:upload", args=["SOLL"]),
+        {"file": upload_file(SOLL_CSV, "rows.csv"), "documents": [upload_file(b"%PDF", "10001 CV.pdf")]},
+    )
+    assert response.status_code == 200
+    assert "not both" in response.content.decode()
+    assert not ImportJob.objects.exists()
