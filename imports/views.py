@@ -132,7 +132,10 @@ def _get_job_for_user(request: HttpRequest, pk) -> ImportJob:
 
 
 def _stale_page(request: HttpRequest, job: ImportJob, step: str) -> HttpResponse | None:
-    """A redirect to the job's current step when this step is not for its state."""
+    """A redirect to the job's current step when this step is not for its state (a files-first
+    job still in its proposal has no file to show yet)."""
+    if services.is_proposal(job):
+        return redirect(step_url(job))
     if job.state in STEP_STATES[step] and (step != "map" or job.headers):
         return None
     return redirect(step_url(job))

@@ -171,3 +171,15 @@ def test_documents_and_a_spreadsheet_together_are_refused(importeur, client):
     assert response.status_code == 200
     assert "not both" in response.content.decode()
     assert not ImportJob.objects.exists()
+
+
+def test_the_sheet_step_of_a_proposal_sends_back_to_the_proposal(importeur, client):
+    job = files_first_job()
+    assert client.get(reverse("imports:sheet", args=[job.pk]))["Location"] == files_url(job)
+
+
+def test_the_history_shows_a_proposal_and_leads_back_to_it(importeur, client):
+    job = files_first_job()
+    response = client.get(reverse("admin:imports_importjob_change", args=[job.pk]))
+    assert response.status_code == 200
+    assert "docs.zip" in response.content.decode()

@@ -7,6 +7,10 @@ imported before for the same type (unless --again), columns holding data that no
 takes (unless the mapping's "not_imported" or --ignore-column names them), and rows that are
 probably duplicates (unless --duplicates skip or import; the sentence names the rows).
 
+With --files DIR_OR_ZIP instead of a spreadsheet (files first), one item per document is
+proposed from its name by the wizard's own services (imports/services/proposing.py), printed
+on stderr, and imported as any spreadsheet.
+
 The mapping a run used is remembered for its --user (offered to him alone next time) only
 when the run was neither refused nor failed: exit code 0, rows stored or a clean dry run."""
 
