@@ -158,7 +158,7 @@ class UploadForm(forms.Form):
         ) % {"size": filesizeformat(limits["attachments"])}
         if files_first:
             self.fields["documents"] = MultipleFileField(
-                label=gettext_lazy("Documents (several files, without a spreadsheet)"),
+                label=gettext_lazy("Documents (several files instead of a ZIP)"),
                 required=False,
                 help_text=_(
                     "Instead of a ZIP: choose the documents themselves (at most %(count)s); one item per file is "
