@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from pathlib import PurePosixPath
 from typing import IO
 
 from dossier.models import DossierItem, Relation
@@ -57,10 +56,6 @@ class ProposedFile:
     subject: str = ""
     item: int = 0
     left_out: bool = False
-
-    @property
-    def name(self) -> str:
-        return PurePosixPath(self.path).name
 
     def as_dict(self) -> dict:
         return asdict(self)
