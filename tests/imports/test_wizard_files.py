@@ -183,3 +183,13 @@ def test_the_history_shows_a_proposal_and_leads_back_to_it(importeur, client):
     response = client.get(reverse("admin:imports_importjob_change", args=[job.pk]))
     assert response.status_code == 200
     assert "docs.zip" in response.content.decode()
+
+
+def test_a_proposal_is_discarded_with_its_zip(importeur, client):
+    job = files_first_job()
+    stored = job.attachments_zip.name
+    response = client.post(reverse("imports:discard", args=[job.pk]))
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.DISCARDED
+    assert not job.attachments_zip.storage.exists(stored)
