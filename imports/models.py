@@ -146,6 +146,16 @@ class ImportJob(models.Model):
     # The relation and contact references that named nothing, per distinct value with its row
     # count and first rows (imports/pipeline/destinations.py), found by the validation.
     unknown_destinations = models.JSONField(_("destinations not found"), default=dict, blank=True)
+    # What the valid rows will make, per destination (imports/pipeline/landing.py
+    # `Landing.as_dict`: totals, and the first MAX_DESTINATIONS destinations with their items,
+    # files and bytes), found by the validation for the check page and the command line.
+    landing = models.JSONField(_("what lands where"), default=dict, blank=True)
+    # The files of the attachments ZIP that no row names (`unused_files`: the first
+    # MAX_UNUSED_FILES, with their count and bytes), found by the validation; and the user's
+    # decision for each (`file_choices`, by the file's path in the ZIP: {"choice": "leave"} or
+    # {"choice": "add", "relation": "10081", "subject": "CV"}; "*" for every file not listed).
+    unused_files = models.JSONField(_("files no row uses"), default=dict, blank=True)
+    file_choices = models.JSONField(_("choices for files no row uses"), default=dict, blank=True)
     error_message = MessageField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
@@ -214,6 +224,20 @@ class ImportJob(models.Model):
         if self.state not in (self.State.DONE, self.State.UNDOING, self.State.UNDONE):
             return 0
         return self.duplicate_row_count if self.skips_duplicates else 0
+
+    @property
+    def undecided_files(self) -> int:
+        """Files of the ZIP that no row uses and that the user did not decide on yet (leave
+        out, or add as a row): nothing is imported while there are any, so no file is dropped
+        unasked."""
+        unused = self.unused_files if isinstance(self.unused_files, dict) else {}
+        choices = self.file_choices if isinstance(self.file_choices, dict) else {}
+        if choices.get("*") == "leave":
+            return 0
+        listed = [entry.get("name") for entry in unused.get("files") or () if isinstance(entry, dict)]
+        undecided = sum(1 for name in listed if name not in choices)
+        count = unused.get("count") if isinstance(unused.get("count"), int) else len(listed)
+        return undecided + max(count - len(listed), 0)
 
     @property
     def duration(self):

@@ -21,6 +21,9 @@ and the tests all call these, by the names this package re-exports:
     remembering.py which saved mapping is offered to whom: remembered for its owner, shared
     destinations.py the relation and contact references the check could not find, with their
                    candidates, and the user's choices kept in the mapping (issue 16)
+    landing.py     what lands where before the import: the check's summary per destination,
+                   what the creation profile makes, the ZIP's files no row uses and the
+                   user's decision for each (issue 17)
     undoing.py     the undo (queued, run by the worker, ended by the reaper) and its preview
     reaping.py     ending a job whose worker died, and removing what it wrote; retention
                    (files removed after IMPORT_RETENTION_DAYS) and discarding an import
@@ -46,6 +49,14 @@ from imports.services.destinations import (
     unknown_destinations,
 )
 from imports.services.jobs import cancel_import, fail_job, job_progress, mark_queued, request_cancel
+from imports.services.landing import (
+    FileChoice,
+    LandingReport,
+    UnusedFiles,
+    choose_files,
+    landing_report,
+    unused_file_rows,
+)
 from imports.services.reaping import (
     discard_import,
     end_dead_import,
@@ -130,14 +141,18 @@ __all__ = [
     "ChangedItem",
     "ColumnsLeftOut",
     "DuplicatesUndecided",
+    "FileChoice",
     "ImportRefused",
     "ImportedBefore",
+    "LandingReport",
     "RowsInvalid",
     "UndoPreview",
     "UnknownDestination",
+    "UnusedFiles",
     "cancel_import",
     "changed_since_import",
     "choose_destinations",
+    "choose_files",
     "choose_sheet",
     "choose_values",
     "claim_undo",
@@ -161,6 +176,7 @@ __all__ = [
     "is_foreign_key_violation",
     "items_per_destination",
     "job_progress",
+    "landing_report",
     "mark_queued",
     "may_name_importer",
     "prune_stale_staging",
@@ -200,6 +216,7 @@ __all__ = [
     "undo_stale_message",
     "undo_waiting",
     "unknown_destinations",
+    "unused_file_rows",
     "validate_import",
     "workbook_fault",
     "workbook_name",

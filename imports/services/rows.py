@@ -14,6 +14,7 @@ from imports.pipeline.attachments import AttachmentArchive, AttachmentSource, Se
 from imports.pipeline.columns import ColumnWatch, LeftOutColumn
 from imports.pipeline.destinations import UnknownDestinations
 from imports.pipeline.duplicates import DuplicateFinder
+from imports.pipeline.landing import added_rows, with_added_rows
 from imports.pipeline.outcomes import Problem, RowResult
 from imports.pipeline.validation import RowValidator
 from imports.services.refusals import ImportRefused, may_name_user
@@ -77,7 +78,10 @@ def validated_rows(
     )
     total = total or job.row_count
     watch = ColumnWatch(table.headers, job.mapping)
-    batches = validator.validate_batches(watch.rows(table.rows()))
+    # The files of the ZIP the user chose to add as rows of their own, after the file's rows.
+    extra = added_rows(table.headers, job.mapping, job.file_choices) if attachments is not None else []
+    rows = with_added_rows(table.rows(), extra) if extra else table.rows()
+    batches = validator.validate_batches(watch.rows(rows))
     finder = None
     if find_duplicates:
         finder = DuplicateFinder(

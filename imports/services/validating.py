@@ -14,6 +14,7 @@ from dossier.spec import ItemSpec
 from imports.models import ImportJob
 from imports.pipeline.committing import ItemRows, stage_rejected, stage_row
 from imports.pipeline.destinations import UnknownDestinations
+from imports.pipeline.landing import Landing, unused_files
 from imports.pipeline.outcomes import Problem, Summary, ValidationResult
 from imports.pipeline.reconciliation import CREATED, DUPLICATE, INVALID, READY, RowStatus, duplicate_payload
 from imports.progress import (
@@ -104,6 +105,7 @@ def validate_and_stage(
             file_problems: list[Problem] = []
             left_out: list = []
             unknown = UnknownDestinations()
+            landing = Landing()  # what the valid rows make, per destination (bounded)
             for result in validated_rows(
                 job,
                 spec,
@@ -121,6 +123,7 @@ def validate_and_stage(
                     status = RowStatus(result.number, CREATED, list(created_before[result.number]))
                 elif result.is_valid:
                     summary.add(result)
+                    landing.add(result.clean)
                     stage_row(staged, result.clean, rows, duplicate=result.duplicate)
                     item_count += len(result.clean.items)
                     attachment_count += len(result.clean.attachments)
@@ -136,6 +139,7 @@ def validate_and_stage(
                 record.write(status.as_line())
             for problem in file_problems:  # after the rows: the ZIP's files no row named
                 summary.add_problem(problem)
+            unused = unused_files(attachments.unnamed()) if attachments is not None else {}
         for partial, target in zip(partials, targets, strict=True):
             partial.replace(target)
     except BaseException as error:
@@ -155,6 +159,8 @@ def validate_and_stage(
     job.heartbeat_at = timezone.now()
     job.left_out_columns = [column.as_dict() for column in left_out]
     job.unknown_destinations = unknown.as_dict()
+    job.landing = landing.as_dict()
+    job.unused_files = unused
     _record(job, summary)
     job.save(
         update_fields=[
@@ -165,6 +171,8 @@ def validate_and_stage(
             "heartbeat_at",
             "left_out_columns",
             "unknown_destinations",
+            "landing",
+            "unused_files",
             *RECORDED,
         ]
     )
