@@ -14,6 +14,7 @@ urlpatterns = [
     path("<uuid:pk>/map/", views.map_columns, name="map"),
     path("<uuid:pk>/check/", views.check, name="check"),
     path("<uuid:pk>/values/", views.choose_values, name="values"),
+    path("<uuid:pk>/files/", views.files, name="files"),
     path("<uuid:pk>/progress/", views.progress, name="progress"),
     path("<uuid:pk>/destinations/", views.destinations, name="destinations"),
     path("<uuid:pk>/import/", views.import_rows, name="import"),

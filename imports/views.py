@@ -823,6 +823,9 @@ def check(request: HttpRequest, pk) -> HttpResponse:
             earlier_by=earlier.user.get_username() if named else "",
             earlier_items_url=presenting.items_url(earlier) if named else "",
             unknown=presenting.unknown_values(job, services.spec_for(job)),
+            landing=services.landing_report(job=job, user=request.user, page=request.GET.get("landing_page")),
+            landing_query=_query_without(request, "landing_page"),
+            unused=services.unused_file_rows(job=job, user=request.user),
         )
         context.update(_destinations_context(job, request.user))
     return admin_page(request, "imports/check.html", context)
@@ -865,6 +868,61 @@ def choose_values(request: HttpRequest, pk) -> HttpResponse:
             count,
         )
         % {"count": count},
+    )
+    return redirect("imports:check", pk=job.pk)
+
+
+def _query_without(request: HttpRequest, name: str) -> str:
+    """The page's query without `name`, for links that set it again (paging)."""
+    query = request.GET.copy()
+    query.pop(name, None)
+    return query.urlencode()
+
+
+@require_POST
+@submitter_required
+@storage_faults_answered
+def files(request: HttpRequest, pk) -> HttpResponse:
+    """The check page's "Files no row uses": for each listed file (`file_<index>`), "leave"
+    (left out: recorded, so that nothing is dropped unasked) or "add" (a row of its own, with
+    `relation_<index>` and `subject_<index>`); `others` "leave" leaves out every file not
+    listed. Added files make the job be checked again in the worker, as "Apply and check
+    again" does for values; left-out files need no new check."""
+    job = _get_job_for_user(request, pk)
+    if job.state != State.VALIDATED:
+        return redirect(step_url(job))
+    unused = services.unused_file_rows(job=job, user=request.user)
+    choices: dict[str, services.FileChoice] = {}
+    for entry in unused.files:
+        choice = request.POST.get(f"file_{entry.index}", "")
+        if choice not in ("leave", "add"):
+            continue
+        relation = request.POST.get(f"relation_{entry.index}", "").strip()
+        subject = request.POST.get(f"subject_{entry.index}", "").strip()
+        choices[entry.name] = services.FileChoice(choice, relation, subject)
+    others = "leave" if request.POST.get("others") == "leave" else ""
+    if not choices and not others:
+        messages.warning(request, _("Choose for at least one file whether to leave it out or add it as a row."))
+        return redirect("imports:check", pk=job.pk)
+    added, refused = services.choose_files(job=job, user=request.user, choices=choices, others=others)
+    for sentence in refused:
+        messages.error(request, sentence)
+    if not added:
+        if not refused:
+            messages.success(request, _("Your choices are recorded: the files left out will not be stored."))
+        return redirect("imports:check", pk=job.pk)
+    try:
+        tasks.start_validation(job=job)
+    except services.ImportRefused as refusal:
+        return _refused(request, refusal.message)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)s file added as a row: the rows are checked again.",
+            "%(count)s files added as rows: the rows are checked again.",
+            added,
+        )
+        % {"count": added},
     )
     return redirect("imports:check", pk=job.pk)
 
@@ -947,6 +1005,9 @@ def import_rows(request: HttpRequest, pk) -> HttpResponse:
     if request.method == "POST":
         if job.state != State.VALIDATED:
             return redirect(step_url(job))
+        if job.undecided_files:  # no file of the ZIP is dropped without the user's decision
+            messages.error(request, _("Decide for each file no row uses: leave it out or add it as a row."))
+            return redirect("imports:check", pk=job.pk)
         try:
             tasks.start_commit(
                 job=job,

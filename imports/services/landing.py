@@ -42,7 +42,7 @@ def size_text(value: int) -> str:
         return ngettext("%(size)s byte", "%(size)s bytes", value) % {"size": number_format(value, force_grouping=True)}
     for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
         if value >= factor:
-            return f"{number_format(value / factor, 1, force_grouping=True)} {unit}"
+            return f"{number_format(round(value / factor, 1), 1, force_grouping=True)} {unit}"
     return ""  # not reached
 
 

@@ -547,6 +547,8 @@ class Command(PlainErrorsCommand):
                 for p in problems
             ],
         }
+        summary["landing"] = job.landing  # what the valid rows make per destination (issue 17)
+        summary["unused_files"] = job.unused_files  # the ZIP's files no row uses: not stored
         destinations = services.unknown_destinations(job=job, user=job.user)
         summary["destinations_not_found"] = [destination_as_dict(destination) for destination in destinations]
         summary["earlier_import"] = None  # the same file imported before for the type, if it was
@@ -597,6 +599,8 @@ class Command(PlainErrorsCommand):
                 + _("Probable duplicates: %(rows)s rows; skipped: %(skipped)s.")
                 % {"rows": job.duplicate_row_count, "skipped": result.rows_skipped if result else 0}
             )
+        for line in landing_lines(job):
+            self.stdout.write(line)
         for p in sorted(problems, key=lambda p: p.is_warning)[:SHOWN_PROBLEMS]:  # errors first
             kind = _("warning") if p.is_warning else _("error")
             where = (
@@ -639,6 +643,51 @@ class Command(PlainErrorsCommand):
         if value_maps:
             self.stdout.write(_("Value map with the suggestions (check it, save it as JSON and pass --values):"))
             self.stdout.write(json.dumps(value_maps, ensure_ascii=False, indent=2))
+
+
+SHOWN_DESTINATIONS = 20  # destinations the summary lists by name; the totals count all
+
+
+def landing_lines(job) -> list[str]:
+    """What lands where, as the check page shows it (services.landing_report): the totals,
+    the first SHOWN_DESTINATIONS destinations, what the creation profile makes, and the
+    files of the ZIP that no row uses (not stored by the command line)."""
+    report = services.landing_report(job=job, user=job.user, page_size=SHOWN_DESTINATIONS)
+    lines = []
+    if report.items:
+        lines.append("  " + _("What lands where: %(summary)s.") % {"summary": report.sentence})
+        for row in report.rows:
+            name = " ".join(part for part in [row.name, f"({', '.join(row.roles)})" if row.roles else ""] if part)
+            counts = ", ".join(
+                [
+                    ngettext("%(count)s item", "%(count)s items", row.items) % {"count": row.items},
+                    ngettext("%(count)s file", "%(count)s files", row.files) % {"count": row.files},
+                    row.size,
+                ]
+            )
+            lines.append(f"    {' '.join(part for part in [row.number, name] if part)}: {counts}")
+        more = report.destination_count - len(report.rows)
+        if more > 0:
+            lines.append(
+                "    ... "
+                + ngettext("%(count)s more destination", "%(count)s more destinations", more) % {"count": grouped(more)}
+            )
+        lines.extend(f"    {line.text}" for line in report.profile)
+    unused = services.unused_file_rows(job=job, user=job.user)
+    if unused.count:
+        lines.append(
+            "  "
+            + ngettext(
+                "%(count)s file of the attachments ZIP (%(size)s) is named by no row and is not stored:",
+                "%(count)s files of the attachments ZIP (%(size)s) are named by no row and are not stored:",
+                unused.count,
+            )
+            % {"count": grouped(unused.count), "size": unused.size}
+        )
+        lines.extend(f"    {entry.name} ({entry.size_text})" for entry in unused.files[:SHOWN_DESTINATIONS])
+        if unused.count > min(len(unused.files), SHOWN_DESTINATIONS):
+            lines.append("    ...")
+    return lines
 
 
 def destination_as_dict(destination) -> dict:
