@@ -175,7 +175,7 @@ def test_the_report_names_roles_and_sums_up_in_one_sentence(demo):
     with translation.override("nl"):
         assert (
             services.landing_report(job=job, user=job.user).sentence
-            == "4 items, 4 bestanden, 6,5 KB voor 3 bestemmingen"
+            == "4 dossieritems, 4 bestanden, 6,5 KB voor 3 bestemmingen"
         )
     assert services.landing_report(job=job, user=job.user, page_size=2, page="2").rows[0].number == "10003"
     assert services.landing_report(job=job, user=job.user, page_size=2, page="nonsense").page == 1
@@ -307,7 +307,9 @@ def test_the_command_line_prints_what_lands_where_after_a_check(demo, tmp_path):
     rows.write_text(ROWS, encoding="utf-8")
     archive = tmp_path / "bijlagen.zip"
     archive.write_bytes(zip_bytes(FILES))
-    code, out, _err = import_items(str(rows), "--type", "SOLL", "--user", "importeur", "--attachments", str(archive), "--dry-run")
+    code, out, _err = import_items(
+        str(rows), "--type", "SOLL", "--user", "importeur", "--attachments", str(archive), "--dry-run"
+    )
     assert code == 0
     assert "What lands where: 4 items, 4 files, 6.5 KB for 3 destinations." in out
     assert "10003" in out and "Import/10004 CV Jansen.pdf" in out
