@@ -589,6 +589,10 @@ def test_the_check_page_lists_the_files_no_row_names_and_the_problems_per_file_b
     assert "(the attachments ZIP)" in page and "File in the ZIP that no row names" in page
     assert "Import/10002_extra.pdf" in page
     assert "(a/10001_cv.pdf, b/10001_cv.pdf)" in page  # the candidates, on row 5
+    # The files no row names wait for a decision (issue 17): leave out or add as a row.
+    assert 'id="import-valid"' not in page and 'id="files-undecided"' in page
+    client.post(reverse("imports:files", args=[job.pk]), {"others": "leave"})
+    page = client.get(reverse("imports:check", args=[job.pk])).content.decode()
     assert 'id="import-valid"' in page and not DossierItem.objects.filter(import_job=job).exists()
 
 
