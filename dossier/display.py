@@ -3,11 +3,15 @@ values the same way."""
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
+from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from dossier.documents import number_text
 from dossier.models import CharacteristicValue, DossierItem
 from dossier.spec import FREE_PREFIX, FieldSpec, Group, ItemSpec, Purpose
 from dossier.values import ValueProblem
@@ -23,7 +27,8 @@ def shown_fields(item: DossierItem) -> list[tuple[str, Any]]:
 
 def shown_value(item: DossierItem, spec: ItemSpec, field: FieldSpec) -> Any:
     """One field's value of the item as a page shows it: a free field's stored text back to
-    its kind, a characteristic as code and label, yes/no, a choice's label; None when empty."""
+    its kind and then in the active language's style (3.250,50 and 31-12-2026 in Dutch), a
+    characteristic by its label, yes/no, a choice's label; None when empty."""
     if field.group == Group.FREE:
         raw = item.free_values.get(field.code.removeprefix(FREE_PREFIX))
         try:
@@ -35,11 +40,28 @@ def shown_value(item: DossierItem, spec: ItemSpec, field: FieldSpec) -> Any:
     else:
         value = getattr(item, field.code, None)
     if isinstance(value, CharacteristicValue):
-        return f"{value.code} {value.label}"
+        return value.label
     if value == "":
         return None
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if field.choices and isinstance(value, str):
         return field.choices.get(value, value)
+    if field.group == Group.FREE:
+        return local_text(value)
+    return value
+
+
+def local_text(value: Any) -> Any:
+    """A number, date or time as the active language writes it: 3.250,50 and 31-12-2026 (nl),
+    3,250.50 and 12/31/2026 (en); a time in the local time zone. Anything else as it is."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+        return formats.date_format(value, "SHORT_DATETIME_FORMAT")
+    if isinstance(value, dt.date):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+    if isinstance(value, Decimal | int | float):
+        return number_text(value)
     return value

@@ -231,11 +231,8 @@ def spec_form_field(
             return SpecChoiceField(choices=choices, **parsed)
         case Kind.BOOLEAN:
             return forms.BooleanField(required=False, label=common["label"], initial=common["initial"])
-        case Kind.CHOICE:
+        case Kind.CHOICE | Kind.CHARACTERISTIC:  # offered by label ("Hoog"), posted by code
             return SpecChoiceField(choices=[EMPTY_CHOICE, *field.choices.items()], **parsed)
-        case Kind.CHARACTERISTIC:
-            choices = [EMPTY_CHOICE, *((code, f"{code} {label}") for code, label in field.choices.items())]
-            return SpecChoiceField(choices=choices, **parsed)
         case Kind.EXTRA:
             queryset = EXTRA_MODELS[field.code].objects.filter(is_active=True)
             return ExtraChoiceField(queryset=queryset, to_field_name="code", **common)

@@ -278,7 +278,9 @@ class CharacteristicValue(models.Model):
         verbose_name_plural = _("characteristic values")
 
     def __str__(self) -> str:
-        return f"{self.characteristic.code}={self.code}"
+        # A person reads a value by its label ("Hoog"), on every page and drop-down; the code
+        # is what the import and the export exchange.
+        return self.label
 
 
 class Workflow(models.Model):

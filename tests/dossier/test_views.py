@@ -228,7 +228,7 @@ def test_it_shows_the_items_fields_attachments_workflow_and_review_tasks(client,
     item = make_item(alice_type, alice, profile=profile, subject="Complaint", characteristic_1=value, attachment=b"x")
     client.force_login(alice)
     content = client.get(reverse("dossier:item-detail", args=[item.pk])).content.decode()
-    for text in ("Complaint", "10001 Anna", "HOOG Hoog", "10001_letter.pdf", "Escalatie", "Beoordelen", "bob"):
+    for text in ("Complaint", "10001 Anna", "Hoog", "10001_letter.pdf", "Escalatie", "Beoordelen", "bob"):
         assert text in content
     assert reverse("dossier:attachment-download", args=[item.attachments.get().pk]) in content
 
@@ -307,3 +307,45 @@ def test_the_admin_index_links_to_recording_an_item(client, root):
     response = client.get("/admin/")
     assert response.status_code == 200
     assert b'href="/admin/items/record/"' in response.content
+
+
+# --- one item, one way of showing it (issue 19, part 6) ----------------------------------------
+
+
+@pytest.fixture
+def free_item(alice, alice_type):
+    alice_type.kind = "own"
+    alice_type.save()
+    FreeFieldFactory(item_type=alice_type, code="Bedrag", label="Amount", kind=FreeField.Kind.DECIMAL)
+    FreeFieldFactory(item_type=alice_type, code="Datum", label="Due", kind=FreeField.Kind.DATE)
+    FreeFieldFactory(item_type=alice_type, code="Akkoord", label="Agreed", kind=FreeField.Kind.BOOLEAN)
+    return make_item(alice_type, alice, free_Bedrag="3250.50", free_Datum="2026-12-31", free_Akkoord="true")
+
+
+@pytest.mark.parametrize(
+    ("language", "amount", "due", "agreed"),
+    [("nl", "3.250,50", "31-12-2026", "ja"), ("en", "3,250.50", "12/31/2026", "yes")],
+)
+def test_it_shows_free_values_in_the_style_of_the_users_language(
+    client, alice, free_item, language, amount, due, agreed
+):
+    client.force_login(alice)
+    with translation.override(language):
+        response = client.get(
+            reverse("dossier:item-detail", args=[free_item.pk]), headers={"accept-language": language}
+        )
+    rows = dict(response.context["rows"])
+    assert (str(rows["Amount"]), str(rows["Due"]), str(rows["Agreed"])) == (amount, due, agreed)
+
+
+def test_a_characteristic_is_shown_and_offered_by_its_label(client, alice, alice_type):
+    value = CharacteristicValueFactory(code="HOOG", label="Hoog", characteristic__code="ERNST")
+    alice_type.use_characteristics, alice_type.characteristic_1 = True, value.characteristic
+    alice_type.save()
+    item = make_item(alice_type, alice, characteristic_1=value)
+    assert str(value) == "Hoog"
+    client.force_login(alice)
+    shown = client.get(reverse("dossier:item-detail", args=[item.pk])).content.decode()
+    offered = client.get(reverse("dossier:record-item", args=[alice_type.code])).content.decode()
+    assert "Hoog" in shown and "HOOG" not in shown and "ERNST=" not in shown
+    assert '<option value="HOOG">Hoog</option>' in offered
