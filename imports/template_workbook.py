@@ -3,13 +3,18 @@
 Built from the live configuration (the type's ItemSpec for the import), in the user's
 language, with the safe cells of spreadsheets/writing.py:
 
-- sheet 1 (named after the type code): one column per field an import may fill, in ItemSpec
-  order; a required column's header ends in " *" and is bold. The headers are the fields'
-  labels, which the mapping step matches by itself. Under them one example row that imports
-  cleanly on the data the template was made from (a relation holding every role the type
-  requires, existing extras, characteristics and choices);
+- sheet 1 (named after the type code): one column per field an import may fill, the relation
+  first, then in ItemSpec order; a required column's header ends in " *", is bold and has a
+  note saying it is required. The headers are the fields' labels, which the mapping step
+  matches by itself; the header row is frozen and each column as wide as its header and
+  example. Under them one example row that imports cleanly on the data the template was made
+  from (a relation holding every role the type requires, existing extras, characteristics and
+  choices), each value checked against its field (ItemSpec.clean);
 - drop-down lists (data validation) for characteristic values, choices (priority, free-field
-  choices) and yes/no fields, and for extras; the lists stand on the instructions sheet;
+  choices) and yes/no fields, and for extras; the lists stand on the instructions sheet.
+  Choices are offered by their labels in the user's language, which the import reads in every
+  language (dossier.values.choice_parser); a label the parser would not read back as its own
+  choice (the code of another one, a label two choices share) is offered as its code;
 - sheet 2: instructions: per column whether it is required and what to fill in, then the
   rules that hold for every row.
 """
@@ -24,18 +29,23 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from dossier.models import EXTRA_MODELS, ROLE_MODELS, Contact, ItemType, Relation
-from dossier.spec import REGARDING_ROLES, FieldSpec, Group, ItemSpec, Kind, Purpose
+from dossier.spec import REFERENCE_KINDS, REGARDING_ROLES, FieldSpec, Group, ItemSpec, Kind, Purpose
+from dossier.values import ValueProblem, choice_parser
+from spreadsheets.messages import render
 from spreadsheets.writing import xlsx_cell, xlsx_text
 
 VALIDATED_ROWS = 5000  # the drop-down lists cover the rows under the header up to this one
 LIST_COLUMN = 5  # on the instructions sheet the lists start in column F (0-based 5)
 EXTRA_LIST_LIMIT = 500  # extras beyond this are typed, not picked
 BOLD = Font(bold=True)
+MIN_WIDTH, MAX_WIDTH = 12, 50  # a column's width in characters: its header and example, within these
+DATE_WIDTH = 12  # dd-mm-yyyy and some room
 
 
 def template_file_name(item_type: ItemType) -> str:
@@ -45,7 +55,7 @@ def template_file_name(item_type: ItemType) -> str:
 def write_template(item_type: ItemType, *, user) -> bytes:
     """The template workbook of `item_type` as .xlsx bytes, in the active language."""
     spec = ItemSpec(item_type, purpose=Purpose.IMPORT)
-    fields = spec.fillable_fields
+    fields = template_fields(spec)
     lists = {f.code: values for f in fields if (values := allowed_values(f))}
     example = example_row(spec, user=user)
 
@@ -58,12 +68,14 @@ def write_template(item_type: ItemType, *, user) -> bytes:
         cell = xlsx_cell(items, header_text(field))
         if field.needs_value:
             cell.font = BOLD
+            cell.comment = Comment(_("Required: every row needs a value in this column."), "")
         headers.append(cell)
+    # Write-only sheets take their widths and frozen rows before the first row.
+    for index, field in enumerate(fields, start=1):
+        items.column_dimensions[get_column_letter(index)].width = column_width(field, example.get(field.code))
+    items.freeze_panes = "A2"
     items.append(headers)
     items.append([_example_cell(items, example.get(f.code)) for f in fields])
-    items.freeze_panes = "A2"
-    for index, field in enumerate(fields, start=1):
-        items.column_dimensions[get_column_letter(index)].width = max(14, len(header_text(field)) + 4)
 
     # The lists: one column each on the instructions sheet, from column F on.
     list_columns: dict[str, str] = {}
@@ -87,6 +99,29 @@ def write_template(item_type: ItemType, *, user) -> bytes:
     return stream.getvalue()
 
 
+def template_fields(spec: ItemSpec) -> list[FieldSpec]:
+    """The columns: the relation first (the field a person fills in first and the import
+    needs most), the others in ItemSpec order."""
+    fields = spec.fillable_fields
+    return sorted(fields, key=lambda f: f.code != "relation")
+
+
+def column_width(field: FieldSpec, example: Any) -> int:
+    """Wide enough for the header and the example value, within MIN_WIDTH and MAX_WIDTH."""
+    shown = DATE_WIDTH if isinstance(example, dt.date) else len(str(example or ""))
+    return max(MIN_WIDTH, min(MAX_WIDTH, max(len(header_text(field)), shown) + 3))
+
+
+def choice_text(field: FieldSpec, code: str) -> str:
+    """A choice as the template offers it: its label in the active language when the import
+    reads that label back as this choice, else its code."""
+    label = capfirst(render(field.choices.get(code)))
+    try:
+        return label if label and choice_parser(field.choices)(label) == code else code
+    except ValueProblem:
+        return code
+
+
 def header_text(field: FieldSpec) -> str:
     label = capfirst(str(field.label))
     return f"{label} *" if field.needs_value else label
@@ -98,7 +133,7 @@ def allowed_values(field: FieldSpec) -> list[str]:
         case Kind.BOOLEAN:
             return [_("yes"), _("no")]
         case Kind.CHOICE | Kind.CHARACTERISTIC:
-            return list(field.choices)
+            return [choice_text(field, code) for code in field.choices]
         case Kind.EXTRA:
             model = EXTRA_MODELS[field.code]
             codes = list(
@@ -111,7 +146,7 @@ def allowed_values(field: FieldSpec) -> list[str]:
 
 
 def _write_instructions(sheet, spec: ItemSpec, lists: dict[str, list[str]]) -> None:
-    item_type, fields = spec.item_type, spec.fillable_fields
+    item_type, fields = spec.item_type, template_fields(spec)
     title = _("Template for importing dossier items of type %(type)s") % {"type": f"{item_type.code} {item_type.name}"}
     rows: list[list[Any]] = [
         [title],
@@ -169,7 +204,7 @@ def describe(field: FieldSpec, item_type: ItemType) -> str:
         case Kind.BOOLEAN:
             return _("ja or nee (yes or no).")
         case Kind.CHOICE | Kind.CHARACTERISTIC:
-            values = ", ".join(f"{code} ({label})" for code, label in field.choices.items())
+            values = ", ".join(_choice_description(field, code) for code in field.choices)
             return _("One of: %(values)s.") % {"values": values}
         case Kind.EXTRA:
             return _("The code of the %(extra)s.") % {"extra": field.label}
@@ -188,6 +223,11 @@ def describe(field: FieldSpec, item_type: ItemType) -> str:
     if field.max_length:
         return _("Text, at most %(length)s characters.") % {"length": field.max_length}
     return _("Text.")
+
+
+def _choice_description(field: FieldSpec, code: str) -> str:
+    text = choice_text(field, code)
+    return text if text == code else f"{text} ({code})"
 
 
 def general_rules(spec: ItemSpec) -> list[str]:
@@ -246,7 +286,28 @@ def example_row(spec: ItemSpec, *, user) -> dict[str, Any]:
             values[field.code] = _example_free_value(field)
         elif field.group == Group.REGARDING and field.code in codes:
             values[field.code] = _("no")
+    by_code = {f.code: f for f in spec.fillable_fields}
+    for code, value in values.items():
+        if value is not None and code in by_code:
+            values[code] = fitting_example(spec, by_code[code], value)
     return values
+
+
+def fitting_example(spec: ItemSpec, field: FieldSpec, value: Any) -> Any:
+    """The example value as the template writes it, within its field's range: a choice by its
+    label (choice_text), a text cut to the field's length; a value the field would refuse is
+    left out rather than shown as an example. References are checked by the import itself."""
+    if field.kind in (Kind.CHOICE, Kind.CHARACTERISTIC):
+        value = choice_text(field, value)
+    elif isinstance(value, str) and field.max_length:
+        value = value[: field.max_length]
+    if field.kind in REFERENCE_KINDS:
+        return value
+    try:
+        spec.clean(field.code, value)
+    except ValueProblem:
+        return None
+    return value
 
 
 def example_relation(spec: ItemSpec) -> Relation | None:

@@ -11,7 +11,7 @@ from django.utils import translation
 
 from dossier.models import ItemType
 from dossier.spec import FILLED_IN, ItemSpec, Purpose
-from imports import services
+from imports import services, template_workbook
 from imports.template_workbook import header_text, write_template
 from tests.imports.wizard import user
 
@@ -55,7 +55,8 @@ def test_it_has_one_column_per_field_with_the_required_ones_marked_and_bold(demo
     sheet = workbook_of(item_type)["SOLL"]
     headers = [cell.value for cell in sheet[1]]
     spec = ItemSpec(item_type, purpose=Purpose.IMPORT)
-    assert headers == [header_text(f) for f in spec.fillable_fields]
+    assert headers[0] == "Organisation/person *"  # the relation first
+    assert sorted(headers) == sorted(header_text(f) for f in spec.fillable_fields)
     relation = headers.index("Organisation/person *")
     assert sheet[1][relation].font.b
     subject = headers.index("Subject")
@@ -73,10 +74,53 @@ def test_characteristics_choices_and_yes_no_get_drop_down_lists(demo):
         target = validation.formula1.split("!")[1].replace("$", "")
         values = [cell.value for row in notes[target] for cell in row]
         lists[headers[openpyxl.utils.column_index_from_string(column) - 1]] = values
-    assert lists["Ernst"] == ["LAAG", "MIDDEN", "HOOG"]
-    assert lists["Priority"] == ["high", "normal", "low"]
+    assert lists["Ernst"] == ["Laag", "Midden", "Hoog"]  # labels, which the import reads back
+    assert lists["Priority"] == ["High", "Normal", "Low"]
     assert lists["Done"] == ["yes", "no"]
     assert lists["Project"][:2] == ["PRJ-001", "PRJ-002"]
+
+
+def test_required_columns_have_a_note_the_header_row_is_frozen_and_columns_fit(demo):
+    sheet = workbook_of(ItemType.objects.get(code="KLACHT"))["KLACHT"]
+    assert sheet.freeze_panes == "A2"
+    for header, example in zip(sheet[1], sheet[2], strict=True):
+        if header.value.endswith(" *"):
+            assert "Required" in header.comment.text
+        else:
+            assert header.comment is None
+        width = sheet.column_dimensions[header.column_letter].width
+        assert len(header.value) < width <= 53
+        if isinstance(example.value, str):
+            assert len(example.value) < width
+
+
+@pytest.mark.parametrize(
+    ("language", "header", "priority"), [("en", "Priority", "Normal"), ("nl", "Prioriteit", "Normaal")]
+)
+def test_the_example_row_names_choices_by_their_label_in_the_users_language(demo, language, header, priority):
+    with translation.override(language):
+        sheet = workbook_of(ItemType.objects.get(code="KLACHT"))["KLACHT"]
+    example = {header.value.removesuffix(" *"): cell.value for header, cell in zip(sheet[1], sheet[2], strict=True)}
+    assert example["Ernst"] in {"Laag", "Midden", "Hoog"}
+    assert example[header] == priority
+
+
+def test_a_label_that_is_another_choices_code_is_offered_as_its_code(demo):
+    contract = ItemType.objects.get(code="CONTR")
+    free = contract.free_fields.get(kind="choice")
+    free.choices = "A=B\nB=Other"
+    free.save()
+    notes = " ".join(str(c.value) for row in workbook_of(contract)["Instructions"].iter_rows() for c in row if c.value)
+    assert "A, Other (B)" in notes
+
+
+def test_an_example_the_field_would_refuse_is_left_out(demo):
+    contract = ItemType.objects.get(code="CONTR")
+    free = contract.free_fields.get(kind="choice")
+    spec = ItemSpec(contract, purpose=Purpose.IMPORT)
+    field = spec[f"free_{free.code}"]
+    assert template_workbook.fitting_example(spec, field, "NOT-A-CHOICE") is None
+    assert template_workbook.fitting_example(spec, field, next(iter(field.choices))) is not None
 
 
 def test_free_field_choices_get_a_drop_down_list(demo):
