@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from config.admin_base import CheckedAutocompleteFields
+from config.views import error_page
 from dossier.admin import VisibleItemsAdmin, url_or_none
 from dossier.models import (
     Attachment,
@@ -42,6 +43,20 @@ from review.filters import (
 from review.paging import CappedCountPaginator
 
 SUBJECT_LENGTH = 60  # characters of a subject the items list shows
+NO_VIEW_PERMISSION = _(
+    "You do not have the permission to view dossier items, so there is no items list for you. "
+    "Ask an administrator to give it to you."
+)
+NO_ITEM_TYPES = _(
+    "The list is empty because you are authorised for no item type: you see only the items of "
+    "the types you are authorised for. Ask an administrator to authorise you for the types you need."
+)
+
+
+def empty_list_reason(user) -> str | None:
+    """Why the items list shows nothing whatever its filters, or None: the user may see the
+    items of no type (`DossierItem.objects.visible_to`)."""
+    return None if ItemType.objects.authorised_for(user).exists() else str(NO_ITEM_TYPES)
 
 
 class AttachmentInline(admin.TabularInline):
@@ -119,9 +134,22 @@ class DossierItemAdmin(ItemExportMixin, VisibleItemsAdmin):
     inlines = [AttachmentInline, ReactionInline]
 
     types_first = True  # a list of up to a million items
+    import_export_change_list_template = "admin/dossier/dossieritem/change_list.html"
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        """The list, or the reason there is none (no view permission) or it is empty (no type)."""
+        if not self.has_view_or_change_permission(request):
+            return error_page(request, "403.html", 403, reason=NO_VIEW_PERMISSION)
+        extra_context = {**(extra_context or {}), "empty_reason": empty_list_reason(request.user)}
+        return super().changelist_view(request, extra_context)
+
+    def has_export_permission(self, request) -> bool:
+        """The export permission (review/export.py: view permission on items), and a type
+        whose items the user may see: without one an export would be an empty file."""
+        return super().has_export_permission(request) and empty_list_reason(request.user) is None
 
     def get_queryset(self, request):
         # Whether the user may see the item's import job: its file name is its owner's.

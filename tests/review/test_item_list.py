@@ -492,3 +492,41 @@ def test_the_done_filter_and_the_searchs_count_of_a_user_of_one_type_read_their_
 
     assert "item_type_done_idx" in done_page.explain()
     assert "COVERING INDEX item_search_idx" in search_count[:10001].explain()
+
+
+# --- why the list is empty, and the export button (issue 19, part 9) ------------------------------
+
+EXPORT_URL = "/admin/dossier/dossieritem/export/"
+
+
+def test_a_user_of_no_type_is_told_why_the_list_is_empty_and_gets_no_export(client, world):
+    response = listing(client, world["users"]["zonderrechten"])
+    content = response.content.decode()
+    assert rows(response) == set()
+    assert 'id="items-empty-reason"' in content
+    assert "authorised for no item type" in content
+    assert EXPORT_URL not in content
+    assert client.get(EXPORT_URL).status_code == 403
+
+
+def test_a_user_of_some_type_sees_no_reason_and_the_export_button(client, world):
+    content = listing(client, world["users"]["notcontr"]).content.decode()
+    assert 'id="items-empty-reason"' not in content
+    assert EXPORT_URL in content
+    assert client.get(EXPORT_URL).status_code == 200
+
+
+def test_a_user_without_view_permission_is_told_what_he_lacks(client, db):
+    clerk = UserFactory(username="clerk", is_staff=True, has_insite_rights=True)
+    client.force_login(clerk)
+    response = client.get(URL)
+    assert response.status_code == 403
+    assert "permission to view dossier items" in response.content.decode()
+    assert client.get(EXPORT_URL).status_code == 403
+
+
+def test_the_reason_is_in_dutch_for_a_dutch_user(client, world):
+    client.force_login(world["users"]["zonderrechten"])
+    with translation.override("nl"):
+        content = client.get(URL, headers={"accept-language": "nl"}).content.decode()
+    assert "voor geen enkel type dossieritem geautoriseerd" in content
