@@ -636,6 +636,11 @@ class CharacteristicCombinationInline(admin.TabularInline):
                 level = db_field.name.removeprefix("value_")
                 values = values.filter(characteristic_id=getattr(item_type, f"characteristic_{level}_id"))
             kwargs["queryset"] = values
+            field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            if item_type is None and field is not None:
+                # Values of every characteristic: the label alone ("Hoog") could be two of them.
+                field.label_from_instance = lambda value: f"{value.characteristic.name}: {value.label}"
+            return field
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

@@ -147,6 +147,17 @@ def test_it_offers_only_the_values_of_the_types_characteristic_in_combinations(r
 
     form = response.context["inline_admin_formsets"][-1].formset.empty_form
     assert list(form.fields["value_1"].queryset) == [own_value]
+    assert [label for _pk, label in form.fields["value_1"].choices][1:] == ["Mine value"]  # by its label
+
+
+def test_a_new_types_combinations_name_each_value_with_its_characteristic(root_client, db):
+    CharacteristicValueFactory(label="Hoog", characteristic__name="Ernst")
+    CharacteristicValueFactory(label="Hoog", characteristic__name="Urgentie")
+
+    response = root_client.get(admin_url(models.ItemType, "add"))
+
+    form = response.context["inline_admin_formsets"][-1].formset.empty_form
+    assert sorted(label for _pk, label in form.fields["value_1"].choices)[1:] == ["Ernst: Hoog", "Urgentie: Hoog"]
 
 
 def test_it_refuses_a_last_number_below_an_existing_item(root_client, root, db):
