@@ -333,11 +333,8 @@ class MappingForm(forms.Form):
                 return None  # an attachment comes from its row, never one file for all
             case Kind.BOOLEAN:
                 return forms.ChoiceField(choices=[NO_FIXED_VALUE, ("ja", _("yes")), ("nee", _("no"))])
-            case Kind.CHOICE:
+            case Kind.CHOICE | Kind.CHARACTERISTIC:  # offered by label ("Hoog"), kept by code
                 return forms.ChoiceField(choices=[NO_FIXED_VALUE, *field.choices.items()])
-            case Kind.CHARACTERISTIC:
-                choices = [(code, f"{code} {label}") for code, label in field.choices.items()]
-                return forms.ChoiceField(choices=[NO_FIXED_VALUE, *choices])
             case Kind.EXTRA:
                 extras = EXTRA_MODELS[field.code].objects.filter(is_active=True).order_by("code")
                 return forms.ChoiceField(choices=[NO_FIXED_VALUE, *((e.code, str(e)) for e in extras)])

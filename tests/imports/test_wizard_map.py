@@ -151,6 +151,11 @@ def test_choices_are_offered_as_drop_downs(demo, client):
     job = start_job("Relatienummer;Onderwerp\n20001;Klacht\n", type_code="KLACHT")
     form = client.get(map_url(job)).context["form"]
     assert [value for value, _label in form.fields["fixed_characteristic_1"].choices] == ["", "LAAG", "MIDDEN", "HOOG"]
+    assert [str(label) for _value, label in form.fields["fixed_characteristic_1"].choices][1:] == [
+        "Laag",
+        "Midden",
+        "Hoog",
+    ]  # by label (issue 19, part 6)
     assert [value for value, _label in form.fields["fixed_priority"].choices] == ["", "high", "normal", "low"]
     assert [value for value, _label in form.fields["fixed_done"].choices] == ["", "ja", "nee"]
 
